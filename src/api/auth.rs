@@ -1,0 +1,86 @@
+//! Sign-in, sign-out and `GET /api/v1/me`.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, CurrentUser, SESSION_COOKIE, session_token};
+use crate::app::AppState;
+use crate::auth::{self, Actor, LoginError};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+/// `POST /api/v1/auth/login` body.
+#[derive(Deserialize)]
+pub struct LoginBody {
+    email: String,
+    password: String,
+}
+
+/// The user as `/me` and login show it.
+pub fn user_json(a: &Actor) -> serde_json::Value {
+    json!({
+        "id": a.id.to_string(),
+        "email": a.email,
+        "display_name": a.display_name,
+        "roles": a.roles,
+        "org": { "id": a.org.id.to_string(), "kind": a.org.kind, "name": a.org.name, "region_code": a.org.region_code },
+    })
+}
+
+/// The `Set-Cookie` value that carries a session token to the browser.
+pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let value = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", state.config.session_ttl_secs);
+    HeaderValue::from_str(&value).expect("hex token and fixed text make a valid header")
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_session_cookie() -> HeaderValue {
+    HeaderValue::from_static("zn_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+/// Maps a sign-in failure to its API error.
+pub fn login_error(e: LoginError) -> ApiError {
+    match e {
+        LoginError::WrongCredentials => ApiError::Unauthorized,
+        LoginError::TooManyAttempts { retry_after_secs } => ApiError::TooManyRequests { retry_after_secs },
+        LoginError::Db(e) => e.into(),
+    }
+}
+
+/// `POST /api/v1/auth/login` → `200 {token, user}` and the session cookie.
+pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBody>) -> ApiResult<Response> {
+    let session = match auth::login(&state.db, &state.config, &body.email, &body.password).await {
+        Ok(session) => session,
+        Err(LoginError::WrongCredentials) => return Ok(wrong_credentials()),
+        Err(e) => return Err(login_error(e)),
+    };
+    tracing::info!(user.id = session.actor.id, org.id = session.actor.org.id, "signed in");
+    let mut res = Json(json!({ "token": session.token, "user": user_json(&session.actor) })).into_response();
+    res.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, &session.token));
+    Ok(res)
+}
+
+fn wrong_credentials() -> Response {
+    let body = json!({"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": "wrong e-mail address or password"});
+    let mut res = (StatusCode::UNAUTHORIZED, body.to_string()).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    res
+}
+
+/// `POST /api/v1/auth/logout` → 204; the token stops working.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(token) = session_token(&headers) {
+        auth::logout(&state.db, &token).await?;
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().insert(header::SET_COOKIE, clear_session_cookie());
+    Ok(res)
+}
+
+/// `GET /api/v1/me`.
+pub async fn me(CurrentUser(actor): CurrentUser) -> Json<serde_json::Value> {
+    Json(user_json(&actor))
+}

@@ -1,0 +1,121 @@
+//! The one error type of the JSON API, turned into `application/problem+json`
+//! (RFC 9457) with a field list for validation failures. A 5xx is logged
+//! here, once, with the request id the client also gets.
+
+use crate::validation::FieldErrors;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// Everything a JSON handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No valid session or token.
+    #[error("sign in first")]
+    Unauthorized,
+    /// Signed in, but the role or organisation does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such thing (or none this caller may know of).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request is malformed (bad JSON, bad query string).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Validation failed; every problem listed.
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    /// The request conflicts with the current state.
+    #[error("{detail}")]
+    Conflict {
+        /// Short summary.
+        title: &'static str,
+        /// What happened, for people.
+        detail: String,
+        /// Fields concerned.
+        errors: FieldErrors,
+    },
+    /// Too many attempts; retry later.
+    #[error("too many requests; retry in {retry_after_secs} seconds")]
+    TooManyRequests {
+        /// Seconds to wait.
+        retry_after_secs: i64,
+    },
+    /// A bug or an outage; details go to the log, not the client.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+tokio::task_local! {
+    /// The id of the request being handled (set by the request-id layer).
+    pub static REQUEST_ID: String;
+}
+
+/// The current request's id, if inside a request.
+pub fn request_id() -> Option<String> {
+    REQUEST_ID.try_with(|id| id.clone()).ok()
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let request_id = request_id();
+        let (title, detail, errors) = match &self {
+            ApiError::Unauthorized => ("Unauthorized", "sign in first: send a bearer token or the session cookie".to_owned(), None),
+            ApiError::Forbidden(d) => ("Forbidden", d.clone(), None),
+            ApiError::NotFound(_) => ("Not Found", self.to_string(), None),
+            ApiError::BadRequest(d) => ("Bad Request", d.clone(), None),
+            ApiError::Invalid(e) => ("Unprocessable Entity", format!("the request has {} invalid field(s)", e.0.len()), Some(e)),
+            ApiError::Conflict { title, detail, errors } => (*title, detail.clone(), Some(errors)),
+            ApiError::TooManyRequests { .. } => ("Too Many Requests", self.to_string(), None),
+            ApiError::Internal(e) => {
+                tracing::error!(request.id = request_id.as_deref().unwrap_or("-"), error = format!("{e:#}"), "internal error");
+                ("Internal Server Error", "something went wrong on our side; quote the request id when reporting it".to_owned(), None)
+            }
+        };
+        let mut body = json!({
+            "type": "about:blank",
+            "title": title,
+            "status": status.as_u16(),
+            "detail": detail,
+        });
+        if let Some(errors) = errors {
+            body["errors"] = serde_json::to_value(errors).unwrap_or_default();
+        }
+        if let Some(id) = &request_id {
+            body["request_id"] = json!(id);
+        }
+        let mut response = (status, body.to_string()).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let ApiError::TooManyRequests { retry_after_secs } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+    }
+}
+
+/// The result type of JSON handlers.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,168 @@
+//! Extractors of the JSON API: the signed-in user (bearer token or session
+//! cookie), JSON bodies and query strings whose rejections are problem+json,
+//! and pagination.
+
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::auth::{self, Actor};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{HeaderMap, header};
+use axum::http::request::Parts;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "zn_session";
+
+/// The session token of a request: the bearer token if given, else the
+/// session cookie.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        return v.strip_prefix("Bearer ").map(|t| t.trim().to_owned());
+    }
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// The value of cookie `name`, if sent.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The signed-in user; 401 when there is none.
+pub struct CurrentUser(pub Actor);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match MaybeUser::from_request_parts(parts, state).await? {
+            MaybeUser(Some(actor)) => Ok(CurrentUser(actor)),
+            MaybeUser(None) => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+/// The signed-in user, if any (pages and endpoints open to visitors).
+pub struct MaybeUser(pub Option<Actor>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(actor) = parts.extensions.get::<Actor>() {
+            return Ok(MaybeUser(Some(actor.clone())));
+        }
+        let Some(token) = session_token(&parts.headers) else { return Ok(MaybeUser(None)) };
+        let actor = auth::authenticate(&state.db, &token).await?;
+        if let Some(a) = &actor {
+            parts.extensions.insert(a.clone());
+        }
+        Ok(MaybeUser(actor))
+    }
+}
+
+/// A JSON body; malformed JSON is a 400 and a body of the wrong shape a
+/// 422, both as problem+json naming what is wrong.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(JsonRejection::JsonDataError(e)) => {
+                let mut errors = crate::validation::FieldErrors::default();
+                errors.add("body", e.body_text());
+                Err(ApiError::Invalid(errors))
+            }
+            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// A query string; a malformed one is a 400 naming the problem.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(ApiError::BadRequest(e.body_text())),
+            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// `?page=&per_page=` as API.md has it: pages from 1, 50 per page by
+/// default, at most 200.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct PageParams {
+    /// 1-based page.
+    pub page: Option<i64>,
+    /// Items per page.
+    pub per_page: Option<i64>,
+}
+
+/// A checked page request.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    /// 1-based page.
+    pub page: i64,
+    /// Items per page.
+    pub per_page: i64,
+}
+
+impl Page {
+    /// Rows to skip.
+    pub fn offset(self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+impl PageParams {
+    /// Checks the numbers; out-of-range values are a 422 naming the field.
+    pub fn check(self) -> Result<Page, ApiError> {
+        let mut errors = crate::validation::FieldErrors::default();
+        let page = self.page.unwrap_or(1);
+        let per_page = self.per_page.unwrap_or(50);
+        if page < 1 || page > 1_000_000 {
+            errors.add("page", "pages are numbered from 1");
+        }
+        if !(1..=200).contains(&per_page) {
+            errors.add("per_page", "give 1 to 200 items per page");
+        }
+        errors.into_result().map_err(ApiError::Invalid)?;
+        Ok(Page { page, per_page })
+    }
+}
+
+/// A page of a list, as API.md shapes it.
+#[derive(Debug, serde::Serialize)]
+pub struct Paged<T> {
+    /// This page's items.
+    pub items: Vec<T>,
+    /// Items in all pages.
+    pub total: i64,
+    /// This page.
+    pub page: i64,
+    /// Page size.
+    pub per_page: i64,
+}
+
+impl<T> Paged<T> {
+    /// Wraps a page.
+    pub fn new(items: Vec<T>, total: i64, page: Page) -> Self {
+        Paged { items, total, page: page.page, per_page: page.per_page }
+    }
+}

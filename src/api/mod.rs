@@ -1,0 +1,75 @@
+//! The JSON API under `/api/v1` (the contract is ../shared/API.md; the
+//! OpenAPI document is `openapi.json` beside this file, served at
+//! `/api/v1/openapi.json`). Handlers parse, call one domain function with
+//! the caller's [`crate::auth::Actor`], and shape the answer.
+
+mod auth;
+mod catalog;
+pub mod error;
+pub mod extract;
+mod regions;
+mod stock;
+
+pub use auth::{clear_session_cookie, login_error, session_cookie, user_json};
+
+use crate::app::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use error::{ApiError, ApiResult};
+use extract::ApiQuery;
+
+/// The OpenAPI 3.1 document of this API.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Routes of the JSON API and the health probes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/regions", get(regions::children))
+        .route("/api/v1/regions/{code}", get(regions::get))
+        .route("/api/v1/products", get(catalog::list))
+        .route("/api/v1/products/{id}", get(catalog::get))
+        .route("/api/v1/lots", get(stock::list).post(stock::create))
+        .route("/api/v1/lots/{id}/adjustments", post(stock::adjust))
+        .route("/api/v1/lots/{id}/history", get(stock::history))
+        .route("/api/v1/nodes", get(nodes))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if state.db.ping().await { (StatusCode::OK, "ready") } else { (StatusCode::SERVICE_UNAVAILABLE, "database unavailable") }
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+#[derive(serde::Deserialize)]
+struct NodesQuery {
+    region: Option<String>,
+}
+
+async fn nodes(State(state): State<AppState>, ApiQuery(q): ApiQuery<NodesQuery>) -> ApiResult<axum::Json<serde_json::Value>> {
+    let region = match q.region.as_deref().filter(|r| !r.is_empty()) {
+        None => None,
+        Some(r) => Some(crate::regions::RegionCode::parse(r).map_err(|e| {
+            let mut errors = crate::validation::FieldErrors::default();
+            errors.add("region", e.to_string());
+            ApiError::Invalid(errors)
+        })?),
+    };
+    let items = crate::distribution::list(&state.db, region).await?;
+    let total = items.len();
+    Ok(axum::Json(serde_json::json!({ "items": items, "total": total })))
+}

@@ -1,0 +1,106 @@
+//! `build(config) -> App`: the one place that wires database, migrations,
+//! shipped regions and HTTP routes together, shared by `main` and the tests.
+
+use crate::config::Config;
+use crate::db::Db;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// What every handler can reach: the database and the configuration.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The configuration.
+    pub config: Arc<Config>,
+}
+
+/// A built application: state plus routes.
+pub struct App {
+    /// Shared state.
+    pub state: AppState,
+}
+
+/// Connects to the database, applies migrations and loads the shipped
+/// regions. Demo data is the caller's choice ([`crate::demo::load`]).
+pub async fn build(config: Config) -> anyhow::Result<App> {
+    let db = Db::connect(config.database_url.expose()).await?;
+    db.migrate().await?;
+    let added = crate::regions::load_shipped(&db).await?;
+    if added > 0 {
+        tracing::info!(regions.added = added, "loaded the shipped regions");
+    }
+    Ok(App { state: AppState { db, config: Arc::new(config) } })
+}
+
+impl App {
+    /// The HTTP service: pages, JSON API, health probes, with request ids,
+    /// logging, gzip, a body limit, a timeout and security headers.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .merge(crate::web::router())
+            .merge(crate::api::router())
+            .fallback(not_found)
+            .with_state(self.state.clone())
+            .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
+            .layer(CompressionLayer::new())
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+            .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+            .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+            .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+            .layer(middleware::from_fn(request_context))
+    }
+}
+
+async fn not_found(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        crate::api::error::ApiError::NotFound("endpoint").into_response()
+    } else {
+        // The signed-in user is not looked up for a 404: the page shows
+        // the sign-in link, which is enough to find the way back.
+        let chrome = crate::web::Chrome::new(&headers, None, uri.path());
+        crate::web::error_page(&chrome, StatusCode::NOT_FOUND)
+    }
+}
+
+static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Gives every request an id (kept from `x-request-id` when a proxy set a
+/// sane one), logs the request line — path only, never the query string,
+/// which may carry personal data — and returns the id in a header.
+async fn request_context(request: Request, next: Next) -> Response {
+    static HEADER: HeaderName = HeaderName::from_static("x-request-id");
+    let id = request
+        .headers()
+        .get(&HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{:x}-{:x}", std::process::id(), REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed)));
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let mut response = crate::api::error::REQUEST_ID.scope(id.clone(), next.run(request)).await;
+    tracing::info!(
+        request.id = %id,
+        http.method = %method,
+        http.path = %path,
+        http.status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(HEADER.clone(), v);
+    }
+    response
+}

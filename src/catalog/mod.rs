@@ -1,0 +1,321 @@
+//! The catalogue: products of cooperatives with origin tag, price tiers,
+//! storage class and certificates, and the read model the storefront and
+//! the API list (with availability and households supported).
+
+mod model;
+
+pub use model::*;
+
+use crate::db::{Db, Tx};
+use crate::money::Fen;
+use crate::regions::{self, RegionCode, RegionLevel};
+use crate::validation::FieldErrors;
+use std::collections::HashMap;
+
+/// Which products to list.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Only this cooperative's products.
+    pub cooperative_id: Option<i64>,
+    /// Only products from inside this region.
+    pub region: Option<RegionCode>,
+    /// Page size.
+    pub limit: i64,
+    /// Rows to skip.
+    pub offset: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ProductRow {
+    id: i64,
+    name: String,
+    name_en: Option<String>,
+    category: String,
+    unit: String,
+    spec: String,
+    storage: String,
+    origin_code: String,
+    description: String,
+    sales_count: i64,
+    created_at: String,
+    cooperative_id: i64,
+    cooperative_name: String,
+    available: i64,
+}
+
+/// The product columns with `available`, which counts unexpired lots only;
+/// `$today` is the placeholder number that carries today's date.
+fn product_select(today: usize) -> String {
+    format!(
+        "SELECT p.id, p.name, p.name_en, p.category, p.unit, p.spec, p.storage, p.origin_code, \
+         p.description, p.sales_count, p.created_at, p.cooperative_id, o.name AS cooperative_name, \
+         CAST(COALESCE((SELECT SUM(l.quantity - l.allocated) FROM lots l \
+                        WHERE l.product_id = p.id AND l.expires_on >= ${today}), 0) AS BIGINT) AS available \
+         FROM products p JOIN organisations o ON o.id = p.cooperative_id"
+    )
+}
+
+/// One page of active products, in listing order, and the total count.
+pub async fn list(db: &Db, q: &ListQuery) -> sqlx::Result<(Vec<Product>, i64)> {
+    let mut filter = String::from(" WHERE p.active = 1");
+    let mut binds: Vec<String> = Vec::new();
+    if let Some(c) = q.cooperative_id {
+        binds.push(c.to_string());
+        filter.push_str(&format!(" AND p.cooperative_id = CAST(${} AS BIGINT)", binds.len()));
+    }
+    if let Some(r) = q.region {
+        binds.push(format!("{}%", r.prefix()));
+        filter.push_str(&format!(" AND p.origin_code LIKE ${}", binds.len()));
+    }
+    let count_sql = format!("SELECT COUNT(*) FROM products p{filter}");
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+    for b in &binds {
+        count = count.bind(b);
+    }
+    let total = count.fetch_one(db.pool()).await?;
+
+    let n = binds.len();
+    let sql = format!("{}{filter} ORDER BY p.id LIMIT ${} OFFSET ${}", product_select(n + 1), n + 2, n + 3);
+    let mut query = sqlx::query_as::<_, ProductRow>(&sql);
+    for b in &binds {
+        query = query.bind(b);
+    }
+    let today = crate::time::format_date(crate::time::today());
+    let rows = query.bind(today).bind(q.limit).bind(q.offset).fetch_all(db.pool()).await?;
+    Ok((assemble(db, rows).await?, total))
+}
+
+/// One product, active or not; `None` when there is no such product.
+pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Product>> {
+    let today = crate::time::format_date(crate::time::today());
+    let sql = format!("{} WHERE p.id = $2", product_select(1));
+    let rows = sqlx::query_as::<_, ProductRow>(&sql).bind(&today).bind(id).fetch_all(db.pool()).await?;
+    Ok(assemble(db, rows).await?.pop())
+}
+
+/// Adds tiers, certificates, origin chains and household counts to rows,
+/// with one query per kind for the whole page.
+async fn assemble(db: &Db, rows: Vec<ProductRow>) -> sqlx::Result<Vec<Product>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    // The ids are integers from the database, so inlining them is safe.
+    let tiers: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT product_id, min_quantity, unit_price_fen FROM price_tiers WHERE product_id IN ({list}) ORDER BY product_id, min_quantity"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    let certs: Vec<(i64, String, String, String)> = sqlx::query_as(&format!(
+        "SELECT product_id, kind, number, valid_until FROM certificates WHERE product_id IN ({list}) ORDER BY product_id, kind, number"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    let supported: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT l.product_id, COUNT(DISTINCT c.household_id), \
+                COUNT(DISTINCT CASE WHEN h.status = 'registered_poor' THEN h.id END) \
+         FROM lots l JOIN lot_contributions c ON c.lot_id = l.id JOIN households h ON h.id = c.household_id \
+         WHERE l.product_id IN ({list}) GROUP BY l.product_id"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    let codes: Vec<RegionCode> = rows.iter().filter_map(|r| RegionCode::parse(&r.origin_code).ok()).collect();
+    let origins = regions::get_many(db, &codes).await?;
+
+    let mut tiers_by: HashMap<i64, Vec<PriceTier>> = HashMap::new();
+    for (p, min_quantity, fen) in tiers {
+        tiers_by.entry(p).or_default().push(PriceTier { min_quantity, unit_price_fen: Fen::new(fen) });
+    }
+    let mut certs_by: HashMap<i64, Vec<Certificate>> = HashMap::new();
+    for (p, kind, number, valid_until) in certs {
+        if let Some(kind) = CertificateKind::parse(&kind) {
+            certs_by.entry(p).or_default().push(Certificate { kind, number, valid_until });
+        }
+    }
+    let supported_by: HashMap<i64, (i64, i64)> = supported.into_iter().map(|(p, all, poor)| (p, (all, poor))).collect();
+
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let origin = RegionCode::parse(&r.origin_code).ok().and_then(|c| origins.get(&c).cloned());
+            let (households_supported, registered_poor_supported) = supported_by.get(&r.id).copied().unwrap_or((0, 0));
+            Product {
+                id: r.id,
+                name: r.name,
+                name_en: r.name_en,
+                category: r.category,
+                unit: r.unit,
+                spec: r.spec,
+                storage: Storage::parse(&r.storage).unwrap_or(Storage::Ambient),
+                price_tiers: tiers_by.remove(&r.id).unwrap_or_default(),
+                available: r.available,
+                origin: Origin {
+                    code: r.origin_code,
+                    chain: origin.as_ref().map(|o| o.chain.clone()).unwrap_or_default(),
+                    label: origin.as_ref().map(|o| o.chain_label()).unwrap_or_default(),
+                },
+                cooperative: CooperativeRef { id: r.cooperative_id, name: r.cooperative_name },
+                certificates: certs_by.remove(&r.id).unwrap_or_default(),
+                households_supported,
+                registered_poor_supported,
+                description: r.description,
+                sales_count: r.sales_count,
+                created_at: r.created_at,
+            }
+        })
+        .collect())
+}
+
+/// Checks a new product against the catalogue's rules. `coop_village` is
+/// the cooperative's village: the origin must lie in the same county.
+pub fn validate(p: &NewProduct, coop_village: RegionCode) -> Result<RegionCode, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let name = p.name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        errors.add("name", "give a name of 1 to 80 characters");
+    }
+    if category(&p.category).is_none() {
+        let known: Vec<&str> = CATEGORIES.iter().map(|c| c.slug).collect();
+        errors.add("category", format!("must be one of {}", known.join(", ")));
+    }
+    if p.unit.trim().is_empty() || p.unit.chars().count() > 16 {
+        errors.add("unit", "give the selling unit (e.g. kg, 箱, 袋) in at most 16 characters");
+    }
+    if p.spec.chars().count() > 120 {
+        errors.add("spec", "at most 120 characters");
+    }
+    if Storage::parse(&p.storage).is_none() {
+        errors.add("storage", "must be ambient, chilled or frozen");
+    }
+    if p.price_tiers.is_empty() {
+        errors.add("price_tiers", "give at least one price tier");
+    } else {
+        if p.price_tiers[0].min_quantity != 1 {
+            errors.add("price_tiers[0].min_quantity", "the first tier must start at quantity 1");
+        }
+        for (i, t) in p.price_tiers.iter().enumerate() {
+            if t.unit_price_fen.get() <= 0 {
+                errors.add(format!("price_tiers[{i}].unit_price_fen"), "a price must be more than 0 fen");
+            }
+            if i > 0 {
+                let prev = &p.price_tiers[i - 1];
+                if t.min_quantity <= prev.min_quantity {
+                    errors.add(format!("price_tiers[{i}].min_quantity"), "tiers must go up in quantity");
+                }
+                if t.unit_price_fen >= prev.unit_price_fen {
+                    errors.add(format!("price_tiers[{i}].unit_price_fen"), "a larger quantity must have a lower unit price");
+                }
+            }
+        }
+    }
+    for (i, c) in p.certificates.iter().enumerate() {
+        if CertificateKind::parse(&c.kind).is_none() {
+            errors.add(format!("certificates[{i}].kind"), "must be poverty_alleviation, geographic_indication, green_food or organic");
+        }
+        if c.number.trim().is_empty() {
+            errors.add(format!("certificates[{i}].number"), "give the certificate number");
+        }
+        if crate::time::parse_date(&c.valid_until).is_none() {
+            errors.add(format!("certificates[{i}].valid_until"), "give a date as YYYY-MM-DD");
+        }
+    }
+    let origin = match RegionCode::parse(&p.origin_code) {
+        Ok(o) if o.level() != RegionLevel::Village => {
+            errors.add("origin_code", "the origin must be a village");
+            None
+        }
+        Ok(o) if o.ancestor(RegionLevel::County) != coop_village.ancestor(RegionLevel::County) => {
+            errors.add("origin_code", "the origin must be a village of the cooperative's county");
+            None
+        }
+        Ok(o) => Some(o),
+        Err(e) => {
+            errors.add("origin_code", e.to_string());
+            None
+        }
+    };
+    errors.into_result()?;
+    Ok(origin.expect("no errors means an origin"))
+}
+
+/// Creates a product of `cooperative_id` inside `tx`, after [`validate`].
+pub async fn create(tx: &mut Tx, cooperative_id: i64, p: &NewProduct, origin: RegionCode) -> sqlx::Result<i64> {
+    let now = crate::time::now();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO products (cooperative_id, name, name_en, category, unit, spec, storage, origin_code, description, \
+                               created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+    )
+    .bind(cooperative_id)
+    .bind(p.name.trim())
+    .bind(p.name_en.as_deref())
+    .bind(&p.category)
+    .bind(p.unit.trim())
+    .bind(p.spec.trim())
+    .bind(&p.storage)
+    .bind(origin.to_string())
+    .bind(&p.description)
+    .bind(&now)
+    .fetch_one(&mut **tx)
+    .await?;
+    for t in &p.price_tiers {
+        sqlx::query("INSERT INTO price_tiers (product_id, min_quantity, unit_price_fen) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(t.min_quantity)
+            .bind(t.unit_price_fen.get())
+            .execute(&mut **tx)
+            .await?;
+    }
+    for c in &p.certificates {
+        sqlx::query("INSERT INTO certificates (product_id, kind, number, valid_until) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(&c.kind)
+            .bind(c.number.trim())
+            .bind(&c.valid_until)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walnuts() -> NewProduct {
+        NewProduct {
+            name: "叶城薄皮核桃".into(),
+            name_en: None,
+            category: "nuts".into(),
+            unit: "kg".into(),
+            spec: "一级果 500g×2".into(),
+            storage: "ambient".into(),
+            origin_code: "653126200200".into(),
+            description: String::new(),
+            price_tiers: vec![
+                PriceTier { min_quantity: 1, unit_price_fen: Fen::new(3600) },
+                PriceTier { min_quantity: 50, unit_price_fen: Fen::new(3200) },
+            ],
+            certificates: vec![NewCertificate { kind: "poverty_alleviation".into(), number: "FP2023-6531-0001".into(), valid_until: "2027-12-31".into() }],
+        }
+    }
+
+    #[test]
+    fn a_well_formed_product_passes() {
+        let coop_village = RegionCode::parse("653126201201").unwrap();
+        assert_eq!(validate(&walnuts(), coop_village).unwrap().to_string(), "653126200200");
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_field() {
+        let mut p = walnuts();
+        p.price_tiers[1].unit_price_fen = Fen::new(3900);
+        p.certificates[0].valid_until = "2027-02-30".into();
+        p.origin_code = "653129200200".into(); // 伽师县, not 叶城县
+        p.storage = "warm".into();
+        let coop_village = RegionCode::parse("653126201201").unwrap();
+        let fields: Vec<String> = validate(&p, coop_village).unwrap_err().0.into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["storage", "price_tiers[1].unit_price_fen", "certificates[0].valid_until", "origin_code"]);
+    }
+}

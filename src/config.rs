@@ -1,0 +1,237 @@
+//! Configuration: environment variables, over an optional `zhunong.toml`
+//! (or the file named by `ZHUNONG_CONFIG`), over defaults. Every key is in
+//! the README's configuration table.
+//!
+//! Secrets (database password, API keys) are held in [`Secret`], whose
+//! `Debug` and `Display` never show the value, so a logged `Config` is safe.
+
+use crate::money::Fen;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+/// A value that must never reach a log or a page.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The whole configuration of one process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (`ZHUNONG_BIND`).
+    pub bind: String,
+    /// `sqlite://…` or `postgres://…` (`DATABASE_URL`); a secret because it
+    /// may carry a password.
+    pub database_url: Secret,
+    /// Folder for the SQLite file and the embedded search index
+    /// (`ZHUNONG_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Load the demo data into an empty database when serving
+    /// (`ZHUNONG_DEMO`, default on).
+    pub demo_on_empty: bool,
+    /// Mark cookies `Secure` (`ZHUNONG_SECURE_COOKIES`); on behind HTTPS.
+    pub secure_cookies: bool,
+    /// Lifetime of a sign-in session and its API token, in seconds
+    /// (`ZHUNONG_SESSION_TTL_SECS`).
+    pub session_ttl_secs: i64,
+    /// Failed sign-ins allowed per e-mail address per 15 minutes
+    /// (`ZHUNONG_LOGIN_ATTEMPTS`).
+    pub login_attempts: i64,
+    /// Meilisearch, when set (`MEILI_URL`, `MEILI_API_KEY`).
+    pub meili_url: Option<String>,
+    /// Meilisearch API key.
+    pub meili_api_key: Option<Secret>,
+    /// Stripe, when set (`STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`,
+    /// `STRIPE_API_BASE`).
+    pub stripe_secret_key: Option<Secret>,
+    /// Secret that signs Stripe's webhook calls.
+    pub stripe_webhook_secret: Option<Secret>,
+    /// Base URL of the Stripe API (for a stand-in server).
+    pub stripe_api_base: Option<String>,
+    /// Monitoring line per year, per person per year
+    /// (`ZHUNONG_MONITORING_LINE_<YEAR>` in yuan, or `[monitoring_line]`).
+    pub monitoring_lines: BTreeMap<i32, Fen>,
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+/// What `zhunong.toml` may hold; every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<String>,
+    database_url: Option<Secret>,
+    data_dir: Option<PathBuf>,
+    demo_on_empty: Option<bool>,
+    secure_cookies: Option<bool>,
+    session_ttl_secs: Option<i64>,
+    login_attempts: Option<i64>,
+    meili_url: Option<String>,
+    meili_api_key: Option<Secret>,
+    stripe_secret_key: Option<Secret>,
+    stripe_webhook_secret: Option<Secret>,
+    stripe_api_base: Option<String>,
+    /// year → yuan per person per year
+    #[serde(default)]
+    monitoring_line: BTreeMap<String, i64>,
+}
+
+/// Monitoring lines used when none is configured for a year: the national
+/// line of 2021 (6,000 yuan per person per year) and later provincial
+/// practice. Overridden per year by configuration.
+const DEFAULT_MONITORING_LINES: &[(i32, i64)] = &[(2021, 6_000), (2022, 6_500), (2023, 6_900), (2024, 7_200)];
+
+impl Config {
+    /// Reads the configuration from the process environment and the
+    /// optional file.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let vars: BTreeMap<String, String> = std::env::vars().collect();
+        let path = vars.get("ZHUNONG_CONFIG").map(PathBuf::from);
+        let file = match path {
+            Some(p) => Some(std::fs::read_to_string(&p).map_err(|e| ConfigError(format!("{}: {e}", p.display())))?),
+            None => std::fs::read_to_string("zhunong.toml").ok(),
+        };
+        Self::from_sources(&vars, file.as_deref())
+    }
+
+    /// Builds a configuration from explicit variables and file text (used by
+    /// [`Config::from_env`] and by tests).
+    pub fn from_sources(vars: &BTreeMap<String, String>, file: Option<&str>) -> Result<Self, ConfigError> {
+        let file: FileConfig = match file {
+            Some(text) => toml::from_str(text).map_err(|e| ConfigError(format!("zhunong.toml: {e}")))?,
+            None => FileConfig::default(),
+        };
+        let var = |k: &str| vars.get(k).filter(|v| !v.is_empty()).cloned();
+        let flag = |k: &str, file: Option<bool>, default: bool| -> Result<bool, ConfigError> {
+            match var(k) {
+                Some(v) => match v.as_str() {
+                    "1" | "true" | "yes" | "on" => Ok(true),
+                    "0" | "false" | "no" | "off" => Ok(false),
+                    _ => Err(ConfigError(format!("{k} must be true or false, not {v:?}"))),
+                },
+                None => Ok(file.unwrap_or(default)),
+            }
+        };
+        let number = |k: &str, file: Option<i64>, default: i64| -> Result<i64, ConfigError> {
+            match var(k) {
+                Some(v) => v.parse().map_err(|_| ConfigError(format!("{k} must be a whole number, not {v:?}"))),
+                None => Ok(file.unwrap_or(default)),
+            }
+        };
+
+        let data_dir = var("ZHUNONG_DATA_DIR").map(PathBuf::from).or(file.data_dir).unwrap_or_else(|| "data".into());
+        let database_url = var("DATABASE_URL").map(Secret::new).or(file.database_url).unwrap_or_else(|| {
+            Secret::new(format!("sqlite://{}?mode=rwc", data_dir.join("zhunong.db").display()))
+        });
+        let mut monitoring_lines: BTreeMap<i32, Fen> =
+            DEFAULT_MONITORING_LINES.iter().map(|(y, yuan)| (*y, Fen::yuan(*yuan))).collect();
+        for (year, yuan) in &file.monitoring_line {
+            let year: i32 = year.parse().map_err(|_| ConfigError(format!("monitoring_line key {year:?} is not a year")))?;
+            monitoring_lines.insert(year, Fen::yuan(*yuan));
+        }
+        for (k, v) in vars {
+            if let Some(year) = k.strip_prefix("ZHUNONG_MONITORING_LINE_") {
+                let year: i32 = year.parse().map_err(|_| ConfigError(format!("{k}: {year:?} is not a year")))?;
+                let yuan: i64 = v.parse().map_err(|_| ConfigError(format!("{k} must be yuan per person per year, not {v:?}")))?;
+                monitoring_lines.insert(year, Fen::yuan(yuan));
+            }
+        }
+
+        let config = Config {
+            bind: var("ZHUNONG_BIND").or(file.bind).unwrap_or_else(|| "127.0.0.1:8080".into()),
+            database_url,
+            data_dir,
+            demo_on_empty: flag("ZHUNONG_DEMO", file.demo_on_empty, true)?,
+            secure_cookies: flag("ZHUNONG_SECURE_COOKIES", file.secure_cookies, false)?,
+            session_ttl_secs: number("ZHUNONG_SESSION_TTL_SECS", file.session_ttl_secs, 7 * 24 * 3600)?,
+            login_attempts: number("ZHUNONG_LOGIN_ATTEMPTS", file.login_attempts, 10)?,
+            meili_url: var("MEILI_URL").or(file.meili_url),
+            meili_api_key: var("MEILI_API_KEY").map(Secret::new).or(file.meili_api_key),
+            stripe_secret_key: var("STRIPE_SECRET_KEY").map(Secret::new).or(file.stripe_secret_key),
+            stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET").map(Secret::new).or(file.stripe_webhook_secret),
+            stripe_api_base: var("STRIPE_API_BASE").or(file.stripe_api_base),
+            monitoring_lines,
+        };
+        if config.session_ttl_secs < 60 {
+            return Err(ConfigError("ZHUNONG_SESSION_TTL_SECS must be at least 60".into()));
+        }
+        if config.login_attempts < 1 {
+            return Err(ConfigError("ZHUNONG_LOGIN_ATTEMPTS must be at least 1".into()));
+        }
+        Ok(config)
+    }
+
+    /// The monitoring line in force for `year`: the configured line of that
+    /// year, else of the latest earlier year configured.
+    pub fn monitoring_line(&self, year: i32) -> Option<Fen> {
+        self.monitoring_lines.range(..=year).next_back().map(|(_, f)| *f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_under_data_on_localhost() {
+        let c = Config::from_sources(&vars(&[]), None).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:8080");
+        assert_eq!(c.database_url.expose(), "sqlite://data/zhunong.db?mode=rwc");
+        assert!(c.demo_on_empty);
+        assert_eq!(c.monitoring_line(2021), Some(Fen::yuan(6_000)));
+        assert_eq!(c.monitoring_line(2030), Some(Fen::yuan(7_200)));
+        assert_eq!(c.monitoring_line(2019), None);
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file() {
+        let file = "bind = \"0.0.0.0:9000\"\nlogin_attempts = 3\n[monitoring_line]\n2025 = 7500\n";
+        let c = Config::from_sources(&vars(&[("ZHUNONG_BIND", "127.0.0.1:1"), ("ZHUNONG_MONITORING_LINE_2026", "8000")]), Some(file))
+            .unwrap();
+        assert_eq!(c.bind, "127.0.0.1:1");
+        assert_eq!(c.login_attempts, 3);
+        assert_eq!(c.monitoring_line(2025), Some(Fen::yuan(7_500)));
+        assert_eq!(c.monitoring_line(2026), Some(Fen::yuan(8_000)));
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_key_named() {
+        let e = Config::from_sources(&vars(&[("ZHUNONG_DEMO", "maybe")]), None).unwrap_err();
+        assert!(e.to_string().contains("ZHUNONG_DEMO"), "{e}");
+        let e = Config::from_sources(&vars(&[]), Some("colour = 1")).unwrap_err();
+        assert!(e.to_string().contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let c = Config::from_sources(&vars(&[("DATABASE_URL", "postgres://u:hunter2@db/z"), ("STRIPE_SECRET_KEY", "sk_live_x")]), None)
+            .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("sk_live_x"), "{shown}");
+    }
+}

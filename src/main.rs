@@ -1,0 +1,134 @@
+//! The `zhunong` command: `serve` (default), `migrate`, `demo`,
+//! `import regions <villages.csv>`.
+
+use std::io::Write;
+use zhunong::config::Config;
+
+const USAGE: &str = "\
+zhunong — consumption-support marketplace
+
+USAGE:
+    zhunong [serve]                      serve the web UI and API (loads demo data into an empty database)
+    zhunong migrate                      apply database migrations and load the shipped regions
+    zhunong demo                         load the demo data (does nothing if it is loaded already)
+    zhunong import regions <villages.csv> load villages from china-division's villages.csv
+    zhunong help                         this text
+
+Configuration comes from environment variables (see README.md), e.g.
+    DATABASE_URL=postgres://user@localhost/zhunong zhunong serve
+";
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    if let Err(e) = run(&args).await {
+        eprintln!("zhunong: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: &[&str]) -> anyhow::Result<()> {
+    match args {
+        [] | ["serve"] => serve().await,
+        ["migrate"] => {
+            let app = build().await?;
+            println!("database migrated; regions loaded");
+            app.state.db.close().await;
+            Ok(())
+        }
+        ["demo"] => {
+            let app = build().await?;
+            match zhunong::demo::load(&app.state.db).await? {
+                zhunong::demo::Outcome::Loaded { cooperatives, products, households } => {
+                    println!("demo loaded: {cooperatives} cooperatives, {products} products, {households} households")
+                }
+                zhunong::demo::Outcome::AlreadyLoaded => println!("demo already loaded; nothing changed"),
+            }
+            app.state.db.close().await;
+            Ok(())
+        }
+        ["import", "regions", path] => import_regions(path).await,
+        ["help"] | ["--help"] | ["-h"] => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        ["--version"] | ["-V"] => {
+            println!("zhunong {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        _ => {
+            eprint!("{USAGE}");
+            anyhow::bail!("unknown command: {}", args.join(" "))
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ZHUNONG_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+async fn build() -> anyhow::Result<zhunong::app::App> {
+    init_tracing();
+    let config = Config::from_env()?;
+    zhunong::app::build(config).await
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let app = build().await?;
+    let db = app.state.db.clone();
+    if app.state.config.demo_on_empty && zhunong::demo::database_is_empty(&db).await? {
+        tracing::info!("the database is empty: loading the demo data (sign-ins in README.md; set ZHUNONG_DEMO=false to skip)");
+        zhunong::demo::load(&db).await?;
+    }
+    let bind = app.state.config.bind.clone();
+    let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    tracing::info!(backend = ?db.backend(), "Zhunong serving on http://{}", listener.local_addr()?);
+    axum::serve(listener, app.router()).with_graceful_shutdown(shutdown()).await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+async fn import_regions(path: &str) -> anyhow::Result<()> {
+    let app = build().await?;
+    let file = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0).max(1);
+    let started = std::time::Instant::now();
+    let report = zhunong::regions::import_villages(&app.state.db, file, |done| {
+        let filled = (done * 30 / size) as usize;
+        eprint!("\r[{}{}] {:>3}%  {:.1} MB", "#".repeat(filled), " ".repeat(30 - filled.min(30)), done * 100 / size, done as f64 / 1e6);
+        let _ = std::io::stderr().flush();
+    })
+    .await?;
+    eprintln!();
+    println!(
+        "read {} villages in {:.1}s: {} added, {} already present, {} skipped",
+        report.read,
+        started.elapsed().as_secs_f64(),
+        report.added,
+        report.already_present,
+        report.skipped_count
+    );
+    for (line, why) in &report.skipped {
+        println!("  line {line}: {why}");
+    }
+    app.state.db.close().await;
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! Organisations — cooperatives, agencies, partner cities, hub operators,
+//! government offices and the platform — with the facts each kind carries:
+//! a cooperative's payout ratio, an agency's approval limit and yearly
+//! reserved share, a partner city's pairings and pledges.
+
+use crate::db::Db;
+use serde::Serialize;
+
+/// The kind of an organisation; decides which roles its users may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    /// 农民专业合作社: sells.
+    Cooperative,
+    /// 预算单位: buys in bulk against a reserved share.
+    Agency,
+    /// 对口帮扶城市: buys from its paired regions against a pledge.
+    PartnerCity,
+    /// Operates nodes of the distribution chain.
+    HubOperator,
+    /// A poverty-alleviation office: reads reports for its region.
+    Government,
+    /// The platform itself: administration and finance.
+    Platform,
+}
+
+impl OrgKind {
+    /// Every kind.
+    pub const ALL: [OrgKind; 6] =
+        [OrgKind::Cooperative, OrgKind::Agency, OrgKind::PartnerCity, OrgKind::HubOperator, OrgKind::Government, OrgKind::Platform];
+
+    /// The API / database name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgKind::Cooperative => "cooperative",
+            OrgKind::Agency => "agency",
+            OrgKind::PartnerCity => "partner_city",
+            OrgKind::HubOperator => "hub_operator",
+            OrgKind::Government => "government",
+            OrgKind::Platform => "platform",
+        }
+    }
+
+    /// Parses the API / database name.
+    pub fn parse(s: &str) -> Option<OrgKind> {
+        OrgKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// An organisation as users and the API see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgRef {
+    /// Opaque id.
+    #[serde(serialize_with = "crate::ids::serialize")]
+    pub id: i64,
+    /// What it is.
+    pub kind: OrgKind,
+    /// Its registered name.
+    pub name: String,
+    /// Its region (village of a cooperative, jurisdiction of an office …).
+    pub region_code: String,
+}
+
+/// Reads an organisation.
+pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<OrgRef>> {
+    let row: Option<(i64, String, String, String)> =
+        sqlx::query_as("SELECT id, kind, name, region_code FROM organisations WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
+    Ok(row.and_then(|(id, kind, name, region_code)| Some(OrgRef { id, kind: OrgKind::parse(&kind)?, name, region_code })))
+}

@@ -1,0 +1,69 @@
+//! Time as the database stores it: RFC 3339 UTC text with microseconds
+//! (fixed width, so text order is time order on both backends) and calendar
+//! dates as `YYYY-MM-DD`. Times are always produced here, in Rust, never by
+//! the database's clock (SQLite's `CURRENT_TIMESTAMP` text does not compare
+//! with RFC 3339).
+
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
+
+const TIMESTAMP: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+const DATE: &[FormatItem<'static>] = format_description!("[year]-[month]-[day]");
+
+/// Now, as stored: `2026-11-22T10:40:48.123456Z`.
+pub fn now() -> String {
+    timestamp(OffsetDateTime::now_utc())
+}
+
+/// A moment as stored.
+pub fn timestamp(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC).format(TIMESTAMP).expect("a UTC timestamp always formats")
+}
+
+/// Now plus `seconds`, as stored.
+pub fn in_seconds(seconds: i64) -> String {
+    timestamp(OffsetDateTime::now_utc() + time::Duration::seconds(seconds))
+}
+
+/// Today's date (UTC).
+pub fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+/// The current year (UTC).
+pub fn this_year() -> i32 {
+    today().year()
+}
+
+/// Parses `YYYY-MM-DD`, the only date form the API accepts.
+pub fn parse_date(s: &str) -> Option<Date> {
+    Date::parse(s, DATE).ok()
+}
+
+/// A date as stored and shown: `YYYY-MM-DD`.
+pub fn format_date(d: Date) -> String {
+    d.format(DATE).expect("a date always formats")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_timestamps_sort_as_text_in_time_order() {
+        let a = timestamp(time::macros::datetime!(2026-01-02 03:04:05.000006 UTC));
+        let b = timestamp(time::macros::datetime!(2026-01-02 03:04:05.1 UTC));
+        assert_eq!(a, "2026-01-02T03:04:05.000006Z");
+        assert!(a < b);
+    }
+
+    #[test]
+    fn only_real_calendar_dates_parse() {
+        assert_eq!(format_date(parse_date("2024-02-29").unwrap()), "2024-02-29");
+        assert!(parse_date("2023-02-29").is_none());
+        assert!(parse_date("2023-2-1").is_none());
+        assert!(parse_date("yesterday").is_none());
+    }
+}

@@ -1,0 +1,240 @@
+//! The words of the pages, in Chinese (the default) and English. One struct
+//! per language, so a missing translation is a compile error.
+
+/// The language of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// 中文 (default)
+    Zh,
+    /// English
+    En,
+}
+
+impl Lang {
+    /// From the `zn_lang` cookie value; anything else is Chinese.
+    pub fn from_cookie(v: Option<&str>) -> Lang {
+        if v == Some("en") { Lang::En } else { Lang::Zh }
+    }
+
+    /// The page's words.
+    pub fn t(self) -> &'static Strings {
+        match self {
+            Lang::Zh => &ZH,
+            Lang::En => &EN,
+        }
+    }
+
+    /// True for English.
+    pub fn is_en(self) -> bool {
+        self == Lang::En
+    }
+}
+
+/// Every word a page shows.
+#[derive(Debug)]
+pub struct Strings {
+    /// `<html lang>`
+    pub html_lang: &'static str,
+    /// Product name
+    pub brand: &'static str,
+    /// Under the brand
+    pub tagline: &'static str,
+    /// The other language's switch link
+    pub switch_label: &'static str,
+    /// Cookie value of the other language
+    pub switch_to: &'static str,
+    /// Nav
+    pub nav_home: &'static str,
+    /// Nav
+    pub sign_in: &'static str,
+    /// Nav
+    pub sign_out: &'static str,
+    /// Home heading
+    pub home_heading: &'static str,
+    /// Home intro
+    pub home_intro: &'static str,
+    /// Card: sold by
+    pub sold_by: &'static str,
+    /// Card: origin
+    pub origin: &'static str,
+    /// Price suffix "from"
+    pub from_price: &'static str,
+    /// Stock states
+    pub in_stock: &'static str,
+    /// Stock states
+    pub low_stock: &'static str,
+    /// Stock states
+    pub out_of_stock: &'static str,
+    /// Units available
+    pub available: &'static str,
+    /// Empty catalogue
+    pub no_products: &'static str,
+    /// Pagination
+    pub previous: &'static str,
+    /// Pagination
+    pub next: &'static str,
+    /// Pagination "page x of y"
+    pub page_of: &'static str,
+    /// Product page
+    pub price_tiers: &'static str,
+    /// Product page: "from N units"
+    pub tier_from: &'static str,
+    /// Product page
+    pub certificates: &'static str,
+    /// Product page
+    pub valid_until: &'static str,
+    /// Product page
+    pub expired: &'static str,
+    /// Product page
+    pub storage: &'static str,
+    /// Product page
+    pub cooperative: &'static str,
+    /// Product page
+    pub spec: &'static str,
+    /// Product page: households line, before the number
+    pub supports: &'static str,
+    /// Product page: households line, after the number
+    pub households_in: &'static str,
+    /// Product page: of which registered poor
+    pub of_which_poor: &'static str,
+    /// Region code label
+    pub region_code: &'static str,
+    /// Login page
+    pub login_heading: &'static str,
+    /// Login page
+    pub email: &'static str,
+    /// Login page
+    pub password: &'static str,
+    /// Login page
+    pub wrong_credentials: &'static str,
+    /// Login page
+    pub too_many_attempts: &'static str,
+    /// Login page
+    pub demo_accounts: &'static str,
+    /// Login page
+    pub demo_password: &'static str,
+    /// Signed in as
+    pub signed_in_as: &'static str,
+    /// Errors
+    pub not_found: &'static str,
+    /// Errors
+    pub not_found_detail: &'static str,
+    /// Errors
+    pub server_error: &'static str,
+    /// Errors
+    pub server_error_detail: &'static str,
+    /// Errors
+    pub forbidden_form: &'static str,
+    /// Errors
+    pub request_id: &'static str,
+    /// Errors
+    pub back_home: &'static str,
+    /// Footer
+    pub footer: &'static str,
+}
+
+/// 中文
+pub static ZH: Strings = Strings {
+    html_lang: "zh-CN",
+    brand: "助农",
+    tagline: "消费帮扶 · 每一元都有去处",
+    switch_label: "English",
+    switch_to: "en",
+    nav_home: "首页",
+    sign_in: "登录",
+    sign_out: "退出",
+    home_heading: "脱贫地区特色农产品",
+    home_intro: "来自喀什、昌都、恩施的合作社直供，每一笔销售都追溯到供货农户。",
+    sold_by: "合作社",
+    origin: "产地",
+    from_price: "起",
+    in_stock: "有货",
+    low_stock: "库存紧张",
+    out_of_stock: "暂时缺货",
+    available: "可售",
+    no_products: "目前还没有上架的产品。",
+    previous: "上一页",
+    next: "下一页",
+    page_of: "页，共",
+    price_tiers: "批量价格",
+    tier_from: "起订",
+    certificates: "认证",
+    valid_until: "有效期至",
+    expired: "已过期",
+    storage: "储存方式",
+    cooperative: "合作社",
+    spec: "规格",
+    supports: "带动",
+    households_in: "户农户增收，产地",
+    of_which_poor: "其中建档立卡户",
+    region_code: "区划代码",
+    login_heading: "登录助农",
+    email: "电子邮箱",
+    password: "密码",
+    wrong_credentials: "邮箱或密码不正确。",
+    too_many_attempts: "登录失败次数过多，请稍后再试。",
+    demo_accounts: "演示账号（仅供演示）",
+    demo_password: "密码均为",
+    signed_in_as: "当前用户",
+    not_found: "找不到该页面",
+    not_found_detail: "您要找的内容不存在或已下架。",
+    server_error: "服务器出错了",
+    server_error_detail: "我们已记录此问题。反馈时请提供请求编号。",
+    forbidden_form: "表单已过期，请刷新页面后重试。",
+    request_id: "请求编号",
+    back_home: "返回首页",
+    footer: "助农 · 消费帮扶平台 — 区划数据：国家统计局 2023 年统计用区划代码",
+};
+
+/// English
+pub static EN: Strings = Strings {
+    html_lang: "en",
+    brand: "Zhunong",
+    tagline: "Consumption support · every yuan accounted for",
+    switch_label: "中文",
+    switch_to: "zh",
+    nav_home: "Home",
+    sign_in: "Sign in",
+    sign_out: "Sign out",
+    home_heading: "Produce from poverty-alleviation regions",
+    home_intro: "Straight from cooperatives in Kashgar, Chamdo and Enshi; every sale is traced to the households that grew it.",
+    sold_by: "Cooperative",
+    origin: "Origin",
+    from_price: "from",
+    in_stock: "In stock",
+    low_stock: "Low stock",
+    out_of_stock: "Out of stock",
+    available: "available",
+    no_products: "No products are listed yet.",
+    previous: "Previous",
+    next: "Next",
+    page_of: "of",
+    price_tiers: "Bulk prices",
+    tier_from: "from",
+    certificates: "Certificates",
+    valid_until: "valid until",
+    expired: "expired",
+    storage: "Storage",
+    cooperative: "Cooperative",
+    spec: "Specification",
+    supports: "Supports",
+    households_in: "households in",
+    of_which_poor: "registered poor households among them",
+    region_code: "Region code",
+    login_heading: "Sign in to Zhunong",
+    email: "E-mail",
+    password: "Password",
+    wrong_credentials: "Wrong e-mail address or password.",
+    too_many_attempts: "Too many failed sign-ins; please try again later.",
+    demo_accounts: "Demo accounts (demo only)",
+    demo_password: "password for all:",
+    signed_in_as: "Signed in as",
+    not_found: "Page not found",
+    not_found_detail: "What you are looking for does not exist or is no longer listed.",
+    server_error: "Something went wrong",
+    server_error_detail: "We have logged the problem. Please quote the request id if you report it.",
+    forbidden_form: "This form has expired; reload the page and try again.",
+    request_id: "Request id",
+    back_home: "Back to the home page",
+    footer: "Zhunong · consumption-support marketplace — region data: NBS 2023 statistical division codes",
+};

@@ -1,0 +1,259 @@
+//! The page handlers: storefront home, product page, sign-in and sign-out,
+//! language switch.
+
+use super::{Chrome, Lang, csrf_ok, error_page, render};
+use crate::api::extract::{MaybeUser, session_token};
+use crate::app::AppState;
+use crate::catalog::{self, CATEGORIES, ListQuery, Product};
+use crate::regions::{RegionLevel, short_name};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+const PER_PAGE: i64 = 24;
+
+/// A product as a card of the storefront grid.
+pub struct Card {
+    id: i64,
+    name: String,
+    subname: Option<String>,
+    category: &'static str,
+    price: String,
+    unit: String,
+    origin: String,
+    cooperative: String,
+    certificates: Vec<&'static str>,
+    stock_label: &'static str,
+    stock_class: &'static str,
+}
+
+impl Card {
+    fn new(p: &Product, lang: Lang) -> Card {
+        let t = lang.t();
+        let (stock_label, stock_class) = match p.available {
+            0 => (t.out_of_stock, "out"),
+            n if n < 50 => (t.low_stock, "low"),
+            _ => (t.in_stock, "in"),
+        };
+        let en = lang.is_en();
+        Card {
+            id: p.id,
+            name: if en { p.name_en.clone().unwrap_or_else(|| p.name.clone()) } else { p.name.clone() },
+            subname: if en { Some(p.name.clone()) } else { None },
+            category: catalog::category(&p.category).map(|c| if en { c.en } else { c.zh }).unwrap_or(""),
+            price: p.base_price().to_string(),
+            unit: p.unit.clone(),
+            origin: p.origin.label.clone(),
+            cooperative: p.cooperative.name.clone(),
+            certificates: p.certificates.iter().map(|c| c.kind.label(en)).collect(),
+            stock_label,
+            stock_class,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    c: &'a Chrome,
+    cards: Vec<Card>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    categories: Vec<&'static str>,
+}
+
+/// `?page=` of the home page.
+#[derive(Deserialize)]
+pub struct HomeQuery {
+    page: Option<String>,
+}
+
+/// `GET /` — the storefront home: the catalogue with origins.
+pub async fn home(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Query(q): Query<HomeQuery>) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), "/");
+    // A page number that is not a number is treated as the first page.
+    let page = q.page.and_then(|p| p.parse::<i64>().ok()).filter(|p| (1..=100_000).contains(p)).unwrap_or(1);
+    let query = ListQuery { limit: PER_PAGE, offset: (page - 1) * PER_PAGE, ..ListQuery::default() };
+    let (products, total) = match catalog::list(&state.db, &query).await {
+        Ok(r) => r,
+        Err(e) => return internal(&c, e.into()),
+    };
+    let en = c.lang.is_en();
+    let page_view = HomePage {
+        c: &c,
+        cards: products.iter().map(|p| Card::new(p, c.lang)).collect(),
+        total,
+        page,
+        pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
+        categories: CATEGORIES.iter().map(|cat| if en { cat.en } else { cat.zh }).collect(),
+    };
+    render(&c, StatusCode::OK, &page_view)
+}
+
+fn internal(c: &Chrome, e: anyhow::Error) -> Response {
+    let id = crate::api::error::request_id().unwrap_or_default();
+    tracing::error!(request.id = id, error = format!("{e:#}"), "page failed");
+    error_page(c, StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// One link of the origin breadcrumb.
+struct Crumb {
+    name: String,
+    code: String,
+    level: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "product.html")]
+struct ProductPage<'a> {
+    c: &'a Chrome,
+    card: Card,
+    p: &'a Product,
+    crumbs: Vec<Crumb>,
+    village: String,
+    storage: &'static str,
+    tiers: Vec<(i64, String)>,
+    certificates: Vec<(&'static str, String, String, bool)>,
+}
+
+/// `GET /products/{id}` — origin chain, cooperative, certificates, tiers,
+/// availability and the households the product supports.
+pub async fn product(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), &format!("/products/{id}"));
+    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
+    let p = match catalog::get(&state.db, id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return error_page(&c, StatusCode::NOT_FOUND),
+        Err(e) => return internal(&c, e.into()),
+    };
+    let en = c.lang.is_en();
+    let today = crate::time::format_date(crate::time::today());
+    let page = ProductPage {
+        c: &c,
+        card: Card::new(&p, c.lang),
+        crumbs: p
+            .origin
+            .chain
+            .iter()
+            .map(|l| Crumb { name: short_name(&l.name), code: l.code.to_string(), level: l.level.as_str() })
+            .collect(),
+        village: p.origin.chain.iter().find(|l| l.level == RegionLevel::Village).map(|l| short_name(&l.name)).unwrap_or_default(),
+        storage: p.storage.label(en),
+        tiers: p.price_tiers.iter().map(|t| (t.min_quantity, t.unit_price_fen.to_string())).collect(),
+        certificates: p.certificates.iter().map(|x| (x.kind.label(en), x.number.clone(), x.valid_until.clone(), x.valid_on(&today))).collect(),
+        p: &p,
+    };
+    render(&c, StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    c: &'a Chrome,
+    error: Option<&'static str>,
+    email: String,
+    demo: bool,
+    demo_password: &'static str,
+}
+
+/// Demo sign-ins shown on the login page of a demo database.
+const DEMO_USERS: &[&str] = &[
+    "buyer@agency.zhunong.demo",
+    "approver@agency.zhunong.demo",
+    "manager@coop.zhunong.demo",
+    "buyer@partner.zhunong.demo",
+    "operator@hub.zhunong.demo",
+    "official@county.zhunong.demo",
+    "finance@zhunong.demo",
+    "admin@zhunong.demo",
+];
+
+async fn login_page(state: &AppState, c: &Chrome, status: StatusCode, error: Option<&'static str>, email: String) -> Response {
+    let demo = state.db.meta("demo.loaded").await.ok().flatten().is_some();
+    render(c, status, &LoginPage { c, error, email, demo, demo_password: crate::demo::DEMO_PASSWORD })
+}
+
+/// `GET /login`.
+pub async fn login_form(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap) -> Response {
+    if actor.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let c = Chrome::new(&headers, None, "/login");
+    login_page(&state, &c, StatusCode::OK, None, String::new()).await
+}
+
+/// The sign-in form.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    csrf: String,
+}
+
+/// `POST /login` — signs in and goes home, or shows the form again with
+/// the reason.
+pub async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+    let c = Chrome::new(&headers, None, "/login");
+    if !csrf_ok(&headers, None, &form.csrf) {
+        return error_page(&c, StatusCode::FORBIDDEN);
+    }
+    match crate::auth::login(&state.db, &state.config, &form.email, &form.password).await {
+        Ok(session) => {
+            tracing::info!(user.id = session.actor.id, org.id = session.actor.org.id, "signed in (page)");
+            let mut res = Redirect::to("/").into_response();
+            res.headers_mut().insert(header::SET_COOKIE, crate::api::session_cookie(&state, &session.token));
+            res
+        }
+        Err(crate::auth::LoginError::WrongCredentials) => {
+            login_page(&state, &c, StatusCode::UNAUTHORIZED, Some(c.t.wrong_credentials), form.email).await
+        }
+        Err(crate::auth::LoginError::TooManyAttempts { .. }) => {
+            login_page(&state, &c, StatusCode::TOO_MANY_REQUESTS, Some(c.t.too_many_attempts), form.email).await
+        }
+        Err(crate::auth::LoginError::Db(e)) => internal(&c, e.into()),
+    }
+}
+
+/// The sign-out form.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST /logout`.
+pub async fn logout(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), "/logout");
+    if actor.is_some() && !csrf_ok(&headers, actor.as_ref(), &form.csrf) {
+        return error_page(&c, StatusCode::FORBIDDEN);
+    }
+    if let Some(token) = session_token(&headers)
+        && let Err(e) = crate::auth::logout(&state.db, &token).await
+    {
+        return internal(&c, e.into());
+    }
+    let mut res = Redirect::to("/").into_response();
+    res.headers_mut().insert(header::SET_COOKIE, crate::api::clear_session_cookie());
+    res
+}
+
+/// Where to go back to after switching language.
+#[derive(Deserialize)]
+pub struct SwitchQuery {
+    next: Option<String>,
+}
+
+/// `GET /lang/{zh|en}?next=/path` — sets the language cookie and goes back.
+pub async fn switch_language(Path(to): Path<String>, Query(q): Query<SwitchQuery>) -> Response {
+    let lang = if to == "en" { "en" } else { "zh" };
+    // Only local paths: an open redirect would let others borrow our domain.
+    let next = q.next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or_else(|| "/".into());
+    let mut res = Redirect::to(&next).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("{}={lang}; Path=/; Max-Age=31536000; SameSite=Lax", super::LANG_COOKIE)) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
