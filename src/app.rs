@@ -40,7 +40,12 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     if added > 0 {
         tracing::info!(regions.added = added, "loaded the shipped regions");
     }
-    Ok(App { state: AppState { db, config: Arc::new(config) } })
+    Ok(App {
+        state: AppState {
+            db,
+            config: Arc::new(config),
+        },
+    })
 }
 
 impl App {
@@ -54,10 +59,22 @@ impl App {
             .with_state(self.state.clone())
             .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
             .layer(CompressionLayer::new())
-            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
-            .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-            .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-            .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                Duration::from_secs(30),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("DENY"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            ))
             .layer(middleware::from_fn(request_context))
     }
 }
@@ -84,13 +101,25 @@ async fn request_context(request: Request, next: Next) -> Response {
         .headers()
         .get(&HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
         .map(str::to_owned)
-        .unwrap_or_else(|| format!("{:x}-{:x}", std::process::id(), REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed)));
+        .unwrap_or_else(|| {
+            format!(
+                "{:x}-{:x}",
+                std::process::id(),
+                REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed)
+            )
+        });
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = std::time::Instant::now();
-    let mut response = crate::api::error::REQUEST_ID.scope(id.clone(), next.run(request)).await;
+    let mut response = crate::api::error::REQUEST_ID
+        .scope(id.clone(), next.run(request))
+        .await;
     tracing::info!(
         request.id = %id,
         http.method = %method,

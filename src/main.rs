@@ -40,10 +40,18 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
         ["demo"] => {
             let app = build().await?;
             match zhunong::demo::load(&app.state.db).await? {
-                zhunong::demo::Outcome::Loaded { cooperatives, products, households } => {
-                    println!("demo loaded: {cooperatives} cooperatives, {products} products, {households} households")
+                zhunong::demo::Outcome::Loaded {
+                    cooperatives,
+                    products,
+                    households,
+                } => {
+                    println!(
+                        "demo loaded: {cooperatives} cooperatives, {products} products, {households} households"
+                    )
                 }
-                zhunong::demo::Outcome::AlreadyLoaded => println!("demo already loaded; nothing changed"),
+                zhunong::demo::Outcome::AlreadyLoaded => {
+                    println!("demo already loaded; nothing changed")
+                }
             }
             app.state.db.close().await;
             Ok(())
@@ -65,8 +73,12 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ZHUNONG_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ZHUNONG_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }
 
 async fn build() -> anyhow::Result<zhunong::app::App> {
@@ -79,13 +91,19 @@ async fn serve() -> anyhow::Result<()> {
     let app = build().await?;
     let db = app.state.db.clone();
     if app.state.config.demo_on_empty && zhunong::demo::database_is_empty(&db).await? {
-        tracing::info!("the database is empty: loading the demo data (sign-ins in README.md; set ZHUNONG_DEMO=false to skip)");
+        tracing::info!(
+            "the database is empty: loading the demo data (sign-ins in README.md; set ZHUNONG_DEMO=false to skip)"
+        );
         zhunong::demo::load(&db).await?;
     }
     let bind = app.state.config.bind.clone();
-    let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!(backend = ?db.backend(), "Zhunong serving on http://{}", listener.local_addr()?);
-    axum::serve(listener, app.router()).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app.router())
+        .with_graceful_shutdown(shutdown())
+        .await?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -97,7 +115,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -113,7 +132,13 @@ async fn import_regions(path: &str) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let report = zhunong::regions::import_villages(&app.state.db, file, |done| {
         let filled = (done * 30 / size) as usize;
-        eprint!("\r[{}{}] {:>3}%  {:.1} MB", "#".repeat(filled), " ".repeat(30 - filled.min(30)), done * 100 / size, done as f64 / 1e6);
+        eprint!(
+            "\r[{}{}] {:>3}%  {:.1} MB",
+            "#".repeat(filled),
+            " ".repeat(30 - filled.min(30)),
+            done * 100 / size,
+            done as f64 / 1e6
+        );
         let _ = std::io::stderr().flush();
     })
     .await?;

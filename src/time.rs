@@ -19,7 +19,9 @@ pub fn now() -> String {
 
 /// A moment as stored.
 pub fn timestamp(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC).format(TIMESTAMP).expect("a UTC timestamp always formats")
+    t.to_offset(time::UtcOffset::UTC)
+        .format(TIMESTAMP)
+        .expect("a UTC timestamp always formats")
 }
 
 /// Now plus `seconds`, as stored.

@@ -7,8 +7,8 @@ use crate::app::AppState;
 use crate::auth::{self, Actor};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::{HeaderMap, header};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -18,7 +18,10 @@ pub const SESSION_COOKIE: &str = "zn_session";
 /// The session token of a request: the bearer token if given, else the
 /// session cookie.
 pub fn session_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         return v.strip_prefix("Bearer ").map(|t| t.trim().to_owned());
     }
     cookie(headers, SESSION_COOKIE)
@@ -60,7 +63,9 @@ impl FromRequestParts<AppState> for MaybeUser {
         if let Some(actor) = parts.extensions.get::<Actor>() {
             return Ok(MaybeUser(Some(actor.clone())));
         }
-        let Some(token) = session_token(&parts.headers) else { return Ok(MaybeUser(None)) };
+        let Some(token) = session_token(&parts.headers) else {
+            return Ok(MaybeUser(None));
+        };
         let actor = auth::authenticate(&state.db, &token).await?;
         if let Some(a) = &actor {
             parts.extensions.insert(a.clone());
@@ -98,7 +103,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(ApiError::BadRequest(e.body_text())),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                Err(ApiError::BadRequest(e.body_text()))
+            }
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }
     }
@@ -136,7 +143,7 @@ impl PageParams {
         let mut errors = crate::validation::FieldErrors::default();
         let page = self.page.unwrap_or(1);
         let per_page = self.per_page.unwrap_or(50);
-        if page < 1 || page > 1_000_000 {
+        if !(1..=1_000_000).contains(&page) {
             errors.add("page", "pages are numbered from 1");
         }
         if !(1..=200).contains(&per_page) {
@@ -163,6 +170,11 @@ pub struct Paged<T> {
 impl<T> Paged<T> {
     /// Wraps a page.
     pub fn new(items: Vec<T>, total: i64, page: Page) -> Self {
-        Paged { items, total, page: page.page, per_page: page.per_page }
+        Paged {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        }
     }
 }

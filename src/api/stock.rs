@@ -12,7 +12,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 fn cooperative_of(actor: &Actor) -> ApiResult<i64> {
-    actor.managed_cooperative().ok_or_else(|| ApiError::Forbidden("only a cooperative manager may manage stock".into()))
+    actor
+        .managed_cooperative()
+        .ok_or_else(|| ApiError::Forbidden("only a cooperative manager may manage stock".into()))
 }
 
 impl From<StockError> for ApiError {
@@ -20,11 +22,17 @@ impl From<StockError> for ApiError {
         match e {
             StockError::Invalid(errors) => ApiError::Invalid(errors),
             StockError::NotFound(what) => ApiError::NotFound(what),
-            StockError::Forbidden => ApiError::Forbidden("this product belongs to another cooperative".into()),
+            StockError::Forbidden => {
+                ApiError::Forbidden("this product belongs to another cooperative".into())
+            }
             e @ StockError::BelowAllocated { .. } => {
                 let mut errors = crate::validation::FieldErrors::default();
                 errors.add("delta", e.to_string());
-                ApiError::Conflict { title: "Below allocated stock", detail: e.to_string(), errors }
+                ApiError::Conflict {
+                    title: "Below allocated stock",
+                    detail: e.to_string(),
+                    errors,
+                }
             }
             StockError::Db(e) => e.into(),
         }
@@ -41,26 +49,43 @@ pub struct LotsQuery {
 
 /// `GET /api/v1/lots?product_id=` — the own cooperative's lots, first
 /// expiry first. Another cooperative's product is a 403.
-pub async fn list(State(state): State<AppState>, CurrentUser(actor): CurrentUser, ApiQuery(q): ApiQuery<LotsQuery>) -> ApiResult<Json<Paged<Lot>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiQuery(q): ApiQuery<LotsQuery>,
+) -> ApiResult<Json<Paged<Lot>>> {
     let coop = cooperative_of(&actor)?;
-    let page = PageParams { page: q.page, per_page: q.per_page }.check()?;
+    let page = PageParams {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .check()?;
     let product = match q.product_id.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => {
             let id = crate::ids::parse(s).ok_or(ApiError::NotFound("product"))?;
             match stock::product_owner(&state.db, id).await? {
                 None => return Err(ApiError::NotFound("product")),
-                Some(owner) if owner != coop => return Err(ApiError::Forbidden("this product belongs to another cooperative".into())),
+                Some(owner) if owner != coop => {
+                    return Err(ApiError::Forbidden(
+                        "this product belongs to another cooperative".into(),
+                    ));
+                }
                 Some(_) => Some(id),
             }
         }
     };
-    let (items, total) = stock::list(&state.db, coop, product, page.per_page, page.offset()).await?;
+    let (items, total) =
+        stock::list(&state.db, coop, product, page.per_page, page.offset()).await?;
     Ok(Json(Paged::new(items, total, page)))
 }
 
 /// `POST /api/v1/lots` → 201 lot.
-pub async fn create(State(state): State<AppState>, CurrentUser(actor): CurrentUser, ApiJson(lot): ApiJson<NewLot>) -> ApiResult<(StatusCode, Json<Lot>)> {
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiJson(lot): ApiJson<NewLot>,
+) -> ApiResult<(StatusCode, Json<Lot>)> {
     let coop = cooperative_of(&actor)?;
     let lot = stock::create_lot(&state.db, coop, Some(actor.id), &lot).await?;
     tracing::info!(lot.id = lot.id, org.id = coop, "lot recorded");
@@ -81,7 +106,11 @@ pub async fn adjust(
 }
 
 /// `GET /api/v1/lots/{id}/history`.
-pub async fn history(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+pub async fn history(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
     let coop = cooperative_of(&actor)?;
     let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("lot"))?;
     let items: Vec<Movement> = stock::history(&state.db, coop, id).await?;

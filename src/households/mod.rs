@@ -27,7 +27,13 @@ pub enum Status {
 
 impl Status {
     /// Every status.
-    pub const ALL: [Status; 5] = [Status::RegisteredPoor, Status::Monitored, Status::Edge, Status::Lifted, Status::None];
+    pub const ALL: [Status; 5] = [
+        Status::RegisteredPoor,
+        Status::Monitored,
+        Status::Edge,
+        Status::Lifted,
+        Status::None,
+    ];
 
     /// The API / database name.
     pub fn as_str(self) -> &'static str {
@@ -81,7 +87,10 @@ impl Viewer {
     /// The privacy view of an actor (anonymous visitors: `Viewer::default()`).
     pub fn of(actor: Option<&Actor>) -> Viewer {
         match actor {
-            Some(a) => Viewer { cooperative_id: a.managed_cooperative(), official_region: a.official_region() },
+            Some(a) => Viewer {
+                cooperative_id: a.managed_cooperative(),
+                official_region: a.official_region(),
+            },
             None => Viewer::default(),
         }
     }
@@ -114,10 +123,14 @@ async fn present(db: &Db, viewer: &Viewer, rows: Vec<Row>) -> sqlx::Result<Vec<H
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let member_of: Vec<i64> = match viewer.cooperative_id {
-            Some(_) => sqlx::query_scalar("SELECT cooperative_id FROM cooperative_members WHERE household_id = $1")
+            Some(_) => {
+                sqlx::query_scalar(
+                    "SELECT cooperative_id FROM cooperative_members WHERE household_id = $1",
+                )
                 .bind(r.id)
                 .fetch_all(db.pool())
-                .await?,
+                .await?
+            }
             None => Vec::new(),
         };
         let identified = viewer.may_identify(&r.village_code, &member_of);
@@ -134,23 +147,213 @@ async fn present(db: &Db, viewer: &Viewer, rows: Vec<Row>) -> sqlx::Result<Vec<H
     Ok(out)
 }
 
-/// The member households of a cooperative, in code order, one page.
-pub async fn members(db: &Db, viewer: &Viewer, cooperative_id: i64, limit: i64, offset: i64) -> sqlx::Result<(Vec<Household>, i64)> {
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cooperative_members WHERE cooperative_id = $1")
-        .bind(cooperative_id)
+/// Whose households a listing covers; decided by the caller's role.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope {
+    /// The members of one cooperative.
+    Members(i64),
+    /// The households living inside one region.
+    Region(RegionCode),
+    /// Every household (platform administration; pseudonymous).
+    All,
+}
+
+/// Filters of a household listing.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only households of villages inside this region.
+    pub region: Option<RegionCode>,
+    /// Only this status.
+    pub status: Option<Status>,
+}
+
+/// One page of the households in `scope`, in code order, and the total.
+pub async fn list(
+    db: &Db,
+    viewer: &Viewer,
+    scope: Scope,
+    filter: &Filter,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<Household>, i64)> {
+    let (join, scope_sql, scope_bind) = match scope {
+        Scope::Members(coop) => (
+            "JOIN cooperative_members m ON m.household_id = h.id",
+            "m.cooperative_id = CAST($1 AS BIGINT)",
+            coop.to_string(),
+        ),
+        Scope::Region(r) => ("", "h.village_code LIKE $1", format!("{}%", r.prefix())),
+        Scope::All => ("", "$1 = $1", String::new()),
+    };
+    let region = filter
+        .region
+        .map(|r| format!("{}%", r.prefix()))
+        .unwrap_or_else(|| "%".into());
+    let status = filter.status.map(|s| s.as_str()).unwrap_or("");
+    let from = format!(
+        "FROM households h {join} WHERE {scope_sql} AND h.village_code LIKE $2 AND ($3 = '' OR h.status = $3)"
+    );
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {from}"))
+        .bind(&scope_bind)
+        .bind(&region)
+        .bind(status)
         .fetch_one(db.pool())
         .await?;
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT h.id, h.code, h.village_code, h.size, h.status, h.register_number, h.head_name \
-         FROM households h JOIN cooperative_members m ON m.household_id = h.id \
-         WHERE m.cooperative_id = $1 ORDER BY h.code LIMIT $2 OFFSET $3",
-    )
-    .bind(cooperative_id)
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT h.id, h.code, h.village_code, h.size, h.status, h.register_number, h.head_name {from} ORDER BY h.code LIMIT $4 OFFSET $5"
+    ))
+    .bind(&scope_bind)
+    .bind(&region)
+    .bind(status)
     .bind(limit)
     .bind(offset)
     .fetch_all(db.pool())
     .await?;
     Ok((present(db, viewer, rows).await?, total))
+}
+
+/// A household to register.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct NewHousehold {
+    /// The village, 12 digits.
+    pub village_code: String,
+    /// People in the household.
+    pub size: i64,
+    /// registered_poor, monitored, edge, lifted or none
+    pub status: String,
+    /// 建档立卡 number, if any.
+    #[serde(default)]
+    pub register_number: Option<String>,
+    /// Head of household, if given.
+    #[serde(default)]
+    pub head_name: Option<String>,
+}
+
+/// Why a household could not be registered.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// Every problem with the input.
+    #[error("invalid input: {0}")]
+    Invalid(crate::validation::FieldErrors),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Registers a household of a village in the cooperative's county and makes
+/// it a member of the cooperative.
+pub async fn create(
+    db: &Db,
+    cooperative_id: i64,
+    coop_village: RegionCode,
+    h: &NewHousehold,
+) -> Result<Household, CreateError> {
+    use crate::regions::RegionLevel;
+    let mut errors = crate::validation::FieldErrors::default();
+    let village = match RegionCode::parse(&h.village_code) {
+        Ok(v) if v.level() != RegionLevel::Village => {
+            errors.add("village_code", "give the code of a village");
+            None
+        }
+        Ok(v) if v.ancestor(RegionLevel::County) != coop_village.ancestor(RegionLevel::County) => {
+            errors.add(
+                "village_code",
+                "the village must lie in the cooperative's county",
+            );
+            None
+        }
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.add("village_code", e.to_string());
+            None
+        }
+    };
+    if let Some(v) = village
+        && crate::regions::get(db, v).await?.is_none()
+    {
+        errors.add("village_code", "no such village");
+    }
+    if !(1..=30).contains(&h.size) {
+        errors.add("size", "a household has 1 to 30 people");
+    }
+    if Status::parse(&h.status).is_none() {
+        errors.add(
+            "status",
+            "must be registered_poor, monitored, edge, lifted or none",
+        );
+    }
+    let register_number = h
+        .register_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if register_number
+        .is_some_and(|r| r.len() > 40 || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
+        errors.add(
+            "register_number",
+            "letters, digits and '-' only, at most 40",
+        );
+    }
+    let head_name = h
+        .head_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if head_name.is_some_and(|n| n.chars().count() > 40) {
+        errors.add("head_name", "at most 40 characters");
+    }
+    if !errors.is_empty() {
+        return Err(CreateError::Invalid(errors));
+    }
+    let mut tx = db.begin_write().await?;
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).expect("the operating system's random source works");
+    let inserted = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO households (code, village_code, size, status, register_number, head_name, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(pseudonym(u64::from_le_bytes(random)))
+    .bind(&h.village_code)
+    .bind(h.size)
+    .bind(&h.status)
+    .bind(register_number)
+    .bind(head_name)
+    .bind(crate::time::now())
+    .fetch_one(&mut *tx)
+    .await;
+    let id = match inserted {
+        Ok(id) => id,
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            let mut errors = crate::validation::FieldErrors::default();
+            errors.add(
+                "register_number",
+                "a household with this register number exists already",
+            );
+            return Err(CreateError::Invalid(errors));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    sqlx::query("INSERT INTO cooperative_members (cooperative_id, household_id, joined_on) VALUES ($1, $2, $3)")
+        .bind(cooperative_id)
+        .bind(id)
+        .bind(crate::time::format_date(crate::time::today()))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let viewer = Viewer {
+        cooperative_id: Some(cooperative_id),
+        official_region: None,
+    };
+    let rows: Vec<Row> =
+        sqlx::query_as("SELECT id, code, village_code, size, status, register_number, head_name FROM households WHERE id = $1")
+            .bind(id)
+            .fetch_all(db.pool())
+            .await?;
+    Ok(present(db, &viewer, rows)
+        .await?
+        .pop()
+        .expect("just inserted"))
 }
 
 /// A fresh pseudonymous code: `HH-` and 8 characters of Crockford base32
@@ -172,10 +375,22 @@ mod tests {
     fn only_the_cooperative_and_officials_of_the_region_may_identify() {
         let village = "653129100200";
         let anonymous = Viewer::default();
-        let own_coop = Viewer { cooperative_id: Some(7), official_region: None };
-        let other_coop = Viewer { cooperative_id: Some(8), official_region: None };
-        let county_official = Viewer { cooperative_id: None, official_region: RegionCode::parse("653129").ok() };
-        let other_official = Viewer { cooperative_id: None, official_region: RegionCode::parse("5403").ok() };
+        let own_coop = Viewer {
+            cooperative_id: Some(7),
+            official_region: None,
+        };
+        let other_coop = Viewer {
+            cooperative_id: Some(8),
+            official_region: None,
+        };
+        let county_official = Viewer {
+            cooperative_id: None,
+            official_region: RegionCode::parse("653129").ok(),
+        };
+        let other_official = Viewer {
+            cooperative_id: None,
+            official_region: RegionCode::parse("5403").ok(),
+        };
         assert!(!anonymous.may_identify(village, &[7]));
         assert!(own_coop.may_identify(village, &[7]));
         assert!(!other_coop.may_identify(village, &[7]));

@@ -26,8 +26,14 @@ pub enum OrgKind {
 
 impl OrgKind {
     /// Every kind.
-    pub const ALL: [OrgKind; 6] =
-        [OrgKind::Cooperative, OrgKind::Agency, OrgKind::PartnerCity, OrgKind::HubOperator, OrgKind::Government, OrgKind::Platform];
+    pub const ALL: [OrgKind; 6] = [
+        OrgKind::Cooperative,
+        OrgKind::Agency,
+        OrgKind::PartnerCity,
+        OrgKind::HubOperator,
+        OrgKind::Government,
+        OrgKind::Platform,
+    ];
 
     /// The API / database name.
     pub fn as_str(self) -> &'static str {
@@ -64,6 +70,16 @@ pub struct OrgRef {
 /// Reads an organisation.
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<OrgRef>> {
     let row: Option<(i64, String, String, String)> =
-        sqlx::query_as("SELECT id, kind, name, region_code FROM organisations WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
-    Ok(row.and_then(|(id, kind, name, region_code)| Some(OrgRef { id, kind: OrgKind::parse(&kind)?, name, region_code })))
+        sqlx::query_as("SELECT id, kind, name, region_code FROM organisations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.and_then(|(id, kind, name, region_code)| {
+        Some(OrgRef {
+            id,
+            kind: OrgKind::parse(&kind)?,
+            name,
+            region_code,
+        })
+    }))
 }

@@ -1,0 +1,273 @@
+//! The test harness: a fresh database per test, on SQLite by default and on
+//! PostgreSQL when `TEST_DATABASE_URL` names a server (`./scripts/test`
+//! runs the whole suite both ways). Requests go through the real router,
+//! in process.
+//!
+//! Preparing a database (migrations, 50,000 regions, the demo) takes
+//! seconds, so it is done once per test process into a template — a file
+//! for SQLite, a template database for PostgreSQL — and each test gets a
+//! copy.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{Mutex, OnceCell};
+use tower::ServiceExt;
+use zhunong::app::App;
+use zhunong::config::Config;
+use zhunong::db::Db;
+
+/// Which database a test process runs on.
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+pub fn backend() -> Backend {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => Backend::Postgres(url),
+        _ => Backend::Sqlite,
+    }
+}
+
+/// What a fresh database starts with.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Seed {
+    /// Migrated, regions loaded.
+    Bare,
+    /// And the demo loaded.
+    Demo,
+}
+
+static TEMPLATES: OnceCell<(String, String)> = OnceCell::const_new();
+static CREATE_LOCK: Mutex<()> = Mutex::const_new(());
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn scratch_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("zhunong-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn config(database_url: &str) -> Config {
+    let mut vars = BTreeMap::new();
+    vars.insert("DATABASE_URL".to_owned(), database_url.to_owned());
+    vars.insert(
+        "ZHUNONG_DATA_DIR".to_owned(),
+        scratch_dir().display().to_string(),
+    );
+    vars.insert("ZHUNONG_LOGIN_ATTEMPTS".to_owned(), "5".to_owned());
+    Config::from_sources(&vars, None).unwrap()
+}
+
+/// Builds a database at `url` with the given seed, then closes it.
+async fn prepare(url: &str, seed: Seed) {
+    let app = zhunong::app::build(config(url))
+        .await
+        .expect("template database builds");
+    if seed == Seed::Demo {
+        zhunong::demo::load(&app.state.db)
+            .await
+            .expect("demo loads");
+    }
+    app.state.db.close().await;
+}
+
+/// The names of the two templates, created on first use.
+async fn templates() -> &'static (String, String) {
+    TEMPLATES
+        .get_or_init(|| async {
+            match backend() {
+                Backend::Sqlite => {
+                    let dir = scratch_dir();
+                    let bare = dir.join("template-bare.db");
+                    let demo = dir.join("template-demo.db");
+                    prepare(&format!("sqlite://{}?mode=rwc", bare.display()), Seed::Bare).await;
+                    std::fs::copy(&bare, &demo).unwrap();
+                    prepare(&format!("sqlite://{}?mode=rwc", demo.display()), Seed::Demo).await;
+                    (bare.display().to_string(), demo.display().to_string())
+                }
+                Backend::Postgres(url) => {
+                    let pid = std::process::id();
+                    let (bare, demo) = (
+                        format!("zhunong_tpl_bare_{pid}"),
+                        format!("zhunong_tpl_demo_{pid}"),
+                    );
+                    admin(&url, &format!("CREATE DATABASE {bare}")).await;
+                    prepare(&with_database(&url, &bare), Seed::Bare).await;
+                    admin(&url, &format!("CREATE DATABASE {demo} TEMPLATE {bare}")).await;
+                    prepare(&with_database(&url, &demo), Seed::Demo).await;
+                    (bare, demo)
+                }
+            }
+        })
+        .await
+}
+
+/// Runs one statement on the server's maintenance database.
+async fn admin(url: &str, sql: &str) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .expect("PostgreSQL answers at TEST_DATABASE_URL");
+    sqlx::query(sql)
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    conn.close().await.ok();
+}
+
+/// `url` with its database name replaced.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let cut = base.rfind('/').expect("a database URL has a path");
+    format!("{}/{name}{query}", &base[..cut])
+}
+
+/// A running application on its own fresh database.
+pub struct TestApp {
+    pub app: App,
+    pub router: axum::Router,
+}
+
+/// A response, read whole.
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub text: String,
+}
+
+impl Res {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+    /// The value of a cookie this response sets.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next())
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
+    }
+}
+
+impl TestApp {
+    /// A fresh database with the demo loaded.
+    pub async fn demo() -> TestApp {
+        TestApp::with(Seed::Demo).await
+    }
+
+    /// A fresh database with only the regions.
+    pub async fn bare() -> TestApp {
+        TestApp::with(Seed::Bare).await
+    }
+
+    pub async fn with(seed: Seed) -> TestApp {
+        let (bare, demo) = templates().await;
+        let template = if seed == Seed::Demo { demo } else { bare };
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let url = match backend() {
+            Backend::Sqlite => {
+                let path = scratch_dir().join(format!("test-{n}.db"));
+                std::fs::copy(template, &path).unwrap();
+                format!("sqlite://{}?mode=rwc", path.display())
+            }
+            Backend::Postgres(url) => {
+                let name = format!("zhunong_test_{}_{n}", std::process::id());
+                // PostgreSQL refuses to copy a template that another CREATE
+                // DATABASE is reading, so copies are made one at a time.
+                let _guard = CREATE_LOCK.lock().await;
+                admin(&url, &format!("CREATE DATABASE {name} TEMPLATE {template}")).await;
+                with_database(&url, &name)
+            }
+        };
+        let app = zhunong::app::build(config(&url)).await.expect("app builds");
+        let router = app.router();
+        TestApp { app, router }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.app.state.db
+    }
+
+    /// Sends a request; `token` as a bearer token.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> Res {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string()))
+                .unwrap(),
+            None => req.body(Body::empty()).unwrap(),
+        };
+        self.raw(req).await
+    }
+
+    /// Sends a prepared request.
+    pub async fn raw(&self, req: Request<Body>) -> Res {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Res {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Res {
+        self.send("GET", path, None, token).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value, token: Option<&str>) -> Res {
+        self.send("POST", path, Some(body), token).await
+    }
+
+    /// Signs a demo user in and returns the bearer token.
+    pub async fn login(&self, email: &str) -> String {
+        let res = self
+            .post(
+                "/api/v1/auth/login",
+                serde_json::json!({"email": email, "password": "zhunong-demo"}),
+                None,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{email} signs in: {}", res.text);
+        res.json()["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A number from one SQL query.
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(self.db().pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}

@@ -1,0 +1,14 @@
+//! Integration tests, one binary (one link step) with a module per area.
+//! Every test here runs on SQLite, and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set — `./scripts/test` does both.
+
+mod helpers;
+
+mod auth;
+mod catalog;
+mod demo;
+mod households;
+mod pages;
+mod platform;
+mod regions;
+mod stock;
