@@ -118,33 +118,55 @@ struct Row {
     head_name: Option<String>,
 }
 
-/// Builds the viewer's picture of a household row.
+/// Builds the viewer's picture of household rows: identities only where
+/// [`Viewer::may_identify`] allows.
 async fn present(db: &Db, viewer: &Viewer, rows: Vec<Row>) -> sqlx::Result<Vec<Household>> {
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let member_of: Vec<i64> = match viewer.cooperative_id {
-            Some(_) => {
-                sqlx::query_scalar(
-                    "SELECT cooperative_id FROM cooperative_members WHERE household_id = $1",
+    // Which of these households are members of the viewer's cooperative:
+    // one query for the page, not one per row.
+    let members: std::collections::HashSet<i64> = match viewer.cooperative_id {
+        Some(coop) if !rows.is_empty() => {
+            let ids = rows
+                .iter()
+                .map(|r| r.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            // The ids are integers read from the database: safe to inline.
+            sqlx::query_scalar::<_, i64>(&format!(
+                "SELECT household_id FROM cooperative_members WHERE cooperative_id = $1 AND household_id IN ({ids})"
+            ))
+            .bind(coop)
+            .fetch_all(db.pool())
+            .await?
+            .into_iter()
+            .collect()
+        }
+        _ => Default::default(),
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let member_of: &[i64] = if members.contains(&r.id) {
+                std::slice::from_ref(
+                    viewer
+                        .cooperative_id
+                        .as_ref()
+                        .expect("members imply a cooperative"),
                 )
-                .bind(r.id)
-                .fetch_all(db.pool())
-                .await?
+            } else {
+                &[]
+            };
+            let identified = viewer.may_identify(&r.village_code, member_of);
+            Household {
+                id: r.id,
+                code: r.code,
+                village_code: r.village_code,
+                size: r.size,
+                status: Status::parse(&r.status).unwrap_or(Status::None),
+                register_number: if identified { r.register_number } else { None },
+                head_name: if identified { r.head_name } else { None },
             }
-            None => Vec::new(),
-        };
-        let identified = viewer.may_identify(&r.village_code, &member_of);
-        out.push(Household {
-            id: r.id,
-            code: r.code,
-            village_code: r.village_code,
-            size: r.size,
-            status: Status::parse(&r.status).unwrap_or(Status::None),
-            register_number: if identified { r.register_number } else { None },
-            head_name: if identified { r.head_name } else { None },
-        });
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 /// Whose households a listing covers; decided by the caller's role.

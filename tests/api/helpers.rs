@@ -47,10 +47,30 @@ static TEMPLATES: OnceCell<(String, String)> = OnceCell::const_new();
 static CREATE_LOCK: Mutex<()> = Mutex::const_new(());
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// This process's folder for SQLite files, under cargo's `target/tmp`.
 fn scratch_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("zhunong-tests-{}", std::process::id()));
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("zhunong-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Removes the folders of earlier test processes that have ended.
+fn remove_stale_scratch_dirs() {
+    let Ok(entries) = std::fs::read_dir(env!("CARGO_TARGET_TMPDIR")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name
+            .strip_prefix("zhunong-")
+            .and_then(|p| p.parse::<u32>().ok())
+            && pid != std::process::id()
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn config(database_url: &str) -> Config {
@@ -83,6 +103,7 @@ async fn templates() -> &'static (String, String) {
         .get_or_init(|| async {
             match backend() {
                 Backend::Sqlite => {
+                    remove_stale_scratch_dirs();
                     let dir = scratch_dir();
                     let bare = dir.join("template-bare.db");
                     let demo = dir.join("template-demo.db");

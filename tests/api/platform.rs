@@ -137,3 +137,55 @@ async fn the_suite_runs_on_the_backend_it_was_asked_for() {
     .unwrap();
     println!("running on {version}");
 }
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode_with_full_sync_and_foreign_keys() {
+    let app = TestApp::bare().await;
+    if app.db().backend() != zhunong::db::Backend::Sqlite {
+        return; // PostgreSQL's durability is its own (fsync stays on in ./scripts/test)
+    }
+    let mut conn = app.db().pool().acquire().await.unwrap();
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        (journal.as_str(), synchronous, foreign_keys),
+        ("wal", 2, 1),
+        "WAL, synchronous=FULL, foreign keys on"
+    );
+}
+
+#[tokio::test]
+async fn the_schema_refuses_rows_that_break_the_domain_rules() {
+    let app = TestApp::demo().await;
+    let pool = app.db().pool();
+    // Foreign keys hold on both backends: no product of a missing cooperative.
+    let orphan = sqlx::query("INSERT INTO products (cooperative_id, name, category, unit, spec, storage, origin_code, created_at, updated_at) VALUES (999999, 'x', 'fruit', 'kg', '', 'ambient', '653129100200', 't', 't')")
+        .execute(pool)
+        .await;
+    assert!(orphan.is_err(), "foreign key enforced");
+    let bad_storage = sqlx::query(
+        "UPDATE products SET storage = 'warm' WHERE id = (SELECT MIN(id) FROM products)",
+    )
+    .execute(pool)
+    .await;
+    assert!(bad_storage.is_err(), "storage class checked");
+    let negative =
+        sqlx::query("UPDATE lots SET quantity = -1 WHERE id = (SELECT MIN(id) FROM lots)")
+            .execute(pool)
+            .await;
+    assert!(negative.is_err(), "no negative stock");
+    let bad_history = sqlx::query("INSERT INTO stock_movements (lot_id, reason, delta, quantity_before, quantity_after, at) VALUES ((SELECT MIN(id) FROM lots), 'recount', 5, 10, 16, 't')")
+        .execute(pool)
+        .await;
+    assert!(bad_history.is_err(), "after = before + delta");
+}
