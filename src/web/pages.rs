@@ -4,7 +4,7 @@
 use super::{Chrome, Lang, csrf_ok, error_page, render};
 use crate::api::extract::{MaybeUser, session_token};
 use crate::app::AppState;
-use crate::catalog::{self, CATEGORIES, ListQuery, Product};
+use crate::catalog::{self, ListQuery, Product};
 use crate::regions::{RegionLevel, short_name};
 use askama::Template;
 use axum::Form;
@@ -69,7 +69,6 @@ struct HomePage<'a> {
     total: i64,
     page: i64,
     pages: i64,
-    categories: Vec<&'static str>,
 }
 
 /// `?page=` of the home page.
@@ -101,17 +100,12 @@ pub async fn home(
         Ok(r) => r,
         Err(e) => return internal(&c, e.into()),
     };
-    let en = c.lang.is_en();
     let page_view = HomePage {
         c: &c,
         cards: products.iter().map(|p| Card::new(p, c.lang)).collect(),
         total,
         page,
         pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
-        categories: CATEGORIES
-            .iter()
-            .map(|cat| if en { cat.en } else { cat.zh })
-            .collect(),
     };
     render(&c, StatusCode::OK, &page_view)
 }
