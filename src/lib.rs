@@ -16,6 +16,33 @@
 //!
 //! docs/ARCHITECTURE.md has the bird's-eye view and the invariants.
 
+/// Gives a fieldless enum its names in the API and the database: `ALL`,
+/// `as_str` and `parse`. The names are written out, never derived from the
+/// Rust identifiers, because they are part of the contract.
+macro_rules! named_enum {
+    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The API / database name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name),+
+                }
+            }
+
+            /// Parses the API / database name.
+            pub fn parse(s: &str) -> Option<$ty> {
+                match s {
+                    $($name => Some($ty::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
 pub mod api;
 pub mod app;
 pub mod auth;

@@ -37,38 +37,9 @@ pub enum Role {
     Official,
 }
 
+named_enum!(Role { PlatformAdmin => "platform_admin", PlatformFinance => "platform_finance", AgencyBuyer => "agency_buyer", AgencyApprover => "agency_approver", CoopManager => "coop_manager", PartnerBuyer => "partner_buyer", HubOperator => "hub_operator", Official => "official" });
+
 impl Role {
-    /// Every role.
-    pub const ALL: [Role; 8] = [
-        Role::PlatformAdmin,
-        Role::PlatformFinance,
-        Role::AgencyBuyer,
-        Role::AgencyApprover,
-        Role::CoopManager,
-        Role::PartnerBuyer,
-        Role::HubOperator,
-        Role::Official,
-    ];
-
-    /// The API / database name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::PlatformAdmin => "platform_admin",
-            Role::PlatformFinance => "platform_finance",
-            Role::AgencyBuyer => "agency_buyer",
-            Role::AgencyApprover => "agency_approver",
-            Role::CoopManager => "coop_manager",
-            Role::PartnerBuyer => "partner_buyer",
-            Role::HubOperator => "hub_operator",
-            Role::Official => "official",
-        }
-    }
-
-    /// Parses the API / database name.
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
     /// The organisation kind a holder of this role must belong to.
     pub fn org_kind(self) -> OrgKind {
         match self {
@@ -405,7 +376,7 @@ mod tests {
         assert_eq!(Role::CoopManager.org_kind(), OrgKind::Cooperative);
         assert_eq!(Role::Official.org_kind(), OrgKind::Government);
         for r in Role::ALL {
-            assert_eq!(Role::parse(r.as_str()), Some(r));
+            assert_eq!(Role::parse(r.as_str()), Some(*r));
         }
     }
 }

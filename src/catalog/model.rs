@@ -16,24 +16,9 @@ pub enum Storage {
     Frozen,
 }
 
+named_enum!(Storage { Ambient => "ambient", Chilled => "chilled", Frozen => "frozen" });
+
 impl Storage {
-    /// Every class.
-    pub const ALL: [Storage; 3] = [Storage::Ambient, Storage::Chilled, Storage::Frozen];
-
-    /// The API / database name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Storage::Ambient => "ambient",
-            Storage::Chilled => "chilled",
-            Storage::Frozen => "frozen",
-        }
-    }
-
-    /// Parses the API / database name.
-    pub fn parse(s: &str) -> Option<Storage> {
-        Storage::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
     /// Label in Chinese and English.
     pub fn label(self, english: bool) -> &'static str {
         match (self, english) {
@@ -61,30 +46,9 @@ pub enum CertificateKind {
     Organic,
 }
 
+named_enum!(CertificateKind { PovertyAlleviation => "poverty_alleviation", GeographicIndication => "geographic_indication", GreenFood => "green_food", Organic => "organic" });
+
 impl CertificateKind {
-    /// Every kind.
-    pub const ALL: [CertificateKind; 4] = [
-        CertificateKind::PovertyAlleviation,
-        CertificateKind::GeographicIndication,
-        CertificateKind::GreenFood,
-        CertificateKind::Organic,
-    ];
-
-    /// The API / database name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CertificateKind::PovertyAlleviation => "poverty_alleviation",
-            CertificateKind::GeographicIndication => "geographic_indication",
-            CertificateKind::GreenFood => "green_food",
-            CertificateKind::Organic => "organic",
-        }
-    }
-
-    /// Parses the API / database name.
-    pub fn parse(s: &str) -> Option<CertificateKind> {
-        CertificateKind::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
     /// Label in Chinese and English.
     pub fn label(self, english: bool) -> &'static str {
         match (self, english) {

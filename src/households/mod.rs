@@ -25,32 +25,7 @@ pub enum Status {
     None,
 }
 
-impl Status {
-    /// Every status.
-    pub const ALL: [Status; 5] = [
-        Status::RegisteredPoor,
-        Status::Monitored,
-        Status::Edge,
-        Status::Lifted,
-        Status::None,
-    ];
-
-    /// The API / database name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::RegisteredPoor => "registered_poor",
-            Status::Monitored => "monitored",
-            Status::Edge => "edge",
-            Status::Lifted => "lifted",
-            Status::None => "none",
-        }
-    }
-
-    /// Parses the API / database name.
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-}
+named_enum!(Status { RegisteredPoor => "registered_poor", Monitored => "monitored", Edge => "edge", Lifted => "lifted", None => "none" });
 
 /// A household as one viewer may see it.
 #[derive(Debug, Clone, Serialize)]

@@ -24,34 +24,7 @@ pub enum OrgKind {
     Platform,
 }
 
-impl OrgKind {
-    /// Every kind.
-    pub const ALL: [OrgKind; 6] = [
-        OrgKind::Cooperative,
-        OrgKind::Agency,
-        OrgKind::PartnerCity,
-        OrgKind::HubOperator,
-        OrgKind::Government,
-        OrgKind::Platform,
-    ];
-
-    /// The API / database name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgKind::Cooperative => "cooperative",
-            OrgKind::Agency => "agency",
-            OrgKind::PartnerCity => "partner_city",
-            OrgKind::HubOperator => "hub_operator",
-            OrgKind::Government => "government",
-            OrgKind::Platform => "platform",
-        }
-    }
-
-    /// Parses the API / database name.
-    pub fn parse(s: &str) -> Option<OrgKind> {
-        OrgKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
+named_enum!(OrgKind { Cooperative => "cooperative", Agency => "agency", PartnerCity => "partner_city", HubOperator => "hub_operator", Government => "government", Platform => "platform" });
 
 /// An organisation as users and the API see it.
 #[derive(Debug, Clone, Serialize)]

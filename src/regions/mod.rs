@@ -29,32 +29,9 @@ pub enum RegionLevel {
     Village,
 }
 
+named_enum!(RegionLevel { Province => "province", Prefecture => "prefecture", County => "county", Township => "township", Village => "village" });
+
 impl RegionLevel {
-    /// All levels, top first.
-    pub const ALL: [RegionLevel; 5] = [
-        RegionLevel::Province,
-        RegionLevel::Prefecture,
-        RegionLevel::County,
-        RegionLevel::Township,
-        RegionLevel::Village,
-    ];
-
-    /// The name used in the API and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RegionLevel::Province => "province",
-            RegionLevel::Prefecture => "prefecture",
-            RegionLevel::County => "county",
-            RegionLevel::Township => "township",
-            RegionLevel::Village => "village",
-        }
-    }
-
-    /// Parses the API / database name.
-    pub fn parse(s: &str) -> Option<RegionLevel> {
-        RegionLevel::ALL.into_iter().find(|l| l.as_str() == s)
-    }
-
     /// How many leading digits of a code identify a region of this level.
     fn digits(self) -> u32 {
         match self {

@@ -31,6 +31,26 @@ async fn manager(app: &TestApp) -> (String, i64, i64, Vec<i64>) {
     (token, product, node, members)
 }
 
+/// Records a lot of `quantity` from the first member household; its id.
+async fn new_lot(
+    app: &TestApp,
+    token: &str,
+    product: i64,
+    node: i64,
+    household: i64,
+    quantity: i64,
+) -> String {
+    let res = app
+        .post(
+            "/api/v1/lots",
+            lot(product, node, quantity, &[(household, quantity)]),
+            Some(token),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    res.json()["id"].as_str().unwrap().to_owned()
+}
+
 fn lot(product: i64, node: i64, quantity: i64, contributions: &[(i64, i64)]) -> Value {
     json!({
         "product_id": product.to_string(),
@@ -141,17 +161,7 @@ async fn contributions_that_do_not_add_up_or_come_from_strangers_are_refused_and
 async fn an_adjustment_is_audited_with_who_why_before_and_after() {
     let app = TestApp::demo().await;
     let (token, product, node, hh) = manager(&app).await;
-    let id = app
-        .post(
-            "/api/v1/lots",
-            lot(product, node, 50, &[(hh[0], 50)]),
-            Some(&token),
-        )
-        .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = new_lot(&app, &token, product, node, hh[0], 50).await;
     let res = app
         .post(
             &format!("/api/v1/lots/{id}/adjustments"),
@@ -202,17 +212,7 @@ async fn an_adjustment_is_audited_with_who_why_before_and_after() {
 async fn a_lot_never_goes_below_what_orders_hold() {
     let app = TestApp::demo().await;
     let (token, product, node, hh) = manager(&app).await;
-    let id = app
-        .post(
-            "/api/v1/lots",
-            lot(product, node, 100, &[(hh[0], 100)]),
-            Some(&token),
-        )
-        .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = new_lot(&app, &token, product, node, hh[0], 100).await;
     // Orders (a later issue) hold 90 of the 100.
     sqlx::query(&format!("UPDATE lots SET allocated = 90 WHERE id = {id}"))
         .execute(app.db().pool())
