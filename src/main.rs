@@ -1,7 +1,7 @@
 //! The `zhunong` command: `serve` (default), `migrate`, `demo`,
 //! `import regions <villages.csv>`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use zhunong::config::Config;
 
 const USAGE: &str = "\
@@ -130,19 +130,35 @@ async fn import_regions(path: &str) -> anyhow::Result<()> {
     let file = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0).max(1);
     let started = std::time::Instant::now();
+    // On a terminal the bar redraws in place when the percentage changes; in
+    // a log it prints one line every 10 %.
+    let terminal = std::io::stderr().is_terminal();
+    let mut shown = u64::MAX;
     let report = zhunong::regions::import_villages(&app.state.db, file, |done| {
-        let filled = (done * 30 / size) as usize;
-        eprint!(
-            "\r[{}{}] {:>3}%  {:.1} MB",
+        let percent = done * 100 / size;
+        let step = if terminal { percent } else { percent / 10 * 10 };
+        if step == shown {
+            return;
+        }
+        shown = step;
+        let filled = (percent * 30 / 100) as usize;
+        let bar = format!(
+            "[{}{}] {percent:>3}%  {:.1} MB",
             "#".repeat(filled),
             " ".repeat(30 - filled.min(30)),
-            done * 100 / size,
             done as f64 / 1e6
         );
-        let _ = std::io::stderr().flush();
+        if terminal {
+            eprint!("\r{bar}");
+            let _ = std::io::stderr().flush();
+        } else {
+            eprintln!("{bar}");
+        }
     })
     .await?;
-    eprintln!();
+    if terminal {
+        eprintln!();
+    }
     println!(
         "read {} villages in {:.1}s: {} added, {} already present, {} skipped",
         report.read,
