@@ -23,6 +23,10 @@ pub struct AppState {
     pub db: Db,
     /// The configuration.
     pub config: Arc<Config>,
+    /// The search engine.
+    pub search: crate::search::Engine,
+    /// Keeps the search index following the database.
+    pub indexer: crate::search::Indexer,
 }
 
 /// A built application: state plus routes.
@@ -31,8 +35,10 @@ pub struct App {
     pub state: AppState,
 }
 
-/// Connects to the database, applies migrations and loads the shipped
-/// regions. Demo data is the caller's choice ([`crate::demo::load`]).
+/// Connects to the database, applies migrations, loads the shipped regions
+/// and opens the search engine. Demo data is the caller's choice
+/// ([`crate::demo::load`]), and so is running the indexer
+/// ([`crate::search::Indexer::run`]).
 pub async fn build(config: Config) -> anyhow::Result<App> {
     let db = Db::connect(config.database_url.expose()).await?;
     db.migrate().await?;
@@ -40,12 +46,9 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     if added > 0 {
         tracing::info!(regions.added = added, "loaded the shipped regions");
     }
-    Ok(App {
-        state: AppState {
-            db,
-            config: Arc::new(config),
-        },
-    })
+    let search = crate::search::Engine::open(&config).await?;
+    let indexer = crate::search::Indexer::new(db.clone(), search.clone());
+    Ok(App { state: AppState { db, config: Arc::new(config), search, indexer } })
 }
 
 impl App {
@@ -59,22 +62,10 @@ impl App {
             .with_state(self.state.clone())
             .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
             .layer(CompressionLayer::new())
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                Duration::from_secs(30),
-            ))
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ))
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::X_FRAME_OPTIONS,
-                HeaderValue::from_static("DENY"),
-            ))
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("same-origin"),
-            ))
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+            .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+            .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+            .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
             .layer(middleware::from_fn(request_context))
     }
 }
@@ -101,25 +92,13 @@ async fn request_context(request: Request, next: Next) -> Response {
         .headers()
         .get(&HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         .map(str::to_owned)
-        .unwrap_or_else(|| {
-            format!(
-                "{:x}-{:x}",
-                std::process::id(),
-                REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed)
-            )
-        });
+        .unwrap_or_else(|| format!("{:x}-{:x}", std::process::id(), REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed)));
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = std::time::Instant::now();
-    let mut response = crate::api::error::REQUEST_ID
-        .scope(id.clone(), next.run(request))
-        .await;
+    let mut response = crate::api::error::REQUEST_ID.scope(id.clone(), next.run(request)).await;
     tracing::info!(
         request.id = %id,
         http.method = %method,

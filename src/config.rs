@@ -100,8 +100,7 @@ struct FileConfig {
 /// Monitoring lines used when none is configured for a year: the national
 /// line of 2021 (6,000 yuan per person per year) and later provincial
 /// practice. Overridden per year by configuration.
-const DEFAULT_MONITORING_LINES: &[(i32, i64)] =
-    &[(2021, 6_000), (2022, 6_500), (2023, 6_900), (2024, 7_200)];
+const DEFAULT_MONITORING_LINES: &[(i32, i64)] = &[(2021, 6_000), (2022, 6_500), (2023, 6_900), (2024, 7_200)];
 
 impl Config {
     /// Reads the configuration from the process environment and the
@@ -110,10 +109,7 @@ impl Config {
         let vars: BTreeMap<String, String> = std::env::vars().collect();
         let path = vars.get("ZHUNONG_CONFIG").map(PathBuf::from);
         let file = match path {
-            Some(p) => Some(
-                std::fs::read_to_string(&p)
-                    .map_err(|e| ConfigError(format!("{}: {e}", p.display())))?,
-            ),
+            Some(p) => Some(std::fs::read_to_string(&p).map_err(|e| ConfigError(format!("{}: {e}", p.display())))?),
             None => std::fs::read_to_string("zhunong.toml").ok(),
         };
         Self::from_sources(&vars, file.as_deref())
@@ -121,14 +117,9 @@ impl Config {
 
     /// Builds a configuration from explicit variables and file text (used by
     /// [`Config::from_env`] and by tests).
-    pub fn from_sources(
-        vars: &BTreeMap<String, String>,
-        file: Option<&str>,
-    ) -> Result<Self, ConfigError> {
+    pub fn from_sources(vars: &BTreeMap<String, String>, file: Option<&str>) -> Result<Self, ConfigError> {
         let file: FileConfig = match file {
-            Some(text) => {
-                toml::from_str(text).map_err(|e| ConfigError(format!("zhunong.toml: {e}")))?
-            }
+            Some(text) => toml::from_str(text).map_err(|e| ConfigError(format!("zhunong.toml: {e}")))?,
             None => FileConfig::default(),
         };
         let var = |k: &str| vars.get(k).filter(|v| !v.is_empty()).cloned();
@@ -144,82 +135,49 @@ impl Config {
         };
         let number = |k: &str, file: Option<i64>, default: i64| -> Result<i64, ConfigError> {
             match var(k) {
-                Some(v) => v
-                    .parse()
-                    .map_err(|_| ConfigError(format!("{k} must be a whole number, not {v:?}"))),
+                Some(v) => v.parse().map_err(|_| ConfigError(format!("{k} must be a whole number, not {v:?}"))),
                 None => Ok(file.unwrap_or(default)),
             }
         };
 
-        let data_dir = var("ZHUNONG_DATA_DIR")
-            .map(PathBuf::from)
-            .or(file.data_dir)
-            .unwrap_or_else(|| "data".into());
+        let data_dir = var("ZHUNONG_DATA_DIR").map(PathBuf::from).or(file.data_dir).unwrap_or_else(|| "data".into());
         let database_url = var("DATABASE_URL")
             .map(Secret::new)
             .or(file.database_url)
-            .unwrap_or_else(|| {
-                Secret::new(format!(
-                    "sqlite://{}?mode=rwc",
-                    data_dir.join("zhunong.db").display()
-                ))
-            });
-        let mut monitoring_lines: BTreeMap<i32, Fen> = DEFAULT_MONITORING_LINES
-            .iter()
-            .map(|(y, yuan)| (*y, Fen::yuan(*yuan)))
-            .collect();
+            .unwrap_or_else(|| Secret::new(format!("sqlite://{}?mode=rwc", data_dir.join("zhunong.db").display())));
+        let mut monitoring_lines: BTreeMap<i32, Fen> = DEFAULT_MONITORING_LINES.iter().map(|(y, yuan)| (*y, Fen::yuan(*yuan))).collect();
         for (year, yuan) in &file.monitoring_line {
-            let year: i32 = year
-                .parse()
-                .map_err(|_| ConfigError(format!("monitoring_line key {year:?} is not a year")))?;
+            let year: i32 = year.parse().map_err(|_| ConfigError(format!("monitoring_line key {year:?} is not a year")))?;
             monitoring_lines.insert(year, Fen::yuan(*yuan));
         }
         for (k, v) in vars {
             if let Some(year) = k.strip_prefix("ZHUNONG_MONITORING_LINE_") {
-                let year: i32 = year
-                    .parse()
-                    .map_err(|_| ConfigError(format!("{k}: {year:?} is not a year")))?;
-                let yuan: i64 = v.parse().map_err(|_| {
-                    ConfigError(format!("{k} must be yuan per person per year, not {v:?}"))
-                })?;
+                let year: i32 = year.parse().map_err(|_| ConfigError(format!("{k}: {year:?} is not a year")))?;
+                let yuan: i64 = v.parse().map_err(|_| ConfigError(format!("{k} must be yuan per person per year, not {v:?}")))?;
                 monitoring_lines.insert(year, Fen::yuan(yuan));
             }
         }
 
         let config = Config {
-            bind: var("ZHUNONG_BIND")
-                .or(file.bind)
-                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            bind: var("ZHUNONG_BIND").or(file.bind).unwrap_or_else(|| "127.0.0.1:8080".into()),
             database_url,
             data_dir,
             demo_on_empty: flag("ZHUNONG_DEMO", file.demo_on_empty, true)?,
             secure_cookies: flag("ZHUNONG_SECURE_COOKIES", file.secure_cookies, false)?,
-            session_ttl_secs: number(
-                "ZHUNONG_SESSION_TTL_SECS",
-                file.session_ttl_secs,
-                7 * 24 * 3600,
-            )?,
+            session_ttl_secs: number("ZHUNONG_SESSION_TTL_SECS", file.session_ttl_secs, 7 * 24 * 3600)?,
             login_attempts: number("ZHUNONG_LOGIN_ATTEMPTS", file.login_attempts, 10)?,
             meili_url: var("MEILI_URL").or(file.meili_url),
             meili_api_key: var("MEILI_API_KEY").map(Secret::new).or(file.meili_api_key),
-            stripe_secret_key: var("STRIPE_SECRET_KEY")
-                .map(Secret::new)
-                .or(file.stripe_secret_key),
-            stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET")
-                .map(Secret::new)
-                .or(file.stripe_webhook_secret),
+            stripe_secret_key: var("STRIPE_SECRET_KEY").map(Secret::new).or(file.stripe_secret_key),
+            stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET").map(Secret::new).or(file.stripe_webhook_secret),
             stripe_api_base: var("STRIPE_API_BASE").or(file.stripe_api_base),
             monitoring_lines,
         };
         if config.session_ttl_secs < 60 {
-            return Err(ConfigError(
-                "ZHUNONG_SESSION_TTL_SECS must be at least 60".into(),
-            ));
+            return Err(ConfigError("ZHUNONG_SESSION_TTL_SECS must be at least 60".into()));
         }
         if config.login_attempts < 1 {
-            return Err(ConfigError(
-                "ZHUNONG_LOGIN_ATTEMPTS must be at least 1".into(),
-            ));
+            return Err(ConfigError("ZHUNONG_LOGIN_ATTEMPTS must be at least 1".into()));
         }
         Ok(config)
     }
@@ -227,10 +185,7 @@ impl Config {
     /// The monitoring line in force for `year`: the configured line of that
     /// year, else of the latest earlier year configured.
     pub fn monitoring_line(&self, year: i32) -> Option<Fen> {
-        self.monitoring_lines
-            .range(..=year)
-            .next_back()
-            .map(|(_, f)| *f)
+        self.monitoring_lines.range(..=year).next_back().map(|(_, f)| *f)
     }
 }
 
@@ -239,10 +194,7 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -259,14 +211,8 @@ mod tests {
     #[test]
     fn the_environment_wins_over_the_file() {
         let file = "bind = \"0.0.0.0:9000\"\nlogin_attempts = 3\n[monitoring_line]\n2025 = 7500\n";
-        let c = Config::from_sources(
-            &vars(&[
-                ("ZHUNONG_BIND", "127.0.0.1:1"),
-                ("ZHUNONG_MONITORING_LINE_2026", "8000"),
-            ]),
-            Some(file),
-        )
-        .unwrap();
+        let c =
+            Config::from_sources(&vars(&[("ZHUNONG_BIND", "127.0.0.1:1"), ("ZHUNONG_MONITORING_LINE_2026", "8000")]), Some(file)).unwrap();
         assert_eq!(c.bind, "127.0.0.1:1");
         assert_eq!(c.login_attempts, 3);
         assert_eq!(c.monitoring_line(2025), Some(Fen::yuan(7_500)));
@@ -283,18 +229,9 @@ mod tests {
 
     #[test]
     fn secrets_never_show_in_debug_output() {
-        let c = Config::from_sources(
-            &vars(&[
-                ("DATABASE_URL", "postgres://u:hunter2@db/z"),
-                ("STRIPE_SECRET_KEY", "sk_live_x"),
-            ]),
-            None,
-        )
-        .unwrap();
+        let c = Config::from_sources(&vars(&[("DATABASE_URL", "postgres://u:hunter2@db/z"), ("STRIPE_SECRET_KEY", "sk_live_x")]), None)
+            .unwrap();
         let shown = format!("{c:?}");
-        assert!(
-            !shown.contains("hunter2") && !shown.contains("sk_live_x"),
-            "{shown}"
-        );
+        assert!(!shown.contains("hunter2") && !shown.contains("sk_live_x"), "{shown}");
     }
 }

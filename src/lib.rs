@@ -56,6 +56,7 @@ pub mod ids;
 pub mod money;
 pub mod orgs;
 pub mod regions;
+pub mod search;
 pub mod stock;
 pub mod time;
 pub mod validation;

@@ -1,5 +1,5 @@
 //! The `zhunong` command: `serve` (default), `migrate`, `demo`,
-//! `import regions <villages.csv>`.
+//! `import regions <villages.csv>`, `reindex`.
 
 use std::io::{IsTerminal, Write};
 use zhunong::config::Config;
@@ -12,6 +12,7 @@ USAGE:
     zhunong migrate                      apply database migrations and load the shipped regions
     zhunong demo                         load the demo data (does nothing if it is loaded already)
     zhunong import regions <villages.csv> load villages from china-division's villages.csv
+    zhunong reindex                      rebuild the search index from the database
     zhunong help                         this text
 
 Configuration comes from environment variables (see README.md), e.g.
@@ -40,14 +41,8 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
         ["demo"] => {
             let app = build().await?;
             match zhunong::demo::load(&app.state.db).await? {
-                zhunong::demo::Outcome::Loaded {
-                    cooperatives,
-                    products,
-                    households,
-                } => {
-                    println!(
-                        "demo loaded: {cooperatives} cooperatives, {products} products, {households} households"
-                    )
+                zhunong::demo::Outcome::Loaded { cooperatives, products, households } => {
+                    println!("demo loaded: {cooperatives} cooperatives, {products} products, {households} households")
                 }
                 zhunong::demo::Outcome::AlreadyLoaded => {
                     println!("demo already loaded; nothing changed")
@@ -57,6 +52,14 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
             Ok(())
         }
         ["import", "regions", path] => import_regions(path).await,
+        ["reindex"] => {
+            let app = build().await?;
+            let started = std::time::Instant::now();
+            let n = app.state.indexer.reindex().await?;
+            println!("search index ({}) rebuilt: {n} products in {:.1}s", app.state.search.name(), started.elapsed().as_secs_f64());
+            app.state.db.close().await;
+            Ok(())
+        }
         ["help"] | ["--help"] | ["-h"] => {
             print!("{USAGE}");
             Ok(())
@@ -73,12 +76,8 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ZHUNONG_LOG")
-        .unwrap_or_else(|_| "info,sqlx=warn".into());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ZHUNONG_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
 }
 
 async fn build() -> anyhow::Result<zhunong::app::App> {
@@ -91,19 +90,27 @@ async fn serve() -> anyhow::Result<()> {
     let app = build().await?;
     let db = app.state.db.clone();
     if app.state.config.demo_on_empty && zhunong::demo::database_is_empty(&db).await? {
-        tracing::info!(
-            "the database is empty: loading the demo data (sign-ins in README.md; set ZHUNONG_DEMO=false to skip)"
-        );
+        tracing::info!("the database is empty: loading the demo data (sign-ins in README.md; set ZHUNONG_DEMO=false to skip)");
         zhunong::demo::load(&db).await?;
     }
+    let indexer = app.state.indexer.clone();
+    let products: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM products WHERE active = 1").fetch_one(db.pool()).await?;
+    if products > 0 && zhunong::search::SearchEngine::count(indexer.engine()).await? == 0 {
+        let started = std::time::Instant::now();
+        let n = indexer.reindex().await?;
+        tracing::info!(
+            search.engine = indexer.engine().name(),
+            products = n,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "built the search index"
+        );
+    }
+    indexer.drain().await?;
+    tokio::spawn(indexer.run());
     let bind = app.state.config.bind.clone();
-    let listener = tokio::net::TcpListener::bind(&bind)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!(backend = ?db.backend(), "Zhunong serving on http://{}", listener.local_addr()?);
-    axum::serve(listener, app.router())
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    axum::serve(listener, app.router()).with_graceful_shutdown(shutdown()).await?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -115,8 +122,7 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };
@@ -142,12 +148,7 @@ async fn import_regions(path: &str) -> anyhow::Result<()> {
         }
         shown = step;
         let filled = (percent * 30 / 100) as usize;
-        let bar = format!(
-            "[{}{}] {percent:>3}%  {:.1} MB",
-            "#".repeat(filled),
-            " ".repeat(30 - filled.min(30)),
-            done as f64 / 1e6
-        );
+        let bar = format!("[{}{}] {percent:>3}%  {:.1} MB", "#".repeat(filled), " ".repeat(30 - filled.min(30)), done as f64 / 1e6);
         if terminal {
             eprint!("\r{bar}");
             let _ = std::io::stderr().flush();

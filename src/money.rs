@@ -8,9 +8,7 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Neg, Sub};
 
 /// Money in fen (1/100 yuan). Negative only in ledger reversals.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Fen(i64);
 
@@ -49,18 +47,12 @@ impl Fen {
 
     /// `self * quantity`, or an error instead of wrapping around.
     pub fn times(self, quantity: i64) -> Result<Fen, MoneyError> {
-        self.0
-            .checked_mul(quantity)
-            .map(Fen)
-            .ok_or(MoneyError::Overflow)
+        self.0.checked_mul(quantity).map(Fen).ok_or(MoneyError::Overflow)
     }
 
     /// `self + other`, or an error instead of wrapping around.
     pub fn checked_add(self, other: Fen) -> Result<Fen, MoneyError> {
-        self.0
-            .checked_add(other.0)
-            .map(Fen)
-            .ok_or(MoneyError::Overflow)
+        self.0.checked_add(other.0).map(Fen).ok_or(MoneyError::Overflow)
     }
 
     /// Splits `self` into parts proportional to `weights` by the
@@ -68,10 +60,7 @@ impl Fen {
     /// and the fen left over go one each to the parts with the largest
     /// remainders (ties to the earlier part). The parts always sum to `self`.
     pub fn split(self, weights: &[i64]) -> Result<Vec<Fen>, MoneyError> {
-        Ok(largest_remainder(self.0, weights)?
-            .into_iter()
-            .map(Fen)
-            .collect())
+        Ok(largest_remainder(self.0, weights)?.into_iter().map(Fen).collect())
     }
 }
 
@@ -171,11 +160,7 @@ mod tests {
         for total in [0, 1, 7, 99, 1_000_003, -1_000_003] {
             for weights in [vec![3, 5, 7], vec![1], vec![0, 2, 0, 9], vec![10_000, 1, 1]] {
                 let parts = Fen::new(total).split(&weights).unwrap();
-                assert_eq!(
-                    parts.iter().copied().sum::<Fen>(),
-                    Fen::new(total),
-                    "{total} over {weights:?}"
-                );
+                assert_eq!(parts.iter().copied().sum::<Fen>(), Fen::new(total), "{total} over {weights:?}");
             }
         }
     }
@@ -190,10 +175,7 @@ mod tests {
 
     #[test]
     fn a_zero_weight_gets_nothing_and_no_weight_is_an_error() {
-        assert_eq!(
-            Fen::new(5).split(&[0, 1]).unwrap(),
-            vec![Fen::ZERO, Fen::new(5)]
-        );
+        assert_eq!(Fen::new(5).split(&[0, 1]).unwrap(), vec![Fen::ZERO, Fen::new(5)]);
         assert_eq!(Fen::new(5).split(&[0, 0]), Err(MoneyError::NoWeight));
         assert_eq!(Fen::new(5).split(&[]), Err(MoneyError::NoWeight));
         assert_eq!(Fen::new(5).split(&[-1, 2]), Err(MoneyError::NegativeWeight));
@@ -203,10 +185,7 @@ mod tests {
     fn multiplication_refuses_to_overflow() {
         assert_eq!(Fen::new(1250).times(40).unwrap(), Fen::new(50_000));
         assert_eq!(Fen::new(i64::MAX).times(2), Err(MoneyError::Overflow));
-        assert_eq!(
-            Fen::new(i64::MAX).checked_add(Fen::new(1)),
-            Err(MoneyError::Overflow)
-        );
+        assert_eq!(Fen::new(i64::MAX).checked_add(Fen::new(1)), Err(MoneyError::Overflow));
     }
 
     #[test]

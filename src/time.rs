@@ -8,8 +8,7 @@ use time::format_description::FormatItem;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
-const TIMESTAMP: &[FormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+const TIMESTAMP: &[FormatItem<'static>] = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
 const DATE: &[FormatItem<'static>] = format_description!("[year]-[month]-[day]");
 
 /// Now, as stored: `2026-11-22T10:40:48.123456Z`.
@@ -19,9 +18,7 @@ pub fn now() -> String {
 
 /// A moment as stored.
 pub fn timestamp(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(TIMESTAMP)
-        .expect("a UTC timestamp always formats")
+    t.to_offset(time::UtcOffset::UTC).format(TIMESTAMP).expect("a UTC timestamp always formats")
 }
 
 /// Now plus `seconds`, as stored.

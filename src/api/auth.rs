@@ -31,15 +31,8 @@ pub fn user_json(a: &Actor) -> serde_json::Value {
 
 /// The `Set-Cookie` value that carries a session token to the browser.
 pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let value = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        state.config.session_ttl_secs
-    );
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let value = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", state.config.session_ttl_secs);
     HeaderValue::from_str(&value).expect("hex token and fixed text make a valid header")
 }
 
@@ -52,42 +45,28 @@ pub fn clear_session_cookie() -> HeaderValue {
 pub fn login_error(e: LoginError) -> ApiError {
     match e {
         LoginError::WrongCredentials => ApiError::Unauthorized,
-        LoginError::TooManyAttempts { retry_after_secs } => {
-            ApiError::TooManyRequests { retry_after_secs }
-        }
+        LoginError::TooManyAttempts { retry_after_secs } => ApiError::TooManyRequests { retry_after_secs },
         LoginError::Db(e) => e.into(),
     }
 }
 
 /// `POST /api/v1/auth/login` → `200 {token, user}` and the session cookie.
-pub async fn login(
-    State(state): State<AppState>,
-    ApiJson(body): ApiJson<LoginBody>,
-) -> ApiResult<Response> {
+pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBody>) -> ApiResult<Response> {
     let session = match auth::login(&state.db, &state.config, &body.email, &body.password).await {
         Ok(session) => session,
         Err(LoginError::WrongCredentials) => return Ok(wrong_credentials()),
         Err(e) => return Err(login_error(e)),
     };
-    tracing::info!(
-        user.id = session.actor.id,
-        org.id = session.actor.org.id,
-        "signed in"
-    );
-    let mut res =
-        Json(json!({ "token": session.token, "user": user_json(&session.actor) })).into_response();
-    res.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&state, &session.token));
+    tracing::info!(user.id = session.actor.id, org.id = session.actor.org.id, "signed in");
+    let mut res = Json(json!({ "token": session.token, "user": user_json(&session.actor) })).into_response();
+    res.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, &session.token));
     Ok(res)
 }
 
 fn wrong_credentials() -> Response {
     let body = json!({"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": "wrong e-mail address or password"});
     let mut res = (StatusCode::UNAUTHORIZED, body.to_string()).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     res
 }
 
@@ -97,8 +76,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
         auth::logout(&state.db, &token).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
-    res.headers_mut()
-        .insert(header::SET_COOKIE, clear_session_cookie());
+    res.headers_mut().insert(header::SET_COOKIE, clear_session_cookie());
     Ok(res)
 }
 

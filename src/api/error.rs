@@ -82,37 +82,16 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let request_id = request_id();
         let (title, detail, errors) = match &self {
-            ApiError::Unauthorized => (
-                "Unauthorized",
-                "sign in first: send a bearer token or the session cookie".to_owned(),
-                None,
-            ),
+            ApiError::Unauthorized => ("Unauthorized", "sign in first: send a bearer token or the session cookie".to_owned(), None),
             ApiError::Forbidden(d) => ("Forbidden", d.clone(), None),
             ApiError::NotFound(_) => ("Not Found", self.to_string(), None),
             ApiError::BadRequest(d) => ("Bad Request", d.clone(), None),
-            ApiError::Invalid(e) => (
-                "Unprocessable Entity",
-                format!("the request has {} invalid field(s)", e.0.len()),
-                Some(e),
-            ),
-            ApiError::Conflict {
-                title,
-                detail,
-                errors,
-            } => (*title, detail.clone(), Some(errors)),
+            ApiError::Invalid(e) => ("Unprocessable Entity", format!("the request has {} invalid field(s)", e.0.len()), Some(e)),
+            ApiError::Conflict { title, detail, errors } => (*title, detail.clone(), Some(errors)),
             ApiError::TooManyRequests { .. } => ("Too Many Requests", self.to_string(), None),
             ApiError::Internal(e) => {
-                tracing::error!(
-                    request.id = request_id.as_deref().unwrap_or("-"),
-                    error = format!("{e:#}"),
-                    "internal error"
-                );
-                (
-                    "Internal Server Error",
-                    "something went wrong on our side; quote the request id when reporting it"
-                        .to_owned(),
-                    None,
-                )
+                tracing::error!(request.id = request_id.as_deref().unwrap_or("-"), error = format!("{e:#}"), "internal error");
+                ("Internal Server Error", "something went wrong on our side; quote the request id when reporting it".to_owned(), None)
             }
         };
         let mut body = json!({
@@ -128,10 +107,7 @@ impl IntoResponse for ApiError {
             body["request_id"] = json!(id);
         }
         let mut response = (status, body.to_string()).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let ApiError::TooManyRequests { retry_after_secs } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {

@@ -18,10 +18,7 @@ pub const SESSION_COOKIE: &str = "zn_session";
 /// The session token of a request: the bearer token if given, else the
 /// session cookie.
 pub fn session_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         return v.strip_prefix("Bearer ").map(|t| t.trim().to_owned());
     }
     cookie(headers, SESSION_COOKIE)
@@ -103,9 +100,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                Err(ApiError::BadRequest(e.body_text()))
-            }
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(ApiError::BadRequest(e.body_text())),
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }
     }
@@ -170,11 +165,6 @@ pub struct Paged<T> {
 impl<T> Paged<T> {
     /// Wraps a page.
     pub fn new(items: Vec<T>, total: i64, page: Page) -> Self {
-        Paged {
-            items,
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        }
+        Paged { items, total, page: page.page, per_page: page.per_page }
     }
 }

@@ -6,9 +6,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiQuery, CurrentUser, PageParams, Paged};
 use crate::app::AppState;
 use crate::auth::Role;
-use crate::households::{
-    self, CreateError, Filter, Household, NewHousehold, Scope, Status, Viewer,
-};
+use crate::households::{self, CreateError, Filter, Household, NewHousehold, Scope, Status, Viewer};
 use crate::regions::RegionCode;
 use crate::validation::FieldErrors;
 use axum::Json;
@@ -40,44 +38,24 @@ pub async fn list(
     } else if actor.has(Role::PlatformAdmin) {
         Scope::All
     } else {
-        return Err(ApiError::Forbidden(
-            "only cooperative managers, officials and platform administrators list households"
-                .into(),
-        ));
+        return Err(ApiError::Forbidden("only cooperative managers, officials and platform administrators list households".into()));
     };
-    let page = PageParams {
-        page: q.page,
-        per_page: q.per_page,
-    }
-    .check()?;
+    let page = PageParams { page: q.page, per_page: q.per_page }.check()?;
     let mut errors = FieldErrors::default();
     let region = match q.village.as_deref().filter(|v| !v.is_empty()) {
         None => None,
-        Some(v) => RegionCode::parse(v)
-            .map_err(|e| errors.add("village", e.to_string()))
-            .ok(),
+        Some(v) => RegionCode::parse(v).map_err(|e| errors.add("village", e.to_string())).ok(),
     };
     let status = match q.status.as_deref().filter(|v| !v.is_empty()) {
         None => None,
         Some(s) => Status::parse(s).or_else(|| {
-            errors.add(
-                "status",
-                "must be registered_poor, monitored, edge, lifted or none",
-            );
+            errors.add("status", "must be registered_poor, monitored, edge, lifted or none");
             None
         }),
     };
     errors.into_result().map_err(ApiError::Invalid)?;
     let viewer = Viewer::of(Some(&actor));
-    let (items, total) = households::list(
-        &state.db,
-        &viewer,
-        scope,
-        &Filter { region, status },
-        page.per_page,
-        page.offset(),
-    )
-    .await?;
+    let (items, total) = households::list(&state.db, &viewer, scope, &Filter { region, status }, page.per_page, page.offset()).await?;
     Ok(Json(Paged::new(items, total, page)))
 }
 
@@ -87,11 +65,9 @@ pub async fn create(
     CurrentUser(actor): CurrentUser,
     ApiJson(h): ApiJson<NewHousehold>,
 ) -> ApiResult<(StatusCode, Json<Household>)> {
-    let coop = actor.managed_cooperative().ok_or_else(|| {
-        ApiError::Forbidden("only a cooperative manager registers member households".into())
-    })?;
-    let village =
-        RegionCode::parse(&actor.org.region_code).map_err(|e| ApiError::Internal(e.into()))?;
+    let coop =
+        actor.managed_cooperative().ok_or_else(|| ApiError::Forbidden("only a cooperative manager registers member households".into()))?;
+    let village = RegionCode::parse(&actor.org.region_code).map_err(|e| ApiError::Internal(e.into()))?;
     match households::create(&state.db, coop, village, &h).await {
         Ok(h) => Ok((StatusCode::CREATED, Json(h))),
         Err(CreateError::Invalid(e)) => Err(ApiError::Invalid(e)),

@@ -41,10 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/lots", get(stock::list).post(stock::create))
         .route("/api/v1/lots/{id}/adjustments", post(stock::adjust))
         .route("/api/v1/lots/{id}/history", get(stock::history))
-        .route(
-            "/api/v1/households",
-            get(households::list).post(households::create),
-        )
+        .route("/api/v1/households", get(households::list).post(households::create))
         .route("/api/v1/nodes", get(nodes))
 }
 
@@ -53,11 +50,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if state.db.ping().await {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
-    }
+    if state.db.ping().await { (StatusCode::OK, "ready") } else { (StatusCode::SERVICE_UNAVAILABLE, "database unavailable") }
 }
 
 async fn openapi() -> impl IntoResponse {
@@ -69,10 +62,7 @@ struct NodesQuery {
     region: Option<String>,
 }
 
-async fn nodes(
-    State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<NodesQuery>,
-) -> ApiResult<axum::Json<serde_json::Value>> {
+async fn nodes(State(state): State<AppState>, ApiQuery(q): ApiQuery<NodesQuery>) -> ApiResult<axum::Json<serde_json::Value>> {
     let region = match q.region.as_deref().filter(|r| !r.is_empty()) {
         None => None,
         Some(r) => Some(crate::regions::RegionCode::parse(r).map_err(|e| {
@@ -83,7 +73,5 @@ async fn nodes(
     };
     let items = crate::distribution::list(&state.db, region).await?;
     let total = items.len();
-    Ok(axum::Json(
-        serde_json::json!({ "items": items, "total": total }),
-    ))
+    Ok(axum::Json(serde_json::json!({ "items": items, "total": total })))
 }

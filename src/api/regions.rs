@@ -9,15 +9,9 @@ use axum::extract::{Path, State};
 use serde::Deserialize;
 
 /// One region with its chain.
-pub async fn get(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-) -> ApiResult<Json<Region>> {
+pub async fn get(State(state): State<AppState>, Path(code): Path<String>) -> ApiResult<Json<Region>> {
     let code = RegionCode::parse(&code).map_err(|_| ApiError::NotFound("region"))?;
-    regions::get(&state.db, code)
-        .await?
-        .map(Json)
-        .ok_or(ApiError::NotFound("region"))
+    regions::get(&state.db, code).await?.map(Json).ok_or(ApiError::NotFound("region"))
 }
 
 /// Query of the children listing.
@@ -27,10 +21,7 @@ pub struct ChildrenQuery {
 }
 
 /// The children of `parent`, or the provinces.
-pub async fn children(
-    State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<ChildrenQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
+pub async fn children(State(state): State<AppState>, ApiQuery(q): ApiQuery<ChildrenQuery>) -> ApiResult<Json<serde_json::Value>> {
     let parent = match q.parent.as_deref().filter(|p| !p.is_empty()) {
         None => None,
         Some(p) => {

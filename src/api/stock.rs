@@ -12,9 +12,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 fn cooperative_of(actor: &Actor) -> ApiResult<i64> {
-    actor
-        .managed_cooperative()
-        .ok_or_else(|| ApiError::Forbidden("only a cooperative manager may manage stock".into()))
+    actor.managed_cooperative().ok_or_else(|| ApiError::Forbidden("only a cooperative manager may manage stock".into()))
 }
 
 impl From<StockError> for ApiError {
@@ -22,17 +20,11 @@ impl From<StockError> for ApiError {
         match e {
             StockError::Invalid(errors) => ApiError::Invalid(errors),
             StockError::NotFound(what) => ApiError::NotFound(what),
-            StockError::Forbidden => {
-                ApiError::Forbidden("this product belongs to another cooperative".into())
-            }
+            StockError::Forbidden => ApiError::Forbidden("this product belongs to another cooperative".into()),
             e @ StockError::BelowAllocated { .. } => {
                 let mut errors = crate::validation::FieldErrors::default();
                 errors.add("delta", e.to_string());
-                ApiError::Conflict {
-                    title: "Below allocated stock",
-                    detail: e.to_string(),
-                    errors,
-                }
+                ApiError::Conflict { title: "Below allocated stock", detail: e.to_string(), errors }
             }
             StockError::Db(e) => e.into(),
         }
@@ -55,11 +47,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<LotsQuery>,
 ) -> ApiResult<Json<Paged<Lot>>> {
     let coop = cooperative_of(&actor)?;
-    let page = PageParams {
-        page: q.page,
-        per_page: q.per_page,
-    }
-    .check()?;
+    let page = PageParams { page: q.page, per_page: q.per_page }.check()?;
     let product = match q.product_id.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => {
@@ -67,16 +55,13 @@ pub async fn list(
             match stock::product_owner(&state.db, id).await? {
                 None => return Err(ApiError::NotFound("product")),
                 Some(owner) if owner != coop => {
-                    return Err(ApiError::Forbidden(
-                        "this product belongs to another cooperative".into(),
-                    ));
+                    return Err(ApiError::Forbidden("this product belongs to another cooperative".into()));
                 }
                 Some(_) => Some(id),
             }
         }
     };
-    let (items, total) =
-        stock::list(&state.db, coop, product, page.per_page, page.offset()).await?;
+    let (items, total) = stock::list(&state.db, coop, product, page.per_page, page.offset()).await?;
     Ok(Json(Paged::new(items, total, page)))
 }
 
@@ -88,6 +73,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Lot>)> {
     let coop = cooperative_of(&actor)?;
     let lot = stock::create_lot(&state.db, coop, Some(actor.id), &lot).await?;
+    state.indexer.nudge();
     tracing::info!(lot.id = lot.id, org.id = coop, "lot recorded");
     Ok((StatusCode::CREATED, Json(lot)))
 }
@@ -102,6 +88,7 @@ pub async fn adjust(
     let coop = cooperative_of(&actor)?;
     let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("lot"))?;
     let lot = stock::adjust(&state.db, coop, actor.id, id, &adj).await?;
+    state.indexer.nudge();
     Ok((StatusCode::CREATED, Json(lot)))
 }
 

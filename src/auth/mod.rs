@@ -81,8 +81,7 @@ impl Actor {
 
     /// The cooperative this user manages, if any.
     pub fn managed_cooperative(&self) -> Option<i64> {
-        (self.has(Role::CoopManager) && self.org.kind == OrgKind::Cooperative)
-            .then_some(self.org.id)
+        (self.has(Role::CoopManager) && self.org.kind == OrgKind::Cooperative).then_some(self.org.id)
     }
 
     /// The region an official may see household identities in, if any.
@@ -127,18 +126,13 @@ const FAILURE_WINDOW_SECS: i64 = 15 * 60;
 
 /// Hashes a password with argon2id and a random salt (PHC string).
 pub fn hash_password(password: &str) -> String {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .expect("argon2 with default parameters always hashes")
-        .to_string()
+    Argon2::default().hash_password(password.as_bytes()).expect("argon2 with default parameters always hashes").to_string()
 }
 
 /// True when `password` matches the PHC string `hash`.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -161,12 +155,7 @@ fn token_hash(token: &str) -> String {
 /// Checks e-mail and password and opens a session. Failures are counted
 /// per address; past `config.login_attempts` in 15 minutes the address is
 /// refused without checking the password.
-pub async fn login(
-    db: &Db,
-    config: &Config,
-    email: &str,
-    password: &str,
-) -> Result<NewSession, LoginError> {
+pub async fn login(db: &Db, config: &Config, email: &str, password: &str) -> Result<NewSession, LoginError> {
     let email = email.trim().to_lowercase();
     let since = crate::time::in_seconds(-FAILURE_WINDOW_SECS);
     let (failures, oldest): (i64, Option<String>) =
@@ -177,9 +166,7 @@ pub async fn login(
             .await?;
     if failures >= config.login_attempts {
         let retry_after_secs = oldest
-            .and_then(|t| {
-                time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok()
-            })
+            .and_then(|t| time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok())
             .map(|t| (t - time::OffsetDateTime::now_utc()).whole_seconds() + FAILURE_WINDOW_SECS)
             .unwrap_or(FAILURE_WINDOW_SECS)
             .max(1);
@@ -187,10 +174,7 @@ pub async fn login(
     }
 
     let user: Option<(i64, String, i64)> =
-        sqlx::query_as("SELECT id, password_hash, disabled FROM users WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(db.pool())
-            .await?;
+        sqlx::query_as("SELECT id, password_hash, disabled FROM users WHERE email = $1").bind(&email).fetch_optional(db.pool()).await?;
     // An unknown address costs the same argon2 work as a wrong password, so
     // timing does not reveal which addresses have accounts.
     let (ok, user_id) = match &user {
@@ -220,20 +204,12 @@ pub async fn login(
         .bind(crate::time::in_seconds(config.session_ttl_secs))
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM login_failures WHERE email = $1")
-        .bind(&email)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("DELETE FROM login_failures WHERE email = $1").bind(&email).execute(&mut *tx).await?;
     // Expired sessions are swept here rather than by a background job: every
     // instance signs people in, so no instance has to be special.
-    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-        .bind(crate::time::now())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(crate::time::now()).execute(&mut *tx).await?;
     tx.commit().await?;
-    let actor = authenticate(db, &token)
-        .await?
-        .ok_or(LoginError::WrongCredentials)?;
+    let actor = authenticate(db, &token).await?.ok_or(LoginError::WrongCredentials)?;
     Ok(NewSession { token, actor })
 }
 
@@ -258,15 +234,11 @@ pub async fn authenticate(db: &Db, token: &str) -> sqlx::Result<Option<Actor>> {
     .bind(crate::time::now())
     .fetch_optional(db.pool())
     .await?;
-    let Some((id, email, display_name, csrf_token, org_id, kind, org_name, region_code)) = row
-    else {
+    let Some((id, email, display_name, csrf_token, org_id, kind, org_name, region_code)) = row else {
         return Ok(None);
     };
     let roles: Vec<String> =
-        sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
-            .bind(id)
-            .fetch_all(db.pool())
-            .await?;
+        sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role").bind(id).fetch_all(db.pool()).await?;
     let Some(kind) = OrgKind::parse(&kind) else {
         return Ok(None);
     };
@@ -275,22 +247,14 @@ pub async fn authenticate(db: &Db, token: &str) -> sqlx::Result<Option<Actor>> {
         email,
         display_name,
         roles: roles.iter().filter_map(|r| Role::parse(r)).collect(),
-        org: OrgRef {
-            id: org_id,
-            kind,
-            name: org_name,
-            region_code,
-        },
+        org: OrgRef { id: org_id, kind, name: org_name, region_code },
         csrf_token,
     }))
 }
 
 /// Ends the session of `token` (signing out); unknown tokens are ignored.
 pub async fn logout(db: &Db, token: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(token_hash(token))
-        .execute(db.pool())
-        .await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token)).execute(db.pool()).await?;
     Ok(())
 }
 
@@ -312,16 +276,9 @@ pub struct NewUser<'a> {
 /// Creates a user inside `tx`. A role that does not fit the organisation's
 /// kind is refused (a cooperative cannot have an agency approver).
 pub async fn create_user(tx: &mut crate::db::Tx, user: &NewUser<'_>) -> anyhow::Result<i64> {
-    let kind: String = sqlx::query_scalar("SELECT kind FROM organisations WHERE id = $1")
-        .bind(user.org_id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let kind: String = sqlx::query_scalar("SELECT kind FROM organisations WHERE id = $1").bind(user.org_id).fetch_one(&mut **tx).await?;
     for role in user.roles {
-        anyhow::ensure!(
-            role.org_kind().as_str() == kind,
-            "role {} does not belong in a {kind} organisation",
-            role.as_str()
-        );
+        anyhow::ensure!(role.org_kind().as_str() == kind, "role {} does not belong in a {kind} organisation", role.as_str());
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (email, password_hash, display_name, org_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -334,11 +291,7 @@ pub async fn create_user(tx: &mut crate::db::Tx, user: &NewUser<'_>) -> anyhow::
     .fetch_one(&mut **tx)
     .await?;
     for role in user.roles {
-        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-            .bind(id)
-            .bind(role.as_str())
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)").bind(id).bind(role.as_str()).execute(&mut **tx).await?;
     }
     Ok(id)
 }

@@ -61,10 +61,7 @@ pub async fn list(db: &Db, q: &ListQuery) -> sqlx::Result<(Vec<Product>, i64)> {
     let mut binds: Vec<String> = Vec::new();
     if let Some(c) = q.cooperative_id {
         binds.push(c.to_string());
-        filter.push_str(&format!(
-            " AND p.cooperative_id = CAST(${} AS BIGINT)",
-            binds.len()
-        ));
+        filter.push_str(&format!(" AND p.cooperative_id = CAST(${} AS BIGINT)", binds.len()));
     }
     if let Some(r) = q.region {
         binds.push(format!("{}%", r.prefix()));
@@ -78,23 +75,13 @@ pub async fn list(db: &Db, q: &ListQuery) -> sqlx::Result<(Vec<Product>, i64)> {
     let total = count.fetch_one(db.pool()).await?;
 
     let n = binds.len();
-    let sql = format!(
-        "{}{filter} ORDER BY p.id LIMIT ${} OFFSET ${}",
-        product_select(n + 1),
-        n + 2,
-        n + 3
-    );
+    let sql = format!("{}{filter} ORDER BY p.id LIMIT ${} OFFSET ${}", product_select(n + 1), n + 2, n + 3);
     let mut query = sqlx::query_as::<_, ProductRow>(&sql);
     for b in &binds {
         query = query.bind(b);
     }
     let today = crate::time::format_date(crate::time::today());
-    let rows = query
-        .bind(today)
-        .bind(q.limit)
-        .bind(q.offset)
-        .fetch_all(db.pool())
-        .await?;
+    let rows = query.bind(today).bind(q.limit).bind(q.offset).fetch_all(db.pool()).await?;
     Ok((assemble(db, rows).await?, total))
 }
 
@@ -102,12 +89,25 @@ pub async fn list(db: &Db, q: &ListQuery) -> sqlx::Result<(Vec<Product>, i64)> {
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Product>> {
     let today = crate::time::format_date(crate::time::today());
     let sql = format!("{} WHERE p.id = $2", product_select(1));
-    let rows = sqlx::query_as::<_, ProductRow>(&sql)
-        .bind(&today)
-        .bind(id)
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query_as::<_, ProductRow>(&sql).bind(&today).bind(id).fetch_all(db.pool()).await?;
     Ok(assemble(db, rows).await?.pop())
+}
+
+/// The active products among `ids`, in the order of `ids` (unknown or
+/// inactive ones are left out: search results never show what the
+/// database no longer sells).
+pub async fn get_many(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<Product>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    // The ids are integers: safe to inline.
+    let sql = format!("{} WHERE p.active = 1 AND p.id IN ({list})", product_select(1));
+    let today = crate::time::format_date(crate::time::today());
+    let rows = sqlx::query_as::<_, ProductRow>(&sql).bind(today).fetch_all(db.pool()).await?;
+    let mut products = assemble(db, rows).await?;
+    products.sort_by_key(|p| ids.iter().position(|i| *i == p.id));
+    Ok(products)
 }
 
 /// Adds tiers, certificates, origin chains and household counts to rows,
@@ -117,11 +117,7 @@ async fn assemble(db: &Db, rows: Vec<ProductRow>) -> sqlx::Result<Vec<Product>> 
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let list = ids
-        .iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
     // The ids are integers from the database, so inlining them is safe.
     let tiers: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
         "SELECT product_id, min_quantity, unit_price_fen FROM price_tiers WHERE product_id IN ({list}) ORDER BY product_id, min_quantity"
@@ -141,42 +137,26 @@ async fn assemble(db: &Db, rows: Vec<ProductRow>) -> sqlx::Result<Vec<Product>> 
     ))
     .fetch_all(db.pool())
     .await?;
-    let codes: Vec<RegionCode> = rows
-        .iter()
-        .filter_map(|r| RegionCode::parse(&r.origin_code).ok())
-        .collect();
+    let codes: Vec<RegionCode> = rows.iter().filter_map(|r| RegionCode::parse(&r.origin_code).ok()).collect();
     let origins = regions::get_many(db, &codes).await?;
 
     let mut tiers_by: HashMap<i64, Vec<PriceTier>> = HashMap::new();
     for (p, min_quantity, fen) in tiers {
-        tiers_by.entry(p).or_default().push(PriceTier {
-            min_quantity,
-            unit_price_fen: Fen::new(fen),
-        });
+        tiers_by.entry(p).or_default().push(PriceTier { min_quantity, unit_price_fen: Fen::new(fen) });
     }
     let mut certs_by: HashMap<i64, Vec<Certificate>> = HashMap::new();
     for (p, kind, number, valid_until) in certs {
         if let Some(kind) = CertificateKind::parse(&kind) {
-            certs_by.entry(p).or_default().push(Certificate {
-                kind,
-                number,
-                valid_until,
-            });
+            certs_by.entry(p).or_default().push(Certificate { kind, number, valid_until });
         }
     }
-    let supported_by: HashMap<i64, (i64, i64)> = supported
-        .into_iter()
-        .map(|(p, all, poor)| (p, (all, poor)))
-        .collect();
+    let supported_by: HashMap<i64, (i64, i64)> = supported.into_iter().map(|(p, all, poor)| (p, (all, poor))).collect();
 
     Ok(rows
         .into_iter()
         .map(|r| {
-            let origin = RegionCode::parse(&r.origin_code)
-                .ok()
-                .and_then(|c| origins.get(&c).cloned());
-            let (households_supported, registered_poor_supported) =
-                supported_by.get(&r.id).copied().unwrap_or((0, 0));
+            let origin = RegionCode::parse(&r.origin_code).ok().and_then(|c| origins.get(&c).cloned());
+            let (households_supported, registered_poor_supported) = supported_by.get(&r.id).copied().unwrap_or((0, 0));
             Product {
                 id: r.id,
                 name: r.name,
@@ -192,10 +172,7 @@ async fn assemble(db: &Db, rows: Vec<ProductRow>) -> sqlx::Result<Vec<Product>> 
                     chain: origin.as_ref().map(|o| o.chain.clone()).unwrap_or_default(),
                     label: origin.as_ref().map(|o| o.chain_label()).unwrap_or_default(),
                 },
-                cooperative: CooperativeRef {
-                    id: r.cooperative_id,
-                    name: r.cooperative_name,
-                },
+                cooperative: CooperativeRef { id: r.cooperative_id, name: r.cooperative_name },
                 certificates: certs_by.remove(&r.id).unwrap_or_default(),
                 households_supported,
                 registered_poor_supported,
@@ -220,10 +197,7 @@ pub fn validate(p: &NewProduct, coop_village: RegionCode) -> Result<RegionCode, 
         errors.add("category", format!("must be one of {}", known.join(", ")));
     }
     if p.unit.trim().is_empty() || p.unit.chars().count() > 16 {
-        errors.add(
-            "unit",
-            "give the selling unit (e.g. kg, 箱, 袋) in at most 16 characters",
-        );
+        errors.add("unit", "give the selling unit (e.g. kg, 箱, 袋) in at most 16 characters");
     }
     if p.spec.chars().count() > 120 {
         errors.add("spec", "at most 120 characters");
@@ -235,53 +209,32 @@ pub fn validate(p: &NewProduct, coop_village: RegionCode) -> Result<RegionCode, 
         errors.add("price_tiers", "give at least one price tier");
     } else {
         if p.price_tiers[0].min_quantity != 1 {
-            errors.add(
-                "price_tiers[0].min_quantity",
-                "the first tier must start at quantity 1",
-            );
+            errors.add("price_tiers[0].min_quantity", "the first tier must start at quantity 1");
         }
         for (i, t) in p.price_tiers.iter().enumerate() {
             if t.unit_price_fen.get() <= 0 {
-                errors.add(
-                    format!("price_tiers[{i}].unit_price_fen"),
-                    "a price must be more than 0 fen",
-                );
+                errors.add(format!("price_tiers[{i}].unit_price_fen"), "a price must be more than 0 fen");
             }
             if i > 0 {
                 let prev = &p.price_tiers[i - 1];
                 if t.min_quantity <= prev.min_quantity {
-                    errors.add(
-                        format!("price_tiers[{i}].min_quantity"),
-                        "tiers must go up in quantity",
-                    );
+                    errors.add(format!("price_tiers[{i}].min_quantity"), "tiers must go up in quantity");
                 }
                 if t.unit_price_fen >= prev.unit_price_fen {
-                    errors.add(
-                        format!("price_tiers[{i}].unit_price_fen"),
-                        "a larger quantity must have a lower unit price",
-                    );
+                    errors.add(format!("price_tiers[{i}].unit_price_fen"), "a larger quantity must have a lower unit price");
                 }
             }
         }
     }
     for (i, c) in p.certificates.iter().enumerate() {
         if CertificateKind::parse(&c.kind).is_none() {
-            errors.add(
-                format!("certificates[{i}].kind"),
-                "must be poverty_alleviation, geographic_indication, green_food or organic",
-            );
+            errors.add(format!("certificates[{i}].kind"), "must be poverty_alleviation, geographic_indication, green_food or organic");
         }
         if c.number.trim().is_empty() {
-            errors.add(
-                format!("certificates[{i}].number"),
-                "give the certificate number",
-            );
+            errors.add(format!("certificates[{i}].number"), "give the certificate number");
         }
         if crate::time::parse_date(&c.valid_until).is_none() {
-            errors.add(
-                format!("certificates[{i}].valid_until"),
-                "give a date as YYYY-MM-DD",
-            );
+            errors.add(format!("certificates[{i}].valid_until"), "give a date as YYYY-MM-DD");
         }
     }
     let origin = match RegionCode::parse(&p.origin_code) {
@@ -290,10 +243,7 @@ pub fn validate(p: &NewProduct, coop_village: RegionCode) -> Result<RegionCode, 
             None
         }
         Ok(o) if o.ancestor(RegionLevel::County) != coop_village.ancestor(RegionLevel::County) => {
-            errors.add(
-                "origin_code",
-                "the origin must be a village of the cooperative's county",
-            );
+            errors.add("origin_code", "the origin must be a village of the cooperative's county");
             None
         }
         Ok(o) => Some(o),
@@ -307,12 +257,7 @@ pub fn validate(p: &NewProduct, coop_village: RegionCode) -> Result<RegionCode, 
 }
 
 /// Creates a product of `cooperative_id` inside `tx`, after [`validate`].
-pub async fn create(
-    tx: &mut Tx,
-    cooperative_id: i64,
-    p: &NewProduct,
-    origin: RegionCode,
-) -> sqlx::Result<i64> {
+pub async fn create(tx: &mut Tx, cooperative_id: i64, p: &NewProduct, origin: RegionCode) -> sqlx::Result<i64> {
     let now = crate::time::now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO products (cooperative_id, name, name_en, category, unit, spec, storage, origin_code, description, \
@@ -339,6 +284,7 @@ pub async fn create(
             .execute(&mut **tx)
             .await?;
     }
+    crate::search::enqueue(tx, id).await?;
     for c in &p.certificates {
         sqlx::query("INSERT INTO certificates (product_id, kind, number, valid_until) VALUES ($1, $2, $3, $4)")
             .bind(id)
@@ -366,14 +312,8 @@ mod tests {
             origin_code: "653126200200".into(),
             description: String::new(),
             price_tiers: vec![
-                PriceTier {
-                    min_quantity: 1,
-                    unit_price_fen: Fen::new(3600),
-                },
-                PriceTier {
-                    min_quantity: 50,
-                    unit_price_fen: Fen::new(3200),
-                },
+                PriceTier { min_quantity: 1, unit_price_fen: Fen::new(3600) },
+                PriceTier { min_quantity: 50, unit_price_fen: Fen::new(3200) },
             ],
             certificates: vec![NewCertificate {
                 kind: "poverty_alleviation".into(),
@@ -386,10 +326,7 @@ mod tests {
     #[test]
     fn a_well_formed_product_passes() {
         let coop_village = RegionCode::parse("653126201201").unwrap();
-        assert_eq!(
-            validate(&walnuts(), coop_village).unwrap().to_string(),
-            "653126200200"
-        );
+        assert_eq!(validate(&walnuts(), coop_village).unwrap().to_string(), "653126200200");
     }
 
     #[test]
@@ -400,20 +337,7 @@ mod tests {
         p.origin_code = "653129200200".into(); // 伽师县, not 叶城县
         p.storage = "warm".into();
         let coop_village = RegionCode::parse("653126201201").unwrap();
-        let fields: Vec<String> = validate(&p, coop_village)
-            .unwrap_err()
-            .0
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
-        assert_eq!(
-            fields,
-            [
-                "storage",
-                "price_tiers[1].unit_price_fen",
-                "certificates[0].valid_until",
-                "origin_code"
-            ]
-        );
+        let fields: Vec<String> = validate(&p, coop_village).unwrap_err().0.into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["storage", "price_tiers[1].unit_price_fen", "certificates[0].valid_until", "origin_code"]);
     }
 }

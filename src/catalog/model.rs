@@ -77,61 +77,17 @@ pub struct Category {
 
 /// The categories of the catalogue.
 pub const CATEGORIES: &[Category] = &[
-    Category {
-        slug: "fruit",
-        zh: "新鲜水果",
-        en: "Fresh fruit",
-    },
-    Category {
-        slug: "dried_fruit",
-        zh: "果干蜜饯",
-        en: "Dried fruit",
-    },
-    Category {
-        slug: "nuts",
-        zh: "坚果",
-        en: "Nuts",
-    },
-    Category {
-        slug: "meat",
-        zh: "肉类",
-        en: "Meat",
-    },
-    Category {
-        slug: "grain_oil",
-        zh: "粮油",
-        en: "Grain and oil",
-    },
-    Category {
-        slug: "tea",
-        zh: "茶叶",
-        en: "Tea",
-    },
-    Category {
-        slug: "vegetables",
-        zh: "蔬菜",
-        en: "Vegetables",
-    },
-    Category {
-        slug: "mushrooms",
-        zh: "菌菇",
-        en: "Mushrooms",
-    },
-    Category {
-        slug: "dairy",
-        zh: "乳制品",
-        en: "Dairy",
-    },
-    Category {
-        slug: "honey",
-        zh: "蜂蜜",
-        en: "Honey",
-    },
-    Category {
-        slug: "specialty",
-        zh: "地方特产",
-        en: "Local specialities",
-    },
+    Category { slug: "fruit", zh: "新鲜水果", en: "Fresh fruit" },
+    Category { slug: "dried_fruit", zh: "果干蜜饯", en: "Dried fruit" },
+    Category { slug: "nuts", zh: "坚果", en: "Nuts" },
+    Category { slug: "meat", zh: "肉类", en: "Meat" },
+    Category { slug: "grain_oil", zh: "粮油", en: "Grain and oil" },
+    Category { slug: "tea", zh: "茶叶", en: "Tea" },
+    Category { slug: "vegetables", zh: "蔬菜", en: "Vegetables" },
+    Category { slug: "mushrooms", zh: "菌菇", en: "Mushrooms" },
+    Category { slug: "dairy", zh: "乳制品", en: "Dairy" },
+    Category { slug: "honey", zh: "蜂蜜", en: "Honey" },
+    Category { slug: "specialty", zh: "地方特产", en: "Local specialities" },
 ];
 
 /// The category named `slug`.
@@ -241,20 +197,12 @@ pub struct Product {
 impl Product {
     /// The unit price for the first tier (the "from" price).
     pub fn base_price(&self) -> Fen {
-        self.price_tiers
-            .first()
-            .map(|t| t.unit_price_fen)
-            .unwrap_or_default()
+        self.price_tiers.first().map(|t| t.unit_price_fen).unwrap_or_default()
     }
 
     /// The unit price that applies to `quantity` (the highest tier reached).
     pub fn unit_price_for(&self, quantity: i64) -> Fen {
-        self.price_tiers
-            .iter()
-            .rev()
-            .find(|t| quantity >= t.min_quantity)
-            .map(|t| t.unit_price_fen)
-            .unwrap_or_else(|| self.base_price())
+        self.price_tiers.iter().rev().find(|t| quantity >= t.min_quantity).map(|t| t.unit_price_fen).unwrap_or_else(|| self.base_price())
     }
 }
 

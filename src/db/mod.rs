@@ -64,8 +64,7 @@ impl Db {
                 if let Some(dir) = sqlite_path(url).and_then(|p| p.parent().map(|d| d.to_owned()))
                     && !dir.as_os_str().is_empty()
                 {
-                    std::fs::create_dir_all(&dir)
-                        .with_context(|| format!("creating {}", dir.display()))?;
+                    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
                 }
                 AnyPoolOptions::new()
                     .max_connections(8)
@@ -120,10 +119,7 @@ impl Db {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator
-            .run(&self.pool)
-            .await
-            .context("running database migrations")
+        migrator.run(&self.pool).await.context("running database migrations")
     }
 
     /// True when the database answers a trivial query.
@@ -136,9 +132,7 @@ impl Db {
     /// file (safe to copy or back up).
     pub async fn close(&self) {
         if self.backend == Backend::Sqlite
-            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(&self.pool)
-                .await
+            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await
         {
             tracing::warn!(error = %e, "WAL checkpoint on close failed");
         }
@@ -147,10 +141,7 @@ impl Db {
 
     /// Reads a `meta` value.
     pub async fn meta(&self, key: &str) -> sqlx::Result<Option<String>> {
-        sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&self.pool).await
     }
 }
 
@@ -197,9 +188,7 @@ pub fn values_placeholders(rows: usize, cols: usize) -> String {
 
 /// The file path inside a `sqlite:` URL, if it names a file.
 fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or("");
     (!path.is_empty() && path != ":memory:").then(|| path.into())
 }
@@ -210,27 +199,15 @@ mod tests {
 
     #[test]
     fn the_backend_is_chosen_by_the_url_scheme() {
-        assert_eq!(
-            Backend::from_url("sqlite://data/z.db?mode=rwc").unwrap(),
-            Backend::Sqlite
-        );
-        assert_eq!(
-            Backend::from_url("postgres://u@localhost/z").unwrap(),
-            Backend::Postgres
-        );
-        assert_eq!(
-            Backend::from_url("postgresql://u@localhost/z").unwrap(),
-            Backend::Postgres
-        );
+        assert_eq!(Backend::from_url("sqlite://data/z.db?mode=rwc").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::from_url("postgres://u@localhost/z").unwrap(), Backend::Postgres);
+        assert_eq!(Backend::from_url("postgresql://u@localhost/z").unwrap(), Backend::Postgres);
         assert!(Backend::from_url("mysql://x").is_err());
     }
 
     #[test]
     fn sqlite_paths_are_read_from_urls() {
-        assert_eq!(
-            sqlite_path("sqlite://data/z.db?mode=rwc"),
-            Some("data/z.db".into())
-        );
+        assert_eq!(sqlite_path("sqlite://data/z.db?mode=rwc"), Some("data/z.db".into()));
         assert_eq!(sqlite_path("sqlite:///tmp/a.db"), Some("/tmp/a.db".into()));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
     }

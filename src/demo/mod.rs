@@ -39,9 +39,7 @@ pub enum Outcome {
 
 /// True when the database holds no organisations yet (a fresh install).
 pub async fn database_is_empty(db: &Db) -> sqlx::Result<bool> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organisations")
-        .fetch_one(db.pool())
-        .await?;
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organisations").fetch_one(db.pool()).await?;
     Ok(n == 0)
 }
 
@@ -54,21 +52,14 @@ pub async fn load(db: &Db) -> anyhow::Result<Outcome> {
     let mut tx = db.begin_write().await?;
     // Checked again under the write lock: two instances starting together
     // on one empty database load the demo once.
-    let mark: Option<String> =
-        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'demo.loaded'")
-            .fetch_optional(&mut *tx)
-            .await?;
+    let mark: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'demo.loaded'").fetch_optional(&mut *tx).await?;
     if mark.is_some() {
         return Ok(Outcome::AlreadyLoaded);
     }
-    let outcome = Loader {
-        tx: &mut tx,
-        rng: Rng(0x5a48_554e_4f4e_4721),
-        password_hash: auth::hash_password(DEMO_PASSWORD),
-    }
-    .run()
-    .await
-    .context("loading the demo data")?;
+    let outcome = Loader { tx: &mut tx, rng: Rng(0x5a48_554e_4f4e_4721), password_hash: auth::hash_password(DEMO_PASSWORD) }
+        .run()
+        .await
+        .context("loading the demo data")?;
     set_meta(&mut tx, "demo.loaded", &crate::time::now()).await?;
     tx.commit().await?;
     Ok(outcome)
@@ -109,23 +100,9 @@ struct Coop {
 
 impl Loader<'_> {
     async fn run(mut self) -> anyhow::Result<Outcome> {
-        let platform = self
-            .org("platform", "助农平台运营中心", "110000000000")
-            .await?;
-        self.user(
-            "admin@zhunong.demo",
-            "平台管理员",
-            platform,
-            &[Role::PlatformAdmin],
-        )
-        .await?;
-        self.user(
-            "finance@zhunong.demo",
-            "平台财务",
-            platform,
-            &[Role::PlatformFinance],
-        )
-        .await?;
+        let platform = self.org("platform", "助农平台运营中心", "110000000000").await?;
+        self.user("admin@zhunong.demo", "平台管理员", platform, &[Role::PlatformAdmin]).await?;
+        self.user("finance@zhunong.demo", "平台财务", platform, &[Role::PlatformFinance]).await?;
 
         let mut coops = Vec::new();
         let mut household_count = 0;
@@ -140,13 +117,7 @@ impl Loader<'_> {
             product_count += self.products(coop, spec).await?;
         }
         let first_coop = coops[0].id;
-        self.user(
-            "manager@coop.zhunong.demo",
-            "合作社经理 阿卜杜拉",
-            first_coop,
-            &[Role::CoopManager],
-        )
-        .await?;
+        self.user("manager@coop.zhunong.demo", "合作社经理 阿卜杜拉", first_coop, &[Role::CoopManager]).await?;
 
         for (i, (name, region, limit, share)) in AGENCIES.iter().enumerate() {
             let id = self.org("agency", name, region).await?;
@@ -165,20 +136,8 @@ impl Loader<'_> {
                     .await?;
             }
             if i == 0 {
-                self.user(
-                    "buyer@agency.zhunong.demo",
-                    "食堂采购 王老师",
-                    id,
-                    &[Role::AgencyBuyer],
-                )
-                .await?;
-                self.user(
-                    "approver@agency.zhunong.demo",
-                    "后勤主任 李主任",
-                    id,
-                    &[Role::AgencyApprover],
-                )
-                .await?;
+                self.user("buyer@agency.zhunong.demo", "食堂采购 王老师", id, &[Role::AgencyBuyer]).await?;
+                self.user("approver@agency.zhunong.demo", "后勤主任 李主任", id, &[Role::AgencyApprover]).await?;
             }
         }
 
@@ -203,34 +162,18 @@ impl Loader<'_> {
                 }
             }
             if i == 0 {
-                self.user(
-                    "buyer@partner.zhunong.demo",
-                    "重庆采购专员 陈工",
-                    id,
-                    &[Role::PartnerBuyer],
-                )
-                .await?;
+                self.user("buyer@partner.zhunong.demo", "重庆采购专员 陈工", id, &[Role::PartnerBuyer]).await?;
             }
         }
 
         for (i, (name, region)) in OFFICES.iter().enumerate() {
             let id = self.org("government", name, region).await?;
             if i == 0 {
-                self.user(
-                    "official@county.zhunong.demo",
-                    "伽师县乡村振兴局 审计员",
-                    id,
-                    &[Role::Official],
-                )
-                .await?;
+                self.user("official@county.zhunong.demo", "伽师县乡村振兴局 审计员", id, &[Role::Official]).await?;
             }
         }
 
-        Ok(Outcome::Loaded {
-            cooperatives: coops.len(),
-            products: product_count,
-            households: household_count,
-        })
+        Ok(Outcome::Loaded { cooperatives: coops.len(), products: product_count, households: household_count })
     }
 
     async fn org(&mut self, kind: &str, name: &str, region: &str) -> anyhow::Result<i64> {
@@ -244,31 +187,12 @@ impl Loader<'_> {
             .with_context(|| format!("organisation {name}"))
     }
 
-    async fn user(
-        &mut self,
-        email: &str,
-        name: &str,
-        org: i64,
-        roles: &[Role],
-    ) -> anyhow::Result<i64> {
+    async fn user(&mut self, email: &str, name: &str, org: i64, roles: &[Role]) -> anyhow::Result<i64> {
         // One argon2 hash for all demo users (same password): hashing is
         // deliberately slow, and the demo should load in a second.
-        let id = auth::create_user(
-            self.tx,
-            &auth::NewUser {
-                email,
-                password: DEMO_PASSWORD,
-                display_name: name,
-                org_id: org,
-                roles,
-            },
-        )
-        .await?;
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(&self.password_hash)
-            .bind(id)
-            .execute(&mut **self.tx)
-            .await?;
+        let id =
+            auth::create_user(self.tx, &auth::NewUser { email, password: DEMO_PASSWORD, display_name: name, org_id: org, roles }).await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(&self.password_hash).bind(id).execute(&mut **self.tx).await?;
         Ok(id)
     }
 
@@ -280,10 +204,7 @@ impl Loader<'_> {
         .bind(format!("{county}%"))
         .fetch_all(&mut **self.tx)
         .await?;
-        anyhow::ensure!(
-            !rows.is_empty(),
-            "no villages of county {county} are loaded"
-        );
+        anyhow::ensure!(!rows.is_empty(), "no villages of county {county} are loaded");
         Ok(rows)
     }
 
@@ -295,11 +216,7 @@ impl Loader<'_> {
             .bind(format!("{}000000", spec.county))
             .fetch_one(&mut **self.tx)
             .await?;
-        let coop_name = format!(
-            "{county_name}{}{}农民专业合作社",
-            short_name(&name),
-            spec.trade
-        );
+        let coop_name = format!("{county_name}{}{}农民专业合作社", short_name(&name), spec.trade);
         let id = self.org("cooperative", &coop_name, &code).await?;
         sqlx::query("INSERT INTO cooperatives (org_id, payout_ratio_bp, registration_number, description) VALUES ($1, $2, $3, $4)")
             .bind(id)
@@ -310,24 +227,12 @@ impl Loader<'_> {
             .await?;
 
         // Members live in the coop's village and its township's neighbours.
-        let township = village
-            .ancestor(RegionLevel::Township)
-            .expect("a village has a township")
-            .prefix();
-        let neighbours: Vec<String> = villages
-            .iter()
-            .filter(|(c, _)| c.starts_with(&township))
-            .map(|(c, _)| c.clone())
-            .take(4)
-            .collect();
+        let township = village.ancestor(RegionLevel::Township).expect("a village has a township").prefix();
+        let neighbours: Vec<String> = villages.iter().filter(|(c, _)| c.starts_with(&township)).map(|(c, _)| c.clone()).take(4).collect();
         let count = self.rng.range(140, 175);
         let mut members = Vec::with_capacity(count as usize);
         for n in 0..count {
-            let village_code = if n % 2 == 0 {
-                code.clone()
-            } else {
-                self.rng.pick(&neighbours).clone()
-            };
+            let village_code = if n % 2 == 0 { code.clone() } else { self.rng.pick(&neighbours).clone() };
             let roll = self.rng.range(0, 99);
             let status = match roll {
                 0..=33 => "registered_poor",
@@ -369,33 +274,16 @@ impl Loader<'_> {
                 .await?;
             members.push(hid);
         }
-        Ok(Coop {
-            id,
-            village,
-            members,
-            node: 0,
-        })
+        Ok(Coop { id, village, members, node: 0 })
     }
 
     fn head_name(&mut self, county: &str) -> String {
         if county.starts_with("6531") {
-            format!(
-                "{}·{}",
-                self.rng.pick(UYGHUR_GIVEN),
-                self.rng.pick(UYGHUR_GIVEN)
-            )
+            format!("{}·{}", self.rng.pick(UYGHUR_GIVEN), self.rng.pick(UYGHUR_GIVEN))
         } else if county.starts_with("5403") {
-            format!(
-                "{}{}",
-                self.rng.pick(TIBETAN_GIVEN),
-                self.rng.pick(TIBETAN_GIVEN)
-            )
+            format!("{}{}", self.rng.pick(TIBETAN_GIVEN), self.rng.pick(TIBETAN_GIVEN))
         } else {
-            format!(
-                "{}{}",
-                self.rng.pick(ENSHI_SURNAMES),
-                self.rng.pick(ENSHI_GIVEN)
-            )
+            format!("{}{}", self.rng.pick(ENSHI_SURNAMES), self.rng.pick(ENSHI_GIVEN))
         }
     }
 
@@ -408,10 +296,8 @@ impl Loader<'_> {
         capacity_kg: i64,
         operator: Option<i64>,
     ) -> anyhow::Result<i64> {
-        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM nodes WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&mut **self.tx)
-            .await?;
+        let existing: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM nodes WHERE name = $1").bind(name).fetch_optional(&mut **self.tx).await?;
         if let Some(id) = existing {
             return Ok(id);
         }
@@ -432,84 +318,27 @@ impl Loader<'_> {
     /// for most townships, a distribution centre per county and a hub per
     /// prefecture. The operator of 伽师县's centre has the demo sign-in.
     async fn nodes(&mut self, coops: &mut [Coop]) -> anyhow::Result<()> {
-        let jiashi_operator = self
-            .org("hub_operator", "伽师县供销物流有限公司", "653129000000")
-            .await?;
-        self.user(
-            "operator@hub.zhunong.demo",
-            "伽师配送中心 调度员",
-            jiashi_operator,
-            &[Role::HubOperator],
-        )
-        .await?;
+        let jiashi_operator = self.org("hub_operator", "伽师县供销物流有限公司", "653129000000").await?;
+        self.user("operator@hub.zhunong.demo", "伽师配送中心 调度员", jiashi_operator, &[Role::HubOperator]).await?;
         for (index, coop) in coops.iter_mut().enumerate() {
             let chain = crate::regions::get_many_in(self.tx, &[coop.village]).await?;
             let region = chain.get(&coop.village).context("coop village")?;
-            let name_at = |level| {
-                region
-                    .at(level)
-                    .map(|l| short_name(&l.name))
-                    .unwrap_or_default()
-            };
-            let code_at = |level| {
-                region
-                    .at(level)
-                    .map(|l| l.code.to_string())
-                    .unwrap_or_default()
-            };
+            let name_at = |level| region.at(level).map(|l| short_name(&l.name)).unwrap_or_default();
+            let code_at = |level| region.at(level).map(|l| l.code.to_string()).unwrap_or_default();
             let county = code_at(RegionLevel::County);
             let operator = (county == "653129000000").then_some(jiashi_operator);
             let prefecture = name_at(RegionLevel::Prefecture);
-            self.node(
-                "prefecture_hub",
-                &format!("{prefecture}集散分流中心"),
-                &code_at(RegionLevel::Prefecture),
-                true,
-                500_000,
-                None,
-            )
-            .await?;
+            self.node("prefecture_hub", &format!("{prefecture}集散分流中心"), &code_at(RegionLevel::Prefecture), true, 500_000, None)
+                .await?;
             let cold = COLD_COUNTY_CENTRES.iter().any(|c| county.starts_with(c));
-            self.node(
-                "county_distribution",
-                &format!("{}配送中心", name_at(RegionLevel::County)),
-                &county,
-                cold,
-                120_000,
-                operator,
-            )
-            .await?;
+            self.node("county_distribution", &format!("{}配送中心", name_at(RegionLevel::County)), &county, cold, 120_000, operator)
+                .await?;
             if !NO_SORTING_CENTRE.contains(&index) {
-                let name = format!(
-                    "{}{}分拣中心",
-                    name_at(RegionLevel::County),
-                    name_at(RegionLevel::Township)
-                );
-                self.node(
-                    "township_sorting",
-                    &name,
-                    &code_at(RegionLevel::Township),
-                    index % 3 == 0,
-                    30_000,
-                    operator,
-                )
-                .await?;
+                let name = format!("{}{}分拣中心", name_at(RegionLevel::County), name_at(RegionLevel::Township));
+                self.node("township_sorting", &name, &code_at(RegionLevel::Township), index % 3 == 0, 30_000, operator).await?;
             }
-            let name = format!(
-                "{}{}合作社集货点",
-                name_at(RegionLevel::County),
-                name_at(RegionLevel::Village)
-            );
-            coop.node = self
-                .node(
-                    "village_point",
-                    &name,
-                    &coop.village.to_string(),
-                    false,
-                    8_000,
-                    None,
-                )
-                .await?;
+            let name = format!("{}{}合作社集货点", name_at(RegionLevel::County), name_at(RegionLevel::Village));
+            coop.node = self.node("village_point", &name, &coop.village.to_string(), false, 8_000, None).await?;
         }
         Ok(())
     }
@@ -526,14 +355,7 @@ impl Loader<'_> {
                 storage: p.storage.into(),
                 origin_code: coop.village.to_string(),
                 description: p.description.into(),
-                price_tiers: p
-                    .tiers
-                    .iter()
-                    .map(|(q, fen)| PriceTier {
-                        min_quantity: *q,
-                        unit_price_fen: Fen::new(*fen),
-                    })
-                    .collect(),
+                price_tiers: p.tiers.iter().map(|(q, fen)| PriceTier { min_quantity: *q, unit_price_fen: Fen::new(*fen) }).collect(),
                 certificates: p
                     .certs
                     .iter()
@@ -542,11 +364,7 @@ impl Loader<'_> {
                         kind: (*kind).into(),
                         number: format!(
                             "{}-{}-{:04}",
-                            if *kind == "poverty_alleviation" {
-                                "FP2024"
-                            } else {
-                                "CN-GI"
-                            },
+                            if *kind == "poverty_alleviation" { "FP2024" } else { "CN-GI" },
                             &spec.county,
                             coop.id * 10 + i as i64
                         ),
@@ -554,8 +372,7 @@ impl Loader<'_> {
                     })
                     .collect(),
             };
-            let origin = catalog::validate(&new, coop.village)
-                .map_err(|e| anyhow::anyhow!("demo product {}: {e}", p.name))?;
+            let origin = catalog::validate(&new, coop.village).map_err(|e| anyhow::anyhow!("demo product {}: {e}", p.name))?;
             let product = catalog::create(self.tx, coop.id, &new, origin).await?;
             sqlx::query("UPDATE products SET sales_count = $1 WHERE id = $2")
                 .bind(self.rng.range(0, 4_000))
@@ -569,19 +386,14 @@ impl Loader<'_> {
                 let expires = harvested + time::Duration::days(p.shelf_days);
                 let n = self.rng.range(4, 12) as usize;
                 let start = self.rng.range(0, coop.members.len() as i64 - 1) as usize;
-                let households: Vec<i64> = (0..n)
-                    .map(|k| coop.members[(start + k * 7) % coop.members.len()])
-                    .collect();
+                let households: Vec<i64> = (0..n).map(|k| coop.members[(start + k * 7) % coop.members.len()]).collect();
                 let weights: Vec<i64> = (0..n).map(|_| self.rng.range(1, 10)).collect();
                 let shares = largest_remainder(quantity, &weights)?;
                 let contributions = households
                     .iter()
                     .zip(shares)
                     .filter(|(_, q)| *q > 0)
-                    .map(|(h, q)| NewContribution {
-                        household_id: *h,
-                        quantity: q,
-                    })
+                    .map(|(h, q)| NewContribution { household_id: *h, quantity: q })
                     .collect();
                 let lot = NewLot {
                     product_id: product,
@@ -591,9 +403,7 @@ impl Loader<'_> {
                     node_id: coop.node,
                     contributions,
                 };
-                stock::create_lot_in(self.tx, coop.id, None, &lot)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("demo lot of {}: {e}", p.name))?;
+                stock::create_lot_in(self.tx, coop.id, None, &lot).await.map_err(|e| anyhow::anyhow!("demo lot of {}: {e}", p.name))?;
             }
         }
         Ok(spec.products.len())

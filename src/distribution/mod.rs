@@ -7,12 +7,7 @@ use crate::db::Db;
 use serde::Serialize;
 
 /// Kinds of node, bottom of the chain first.
-pub const NODE_KINDS: [&str; 4] = [
-    "village_point",
-    "township_sorting",
-    "county_distribution",
-    "prefecture_hub",
-];
+pub const NODE_KINDS: [&str; 4] = ["village_point", "township_sorting", "county_distribution", "prefecture_hub"];
 
 /// A node as the API shows it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -39,9 +34,7 @@ fn serialize_flag<S: serde::Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error
 
 /// Nodes inside `region` (all nodes when `None`), by region then kind.
 pub async fn list(db: &Db, region: Option<crate::regions::RegionCode>) -> sqlx::Result<Vec<Node>> {
-    let prefix = region
-        .map(|r| format!("{}%", r.prefix()))
-        .unwrap_or_else(|| "%".into());
+    let prefix = region.map(|r| format!("{}%", r.prefix())).unwrap_or_else(|| "%".into());
     sqlx::query_as::<_, Node>(
         "SELECT id, kind, name, region_code, cold_storage, capacity_kg FROM nodes WHERE region_code LIKE $1 ORDER BY region_code, kind, id",
     )

@@ -62,10 +62,7 @@ impl Viewer {
     /// The privacy view of an actor (anonymous visitors: `Viewer::default()`).
     pub fn of(actor: Option<&Actor>) -> Viewer {
         match actor {
-            Some(a) => Viewer {
-                cooperative_id: a.managed_cooperative(),
-                official_region: a.official_region(),
-            },
+            Some(a) => Viewer { cooperative_id: a.managed_cooperative(), official_region: a.official_region() },
             None => Viewer::default(),
         }
     }
@@ -100,11 +97,7 @@ async fn present(db: &Db, viewer: &Viewer, rows: Vec<Row>) -> sqlx::Result<Vec<H
     // one query for the page, not one per row.
     let members: std::collections::HashSet<i64> = match viewer.cooperative_id {
         Some(coop) if !rows.is_empty() => {
-            let ids = rows
-                .iter()
-                .map(|r| r.id.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let ids = rows.iter().map(|r| r.id.to_string()).collect::<Vec<_>>().join(", ");
             // The ids are integers read from the database: safe to inline.
             sqlx::query_scalar::<_, i64>(&format!(
                 "SELECT household_id FROM cooperative_members WHERE cooperative_id = $1 AND household_id IN ({ids})"
@@ -121,12 +114,7 @@ async fn present(db: &Db, viewer: &Viewer, rows: Vec<Row>) -> sqlx::Result<Vec<H
         .into_iter()
         .map(|r| {
             let member_of: &[i64] = if members.contains(&r.id) {
-                std::slice::from_ref(
-                    viewer
-                        .cooperative_id
-                        .as_ref()
-                        .expect("members imply a cooperative"),
-                )
+                std::slice::from_ref(viewer.cooperative_id.as_ref().expect("members imply a cooperative"))
             } else {
                 &[]
             };
@@ -165,37 +153,19 @@ pub struct Filter {
 }
 
 /// One page of the households in `scope`, in code order, and the total.
-pub async fn list(
-    db: &Db,
-    viewer: &Viewer,
-    scope: Scope,
-    filter: &Filter,
-    limit: i64,
-    offset: i64,
-) -> sqlx::Result<(Vec<Household>, i64)> {
+pub async fn list(db: &Db, viewer: &Viewer, scope: Scope, filter: &Filter, limit: i64, offset: i64) -> sqlx::Result<(Vec<Household>, i64)> {
     let (join, scope_sql, scope_bind) = match scope {
-        Scope::Members(coop) => (
-            "JOIN cooperative_members m ON m.household_id = h.id",
-            "m.cooperative_id = CAST($1 AS BIGINT)",
-            coop.to_string(),
-        ),
+        Scope::Members(coop) => {
+            ("JOIN cooperative_members m ON m.household_id = h.id", "m.cooperative_id = CAST($1 AS BIGINT)", coop.to_string())
+        }
         Scope::Region(r) => ("", "h.village_code LIKE $1", format!("{}%", r.prefix())),
         Scope::All => ("", "$1 = $1", String::new()),
     };
-    let region = filter
-        .region
-        .map(|r| format!("{}%", r.prefix()))
-        .unwrap_or_else(|| "%".into());
+    let region = filter.region.map(|r| format!("{}%", r.prefix())).unwrap_or_else(|| "%".into());
     let status = filter.status.map(|s| s.as_str()).unwrap_or("");
-    let from = format!(
-        "FROM households h {join} WHERE {scope_sql} AND h.village_code LIKE $2 AND ($3 = '' OR h.status = $3)"
-    );
-    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {from}"))
-        .bind(&scope_bind)
-        .bind(&region)
-        .bind(status)
-        .fetch_one(db.pool())
-        .await?;
+    let from = format!("FROM households h {join} WHERE {scope_sql} AND h.village_code LIKE $2 AND ($3 = '' OR h.status = $3)");
+    let total: i64 =
+        sqlx::query_scalar(&format!("SELECT COUNT(*) {from}")).bind(&scope_bind).bind(&region).bind(status).fetch_one(db.pool()).await?;
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT h.id, h.code, h.village_code, h.size, h.status, h.register_number, h.head_name {from} ORDER BY h.code LIMIT $4 OFFSET $5"
     ))
@@ -239,12 +209,7 @@ pub enum CreateError {
 
 /// Registers a household of a village in the cooperative's county and makes
 /// it a member of the cooperative.
-pub async fn create(
-    db: &Db,
-    cooperative_id: i64,
-    coop_village: RegionCode,
-    h: &NewHousehold,
-) -> Result<Household, CreateError> {
+pub async fn create(db: &Db, cooperative_id: i64, coop_village: RegionCode, h: &NewHousehold) -> Result<Household, CreateError> {
     use crate::regions::RegionLevel;
     let mut errors = crate::validation::FieldErrors::default();
     let village = match RegionCode::parse(&h.village_code) {
@@ -253,10 +218,7 @@ pub async fn create(
             None
         }
         Ok(v) if v.ancestor(RegionLevel::County) != coop_village.ancestor(RegionLevel::County) => {
-            errors.add(
-                "village_code",
-                "the village must lie in the cooperative's county",
-            );
+            errors.add("village_code", "the village must lie in the cooperative's county");
             None
         }
         Ok(v) => Some(v),
@@ -274,29 +236,13 @@ pub async fn create(
         errors.add("size", "a household has 1 to 30 people");
     }
     if Status::parse(&h.status).is_none() {
-        errors.add(
-            "status",
-            "must be registered_poor, monitored, edge, lifted or none",
-        );
+        errors.add("status", "must be registered_poor, monitored, edge, lifted or none");
     }
-    let register_number = h
-        .register_number
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    if register_number
-        .is_some_and(|r| r.len() > 40 || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-    {
-        errors.add(
-            "register_number",
-            "letters, digits and '-' only, at most 40",
-        );
+    let register_number = h.register_number.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if register_number.is_some_and(|r| r.len() > 40 || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
+        errors.add("register_number", "letters, digits and '-' only, at most 40");
     }
-    let head_name = h
-        .head_name
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
+    let head_name = h.head_name.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if head_name.is_some_and(|n| n.chars().count() > 40) {
         errors.add("head_name", "at most 40 characters");
     }
@@ -323,10 +269,7 @@ pub async fn create(
         Ok(id) => id,
         Err(e) if crate::db::is_unique_violation(&e) => {
             let mut errors = crate::validation::FieldErrors::default();
-            errors.add(
-                "register_number",
-                "a household with this register number exists already",
-            );
+            errors.add("register_number", "a household with this register number exists already");
             return Err(CreateError::Invalid(errors));
         }
         Err(e) => return Err(e.into()),
@@ -338,19 +281,13 @@ pub async fn create(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    let viewer = Viewer {
-        cooperative_id: Some(cooperative_id),
-        official_region: None,
-    };
+    let viewer = Viewer { cooperative_id: Some(cooperative_id), official_region: None };
     let rows: Vec<Row> =
         sqlx::query_as("SELECT id, code, village_code, size, status, register_number, head_name FROM households WHERE id = $1")
             .bind(id)
             .fetch_all(db.pool())
             .await?;
-    Ok(present(db, &viewer, rows)
-        .await?
-        .pop()
-        .expect("just inserted"))
+    Ok(present(db, &viewer, rows).await?.pop().expect("just inserted"))
 }
 
 /// A fresh pseudonymous code: `HH-` and 8 characters of Crockford base32
@@ -372,22 +309,10 @@ mod tests {
     fn only_the_cooperative_and_officials_of_the_region_may_identify() {
         let village = "653129100200";
         let anonymous = Viewer::default();
-        let own_coop = Viewer {
-            cooperative_id: Some(7),
-            official_region: None,
-        };
-        let other_coop = Viewer {
-            cooperative_id: Some(8),
-            official_region: None,
-        };
-        let county_official = Viewer {
-            cooperative_id: None,
-            official_region: RegionCode::parse("653129").ok(),
-        };
-        let other_official = Viewer {
-            cooperative_id: None,
-            official_region: RegionCode::parse("5403").ok(),
-        };
+        let own_coop = Viewer { cooperative_id: Some(7), official_region: None };
+        let other_coop = Viewer { cooperative_id: Some(8), official_region: None };
+        let county_official = Viewer { cooperative_id: None, official_region: RegionCode::parse("653129").ok() };
+        let other_official = Viewer { cooperative_id: None, official_region: RegionCode::parse("5403").ok() };
         assert!(!anonymous.may_identify(village, &[7]));
         assert!(own_coop.may_identify(village, &[7]));
         assert!(!other_coop.may_identify(village, &[7]));

@@ -43,16 +43,21 @@ pub struct OrgRef {
 /// Reads an organisation.
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<OrgRef>> {
     let row: Option<(i64, String, String, String)> =
-        sqlx::query_as("SELECT id, kind, name, region_code FROM organisations WHERE id = $1")
-            .bind(id)
-            .fetch_optional(db.pool())
-            .await?;
-    Ok(row.and_then(|(id, kind, name, region_code)| {
-        Some(OrgRef {
-            id,
-            kind: OrgKind::parse(&kind)?,
-            name,
-            region_code,
-        })
-    }))
+        sqlx::query_as("SELECT id, kind, name, region_code FROM organisations WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
+    Ok(row.and_then(|(id, kind, name, region_code)| Some(OrgRef { id, kind: OrgKind::parse(&kind)?, name, region_code })))
+}
+
+/// The regions a partner city is paired with; `None` when `partner_id` is
+/// not a partner city.
+pub async fn paired_regions(db: &Db, partner_id: i64) -> sqlx::Result<Option<Vec<crate::regions::RegionCode>>> {
+    let kind: Option<String> =
+        sqlx::query_scalar("SELECT kind FROM organisations WHERE id = $1").bind(partner_id).fetch_optional(db.pool()).await?;
+    if kind.as_deref() != Some("partner_city") {
+        return Ok(None);
+    }
+    let codes: Vec<String> = sqlx::query_scalar("SELECT region_code FROM partner_pairings WHERE partner_id = $1 ORDER BY region_code")
+        .bind(partner_id)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(Some(codes.iter().filter_map(|c| crate::regions::RegionCode::parse(c).ok()).collect()))
 }

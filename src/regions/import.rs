@@ -23,19 +23,10 @@ pub async fn load_shipped(db: &Db) -> anyhow::Result<u64> {
     for (i, line) in SHIPPED.lines().enumerate().skip(1) {
         let mut f = line.splitn(4, ',');
         let (code, parent, level, name) = (f.next(), f.next(), f.next(), f.next());
-        let (Some(code), Some(parent), Some(level), Some(name)) = (code, parent, level, name)
-        else {
-            anyhow::bail!(
-                "data/regions/regions.csv line {}: expected code,parent_code,level,name",
-                i + 1
-            );
+        let (Some(code), Some(parent), Some(level), Some(name)) = (code, parent, level, name) else {
+            anyhow::bail!("data/regions/regions.csv line {}: expected code,parent_code,level,name", i + 1);
         };
-        rows.push([
-            code.to_owned(),
-            parent.to_owned(),
-            level.to_owned(),
-            name.to_owned(),
-        ]);
+        rows.push([code.to_owned(), parent.to_owned(), level.to_owned(), name.to_owned()]);
     }
     let mut tx = db.begin_write().await?;
     let mut added = 0;
@@ -54,11 +45,7 @@ async fn insert_batch(tx: &mut crate::db::Tx, rows: &[[String; 4]]) -> sqlx::Res
     );
     let mut q = sqlx::query(&sql);
     for [code, parent, level, name] in rows {
-        q = q
-            .bind(code)
-            .bind((!parent.is_empty()).then_some(parent))
-            .bind(level)
-            .bind(name);
+        q = q.bind(code).bind((!parent.is_empty()).then_some(parent)).bind(level).bind(name);
     }
     Ok(q.execute(&mut **tx).await?.rows_affected())
 }
@@ -82,26 +69,13 @@ pub struct ImportReport {
 /// (`code,name,streetCode,provinceCode,cityCode,areaCode`). Villages whose
 /// township is unknown, or whose code is not a village code, are skipped
 /// and reported. `progress(bytes_read)` is called after every batch.
-pub async fn import_villages(
-    db: &Db,
-    input: impl Read,
-    mut progress: impl FnMut(u64),
-) -> anyhow::Result<ImportReport> {
+pub async fn import_villages(db: &Db, input: impl Read, mut progress: impl FnMut(u64)) -> anyhow::Result<ImportReport> {
     let mut known_townships = std::collections::HashSet::new();
-    let codes: Vec<String> =
-        sqlx::query_scalar("SELECT code FROM regions WHERE level = 'township'")
-            .fetch_all(db.pool())
-            .await?;
+    let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM regions WHERE level = 'township'").fetch_all(db.pool()).await?;
     known_townships.extend(codes);
 
     let mut report = ImportReport::default();
-    let mut reader = BufReader::with_capacity(
-        1 << 20,
-        CountingReader {
-            inner: input,
-            count: 0,
-        },
-    );
+    let mut reader = BufReader::with_capacity(1 << 20, CountingReader { inner: input, count: 0 });
     let mut line = String::new();
     let mut line_no = 0u64;
     let mut batch: Vec<[String; 4]> = Vec::with_capacity(BATCH);
@@ -114,9 +88,7 @@ pub async fn import_villages(
     let mut tx = db.begin_write().await?;
     loop {
         line.clear();
-        let n = reader
-            .read_line(&mut line)
-            .context("reading the villages file")?;
+        let n = reader.read_line(&mut line).context("reading the villages file")?;
         if n == 0 {
             break;
         }
@@ -135,43 +107,21 @@ pub async fn import_villages(
         report.read += 1;
         let fields = split_csv_line(text);
         if fields.len() < 3 {
-            skip(
-                &mut report,
-                line_no,
-                "expected at least code,name,streetCode".into(),
-            );
+            skip(&mut report, line_no, "expected at least code,name,streetCode".into());
             continue;
         }
         let (code, street) = match (RegionCode::parse(&fields[0]), RegionCode::parse(&fields[2])) {
-            (Ok(c), Ok(s)) if c.level() == super::RegionLevel::Village && c.parent() == Some(s) => {
-                (c, s)
-            }
+            (Ok(c), Ok(s)) if c.level() == super::RegionLevel::Village && c.parent() == Some(s) => (c, s),
             _ => {
-                skip(
-                    &mut report,
-                    line_no,
-                    format!(
-                        "{:?} is not a village code under township {:?}",
-                        fields[0], fields[2]
-                    ),
-                );
+                skip(&mut report, line_no, format!("{:?} is not a village code under township {:?}", fields[0], fields[2]));
                 continue;
             }
         };
         if !known_townships.contains(&street.to_string()) {
-            skip(
-                &mut report,
-                line_no,
-                format!("township {street} is unknown"),
-            );
+            skip(&mut report, line_no, format!("township {street} is unknown"));
             continue;
         }
-        batch.push([
-            code.to_string(),
-            street.to_string(),
-            "village".into(),
-            fields[1].clone(),
-        ]);
+        batch.push([code.to_string(), street.to_string(), "village".into(), fields[1].clone()]);
         if batch.len() == BATCH {
             let added = insert_batch(&mut tx, &batch).await?;
             report.added += added;
@@ -237,14 +187,8 @@ mod tests {
 
     #[test]
     fn csv_lines_split_with_quotes() {
-        assert_eq!(
-            split_csv_line(r#"653129100200,"巴仁村委会",653129100"#),
-            vec!["653129100200", "巴仁村委会", "653129100"]
-        );
-        assert_eq!(
-            split_csv_line(r#"1,"a, ""b""",3"#),
-            vec!["1", r#"a, "b""#, "3"]
-        );
+        assert_eq!(split_csv_line(r#"653129100200,"巴仁村委会",653129100"#), vec!["653129100200", "巴仁村委会", "653129100"]);
+        assert_eq!(split_csv_line(r#"1,"a, ""b""",3"#), vec!["1", r#"a, "b""#, "3"]);
         assert_eq!(split_csv_line("a,,c"), vec!["a", "", "c"]);
     }
 }

@@ -51,9 +51,7 @@ pub struct RegionCode(u64);
 
 /// Text that is not a region code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{0:?} is not a region code: give the 12-digit statistical division code (shorter codes are padded with zeros)"
-)]
+#[error("{0:?} is not a region code: give the 12-digit statistical division code (shorter codes are padded with zeros)")]
 pub struct InvalidRegionCode(pub String);
 
 impl RegionCode {
@@ -105,12 +103,7 @@ impl RegionCode {
     /// The code one level up, by the digits; `None` for a province.
     pub fn parent(self) -> Option<RegionCode> {
         let level = self.level();
-        RegionLevel::ALL
-            .iter()
-            .rev()
-            .filter(|l| **l < level)
-            .map(|l| self.ancestor(*l).expect("higher level"))
-            .find(|c| *c != self)
+        RegionLevel::ALL.iter().rev().filter(|l| **l < level).map(|l| self.ancestor(*l).expect("higher level")).find(|c| *c != self)
     }
 
     /// True when `other` lies inside (or is) this region.
@@ -166,11 +159,7 @@ pub struct Region {
 impl Region {
     /// `新疆维吾尔自治区 › 喀什地区 › 伽师县 › 巴仁镇 › 巴仁村`, short names.
     pub fn chain_label(&self) -> String {
-        self.chain
-            .iter()
-            .map(|l| short_name(&l.name))
-            .collect::<Vec<_>>()
-            .join(" › ")
+        self.chain.iter().map(|l| short_name(&l.name)).collect::<Vec<_>>().join(" › ")
     }
 
     /// The link of `level` in this region's chain.
@@ -214,23 +203,11 @@ fn build_region(code: RegionCode, rows: Vec<RegionRow>) -> Option<Region> {
     let level = RegionLevel::parse(&me.level)?;
     let mut chain: Vec<ChainLink> = rows
         .into_iter()
-        .filter_map(|r| {
-            Some(ChainLink {
-                level: RegionLevel::parse(&r.level)?,
-                code: RegionCode::parse(&r.code).ok()?,
-                name: r.name,
-            })
-        })
+        .filter_map(|r| Some(ChainLink { level: RegionLevel::parse(&r.level)?, code: RegionCode::parse(&r.code).ok()?, name: r.name }))
         .collect();
     chain.sort_by_key(|l| l.level);
     let parent_code = chain.iter().rev().find(|l| l.level < level).map(|l| l.code);
-    Some(Region {
-        code,
-        name,
-        level,
-        parent_code,
-        chain,
-    })
+    Some(Region { code, name, level, parent_code, chain })
 }
 
 /// Reads many regions with their chains (for listings): one query per 500
@@ -241,31 +218,19 @@ pub async fn get_many(db: &Db, codes: &[RegionCode]) -> sqlx::Result<HashMap<Reg
 }
 
 /// [`get_many`] inside a transaction.
-pub async fn get_many_in(
-    tx: &mut crate::db::Tx,
-    codes: &[RegionCode],
-) -> sqlx::Result<HashMap<RegionCode, Region>> {
+pub async fn get_many_in(tx: &mut crate::db::Tx, codes: &[RegionCode]) -> sqlx::Result<HashMap<RegionCode, Region>> {
     get_many_conn(tx, codes).await
 }
 
-async fn get_many_conn(
-    conn: &mut AnyConnection,
-    codes: &[RegionCode],
-) -> sqlx::Result<HashMap<RegionCode, Region>> {
-    let mut wanted: Vec<String> = codes
-        .iter()
-        .flat_map(|c| RegionLevel::ALL.iter().filter_map(|l| c.ancestor(*l)))
-        .map(|c| c.to_string())
-        .collect();
+async fn get_many_conn(conn: &mut AnyConnection, codes: &[RegionCode]) -> sqlx::Result<HashMap<RegionCode, Region>> {
+    let mut wanted: Vec<String> =
+        codes.iter().flat_map(|c| RegionLevel::ALL.iter().filter_map(|l| c.ancestor(*l))).map(|c| c.to_string()).collect();
     wanted.sort();
     wanted.dedup();
     let mut names: HashMap<String, (String, String)> = HashMap::new();
     for chunk in wanted.chunks(500) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT code, level, name FROM regions WHERE code IN ({})",
-            placeholders.join(", ")
-        );
+        let sql = format!("SELECT code, level, name FROM regions WHERE code IN ({})", placeholders.join(", "));
         let mut q = sqlx::query_as::<_, RegionRow>(&sql);
         for c in chunk {
             q = q.bind(c);
@@ -280,13 +245,7 @@ async fn get_many_conn(
             .iter()
             .filter_map(|l| code.ancestor(*l))
             .map(|c| c.to_string())
-            .filter_map(|c| {
-                names.get(&c).map(|(level, name)| RegionRow {
-                    code: c.clone(),
-                    level: level.clone(),
-                    name: name.clone(),
-                })
-            })
+            .filter_map(|c| names.get(&c).map(|(level, name)| RegionRow { code: c.clone(), level: level.clone(), name: name.clone() }))
             .collect();
         // A city without counties is its own county ancestor: keep it once.
         mine.dedup_by(|a, b| a.code == b.code);
@@ -359,16 +318,7 @@ mod tests {
 
     #[test]
     fn malformed_codes_are_refused() {
-        for bad in [
-            "",
-            "6",
-            "65312",
-            "6531291002001",
-            "65312910020x",
-            "000000000000",
-            "-65312910020",
-            "١٢",
-        ] {
+        for bad in ["", "6", "65312", "6531291002001", "65312910020x", "000000000000", "-65312910020", "١٢"] {
             assert!(RegionCode::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -94,10 +94,7 @@ pub enum StockError {
 
 /// Which cooperative owns `product_id`, if the product exists.
 pub async fn product_owner(db: &Db, product_id: i64) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("SELECT cooperative_id FROM products WHERE id = $1")
-        .bind(product_id)
-        .fetch_optional(db.pool())
-        .await
+    sqlx::query_scalar("SELECT cooperative_id FROM products WHERE id = $1").bind(product_id).fetch_optional(db.pool()).await
 }
 
 const LOT_COLUMNS: &str = "l.id, l.product_id, l.quantity, l.allocated, l.quantity - l.allocated AS available, \
@@ -105,63 +102,36 @@ const LOT_COLUMNS: &str = "l.id, l.product_id, l.quantity, l.allocated, l.quanti
 
 /// The lots of `cooperative_id`, optionally of one product, first expiry
 /// first (the order they are sold in).
-pub async fn list(
-    db: &Db,
-    cooperative_id: i64,
-    product_id: Option<i64>,
-    limit: i64,
-    offset: i64,
-) -> sqlx::Result<(Vec<Lot>, i64)> {
+pub async fn list(db: &Db, cooperative_id: i64, product_id: Option<i64>, limit: i64, offset: i64) -> sqlx::Result<(Vec<Lot>, i64)> {
     let filter = "FROM lots l JOIN products p ON p.id = l.product_id WHERE p.cooperative_id = $1 AND ($2 = 0 OR l.product_id = $2)";
     let product = product_id.unwrap_or(0);
-    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {filter}"))
+    let total: i64 =
+        sqlx::query_scalar(&format!("SELECT COUNT(*) {filter}")).bind(cooperative_id).bind(product).fetch_one(db.pool()).await?;
+    let lots = sqlx::query_as::<_, Lot>(&format!("SELECT {LOT_COLUMNS} {filter} ORDER BY l.expires_on, l.id LIMIT $3 OFFSET $4"))
         .bind(cooperative_id)
         .bind(product)
-        .fetch_one(db.pool())
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.pool())
         .await?;
-    let lots = sqlx::query_as::<_, Lot>(&format!(
-        "SELECT {LOT_COLUMNS} {filter} ORDER BY l.expires_on, l.id LIMIT $3 OFFSET $4"
-    ))
-    .bind(cooperative_id)
-    .bind(product)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db.pool())
-    .await?;
     Ok((lots, total))
 }
 
 /// Records a harvest lot of the acting cooperative with its contributions
 /// and a `receipt` entry in its history.
-pub async fn create_lot(
-    db: &Db,
-    cooperative_id: i64,
-    user_id: Option<i64>,
-    lot: &NewLot,
-) -> Result<Lot, StockError> {
+pub async fn create_lot(db: &Db, cooperative_id: i64, user_id: Option<i64>, lot: &NewLot) -> Result<Lot, StockError> {
     let mut tx = db.begin_write().await?;
     let id = create_lot_in(&mut tx, cooperative_id, user_id, lot).await?;
     let created =
-        sqlx::query_as::<_, Lot>(&format!("SELECT {LOT_COLUMNS} FROM lots l WHERE l.id = $1"))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+        sqlx::query_as::<_, Lot>(&format!("SELECT {LOT_COLUMNS} FROM lots l WHERE l.id = $1")).bind(id).fetch_one(&mut *tx).await?;
     tx.commit().await?;
     Ok(created)
 }
 
 /// [`create_lot`] inside a caller's transaction (the demo loader uses it).
-pub async fn create_lot_in(
-    tx: &mut Tx,
-    cooperative_id: i64,
-    user_id: Option<i64>,
-    lot: &NewLot,
-) -> Result<i64, StockError> {
+pub async fn create_lot_in(tx: &mut Tx, cooperative_id: i64, user_id: Option<i64>, lot: &NewLot) -> Result<i64, StockError> {
     let owner: Option<i64> =
-        sqlx::query_scalar("SELECT cooperative_id FROM products WHERE id = $1")
-            .bind(lot.product_id)
-            .fetch_optional(&mut **tx)
-            .await?;
+        sqlx::query_scalar("SELECT cooperative_id FROM products WHERE id = $1").bind(lot.product_id).fetch_optional(&mut **tx).await?;
     match owner {
         None => return Err(StockError::NotFound("product")),
         Some(o) if o != cooperative_id => return Err(StockError::Forbidden),
@@ -184,18 +154,13 @@ pub async fn create_lot_in(
     {
         errors.add("expires_on", "a lot cannot expire before it is harvested");
     }
-    let node_exists: Option<i64> = sqlx::query_scalar("SELECT id FROM nodes WHERE id = $1")
-        .bind(lot.node_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let node_exists: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM nodes WHERE id = $1").bind(lot.node_id).fetch_optional(&mut **tx).await?;
     if node_exists.is_none() {
         errors.add("node_id", "no such node");
     }
     if lot.contributions.is_empty() {
-        errors.add(
-            "contributions",
-            "name the member households that supplied the lot",
-        );
+        errors.add("contributions", "name the member households that supplied the lot");
     }
     let mut sum: i64 = 0;
     let mut seen = std::collections::HashSet::new();
@@ -205,10 +170,7 @@ pub async fn create_lot_in(
         }
         sum = sum.saturating_add(c.quantity);
         if !seen.insert(c.household_id) {
-            errors.add(
-                format!("contributions[{i}].household_id"),
-                "this household is listed twice",
-            );
+            errors.add(format!("contributions[{i}].household_id"), "this household is listed twice");
         }
         let member: Option<i64> =
             sqlx::query_scalar("SELECT household_id FROM cooperative_members WHERE cooperative_id = $1 AND household_id = $2")
@@ -217,20 +179,11 @@ pub async fn create_lot_in(
                 .fetch_optional(&mut **tx)
                 .await?;
         if member.is_none() {
-            errors.add(
-                format!("contributions[{i}].household_id"),
-                "not a member household of this cooperative",
-            );
+            errors.add(format!("contributions[{i}].household_id"), "not a member household of this cooperative");
         }
     }
     if !lot.contributions.is_empty() && sum != lot.quantity {
-        errors.add(
-            "contributions",
-            format!(
-                "contributions add up to {sum}, but the lot holds {}",
-                lot.quantity
-            ),
-        );
+        errors.add("contributions", format!("contributions add up to {sum}, but the lot holds {}", lot.quantity));
     }
     if !errors.is_empty() {
         return Err(StockError::Invalid(errors));
@@ -251,30 +204,20 @@ pub async fn create_lot_in(
     .fetch_one(&mut **tx)
     .await?;
     for c in &lot.contributions {
-        sqlx::query(
-            "INSERT INTO lot_contributions (lot_id, household_id, quantity) VALUES ($1, $2, $3)",
-        )
-        .bind(id)
-        .bind(c.household_id)
-        .bind(c.quantity)
-        .execute(&mut **tx)
-        .await?;
+        sqlx::query("INSERT INTO lot_contributions (lot_id, household_id, quantity) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(c.household_id)
+            .bind(c.quantity)
+            .execute(&mut **tx)
+            .await?;
     }
     record(tx, id, "receipt", "", lot.quantity, 0, user_id, &now).await?;
+    crate::search::enqueue(tx, lot.product_id).await?;
     Ok(id)
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn record(
-    tx: &mut Tx,
-    lot: i64,
-    reason: &str,
-    note: &str,
-    delta: i64,
-    before: i64,
-    user: Option<i64>,
-    at: &str,
-) -> sqlx::Result<()> {
+async fn record(tx: &mut Tx, lot: i64, reason: &str, note: &str, delta: i64, before: i64, user: Option<i64>, at: &str) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO stock_movements (lot_id, reason, note, delta, quantity_before, quantity_after, user_id, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -312,22 +255,13 @@ pub struct Adjustment {
 /// it succeeds only while the lot stays at or above what orders hold, and
 /// before/after come from the row it changed, so a concurrent order cannot
 /// slip between a check and the write.
-pub async fn adjust(
-    db: &Db,
-    cooperative_id: i64,
-    user_id: i64,
-    lot_id: i64,
-    adj: &Adjustment,
-) -> Result<Lot, StockError> {
+pub async fn adjust(db: &Db, cooperative_id: i64, user_id: i64, lot_id: i64, adj: &Adjustment) -> Result<Lot, StockError> {
     let mut errors = FieldErrors::default();
     if adj.delta == 0 {
         errors.add("delta", "a change of 0 changes nothing");
     }
     if !ADJUSTMENT_REASONS.contains(&adj.reason.as_str()) {
-        errors.add(
-            "reason",
-            format!("must be one of {}", ADJUSTMENT_REASONS.join(", ")),
-        );
+        errors.add("reason", format!("must be one of {}", ADJUSTMENT_REASONS.join(", ")));
     }
     if adj.note.chars().count() > 500 {
         errors.add("note", "at most 500 characters");
@@ -336,10 +270,11 @@ pub async fn adjust(
         return Err(StockError::Invalid(errors));
     }
     let mut tx = db.begin_write().await?;
-    let owner: Option<i64> = sqlx::query_scalar("SELECT p.cooperative_id FROM lots l JOIN products p ON p.id = l.product_id WHERE l.id = $1")
-        .bind(lot_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let owner: Option<i64> =
+        sqlx::query_scalar("SELECT p.cooperative_id FROM lots l JOIN products p ON p.id = l.product_id WHERE l.id = $1")
+            .bind(lot_id)
+            .fetch_optional(&mut *tx)
+            .await?;
     if owner != Some(cooperative_id) {
         // Another cooperative's lot is reported as missing: its existence is
         // none of this cooperative's business.
@@ -353,33 +288,16 @@ pub async fn adjust(
             .await?;
     let Some(after) = after else {
         let (quantity, allocated): (i64, i64) =
-            sqlx::query_as("SELECT quantity, allocated FROM lots WHERE id = $1")
-                .bind(lot_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        return Err(StockError::BelowAllocated {
-            lot: lot_id,
-            allocated,
-            available: quantity - allocated,
-        });
+            sqlx::query_as("SELECT quantity, allocated FROM lots WHERE id = $1").bind(lot_id).fetch_one(&mut *tx).await?;
+        return Err(StockError::BelowAllocated { lot: lot_id, allocated, available: quantity - allocated });
     };
     let before = after - adj.delta;
-    record(
-        &mut tx,
-        lot_id,
-        &adj.reason,
-        adj.note.trim(),
-        adj.delta,
-        before,
-        Some(user_id),
-        &crate::time::now(),
-    )
-    .await?;
+    let product: i64 = sqlx::query_scalar("SELECT product_id FROM lots WHERE id = $1").bind(lot_id).fetch_one(&mut *tx).await?;
+    // Availability is part of the search document.
+    crate::search::enqueue(&mut tx, product).await?;
+    record(&mut tx, lot_id, &adj.reason, adj.note.trim(), adj.delta, before, Some(user_id), &crate::time::now()).await?;
     let lot =
-        sqlx::query_as::<_, Lot>(&format!("SELECT {LOT_COLUMNS} FROM lots l WHERE l.id = $1"))
-            .bind(lot_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        sqlx::query_as::<_, Lot>(&format!("SELECT {LOT_COLUMNS} FROM lots l WHERE l.id = $1")).bind(lot_id).fetch_one(&mut *tx).await?;
     tx.commit().await?;
     Ok(lot)
 }
@@ -414,15 +332,12 @@ fn serialize_opt_id<S: serde::Serializer>(id: &Option<i64>, s: S) -> Result<S::O
 }
 
 /// Every change of a lot of the acting cooperative, oldest first.
-pub async fn history(
-    db: &Db,
-    cooperative_id: i64,
-    lot_id: i64,
-) -> Result<Vec<Movement>, StockError> {
-    let owner: Option<i64> = sqlx::query_scalar("SELECT p.cooperative_id FROM lots l JOIN products p ON p.id = l.product_id WHERE l.id = $1")
-        .bind(lot_id)
-        .fetch_optional(db.pool())
-        .await?;
+pub async fn history(db: &Db, cooperative_id: i64, lot_id: i64) -> Result<Vec<Movement>, StockError> {
+    let owner: Option<i64> =
+        sqlx::query_scalar("SELECT p.cooperative_id FROM lots l JOIN products p ON p.id = l.product_id WHERE l.id = $1")
+            .bind(lot_id)
+            .fetch_optional(db.pool())
+            .await?;
     if owner != Some(cooperative_id) {
         return Err(StockError::NotFound("lot"));
     }

@@ -62,22 +62,13 @@ impl Chrome {
                 .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
                 .unwrap_or_else(crate::auth::random_token),
         };
-        Chrome {
-            lang,
-            t: lang.t(),
-            user: actor.map(|a| (a.display_name.clone(), a.org.name.clone())),
-            csrf,
-            path: path.to_owned(),
-        }
+        Chrome { lang, t: lang.t(), user: actor.map(|a| (a.display_name.clone(), a.org.name.clone())), csrf, path: path.to_owned() }
     }
 
     /// Sets the visitor's CSRF cookie on a page response.
     pub fn set_cookies(&self, res: &mut Response) {
         if self.user.is_none()
-            && let Ok(v) = HeaderValue::from_str(&format!(
-                "{CSRF_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict",
-                self.csrf
-            ))
+            && let Ok(v) = HeaderValue::from_str(&format!("{CSRF_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict", self.csrf))
         {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -112,11 +103,7 @@ pub fn render(chrome: &Chrome, status: StatusCode, page: &impl Template) -> Resp
         Err(e) => {
             let id = crate::api::error::request_id().unwrap_or_default();
             tracing::error!(request.id = id, error = %e, "template failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("template error; request id {id}"),
-            )
-                .into_response()
+            (StatusCode::INTERNAL_SERVER_ERROR, format!("template error; request id {id}")).into_response()
         }
     }
 }
@@ -141,22 +128,9 @@ pub fn error_page(chrome: &Chrome, status: StatusCode) -> Response {
     let (heading, detail, request_id) = match status {
         StatusCode::NOT_FOUND => (t.not_found, t.not_found_detail, None),
         StatusCode::FORBIDDEN => (t.forbidden_form, "", None),
-        _ => (
-            t.server_error,
-            t.server_error_detail,
-            crate::api::error::request_id(),
-        ),
+        _ => (t.server_error, t.server_error_detail, crate::api::error::request_id()),
     };
-    render(
-        chrome,
-        status,
-        &ErrorPage {
-            c: chrome,
-            heading,
-            detail,
-            request_id,
-        },
-    )
+    render(chrome, status, &ErrorPage { c: chrome, heading, detail, request_id })
 }
 
 /// Version of the static files, for cache-busting URLs.
@@ -172,12 +146,5 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };
     // The URL carries the version (`?v=`), so the file may be cached for good.
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-        ],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")], body).into_response()
 }

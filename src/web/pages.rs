@@ -41,15 +41,9 @@ impl Card {
         let en = lang.is_en();
         Card {
             id: p.id,
-            name: if en {
-                p.name_en.clone().unwrap_or_else(|| p.name.clone())
-            } else {
-                p.name.clone()
-            },
+            name: if en { p.name_en.clone().unwrap_or_else(|| p.name.clone()) } else { p.name.clone() },
             subname: if en { Some(p.name.clone()) } else { None },
-            category: catalog::category(&p.category)
-                .map(|c| if en { c.en } else { c.zh })
-                .unwrap_or(""),
+            category: catalog::category(&p.category).map(|c| if en { c.en } else { c.zh }).unwrap_or(""),
             price: p.base_price().to_string(),
             unit: p.unit.clone(),
             origin: p.origin.label.clone(),
@@ -78,24 +72,11 @@ pub struct HomeQuery {
 }
 
 /// `GET /` — the storefront home: the catalogue with origins.
-pub async fn home(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Query(q): Query<HomeQuery>,
-) -> Response {
+pub async fn home(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Query(q): Query<HomeQuery>) -> Response {
     let c = Chrome::new(&headers, actor.as_ref(), "/");
     // A page number that is not a number is treated as the first page.
-    let page = q
-        .page
-        .and_then(|p| p.parse::<i64>().ok())
-        .filter(|p| (1..=100_000).contains(p))
-        .unwrap_or(1);
-    let query = ListQuery {
-        limit: PER_PAGE,
-        offset: (page - 1) * PER_PAGE,
-        ..ListQuery::default()
-    };
+    let page = q.page.and_then(|p| p.parse::<i64>().ok()).filter(|p| (1..=100_000).contains(p)).unwrap_or(1);
+    let query = ListQuery { limit: PER_PAGE, offset: (page - 1) * PER_PAGE, ..ListQuery::default() };
     let (products, total) = match catalog::list(&state.db, &query).await {
         Ok(r) => r,
         Err(e) => return internal(&c, e.into()),
@@ -138,12 +119,7 @@ struct ProductPage<'a> {
 
 /// `GET /products/{id}` — origin chain, cooperative, certificates, tiers,
 /// availability and the households the product supports.
-pub async fn product(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+pub async fn product(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let c = Chrome::new(&headers, actor.as_ref(), &format!("/products/{id}"));
     let Some(id) = crate::ids::parse(&id) else {
         return error_page(&c, StatusCode::NOT_FOUND);
@@ -162,36 +138,15 @@ pub async fn product(
             .origin
             .chain
             .iter()
-            .map(|l| Crumb {
-                name: short_name(&l.name),
-                code: l.code.to_string(),
-                level: l.level.as_str(),
-            })
+            .map(|l| Crumb { name: short_name(&l.name), code: l.code.to_string(), level: l.level.as_str() })
             .collect(),
-        village: p
-            .origin
-            .chain
-            .iter()
-            .find(|l| l.level == RegionLevel::Village)
-            .map(|l| short_name(&l.name))
-            .unwrap_or_default(),
+        village: p.origin.chain.iter().find(|l| l.level == RegionLevel::Village).map(|l| short_name(&l.name)).unwrap_or_default(),
         storage: p.storage.label(en),
-        tiers: p
-            .price_tiers
-            .iter()
-            .map(|t| (t.min_quantity, t.unit_price_fen.to_string()))
-            .collect(),
+        tiers: p.price_tiers.iter().map(|t| (t.min_quantity, t.unit_price_fen.to_string())).collect(),
         certificates: p
             .certificates
             .iter()
-            .map(|x| {
-                (
-                    x.kind.label(en),
-                    x.number.clone(),
-                    x.valid_until.clone(),
-                    x.valid_on(&today),
-                )
-            })
+            .map(|x| (x.kind.label(en), x.number.clone(), x.valid_until.clone(), x.valid_on(&today)))
             .collect(),
         p: &p,
     };
@@ -220,33 +175,13 @@ const DEMO_USERS: &[&str] = &[
     "admin@zhunong.demo",
 ];
 
-async fn login_page(
-    state: &AppState,
-    c: &Chrome,
-    status: StatusCode,
-    error: Option<&'static str>,
-    email: String,
-) -> Response {
+async fn login_page(state: &AppState, c: &Chrome, status: StatusCode, error: Option<&'static str>, email: String) -> Response {
     let demo = state.db.meta("demo.loaded").await.ok().flatten().is_some();
-    render(
-        c,
-        status,
-        &LoginPage {
-            c,
-            error,
-            email,
-            demo,
-            demo_password: crate::demo::DEMO_PASSWORD,
-        },
-    )
+    render(c, status, &LoginPage { c, error, email, demo, demo_password: crate::demo::DEMO_PASSWORD })
 }
 
 /// `GET /login`.
-pub async fn login_form(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-) -> Response {
+pub async fn login_form(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap) -> Response {
     if actor.is_some() {
         return Redirect::to("/").into_response();
     }
@@ -264,48 +199,23 @@ pub struct LoginForm {
 
 /// `POST /login` — signs in and goes home, or shows the form again with
 /// the reason.
-pub async fn login(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<LoginForm>,
-) -> Response {
+pub async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
     let c = Chrome::new(&headers, None, "/login");
     if !csrf_ok(&headers, None, &form.csrf) {
         return error_page(&c, StatusCode::FORBIDDEN);
     }
     match crate::auth::login(&state.db, &state.config, &form.email, &form.password).await {
         Ok(session) => {
-            tracing::info!(
-                user.id = session.actor.id,
-                org.id = session.actor.org.id,
-                "signed in (page)"
-            );
+            tracing::info!(user.id = session.actor.id, org.id = session.actor.org.id, "signed in (page)");
             let mut res = Redirect::to("/").into_response();
-            res.headers_mut().insert(
-                header::SET_COOKIE,
-                crate::api::session_cookie(&state, &session.token),
-            );
+            res.headers_mut().insert(header::SET_COOKIE, crate::api::session_cookie(&state, &session.token));
             res
         }
         Err(crate::auth::LoginError::WrongCredentials) => {
-            login_page(
-                &state,
-                &c,
-                StatusCode::UNAUTHORIZED,
-                Some(c.t.wrong_credentials),
-                form.email,
-            )
-            .await
+            login_page(&state, &c, StatusCode::UNAUTHORIZED, Some(c.t.wrong_credentials), form.email).await
         }
         Err(crate::auth::LoginError::TooManyAttempts { .. }) => {
-            login_page(
-                &state,
-                &c,
-                StatusCode::TOO_MANY_REQUESTS,
-                Some(c.t.too_many_attempts),
-                form.email,
-            )
-            .await
+            login_page(&state, &c, StatusCode::TOO_MANY_REQUESTS, Some(c.t.too_many_attempts), form.email).await
         }
         Err(crate::auth::LoginError::Db(e)) => internal(&c, e.into()),
     }
@@ -334,8 +244,7 @@ pub async fn logout(
         return internal(&c, e.into());
     }
     let mut res = Redirect::to("/").into_response();
-    res.headers_mut()
-        .insert(header::SET_COOKIE, crate::api::clear_session_cookie());
+    res.headers_mut().insert(header::SET_COOKIE, crate::api::clear_session_cookie());
     res
 }
 
@@ -349,15 +258,9 @@ pub struct SwitchQuery {
 pub async fn switch_language(Path(to): Path<String>, Query(q): Query<SwitchQuery>) -> Response {
     let lang = if to == "en" { "en" } else { "zh" };
     // Only local paths: an open redirect would let others borrow our domain.
-    let next = q
-        .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/".into());
+    let next = q.next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or_else(|| "/".into());
     let mut res = Redirect::to(&next).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{}={lang}; Path=/; Max-Age=31536000; SameSite=Lax",
-        super::LANG_COOKIE
-    )) {
+    if let Ok(v) = HeaderValue::from_str(&format!("{}={lang}; Path=/; Max-Age=31536000; SameSite=Lax", super::LANG_COOKIE)) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     res

@@ -8,28 +8,12 @@ use serde_json::json;
 #[tokio::test]
 async fn a_wrong_password_is_a_401_and_the_right_one_gives_a_token_for_me() {
     let app = TestApp::demo().await;
-    let wrong = app
-        .post(
-            "/api/v1/auth/login",
-            json!({"email": "buyer@agency.zhunong.demo", "password": "nope"}),
-            None,
-        )
-        .await;
+    let wrong = app.post("/api/v1/auth/login", json!({"email": "buyer@agency.zhunong.demo", "password": "nope"}), None).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.content_type(), "application/problem+json");
-    let unknown = app
-        .post(
-            "/api/v1/auth/login",
-            json!({"email": "nobody@zhunong.demo", "password": "zhunong-demo"}),
-            None,
-        )
-        .await;
+    let unknown = app.post("/api/v1/auth/login", json!({"email": "nobody@zhunong.demo", "password": "zhunong-demo"}), None).await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        unknown.json()["detail"],
-        wrong.json()["detail"],
-        "the answer does not tell which addresses exist"
-    );
+    assert_eq!(unknown.json()["detail"], wrong.json()["detail"], "the answer does not tell which addresses exist");
 
     let token = app.login("buyer@agency.zhunong.demo").await;
     let me = app.get("/api/v1/me", Some(&token)).await;
@@ -45,51 +29,20 @@ async fn a_wrong_password_is_a_401_and_the_right_one_gives_a_token_for_me() {
 #[tokio::test]
 async fn me_without_credentials_or_with_a_bad_token_is_a_401() {
     let app = TestApp::demo().await;
-    assert_eq!(
-        app.get("/api/v1/me", None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.get("/api/v1/me", Some(&"0".repeat(64))).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.get("/api/v1/me", Some("short")).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.get("/api/v1/me", None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/v1/me", Some(&"0".repeat(64))).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/v1/me", Some("short")).await.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn login_sets_an_http_only_cookie_that_signs_the_browser_in() {
     let app = TestApp::demo().await;
-    let res = app
-        .post(
-            "/api/v1/auth/login",
-            json!({"email": "Official@County.Zhunong.Demo ", "password": "zhunong-demo"}),
-            None,
-        )
-        .await;
-    assert_eq!(
-        res.status,
-        StatusCode::OK,
-        "e-mail addresses are case-insensitive and trimmed"
-    );
-    let set_cookie = res
-        .headers
-        .get(header::SET_COOKIE)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
-        "{set_cookie}"
-    );
+    let res = app.post("/api/v1/auth/login", json!({"email": "Official@County.Zhunong.Demo ", "password": "zhunong-demo"}), None).await;
+    assert_eq!(res.status, StatusCode::OK, "e-mail addresses are case-insensitive and trimmed");
+    let set_cookie = res.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
     let cookie = res.set_cookie("zn_session").unwrap();
-    let req = Request::get("/api/v1/me")
-        .header(header::COOKIE, format!("zn_session={cookie}"))
-        .body(Body::empty())
-        .unwrap();
+    let req = Request::get("/api/v1/me").header(header::COOKIE, format!("zn_session={cookie}")).body(Body::empty()).unwrap();
     let me = app.raw(req).await;
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.json()["roles"], json!(["official"]));
@@ -99,47 +52,20 @@ async fn login_sets_an_http_only_cookie_that_signs_the_browser_in() {
 async fn logging_out_ends_the_token() {
     let app = TestApp::demo().await;
     let token = app.login("admin@zhunong.demo").await;
-    assert_eq!(
-        app.send("POST", "/api/v1/auth/logout", None, Some(&token))
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        app.get("/api/v1/me", Some(&token)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.send("POST", "/api/v1/auth/logout", None, Some(&token)).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn repeated_failures_lock_the_address_with_a_429_even_for_the_right_password() {
     let app = TestApp::demo().await; // the test config allows 5 failures
     for _ in 0..5 {
-        let res = app
-            .post(
-                "/api/v1/auth/login",
-                json!({"email": "finance@zhunong.demo", "password": "guess"}),
-                None,
-            )
-            .await;
+        let res = app.post("/api/v1/auth/login", json!({"email": "finance@zhunong.demo", "password": "guess"}), None).await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     }
-    let locked = app
-        .post(
-            "/api/v1/auth/login",
-            json!({"email": "finance@zhunong.demo", "password": "zhunong-demo"}),
-            None,
-        )
-        .await;
+    let locked = app.post("/api/v1/auth/login", json!({"email": "finance@zhunong.demo", "password": "zhunong-demo"}), None).await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
-    let retry: i64 = locked
-        .headers
-        .get(header::RETRY_AFTER)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry: i64 = locked.headers.get(header::RETRY_AFTER).unwrap().to_str().unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
     // Another address is not affected.
     app.login("admin@zhunong.demo").await;
@@ -149,20 +75,10 @@ async fn repeated_failures_lock_the_address_with_a_429_even_for_the_right_passwo
 async fn passwords_are_stored_as_argon2_hashes_and_tokens_only_as_digests() {
     let app = TestApp::demo().await;
     let token = app.login("manager@coop.zhunong.demo").await;
-    let hashes: Vec<String> = sqlx::query_scalar("SELECT password_hash FROM users")
-        .fetch_all(app.db().pool())
-        .await
-        .unwrap();
-    assert!(
-        hashes
-            .iter()
-            .all(|h| h.starts_with("$argon2id$") && !h.contains("zhunong-demo"))
-    );
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE token_hash = $1")
-        .bind(&token)
-        .fetch_one(app.db().pool())
-        .await
-        .unwrap();
+    let hashes: Vec<String> = sqlx::query_scalar("SELECT password_hash FROM users").fetch_all(app.db().pool()).await.unwrap();
+    assert!(hashes.iter().all(|h| h.starts_with("$argon2id$") && !h.contains("zhunong-demo")));
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE token_hash = $1").bind(&token).fetch_one(app.db().pool()).await.unwrap();
     assert_eq!(stored, 0, "the token itself is never stored");
 }
 
@@ -181,60 +97,33 @@ async fn a_cooperative_manager_cannot_read_another_cooperatives_lots() {
     .await
     .unwrap();
 
-    let mine = app
-        .get(&format!("/api/v1/lots?product_id={own}"), Some(&token))
-        .await;
+    let mine = app.get(&format!("/api/v1/lots?product_id={own}"), Some(&token)).await;
     assert_eq!(mine.status, StatusCode::OK);
     assert!(mine.json()["total"].as_i64().unwrap() >= 2);
 
-    let theirs = app
-        .get(&format!("/api/v1/lots?product_id={other}"), Some(&token))
-        .await;
+    let theirs = app.get(&format!("/api/v1/lots?product_id={other}"), Some(&token)).await;
     assert_eq!(theirs.status, StatusCode::FORBIDDEN);
     assert_eq!(theirs.content_type(), "application/problem+json");
 
     // Nor can it see them by listing everything, or by guessing a lot id.
-    let all = app
-        .get("/api/v1/lots?per_page=200", Some(&token))
+    let all = app.get("/api/v1/lots?per_page=200", Some(&token)).await.json();
+    let own_products: Vec<i64> = sqlx::query_scalar("SELECT id FROM products WHERE cooperative_id = CAST($1 AS BIGINT)")
+        .bind(&own_coop)
+        .fetch_all(app.db().pool())
         .await
-        .json();
-    let own_products: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM products WHERE cooperative_id = CAST($1 AS BIGINT)")
-            .bind(&own_coop)
-            .fetch_all(app.db().pool())
-            .await
-            .unwrap();
+        .unwrap();
     let listed = all["items"].as_array().unwrap();
     assert!(!listed.is_empty());
     for lot in listed {
         let product: i64 = lot["product_id"].as_str().unwrap().parse().unwrap();
-        assert!(
-            own_products.contains(&product),
-            "lot {lot} is of the manager's own cooperative"
-        );
+        assert!(own_products.contains(&product), "lot {lot} is of the manager's own cooperative");
     }
-    let other_lot: i64 = sqlx::query_scalar("SELECT MIN(id) FROM lots WHERE product_id = $1")
-        .bind(other)
-        .fetch_one(app.db().pool())
-        .await
-        .unwrap();
-    assert_eq!(
-        app.get(&format!("/api/v1/lots/{other_lot}/history"), Some(&token))
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
+    let other_lot: i64 =
+        sqlx::query_scalar("SELECT MIN(id) FROM lots WHERE product_id = $1").bind(other).fetch_one(app.db().pool()).await.unwrap();
+    assert_eq!(app.get(&format!("/api/v1/lots/{other_lot}/history"), Some(&token)).await.status, StatusCode::NOT_FOUND);
 
     // And a buyer may not read lots at all.
     let buyer = app.login("buyer@agency.zhunong.demo").await;
-    assert_eq!(
-        app.get(&format!("/api/v1/lots?product_id={own}"), Some(&buyer))
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        app.get("/api/v1/lots", None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.get(&format!("/api/v1/lots?product_id={own}"), Some(&buyer)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/api/v1/lots", None).await.status, StatusCode::UNAUTHORIZED);
 }

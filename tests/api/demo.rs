@@ -36,10 +36,7 @@ async fn counts(app: &TestApp) -> Vec<i64> {
 async fn loading_the_demo_twice_adds_nothing_the_second_time() {
     let app = TestApp::bare().await;
     assert!(demo::database_is_empty(app.db()).await.unwrap());
-    assert!(matches!(
-        demo::load(app.db()).await.unwrap(),
-        Outcome::Loaded { .. }
-    ));
+    assert!(matches!(demo::load(app.db()).await.unwrap(), Outcome::Loaded { .. }));
     let first = counts(&app).await;
     assert_eq!(demo::load(app.db()).await.unwrap(), Outcome::AlreadyLoaded);
     assert_eq!(counts(&app).await, first);
@@ -52,14 +49,9 @@ async fn the_demo_is_a_living_marketplace_of_real_places() {
     assert!(app.count("SELECT COUNT(*) FROM cooperatives").await >= 12);
     assert!(app.count("SELECT COUNT(*) FROM products").await >= 40);
     let households = app.count("SELECT COUNT(*) FROM households").await;
-    let poor = app
-        .count("SELECT COUNT(*) FROM households WHERE status = 'registered_poor'")
-        .await;
+    let poor = app.count("SELECT COUNT(*) FROM households WHERE status = 'registered_poor'").await;
     assert!(households >= 2000, "{households}");
-    assert!(
-        (households / 4..households / 2).contains(&poor),
-        "about a third registered poor: {poor} of {households}"
-    );
+    assert!((households / 4..households / 2).contains(&poor), "about a third registered poor: {poor} of {households}");
     // Every cooperative sits in a real village of the demo counties.
     let outside = app
         .count(
@@ -78,7 +70,11 @@ async fn the_demo_is_a_living_marketplace_of_real_places() {
         .count("SELECT COUNT(*) FROM lots l WHERE l.quantity <> (SELECT CAST(COALESCE(SUM(c.quantity), 0) AS BIGINT) FROM lot_contributions c WHERE c.lot_id = l.id)")
         .await;
     assert_eq!(unbalanced, 0, "contributions add up to every lot");
-    let unreceived = app.count("SELECT COUNT(*) FROM lots l WHERE NOT EXISTS (SELECT 1 FROM stock_movements m WHERE m.lot_id = l.id AND m.reason = 'receipt')").await;
+    let unreceived = app
+        .count(
+            "SELECT COUNT(*) FROM lots l WHERE NOT EXISTS (SELECT 1 FROM stock_movements m WHERE m.lot_id = l.id AND m.reason = 'receipt')",
+        )
+        .await;
     assert_eq!(unreceived, 0);
     // Contributors are members of the selling cooperative.
     let strangers = app
@@ -89,21 +85,9 @@ async fn the_demo_is_a_living_marketplace_of_real_places() {
         .await;
     assert_eq!(strangers, 0);
     // The chain: a hub per prefecture, a centre per county, some cold.
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM nodes WHERE kind = 'prefecture_hub'")
-            .await,
-        3
-    );
-    assert!(
-        app.count("SELECT COUNT(*) FROM nodes WHERE kind = 'township_sorting'")
-            .await
-            >= 8
-    );
-    assert!(
-        app.count("SELECT COUNT(*) FROM nodes WHERE cold_storage = 1")
-            .await
-            >= 4
-    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM nodes WHERE kind = 'prefecture_hub'").await, 3);
+    assert!(app.count("SELECT COUNT(*) FROM nodes WHERE kind = 'township_sorting'").await >= 8);
+    assert!(app.count("SELECT COUNT(*) FROM nodes WHERE cold_storage = 1").await >= 4);
     // Pairings as the README says: 重庆 → 昌都, 杭州 → 恩施.
     let cq = app.count("SELECT COUNT(*) FROM partner_pairings p JOIN organisations o ON o.id = p.partner_id WHERE o.region_code = '500000000000' AND p.region_code = '540300000000'").await;
     let hz = app.count("SELECT COUNT(*) FROM partner_pairings p JOIN organisations o ON o.id = p.partner_id WHERE o.region_code = '330100000000' AND p.region_code = '422800000000'").await;
@@ -119,11 +103,7 @@ async fn every_demo_sign_in_works_with_its_role() {
         ("buyer@agency.zhunong.demo", "agency_buyer", "agency"),
         ("approver@agency.zhunong.demo", "agency_approver", "agency"),
         ("manager@coop.zhunong.demo", "coop_manager", "cooperative"),
-        (
-            "buyer@partner.zhunong.demo",
-            "partner_buyer",
-            "partner_city",
-        ),
+        ("buyer@partner.zhunong.demo", "partner_buyer", "partner_city"),
         ("operator@hub.zhunong.demo", "hub_operator", "hub_operator"),
         ("official@county.zhunong.demo", "official", "government"),
     ] {
@@ -132,29 +112,8 @@ async fn every_demo_sign_in_works_with_its_role() {
         assert_eq!(me["roles"][0], role, "{email}");
         assert_eq!(me["org"]["kind"], kind, "{email}");
     }
-    let manager = app
-        .get(
-            "/api/v1/me",
-            Some(&app.login("manager@coop.zhunong.demo").await),
-        )
-        .await
-        .json();
-    assert!(
-        manager["org"]["region_code"]
-            .as_str()
-            .unwrap()
-            .starts_with("653129"),
-        "the manager's cooperative is in 伽师县"
-    );
-    let partner = app
-        .get(
-            "/api/v1/me",
-            Some(&app.login("buyer@partner.zhunong.demo").await),
-        )
-        .await
-        .json();
-    assert_eq!(
-        partner["org"]["region_code"], "500000000000",
-        "the partner buyer is of 重庆市"
-    );
+    let manager = app.get("/api/v1/me", Some(&app.login("manager@coop.zhunong.demo").await)).await.json();
+    assert!(manager["org"]["region_code"].as_str().unwrap().starts_with("653129"), "the manager's cooperative is in 伽师县");
+    let partner = app.get("/api/v1/me", Some(&app.login("buyer@partner.zhunong.demo").await)).await.json();
+    assert_eq!(partner["org"]["region_code"], "500000000000", "the partner buyer is of 重庆市");
 }

@@ -49,8 +49,7 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// This process's folder for SQLite files, under cargo's `target/tmp`.
 fn scratch_dir() -> PathBuf {
-    let dir =
-        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("zhunong-{}", std::process::id()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("zhunong-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -62,9 +61,7 @@ fn remove_stale_scratch_dirs() {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(pid) = name
-            .strip_prefix("zhunong-")
-            .and_then(|p| p.parse::<u32>().ok())
+        if let Some(pid) = name.strip_prefix("zhunong-").and_then(|p| p.parse::<u32>().ok())
             && pid != std::process::id()
             && !std::path::Path::new(&format!("/proc/{pid}")).exists()
         {
@@ -73,26 +70,20 @@ fn remove_stale_scratch_dirs() {
     }
 }
 
-fn config(database_url: &str) -> Config {
+fn config(database_url: &str, data_dir: &std::path::Path) -> Config {
     let mut vars = BTreeMap::new();
     vars.insert("DATABASE_URL".to_owned(), database_url.to_owned());
-    vars.insert(
-        "ZHUNONG_DATA_DIR".to_owned(),
-        scratch_dir().display().to_string(),
-    );
+    vars.insert("ZHUNONG_DATA_DIR".to_owned(), data_dir.display().to_string());
     vars.insert("ZHUNONG_LOGIN_ATTEMPTS".to_owned(), "5".to_owned());
     Config::from_sources(&vars, None).unwrap()
 }
 
 /// Builds a database at `url` with the given seed, then closes it.
 async fn prepare(url: &str, seed: Seed) {
-    let app = zhunong::app::build(config(url))
-        .await
-        .expect("template database builds");
+    let dir = scratch_dir().join(format!("template-{}", COUNTER.fetch_add(1, Ordering::Relaxed)));
+    let app = zhunong::app::build(config(url, &dir)).await.expect("template database builds");
     if seed == Seed::Demo {
-        zhunong::demo::load(&app.state.db)
-            .await
-            .expect("demo loads");
+        zhunong::demo::load(&app.state.db).await.expect("demo loads");
     }
     app.state.db.close().await;
 }
@@ -114,10 +105,7 @@ async fn templates() -> &'static (String, String) {
                 }
                 Backend::Postgres(url) => {
                     let pid = std::process::id();
-                    let (bare, demo) = (
-                        format!("zhunong_tpl_bare_{pid}"),
-                        format!("zhunong_tpl_demo_{pid}"),
-                    );
+                    let (bare, demo) = (format!("zhunong_tpl_bare_{pid}"), format!("zhunong_tpl_demo_{pid}"));
                     admin(&url, &format!("CREATE DATABASE {bare}")).await;
                     prepare(&with_database(&url, &bare), Seed::Bare).await;
                     admin(&url, &format!("CREATE DATABASE {demo} TEMPLATE {bare}")).await;
@@ -133,13 +121,8 @@ async fn templates() -> &'static (String, String) {
 async fn admin(url: &str, sql: &str) {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(url)
-        .await
-        .expect("PostgreSQL answers at TEST_DATABASE_URL");
-    sqlx::query(sql)
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut conn = sqlx::AnyConnection::connect(url).await.expect("PostgreSQL answers at TEST_DATABASE_URL");
+    sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     conn.close().await.ok();
 }
 
@@ -171,10 +154,7 @@ impl Res {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
     pub fn content_type(&self) -> &str {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
     /// The value of a cookie this response sets.
     pub fn set_cookie(&self, name: &str) -> Option<String> {
@@ -219,7 +199,9 @@ impl TestApp {
                 with_database(&url, &name)
             }
         };
-        let app = zhunong::app::build(config(&url)).await.expect("app builds");
+        // Each test has its own data folder, so its own search index.
+        let app = zhunong::app::build(config(&url, &scratch_dir().join(format!("data-{n}")))).await.expect("app builds");
+        app.state.indexer.drain().await.expect("the outbox drains into the search index");
         let router = app.router();
         TestApp { app, router }
     }
@@ -228,23 +210,20 @@ impl TestApp {
         &self.app.state.db
     }
 
+    /// Brings the search index up to date with the database (what the
+    /// background indexer does within a second in a running server).
+    pub async fn index(&self) {
+        self.app.state.indexer.drain().await.unwrap();
+    }
+
     /// Sends a request; `token` as a bearer token.
-    pub async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-        token: Option<&str>,
-    ) -> Res {
+    pub async fn send(&self, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> Res {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
         let req = match body {
-            Some(b) => req
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(b.to_string()))
-                .unwrap(),
+            Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())).unwrap(),
             None => req.body(Body::empty()).unwrap(),
         };
         self.raw(req).await
@@ -256,11 +235,7 @@ impl TestApp {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Res {
-            status,
-            headers,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        Res { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Res {
@@ -273,22 +248,13 @@ impl TestApp {
 
     /// Signs a demo user in and returns the bearer token.
     pub async fn login(&self, email: &str) -> String {
-        let res = self
-            .post(
-                "/api/v1/auth/login",
-                serde_json::json!({"email": email, "password": "zhunong-demo"}),
-                None,
-            )
-            .await;
+        let res = self.post("/api/v1/auth/login", serde_json::json!({"email": email, "password": "zhunong-demo"}), None).await;
         assert_eq!(res.status, StatusCode::OK, "{email} signs in: {}", res.text);
         res.json()["token"].as_str().unwrap().to_owned()
     }
 
     /// A number from one SQL query.
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar::<_, i64>(sql)
-            .fetch_one(self.db().pool())
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        sqlx::query_scalar::<_, i64>(sql).fetch_one(self.db().pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 }

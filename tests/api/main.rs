@@ -11,4 +11,5 @@ mod households;
 mod pages;
 mod platform;
 mod regions;
+mod search_contract;
 mod stock;

@@ -20,10 +20,7 @@ async fn the_home_page_lists_products_with_origin_chain_and_cooperative_in_chine
     assert!(res.content_type().starts_with("text/html"));
     assert!(res.text.contains(r#"<html lang="zh-CN">"#));
     assert!(res.text.contains("伽师瓜"));
-    assert!(
-        res.text.contains("新疆维吾尔自治区 › 喀什地区 › 伽师县 › "),
-        "origin chain shown"
-    );
+    assert!(res.text.contains("新疆维吾尔自治区 › 喀什地区 › 伽师县 › "), "origin chain shown");
     assert!(res.text.contains("伽师县巴仁村瓜果种植农民专业合作社"));
     assert!(res.text.contains("¥68.00"), "prices in yuan");
     // The second page holds the rest.
@@ -53,25 +50,18 @@ async fn the_product_page_shows_the_breadcrumb_with_codes_and_whom_it_supports()
     let id = app.count("SELECT MIN(id) FROM products").await;
     let res = page(&app, &format!("/products/{id}"), None).await;
     assert_eq!(res.status, StatusCode::OK);
-    assert!(
-        res.text
-            .contains("<code title=\"区划代码\">653129000000</code>"),
-        "county code in the breadcrumb"
-    );
+    assert!(res.text.contains("<code title=\"区划代码\">653129000000</code>"), "county code in the breadcrumb");
     assert!(res.text.contains(r#"data-level="village""#));
-    let supported = app.count(&format!("SELECT COUNT(DISTINCT c.household_id) FROM lot_contributions c JOIN lots l ON l.id = c.lot_id WHERE l.product_id = {id}")).await;
-    assert!(
-        res.text
-            .contains(&format!("带动 <strong>{supported}</strong> 户农户增收")),
-        "households line"
-    );
+    let supported = app
+        .count(&format!(
+            "SELECT COUNT(DISTINCT c.household_id) FROM lot_contributions c JOIN lots l ON l.id = c.lot_id WHERE l.product_id = {id}"
+        ))
+        .await;
+    assert!(res.text.contains(&format!("带动 <strong>{supported}</strong> 户农户增收")), "households line");
     assert!(res.text.contains("扶贫产品") && res.text.contains("FP2024-"));
     let missing = page(&app, "/products/999999", None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    assert!(
-        missing.text.contains("找不到该页面"),
-        "a 404 page in the user's language"
-    );
+    assert!(missing.text.contains("找不到该页面"), "a 404 page in the user's language");
 }
 
 #[tokio::test]
@@ -79,13 +69,8 @@ async fn the_login_form_needs_its_csrf_token_and_then_signs_the_browser_in() {
     let app = TestApp::demo().await;
     let form = page(&app, "/login", None).await;
     assert_eq!(form.status, StatusCode::OK);
-    let csrf = form
-        .set_cookie("zn_csrf")
-        .expect("a CSRF cookie for the form");
-    assert!(
-        form.text
-            .contains(&format!(r#"name="csrf" value="{csrf}""#))
-    );
+    let csrf = form.set_cookie("zn_csrf").expect("a CSRF cookie for the form");
+    assert!(form.text.contains(&format!(r#"name="csrf" value="{csrf}""#)));
 
     let post = |body: String, cookie: String| {
         Request::post("/login")
@@ -95,62 +80,30 @@ async fn the_login_form_needs_its_csrf_token_and_then_signs_the_browser_in() {
             .unwrap()
     };
     let forged = app
-        .raw(post(
-            format!(
-                "email=manager%40coop.zhunong.demo&password=zhunong-demo&csrf={}",
-                "f".repeat(64)
-            ),
-            format!("zn_csrf={csrf}"),
-        ))
+        .raw(post(format!("email=manager%40coop.zhunong.demo&password=zhunong-demo&csrf={}", "f".repeat(64)), format!("zn_csrf={csrf}")))
         .await;
-    assert_eq!(
-        forged.status,
-        StatusCode::FORBIDDEN,
-        "a token that does not match the cookie is refused"
-    );
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "a token that does not match the cookie is refused");
     assert!(forged.set_cookie("zn_session").is_none());
 
-    let wrong = app
-        .raw(post(
-            format!("email=manager%40coop.zhunong.demo&password=oops&csrf={csrf}"),
-            format!("zn_csrf={csrf}"),
-        ))
-        .await;
+    let wrong = app.raw(post(format!("email=manager%40coop.zhunong.demo&password=oops&csrf={csrf}"), format!("zn_csrf={csrf}"))).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.text.contains("邮箱或密码不正确"));
-    assert!(
-        wrong.text.contains("manager@coop.zhunong.demo"),
-        "the address is kept in the form"
-    );
+    assert!(wrong.text.contains("manager@coop.zhunong.demo"), "the address is kept in the form");
 
-    let ok = app
-        .raw(post(
-            format!("email=manager%40coop.zhunong.demo&password=zhunong-demo&csrf={csrf}"),
-            format!("zn_csrf={csrf}"),
-        ))
-        .await;
+    let ok = app.raw(post(format!("email=manager%40coop.zhunong.demo&password=zhunong-demo&csrf={csrf}"), format!("zn_csrf={csrf}"))).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     let session = ok.set_cookie("zn_session").unwrap();
     let home = page(&app, "/", Some(&format!("zn_session={session}"))).await;
-    assert!(
-        home.text.contains("合作社经理 阿卜杜拉"),
-        "signed in on the page"
-    );
+    assert!(home.text.contains("合作社经理 阿卜杜拉"), "signed in on the page");
 }
 
 #[tokio::test]
 async fn responses_are_compressed_for_slow_links_and_carry_security_headers() {
     let app = TestApp::demo().await;
-    let req = Request::get("/")
-        .header(header::ACCEPT_ENCODING, "gzip")
-        .body(Body::empty())
-        .unwrap();
+    let req = Request::get("/").header(header::ACCEPT_ENCODING, "gzip").body(Body::empty()).unwrap();
     let res = app.router.clone().oneshot_raw(req).await;
     assert_eq!(res.headers().get(header::CONTENT_ENCODING).unwrap(), "gzip");
-    assert_eq!(
-        res.headers().get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
-        "nosniff"
-    );
+    assert_eq!(res.headers().get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
     assert_eq!(res.headers().get(header::X_FRAME_OPTIONS).unwrap(), "DENY");
 }
 

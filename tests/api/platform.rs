@@ -9,10 +9,7 @@ async fn health_and_readiness_answer_when_the_database_does() {
     assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
     assert_eq!(app.get("/readyz", None).await.status, StatusCode::OK);
     app.db().close().await;
-    assert_eq!(
-        app.get("/readyz", None).await.status,
-        StatusCode::SERVICE_UNAVAILABLE
-    );
+    assert_eq!(app.get("/readyz", None).await.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
 }
 
@@ -24,12 +21,7 @@ async fn unknown_api_paths_are_problem_json_404s_with_a_request_id() {
     assert_eq!(res.content_type(), "application/problem+json");
     let body = res.json();
     assert_eq!(body["status"], 404);
-    assert_eq!(
-        body["request_id"].as_str(),
-        res.headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-    );
+    assert_eq!(body["request_id"].as_str(), res.headers.get("x-request-id").and_then(|v| v.to_str().ok()));
 }
 
 #[tokio::test]
@@ -42,9 +34,7 @@ async fn malformed_json_is_a_400_and_a_wrong_shape_a_422_both_problem_json() {
     let res = app.raw(req).await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
     assert_eq!(res.content_type(), "application/problem+json");
-    let res = app
-        .post("/api/v1/auth/login", serde_json::json!({"email": 5}), None)
-        .await;
+    let res = app.post("/api/v1/auth/login", serde_json::json!({"email": 5}), None).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.json()["errors"][0]["field"], "body");
 }
@@ -60,25 +50,13 @@ async fn every_path_of_the_openapi_document_is_served() {
     for (path, ops) in paths {
         let concrete = path.replace("{code}", "653129").replace("{id}", "1");
         for method in ops.as_object().unwrap().keys() {
-            let res = app
-                .send(
-                    &method.to_uppercase(),
-                    &concrete,
-                    Some(serde_json::json!({})),
-                    None,
-                )
-                .await;
+            let res = app.send(&method.to_uppercase(), &concrete, Some(serde_json::json!({})), None).await;
             // A documented route answers with something of its own: success,
             // or a problem+json of the handler — never the router's bare 404
             // or 405.
             let routed = res.status != StatusCode::METHOD_NOT_ALLOWED
-                && (res.status != StatusCode::NOT_FOUND
-                    || res.json()["detail"] != "endpoint not found");
-            assert!(
-                routed,
-                "{method} {path} is documented but not routed ({})",
-                res.status
-            );
+                && (res.status != StatusCode::NOT_FOUND || res.json()["detail"] != "endpoint not found");
+            assert!(routed, "{method} {path} is documented but not routed ({})", res.status);
         }
     }
 }
@@ -86,37 +64,23 @@ async fn every_path_of_the_openapi_document_is_served() {
 #[test]
 fn both_backends_have_the_same_migrations() {
     let names = |dir: &str| {
-        let mut v: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         v.sort();
         v
     };
     let sqlite = names("migrations/sqlite");
     assert!(!sqlite.is_empty());
-    assert_eq!(
-        sqlite,
-        names("migrations/postgres"),
-        "every migration exists for both backends under the same name"
-    );
+    assert_eq!(sqlite, names("migrations/postgres"), "every migration exists for both backends under the same name");
     // And they create the same tables.
     let tables = |path: String| {
         let text = std::fs::read_to_string(path).unwrap();
-        let mut t: Vec<String> = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("CREATE TABLE "))
-            .map(|l| l.split_whitespace().next().unwrap().to_owned())
-            .collect();
+        let mut t: Vec<String> =
+            text.lines().filter_map(|l| l.strip_prefix("CREATE TABLE ")).map(|l| l.split_whitespace().next().unwrap().to_owned()).collect();
         t.sort();
         t
     };
     for file in &sqlite {
-        assert_eq!(
-            tables(format!("migrations/sqlite/{file}")),
-            tables(format!("migrations/postgres/{file}")),
-            "{file}"
-        );
+        assert_eq!(tables(format!("migrations/sqlite/{file}")), tables(format!("migrations/postgres/{file}")), "{file}");
     }
 }
 
@@ -145,23 +109,10 @@ async fn sqlite_runs_in_wal_mode_with_full_sync_and_foreign_keys() {
         return; // PostgreSQL's durability is its own (fsync stays on in ./scripts/test)
     }
     let mut conn = app.db().pool().acquire().await.unwrap();
-    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-    assert_eq!(
-        (journal.as_str(), synchronous, foreign_keys),
-        ("wal", 2, 1),
-        "WAL, synchronous=FULL, foreign keys on"
-    );
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *conn).await.unwrap();
+    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *conn).await.unwrap();
+    assert_eq!((journal.as_str(), synchronous, foreign_keys), ("wal", 2, 1), "WAL, synchronous=FULL, foreign keys on");
 }
 
 #[tokio::test]
@@ -173,16 +124,9 @@ async fn the_schema_refuses_rows_that_break_the_domain_rules() {
         .execute(pool)
         .await;
     assert!(orphan.is_err(), "foreign key enforced");
-    let bad_storage = sqlx::query(
-        "UPDATE products SET storage = 'warm' WHERE id = (SELECT MIN(id) FROM products)",
-    )
-    .execute(pool)
-    .await;
+    let bad_storage = sqlx::query("UPDATE products SET storage = 'warm' WHERE id = (SELECT MIN(id) FROM products)").execute(pool).await;
     assert!(bad_storage.is_err(), "storage class checked");
-    let negative =
-        sqlx::query("UPDATE lots SET quantity = -1 WHERE id = (SELECT MIN(id) FROM lots)")
-            .execute(pool)
-            .await;
+    let negative = sqlx::query("UPDATE lots SET quantity = -1 WHERE id = (SELECT MIN(id) FROM lots)").execute(pool).await;
     assert!(negative.is_err(), "no negative stock");
     let bad_history = sqlx::query("INSERT INTO stock_movements (lot_id, reason, delta, quantity_before, quantity_after, at) VALUES ((SELECT MIN(id) FROM lots), 'recount', 5, 10, 16, 't')")
         .execute(pool)

@@ -1,0 +1,315 @@
+//! Product search: one small trait, [`SearchEngine`], with two engines — the
+//! embedded one (tantivy + jieba, an index under the data folder; the
+//! default) and Meilisearch (when `MEILI_URL` is set). Both pass one
+//! contract test suite (`tests/api/search_contract.rs`).
+//!
+//! The index follows the database through a transactional outbox: every
+//! write that changes what a product's search document says inserts a
+//! `search_outbox` row in the same transaction ([`enqueue`]), and the
+//! [`Indexer`] drains those rows into the engine. A commit therefore always
+//! reaches the index, even if the process dies between commit and indexing:
+//! the row is still there when it comes back. `zhunong reindex` rebuilds the
+//! index from the database.
+//!
+//! Engines return product ids, totals and facet values with counts; the
+//! caller loads the products from the database (so a result never shows a
+//! product the database no longer sells) and labels the facets.
+
+mod docs;
+mod embedded;
+mod meili;
+mod segment;
+
+pub use docs::{build_docs, enqueue, enqueue_all};
+pub use embedded::EmbeddedEngine;
+pub use meili::MeiliEngine;
+pub use segment::{is_latin, query_terms, segments_full};
+
+use crate::db::Db;
+use crate::regions::RegionCode;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::sync::Arc;
+
+/// What the engines index about one product.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchDoc {
+    /// Product id.
+    pub id: i64,
+    /// Chinese name.
+    pub name: String,
+    /// English name, if any.
+    pub name_en: String,
+    /// Free text.
+    pub description: String,
+    /// Category slug.
+    pub category: String,
+    /// Category labels (中文 and English), searchable.
+    pub category_labels: String,
+    /// Origin village, 12 digits.
+    pub origin_code: String,
+    /// Prefecture of the origin, 12 digits.
+    pub prefecture: String,
+    /// County of the origin, 12 digits.
+    pub county: String,
+    /// Codes of every level of the origin (for "paired regions" filters).
+    pub origin_ancestors: Vec<String>,
+    /// Names of every level of the origin, official and short.
+    pub origin_names: String,
+    /// Selling cooperative's name.
+    pub cooperative: String,
+    /// Kinds of the product's valid certificates.
+    pub certificates: Vec<String>,
+    /// ambient, chilled, frozen
+    pub storage: String,
+    /// First-tier unit price.
+    pub price_fen: i64,
+    /// Units available now.
+    pub available: i64,
+    /// Units sold.
+    pub sales_count: i64,
+    /// Listing time, seconds since 1970 (for "newest").
+    pub created_at: i64,
+}
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Best match first (ties: newest first); without a query, newest.
+    #[default]
+    Relevance,
+    /// Cheapest first.
+    PriceAsc,
+    /// Dearest first.
+    PriceDesc,
+    /// Best-selling first.
+    Sales,
+    /// Newest first.
+    Newest,
+}
+
+named_enum!(Sort { Relevance => "relevance", PriceAsc => "price_asc", PriceDesc => "price_desc", Sales => "sales", Newest => "newest" });
+
+/// A search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    /// Words to find (Chinese without spaces, or latin).
+    pub q: String,
+    /// Category slug.
+    pub category: Option<String>,
+    /// Prefecture code.
+    pub prefecture: Option<RegionCode>,
+    /// County code.
+    pub county: Option<RegionCode>,
+    /// `Some("any")` for any valid certificate, or a certificate kind.
+    pub certified: Option<String>,
+    /// Storage class.
+    pub storage: Option<String>,
+    /// Lowest first-tier price.
+    pub price_min_fen: Option<i64>,
+    /// Highest first-tier price.
+    pub price_max_fen: Option<i64>,
+    /// Only products with stock.
+    pub in_stock: bool,
+    /// Only products from inside these regions (a partner city's pairings).
+    pub regions: Option<Vec<RegionCode>>,
+    /// Order.
+    pub sort: Sort,
+    /// Results to skip.
+    pub offset: usize,
+    /// Results to return.
+    pub limit: usize,
+}
+
+/// One facet value and how many results have it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FacetCount {
+    /// The value (slug or code).
+    pub value: String,
+    /// Results with this value.
+    pub count: u64,
+}
+
+/// Facet counts over the whole result (not just the page).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Facets {
+    /// By category slug.
+    pub category: Vec<FacetCount>,
+    /// By prefecture code.
+    pub prefecture: Vec<FacetCount>,
+    /// By county code.
+    pub county: Vec<FacetCount>,
+    /// By storage class.
+    pub storage: Vec<FacetCount>,
+    /// By certificate kind.
+    pub certified: Vec<FacetCount>,
+}
+
+/// What a search found.
+#[derive(Debug, Clone, Default)]
+pub struct SearchResult {
+    /// Product ids of the page, in order.
+    pub ids: Vec<i64>,
+    /// Results in all pages.
+    pub total: u64,
+    /// Facet counts over all results.
+    pub facets: Facets,
+}
+
+/// A search engine: keeps product documents and answers searches.
+pub trait SearchEngine: Send + Sync {
+    /// Adds or replaces documents.
+    fn upsert(&self, docs: Vec<SearchDoc>) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// Removes documents (unknown ids are ignored).
+    fn delete(&self, ids: Vec<i64>) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// Removes every document.
+    fn clear(&self) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// Answers a search.
+    fn search(&self, q: &SearchQuery) -> impl Future<Output = anyhow::Result<SearchResult>> + Send;
+    /// How many documents are indexed.
+    fn count(&self) -> impl Future<Output = anyhow::Result<u64>> + Send;
+}
+
+/// The engine in use, chosen by configuration.
+#[derive(Clone)]
+pub enum Engine {
+    /// tantivy + jieba under the data folder.
+    Embedded(Arc<EmbeddedEngine>),
+    /// A Meilisearch server.
+    Meili(Arc<MeiliEngine>),
+}
+
+impl Engine {
+    /// Opens the engine the configuration asks for.
+    pub async fn open(config: &crate::config::Config) -> anyhow::Result<Engine> {
+        match &config.meili_url {
+            Some(url) => {
+                let key = config.meili_api_key.as_ref().map(|k| k.expose().to_owned());
+                Ok(Engine::Meili(Arc::new(MeiliEngine::connect(url, key.as_deref(), "products").await?)))
+            }
+            None => Ok(Engine::Embedded(Arc::new(EmbeddedEngine::open(&config.data_dir.join("search"))?))),
+        }
+    }
+
+    /// "embedded" or "meilisearch", for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Engine::Embedded(_) => "embedded",
+            Engine::Meili(_) => "meilisearch",
+        }
+    }
+}
+
+impl SearchEngine for Engine {
+    async fn upsert(&self, docs: Vec<SearchDoc>) -> anyhow::Result<()> {
+        match self {
+            Engine::Embedded(e) => e.upsert(docs).await,
+            Engine::Meili(e) => e.upsert(docs).await,
+        }
+    }
+    async fn delete(&self, ids: Vec<i64>) -> anyhow::Result<()> {
+        match self {
+            Engine::Embedded(e) => e.delete(ids).await,
+            Engine::Meili(e) => e.delete(ids).await,
+        }
+    }
+    async fn clear(&self) -> anyhow::Result<()> {
+        match self {
+            Engine::Embedded(e) => e.clear().await,
+            Engine::Meili(e) => e.clear().await,
+        }
+    }
+    async fn search(&self, q: &SearchQuery) -> anyhow::Result<SearchResult> {
+        match self {
+            Engine::Embedded(e) => e.search(q).await,
+            Engine::Meili(e) => e.search(q).await,
+        }
+    }
+    async fn count(&self) -> anyhow::Result<u64> {
+        match self {
+            Engine::Embedded(e) => e.count().await,
+            Engine::Meili(e) => e.count().await,
+        }
+    }
+}
+
+/// Drains the outbox into the engine.
+#[derive(Clone)]
+pub struct Indexer {
+    db: Db,
+    engine: Engine,
+    wake: Arc<tokio::sync::Notify>,
+}
+
+impl Indexer {
+    /// An indexer of `db` into `engine`.
+    pub fn new(db: Db, engine: Engine) -> Indexer {
+        Indexer { db, engine, wake: Arc::new(tokio::sync::Notify::new()) }
+    }
+
+    /// Asks the background loop to drain now (after a local commit).
+    pub fn nudge(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Indexes everything in the outbox; returns how many rows it handled.
+    /// Rows are deleted only after the engine has taken their documents, so
+    /// a crash in between means they are indexed again, never lost.
+    pub async fn drain(&self) -> anyhow::Result<u64> {
+        let mut handled = 0;
+        loop {
+            let rows: Vec<(i64, i64)> =
+                sqlx::query_as("SELECT id, product_id FROM search_outbox ORDER BY id LIMIT 500").fetch_all(self.db.pool()).await?;
+            if rows.is_empty() {
+                return Ok(handled);
+            }
+            let mut ids: Vec<i64> = rows.iter().map(|(_, p)| *p).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let docs = build_docs(&self.db, Some(&ids)).await?;
+            let gone: Vec<i64> = ids.iter().copied().filter(|id| !docs.iter().any(|d| d.id == *id)).collect();
+            if !docs.is_empty() {
+                self.engine.upsert(docs).await?;
+            }
+            if !gone.is_empty() {
+                self.engine.delete(gone).await?;
+            }
+            let list = rows.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(", ");
+            // The ids are integers read from the database: safe to inline.
+            sqlx::query(&format!("DELETE FROM search_outbox WHERE id IN ({list})")).execute(self.db.pool()).await?;
+            handled += rows.len() as u64;
+        }
+    }
+
+    /// Rebuilds the whole index from the database.
+    pub async fn reindex(&self) -> anyhow::Result<u64> {
+        // Outbox rows written before the rebuild are covered by it.
+        let high: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM search_outbox").fetch_one(self.db.pool()).await?;
+        self.engine.clear().await?;
+        let docs = build_docs(&self.db, None).await?;
+        let n = docs.len() as u64;
+        for chunk in docs.chunks(5_000) {
+            self.engine.upsert(chunk.to_vec()).await?;
+        }
+        if let Some(high) = high {
+            sqlx::query("DELETE FROM search_outbox WHERE id <= $1").bind(high).execute(self.db.pool()).await?;
+        }
+        Ok(n)
+    }
+
+    /// Runs until the process ends: drains when nudged, and every second
+    /// (other instances write to the outbox too).
+    pub async fn run(self) {
+        loop {
+            if let Err(e) = self.drain().await {
+                tracing::warn!(error = format!("{e:#}"), "search indexing failed; will retry");
+            }
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), self.wake.notified()).await;
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}

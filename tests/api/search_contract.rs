@@ -1,0 +1,245 @@
+//! The contract every search engine passes: Chinese without spaces, origin
+//! names, one latin typo, facets, filters, sorts, pagination, updates. It
+//! runs on the embedded engine always, and on Meilisearch when `MEILI_URL`
+//! names a server (it says loudly when it skips).
+
+use std::sync::Arc;
+use zhunong::regions::RegionCode;
+use zhunong::search::{EmbeddedEngine, MeiliEngine, SearchDoc, SearchEngine, SearchQuery, Sort};
+
+#[allow(clippy::too_many_arguments)]
+fn doc(
+    id: i64,
+    name: &str,
+    name_en: &str,
+    category: &str,
+    village: &str,
+    names: &str,
+    certs: &[&str],
+    storage: &str,
+    price: i64,
+    available: i64,
+    sales: i64,
+) -> SearchDoc {
+    let v = RegionCode::parse(village).unwrap();
+    let at = |l| v.ancestor(l).unwrap().to_string();
+    use zhunong::regions::RegionLevel::*;
+    SearchDoc {
+        id,
+        name: name.into(),
+        name_en: name_en.into(),
+        description: String::new(),
+        category: category.into(),
+        category_labels: zhunong::catalog::category(category).map(|c| format!("{} {}", c.zh, c.en)).unwrap_or_default(),
+        origin_code: village.into(),
+        prefecture: at(Prefecture),
+        county: at(County),
+        origin_ancestors: [Province, Prefecture, County, Township, Village].iter().map(|l| at(*l)).collect(),
+        origin_names: names.into(),
+        cooperative: format!("{name}专业合作社"),
+        certificates: certs.iter().map(|c| c.to_string()).collect(),
+        storage: storage.into(),
+        price_fen: price,
+        available,
+        sales_count: sales,
+        created_at: 1_700_000_000 + id * 1000,
+    }
+}
+
+const KASHGAR: &str = "新疆维吾尔自治区 新疆 喀什地区";
+const FP: &str = "poverty_alleviation";
+const GI: &str = "geographic_indication";
+
+fn fixture() -> Vec<SearchDoc> {
+    vec![
+        doc(
+            1,
+            "新疆若羌红枣 500g",
+            "Ruoqiang red dates",
+            "dried_fruit",
+            "652824100200",
+            "新疆维吾尔自治区 新疆 巴音郭楞蒙古自治州 若羌县 若羌镇",
+            &[FP],
+            "ambient",
+            3500,
+            100,
+            50,
+        ),
+        doc(
+            2,
+            "昌都牦牛肉干",
+            "Chamdo yak jerky",
+            "meat",
+            "540302100200",
+            "西藏自治区 西藏 昌都市 卡若区",
+            &[FP, GI],
+            "ambient",
+            8800,
+            0,
+            300,
+        ),
+        doc(
+            3,
+            "伽师瓜",
+            "Jiashi melon",
+            "fruit",
+            "653129100200",
+            &format!("{KASHGAR} 伽师县 巴仁镇 巴仁村"),
+            &[GI],
+            "ambient",
+            6800,
+            50,
+            500,
+        ),
+        doc(
+            4,
+            "叶城薄皮核桃",
+            "Yecheng thin-shell walnuts",
+            "nuts",
+            "653126100200",
+            &format!("{KASHGAR} 叶城县"),
+            &[],
+            "ambient",
+            3600,
+            10,
+            100,
+        ),
+        doc(
+            5,
+            "建始富硒绿茶",
+            "Jianshi selenium-rich green tea",
+            "tea",
+            "422822100200",
+            "湖北省 恩施土家族苗族自治州 建始县",
+            &["green_food"],
+            "ambient",
+            16800,
+            20,
+            10,
+        ),
+        doc(
+            6,
+            "类乌齐牦牛酸奶",
+            "Riwoqe yak yoghurt",
+            "dairy",
+            "540323100200",
+            "西藏自治区 昌都市 类乌齐县",
+            &[FP],
+            "chilled",
+            7200,
+            5,
+            80,
+        ),
+        doc(7, "冷冻羔羊肉", "Frozen lamb", "meat", "653129100201", &format!("{KASHGAR} 伽师县"), &[], "frozen", 9000, 30, 20),
+    ]
+}
+
+fn q(text: &str) -> SearchQuery {
+    SearchQuery { q: text.into(), limit: 20, ..SearchQuery::default() }
+}
+
+async fn ids(engine: &impl SearchEngine, query: SearchQuery) -> Vec<i64> {
+    engine.search(&query).await.unwrap().ids
+}
+
+async fn set(engine: &impl SearchEngine, query: SearchQuery) -> Vec<i64> {
+    let mut v = ids(engine, query).await;
+    v.sort_unstable();
+    v
+}
+
+async fn contract(engine: &impl SearchEngine) {
+    engine.clear().await.unwrap();
+    engine.upsert(fixture()).await.unwrap();
+    assert_eq!(engine.count().await.unwrap(), 7);
+
+    // Chinese without spaces, words inside compounds, origin names.
+    assert!(ids(engine, q("红枣")).await.contains(&1), "红枣 finds 新疆若羌红枣");
+    assert!(ids(engine, q("牛肉干")).await.contains(&2), "牛肉干 finds 昌都牦牛肉干");
+    assert_eq!(ids(engine, q("伽师瓜")).await.first(), Some(&3), "伽师瓜 first");
+    assert_eq!(set(engine, q("喀什")).await, vec![3, 4, 7], "喀什 finds everything from 喀什地区");
+    assert_eq!(set(engine, q("昌都")).await, vec![2, 6]);
+    // Latin, with one typo.
+    assert_eq!(set(engine, q("walnut")).await, vec![4]);
+    assert_eq!(set(engine, q("walnutt")).await, vec![4], "one typo tolerated");
+    assert_eq!(set(engine, q("yak")).await, vec![2, 6]);
+    assert!(ids(engine, q("榴莲")).await.is_empty(), "nothing matches what is not there");
+
+    // Facets over the whole result.
+    let all = engine.search(&q("")).await.unwrap();
+    assert_eq!(all.total, 7);
+    let count = |v: &[zhunong::search::FacetCount], key: &str| v.iter().find(|c| c.value == key).map(|c| c.count);
+    assert_eq!(count(&all.facets.category, "meat"), Some(2));
+    assert_eq!(count(&all.facets.prefecture, "653100000000"), Some(3));
+    assert_eq!(count(&all.facets.county, "653129000000"), Some(2));
+    assert_eq!(count(&all.facets.storage, "chilled"), Some(1));
+    assert_eq!(count(&all.facets.certified, FP), Some(3));
+    let meat = engine.search(&SearchQuery { category: Some("meat".into()), ..q("") }).await.unwrap();
+    assert_eq!(count(&meat.facets.storage, "frozen"), Some(1), "facets count the filtered result");
+    assert_eq!(count(&meat.facets.category, "fruit"), None);
+
+    // Filters.
+    let f = |query: SearchQuery| set(engine, query);
+    assert_eq!(f(SearchQuery { price_min_fen: Some(3600), price_max_fen: Some(8800), ..q("") }).await, vec![2, 3, 4, 6]);
+    assert_eq!(f(SearchQuery { in_stock: true, ..q("牦牛") }).await, vec![6], "out of stock left out");
+    assert_eq!(f(SearchQuery { certified: Some("any".into()), ..q("") }).await, vec![1, 2, 3, 5, 6]);
+    assert_eq!(f(SearchQuery { certified: Some(GI.into()), ..q("") }).await, vec![2, 3]);
+    assert_eq!(f(SearchQuery { storage: Some("chilled".into()), ..q("") }).await, vec![6]);
+    assert_eq!(f(SearchQuery { prefecture: RegionCode::parse("6531").ok(), ..q("") }).await, vec![3, 4, 7]);
+    assert_eq!(f(SearchQuery { county: RegionCode::parse("653129").ok(), ..q("") }).await, vec![3, 7]);
+    let paired = vec![RegionCode::parse("5403").unwrap(), RegionCode::parse("653126").unwrap()];
+    assert_eq!(f(SearchQuery { regions: Some(paired), ..q("") }).await, vec![2, 4, 6], "a partner city's paired regions");
+    assert_eq!(f(SearchQuery { regions: Some(vec![]), ..q("") }).await, Vec::<i64>::new());
+
+    // Sorts.
+    assert_eq!(ids(engine, SearchQuery { sort: Sort::PriceAsc, ..q("") }).await, vec![1, 4, 3, 6, 2, 7, 5]);
+    assert_eq!(ids(engine, SearchQuery { sort: Sort::PriceDesc, ..q("") }).await, vec![5, 7, 2, 6, 3, 4, 1]);
+    assert_eq!(ids(engine, SearchQuery { sort: Sort::Sales, ..q("") }).await, vec![3, 2, 4, 6, 1, 7, 5]);
+    assert_eq!(ids(engine, SearchQuery { sort: Sort::Newest, ..q("") }).await, vec![7, 6, 5, 4, 3, 2, 1]);
+    assert_eq!(ids(engine, SearchQuery { sort: Sort::PriceAsc, ..q("牦牛") }).await, vec![6, 2], "sort applies to a query's results");
+
+    // Pagination keeps the total.
+    let page = engine.search(&SearchQuery { sort: Sort::PriceAsc, offset: 2, limit: 2, ..q("") }).await.unwrap();
+    assert_eq!((page.ids, page.total), (vec![3, 6], 7));
+    let past = engine.search(&SearchQuery { offset: 20, limit: 10, ..q("") }).await.unwrap();
+    assert_eq!((past.ids.len(), past.total), (0, 7));
+
+    // Updates and deletes.
+    let mut cheaper = fixture().remove(4);
+    cheaper.price_fen = 100;
+    engine.upsert(vec![cheaper]).await.unwrap();
+    assert_eq!(ids(engine, SearchQuery { sort: Sort::PriceAsc, limit: 1, ..q("") }).await, vec![5]);
+    assert_eq!(engine.count().await.unwrap(), 7, "an upsert replaces");
+    engine.delete(vec![3]).await.unwrap();
+    assert!(!ids(engine, q("伽师瓜")).await.contains(&3));
+    assert_eq!(engine.count().await.unwrap(), 6);
+    engine.clear().await.unwrap();
+    assert_eq!(engine.count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_embedded_engine_passes_the_search_contract() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("search-contract-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let engine = Arc::new(EmbeddedEngine::open(&dir).unwrap());
+    contract(&engine).await;
+    // The index is the only state: it reopens with what it held.
+    engine.upsert(fixture()).await.unwrap();
+    drop(engine);
+    let reopened = Arc::new(EmbeddedEngine::open(&dir).unwrap());
+    assert_eq!(reopened.count().await.unwrap(), 7);
+    assert_eq!(set(&reopened, q("喀什")).await, vec![3, 4, 7]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn meilisearch_passes_the_search_contract() {
+    let Ok(url) = std::env::var("MEILI_URL") else {
+        eprintln!("\n*** SKIPPED: the Meilisearch contract test needs MEILI_URL (e.g. http://127.0.0.1:7700) — not set ***\n");
+        return;
+    };
+    let key = std::env::var("MEILI_API_KEY").ok();
+    let uid = format!("zhunong_contract_{}", std::process::id());
+    let engine = Arc::new(MeiliEngine::connect(&url, key.as_deref(), &uid).await.expect("Meilisearch at MEILI_URL answers"));
+    contract(&engine).await;
+}
