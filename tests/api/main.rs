@@ -11,5 +11,6 @@ mod households;
 mod pages;
 mod platform;
 mod regions;
+mod search;
 mod search_contract;
 mod stock;
