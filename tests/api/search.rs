@@ -82,7 +82,8 @@ async fn a_committed_stock_change_reaches_the_index_even_across_a_restart() {
     let product = app.count(&format!("SELECT MIN(id) FROM products WHERE cooperative_id = {coop}")).await;
     let node = app.count(&format!("SELECT MIN(node_id) FROM lots WHERE product_id = {product}")).await;
     let household = app.count(&format!("SELECT MIN(household_id) FROM cooperative_members WHERE cooperative_id = {coop}")).await;
-    let in_stock = |body: &Value| body["items"].as_array().unwrap().iter().any(|p| p["id"] == product.to_string());
+    let product_id = product.to_string();
+    let in_stock = |body: &Value| body["items"].as_array().unwrap().iter().any(|p| p["id"] == product_id);
 
     // Take all stock away: the product leaves the in-stock results.
     let lots: Vec<(i64, i64)> =
@@ -122,7 +123,8 @@ async fn search_never_shows_a_product_the_database_no_longer_sells() {
     // Withdrawn behind the index's back (no outbox row): still filtered out.
     sqlx::query("UPDATE products SET active = 0 WHERE id = $1").bind(id).execute(app.db().pool()).await.unwrap();
     let body = app.get("/api/v1/products?q=伽师瓜", None).await.json();
-    assert!(!body["items"].as_array().unwrap().iter().any(|p| p["id"] == id.to_string()));
+    let id_text = id.to_string();
+    assert!(!body["items"].as_array().unwrap().iter().any(|p| p["id"] == id_text));
     // And a rebuild from the database drops it from the index too.
     let n = app.app.state.indexer.reindex().await.unwrap();
     assert_eq!(n as i64, app.count("SELECT COUNT(*) FROM products WHERE active = 1").await);
