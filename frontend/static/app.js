@@ -7,3 +7,39 @@ document.addEventListener('submit', function (event) {
   var buttons = form.querySelectorAll('button[type=submit]');
   for (var i = 0; i < buttons.length; i++) buttons[i].setAttribute('aria-busy', 'true');
 });
+
+// The search page: facet links, sorting and paging swap only the results
+// (the server sends just that fragment for X-Partial: 1). Without this
+// script every link and the form still work as ordinary navigation.
+(function () {
+  var box = document.getElementById('search');
+  if (!box || !window.fetch || !window.history.pushState) return;
+  function load(url, push) {
+    box.setAttribute('aria-busy', 'true');
+    fetch(url, { headers: { 'X-Partial': '1' }, credentials: 'same-origin' })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        box.innerHTML = html;
+        box.removeAttribute('aria-busy');
+        if (push) history.pushState(null, '', url);
+      })
+      .catch(function () { window.location.href = url; });
+  }
+  box.addEventListener('click', function (e) {
+    var a = e.target.closest('a[data-live]');
+    if (!a || e.metaKey || e.ctrlKey || e.shiftKey) return;
+    e.preventDefault();
+    load(a.getAttribute('href'), true);
+  });
+  box.addEventListener('submit', function (e) {
+    var form = e.target.closest('form[data-live]');
+    if (!form) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    load('/search?' + new URLSearchParams(new FormData(form)).toString(), true);
+  }, true);
+  box.addEventListener('change', function (e) {
+    if (e.target.name === 'sort') e.target.form.requestSubmit();
+  });
+  window.addEventListener('popstate', function () { load(window.location.href, false); });
+})();

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// The query string of a catalogue search (API.md, Catalogue). Numbers
 /// arrive as text so that a bad one is a 422 naming its field.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
 pub struct SearchParams {
     /// Words.
     pub q: Option<String>,

@@ -4,7 +4,7 @@
 //! the caller's [`crate::auth::Actor`], and shape the answer.
 
 mod auth;
-mod catalog;
+pub mod catalog;
 pub mod error;
 pub mod extract;
 mod households;

@@ -172,7 +172,7 @@ impl Region {
 /// `达吉村村民委员会` → `达吉村`, `嘎托居委会` → `嘎托社区`. Other names are
 /// returned as they are.
 pub fn short_name(name: &str) -> String {
-    for suffix in ["村村民委员会", "村民委员会", "村委会"] {
+    for suffix in ["村村民委员会", "村村委会", "村民委员会", "村委会"] {
         if let Some(stem) = name.strip_suffix(suffix) {
             return format!("{stem}村");
         }
@@ -342,6 +342,7 @@ mod tests {
     fn village_committee_names_shorten_to_everyday_names() {
         assert_eq!(short_name("巴仁村委会"), "巴仁村");
         assert_eq!(short_name("达吉村村民委员会"), "达吉村");
+        assert_eq!(short_name("达郭村村委会"), "达郭村");
         assert_eq!(short_name("嘎托居委会"), "嘎托社区");
         assert_eq!(short_name("伽师县"), "伽师县");
     }

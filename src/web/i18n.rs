@@ -131,6 +131,46 @@ pub struct Strings {
     pub back_home: &'static str,
     /// Footer
     pub footer: &'static str,
+    /// Search page
+    pub search_placeholder: &'static str,
+    /// Search page
+    pub search_button: &'static str,
+    /// Search page
+    pub results_count: &'static str,
+    /// Search page
+    pub no_results: &'static str,
+    /// Search page
+    pub clear_filters: &'static str,
+    /// Search page
+    pub facet_category: &'static str,
+    /// Search page
+    pub facet_prefecture: &'static str,
+    /// Search page
+    pub facet_county: &'static str,
+    /// Search page
+    pub facet_certified: &'static str,
+    /// Search page
+    pub sort_label: &'static str,
+    /// Search page
+    pub sort_relevance: &'static str,
+    /// Search page
+    pub sort_price_asc: &'static str,
+    /// Search page
+    pub sort_price_desc: &'static str,
+    /// Search page
+    pub sort_sales: &'static str,
+    /// Search page
+    pub sort_newest: &'static str,
+    /// Search page
+    pub apply: &'static str,
+    /// Search page
+    pub only_paired: &'static str,
+    /// Search page
+    pub paired_heading: &'static str,
+    /// Search page
+    pub in_stock_only: &'static str,
+    /// Search page
+    pub invalid_filter: &'static str,
 }
 
 /// 中文
@@ -184,6 +224,26 @@ pub static ZH: Strings = Strings {
     request_id: "请求编号",
     back_home: "返回首页",
     footer: "助农 · 消费帮扶平台 — 区划数据：国家统计局 2023 年统计用区划代码",
+    search_placeholder: "搜索产品、产地或合作社，如 红枣、喀什",
+    search_button: "搜索",
+    results_count: "件产品",
+    no_results: "没有找到符合条件的产品。试试更短的关键词或清除筛选。",
+    clear_filters: "清除筛选",
+    facet_category: "品类",
+    facet_prefecture: "地区",
+    facet_county: "县",
+    facet_certified: "认证",
+    sort_label: "排序",
+    sort_relevance: "综合",
+    sort_price_asc: "价格从低到高",
+    sort_price_desc: "价格从高到低",
+    sort_sales: "销量",
+    sort_newest: "最新",
+    apply: "应用",
+    only_paired: "只看对口帮扶地区",
+    paired_heading: "对口帮扶地区产品",
+    in_stock_only: "只看有货",
+    invalid_filter: "筛选条件有误",
 };
 
 /// English
@@ -237,4 +297,24 @@ pub static EN: Strings = Strings {
     request_id: "Request id",
     back_home: "Back to the home page",
     footer: "Zhunong · consumption-support marketplace — region data: NBS 2023 statistical division codes",
+    search_placeholder: "Search produce, origin or cooperative, e.g. walnut, Kashgar",
+    search_button: "Search",
+    results_count: "products",
+    no_results: "No products match. Try a shorter word or clear the filters.",
+    clear_filters: "Clear filters",
+    facet_category: "Category",
+    facet_prefecture: "Prefecture",
+    facet_county: "County",
+    facet_certified: "Certificate",
+    sort_label: "Sort",
+    sort_relevance: "Relevance",
+    sort_price_asc: "Price: low to high",
+    sort_price_desc: "Price: high to low",
+    sort_sales: "Best-selling",
+    sort_newest: "Newest",
+    apply: "Apply",
+    only_paired: "Only my paired regions",
+    paired_heading: "From your paired regions",
+    in_stock_only: "In stock only",
+    invalid_filter: "Invalid filter",
 };

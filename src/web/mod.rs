@@ -8,6 +8,7 @@
 
 mod i18n;
 mod pages;
+mod search;
 
 pub use i18n::{Lang, Strings};
 
@@ -23,6 +24,7 @@ use axum::routing::get;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::home))
+        .route("/search", get(search::search))
         .route("/products/{id}", get(pages::product))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", axum::routing::post(pages::logout))

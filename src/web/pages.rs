@@ -17,21 +17,21 @@ const PER_PAGE: i64 = 24;
 
 /// A product as a card of the storefront grid.
 pub struct Card {
-    id: i64,
-    name: String,
-    subname: Option<String>,
-    category: &'static str,
-    price: String,
-    unit: String,
-    origin: String,
-    cooperative: String,
-    certificates: Vec<&'static str>,
-    stock_label: &'static str,
-    stock_class: &'static str,
+    pub(super) id: i64,
+    pub(super) name: String,
+    pub(super) subname: Option<String>,
+    pub(super) category: &'static str,
+    pub(super) price: String,
+    pub(super) unit: String,
+    pub(super) origin: String,
+    pub(super) cooperative: String,
+    pub(super) certificates: Vec<&'static str>,
+    pub(super) stock_label: &'static str,
+    pub(super) stock_class: &'static str,
 }
 
 impl Card {
-    fn new(p: &Product, lang: Lang) -> Card {
+    pub(super) fn new(p: &Product, lang: Lang) -> Card {
         let t = lang.t();
         let (stock_label, stock_class) = match p.available {
             0 => (t.out_of_stock, "out"),
@@ -91,7 +91,7 @@ pub async fn home(State(state): State<AppState>, MaybeUser(actor): MaybeUser, he
     render(&c, StatusCode::OK, &page_view)
 }
 
-fn internal(c: &Chrome, e: anyhow::Error) -> Response {
+pub(super) fn internal(c: &Chrome, e: anyhow::Error) -> Response {
     let id = crate::api::error::request_id().unwrap_or_default();
     tracing::error!(request.id = id, error = format!("{e:#}"), "page failed");
     error_page(c, StatusCode::INTERNAL_SERVER_ERROR)

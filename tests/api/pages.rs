@@ -117,3 +117,36 @@ impl OneshotRaw for axum::Router {
         self.oneshot(req).await.unwrap()
     }
 }
+
+#[tokio::test]
+async fn the_search_page_finds_red_dates_and_offers_facets_that_work_without_javascript() {
+    let app = TestApp::demo().await;
+    let res = page(&app, "/search?q=%E7%BA%A2%E6%9E%A3", None).await; // 红枣
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.text.contains("泽普骏枣"), "红枣 finds the jujubes");
+    assert!(!res.text.contains("伽师瓜"));
+    // A facet is a plain link that adds its filter to the query.
+    assert!(res.text.contains("href=\"/search?q=%E7%BA%A2%E6%9E%A3&#38;county=653124000000\""), "county facet link");
+    let filtered = page(&app, "/search?q=%E7%BA%A2%E6%9E%A3&county=653124000000", None).await;
+    assert!(filtered.text.contains("aria-current=\"true\""), "the active facet is marked");
+    // With X-Partial the server sends only the results fragment.
+    let req = Request::get("/search?category=tea").header("x-partial", "1").body(Body::empty()).unwrap();
+    let partial = app.raw(req).await;
+    assert_eq!(partial.status, StatusCode::OK);
+    assert!(!partial.text.contains("<html") && partial.text.contains("建始富硒绿茶"));
+    // A bad filter is explained on the page, in the user's language.
+    let bad = page(&app, "/search?sort=cheapest", None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text.contains("筛选条件有误") && bad.text.contains("sort"));
+}
+
+#[tokio::test]
+async fn a_partner_buyer_can_narrow_the_search_to_its_paired_regions() {
+    let app = TestApp::demo().await;
+    let token = app.login("buyer@partner.zhunong.demo").await;
+    let partner = app.get("/api/v1/me", Some(&token)).await.json()["org"]["id"].as_str().unwrap().to_owned();
+    let res = page(&app, "/search", Some(&format!("zn_session={token}"))).await;
+    assert!(res.text.contains("只看对口帮扶地区"));
+    let mine = page(&app, &format!("/search?partner={partner}&per_page=200"), Some(&format!("zn_session={token}"))).await;
+    assert!(mine.text.contains("昌都牦牛肉干") && !mine.text.contains("伽师瓜"), "only 昌都市, paired with 重庆市");
+}

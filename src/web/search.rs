@@ -1,0 +1,258 @@
+//! The search page: query box, facet filters and sorts as plain links and
+//! a GET form, so everything works without JavaScript; `app.js` swaps only
+//! the results in place when it can (the server answers `X-Partial: 1`
+//! with just that fragment).
+
+use super::pages::Card;
+use super::{Chrome, error_page, render};
+use crate::api::catalog::{FacetValue, SearchPage, SearchParams, parse, run};
+use crate::api::error::ApiError;
+use crate::api::extract::MaybeUser;
+use crate::app::AppState;
+use crate::auth::Role;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+const PER_PAGE: i64 = 24;
+
+/// One facet value as a link that toggles it.
+pub struct FacetLink {
+    label: String,
+    count: u64,
+    href: String,
+    active: bool,
+}
+
+/// A facet group.
+pub struct FacetGroup {
+    title: &'static str,
+    links: Vec<FacetLink>,
+}
+
+/// A sort choice.
+pub struct SortOption {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPageView<'a> {
+    c: &'a Chrome,
+    r: Results,
+}
+
+/// The part of the page that changes with a search.
+#[derive(Template)]
+#[template(path = "search_results.html")]
+struct Results {
+    t: &'static super::Strings,
+    q: String,
+    cards: Vec<Card>,
+    total: u64,
+    facets: Vec<FacetGroup>,
+    sorts: Vec<SortOption>,
+    hidden: Vec<(&'static str, String)>,
+    prev: Option<String>,
+    next: Option<String>,
+    page: i64,
+    pages: i64,
+    clear: Option<String>,
+    error: Option<String>,
+    partner: Option<(String, bool)>,
+}
+
+/// `/search?…` with the current parameters, `key` set to `value` (or
+/// removed when `value` is `None`); the page is dropped (back to the first)
+/// unless `key` is `page`.
+pub fn link(p: &SearchParams, key: &str, value: Option<&str>) -> String {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    let fields: [(&str, &Option<String>); 11] = [
+        ("q", &p.q),
+        ("category", &p.category),
+        ("prefecture", &p.prefecture),
+        ("county", &p.county),
+        ("certified", &p.certified),
+        ("storage", &p.storage),
+        ("in_stock", &p.in_stock),
+        ("partner", &p.partner),
+        ("sort", &p.sort),
+        ("price_min_fen", &p.price_min_fen),
+        ("price_max_fen", &p.price_max_fen),
+    ];
+    for (k, v) in fields {
+        if k == key {
+            continue;
+        }
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            pairs.push((k, v.to_owned()));
+        }
+    }
+    if let Some(v) = value {
+        pairs.push((key, v.to_owned()));
+    }
+    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+    format!("/search?{}", query.join("&"))
+}
+
+/// Percent-encodes a query value.
+fn encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len() * 3);
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn group(title: &'static str, key: &str, values: &[FacetValue], current: &Option<String>, p: &SearchParams, en: bool) -> FacetGroup {
+    FacetGroup {
+        title,
+        links: values
+            .iter()
+            .map(|f| {
+                let active = current.as_deref() == Some(f.value.as_str());
+                let label = if en { english_label(key, &f.value).unwrap_or_else(|| f.label.clone()) } else { f.label.clone() };
+                FacetLink { label, count: f.count, href: link(p, key, if active { None } else { Some(&f.value) }), active }
+            })
+            .collect(),
+    }
+}
+
+fn english_label(key: &str, value: &str) -> Option<String> {
+    match key {
+        "category" => crate::catalog::category(value).map(|c| c.en.to_owned()),
+        "storage" => crate::catalog::Storage::parse(value).map(|s| s.label(true).to_owned()),
+        "certified" => crate::catalog::CertificateKind::parse(value).map(|k| k.label(true).to_owned()),
+        _ => None,
+    }
+}
+
+/// `GET /search`.
+pub async fn search(
+    State(state): State<AppState>,
+    MaybeUser(actor): MaybeUser,
+    headers: HeaderMap,
+    Query(p): Query<SearchParams>,
+) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), "/search");
+    let t = c.t;
+    let en = c.lang.is_en();
+    let mut p = p;
+    if p.per_page.is_none() {
+        p.per_page = Some(PER_PAGE.to_string());
+    }
+    let partner_org = actor.as_ref().filter(|a| a.has(Role::PartnerBuyer)).map(|a| a.org.id.to_string());
+    let (found, error): (Option<SearchPage>, Option<String>) = match parse(&state, &p).await {
+        Ok((query, page, per_page)) => match run(&state, &query, page, per_page).await {
+            Ok(found) => (Some(found), None),
+            Err(e) => return super::pages::internal(&c, anyhow::anyhow!(e)),
+        },
+        Err(ApiError::Invalid(errors)) => {
+            (None, Some(errors.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")))
+        }
+        Err(e) => return super::pages::internal(&c, anyhow::anyhow!(e)),
+    };
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let (cards, total, facets, page, pages) = match &found {
+        Some(f) => (
+            f.items.iter().map(|item| Card::new(item, c.lang)).collect(),
+            f.total,
+            vec![
+                group(t.facet_category, "category", &f.facets.category, &p.category, &p, en),
+                group(t.facet_prefecture, "prefecture", &f.facets.prefecture, &p.prefecture, &p, en),
+                group(t.facet_county, "county", &f.facets.county, &p.county, &p, en),
+                group(t.facet_certified, "certified", &f.facets.certified, &p.certified, &p, en),
+                group(t.storage, "storage", &f.facets.storage, &p.storage, &p, en),
+            ],
+            f.page,
+            ((f.total as i64 + f.per_page - 1) / f.per_page).max(1),
+        ),
+        None => (Vec::new(), 0, Vec::new(), 1, 1),
+    };
+    let current_sort = p.sort.clone().unwrap_or_default();
+    let sorts = [
+        ("relevance", t.sort_relevance),
+        ("price_asc", t.sort_price_asc),
+        ("price_desc", t.sort_price_desc),
+        ("sales", t.sort_sales),
+        ("newest", t.sort_newest),
+    ]
+    .into_iter()
+    .map(|(value, label)| SortOption { value, label, selected: current_sort == value || (current_sort.is_empty() && value == "relevance") })
+    .collect();
+    // The GET form carries the active filters along as hidden fields.
+    let hidden = [
+        ("category", &p.category),
+        ("prefecture", &p.prefecture),
+        ("county", &p.county),
+        ("certified", &p.certified),
+        ("storage", &p.storage),
+        ("in_stock", &p.in_stock),
+        ("partner", &p.partner),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.clone().filter(|v| !v.is_empty()).map(|v| (k, v)))
+    .collect();
+    let any_filter = [&p.category, &p.prefecture, &p.county, &p.certified, &p.storage, &p.in_stock, &p.partner]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|v| !v.is_empty()));
+    let results = Results {
+        t,
+        q: p.q.clone().unwrap_or_default(),
+        cards,
+        total,
+        facets,
+        sorts,
+        hidden,
+        prev: (page > 1).then(|| link(&p, "page", Some(&(page - 1).to_string()))),
+        next: (page < pages).then(|| link(&p, "page", Some(&(page + 1).to_string()))),
+        page,
+        pages,
+        clear: any_filter.then(|| format!("/search?q={}", encode(p.q.as_deref().unwrap_or("")))),
+        error,
+        partner: partner_org.map(|org| {
+            let on = p.partner.as_deref() == Some(org.as_str());
+            (link(&p, "partner", if on { None } else { Some(&org) }), on)
+        }),
+    };
+    if headers.get("x-partial").is_some_and(|v| v == "1") {
+        return match results.render() {
+            Ok(html) => (status, axum::response::Html(html)).into_response_with(&c),
+            Err(_) => error_page(&c, StatusCode::INTERNAL_SERVER_ERROR),
+        };
+    }
+    render(&c, status, &SearchPageView { c: &c, r: results })
+}
+
+trait IntoResponseWith {
+    fn into_response_with(self, c: &Chrome) -> Response;
+}
+
+impl<T: axum::response::IntoResponse> IntoResponseWith for T {
+    fn into_response_with(self, c: &Chrome) -> Response {
+        let mut res = self.into_response();
+        c.set_cookies(&mut res);
+        res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facet_links_keep_the_other_filters_and_reset_the_page() {
+        let p =
+            SearchParams { q: Some("红枣 干".into()), category: Some("nuts".into()), page: Some("3".into()), ..SearchParams::default() };
+        assert_eq!(link(&p, "storage", Some("chilled")), "/search?q=%E7%BA%A2%E6%9E%A3%20%E5%B9%B2&category=nuts&storage=chilled");
+        assert_eq!(link(&p, "category", None), "/search?q=%E7%BA%A2%E6%9E%A3%20%E5%B9%B2");
+        assert_eq!(link(&p, "page", Some("4")), "/search?q=%E7%BA%A2%E6%9E%A3%20%E5%B9%B2&category=nuts&page=4");
+    }
+}
