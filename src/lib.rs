@@ -46,6 +46,7 @@ macro_rules! named_enum {
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod bench;
 pub mod catalog;
 pub mod config;
 pub mod db;

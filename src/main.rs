@@ -13,6 +13,7 @@ USAGE:
     zhunong demo                         load the demo data (does nothing if it is loaded already)
     zhunong import regions <villages.csv> load villages from china-division's villages.csv
     zhunong reindex                      rebuild the search index from the database
+    zhunong bench search                 benchmark search on 100,000 generated products (see docs/PERFORMANCE.md)
     zhunong help                         this text
 
 Configuration comes from environment variables (see README.md), e.g.
@@ -52,6 +53,10 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
             Ok(())
         }
         ["import", "regions", path] => import_regions(path).await,
+        ["bench", "search"] => {
+            init_tracing();
+            zhunong::bench::search(Config::from_env()?).await
+        }
         ["reindex"] => {
             let app = build().await?;
             let started = std::time::Instant::now();

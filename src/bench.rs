@@ -1,0 +1,253 @@
+//! `zhunong bench search`: generates a prefecture-sized catalogue (100,000
+//! products across the real villages of the demo prefectures), indexes it
+//! with the configured engine, and measures search over HTTP on loopback
+//! at 1, 16 and 64 concurrent clients. Figures go to docs/PERFORMANCE.md.
+//!
+//! The server and the load generator share this process and the machine's
+//! cores, so the figures are a floor, not a ceiling. Every run is bounded
+//! in time and in requests, and talks only to 127.0.0.1.
+
+use crate::app::App;
+use crate::config::Config;
+use crate::db::values_placeholders;
+use crate::search::SearchEngine;
+use anyhow::Context;
+use std::time::{Duration, Instant};
+
+/// Products the search benchmark generates.
+pub const PRODUCTS: usize = 100_000;
+const SECONDS_PER_LEVEL: u64 = 8;
+const MAX_REQUESTS_PER_LEVEL: usize = 500_000;
+
+/// Queries the clients cycle through: Chinese words and places, latin with
+/// and without typos, facets, filters and sorts.
+const QUERIES: &[&str] = &[
+    "q=%E7%BA%A2%E6%9E%A3",                // 红枣
+    "q=%E6%A0%B8%E6%A1%83&sort=price_asc", // 核桃
+    "q=%E7%89%A6%E7%89%9B%E8%82%89",       // 牦牛肉
+    "q=%E5%96%80%E4%BB%80&category=nuts",  // 喀什
+    "q=%E4%BC%BD%E5%B8%88%E7%93%9C",       // 伽师瓜
+    "q=walnutt",
+    "q=yak&certified=true",
+    "category=tea&sort=sales",
+    "prefecture=540300000000&storage=frozen",
+    "county=422822000000&price_max_fen=5000&sort=price_desc",
+    "sort=newest&page=3",
+    "q=%E8%8C%B6%E5%8F%B6&in_stock=true", // 茶叶
+];
+
+/// Runs the search benchmark with a fresh SQLite database (or
+/// `DATABASE_URL`) in a temporary folder and prints a Markdown report.
+pub async fn search(mut config: Config) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("zhunong-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    config.data_dir = dir.clone();
+    if std::env::var("DATABASE_URL").is_err() {
+        config.database_url = crate::config::Secret::new(format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()));
+    }
+    let app = crate::app::build(config).await?;
+    crate::demo::load(&app.state.db).await?;
+    let started = Instant::now();
+    generate(&app, PRODUCTS).await?;
+    let generate_secs = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let indexed = app.state.indexer.reindex().await?;
+    let index_secs = started.elapsed().as_secs_f64();
+    let rss_indexed = rss_mib();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let router = app.router();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+
+    println!("## Search benchmark — {} engine, {:?} database\n", app.state.search.name(), app.state.db.backend());
+    println!("- products indexed: {indexed} (generated in {generate_secs:.1} s)");
+    println!("- indexing time (full rebuild from the database): {index_secs:.1} s");
+    println!("- resident memory after indexing: {rss_indexed:.0} MiB\n");
+    println!("| clients | requests | requests/s | p50 ms | p95 ms | p99 ms | errors |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    let client = reqwest::Client::builder().pool_max_idle_per_host(128).build()?;
+    for clients in [1usize, 16, 64] {
+        let r = load(&client, &format!("http://{addr}"), clients).await;
+        println!(
+            "| {clients} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+            r.latencies.len(),
+            r.latencies.len() as f64 / r.seconds,
+            percentile(&r.latencies, 0.50),
+            percentile(&r.latencies, 0.95),
+            percentile(&r.latencies, 0.99),
+            r.errors
+        );
+    }
+    println!("\n- resident memory after the load: {:.0} MiB", rss_mib());
+    let engine_only = engine_latency(&app).await?;
+    println!("- engine alone (no HTTP, no database), one client: p50 {:.3} ms, p99 {:.3} ms", engine_only.0, engine_only.1);
+    server.abort();
+    app.state.db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+struct LoadResult {
+    latencies: Vec<f64>,
+    errors: usize,
+    seconds: f64,
+}
+
+async fn load(client: &reqwest::Client, base: &str, clients: usize) -> LoadResult {
+    // Warm-up: every query once.
+    for q in QUERIES {
+        let _ = client.get(format!("{base}/api/v1/products?{q}")).send().await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(SECONDS_PER_LEVEL);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let client = client.clone();
+        let base = base.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            let mut i = c;
+            while Instant::now() < deadline && latencies.len() < MAX_REQUESTS_PER_LEVEL / clients {
+                let url = format!("{base}/api/v1/products?{}", QUERIES[i % QUERIES.len()]);
+                i += 1;
+                let t = Instant::now();
+                match client.get(&url).send().await {
+                    Ok(res) if res.status().is_success() => {
+                        let _ = res.bytes().await;
+                        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((l, e)) = t.await {
+            all.extend(l);
+            errors += e;
+        }
+    }
+    all.sort_by(f64::total_cmp);
+    LoadResult { latencies: all, errors, seconds: started.elapsed().as_secs_f64() }
+}
+
+/// The engine's own latency, without HTTP or the database.
+async fn engine_latency(app: &App) -> anyhow::Result<(f64, f64)> {
+    let queries = ["红枣", "核桃", "牦牛肉", "喀什", "walnutt", ""];
+    let mut lat = Vec::new();
+    for i in 0..2_000 {
+        let q = crate::search::SearchQuery { q: queries[i % queries.len()].into(), limit: 50, ..Default::default() };
+        let t = Instant::now();
+        app.state.search.search(&q).await?;
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    lat.sort_by(f64::total_cmp);
+    Ok((percentile(&lat, 0.5), percentile(&lat, 0.99)))
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Resident memory of this process in MiB (Linux).
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// Inserts `n` products spread over cooperatives in the real villages of
+/// the demo prefectures, named after what those places grow.
+async fn generate(app: &App, n: usize) -> anyhow::Result<()> {
+    let db = &app.state.db;
+    let coops: Vec<(i64, String)> =
+        sqlx::query_as("SELECT org_id, o.region_code FROM cooperatives c JOIN organisations o ON o.id = c.org_id ORDER BY org_id")
+            .fetch_all(db.pool())
+            .await?;
+    let villages: Vec<(String, String)> =
+        sqlx::query_as("SELECT code, name FROM regions WHERE level = 'village' AND substr(code, 10, 3) >= '200' ORDER BY code")
+            .fetch_all(db.pool())
+            .await?;
+    anyhow::ensure!(!coops.is_empty() && !villages.is_empty(), "the demo must be loaded first");
+    let produce: Vec<(String, String, String, String)> =
+        sqlx::query_as("SELECT name, COALESCE(name_en, ''), category, storage FROM products ORDER BY id").fetch_all(db.pool()).await?;
+    let now = crate::time::now();
+    let mut seed: u64 = 42;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut tx = db.begin_write().await?;
+    let base_id: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM products").fetch_one(&mut *tx).await?;
+    let mut rows = Vec::with_capacity(500);
+    for i in 0..n {
+        // A village of the coop's county, so the origin rule holds.
+        let (coop, coop_village) = &coops[(next() as usize) % coops.len()];
+        let county = &coop_village[..6];
+        let in_county: Vec<&(String, String)> = villages.iter().filter(|(c, _)| c.starts_with(county)).collect();
+        let (village, village_name) = in_county[(next() as usize) % in_county.len()];
+        let (name, en, category, storage) = &produce[(next() as usize) % produce.len()];
+        let id = base_id + 1 + i as i64;
+        rows.push((
+            id,
+            *coop,
+            format!("{}{name} {}号", crate::regions::short_name(village_name), i % 97),
+            format!("{en} #{i}"),
+            category.clone(),
+            storage.clone(),
+            village.clone(),
+            (next() % 5_000) as i64,
+            1_000 + (next() % 20_000) as i64,
+        ));
+        if rows.len() == 500 || i + 1 == n {
+            let sql = format!(
+                "INSERT INTO products (id, cooperative_id, name, name_en, category, unit, spec, storage, origin_code, sales_count, created_at, updated_at) VALUES {}",
+                values_placeholders(rows.len(), 12)
+            );
+            let mut q = sqlx::query(&sql);
+            for r in &rows {
+                q = q
+                    .bind(r.0)
+                    .bind(r.1)
+                    .bind(&r.2)
+                    .bind(&r.3)
+                    .bind(&r.4)
+                    .bind("kg")
+                    .bind("")
+                    .bind(&r.5)
+                    .bind(&r.6)
+                    .bind(r.7)
+                    .bind(&now)
+                    .bind(&now);
+            }
+            q.execute(&mut *tx).await.context("inserting benchmark products")?;
+            let sql =
+                format!("INSERT INTO price_tiers (product_id, min_quantity, unit_price_fen) VALUES {}", values_placeholders(rows.len(), 3));
+            let mut q = sqlx::query(&sql);
+            for r in &rows {
+                q = q.bind(r.0).bind(1i64).bind(r.8);
+            }
+            q.execute(&mut *tx).await?;
+            rows.clear();
+        }
+    }
+    if db.backend() == crate::db::Backend::Postgres {
+        // Ids were given explicitly: move the identity past them.
+        sqlx::query("SELECT setval(pg_get_serial_sequence('products', 'id'), (SELECT MAX(id) FROM products))").execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
