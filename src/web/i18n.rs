@@ -171,6 +171,20 @@ pub struct Strings {
     pub in_stock_only: &'static str,
     /// Search page
     pub invalid_filter: &'static str,
+    /// Browse pages
+    pub browse_places: &'static str,
+    /// Browse pages
+    pub cooperatives: &'static str,
+    /// Browse pages
+    pub products_here: &'static str,
+    /// Browse pages
+    pub see_all: &'static str,
+    /// Browse pages
+    pub members_line: &'static str,
+    /// Browse pages
+    pub payout_ratio: &'static str,
+    /// Browse pages
+    pub browse_by_region: &'static str,
 }
 
 /// 中文
@@ -244,6 +258,13 @@ pub static ZH: Strings = Strings {
     paired_heading: "对口帮扶地区产品",
     in_stock_only: "只看有货",
     invalid_filter: "筛选条件有误",
+    browse_places: "下辖地区",
+    cooperatives: "合作社",
+    products_here: "产品",
+    see_all: "查看全部",
+    members_line: "成员农户",
+    payout_ratio: "农户分成比例",
+    browse_by_region: "按产地浏览",
 };
 
 /// English
@@ -317,4 +338,11 @@ pub static EN: Strings = Strings {
     paired_heading: "From your paired regions",
     in_stock_only: "In stock only",
     invalid_filter: "Invalid filter",
+    browse_places: "Places",
+    cooperatives: "Cooperatives",
+    products_here: "Products",
+    see_all: "See all",
+    members_line: "Member households",
+    payout_ratio: "Share passed to households",
+    browse_by_region: "Browse by origin",
 };

@@ -6,6 +6,7 @@
 //! stylesheet and one small script, both cached for a year under a
 //! versioned URL, and gzip on every response.
 
+mod browse;
 mod i18n;
 mod pages;
 mod search;
@@ -25,6 +26,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::home))
         .route("/search", get(search::search))
+        .route("/regions/{code}", get(browse::region))
+        .route("/cooperatives/{id}", get(browse::cooperative))
         .route("/products/{id}", get(pages::product))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", axum::routing::post(pages::logout))

@@ -60,6 +60,8 @@ impl Card {
 struct HomePage<'a> {
     c: &'a Chrome,
     cards: Vec<Card>,
+    paired: Vec<Card>,
+    paired_href: Option<String>,
     total: i64,
     page: i64,
     pages: i64,
@@ -81,8 +83,29 @@ pub async fn home(State(state): State<AppState>, MaybeUser(actor): MaybeUser, he
         Ok(r) => r,
         Err(e) => return internal(&c, e.into()),
     };
+    // A partner city's buyer sees its paired regions' produce first.
+    let mut paired = Vec::new();
+    let mut paired_href = None;
+    if let Some(a) = actor.as_ref().filter(|a| a.has(crate::auth::Role::PartnerBuyer)) {
+        let params = crate::api::catalog::SearchParams {
+            partner: Some(a.org.id.to_string()),
+            sort: Some("sales".into()),
+            per_page: Some("8".into()),
+            ..Default::default()
+        };
+        match crate::api::catalog::parse(&state, &params).await {
+            Ok((query, page, per_page)) => match crate::api::catalog::run(&state, &query, page, per_page).await {
+                Ok(found) => paired = found.items.iter().map(|p| Card::new(p, c.lang)).collect(),
+                Err(e) => return internal(&c, anyhow::anyhow!(e)),
+            },
+            Err(e) => return internal(&c, anyhow::anyhow!(e)),
+        }
+        paired_href = Some(format!("/search?partner={}", a.org.id));
+    }
     let page_view = HomePage {
         c: &c,
+        paired,
+        paired_href,
         cards: products.iter().map(|p| Card::new(p, c.lang)).collect(),
         total,
         page,

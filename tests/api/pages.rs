@@ -150,3 +150,39 @@ async fn a_partner_buyer_can_narrow_the_search_to_its_paired_regions() {
     let mine = page(&app, &format!("/search?partner={partner}&per_page=200"), Some(&format!("zn_session={token}"))).await;
     assert!(mine.text.contains("昌都牦牛肉干") && !mine.text.contains("伽师瓜"), "only 昌都市, paired with 重庆市");
 }
+
+#[tokio::test]
+async fn a_visitor_browses_from_prefecture_to_county_to_cooperative() {
+    let app = TestApp::demo().await;
+    let kashgar = page(&app, "/regions/6531", None).await;
+    assert_eq!(kashgar.status, StatusCode::OK);
+    let in_jiashi = app.count("SELECT COUNT(*) FROM products WHERE origin_code LIKE '653129%'").await;
+    assert!(
+        kashgar.text.contains(&format!("<a href=\"/regions/653129000000\">伽师县</a> <span class=\"n\">{in_jiashi}</span>")),
+        "counties with product counts"
+    );
+    let jiashi = page(&app, "/regions/653129000000", None).await;
+    assert!(jiashi.text.contains("伽师县巴仁村瓜果种植农民专业合作社"), "its cooperatives");
+    assert!(jiashi.text.contains("伽师瓜") && !jiashi.text.contains("叶城薄皮核桃"), "its products only");
+    let coop = app.count("SELECT id FROM organisations WHERE name = '伽师县巴仁村瓜果种植农民专业合作社'").await;
+    let coop_page = page(&app, &format!("/cooperatives/{coop}"), None).await;
+    assert_eq!(coop_page.status, StatusCode::OK);
+    let members = app.count(&format!("SELECT COUNT(*) FROM cooperative_members WHERE cooperative_id = {coop}")).await;
+    assert!(coop_page.text.contains(&format!("<strong>{members}</strong>")), "member households");
+    assert!(coop_page.text.contains("65.00%"), "payout ratio");
+    assert_eq!(page(&app, "/regions/999999", None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(page(&app, &format!("/cooperatives/{}", coop + 100_000), None).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_partner_buyer_sees_its_paired_regions_first_on_the_home_page() {
+    let app = TestApp::demo().await;
+    let token = app.login("buyer@partner.zhunong.demo").await;
+    let home = page(&app, "/", Some(&format!("zn_session={token}"))).await;
+    let paired =
+        home.text.split("class=\"paired\"").nth(1).expect("a paired-regions section").split("</section>").next().unwrap().to_owned();
+    assert!(paired.contains("对口帮扶地区产品"));
+    assert!(paired.contains("昌都市") && !paired.contains("喀什地区"), "{paired}");
+    let visitor = page(&app, "/", None).await;
+    assert!(!visitor.text.contains("class=\"paired\""));
+}
