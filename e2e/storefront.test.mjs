@@ -1,0 +1,78 @@
+// Browser tests: a visitor searches, filters and opens a product; a
+// cooperative manager signs in. Real Chromium (Debian's), real server
+// (started by ../scripts/e2e with the demo data). Screenshots go to
+// ../target/e2e/ — look at them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
+const SHOTS = new URL('../target/e2e/', import.meta.url).pathname;
+mkdirSync(SHOTS, { recursive: true });
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+      '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => { await browser?.close(); });
+
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, locale: 'zh-CN' });
+  return context.newPage();
+}
+
+test('a visitor searches 红枣, narrows by county, and opens the product with its origin and households', async () => {
+  const page = await newPage();
+  await page.goto(BASE + '/');
+  await page.fill('input[name=q]', '红枣');
+  await page.press('input[name=q]', 'Enter');
+  await page.waitForURL(/\/search\?q=/);
+  await page.getByRole('heading', { name: '泽普骏枣' }).waitFor();
+  await page.screenshot({ path: SHOTS + '01-search-hongzao.png', fullPage: true });
+
+  // A facet swaps the results in place (no full reload) and marks itself.
+  await page.evaluate(() => { window.__sameDocument = true; });
+  await page.locator('a.facet', { hasText: '泽普县' }).click();
+  await page.waitForURL(/county=653124000000/);
+  await page.locator('a.facet.on', { hasText: '泽普县' }).waitFor();
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the facet click did not reload the page');
+  const count = await page.locator('.results .card').count();
+  assert.ok(count >= 1, 'results remain after the facet');
+  await page.screenshot({ path: SHOTS + '02-search-facet.png', fullPage: true });
+
+  await page.getByRole('heading', { name: '泽普骏枣' }).click();
+  await page.waitForURL(/\/products\/\d+$/);
+  const crumbs = await page.locator('nav.crumbs li').allInnerTexts();
+  assert.equal(crumbs.length, 5, 'province to village');
+  assert.match(crumbs[0], /新疆维吾尔自治区/);
+  assert.match(crumbs[2], /泽普县 653124000000/);
+  assert.match(await page.locator('.households').innerText(), /带动 \d+ 户农户增收/);
+  await page.screenshot({ path: SHOTS + '03-product.png', fullPage: true });
+});
+
+test('the search page works without JavaScript', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await page.goto(BASE + '/search?q=' + encodeURIComponent('牦牛'));
+  await page.locator('a.facet', { hasText: '冷藏' }).click();
+  await page.waitForURL(/storage=chilled/);
+  await page.getByRole('heading', { name: '类乌齐牦牛酸奶' }).waitFor();
+  await page.screenshot({ path: SHOTS + '04-search-no-js-mobile.png', fullPage: true });
+  await context.close();
+});
+
+test('a cooperative manager signs in from the login page', async () => {
+  const page = await newPage();
+  await page.goto(BASE + '/login');
+  await page.fill('input[name=email]', 'manager@coop.zhunong.demo');
+  await page.fill('input[name=password]', 'zhunong-demo');
+  await page.click('form[action="/login"] button[type=submit]');
+  await page.waitForURL(BASE + '/');
+  await page.getByText('合作社经理 阿卜杜拉').waitFor();
+  await page.screenshot({ path: SHOTS + '05-signed-in.png' });
+});
