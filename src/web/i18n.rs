@@ -185,6 +185,72 @@ pub struct Strings {
     pub payout_ratio: &'static str,
     /// Browse pages
     pub browse_by_region: &'static str,
+    /// Console
+    pub console_title: &'static str,
+    /// Console
+    pub console_record_lot: &'static str,
+    /// Console
+    pub console_members: &'static str,
+    /// Console
+    pub console_near_expiry: &'static str,
+    /// Console
+    pub console_low: &'static str,
+    /// Console
+    pub console_lot: &'static str,
+    /// Console
+    pub console_product: &'static str,
+    /// Console
+    pub console_quantity: &'static str,
+    /// Console
+    pub console_allocated: &'static str,
+    /// Console
+    pub console_harvested: &'static str,
+    /// Console
+    pub console_expires: &'static str,
+    /// Console
+    pub console_node: &'static str,
+    /// Console
+    pub console_contribution: &'static str,
+    /// Console
+    pub console_contributions_hint: &'static str,
+    /// Console
+    pub console_pick_household: &'static str,
+    /// Console
+    pub console_whole_number: &'static str,
+    /// Console
+    pub console_save: &'static str,
+    /// Console
+    pub console_fix: &'static str,
+    /// Console
+    pub console_adjust: &'static str,
+    /// Console
+    pub console_delta: &'static str,
+    /// Console
+    pub console_reason: &'static str,
+    /// Console
+    pub console_note: &'static str,
+    /// Console
+    pub console_history: &'static str,
+    /// Console
+    pub console_who: &'static str,
+    /// Console
+    pub console_when: &'static str,
+    /// Console
+    pub console_before: &'static str,
+    /// Console
+    pub console_after: &'static str,
+    /// Console
+    pub console_status: &'static str,
+    /// Console
+    pub console_size: &'static str,
+    /// Console
+    pub console_supplied: &'static str,
+    /// Console
+    pub console_expired: &'static str,
+    /// Console
+    pub console_soon: &'static str,
+    /// Console
+    pub console_no_lots: &'static str,
 }
 
 /// 中文
@@ -265,6 +331,39 @@ pub static ZH: Strings = Strings {
     members_line: "成员农户",
     payout_ratio: "农户分成比例",
     browse_by_region: "按产地浏览",
+    console_title: "库存管理",
+    console_record_lot: "登记采收批次",
+    console_members: "成员农户",
+    console_near_expiry: "临期批次",
+    console_low: "库存不足的产品",
+    console_lot: "批次",
+    console_product: "产品",
+    console_quantity: "数量",
+    console_allocated: "已占用",
+    console_harvested: "采收日期",
+    console_expires: "保质期至",
+    console_node: "存放站点",
+    console_contribution: "供货农户",
+    console_contributions_hint: "各农户供货数量之和必须等于批次数量。",
+    console_pick_household: "请选择农户并填写数量",
+    console_whole_number: "请填写整数",
+    console_save: "保存",
+    console_fix: "请修改以下问题：",
+    console_adjust: "调整库存",
+    console_delta: "增减数量（负数为减少）",
+    console_reason: "原因",
+    console_note: "备注",
+    console_history: "变动记录",
+    console_who: "操作人",
+    console_when: "时间",
+    console_before: "变动前",
+    console_after: "变动后",
+    console_status: "类别",
+    console_size: "人口",
+    console_supplied: "累计供货",
+    console_expired: "已过期",
+    console_soon: "临期",
+    console_no_lots: "暂无批次",
 };
 
 /// English
@@ -345,4 +444,37 @@ pub static EN: Strings = Strings {
     members_line: "Member households",
     payout_ratio: "Share passed to households",
     browse_by_region: "Browse by origin",
+    console_title: "Stock console",
+    console_record_lot: "Record a harvest lot",
+    console_members: "Member households",
+    console_near_expiry: "lots near expiry",
+    console_low: "products low on stock",
+    console_lot: "Lot",
+    console_product: "Product",
+    console_quantity: "Quantity",
+    console_allocated: "Held by orders",
+    console_harvested: "Harvested",
+    console_expires: "Expires",
+    console_node: "Node",
+    console_contribution: "Contributing household",
+    console_contributions_hint: "The households' quantities must add up to the lot quantity.",
+    console_pick_household: "choose a household and give a quantity",
+    console_whole_number: "give a whole number",
+    console_save: "Save",
+    console_fix: "Please fix:",
+    console_adjust: "Adjust stock",
+    console_delta: "Change (negative to remove)",
+    console_reason: "Reason",
+    console_note: "Note",
+    console_history: "History",
+    console_who: "Who",
+    console_when: "When",
+    console_before: "Before",
+    console_after: "After",
+    console_status: "Status",
+    console_size: "Size",
+    console_supplied: "Supplied",
+    console_expired: "expired",
+    console_soon: "expires soon",
+    console_no_lots: "No lots yet",
 };

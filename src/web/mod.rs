@@ -7,6 +7,7 @@
 //! versioned URL, and gzip on every response.
 
 mod browse;
+mod console;
 mod i18n;
 mod pages;
 mod search;
@@ -26,6 +27,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::home))
         .route("/search", get(search::search))
+        .route("/console", get(console::overview))
+        .route("/console/lots/new", get(console::new_lot))
+        .route("/console/lots", axum::routing::post(console::create_lot))
+        .route("/console/lots/{id}", get(console::lot))
+        .route("/console/lots/{id}/adjustments", axum::routing::post(console::adjust))
+        .route("/console/households", get(console::members))
         .route("/regions/{code}", get(browse::region))
         .route("/cooperatives/{id}", get(browse::cooperative))
         .route("/products/{id}", get(pages::product))
@@ -54,6 +61,8 @@ pub struct Chrome {
     pub csrf: String,
     /// Current path (for the language switch to come back to).
     pub path: String,
+    /// The user manages a cooperative (shows the stock console link).
+    pub console: bool,
 }
 
 impl Chrome {
@@ -67,7 +76,14 @@ impl Chrome {
                 .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
                 .unwrap_or_else(crate::auth::random_token),
         };
-        Chrome { lang, t: lang.t(), user: actor.map(|a| (a.display_name.clone(), a.org.name.clone())), csrf, path: path.to_owned() }
+        Chrome {
+            lang,
+            t: lang.t(),
+            user: actor.map(|a| (a.display_name.clone(), a.org.name.clone())),
+            csrf,
+            path: path.to_owned(),
+            console: actor.is_some_and(|a| a.managed_cooperative().is_some()),
+        }
     }
 
     /// Sets the visitor's CSRF cookie on a page response.

@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod catalog;
+mod console;
 mod demo;
 mod households;
 mod pages;

@@ -1,0 +1,134 @@
+//! The cooperative stock console pages.
+
+use crate::helpers::{Res, TestApp};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+
+async fn get(app: &TestApp, path: &str, token: Option<&str>) -> Res {
+    let mut req = Request::get(path);
+    if let Some(t) = token {
+        req = req.header(header::COOKIE, format!("zn_session={t}"));
+    }
+    app.raw(req.body(Body::empty()).unwrap()).await
+}
+
+async fn post(app: &TestApp, path: &str, token: &str, form: &str) -> Res {
+    let req = Request::post(path)
+        .header(header::COOKIE, format!("zn_session={token}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form.to_owned()))
+        .unwrap();
+    app.raw(req).await
+}
+
+/// The CSRF token of the manager's session, read from a form.
+fn csrf(page: &Res) -> String {
+    let at = page.text.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    page.text[at..at + 64].to_owned()
+}
+
+#[tokio::test]
+async fn only_a_cooperative_manager_gets_the_console() {
+    let app = TestApp::demo().await;
+    let visitor = get(&app, "/console", None).await;
+    assert_eq!(visitor.status, StatusCode::SEE_OTHER);
+    assert_eq!(visitor.headers.get(header::LOCATION).unwrap(), "/login");
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    assert_eq!(get(&app, "/console", Some(&buyer)).await.status, StatusCode::FORBIDDEN);
+
+    let manager = app.login("manager@coop.zhunong.demo").await;
+    let page = get(&app, "/console", Some(&manager)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("伽师瓜") && !page.text.contains("叶城薄皮核桃"), "own products only");
+}
+
+#[tokio::test]
+async fn a_manager_records_a_lot_from_the_form_and_mistakes_come_back_explained() {
+    let app = TestApp::demo().await;
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let form = get(&app, "/console/lots/new", Some(&token)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = csrf(&form);
+    let coop = app.count("SELECT id FROM organisations WHERE name = '伽师县巴仁村瓜果种植农民专业合作社'").await;
+    let product = app.count(&format!("SELECT MIN(id) FROM products WHERE cooperative_id = {coop}")).await;
+    let node = app.count(&format!("SELECT MIN(node_id) FROM lots WHERE product_id = {product}")).await;
+    let members: Vec<i64> =
+        sqlx::query_scalar("SELECT household_id FROM cooperative_members WHERE cooperative_id = $1 ORDER BY household_id LIMIT 2")
+            .bind(coop)
+            .fetch_all(app.db().pool())
+            .await
+            .unwrap();
+    let lots_before = app.count("SELECT COUNT(*) FROM lots").await;
+
+    // Contributions of 30 + 20 for a lot of 60: refused, explained, kept.
+    let body = format!(
+        "csrf={csrf}&product_id={product}&quantity=60&harvested_on=2026-11-01&expires_on=2026-12-31&node_id={node}&household={}&share=30&household={}&share=20&household=&share=",
+        members[0], members[1]
+    );
+    let refused = post(&app, "/console/lots", &token, &body).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("contributions add up to 50, but the lot holds 60"), "the reason is shown");
+    assert!(refused.text.contains("value=\"60\""), "the input is kept");
+    assert_eq!(app.count("SELECT COUNT(*) FROM lots").await, lots_before);
+
+    let fixed = body.replace("quantity=60", "quantity=50");
+    let created = post(&app, "/console/lots", &token, &fixed).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+    let location = created.headers.get(header::LOCATION).unwrap().to_str().unwrap().to_owned();
+    let lot = get(&app, &location, Some(&token)).await;
+    assert!(lot.text.contains("id=\"quantity\">50 "));
+    assert!(lot.text.contains("receipt"), "history starts with the receipt");
+
+    // Forged form: no CSRF token, nothing happens.
+    let forged = post(&app, "/console/lots", &token, &fixed.replace(&format!("csrf={csrf}"), "csrf=x")).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("SELECT COUNT(*) FROM lots").await, lots_before + 1);
+}
+
+#[tokio::test]
+async fn an_adjustment_below_what_orders_hold_is_refused_on_the_page() {
+    let app = TestApp::demo().await;
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let coop = app.count("SELECT id FROM organisations WHERE name = '伽师县巴仁村瓜果种植农民专业合作社'").await;
+    let lot =
+        app.count(&format!("SELECT MIN(l.id) FROM lots l JOIN products p ON p.id = l.product_id WHERE p.cooperative_id = {coop}")).await;
+    let quantity = app.count(&format!("SELECT quantity FROM lots WHERE id = {lot}")).await;
+    sqlx::query(&format!("UPDATE lots SET allocated = {} WHERE id = {lot}", quantity - 5)).execute(app.db().pool()).await.unwrap();
+    let page = get(&app, &format!("/console/lots/{lot}"), Some(&token)).await;
+    let csrf = csrf(&page);
+    let refused =
+        post(&app, &format!("/console/lots/{lot}/adjustments"), &token, &format!("csrf={csrf}&delta=-6&reason=spoilage&note=")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("only 5 units are free"));
+    let ok = post(
+        &app,
+        &format!("/console/lots/{lot}/adjustments"),
+        &token,
+        &format!("csrf={csrf}&delta=-5&reason=spoilage&note=%E7%83%82%E6%9E%9C"),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let after = get(&app, &format!("/console/lots/{lot}"), Some(&token)).await;
+    assert!(after.text.contains("烂果"), "the note is in the history");
+
+    // Another cooperative's lot does not exist for this manager.
+    let other =
+        app.count(&format!("SELECT MIN(l.id) FROM lots l JOIN products p ON p.id = l.product_id WHERE p.cooperative_id <> {coop}")).await;
+    assert_eq!(get(&app, &format!("/console/lots/{other}"), Some(&token)).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_members_page_lists_what_each_household_supplied() {
+    let app = TestApp::demo().await;
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let page = get(&app, "/console/households", Some(&token)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let coop = app.count("SELECT id FROM organisations WHERE name = '伽师县巴仁村瓜果种植农民专业合作社'").await;
+    let top = app
+        .count(&format!(
+            "SELECT CAST(MAX(s) AS BIGINT) FROM (SELECT SUM(c.quantity) AS s FROM lot_contributions c JOIN lots l ON l.id = c.lot_id \
+             JOIN products p ON p.id = l.product_id WHERE p.cooperative_id = {coop} GROUP BY c.household_id) t"
+        ))
+        .await;
+    assert!(page.text.contains(&format!("<td>{top}</td>")), "the biggest supplier's total");
+}
