@@ -24,6 +24,9 @@ const LOW_STOCK: i64 = 50;
 
 /// The signed-in cooperative manager, or the response to send instead: the
 /// sign-in page for visitors, 403 for other roles.
+// A page handler returns the `Response` either way; boxing it would only
+// add an allocation to the rare refusal.
+#[allow(clippy::result_large_err)]
 fn manager(c: &Chrome, actor: Option<Actor>) -> Result<(Actor, i64), Response> {
     match actor {
         None => Err(Redirect::to("/login").into_response()),
@@ -381,6 +384,9 @@ struct MembersPage<'a> {
     rows: Vec<(String, String, String, i64, i64)>,
 }
 
+/// Code, head's name, status, size, units supplied.
+type MemberRow = (String, Option<String>, String, i64, i64);
+
 /// `GET /console/households` — member households and what they supplied.
 pub async fn members(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap) -> Response {
     let c = Chrome::new(&headers, actor.as_ref(), "/console/households");
@@ -388,7 +394,7 @@ pub async fn members(State(state): State<AppState>, MaybeUser(actor): MaybeUser,
         Ok(m) => m,
         Err(r) => return r,
     };
-    let rows: Result<Vec<(String, Option<String>, String, i64, i64)>, sqlx::Error> = sqlx::query_as(
+    let rows: Result<Vec<MemberRow>, sqlx::Error> = sqlx::query_as(
         "SELECT h.code, h.head_name, h.status, h.size, \
                 CAST(COALESCE((SELECT SUM(c.quantity) FROM lot_contributions c JOIN lots l ON l.id = c.lot_id JOIN products p ON p.id = l.product_id \
                                WHERE c.household_id = h.id AND p.cooperative_id = $1), 0) AS BIGINT) AS supplied \
