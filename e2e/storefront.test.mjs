@@ -66,7 +66,7 @@ test('the search page works without JavaScript', async () => {
   await context.close();
 });
 
-test('a cooperative manager signs in from the login page', async () => {
+test('a cooperative manager signs in and records a harvest lot with its households', async () => {
   const page = await newPage();
   await page.goto(BASE + '/login');
   await page.fill('input[name=email]', 'manager@coop.zhunong.demo');
@@ -75,4 +75,19 @@ test('a cooperative manager signs in from the login page', async () => {
   await page.waitForURL(BASE + '/');
   await page.getByText('合作社经理 阿卜杜拉').waitFor();
   await page.screenshot({ path: SHOTS + '05-signed-in.png' });
+
+  await page.getByRole('link', { name: '库存管理' }).click();
+  await page.getByRole('link', { name: '登记采收批次' }).click();
+  await page.fill('input[name=quantity]', '30');
+  await page.fill('input[name=expires_on]', '2099-12-31');
+  const first = page.locator('select[name=household]').first();
+  const value = await first.locator('option').nth(1).getAttribute('value');
+  await first.selectOption(value);
+  await page.locator('input[name=share]').first().fill('30');
+  await page.screenshot({ path: SHOTS + '06-record-lot.png', fullPage: true });
+  await page.getByRole('button', { name: '保存' }).click();
+  await page.waitForURL(/\/console\/lots\/\d+$/);
+  assert.match(await page.locator('#quantity').innerText(), /^30 /);
+  assert.match(await page.locator('table.history').innerText(), /receipt/);
+  await page.screenshot({ path: SHOTS + '07-lot.png', fullPage: true });
 });
