@@ -237,6 +237,44 @@ pub async fn list(State(state): State<AppState>, ApiQuery(p): ApiQuery<SearchPar
     Ok(Json(run(&state, &query, page, per_page).await?))
 }
 
+impl From<catalog::ChangeError> for ApiError {
+    fn from(e: catalog::ChangeError) -> Self {
+        match e {
+            catalog::ChangeError::Invalid(errors) => ApiError::Invalid(errors),
+            catalog::ChangeError::NotFound => ApiError::NotFound("product"),
+            catalog::ChangeError::Forbidden => ApiError::Forbidden("only the cooperative's own manager changes its products".into()),
+            catalog::ChangeError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// `POST /api/v1/products` — a cooperative manager lists a product → 201.
+pub async fn create(
+    State(state): State<AppState>,
+    super::extract::CurrentUser(actor): super::extract::CurrentUser,
+    super::extract::ApiJson(p): super::extract::ApiJson<catalog::NewProduct>,
+) -> ApiResult<(axum::http::StatusCode, Json<Product>)> {
+    let coop = actor.managed_cooperative().ok_or_else(|| ApiError::Forbidden("only a cooperative manager lists products".into()))?;
+    let id = catalog::create_checked(&state.db, coop, &p).await?;
+    state.indexer.nudge();
+    let product = catalog::get(&state.db, id).await?.ok_or(ApiError::NotFound("product"))?;
+    Ok((axum::http::StatusCode::CREATED, Json(product)))
+}
+
+/// `PATCH /api/v1/products/{id}` — the owning cooperative's manager.
+pub async fn update(
+    State(state): State<AppState>,
+    super::extract::CurrentUser(actor): super::extract::CurrentUser,
+    Path(id): Path<String>,
+    super::extract::ApiJson(patch): super::extract::ApiJson<catalog::ProductPatch>,
+) -> ApiResult<Json<Product>> {
+    let coop = actor.managed_cooperative().ok_or_else(|| ApiError::Forbidden("only a cooperative manager changes products".into()))?;
+    let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("product"))?;
+    catalog::update(&state.db, coop, id, &patch).await?;
+    state.indexer.nudge();
+    Ok(Json(catalog::get(&state.db, id).await?.ok_or(ApiError::NotFound("product"))?))
+}
+
 /// One product.
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Product>> {
     let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("product"))?;

@@ -341,3 +341,162 @@ mod tests {
         assert_eq!(fields, ["storage", "price_tiers[1].unit_price_fen", "certificates[0].valid_until", "origin_code"]);
     }
 }
+
+/// Changes to a product; absent fields stay as they are. Tiers and
+/// certificates, when given, replace the old ones.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPatch {
+    /// Name, in Chinese.
+    pub name: Option<String>,
+    /// Name in English.
+    pub name_en: Option<String>,
+    /// Category slug.
+    pub category: Option<String>,
+    /// Selling unit.
+    pub unit: Option<String>,
+    /// Specification.
+    pub spec: Option<String>,
+    /// ambient, chilled or frozen
+    pub storage: Option<String>,
+    /// A village of the cooperative's county.
+    pub origin_code: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Replaces the price tiers.
+    pub price_tiers: Option<Vec<PriceTier>>,
+    /// Replaces the certificates.
+    pub certificates: Option<Vec<NewCertificate>>,
+    /// `false` withdraws the product from sale.
+    pub active: Option<bool>,
+}
+
+/// Why a product change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// Every problem with the input.
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    /// No such product.
+    #[error("product not found")]
+    NotFound,
+    /// Another cooperative's product.
+    #[error("this product belongs to another cooperative")]
+    Forbidden,
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// The cooperative's village, which bounds where its products may come from.
+pub async fn cooperative_village(db: &Db, cooperative_id: i64) -> sqlx::Result<Option<RegionCode>> {
+    let v: Option<String> = sqlx::query_scalar("SELECT region_code FROM organisations WHERE id = $1 AND kind = 'cooperative'")
+        .bind(cooperative_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(v.and_then(|v| RegionCode::parse(&v).ok()))
+}
+
+/// Creates a product of the acting cooperative after validating it; a
+/// duplicate name within the cooperative is a field error.
+pub async fn create_checked(db: &Db, cooperative_id: i64, p: &NewProduct) -> Result<i64, ChangeError> {
+    let village = cooperative_village(db, cooperative_id).await?.ok_or(ChangeError::Forbidden)?;
+    let origin = validate(p, village).map_err(ChangeError::Invalid)?;
+    if regions::get(db, origin).await?.is_none() {
+        let mut e = FieldErrors::default();
+        e.add("origin_code", "no such village");
+        return Err(ChangeError::Invalid(e));
+    }
+    let mut tx = db.begin_write().await?;
+    let id = match create(&mut tx, cooperative_id, p, origin).await {
+        Ok(id) => id,
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            let mut errors = FieldErrors::default();
+            errors.add("name", "this cooperative already lists a product of this name");
+            return Err(ChangeError::Invalid(errors));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Applies a patch to a product of the acting cooperative.
+pub async fn update(db: &Db, cooperative_id: i64, id: i64, patch: &ProductPatch) -> Result<(), ChangeError> {
+    let current = get(db, id).await?.ok_or(ChangeError::NotFound)?;
+    if current.cooperative.id != cooperative_id {
+        return Err(ChangeError::Forbidden);
+    }
+    let merged = NewProduct {
+        name: patch.name.clone().unwrap_or(current.name),
+        name_en: patch.name_en.clone().or(current.name_en),
+        category: patch.category.clone().unwrap_or(current.category),
+        unit: patch.unit.clone().unwrap_or(current.unit),
+        spec: patch.spec.clone().unwrap_or(current.spec),
+        storage: patch.storage.clone().unwrap_or_else(|| current.storage.as_str().to_owned()),
+        origin_code: patch.origin_code.clone().unwrap_or(current.origin.code),
+        description: patch.description.clone().unwrap_or(current.description),
+        price_tiers: patch.price_tiers.clone().unwrap_or(current.price_tiers),
+        certificates: patch.certificates.clone().unwrap_or_else(|| {
+            current
+                .certificates
+                .iter()
+                .map(|c| NewCertificate { kind: c.kind.as_str().to_owned(), number: c.number.clone(), valid_until: c.valid_until.clone() })
+                .collect()
+        }),
+    };
+    let village = cooperative_village(db, cooperative_id).await?.ok_or(ChangeError::Forbidden)?;
+    let origin = validate(&merged, village).map_err(ChangeError::Invalid)?;
+    let mut tx = db.begin_write().await?;
+    let result = sqlx::query(
+        "UPDATE products SET name = $1, name_en = $2, category = $3, unit = $4, spec = $5, storage = $6, origin_code = $7, \
+         description = $8, active = COALESCE($9, active), updated_at = $10 WHERE id = $11",
+    )
+    .bind(merged.name.trim())
+    .bind(merged.name_en.as_deref())
+    .bind(&merged.category)
+    .bind(merged.unit.trim())
+    .bind(merged.spec.trim())
+    .bind(&merged.storage)
+    .bind(origin.to_string())
+    .bind(&merged.description)
+    .bind(patch.active.map(i64::from))
+    .bind(crate::time::now())
+    .bind(id)
+    .execute(&mut *tx)
+    .await;
+    if let Err(e) = result {
+        if crate::db::is_unique_violation(&e) {
+            let mut errors = FieldErrors::default();
+            errors.add("name", "this cooperative already lists a product of this name");
+            return Err(ChangeError::Invalid(errors));
+        }
+        return Err(e.into());
+    }
+    if patch.price_tiers.is_some() {
+        sqlx::query("DELETE FROM price_tiers WHERE product_id = $1").bind(id).execute(&mut *tx).await?;
+        for t in &merged.price_tiers {
+            sqlx::query("INSERT INTO price_tiers (product_id, min_quantity, unit_price_fen) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(t.min_quantity)
+                .bind(t.unit_price_fen.get())
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    if patch.certificates.is_some() {
+        sqlx::query("DELETE FROM certificates WHERE product_id = $1").bind(id).execute(&mut *tx).await?;
+        for c in &merged.certificates {
+            sqlx::query("INSERT INTO certificates (product_id, kind, number, valid_until) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(&c.kind)
+                .bind(c.number.trim())
+                .bind(&c.valid_until)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    crate::search::enqueue(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(())
+}

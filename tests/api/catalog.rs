@@ -88,3 +88,72 @@ async fn an_unknown_product_is_a_problem_json_404() {
         assert_eq!(res.content_type(), "application/problem+json");
     }
 }
+
+fn new_product(village: &str) -> serde_json::Value {
+    serde_json::json!({
+        "name": "伽师县有机西梅",
+        "name_en": "Jiashi organic prunes",
+        "category": "fruit",
+        "unit": "kg",
+        "spec": "单果25g以上",
+        "storage": "chilled",
+        "origin_code": village,
+        "price_tiers": [{"min_quantity": 1, "unit_price_fen": 3200}, {"min_quantity": 100, "unit_price_fen": 2800}],
+        "certificates": [{"kind": "organic", "number": "ORG-2026-0007", "valid_until": "2027-06-30"}]
+    })
+}
+
+#[tokio::test]
+async fn a_manager_lists_and_changes_a_product_and_search_follows() {
+    let app = TestApp::demo().await;
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let village = app.get("/api/v1/me", Some(&token)).await.json()["org"]["region_code"].as_str().unwrap().to_owned();
+    let res = app.post("/api/v1/products", new_product(&village), Some(&token)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let created = res.json();
+    assert_eq!(created["origin"]["chain"][2]["name"], "伽师县");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let dup = app.post("/api/v1/products", new_product(&village), Some(&token)).await;
+    assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(dup.json()["errors"][0]["field"], "name");
+
+    app.index().await;
+    let found = app.get("/api/v1/products?q=有机西梅", None).await.json();
+    assert!(found["items"].as_array().unwrap().iter().any(|p| p["id"] == id.as_str()));
+
+    let patched = app
+        .send(
+            "PATCH",
+            &format!("/api/v1/products/{id}"),
+            Some(serde_json::json!({"name": "伽师县有机西梅（大果）", "active": false})),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+    assert_eq!(patched.json()["name"], "伽师县有机西梅（大果）");
+    assert_eq!(patched.json()["price_tiers"][1]["unit_price_fen"], 2800, "untouched fields stay");
+    app.index().await;
+    let gone = app.get("/api/v1/products?q=有机西梅", None).await.json();
+    assert_eq!(gone["total"], 0, "a withdrawn product leaves the search");
+}
+
+#[tokio::test]
+async fn product_rules_are_enforced_with_every_problem_named() {
+    let app = TestApp::demo().await;
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let mut bad = new_product("422822100200"); // a village of 建始县, not of the cooperative's county
+    bad["price_tiers"] = serde_json::json!([{"min_quantity": 1, "unit_price_fen": 3200}, {"min_quantity": 100, "unit_price_fen": 3300}]);
+    bad["certificates"][0]["valid_until"] = serde_json::json!("2027-13-01");
+    let res = app.post("/api/v1/products", bad, Some(&token)).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<String> = res.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(fields, ["price_tiers[1].unit_price_fen", "certificates[0].valid_until", "origin_code"]);
+
+    // Another cooperative's product cannot be changed; a buyer cannot list.
+    let other = app.count("SELECT MAX(id) FROM products").await;
+    let res = app.send("PATCH", &format!("/api/v1/products/{other}"), Some(serde_json::json!({"name": "x"})), Some(&token)).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    assert_eq!(app.post("/api/v1/products", new_product("653129100200"), Some(&buyer)).await.status, StatusCode::FORBIDDEN);
+}
