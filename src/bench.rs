@@ -204,7 +204,7 @@ async fn generate(app: &App, n: usize) -> anyhow::Result<()> {
         rows.push((
             id,
             *coop,
-            format!("{}{name} {}号", crate::regions::short_name(village_name), i % 97),
+            format!("{}{name} {}号", crate::regions::short_name(village_name), i + 1),
             format!("{en} #{i}"),
             category.clone(),
             storage.clone(),

@@ -222,7 +222,39 @@ pub async fn get_many_in(tx: &mut crate::db::Tx, codes: &[RegionCode]) -> sqlx::
     get_many_conn(tx, codes).await
 }
 
+/// Regions already read, with their chains (a process serves one database).
+/// Region rows are never changed
+/// or deleted (imports only add), so a cached chain stays true; a code not
+/// found is not cached, so a later import is seen.
+fn cache() -> &'static std::sync::RwLock<HashMap<RegionCode, Region>> {
+    static CACHE: std::sync::OnceLock<std::sync::RwLock<HashMap<RegionCode, Region>>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
 async fn get_many_conn(conn: &mut AnyConnection, codes: &[RegionCode]) -> sqlx::Result<HashMap<RegionCode, Region>> {
+    let mut out = HashMap::new();
+    let mut missing = Vec::new();
+    {
+        let cached = cache().read().expect("region cache lock");
+        for code in codes {
+            match cached.get(code) {
+                Some(r) => {
+                    out.insert(*code, r.clone());
+                }
+                None => missing.push(*code),
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    let fetched = fetch_many(conn, &missing).await?;
+    cache().write().expect("region cache lock").extend(fetched.iter().map(|(k, v)| (*k, v.clone())));
+    out.extend(fetched);
+    Ok(out)
+}
+
+async fn fetch_many(conn: &mut AnyConnection, codes: &[RegionCode]) -> sqlx::Result<HashMap<RegionCode, Region>> {
     let mut wanted: Vec<String> =
         codes.iter().flat_map(|c| RegionLevel::ALL.iter().filter_map(|l| c.ancestor(*l))).map(|c| c.to_string()).collect();
     wanted.sort();

@@ -10,10 +10,10 @@
 //! state.
 
 use super::segment::{is_latin, jieba, query_terms};
-use super::{FacetCount, Facets, SearchDoc, SearchEngine, SearchQuery, SearchResult, Sort};
+use super::table::Table;
+use super::{SearchDoc, SearchEngine, SearchQuery, SearchResult};
 use anyhow::Context;
 use cang_jie::{CangJieTokenizer, TokenizerOption};
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use tantivy::collector::{Collector, SegmentCollector};
@@ -24,38 +24,6 @@ use tantivy::tokenizer::{LowerCaser, TextAnalyzer};
 use tantivy::{DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
 
 const TOKENIZER: &str = "jieba_all";
-
-/// What a search filters, counts and sorts on, per product.
-#[derive(Debug, Clone)]
-struct Row {
-    category: String,
-    prefecture: String,
-    county: String,
-    ancestors: Vec<String>,
-    certificates: Vec<String>,
-    storage: String,
-    price_fen: i64,
-    available: i64,
-    sales_count: i64,
-    created_at: i64,
-}
-
-impl From<&SearchDoc> for Row {
-    fn from(d: &SearchDoc) -> Row {
-        Row {
-            category: d.category.clone(),
-            prefecture: d.prefecture.clone(),
-            county: d.county.clone(),
-            ancestors: d.origin_ancestors.clone(),
-            certificates: d.certificates.clone(),
-            storage: d.storage.clone(),
-            price_fen: d.price_fen,
-            available: d.available,
-            sales_count: d.sales_count,
-            created_at: d.created_at,
-        }
-    }
-}
 
 struct Fields {
     id: Field,
@@ -69,7 +37,7 @@ pub struct EmbeddedEngine {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
-    rows: RwLock<HashMap<i64, Row>>,
+    table: RwLock<Table>,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -96,23 +64,23 @@ impl EmbeddedEngine {
         index.tokenizers().register(TOKENIZER, analyzer);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = index.writer_with_num_threads(1, 64_000_000).context("opening the search index writer")?;
-        let engine = EmbeddedEngine { reader, writer: Mutex::new(writer), fields, rows: RwLock::new(HashMap::new()) };
+        let engine = EmbeddedEngine { reader, writer: Mutex::new(writer), fields, table: RwLock::new(Table::default()) };
         engine.load_rows()?;
         Ok(engine)
     }
 
-    /// Rebuilds the in-memory rows from the stored documents.
+    /// Rebuilds the in-memory table from the stored documents.
     fn load_rows(&self) -> anyhow::Result<()> {
         let searcher = self.reader.searcher();
-        let mut rows = HashMap::new();
+        let mut table = Table::default();
         for addr in searcher.search(&AllQuery, &tantivy::collector::DocSetCollector)? {
             let stored: TantivyDocument = searcher.doc(addr)?;
             if let Some(json) = stored.get_first(self.fields.doc).and_then(|v| v.as_str()) {
                 let doc: SearchDoc = serde_json::from_str(json).context("a stored search document")?;
-                rows.insert(doc.id, Row::from(&doc));
+                table.upsert(&doc);
             }
         }
-        *self.rows.write().expect("rows lock") = rows;
+        *self.table.write().expect("table lock") = table;
         Ok(())
     }
 
@@ -137,15 +105,15 @@ impl EmbeddedEngine {
         }
         writer.commit()?;
         self.reader.reload()?;
-        let mut rows = self.rows.write().expect("rows lock");
+        let mut table = self.table.write().expect("table lock");
         if clear {
-            rows.clear();
+            table.clear();
         }
         for id in delete {
-            rows.remove(id);
+            table.delete(*id);
         }
         for d in docs {
-            rows.insert(d.id, Row::from(d));
+            table.upsert(d);
         }
         Ok(())
     }
@@ -172,82 +140,12 @@ impl EmbeddedEngine {
 
     fn run(&self, q: &SearchQuery) -> anyhow::Result<SearchResult> {
         let terms = query_terms(&q.q);
-        // Candidates with their scores; without words, every product.
-        let scored: Option<HashMap<i64, Score>> = if terms.is_empty() {
-            None
-        } else {
-            let searcher = self.reader.searcher();
-            let hits = searcher.search(self.query(&terms).as_ref(), &ScoredIds)?;
-            Some(hits.into_iter().map(|(id, s)| (id as i64, s)).collect())
-        };
-        let rows = self.rows.read().expect("rows lock");
-        let regions: Option<Vec<String>> = q.regions.as_ref().map(|rs| rs.iter().map(|r| r.to_string()).collect());
-        let keep = |row: &Row| -> bool {
-            q.category.as_ref().is_none_or(|c| &row.category == c)
-                && q.prefecture.is_none_or(|p| row.prefecture == p.to_string())
-                && q.county.is_none_or(|c| row.county == c.to_string())
-                && q.storage.as_ref().is_none_or(|s| &row.storage == s)
-                && match q.certified.as_deref() {
-                    None => true,
-                    Some("any") => !row.certificates.is_empty(),
-                    Some(kind) => row.certificates.iter().any(|c| c == kind),
-                }
-                && q.price_min_fen.is_none_or(|m| row.price_fen >= m)
-                && q.price_max_fen.is_none_or(|m| row.price_fen <= m)
-                && (!q.in_stock || row.available > 0)
-                && regions.as_ref().is_none_or(|rs| row.ancestors.iter().any(|a| rs.contains(a)))
-        };
-        let mut hits: Vec<Hit> = match &scored {
-            Some(scored) => scored.iter().filter_map(|(id, s)| rows.get(id).filter(|r| keep(r)).map(|r| (*id, *s, r))).collect(),
-            None => rows.iter().filter(|(_, r)| keep(r)).map(|(id, r)| (*id, 0.0, r)).collect(),
-        };
-
-        let facets = count_facets(hits.iter().map(|(_, _, r)| *r));
-        let total = hits.len() as u64;
-        let by: fn(&Hit, &Hit) -> std::cmp::Ordering = match q.sort {
-            Sort::Relevance => |a, b| b.1.total_cmp(&a.1).then(b.2.created_at.cmp(&a.2.created_at)).then(b.0.cmp(&a.0)),
-            Sort::PriceAsc => |a, b| a.2.price_fen.cmp(&b.2.price_fen).then(a.0.cmp(&b.0)),
-            Sort::PriceDesc => |a, b| b.2.price_fen.cmp(&a.2.price_fen).then(a.0.cmp(&b.0)),
-            Sort::Sales => |a, b| b.2.sales_count.cmp(&a.2.sales_count).then(a.0.cmp(&b.0)),
-            Sort::Newest => |a, b| b.2.created_at.cmp(&a.2.created_at).then(b.0.cmp(&a.0)),
-        };
-        // Only the first offset + limit need to be in order.
-        let end = (q.offset + q.limit).min(hits.len());
-        if end > 0 && end < hits.len() {
-            hits.select_nth_unstable_by(end - 1, by);
-            hits.truncate(end);
-        }
-        hits.sort_unstable_by(by);
-        let ids = hits.iter().skip(q.offset).take(q.limit).map(|(id, _, _)| *id).collect();
+        // Products that match the words, with scores; without words, all.
+        let scored = if terms.is_empty() { None } else { Some(self.reader.searcher().search(self.query(&terms).as_ref(), &ScoredIds)?) };
+        let (ids, total, facets) = self.table.read().expect("table lock").search(q, scored.as_deref());
         Ok(SearchResult { ids, total, facets })
     }
 }
-
-fn count_facets<'a>(rows: impl Iterator<Item = &'a Row>) -> Facets {
-    let mut maps: [HashMap<&str, u64>; 5] = Default::default();
-    for r in rows {
-        *maps[0].entry(&r.category).or_default() += 1;
-        *maps[1].entry(&r.prefecture).or_default() += 1;
-        *maps[2].entry(&r.county).or_default() += 1;
-        *maps[3].entry(&r.storage).or_default() += 1;
-        for c in &r.certificates {
-            *maps[4].entry(c).or_default() += 1;
-        }
-    }
-    let [category, prefecture, county, storage, certified] = maps.map(sorted_counts);
-    Facets { category, prefecture, county, storage, certified }
-}
-
-/// Facet values by count, then value; empty values (no region) left out.
-pub(super) fn sorted_counts(map: HashMap<&str, u64>) -> Vec<FacetCount> {
-    let mut v: Vec<FacetCount> =
-        map.into_iter().filter(|(k, _)| !k.is_empty()).map(|(value, count)| FacetCount { value: value.to_owned(), count }).collect();
-    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
-    v
-}
-
-/// A candidate: product id, score, values.
-type Hit<'a> = (i64, Score, &'a Row);
 
 /// Collects every matching document's product id with its score.
 struct ScoredIds;
@@ -311,6 +209,6 @@ impl SearchEngine for Arc<EmbeddedEngine> {
     }
 
     async fn count(&self) -> anyhow::Result<u64> {
-        Ok(self.rows.read().expect("rows lock").len() as u64)
+        Ok(self.table.read().expect("table lock").len() as u64)
     }
 }

@@ -163,7 +163,7 @@ impl SearchEngine for std::sync::Arc<MeiliEngine> {
         let facet = |name: &str| -> Vec<FacetCount> {
             let map: HashMap<&str, u64> =
                 dist.get(name).map(|m| m.iter().map(|(k, v)| (k.as_str(), *v as u64)).collect()).unwrap_or_default();
-            super::embedded::sorted_counts(map)
+            sorted_counts(map)
         };
         Ok(SearchResult {
             ids: res.hits.into_iter().map(|h| h.result.id).collect(),
@@ -181,6 +181,14 @@ impl SearchEngine for std::sync::Arc<MeiliEngine> {
     async fn count(&self) -> anyhow::Result<u64> {
         Ok(self.index.get_stats().await?.number_of_documents as u64)
     }
+}
+
+/// Facet values by count, then value; empty values left out.
+fn sorted_counts(map: HashMap<&str, u64>) -> Vec<FacetCount> {
+    let mut v: Vec<FacetCount> =
+        map.into_iter().filter(|(k, _)| !k.is_empty()).map(|(value, count)| FacetCount { value: value.to_owned(), count }).collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
+    v
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod docs;
 mod embedded;
 mod meili;
 mod segment;
+mod table;
 
 pub use docs::{build_docs, enqueue, enqueue_all};
 pub use embedded::EmbeddedEngine;
