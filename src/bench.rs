@@ -81,8 +81,12 @@ pub async fn search(mut config: Config) -> anyhow::Result<()> {
         );
     }
     println!("\n- resident memory after the load: {:.0} MiB", rss_mib());
-    let engine_only = engine_latency(&app).await?;
-    println!("- engine alone (no HTTP, no database), one client: p50 {:.3} ms, p99 {:.3} ms", engine_only.0, engine_only.1);
+    println!("\nThe engine alone (no HTTP, no database), one client, 20 results with facets:\n");
+    println!("| query | matches | p50 ms | p99 ms |");
+    println!("|---|---:|---:|---:|");
+    for (q, p50, p99, total) in engine_latency(&app).await? {
+        println!("| {q} | {total} | {p50:.3} | {p99:.3} |");
+    }
     server.abort();
     app.state.db.close().await;
     let _ = std::fs::remove_dir_all(&dir);
@@ -111,7 +115,8 @@ async fn load(client: &reqwest::Client, base: &str, clients: usize) -> LoadResul
             let mut errors = 0;
             let mut i = c;
             while Instant::now() < deadline && latencies.len() < MAX_REQUESTS_PER_LEVEL / clients {
-                let url = format!("{base}/api/v1/products?{}", QUERIES[i % QUERIES.len()]);
+                // 20 per page, about what the search page shows (24).
+                let url = format!("{base}/api/v1/products?per_page=20&{}", QUERIES[i % QUERIES.len()]);
                 i += 1;
                 let t = Instant::now();
                 match client.get(&url).send().await {
@@ -137,18 +142,27 @@ async fn load(client: &reqwest::Client, base: &str, clients: usize) -> LoadResul
     LoadResult { latencies: all, errors, seconds: started.elapsed().as_secs_f64() }
 }
 
-/// The engine's own latency, without HTTP or the database.
-async fn engine_latency(app: &App) -> anyhow::Result<(f64, f64)> {
-    let queries = ["红枣", "核桃", "牦牛肉", "喀什", "walnutt", ""];
-    let mut lat = Vec::new();
-    for i in 0..2_000 {
-        let q = crate::search::SearchQuery { q: queries[i % queries.len()].into(), limit: 50, ..Default::default() };
-        let t = Instant::now();
-        app.state.search.search(&q).await?;
-        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+/// The engine's own latency per query, without HTTP or the database.
+async fn engine_latency(app: &App) -> anyhow::Result<Vec<(String, f64, f64, u64)>> {
+    let mut out = Vec::new();
+    for text in ["", "红枣", "核桃", "牦牛肉", "喀什", "伽师瓜", "walnutt", "yak"] {
+        let q = crate::search::SearchQuery { q: text.into(), limit: 20, ..Default::default() };
+        let mut lat = Vec::new();
+        let mut total = 0;
+        for _ in 0..300 {
+            let t = Instant::now();
+            total = app.state.search.search(&q).await?.total;
+            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        lat.sort_by(f64::total_cmp);
+        out.push((
+            if text.is_empty() { "(no words)".into() } else { text.to_owned() },
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.99),
+            total,
+        ));
     }
-    lat.sort_by(f64::total_cmp);
-    Ok((percentile(&lat, 0.5), percentile(&lat, 0.99)))
+    Ok(out)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

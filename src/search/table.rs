@@ -6,6 +6,29 @@
 
 use super::{FacetCount, Facets, SearchDoc, SearchQuery, Sort};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A multiply-shift hasher for integer keys: product ids are not chosen by
+/// an attacker, and a search looks up tens of thousands of them, where
+/// SipHash's cost shows.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_i64(&mut self, n: i64) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type IdMap = HashMap<i64, usize, BuildHasherDefault<IdHasher>>;
 
 /// Interns strings to dense ids.
 #[derive(Default)]
@@ -50,7 +73,7 @@ struct Row {
 #[derive(Default)]
 pub(super) struct Table {
     rows: Vec<Row>,
-    by_id: HashMap<i64, usize>,
+    by_id: IdMap,
     categories: Dict,
     regions: Dict,
     storages: Dict,
@@ -173,7 +196,7 @@ impl Table {
     /// (every product is a candidate).
     pub fn search(&self, q: &SearchQuery, scored: Option<&[(u64, f32)]>) -> (Vec<i64>, u64, Facets) {
         let filter = self.compile(q);
-        let mut hits: Vec<(usize, f32)> = match scored {
+        let hits: Vec<(usize, f32)> = match scored {
             Some(scored) => scored
                 .iter()
                 .filter_map(|(id, s)| self.by_id.get(&(*id as i64)).map(|i| (*i, *s)))
@@ -183,25 +206,32 @@ impl Table {
         };
         let facets = self.facets(hits.iter().map(|(i, _)| &self.rows[*i]));
         let total = hits.len() as u64;
+        // Sort on keys of plain integers, computed once per hit: smaller is
+        // first, the id breaks ties so the order is total and stable.
         let rows = &self.rows;
-        let by = |a: &(usize, f32), b: &(usize, f32)| {
-            let (ra, rb) = (&rows[a.0], &rows[b.0]);
-            match q.sort {
-                Sort::Relevance => b.1.total_cmp(&a.1).then(rb.created_at.cmp(&ra.created_at)).then(rb.id.cmp(&ra.id)),
-                Sort::PriceAsc => ra.price_fen.cmp(&rb.price_fen).then(ra.id.cmp(&rb.id)),
-                Sort::PriceDesc => rb.price_fen.cmp(&ra.price_fen).then(ra.id.cmp(&rb.id)),
-                Sort::Sales => rb.sales_count.cmp(&ra.sales_count).then(ra.id.cmp(&rb.id)),
-                Sort::Newest => rb.created_at.cmp(&ra.created_at).then(rb.id.cmp(&ra.id)),
-            }
-        };
+        let mut keyed: Vec<((i64, i64, i64), usize)> = hits
+            .iter()
+            .map(|(i, score)| {
+                let r = &rows[*i];
+                let key = match q.sort {
+                    // Scores are non-negative floats: their bits order like them.
+                    Sort::Relevance => (-(score.to_bits() as i64), -r.created_at, -r.id),
+                    Sort::PriceAsc => (r.price_fen, r.id, 0),
+                    Sort::PriceDesc => (-r.price_fen, r.id, 0),
+                    Sort::Sales => (-r.sales_count, r.id, 0),
+                    Sort::Newest => (-r.created_at, -r.id, 0),
+                };
+                (key, *i)
+            })
+            .collect();
         // Only the first offset + limit need to be in order.
-        let end = (q.offset + q.limit).min(hits.len());
-        if end > 0 && end < hits.len() {
-            hits.select_nth_unstable_by(end - 1, by);
-            hits.truncate(end);
+        let end = (q.offset + q.limit).min(keyed.len());
+        if end > 0 && end < keyed.len() {
+            keyed.select_nth_unstable(end - 1);
+            keyed.truncate(end);
         }
-        hits.sort_unstable_by(by);
-        let ids = hits.iter().skip(q.offset).take(q.limit).map(|(i, _)| rows[*i].id).collect();
+        keyed.sort_unstable();
+        let ids = keyed.iter().skip(q.offset).take(q.limit).map(|(_, i)| rows[*i].id).collect();
         (ids, total, facets)
     }
 
