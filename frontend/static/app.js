@@ -43,3 +43,21 @@ document.addEventListener('submit', function (event) {
   });
   window.addEventListener('popstate', function () { load(window.location.href, false); });
 })();
+
+// Uploads show their progress on a slow link; the server's answer replaces
+// the page as a normal submit would.
+document.addEventListener('submit', function (e) {
+  var form = e.target;
+  if (!form.matches('form[data-upload]') || !window.XMLHttpRequest || !window.FormData) return;
+  e.preventDefault();
+  var bar = form.querySelector('progress');
+  var xhr = new XMLHttpRequest();
+  xhr.open('POST', form.action);
+  if (bar) {
+    bar.hidden = false;
+    xhr.upload.onprogress = function (p) { if (p.lengthComputable) bar.value = Math.round(100 * p.loaded / p.total); };
+  }
+  xhr.onload = function () { document.open(); document.write(xhr.responseText); document.close(); };
+  xhr.onerror = function () { form.removeAttribute('data-upload'); delete form.dataset.sent; form.submit(); };
+  xhr.send(new FormData(form));
+}, true);

@@ -9,7 +9,7 @@ pub mod error;
 pub mod extract;
 mod households;
 mod regions;
-mod stock;
+pub mod stock;
 
 pub use auth::{clear_session_cookie, login_error, session_cookie, user_json};
 
@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/products", get(catalog::list).post(catalog::create))
         .route("/api/v1/products/{id}", get(catalog::get).patch(catalog::update))
         .route("/api/v1/lots", get(stock::list).post(stock::create))
+        .route("/api/v1/lots/import", post(stock::import))
         .route("/api/v1/lots/{id}/adjustments", post(stock::adjust))
         .route("/api/v1/lots/{id}/history", get(stock::history))
         .route("/api/v1/households", get(households::list).post(households::create))

@@ -103,3 +103,43 @@ pub async fn history(
     let items: Vec<Movement> = stock::history(&state.db, coop, id).await?;
     Ok(Json(serde_json::json!({ "items": items })))
 }
+
+impl From<stock::ImportError> for ApiError {
+    fn from(e: stock::ImportError) -> Self {
+        match e {
+            stock::ImportError::Unreadable(m) => ApiError::BadRequest(m),
+            stock::ImportError::Rows(rows) => {
+                let mut errors = crate::validation::FieldErrors::default();
+                for r in rows {
+                    errors.add(format!("row {}", r.row), r.message);
+                }
+                ApiError::Invalid(errors)
+            }
+            stock::ImportError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// The cells of an uploaded file, by its content type or name.
+pub fn read_upload(content_type: &str, name: &str, bytes: &[u8]) -> Result<Vec<Vec<String>>, stock::ImportError> {
+    let xlsx = content_type.contains("spreadsheetml") || name.to_lowercase().ends_with(".xlsx");
+    if xlsx { stock::read_xlsx(bytes) } else { stock::read_csv(bytes) }
+}
+
+/// `POST /api/v1/lots/import` — a CSV (`text/csv`) or XLSX body; all lots
+/// or none → 201 `{lots, contributions, units}`, or 422 listing every bad
+/// row.
+pub async fn import(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<stock::ImportReport>)> {
+    let coop = cooperative_of(&actor)?;
+    let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("text/csv");
+    let cells = read_upload(content_type, "", &body)?;
+    let report = stock::import(&state.db, coop, actor.id, cells).await?;
+    state.indexer.nudge();
+    tracing::info!(org.id = coop, lots = report.lots, "lots imported");
+    Ok((StatusCode::CREATED, Json(report)))
+}

@@ -6,6 +6,10 @@
 //! Every function here takes the cooperative that is acting, and touches
 //! only that cooperative's lots (invariant 6).
 
+mod import;
+
+pub use import::{COLUMNS as IMPORT_COLUMNS, ImportError, ImportReport, RowError, import, read_csv, read_xlsx};
+
 use crate::db::{Db, Tx};
 use crate::validation::FieldErrors;
 use serde::{Deserialize, Serialize};

@@ -418,3 +418,77 @@ pub async fn members(State(state): State<AppState>, MaybeUser(actor): MaybeUser,
         Err(e) => internal(&c, e.into()),
     }
 }
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage<'a> {
+    c: &'a Chrome,
+    columns: &'static [&'static str],
+    report: Option<stock::ImportReport>,
+    errors: Vec<stock::RowError>,
+    problem: Option<String>,
+}
+
+/// `GET /console/import`.
+pub async fn import_form(MaybeUser(actor): MaybeUser, headers: HeaderMap) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), "/console/import");
+    if let Err(r) = manager(&c, actor) {
+        return r;
+    }
+    render(&c, StatusCode::OK, &ImportPage { c: &c, columns: &stock::IMPORT_COLUMNS, report: None, errors: Vec::new(), problem: None })
+}
+
+/// `POST /console/import` — a CSV or XLSX file; all lots or none.
+pub async fn import(
+    State(state): State<AppState>,
+    MaybeUser(actor): MaybeUser,
+    headers: HeaderMap,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), "/console/import");
+    let (actor, coop) = match manager(&c, actor) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let mut csrf = String::new();
+    let mut file: Option<(String, String, Vec<u8>)> = None;
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_owned();
+                let file_name = field.file_name().unwrap_or("").to_owned();
+                let content_type = field.content_type().unwrap_or("").to_owned();
+                match field.bytes().await {
+                    Ok(bytes) if name == "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+                    Ok(bytes) if name == "file" => file = Some((file_name, content_type, bytes.to_vec())),
+                    Ok(_) => {}
+                    Err(_) => return error_page(&c, StatusCode::BAD_REQUEST),
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return error_page(&c, StatusCode::BAD_REQUEST),
+        }
+    }
+    if !csrf_ok(&headers, Some(&actor), &csrf) {
+        return error_page(&c, StatusCode::FORBIDDEN);
+    }
+    let page = |status, report, errors, problem| {
+        render(&c, status, &ImportPage { c: &c, columns: &stock::IMPORT_COLUMNS, report, errors, problem })
+    };
+    let Some((name, content_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
+        return page(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), Some(c.t.import_choose_file.to_owned()));
+    };
+    let result = match crate::api::stock::read_upload(&content_type, &name, &bytes) {
+        Ok(cells) => stock::import(&state.db, coop, actor.id, cells).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(report) => {
+            state.indexer.nudge();
+            page(StatusCode::CREATED, Some(report), Vec::new(), None)
+        }
+        Err(stock::ImportError::Rows(rows)) => page(StatusCode::UNPROCESSABLE_ENTITY, None, rows, None),
+        Err(stock::ImportError::Unreadable(m)) => page(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), Some(m)),
+        Err(stock::ImportError::Db(e)) => internal(&c, e.into()),
+    }
+}

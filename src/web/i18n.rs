@@ -251,6 +251,24 @@ pub struct Strings {
     pub console_soon: &'static str,
     /// Console
     pub console_no_lots: &'static str,
+    /// Import page
+    pub import_title: &'static str,
+    /// Import page
+    pub import_help: &'static str,
+    /// Import page
+    pub import_file: &'static str,
+    /// Import page
+    pub import_button: &'static str,
+    /// Import page
+    pub import_done: &'static str,
+    /// Import page
+    pub import_nothing: &'static str,
+    /// Import page
+    pub import_row: &'static str,
+    /// Import page
+    pub import_problem: &'static str,
+    /// Import page
+    pub import_choose_file: &'static str,
 }
 
 /// 中文
@@ -364,6 +382,15 @@ pub static ZH: Strings = Strings {
     console_expired: "已过期",
     console_soon: "临期",
     console_no_lots: "暂无批次",
+    import_title: "导入批次（CSV / XLSX）",
+    import_help: "每行一个供货农户；lot 相同的行组成一个批次。文件中任何一行有误，则整个文件都不导入，并列出每一行的问题。",
+    import_file: "文件",
+    import_button: "导入",
+    import_done: "已导入",
+    import_nothing: "未导入任何数据。请修改以下行后重新上传：",
+    import_row: "行",
+    import_problem: "问题",
+    import_choose_file: "请选择要导入的文件。",
 };
 
 /// English
@@ -477,4 +504,13 @@ pub static EN: Strings = Strings {
     console_expired: "expired",
     console_soon: "expires soon",
     console_no_lots: "No lots yet",
+    import_title: "Import lots (CSV / XLSX)",
+    import_help: "One row per contributing household; rows with the same lot form one lot. If any row is wrong, nothing is imported and every bad row is listed.",
+    import_file: "File",
+    import_button: "Import",
+    import_done: "Imported",
+    import_nothing: "Nothing was imported. Fix these rows and upload again:",
+    import_row: "Row",
+    import_problem: "Problem",
+    import_choose_file: "Choose a file to import.",
 };

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/lots/{id}", get(console::lot))
         .route("/console/lots/{id}/adjustments", axum::routing::post(console::adjust))
         .route("/console/households", get(console::members))
+        .route("/console/import", get(console::import_form).post(console::import))
         .route("/regions/{code}", get(browse::region))
         .route("/cooperatives/{id}", get(browse::cooperative))
         .route("/products/{id}", get(pages::product))

@@ -132,3 +132,27 @@ async fn the_members_page_lists_what_each_household_supplied() {
         .await;
     assert!(page.text.contains(&format!("<td>{top}</td>")), "the biggest supplier's total");
 }
+
+#[tokio::test]
+async fn the_import_page_lists_bad_rows_and_records_nothing() {
+    let app = TestApp::demo().await;
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let form = get(&app, "/console/import", Some(&token)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = csrf(&form);
+    let csv = "lot,product_id,quantity,harvested_on,expires_on,node_id,household_code,household_quantity\nA,1,10,2026-09-01,2027-03-01,1,HH-NOBODY,10\n";
+    let boundary = "zhunongboundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"lots.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    let lots_before = app.count("SELECT COUNT(*) FROM lots").await;
+    let req = Request::post("/console/import")
+        .header(header::COOKIE, format!("zn_session={token}"))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap();
+    let res = app.raw(req).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text.contains("未导入任何数据") && res.text.contains("HH-NOBODY"), "every bad row is listed");
+    assert_eq!(app.count("SELECT COUNT(*) FROM lots").await, lots_before);
+}

@@ -9,6 +9,7 @@ mod catalog;
 mod console;
 mod demo;
 mod households;
+mod import;
 mod pages;
 mod platform;
 mod regions;
