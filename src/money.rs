@@ -45,6 +45,25 @@ impl Fen {
         self.0
     }
 
+    /// Parses yuan as people write them — `12`, `12.5`, `12.50`, `1,234.00`
+    /// — into exact fen, without passing through a float. More than two
+    /// decimals, signs and other characters are refused.
+    pub fn parse_yuan(s: &str) -> Option<Fen> {
+        let s = s.trim().trim_start_matches('¥').replace(',', "");
+        let (whole, frac) = s.split_once('.').unwrap_or((&s, ""));
+        if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let yuan: i64 = whole.parse().ok()?;
+        let fen: i64 = format!("{frac:0<2}").parse().ok()?;
+        yuan.checked_mul(100)?.checked_add(fen).map(Fen)
+    }
+
+    /// The amount as yuan with two decimals, no symbol: `12.50`.
+    pub fn yuan_text(self) -> String {
+        format!("{}{}.{:02}", if self.0 < 0 { "-" } else { "" }, self.0.unsigned_abs() / 100, self.0.unsigned_abs() % 100)
+    }
+
     /// `self * quantity`, or an error instead of wrapping around.
     pub fn times(self, quantity: i64) -> Result<Fen, MoneyError> {
         self.0.checked_mul(quantity).map(Fen).ok_or(MoneyError::Overflow)
@@ -186,6 +205,18 @@ mod tests {
         assert_eq!(Fen::new(1250).times(40).unwrap(), Fen::new(50_000));
         assert_eq!(Fen::new(i64::MAX).times(2), Err(MoneyError::Overflow));
         assert_eq!(Fen::new(i64::MAX).checked_add(Fen::new(1)), Err(MoneyError::Overflow));
+    }
+
+    #[test]
+    fn yuan_text_parses_to_exact_fen() {
+        assert_eq!(Fen::parse_yuan("12"), Some(Fen::new(1200)));
+        assert_eq!(Fen::parse_yuan("12.5"), Some(Fen::new(1250)));
+        assert_eq!(Fen::parse_yuan(" ¥1,234.05 "), Some(Fen::new(123_405)));
+        assert_eq!(Fen::parse_yuan("0.29"), Some(Fen::new(29)), "no float rounding: 0.29 is 29 fen");
+        for bad in ["", "12.345", "-3", "1e3", "abc", ".5", "99999999999999999999"] {
+            assert_eq!(Fen::parse_yuan(bad), None, "{bad:?}");
+        }
+        assert_eq!(Fen::new(1250).yuan_text(), "12.50");
     }
 
     #[test]

@@ -269,6 +269,24 @@ pub struct Strings {
     pub import_problem: &'static str,
     /// Import page
     pub import_choose_file: &'static str,
+    /// Product form
+    pub product_form_title: &'static str,
+    /// Product form
+    pub pf_name: &'static str,
+    /// Product form
+    pub pf_name_en: &'static str,
+    /// Product form
+    pub pf_unit: &'static str,
+    /// Product form
+    pub pf_description: &'static str,
+    /// Product form
+    pub pf_tiers_hint: &'static str,
+    /// Product form
+    pub pf_active: &'static str,
+    /// Product form
+    pub pf_new: &'static str,
+    /// Product form
+    pub pf_edit: &'static str,
 }
 
 /// 中文
@@ -391,6 +409,15 @@ pub static ZH: Strings = Strings {
     import_row: "行",
     import_problem: "问题",
     import_choose_file: "请选择要导入的文件。",
+    product_form_title: "产品信息",
+    pf_name: "产品名称",
+    pf_name_en: "英文名称",
+    pf_unit: "销售单位",
+    pf_description: "简介",
+    pf_tiers_hint: "第一档从 1 起；数量越多单价越低。价格以元为单位，如 12.50。",
+    pf_active: "在售",
+    pf_new: "新增产品",
+    pf_edit: "编辑",
 };
 
 /// English
@@ -513,4 +540,13 @@ pub static EN: Strings = Strings {
     import_row: "Row",
     import_problem: "Problem",
     import_choose_file: "Choose a file to import.",
+    product_form_title: "Product",
+    pf_name: "Name",
+    pf_name_en: "English name",
+    pf_unit: "Selling unit",
+    pf_description: "Description",
+    pf_tiers_hint: "The first tier starts at 1; larger quantities get lower unit prices. Prices in yuan, e.g. 12.50.",
+    pf_active: "On sale",
+    pf_new: "New product",
+    pf_edit: "Edit",
 };

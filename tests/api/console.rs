@@ -156,3 +156,35 @@ async fn the_import_page_lists_bad_rows_and_records_nothing() {
     assert!(res.text.contains("未导入任何数据") && res.text.contains("HH-NOBODY"), "every bad row is listed");
     assert_eq!(app.count("SELECT COUNT(*) FROM lots").await, lots_before);
 }
+
+#[tokio::test]
+async fn a_manager_lists_a_product_from_the_form_with_prices_in_yuan_and_edits_it() {
+    let app = TestApp::demo().await;
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let form = get(&app, "/console/products/new", Some(&token)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = csrf(&form);
+    let village = app.get("/api/v1/me", Some(&token)).await.json()["org"]["region_code"].as_str().unwrap().to_owned();
+    let body = format!(
+        "csrf={csrf}&name=%E4%BC%BD%E5%B8%88%E8%9C%9C%E7%93%9C&name_en=Jiashi+honeydew&category=fruit&unit=kg&spec=&storage=ambient&origin_code={village}&description=\
+         &tier_min=1&tier_price=32.50&tier_min=100&tier_price=29.9&tier_min=&tier_price=&cert_kind=&cert_number=&cert_until=&active=on"
+    );
+    let created = post(&app, "/console/products", &token, &body).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+    let location = created.headers.get(header::LOCATION).unwrap().to_str().unwrap().to_owned();
+    let id = location.rsplit('/').next().unwrap().to_owned();
+    let product = app.get(&format!("/api/v1/products/{id}"), None).await.json();
+    assert_eq!(product["name"], "伽师蜜瓜");
+    assert_eq!(product["price_tiers"][0]["unit_price_fen"], 3250);
+    assert_eq!(product["price_tiers"][1]["unit_price_fen"], 2990, "29.9 yuan is exactly 2,990 fen");
+
+    let edit = get(&app, &format!("/console/products/{id}/edit"), Some(&token)).await;
+    assert!(edit.text.contains("value=\"32.50\""), "prices shown back in yuan");
+    let rising = body.replace("tier_price=29.9", "tier_price=35");
+    let refused = post(&app, &format!("/console/products/{id}"), &token, &rising).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("a larger quantity must have a lower unit price"));
+
+    let other = app.count("SELECT MAX(id) FROM products WHERE cooperative_id <> (SELECT cooperative_id FROM products WHERE id = (SELECT MIN(id) FROM products))").await;
+    assert_eq!(get(&app, &format!("/console/products/{other}/edit"), Some(&token)).await.status, StatusCode::NOT_FOUND);
+}
