@@ -55,6 +55,7 @@ pub mod distribution;
 pub mod households;
 pub mod ids;
 pub mod money;
+pub mod orders;
 pub mod orgs;
 pub mod regions;
 pub mod search;

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod error;
 pub mod extract;
 mod households;
+mod orders;
 mod regions;
 pub mod stock;
 
@@ -44,6 +45,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/lots/{id}/history", get(stock::history))
         .route("/api/v1/households", get(households::list).post(households::create))
         .route("/api/v1/nodes", get(nodes))
+        .route("/api/v1/orders", get(orders::list).post(orders::place))
+        .route("/api/v1/orders/{id}", get(orders::get))
+        .route("/api/v1/orders/{id}/cancel", post(orders::cancel))
 }
 
 async fn healthz() -> &'static str {

@@ -10,6 +10,7 @@ mod console;
 mod demo;
 mod households;
 mod import;
+mod orders;
 mod pages;
 mod platform;
 mod regions;

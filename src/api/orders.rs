@@ -1,0 +1,193 @@
+//! Orders over HTTP: `POST /api/v1/orders` with `Idempotency-Key`,
+//! `GET /api/v1/orders[/{id}]`, `POST /api/v1/orders/{id}/cancel`.
+//!
+//! Idempotency: the first response to a key is stored in the same
+//! transaction as the order it created (or, for a refusal, on its own), so
+//! a retry gets the same status and body and creates nothing. The key's row
+//! is inserted before the order: a concurrent request with the same key
+//! waits on it (PostgreSQL's unique index, SQLite's single writer) and then
+//! finds the stored response.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiQuery, CurrentUser, PageParams, Paged};
+use crate::app::AppState;
+use crate::orders::{self, NewOrder, Order, PlaceError, TransitionError};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+fn stored(status: i64, body: String) -> Response {
+    let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
+    let content_type = if status.is_success() { "application/json" } else { "application/problem+json" };
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res
+}
+
+fn place_error(e: PlaceError) -> ApiError {
+    match e {
+        PlaceError::Invalid(errors) => ApiError::Invalid(errors),
+        PlaceError::OutOfStock(errors) => {
+            ApiError::Conflict { title: "Not enough stock", detail: format!("not enough stock: {errors}"), errors }
+        }
+        PlaceError::Forbidden(m) => ApiError::Forbidden(m.into()),
+        PlaceError::Db(e) => e.into(),
+    }
+}
+
+/// The status and body an error would be answered with (to store them).
+async fn rendered(e: ApiError) -> (StatusCode, String) {
+    let res = e.into_response();
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap_or_default();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `POST /api/v1/orders` → 201 order; 409 naming the short lines.
+pub async fn place(State(state): State<AppState>, CurrentUser(actor): CurrentUser, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+    let order: NewOrder = match serde_json::from_slice(&body) {
+        Ok(o) => o,
+        Err(e) if e.is_syntax() || e.is_eof() => return Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
+        Err(e) => {
+            let mut errors = crate::validation::FieldErrors::default();
+            errors.add("body", e.to_string());
+            return Err(ApiError::Invalid(errors));
+        }
+    };
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200) {
+            Some(k) => Some(k.to_owned()),
+            None => return Err(ApiError::BadRequest("Idempotency-Key must be 1 to 200 visible characters".into())),
+        },
+    };
+    let hash: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+
+    let mut tx = state.db.begin_write().await?;
+    if let Some(key) = &key {
+        let claimed = sqlx::query(
+            "INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, response_body, created_at) VALUES ($1, $2, $3, 0, '', $4) \
+             ON CONFLICT (org_id, key) DO NOTHING",
+        )
+        .bind(actor.org.id)
+        .bind(key)
+        .bind(&hash)
+        .bind(crate::time::now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            let (first_hash, status, body): (String, i64, String) =
+                sqlx::query_as("SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE org_id = $1 AND key = $2")
+                    .bind(actor.org.id)
+                    .bind(key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            tx.rollback().await?;
+            if first_hash != hash {
+                let mut errors = crate::validation::FieldErrors::default();
+                errors.add("Idempotency-Key", "this key was used with a different request body");
+                return Err(ApiError::Invalid(errors));
+            }
+            return Ok(stored(status, body));
+        }
+    }
+    match orders::place_in(&mut tx, &actor, &order).await {
+        Ok(id) => {
+            let created = orders::get_in(&mut tx, actor.org.id, id).await?.ok_or(ApiError::NotFound("order"))?;
+            let body = serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.into()))?;
+            if let Some(key) = &key {
+                sqlx::query("UPDATE idempotency_keys SET status_code = 201, response_body = $1 WHERE org_id = $2 AND key = $3")
+                    .bind(&body)
+                    .bind(actor.org.id)
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            // Acknowledged only after the commit (invariant 4).
+            tx.commit().await?;
+            state.indexer.nudge();
+            tracing::info!(order.id = id, org.id = actor.org.id, "order placed");
+            Ok(stored(201, body))
+        }
+        Err(PlaceError::Db(e)) => Err(e.into()),
+        Err(e) => {
+            // Nothing of the order is kept; the refusal itself is stored for
+            // the key, so a retry gets the same answer.
+            tx.rollback().await?;
+            let (status, body) = rendered(place_error(e)).await;
+            if let Some(key) = &key {
+                let mut tx = state.db.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, response_body, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (org_id, key) DO NOTHING",
+                )
+                .bind(actor.org.id)
+                .bind(key)
+                .bind(&hash)
+                .bind(status.as_u16() as i64)
+                .bind(&body)
+                .bind(crate::time::now())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            }
+            Ok(stored(status.as_u16() as i64, body))
+        }
+    }
+}
+
+/// `GET /api/v1/orders/{id}` — the buyer's own; anyone else's is a 404.
+pub async fn get(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Order>> {
+    let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("order"))?;
+    orders::get(&state.db, actor.org.id, id).await?.map(Json).ok_or(ApiError::NotFound("order"))
+}
+
+/// Query of the order list.
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+/// `GET /api/v1/orders?status=` — the organisation's orders, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Paged<Order>>> {
+    let page = PageParams { page: q.page, per_page: q.per_page }.check()?;
+    let statuses =
+        ["placed", "pending_approval", "awaiting_payment", "paid", "in_transit", "delivered", "accepted", "cancelled", "refunded"];
+    if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty())
+        && !statuses.contains(&s)
+    {
+        let mut errors = crate::validation::FieldErrors::default();
+        errors.add("status", format!("must be one of {}", statuses.join(", ")));
+        return Err(ApiError::Invalid(errors));
+    }
+    let (items, total) =
+        orders::list(&state.db, actor.org.id, q.status.as_deref().filter(|s| !s.is_empty()), page.per_page, page.offset()).await?;
+    Ok(Json(Paged::new(items, total, page)))
+}
+
+/// `POST /api/v1/orders/{id}/cancel` — before payment; releases the stock.
+pub async fn cancel(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Order>> {
+    let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("order"))?;
+    match orders::cancel(&state.db, &actor, id).await {
+        Ok(order) => {
+            state.indexer.nudge();
+            Ok(Json(order))
+        }
+        Err(TransitionError::NotFound) => Err(ApiError::NotFound("order")),
+        Err(e @ TransitionError::Illegal(_)) => {
+            Err(ApiError::Conflict { title: "Illegal transition", detail: e.to_string(), errors: Default::default() })
+        }
+        Err(TransitionError::Db(e)) => Err(e.into()),
+    }
+}

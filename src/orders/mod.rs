@@ -1,0 +1,516 @@
+//! Orders: placing one allocates stock lot by lot, first expiry first out,
+//! in the same transaction that records the order (invariant 1), at the
+//! bulk price tier its quantity reaches; cancelling releases the stock.
+//! Every status change is an `order_events` row with who and when.
+//!
+//! Only the buyer's organisation sees its orders (invariant 6): reads take
+//! the caller's organisation and answer "not found" for anyone else's.
+
+use crate::auth::{Actor, Role};
+use crate::db::{Db, Tx};
+use crate::money::Fen;
+use crate::validation::FieldErrors;
+use serde::{Deserialize, Serialize};
+
+/// A line as ordered.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewLine {
+    /// The product.
+    #[serde(deserialize_with = "crate::ids::deserialize")]
+    pub product_id: i64,
+    /// Whole units of the product's unit.
+    pub quantity: i64,
+}
+
+/// Where the goods go.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Delivery {
+    /// A region code (a village or township for rural addresses).
+    pub region_code: String,
+    /// Street address.
+    pub address: String,
+    /// Who receives.
+    pub contact_name: String,
+    /// Their phone.
+    pub phone: String,
+}
+
+/// An order as placed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewOrder {
+    /// Lines, from any cooperatives.
+    pub lines: Vec<NewLine>,
+    /// Delivery.
+    pub delivery: Delivery,
+    /// invoice or stripe
+    pub payment_method: String,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Why an order was not placed.
+#[derive(Debug, thiserror::Error)]
+pub enum PlaceError {
+    /// The input breaks a rule.
+    #[error("invalid order: {0}")]
+    Invalid(FieldErrors),
+    /// Not enough stock for some lines (named, with what is available).
+    #[error("not enough stock: {0}")]
+    OutOfStock(FieldErrors),
+    /// The caller may not order.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// One allocation of a line.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Allocation {
+    /// The lot.
+    #[serde(serialize_with = "crate::ids::serialize")]
+    pub lot_id: i64,
+    /// Units it holds for the line.
+    pub quantity: i64,
+}
+
+/// A line of an order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    /// Opaque id.
+    #[serde(serialize_with = "crate::ids::serialize")]
+    pub id: i64,
+    /// The product.
+    #[serde(serialize_with = "crate::ids::serialize")]
+    pub product_id: i64,
+    /// Product name, for people.
+    pub product_name: String,
+    /// The selling cooperative.
+    #[serde(serialize_with = "crate::ids::serialize")]
+    pub cooperative_id: i64,
+    /// Units.
+    pub quantity: i64,
+    /// Price per unit at the tier reached.
+    pub unit_price_fen: Fen,
+    /// quantity × unit price.
+    pub amount_fen: Fen,
+    /// Lots holding the quantity, first expiry first.
+    pub allocations: Vec<Allocation>,
+}
+
+/// The buyer organisation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Buyer {
+    /// Opaque id.
+    #[serde(serialize_with = "crate::ids::serialize")]
+    pub id: i64,
+    /// Name.
+    pub name: String,
+}
+
+/// An order as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Order {
+    /// Opaque id.
+    #[serde(serialize_with = "crate::ids::serialize")]
+    pub id: i64,
+    /// For people: ZN20261122-7K3QX9.
+    pub number: String,
+    /// See DESIGN.md.
+    pub status: String,
+    /// Who buys.
+    pub buyer: Buyer,
+    /// Lines.
+    pub lines: Vec<Line>,
+    /// Sum of the lines.
+    pub total_fen: Fen,
+    /// invoice or stripe
+    pub payment_method: String,
+    /// Delivery.
+    pub delivery: Delivery,
+    /// Free text.
+    pub note: String,
+    /// When placed.
+    pub created_at: String,
+}
+
+/// Statuses in which a buyer may still cancel (nothing paid yet).
+pub const CANCELLABLE: [&str; 3] = ["placed", "pending_approval", "awaiting_payment"];
+
+fn check(o: &NewOrder) -> FieldErrors {
+    let mut e = FieldErrors::default();
+    if o.lines.is_empty() {
+        e.add("lines", "order at least one product");
+    }
+    if o.lines.len() > 100 {
+        e.add("lines", "at most 100 lines per order");
+    }
+    for (i, l) in o.lines.iter().enumerate() {
+        if !(1..=1_000_000).contains(&l.quantity) {
+            e.add(format!("lines[{i}].quantity"), "give a whole quantity from 1 to 1,000,000");
+        }
+        if o.lines[..i].iter().any(|p| p.product_id == l.product_id) {
+            e.add(format!("lines[{i}].product_id"), "this product is already on another line");
+        }
+    }
+    if crate::regions::RegionCode::parse(&o.delivery.region_code).is_err() {
+        e.add("delivery.region_code", "give the 12-digit region code of the delivery address");
+    }
+    for (field, v, max) in [("delivery.address", &o.delivery.address, 200), ("delivery.contact_name", &o.delivery.contact_name, 40)] {
+        if v.trim().is_empty() || v.chars().count() > max {
+            e.add(field, format!("give 1 to {max} characters"));
+        }
+    }
+    let phone: String = o.delivery.phone.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if !(7..=20).contains(&phone.len()) || !phone.trim_start_matches('+').chars().all(|c| c.is_ascii_digit()) {
+        e.add("delivery.phone", "give a phone number of digits");
+    }
+    if !matches!(o.payment_method.as_str(), "invoice" | "stripe") {
+        e.add("payment_method", "must be invoice or stripe");
+    }
+    if o.note.as_deref().is_some_and(|n| n.chars().count() > 500) {
+        e.add("note", "at most 500 characters");
+    }
+    e
+}
+
+/// Places an order inside the caller's write transaction: checks, prices,
+/// allocates every line first-expiry-first-out, records order, lines,
+/// allocations and events. On any error nothing of it must be committed:
+/// the caller rolls the transaction back.
+pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder) -> Result<i64, PlaceError> {
+    if !(actor.has(Role::AgencyBuyer) || actor.has(Role::PartnerBuyer)) {
+        return Err(PlaceError::Forbidden("only agency and partner-city buyers place orders"));
+    }
+    let mut errors = check(o);
+    if errors.is_empty() {
+        let known: Option<String> = sqlx::query_scalar("SELECT code FROM regions WHERE code = $1")
+            .bind(crate::regions::RegionCode::parse(&o.delivery.region_code).map(|c| c.to_string()).unwrap_or_default())
+            .fetch_optional(&mut **tx)
+            .await?;
+        if known.is_none() {
+            errors.add("delivery.region_code", "no such region");
+        }
+    }
+    let today = crate::time::format_date(crate::time::today());
+    struct Priced {
+        product_id: i64,
+        cooperative_id: i64,
+        quantity: i64,
+        unit: Fen,
+    }
+    let mut priced = Vec::new();
+    for (i, l) in o.lines.iter().enumerate() {
+        let row: Option<(i64, i64)> = sqlx::query_as("SELECT cooperative_id, active FROM products WHERE id = $1")
+            .bind(l.product_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        match row {
+            Some((coop, 1)) => {
+                // The highest tier the quantity reaches.
+                let unit: Option<i64> = sqlx::query_scalar(
+                    "SELECT unit_price_fen FROM price_tiers WHERE product_id = $1 AND min_quantity <= $2 ORDER BY min_quantity DESC LIMIT 1",
+                )
+                .bind(l.product_id)
+                .bind(l.quantity.max(1))
+                .fetch_optional(&mut **tx)
+                .await?;
+                match unit {
+                    Some(u) => {
+                        priced.push(Priced { product_id: l.product_id, cooperative_id: coop, quantity: l.quantity, unit: Fen::new(u) })
+                    }
+                    None => errors.add(format!("lines[{i}].product_id"), "this product has no price"),
+                }
+            }
+            _ => errors.add(format!("lines[{i}].product_id"), "no such product on sale"),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(PlaceError::Invalid(errors));
+    }
+    let mut total = Fen::ZERO;
+    for p in &priced {
+        let amount = p.unit.times(p.quantity).and_then(|a| total.checked_add(a));
+        match amount {
+            Ok(t) => total = t,
+            Err(_) => {
+                return Err(PlaceError::Invalid({
+                    let mut e = FieldErrors::default();
+                    e.add("lines", "the order total is too large");
+                    e
+                }));
+            }
+        }
+    }
+
+    // Allocation: lot by lot, first expiry first. Each take is one
+    // conditional UPDATE, so under PostgreSQL's row locks (or SQLite's one
+    // writer) two orders can never take the same unit.
+    let mut shortages = FieldErrors::default();
+    let mut taken: Vec<Vec<(i64, i64)>> = Vec::new();
+    for (i, p) in priced.iter().enumerate() {
+        let lots: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT id, quantity - allocated FROM lots WHERE product_id = $1 AND expires_on >= $2 AND quantity > allocated ORDER BY expires_on, id",
+        )
+        .bind(p.product_id)
+        .bind(&today)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut need = p.quantity;
+        let mut mine = Vec::new();
+        for (lot, free) in lots {
+            if need == 0 {
+                break;
+            }
+            let take = need.min(free);
+            let done = sqlx::query("UPDATE lots SET allocated = allocated + $1 WHERE id = $2 AND quantity - allocated >= $1")
+                .bind(take)
+                .bind(lot)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+            if done == 1 {
+                mine.push((lot, take));
+                need -= take;
+            }
+        }
+        if need > 0 {
+            let available = p.quantity - need;
+            shortages.add(format!("lines[{i}].quantity"), format!("only {available} available, {} ordered", p.quantity));
+        }
+        taken.push(mine);
+    }
+    if !shortages.is_empty() {
+        return Err(PlaceError::OutOfStock(shortages));
+    }
+
+    let now = crate::time::now();
+    let mut random = [0u8; 4];
+    getrandom::fill(&mut random).expect("the operating system's random source works");
+    let number = format!("ZN{}-{:08X}", today.replace('-', ""), u32::from_le_bytes(random));
+    let limit: Option<i64> = sqlx::query_scalar("SELECT approval_limit_fen FROM agencies WHERE org_id = $1")
+        .bind(actor.org.id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let next = if limit.is_some_and(|l| total.get() > l) { "pending_approval" } else { "awaiting_payment" };
+    let order_id: i64 = sqlx::query_scalar(
+        "INSERT INTO orders (number, buyer_org_id, buyer_user_id, status, payment_method, delivery_region_code, delivery_address, contact_name, \
+                             phone, note, total_fen, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+    )
+    .bind(&number)
+    .bind(actor.org.id)
+    .bind(actor.id)
+    .bind(next)
+    .bind(&o.payment_method)
+    .bind(crate::regions::RegionCode::parse(&o.delivery.region_code).map(|c| c.to_string()).unwrap_or_default())
+    .bind(o.delivery.address.trim())
+    .bind(o.delivery.contact_name.trim())
+    .bind(o.delivery.phone.trim())
+    .bind(o.note.as_deref().unwrap_or("").trim())
+    .bind(total.get())
+    .bind(&now)
+    .fetch_one(&mut **tx)
+    .await?;
+    for (p, lots) in priced.iter().zip(&taken) {
+        let line_id: i64 = sqlx::query_scalar(
+            "INSERT INTO order_lines (order_id, product_id, cooperative_id, quantity, unit_price_fen, amount_fen) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(order_id)
+        .bind(p.product_id)
+        .bind(p.cooperative_id)
+        .bind(p.quantity)
+        .bind(p.unit.get())
+        .bind(p.unit.get() * p.quantity)
+        .fetch_one(&mut **tx)
+        .await?;
+        for (lot, q) in lots {
+            sqlx::query("INSERT INTO allocations (line_id, lot_id, quantity) VALUES ($1, $2, $3)")
+                .bind(line_id)
+                .bind(lot)
+                .bind(q)
+                .execute(&mut **tx)
+                .await?;
+        }
+        crate::search::enqueue(tx, p.product_id).await?;
+    }
+    for (from, to) in [(None, "placed"), (Some("placed"), next)] {
+        sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(order_id)
+            .bind(from)
+            .bind(to)
+            .bind(actor.id)
+            .bind(&now)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(order_id)
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: i64,
+    number: String,
+    status: String,
+    buyer_org_id: i64,
+    buyer_name: String,
+    payment_method: String,
+    delivery_region_code: String,
+    delivery_address: String,
+    contact_name: String,
+    phone: String,
+    note: String,
+    total_fen: i64,
+    created_at: String,
+}
+
+const ORDER_SELECT: &str = "SELECT o.id, o.number, o.status, o.buyer_org_id, g.name AS buyer_name, o.payment_method, o.delivery_region_code, \
+    o.delivery_address, o.contact_name, o.phone, o.note, o.total_fen, o.created_at FROM orders o JOIN organisations g ON g.id = o.buyer_org_id";
+
+async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<Order> {
+    let lines: Vec<(i64, i64, String, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT l.id, l.product_id, p.name, l.cooperative_id, l.quantity, l.unit_price_fen, l.amount_fen \
+         FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = $1 ORDER BY l.id",
+    )
+    .bind(r.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(lines.len());
+    for (id, product_id, product_name, cooperative_id, quantity, unit, amount) in lines {
+        let allocations = sqlx::query_as::<_, Allocation>("SELECT lot_id, quantity FROM allocations WHERE line_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+        out.push(Line {
+            id,
+            product_id,
+            product_name,
+            cooperative_id,
+            quantity,
+            unit_price_fen: Fen::new(unit),
+            amount_fen: Fen::new(amount),
+            allocations,
+        });
+    }
+    Ok(Order {
+        id: r.id,
+        number: r.number,
+        status: r.status,
+        buyer: Buyer { id: r.buyer_org_id, name: r.buyer_name },
+        lines: out,
+        total_fen: Fen::new(r.total_fen),
+        payment_method: r.payment_method,
+        delivery: Delivery {
+            region_code: r.delivery_region_code,
+            address: r.delivery_address,
+            contact_name: r.contact_name,
+            phone: r.phone,
+        },
+        note: r.note,
+        created_at: r.created_at,
+    })
+}
+
+/// An order of organisation `org_id` (`None` for anyone else's).
+pub async fn get_in(conn: &mut sqlx::AnyConnection, org_id: i64, id: i64) -> sqlx::Result<Option<Order>> {
+    let row: Option<OrderRow> = sqlx::query_as(&format!("{ORDER_SELECT} WHERE o.id = $1 AND o.buyer_org_id = $2"))
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(r) => Ok(Some(assemble(conn, r).await?)),
+        None => Ok(None),
+    }
+}
+
+/// [`get_in`] on the pool.
+pub async fn get(db: &Db, org_id: i64, id: i64) -> sqlx::Result<Option<Order>> {
+    let mut conn = db.pool().acquire().await?;
+    get_in(&mut conn, org_id, id).await
+}
+
+/// The orders of organisation `org_id`, newest first, optionally of one
+/// status; one page and the total.
+pub async fn list(db: &Db, org_id: i64, status: Option<&str>, limit: i64, offset: i64) -> sqlx::Result<(Vec<Order>, i64)> {
+    let status = status.unwrap_or("");
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders o WHERE o.buyer_org_id = $1 AND ($2 = '' OR o.status = $2)")
+        .bind(org_id)
+        .bind(status)
+        .fetch_one(db.pool())
+        .await?;
+    let rows: Vec<OrderRow> = sqlx::query_as(&format!(
+        "{ORDER_SELECT} WHERE o.buyer_org_id = $1 AND ($2 = '' OR o.status = $2) ORDER BY o.id DESC LIMIT $3 OFFSET $4"
+    ))
+    .bind(org_id)
+    .bind(status)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
+    let mut conn = db.pool().acquire().await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(assemble(&mut conn, r).await?);
+    }
+    Ok((out, total))
+}
+
+/// Why a transition was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TransitionError {
+    /// No such order of this organisation.
+    #[error("order not found")]
+    NotFound,
+    /// Not allowed from the current status.
+    #[error("an order that is {0} cannot be cancelled")]
+    Illegal(String),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Cancels an unpaid order of the buyer's organisation and releases every
+/// unit it held.
+pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> Result<Order, TransitionError> {
+    let mut tx = db.begin_write().await?;
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1 AND buyer_org_id = $2")
+        .bind(id)
+        .bind(actor.org.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let status = status.ok_or(TransitionError::NotFound)?;
+    // The status is re-checked in the UPDATE, so two cancels cannot both
+    // release the stock.
+    let moved = sqlx::query("UPDATE orders SET status = 'cancelled', updated_at = $1 WHERE id = $2 AND status IN ('placed', 'pending_approval', 'awaiting_payment')")
+        .bind(crate::time::now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if moved == 0 {
+        return Err(TransitionError::Illegal(status));
+    }
+    let held: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT a.lot_id, a.quantity, l.product_id FROM allocations a JOIN order_lines l ON l.id = a.line_id WHERE l.order_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (lot, q, product) in &held {
+        sqlx::query("UPDATE lots SET allocated = allocated - $1 WHERE id = $2").bind(q).bind(lot).execute(&mut *tx).await?;
+        crate::search::enqueue(&mut tx, *product).await?;
+    }
+    sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at) VALUES ($1, $2, 'cancelled', $3, $4)")
+        .bind(id)
+        .bind(&status)
+        .bind(actor.id)
+        .bind(crate::time::now())
+        .execute(&mut *tx)
+        .await?;
+    let order = get_in(&mut tx, actor.org.id, id).await?.ok_or(TransitionError::NotFound)?;
+    tx.commit().await?;
+    Ok(order)
+}

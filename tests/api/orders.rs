@@ -1,0 +1,222 @@
+//! Placing orders: first-expiry-first-out allocation in the order's own
+//! transaction, bulk tiers, 409 with nothing reserved, idempotency, tenancy,
+//! cancellation — and no overselling under 300 concurrent buyers.
+
+use crate::helpers::TestApp;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+fn order(product: i64, quantity: i64) -> Value {
+    json!({
+        "lines": [{"product_id": product.to_string(), "quantity": quantity}],
+        "delivery": {"region_code": "653101000000", "address": "喀什市人民东路1号 喀什地区第一中学食堂", "contact_name": "王老师", "phone": "0998-2821234"},
+        "payment_method": "invoice"
+    })
+}
+
+fn request(token: &str, body: &Value, key: Option<&str>) -> Request<Body> {
+    let mut req = Request::post("/api/v1/orders")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    req.body(Body::from(body.to_string())).unwrap()
+}
+
+/// A product whose only stock is one fresh lot of `quantity` units.
+async fn product_with(app: &TestApp, quantity: i64) -> i64 {
+    let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
+    sqlx::query("UPDATE lots SET quantity = allocated WHERE product_id = $1").bind(product).execute(app.db().pool()).await.unwrap();
+    let coop = app.count(&format!("SELECT cooperative_id FROM products WHERE id = {product}")).await;
+    let node = app.count(&format!("SELECT MIN(node_id) FROM lots WHERE product_id = {product}")).await;
+    let household = app.count(&format!("SELECT MIN(household_id) FROM cooperative_members WHERE cooperative_id = {coop}")).await;
+    let lot = zhunong::stock::NewLot {
+        product_id: product,
+        quantity,
+        harvested_on: "2026-11-01".into(),
+        expires_on: "2099-01-01".into(),
+        node_id: node,
+        contributions: vec![zhunong::stock::NewContribution { household_id: household, quantity }],
+    };
+    zhunong::stock::create_lot(app.db(), coop, None, &lot).await.unwrap();
+    product
+}
+
+async fn allocated(app: &TestApp, product: i64) -> i64 {
+    app.count(&format!("SELECT CAST(COALESCE(SUM(allocated), 0) AS BIGINT) FROM lots WHERE product_id = {product}")).await
+}
+
+#[tokio::test]
+async fn an_order_takes_the_earliest_expiring_lots_first_at_the_bulk_price() {
+    let app = TestApp::demo().await;
+    let token = app.login("buyer@agency.zhunong.demo").await;
+    let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
+    let lots: Vec<(i64, i64)> = sqlx::query_as("SELECT id, quantity - allocated FROM lots WHERE product_id = $1 ORDER BY expires_on, id")
+        .bind(product)
+        .fetch_all(app.db().pool())
+        .await
+        .unwrap();
+    let quantity = lots[0].1 + 5; // all of the first lot and 5 of the second
+    let res = app.post("/api/v1/orders", order(product, quantity), Some(&token)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let o = res.json();
+    let allocations = o["lines"][0]["allocations"].as_array().unwrap().clone();
+    assert_eq!(allocations.len(), 2);
+    assert_eq!((allocations[0]["lot_id"].as_str().unwrap().parse::<i64>().unwrap(), allocations[0]["quantity"].as_i64().unwrap()), lots[0]);
+    assert_eq!(allocations[1]["quantity"], 5);
+    // 伽师瓜: 68 yuan from 1, 62 from 50, 56 from 200 boxes.
+    let expected_unit = if quantity >= 200 {
+        5600
+    } else if quantity >= 50 {
+        6200
+    } else {
+        6800
+    };
+    assert_eq!(o["lines"][0]["unit_price_fen"], expected_unit);
+    assert_eq!(o["total_fen"], expected_unit * quantity);
+    assert_eq!(allocated(&app, product).await, quantity);
+    // Above the agency's 20,000-yuan approval limit: waits for an approver.
+    let expected_status = if expected_unit * quantity > 2_000_000 { "pending_approval" } else { "awaiting_payment" };
+    assert_eq!(o["status"], expected_status);
+    assert_eq!(app.get(&format!("/api/v1/orders/{}", o["id"].as_str().unwrap()), Some(&token)).await.json()["number"], o["number"]);
+}
+
+#[tokio::test]
+async fn not_enough_stock_is_a_409_naming_the_line_and_nothing_is_reserved() {
+    let app = TestApp::demo().await;
+    let token = app.login("buyer@agency.zhunong.demo").await;
+    let product = product_with(&app, 10).await;
+    let other = app.count("SELECT MIN(id) FROM products WHERE name = '莎车巴旦木'").await;
+    let before_other = allocated(&app, other).await;
+    let body = json!({
+        "lines": [{"product_id": other.to_string(), "quantity": 3}, {"product_id": product.to_string(), "quantity": 11}],
+        "delivery": order(product, 1)["delivery"].clone(),
+        "payment_method": "invoice"
+    });
+    let res = app.post("/api/v1/orders", body, Some(&token)).await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.text);
+    let e = res.json();
+    assert_eq!(e["errors"][0]["field"], "lines[1].quantity");
+    assert!(e["errors"][0]["message"].as_str().unwrap().contains("only 10 available"));
+    assert_eq!(allocated(&app, product).await, 0);
+    assert_eq!(allocated(&app, other).await, before_other, "the line that fitted was not reserved either");
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 0);
+}
+
+#[tokio::test]
+async fn a_retried_order_with_the_same_key_creates_nothing_new() {
+    let app = TestApp::demo().await;
+    let token = app.login("buyer@agency.zhunong.demo").await;
+    let product = product_with(&app, 50).await;
+    let first = app.raw(request(&token, &order(product, 2), Some("canteen-2026-11-22-a"))).await;
+    let again = app.raw(request(&token, &order(product, 2), Some("canteen-2026-11-22-a"))).await;
+    assert_eq!((first.status, again.status), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(first.text, again.text, "the same body back");
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 1);
+    assert_eq!(allocated(&app, product).await, 2);
+
+    let changed = app.raw(request(&token, &order(product, 3), Some("canteen-2026-11-22-a"))).await;
+    assert_eq!(changed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A refusal is remembered too.
+    let short1 = app.raw(request(&token, &order(product, 999), Some("big"))).await;
+    let short2 = app.raw(request(&token, &order(product, 999), Some("big"))).await;
+    assert_eq!((short1.status, short2.status), (StatusCode::CONFLICT, StatusCode::CONFLICT));
+    assert_eq!(short1.text, short2.text);
+    // Another organisation's identical key is its own.
+    let partner = app.login("buyer@partner.zhunong.demo").await;
+    assert_eq!(app.raw(request(&partner, &order(product, 2), Some("canteen-2026-11-22-a"))).await.status, StatusCode::CREATED);
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_retries_with_one_key_create_one_order() {
+    let app = TestApp::demo().await;
+    let token = app.login("buyer@agency.zhunong.demo").await;
+    let product = product_with(&app, 50).await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let router = app.router.clone();
+        let req = request(&token, &order(product, 1), Some("same-key"));
+        tasks.push(tokio::spawn(async move { router.oneshot(req).await.unwrap().status() }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::CREATED);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 1);
+    assert_eq!(allocated(&app, product).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_hundred_buyers_racing_for_a_hundred_units_never_oversell() {
+    let app = TestApp::demo().await;
+    let token = app.login("buyer@agency.zhunong.demo").await;
+    let product = product_with(&app, 100).await;
+    let mut tasks = Vec::new();
+    for _ in 0..300 {
+        let router = app.router.clone();
+        let req = request(&token, &order(product, 1), None);
+        tasks.push(tokio::spawn(async move { router.oneshot(req).await.unwrap().status() }));
+    }
+    let (mut created, mut conflict, mut other) = (0, 0, Vec::new());
+    for t in tasks {
+        match t.await.unwrap() {
+            StatusCode::CREATED => created += 1,
+            StatusCode::CONFLICT => conflict += 1,
+            s => other.push(s),
+        }
+    }
+    assert!(other.is_empty(), "no other answers (no 5xx): {other:?}");
+    assert_eq!((created, conflict), (100, 200));
+    assert_eq!(allocated(&app, product).await, 100);
+    assert_eq!(
+        app.count("SELECT CAST(COALESCE(SUM(a.quantity), 0) AS BIGINT) FROM allocations a JOIN order_lines l ON l.id = a.line_id").await,
+        100
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM lots WHERE allocated > quantity").await, 0);
+}
+
+#[tokio::test]
+async fn another_organisations_order_does_not_exist_for_you_and_cancelling_releases_stock() {
+    let app = TestApp::demo().await;
+    let token = app.login("buyer@agency.zhunong.demo").await;
+    let product = product_with(&app, 20).await;
+    let o = app.post("/api/v1/orders", order(product, 7), Some(&token)).await.json();
+    let id = o["id"].as_str().unwrap().to_owned();
+    let partner = app.login("buyer@partner.zhunong.demo").await;
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&partner)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.send("POST", &format!("/api/v1/orders/{id}/cancel"), None, Some(&partner)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/orders", Some(&partner)).await.json()["total"], 0);
+    assert_eq!(app.get("/api/v1/orders?status=awaiting_payment", Some(&token)).await.json()["total"], 1);
+
+    assert_eq!(allocated(&app, product).await, 7);
+    let cancelled = app.send("POST", &format!("/api/v1/orders/{id}/cancel"), None, Some(&token)).await;
+    assert_eq!(cancelled.status, StatusCode::OK);
+    assert_eq!(cancelled.json()["status"], "cancelled");
+    assert_eq!(allocated(&app, product).await, 0, "the stock is free again");
+    let twice = app.send("POST", &format!("/api/v1/orders/{id}/cancel"), None, Some(&token)).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "an illegal transition");
+    let events: Vec<String> = sqlx::query_scalar("SELECT to_status FROM order_events WHERE order_id = CAST($1 AS BIGINT) ORDER BY id")
+        .bind(&id)
+        .fetch_all(app.db().pool())
+        .await
+        .unwrap();
+    assert_eq!(events, ["placed", "awaiting_payment", "cancelled"]);
+}
+
+#[tokio::test]
+async fn bad_orders_are_422_naming_each_field_and_sellers_cannot_buy() {
+    let app = TestApp::demo().await;
+    let token = app.login("buyer@agency.zhunong.demo").await;
+    let body = json!({"lines": [{"product_id": "1", "quantity": 0}], "delivery": {"region_code": "12x", "address": "", "contact_name": "王", "phone": "abc"}, "payment_method": "cash"});
+    let res = app.post("/api/v1/orders", body, Some(&token)).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<String> = res.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(fields, ["lines[0].quantity", "delivery.region_code", "delivery.address", "delivery.phone", "payment_method"]);
+    let manager = app.login("manager@coop.zhunong.demo").await;
+    let product = app.count("SELECT MIN(id) FROM products").await;
+    assert_eq!(app.post("/api/v1/orders", order(product, 1), Some(&manager)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post("/api/v1/orders", order(product, 1), None).await.status, StatusCode::UNAUTHORIZED);
+}
