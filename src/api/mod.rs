@@ -48,6 +48,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orders", get(orders::list).post(orders::place))
         .route("/api/v1/orders/{id}", get(orders::get))
         .route("/api/v1/orders/{id}/cancel", post(orders::cancel))
+        .route("/api/v1/orders/{id}/approve", post(orders::approve))
+        .route("/api/v1/orders/{id}/reject", post(orders::reject))
+        .route("/api/v1/orders/{id}/payments/invoice", post(orders::confirm_invoice))
+        .route("/api/v1/orders/{id}/attribution", get(orders::attribution))
 }
 
 async fn healthz() -> &'static str {

@@ -184,10 +184,69 @@ pub async fn cancel(State(state): State<AppState>, CurrentUser(actor): CurrentUs
             state.indexer.nudge();
             Ok(Json(order))
         }
-        Err(TransitionError::NotFound) => Err(ApiError::NotFound("order")),
-        Err(e @ TransitionError::Illegal(_)) => {
-            Err(ApiError::Conflict { title: "Illegal transition", detail: e.to_string(), errors: Default::default() })
-        }
-        Err(TransitionError::Db(e)) => Err(e.into()),
+        Err(e) => Err(transition_error(e)),
     }
+}
+
+fn transition_error(e: TransitionError) -> ApiError {
+    match e {
+        TransitionError::NotFound => ApiError::NotFound("order"),
+        e @ TransitionError::Illegal(_) => {
+            ApiError::Conflict { title: "Illegal transition", detail: e.to_string(), errors: Default::default() }
+        }
+        TransitionError::Forbidden(m) => ApiError::Forbidden(m.into()),
+        TransitionError::Db(e) => e.into(),
+    }
+}
+
+async fn step(state: &AppState, actor: &crate::auth::Actor, id: &str, t: orders::Transition, reference: &str) -> ApiResult<Json<Order>> {
+    let id = crate::ids::parse(id).ok_or(ApiError::NotFound("order"))?;
+    let order = orders::transition(&state.db, actor, id, t, reference).await.map_err(transition_error)?;
+    state.indexer.nudge();
+    tracing::info!(order.id = id, user.id = actor.id, to = order.status.as_str(), "order moved");
+    Ok(Json(order))
+}
+
+/// `POST /api/v1/orders/{id}/approve` (agency approver of the buyer).
+pub async fn approve(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Order>> {
+    step(&state, &actor, &id, orders::Transition::Approve, "").await
+}
+
+/// `POST /api/v1/orders/{id}/reject` (agency approver); releases stock.
+pub async fn reject(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Order>> {
+    step(&state, &actor, &id, orders::Transition::Reject, "").await
+}
+
+/// Body of an invoice confirmation.
+#[derive(Deserialize)]
+pub struct InvoiceBody {
+    reference: String,
+}
+
+/// `POST /api/v1/orders/{id}/payments/invoice` (platform finance) → paid,
+/// with the bank reference recorded and the ledger written.
+pub async fn confirm_invoice(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    super::extract::ApiJson(body): super::extract::ApiJson<InvoiceBody>,
+) -> ApiResult<Json<Order>> {
+    let reference = body.reference.trim();
+    if reference.is_empty() || reference.chars().count() > 100 {
+        let mut errors = crate::validation::FieldErrors::default();
+        errors.add("reference", "give the bank transfer's reference (1 to 100 characters)");
+        return Err(ApiError::Invalid(errors));
+    }
+    step(&state, &actor, &id, orders::Transition::ConfirmInvoice, reference).await
+}
+
+/// `GET /api/v1/orders/{id}/attribution`.
+pub async fn attribution(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("order"))?;
+    let lines = orders::attribution(&state.db, &actor, id).await?.ok_or(ApiError::NotFound("order"))?;
+    Ok(Json(serde_json::json!({ "lines": lines })))
 }

@@ -465,8 +465,11 @@ pub enum TransitionError {
     #[error("order not found")]
     NotFound,
     /// Not allowed from the current status.
-    #[error("an order that is {0} cannot be cancelled")]
+    #[error("not allowed while the order is {0}")]
     Illegal(String),
+    /// The caller's organisation owns the order but the caller lacks the role.
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// The database failed.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
@@ -493,16 +496,7 @@ pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> Result<Order, Transition
     if moved == 0 {
         return Err(TransitionError::Illegal(status));
     }
-    let held: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT a.lot_id, a.quantity, l.product_id FROM allocations a JOIN order_lines l ON l.id = a.line_id WHERE l.order_id = $1",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?;
-    for (lot, q, product) in &held {
-        sqlx::query("UPDATE lots SET allocated = allocated - $1 WHERE id = $2").bind(q).bind(lot).execute(&mut *tx).await?;
-        crate::search::enqueue(&mut tx, *product).await?;
-    }
+    release(&mut tx, id).await?;
     sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at) VALUES ($1, $2, 'cancelled', $3, $4)")
         .bind(id)
         .bind(&status)
@@ -513,4 +507,198 @@ pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> Result<Order, Transition
     let order = get_in(&mut tx, actor.org.id, id).await?.ok_or(TransitionError::NotFound)?;
     tx.commit().await?;
     Ok(order)
+}
+
+mod ledger;
+
+/// Who is allowed to move an order, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// pending_approval → awaiting_payment (agency approver of the buyer).
+    Approve,
+    /// pending_approval → cancelled, stock released (agency approver).
+    Reject,
+    /// awaiting_payment → paid by bank transfer (platform finance).
+    ConfirmInvoice,
+}
+
+/// Moves an order one step (approve, reject, confirm a bank transfer),
+/// checked against its current status and the actor's role and scope, and
+/// recorded. Confirming payment writes the attribution ledger in the same
+/// transaction.
+pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, reference: &str) -> Result<Order, TransitionError> {
+    let mut tx = db.begin_write().await?;
+    let row: Option<(String, i64, String, i64)> =
+        sqlx::query_as("SELECT status, buyer_org_id, payment_method, total_fen FROM orders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((status, buyer, method, total)) = row else { return Err(TransitionError::NotFound) };
+    // Scope: an approver sees only its own agency's orders; finance all.
+    let allowed = match t {
+        Transition::Approve | Transition::Reject => actor.has(Role::AgencyApprover) && actor.org.id == buyer,
+        Transition::ConfirmInvoice => actor.has(Role::PlatformFinance),
+    };
+    if !allowed {
+        // The buyer's own people learn they lack the role; others learn
+        // nothing of the order.
+        return Err(if actor.org.id == buyer {
+            TransitionError::Forbidden("only an agency approver approves or rejects orders")
+        } else {
+            TransitionError::NotFound
+        });
+    }
+    let (from, to) = match t {
+        Transition::Approve => ("pending_approval", "awaiting_payment"),
+        Transition::Reject => ("pending_approval", "cancelled"),
+        Transition::ConfirmInvoice => ("awaiting_payment", "paid"),
+    };
+    if t == Transition::ConfirmInvoice && method != "invoice" {
+        return Err(TransitionError::Illegal(format!("{status} (paid by card, not by invoice)")));
+    }
+    let moved = sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+        .bind(to)
+        .bind(crate::time::now())
+        .bind(id)
+        .bind(from)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if moved == 0 {
+        return Err(TransitionError::Illegal(status));
+    }
+    if to == "cancelled" {
+        release(&mut tx, id).await?;
+    }
+    if to == "paid" {
+        sqlx::query("INSERT INTO payments (order_id, method, reference, amount_fen, confirmed_by, confirmed_at) VALUES ($1, 'invoice', $2, $3, $4, $5)")
+            .bind(id)
+            .bind(reference)
+            .bind(total)
+            .bind(actor.id)
+            .bind(crate::time::now())
+            .execute(&mut *tx)
+            .await?;
+        ledger::attribute_sale(&mut tx, id).await?;
+    }
+    sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at, note) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .bind(actor.id)
+        .bind(crate::time::now())
+        .bind(reference)
+        .execute(&mut *tx)
+        .await?;
+    let order = get_in(&mut tx, buyer, id).await?.ok_or(TransitionError::NotFound)?;
+    tx.commit().await?;
+    Ok(order)
+}
+
+/// Gives back every unit an order holds.
+async fn release(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
+    let held: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT a.lot_id, a.quantity, l.product_id FROM allocations a JOIN order_lines l ON l.id = a.line_id WHERE l.order_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (lot, q, product) in &held {
+        sqlx::query("UPDATE lots SET allocated = allocated - $1 WHERE id = $2").bind(q).bind(lot).execute(&mut **tx).await?;
+        crate::search::enqueue(tx, *product).await?;
+    }
+    Ok(())
+}
+
+/// One household's share of a line, as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// The household's pseudonym.
+    pub household_code: String,
+    /// The lot.
+    #[serde(serialize_with = "crate::ids::serialize")]
+    pub lot_id: i64,
+    /// Sales value attributed.
+    pub gross_fen: Fen,
+    /// Estimated household income (payout ratio applied).
+    pub income_fen: Fen,
+}
+
+/// A line's attribution, net of refunds.
+#[derive(Debug, Clone, Serialize)]
+pub struct LineAttribution {
+    /// The line.
+    #[serde(serialize_with = "crate::ids::serialize")]
+    pub line_id: i64,
+    /// Paid for the line.
+    pub paid_fen: Fen,
+    /// Refunded.
+    pub refunded_fen: Fen,
+    /// Per household and lot.
+    pub entries: Vec<Entry>,
+}
+
+/// The attribution of an order, if `actor` may see it: the buyer's
+/// organisation, the cooperatives concerned, officials of an origin region,
+/// the platform. Anyone else gets `None` (as if there were no such order).
+pub async fn attribution(db: &Db, actor: &Actor, id: i64) -> sqlx::Result<Option<Vec<LineAttribution>>> {
+    let buyer: Option<i64> = sqlx::query_scalar("SELECT buyer_org_id FROM orders WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
+    let Some(buyer) = buyer else { return Ok(None) };
+    let coops: Vec<i64> =
+        sqlx::query_scalar("SELECT DISTINCT cooperative_id FROM order_lines WHERE order_id = $1").bind(id).fetch_all(db.pool()).await?;
+    let origins: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT p.origin_code FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = $1")
+            .bind(id)
+            .fetch_all(db.pool())
+            .await?;
+    let official = actor
+        .official_region()
+        .is_some_and(|r| origins.iter().filter_map(|o| crate::regions::RegionCode::parse(o).ok()).any(|o| r.contains(o)));
+    let platform = actor.has(Role::PlatformAdmin) || actor.has(Role::PlatformFinance);
+    if !(actor.org.id == buyer || coops.contains(&actor.org.id) || official || platform) {
+        return Ok(None);
+    }
+    let lines: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, amount_fen FROM order_lines WHERE order_id = $1 ORDER BY id").bind(id).fetch_all(db.pool()).await?;
+    let paid: bool = {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE order_id = $1").bind(id).fetch_one(db.pool()).await?;
+        n > 0
+    };
+    let rows: Vec<(i64, String, i64, String, i64, i64)> = sqlx::query_as(
+        "SELECT e.line_id, h.code, e.lot_id, e.kind, e.gross_fen, e.income_fen FROM attribution_entries e JOIN households h ON h.id = e.household_id \
+         WHERE e.order_id = $1 ORDER BY e.line_id, h.code, e.lot_id, e.id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = Vec::new();
+    for (line, amount) in lines {
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut refunded = Fen::ZERO;
+        for (_, code, lot, kind, gross, income) in rows.iter().filter(|r| r.0 == line) {
+            if kind == "refund" {
+                refunded += -Fen::new(*gross);
+            }
+            // Net of reversals: one entry per household and lot.
+            match entries.iter_mut().find(|e| &e.household_code == code && e.lot_id == *lot) {
+                Some(e) => {
+                    e.gross_fen += Fen::new(*gross);
+                    e.income_fen += Fen::new(*income);
+                }
+                None => entries.push(Entry {
+                    household_code: code.clone(),
+                    lot_id: *lot,
+                    gross_fen: Fen::new(*gross),
+                    income_fen: Fen::new(*income),
+                }),
+            }
+        }
+        out.push(LineAttribution {
+            line_id: line,
+            paid_fen: if paid { Fen::new(amount) } else { Fen::ZERO },
+            refunded_fen: refunded,
+            entries,
+        });
+    }
+    Ok(Some(out))
 }

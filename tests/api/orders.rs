@@ -220,3 +220,134 @@ async fn bad_orders_are_422_naming_each_field_and_sellers_cannot_buy() {
     assert_eq!(app.post("/api/v1/orders", order(product, 1), Some(&manager)).await.status, StatusCode::FORBIDDEN);
     assert_eq!(app.post("/api/v1/orders", order(product, 1), None).await.status, StatusCode::UNAUTHORIZED);
 }
+
+/// Sums of the attribution of an order: per line (paid, entries' gross).
+fn line_sums(attribution: &Value) -> Vec<(i64, i64)> {
+    attribution["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["paid_fen"].as_i64().unwrap(), l["entries"].as_array().unwrap().iter().map(|e| e["gross_fen"].as_i64().unwrap()).sum()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_large_agency_order_is_approved_paid_by_invoice_and_traced_to_households_exactly() {
+    let app = TestApp::demo().await;
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
+    // 400 boxes at 56 yuan = 22,400 yuan: above the 20,000-yuan limit.
+    sqlx::query("UPDATE lots SET quantity = quantity + 400 WHERE id = (SELECT MIN(id) FROM lots WHERE product_id = $1)")
+        .bind(product)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    let o = app.post("/api/v1/orders", order(product, 400), Some(&buyer)).await.json();
+    assert_eq!(o["status"], "pending_approval");
+    let id = o["id"].as_str().unwrap().to_owned();
+    let finance = app.login("finance@zhunong.demo").await;
+    let early = app.post(&format!("/api/v1/orders/{id}/payments/invoice"), json!({"reference": "ICBC-1"}), Some(&finance)).await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "no payment before approval");
+    assert_eq!(
+        app.send("POST", &format!("/api/v1/orders/{id}/approve"), None, Some(&buyer)).await.status,
+        StatusCode::FORBIDDEN,
+        "a buyer is no approver"
+    );
+
+    let approver = app.login("approver@agency.zhunong.demo").await;
+    let approved = app.send("POST", &format!("/api/v1/orders/{id}/approve"), None, Some(&approver)).await;
+    assert_eq!(approved.json()["status"], "awaiting_payment");
+    let paid = app.post(&format!("/api/v1/orders/{id}/payments/invoice"), json!({"reference": "ICBC-20261122-0042"}), Some(&finance)).await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+    assert_eq!(paid.json()["status"], "paid");
+    let again =
+        app.post(&format!("/api/v1/orders/{id}/payments/invoice"), json!({"reference": "ICBC-20261122-0042"}), Some(&finance)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    let attribution = app.get(&format!("/api/v1/orders/{id}/attribution"), Some(&buyer)).await.json();
+    assert_eq!(line_sums(&attribution), vec![(2_240_000, 2_240_000)], "every fen attributed, none twice");
+    let entries = attribution["lines"][0]["entries"].as_array().unwrap();
+    assert!(entries.iter().all(|e| e["household_code"].as_str().unwrap().starts_with("HH-")));
+    let income: i64 = entries.iter().map(|e| e["income_fen"].as_i64().unwrap()).sum();
+    assert_eq!(income, 2_240_000 * 6500 / 10_000, "the cooperative passes 65% to households");
+    // Seen by the cooperative concerned and the county's officials; not by others.
+    for who in ["manager@coop.zhunong.demo", "official@county.zhunong.demo", "admin@zhunong.demo"] {
+        let t = app.login(who).await;
+        assert_eq!(app.get(&format!("/api/v1/orders/{id}/attribution"), Some(&t)).await.status, StatusCode::OK, "{who}");
+    }
+    let partner = app.login("buyer@partner.zhunong.demo").await;
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}/attribution"), Some(&partner)).await.status, StatusCode::NOT_FOUND);
+    // The ledger only grows: the database holds what the API showed.
+    assert_eq!(
+        app.count(&format!("SELECT CAST(SUM(gross_fen) AS BIGINT) FROM attribution_entries WHERE order_id = {id}")).await,
+        2_240_000
+    );
+    let events: Vec<String> = sqlx::query_scalar("SELECT to_status FROM order_events WHERE order_id = CAST($1 AS BIGINT) ORDER BY id")
+        .bind(&id)
+        .fetch_all(app.db().pool())
+        .await
+        .unwrap();
+    assert_eq!(events, ["placed", "pending_approval", "awaiting_payment", "paid"]);
+}
+
+#[tokio::test]
+async fn a_rejected_order_gives_its_stock_back() {
+    let app = TestApp::demo().await;
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let product = product_with(&app, 1000).await;
+    let o = app.post("/api/v1/orders", order(product, 400), Some(&buyer)).await.json();
+    assert_eq!(o["status"], "pending_approval");
+    let approver = app.login("approver@agency.zhunong.demo").await;
+    let rejected = app.send("POST", &format!("/api/v1/orders/{}/reject", o["id"].as_str().unwrap()), None, Some(&approver)).await;
+    assert_eq!(rejected.json()["status"], "cancelled");
+    assert_eq!(allocated(&app, product).await, 0);
+}
+
+#[tokio::test]
+async fn attribution_conserves_value_over_random_orders_and_contributions() {
+    let app = TestApp::demo().await;
+    let buyer = app.login("buyer@partner.zhunong.demo").await; // no approval limit for partner cities
+    let finance = app.login("finance@zhunong.demo").await;
+    let mut seed: u64 = 0x2026_1122;
+    let mut next = move |n: i64| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((seed >> 33) % n as u64) as i64
+    };
+    let products: Vec<i64> = sqlx::query_scalar("SELECT id FROM products ORDER BY id").fetch_all(app.db().pool()).await.unwrap();
+    for round in 0..12 {
+        let lines: Vec<Value> = (0..1 + next(3))
+            .map(|k| json!({"product_id": products[((round * 7 + k * 13 + next(40)) as usize) % products.len()].to_string(), "quantity": 1 + next(37)}))
+            .collect::<Vec<_>>();
+        let mut seen = std::collections::HashSet::new();
+        let lines: Vec<Value> = lines.into_iter().filter(|l| seen.insert(l["product_id"].as_str().unwrap().to_owned())).collect();
+        let mut body = order(products[0], 1);
+        body["lines"] = json!(lines);
+        body["payment_method"] = json!("invoice");
+        let res = app.post("/api/v1/orders", body, Some(&buyer)).await;
+        if res.status == StatusCode::CONFLICT {
+            continue; // sold out: nothing to attribute
+        }
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        let id = res.json()["id"].as_str().unwrap().to_owned();
+        let paid =
+            app.post(&format!("/api/v1/orders/{id}/payments/invoice"), json!({"reference": format!("R{round}")}), Some(&finance)).await;
+        assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+        let a = app.get(&format!("/api/v1/orders/{id}/attribution"), Some(&buyer)).await.json();
+        for (paid, attributed) in line_sums(&a) {
+            assert_eq!(paid, attributed, "round {round}: a line's entries add up to its amount");
+        }
+    }
+    // Totals by household equal totals by line, and no entry lacks a paid line.
+    let by_household = app
+        .count(
+            "SELECT CAST(COALESCE(SUM(t), 0) AS BIGINT) FROM (SELECT SUM(gross_fen) AS t FROM attribution_entries GROUP BY household_id) x",
+        )
+        .await;
+    let by_line = app.count("SELECT CAST(COALESCE(SUM(l.amount_fen), 0) AS BIGINT) FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.status = 'paid'").await;
+    assert_eq!(by_household, by_line);
+    assert!(by_line > 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM attribution_entries e JOIN orders o ON o.id = e.order_id WHERE o.status <> 'paid'").await,
+        0
+    );
+}

@@ -1,0 +1,56 @@
+//! The attribution ledger (利益联结): when a line is paid, its amount is
+//! split over the lots allocated to it in proportion to their quantities,
+//! and each lot's part over the households that contributed to the lot in
+//! proportion to what each contributed — largest remainder at both steps,
+//! so the entries of a line add up to its amount exactly (invariant 3).
+//! The cooperative's payout ratio gives each entry's household income.
+//! Entries are only ever inserted.
+
+use crate::db::Tx;
+use crate::money::{Fen, largest_remainder};
+
+/// Writes the `sale` entries of every line of order `order_id`.
+pub async fn attribute_sale(tx: &mut Tx, order_id: i64) -> sqlx::Result<()> {
+    let lines: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT l.id, l.amount_fen, c.payout_ratio_bp FROM order_lines l JOIN cooperatives c ON c.org_id = l.cooperative_id WHERE l.order_id = $1 ORDER BY l.id",
+    )
+    .bind(order_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let now = crate::time::now();
+    for (line, amount, payout_bp) in lines {
+        let lots: Vec<(i64, i64)> = sqlx::query_as("SELECT lot_id, quantity FROM allocations WHERE line_id = $1 ORDER BY id")
+            .bind(line)
+            .fetch_all(&mut **tx)
+            .await?;
+        let weights: Vec<i64> = lots.iter().map(|(_, q)| *q).collect();
+        let parts = largest_remainder(amount, &weights).expect("allocations have positive quantities");
+        for ((lot, _), part) in lots.iter().zip(parts) {
+            let contributions: Vec<(i64, i64)> =
+                sqlx::query_as("SELECT household_id, quantity FROM lot_contributions WHERE lot_id = $1 ORDER BY household_id")
+                    .bind(lot)
+                    .fetch_all(&mut **tx)
+                    .await?;
+            let weights: Vec<i64> = contributions.iter().map(|(_, q)| *q).collect();
+            let gross = largest_remainder(part, &weights).expect("a lot has contributions");
+            let income_total = (part as i128 * payout_bp as i128 / 10_000) as i64;
+            let income = largest_remainder(income_total, &weights).expect("a lot has contributions");
+            for (((household, _), g), i) in contributions.iter().zip(gross).zip(income) {
+                sqlx::query(
+                    "INSERT INTO attribution_entries (order_id, line_id, lot_id, household_id, kind, gross_fen, income_fen, created_at) \
+                     VALUES ($1, $2, $3, $4, 'sale', $5, $6, $7)",
+                )
+                .bind(order_id)
+                .bind(line)
+                .bind(lot)
+                .bind(household)
+                .bind(Fen::new(g).get())
+                .bind(i)
+                .bind(&now)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
