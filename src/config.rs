@@ -55,6 +55,9 @@ pub struct Config {
     /// Failed sign-ins allowed per e-mail address per 15 minutes
     /// (`ZHUNONG_LOGIN_ATTEMPTS`).
     pub login_attempts: i64,
+    /// Hours an order may stay unpaid before it expires and gives its stock
+    /// back (`ZHUNONG_ORDER_PAYMENT_HOURS`).
+    pub order_payment_hours: i64,
     /// Meilisearch, when set (`MEILI_URL`, `MEILI_API_KEY`).
     pub meili_url: Option<String>,
     /// Meilisearch API key.
@@ -87,6 +90,7 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     session_ttl_secs: Option<i64>,
     login_attempts: Option<i64>,
+    order_payment_hours: Option<i64>,
     meili_url: Option<String>,
     meili_api_key: Option<Secret>,
     stripe_secret_key: Option<Secret>,
@@ -166,6 +170,7 @@ impl Config {
             secure_cookies: flag("ZHUNONG_SECURE_COOKIES", file.secure_cookies, false)?,
             session_ttl_secs: number("ZHUNONG_SESSION_TTL_SECS", file.session_ttl_secs, 7 * 24 * 3600)?,
             login_attempts: number("ZHUNONG_LOGIN_ATTEMPTS", file.login_attempts, 10)?,
+            order_payment_hours: number("ZHUNONG_ORDER_PAYMENT_HOURS", file.order_payment_hours, 72)?,
             meili_url: var("MEILI_URL").or(file.meili_url),
             meili_api_key: var("MEILI_API_KEY").map(Secret::new).or(file.meili_api_key),
             stripe_secret_key: var("STRIPE_SECRET_KEY").map(Secret::new).or(file.stripe_secret_key),
@@ -175,6 +180,9 @@ impl Config {
         };
         if config.session_ttl_secs < 60 {
             return Err(ConfigError("ZHUNONG_SESSION_TTL_SECS must be at least 60".into()));
+        }
+        if config.order_payment_hours < 1 {
+            return Err(ConfigError("ZHUNONG_ORDER_PAYMENT_HOURS must be at least 1".into()));
         }
         if config.login_attempts < 1 {
             return Err(ConfigError("ZHUNONG_LOGIN_ATTEMPTS must be at least 1".into()));

@@ -112,6 +112,7 @@ async fn serve() -> anyhow::Result<()> {
     }
     indexer.drain().await?;
     tokio::spawn(indexer.run());
+    tokio::spawn(expire_orders(db.clone(), app.state.config.order_payment_hours));
     let bind = app.state.config.bind.clone();
     let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!(backend = ?db.backend(), "Zhunong serving on http://{}", listener.local_addr()?);
@@ -119,6 +120,19 @@ async fn serve() -> anyhow::Result<()> {
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Every minute, cancels orders left unpaid too long, releasing their stock.
+async fn expire_orders(db: zhunong::db::Db, hours: i64) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match zhunong::orders::expire_unpaid(&db, &zhunong::time::in_seconds(-hours * 3600)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(orders = n, "expired unpaid orders"),
+            Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed; will retry"),
+        }
+    }
 }
 
 async fn shutdown() {

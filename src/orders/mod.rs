@@ -702,3 +702,41 @@ pub async fn attribution(db: &Db, actor: &Actor, id: i64) -> sqlx::Result<Option
     }
     Ok(Some(out))
 }
+
+/// Cancels every unpaid order placed before `cutoff` (RFC 3339, as stored)
+/// and gives its stock back; returns how many expired. Each order moves by
+/// a conditional UPDATE, so several instances may sweep at once.
+pub async fn expire_unpaid(db: &Db, cutoff: &str) -> sqlx::Result<usize> {
+    let due: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM orders WHERE status IN ('placed', 'pending_approval', 'awaiting_payment') AND created_at < $1 ORDER BY id LIMIT 500",
+    )
+    .bind(cutoff)
+    .fetch_all(db.pool())
+    .await?;
+    let mut expired = 0;
+    for id in due {
+        let mut tx = db.begin_write().await?;
+        let from: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+        let moved = sqlx::query(
+            "UPDATE orders SET status = 'cancelled', updated_at = $1 WHERE id = $2 AND status IN ('placed', 'pending_approval', 'awaiting_payment')",
+        )
+        .bind(crate::time::now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved == 0 {
+            continue; // paid or cancelled meanwhile
+        }
+        release(&mut tx, id).await?;
+        sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at, note) VALUES ($1, $2, 'cancelled', NULL, $3, 'expired unpaid')")
+            .bind(id)
+            .bind(from)
+            .bind(crate::time::now())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        expired += 1;
+    }
+    Ok(expired)
+}

@@ -351,3 +351,21 @@ async fn attribution_conserves_value_over_random_orders_and_contributions() {
         0
     );
 }
+
+#[tokio::test]
+async fn an_unpaid_order_expires_and_gives_its_stock_back_but_a_paid_one_stays() {
+    let app = TestApp::demo().await;
+    let buyer = app.login("buyer@partner.zhunong.demo").await;
+    let product = product_with(&app, 30).await;
+    let unpaid = app.post("/api/v1/orders", order(product, 5), Some(&buyer)).await.json()["id"].as_str().unwrap().to_owned();
+    let paid = app.post("/api/v1/orders", order(product, 7), Some(&buyer)).await.json()["id"].as_str().unwrap().to_owned();
+    let finance = app.login("finance@zhunong.demo").await;
+    app.post(&format!("/api/v1/orders/{paid}/payments/invoice"), json!({"reference": "BOC-1"}), Some(&finance)).await;
+    // Nothing is due yet…
+    assert_eq!(zhunong::orders::expire_unpaid(app.db(), &zhunong::time::in_seconds(-3600)).await.unwrap(), 0);
+    // …and everything placed before now is.
+    assert_eq!(zhunong::orders::expire_unpaid(app.db(), &zhunong::time::in_seconds(1)).await.unwrap(), 1);
+    assert_eq!(app.get(&format!("/api/v1/orders/{unpaid}"), Some(&buyer)).await.json()["status"], "cancelled");
+    assert_eq!(app.get(&format!("/api/v1/orders/{paid}"), Some(&buyer)).await.json()["status"], "paid");
+    assert_eq!(allocated(&app, product).await, 7);
+}
