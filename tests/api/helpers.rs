@@ -48,7 +48,7 @@ static CREATE_LOCK: Mutex<()> = Mutex::const_new(());
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// This process's folder for SQLite files, under cargo's `target/tmp`.
-fn scratch_dir() -> PathBuf {
+pub fn scratch_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("zhunong-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -118,7 +118,7 @@ async fn templates() -> &'static (String, String) {
 }
 
 /// Runs one statement on the server's maintenance database.
-async fn admin(url: &str, sql: &str) {
+pub async fn admin(url: &str, sql: &str) {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(url).await.expect("PostgreSQL answers at TEST_DATABASE_URL");
@@ -127,7 +127,7 @@ async fn admin(url: &str, sql: &str) {
 }
 
 /// `url` with its database name replaced.
-fn with_database(url: &str, name: &str) -> String {
+pub fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, format!("?{q}")),
         None => (url, String::new()),

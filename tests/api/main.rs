@@ -8,6 +8,7 @@ mod auth;
 mod catalog;
 mod console;
 mod demo;
+mod durability;
 mod households;
 mod import;
 mod orders;
