@@ -65,32 +65,39 @@ struct Results {
     partner: Option<(String, bool)>,
 }
 
+/// The facet filters of a search, by name.
+type Getter = fn(&SearchParams) -> &Option<String>;
+const FILTERS: [(&str, Getter); 7] = [
+    ("category", |p| &p.category),
+    ("prefecture", |p| &p.prefecture),
+    ("county", |p| &p.county),
+    ("certified", |p| &p.certified),
+    ("storage", |p| &p.storage),
+    ("in_stock", |p| &p.in_stock),
+    ("partner", |p| &p.partner),
+];
+
+/// The facet filters that are set, as name and value.
+fn filters(p: &SearchParams) -> Vec<(&'static str, String)> {
+    FILTERS.iter().filter_map(|(k, get)| get(p).clone().filter(|v| !v.is_empty()).map(|v| (*k, v))).collect()
+}
+
 /// `/search?…` with the current parameters, `key` set to `value` (or
 /// removed when `value` is `None`); the page is dropped (back to the first)
 /// unless `key` is `page`.
 pub fn link(p: &SearchParams, key: &str, value: Option<&str>) -> String {
     let mut pairs: Vec<(&str, String)> = Vec::new();
-    let fields: [(&str, &Option<String>); 11] = [
-        ("q", &p.q),
-        ("category", &p.category),
-        ("prefecture", &p.prefecture),
-        ("county", &p.county),
-        ("certified", &p.certified),
-        ("storage", &p.storage),
-        ("in_stock", &p.in_stock),
-        ("partner", &p.partner),
+    let mut fields: Vec<(&str, String)> = Vec::new();
+    for (k, v) in [("q", &p.q)].into_iter().chain(FILTERS.iter().map(|(k, get)| (*k, get(p)))).chain([
         ("sort", &p.sort),
         ("price_min_fen", &p.price_min_fen),
         ("price_max_fen", &p.price_max_fen),
-    ];
-    for (k, v) in fields {
-        if k == key {
-            continue;
-        }
+    ]) {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-            pairs.push((k, v.to_owned()));
+            fields.push((k, v.to_owned()));
         }
     }
+    pairs.extend(fields.into_iter().filter(|(k, _)| *k != key));
     if let Some(v) = value {
         pairs.push((key, v.to_owned()));
     }
@@ -188,21 +195,8 @@ pub async fn search(
     .map(|(value, label)| SortOption { value, label, selected: current_sort == value || (current_sort.is_empty() && value == "relevance") })
     .collect();
     // The GET form carries the active filters along as hidden fields.
-    let hidden = [
-        ("category", &p.category),
-        ("prefecture", &p.prefecture),
-        ("county", &p.county),
-        ("certified", &p.certified),
-        ("storage", &p.storage),
-        ("in_stock", &p.in_stock),
-        ("partner", &p.partner),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.clone().filter(|v| !v.is_empty()).map(|v| (k, v)))
-    .collect();
-    let any_filter = [&p.category, &p.prefecture, &p.county, &p.certified, &p.storage, &p.in_stock, &p.partner]
-        .iter()
-        .any(|v| v.as_deref().is_some_and(|v| !v.is_empty()));
+    let hidden = filters(&p);
+    let any_filter = !hidden.is_empty();
     let results = Results {
         t,
         q: p.q.clone().unwrap_or_default(),
