@@ -44,7 +44,7 @@ pub fn clear_session_cookie() -> HeaderValue {
 /// Maps a sign-in failure to its API error.
 pub fn login_error(e: LoginError) -> ApiError {
     match e {
-        LoginError::WrongCredentials => ApiError::Unauthorized,
+        LoginError::WrongCredentials => ApiError::WrongCredentials,
         LoginError::TooManyAttempts { retry_after_secs } => ApiError::TooManyRequests { retry_after_secs },
         LoginError::Db(e) => e.into(),
     }
@@ -54,20 +54,12 @@ pub fn login_error(e: LoginError) -> ApiError {
 pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBody>) -> ApiResult<Response> {
     let session = match auth::login(&state.db, &state.config, &body.email, &body.password).await {
         Ok(session) => session,
-        Err(LoginError::WrongCredentials) => return Ok(wrong_credentials()),
         Err(e) => return Err(login_error(e)),
     };
     tracing::info!(user.id = session.actor.id, org.id = session.actor.org.id, "signed in");
     let mut res = Json(json!({ "token": session.token, "user": user_json(&session.actor) })).into_response();
     res.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, &session.token));
     Ok(res)
-}
-
-fn wrong_credentials() -> Response {
-    let body = json!({"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": "wrong e-mail address or password"});
-    let mut res = (StatusCode::UNAUTHORIZED, body.to_string()).into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-    res
 }
 
 /// `POST /api/v1/auth/logout` → 204; the token stops working.

@@ -13,6 +13,10 @@ pub enum ApiError {
     /// No valid session or token.
     #[error("sign in first")]
     Unauthorized,
+    /// A sign-in with an unknown address or a wrong password (one answer
+    /// for both, so it does not tell which addresses exist).
+    #[error("wrong e-mail address or password")]
+    WrongCredentials,
     /// Signed in, but the role or organisation does not allow this.
     #[error("{0}")]
     Forbidden(String),
@@ -65,7 +69,7 @@ pub fn request_id() -> Option<String> {
 impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::WrongCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -83,6 +87,7 @@ impl IntoResponse for ApiError {
         let request_id = request_id();
         let (title, detail, errors) = match &self {
             ApiError::Unauthorized => ("Unauthorized", "sign in first: send a bearer token or the session cookie".to_owned(), None),
+            ApiError::WrongCredentials => ("Unauthorized", self.to_string(), None),
             ApiError::Forbidden(d) => ("Forbidden", d.clone(), None),
             ApiError::NotFound(_) => ("Not Found", self.to_string(), None),
             ApiError::BadRequest(d) => ("Bad Request", d.clone(), None),

@@ -475,6 +475,36 @@ pub enum TransitionError {
     Db(#[from] sqlx::Error),
 }
 
+/// Moves order `id` from an unpaid status to `cancelled`, gives back every
+/// unit it held and records the event — or does nothing and returns false
+/// when the order is no longer unpaid. The status is re-checked in the
+/// UPDATE itself, so two cancels (a buyer's and the expiry sweep, say)
+/// cannot both release the stock.
+async fn cancel_unpaid_in(tx: &mut Tx, id: i64, user: Option<i64>, note: &str) -> sqlx::Result<bool> {
+    let from: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
+    let Some(from) = from.filter(|f| CANCELLABLE.contains(&f.as_str())) else { return Ok(false) };
+    let moved = sqlx::query("UPDATE orders SET status = 'cancelled', updated_at = $1 WHERE id = $2 AND status = $3")
+        .bind(crate::time::now())
+        .bind(id)
+        .bind(&from)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if moved == 0 {
+        return Ok(false);
+    }
+    release(tx, id).await?;
+    sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at, note) VALUES ($1, $2, 'cancelled', $3, $4, $5)")
+        .bind(id)
+        .bind(&from)
+        .bind(user)
+        .bind(crate::time::now())
+        .bind(note)
+        .execute(&mut **tx)
+        .await?;
+    Ok(true)
+}
+
 /// Cancels an unpaid order of the buyer's organisation and releases every
 /// unit it held.
 pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> Result<Order, TransitionError> {
@@ -485,25 +515,9 @@ pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> Result<Order, Transition
         .fetch_optional(&mut *tx)
         .await?;
     let status = status.ok_or(TransitionError::NotFound)?;
-    // The status is re-checked in the UPDATE, so two cancels cannot both
-    // release the stock.
-    let moved = sqlx::query("UPDATE orders SET status = 'cancelled', updated_at = $1 WHERE id = $2 AND status IN ('placed', 'pending_approval', 'awaiting_payment')")
-        .bind(crate::time::now())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if moved == 0 {
+    if !cancel_unpaid_in(&mut tx, id, Some(actor.id), "").await? {
         return Err(TransitionError::Illegal(status));
     }
-    release(&mut tx, id).await?;
-    sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at) VALUES ($1, $2, 'cancelled', $3, $4)")
-        .bind(id)
-        .bind(&status)
-        .bind(actor.id)
-        .bind(crate::time::now())
-        .execute(&mut *tx)
-        .await?;
     let order = get_in(&mut tx, actor.org.id, id).await?.ok_or(TransitionError::NotFound)?;
     tx.commit().await?;
     Ok(order)
@@ -716,27 +730,11 @@ pub async fn expire_unpaid(db: &Db, cutoff: &str) -> sqlx::Result<usize> {
     let mut expired = 0;
     for id in due {
         let mut tx = db.begin_write().await?;
-        let from: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
-        let moved = sqlx::query(
-            "UPDATE orders SET status = 'cancelled', updated_at = $1 WHERE id = $2 AND status IN ('placed', 'pending_approval', 'awaiting_payment')",
-        )
-        .bind(crate::time::now())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if moved == 0 {
-            continue; // paid or cancelled meanwhile
+        // An order paid or cancelled meanwhile is left alone.
+        if cancel_unpaid_in(&mut tx, id, None, "expired unpaid").await? {
+            tx.commit().await?;
+            expired += 1;
         }
-        release(&mut tx, id).await?;
-        sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at, note) VALUES ($1, $2, 'cancelled', NULL, $3, 'expired unpaid')")
-            .bind(id)
-            .bind(from)
-            .bind(crate::time::now())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        expired += 1;
     }
     Ok(expired)
 }

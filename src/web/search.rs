@@ -4,7 +4,7 @@
 //! with just that fragment).
 
 use super::pages::Card;
-use super::{Chrome, error_page, render};
+use super::{Chrome, render};
 use crate::api::catalog::{FacetValue, SearchPage, SearchParams, parse, run};
 use crate::api::error::ApiError;
 use crate::api::extract::MaybeUser;
@@ -217,24 +217,9 @@ pub async fn search(
         }),
     };
     if headers.get("x-partial").is_some_and(|v| v == "1") {
-        return match results.render() {
-            Ok(html) => (status, axum::response::Html(html)).into_response_with(&c),
-            Err(_) => error_page(&c, StatusCode::INTERNAL_SERVER_ERROR),
-        };
+        return render(&c, status, &results);
     }
     render(&c, status, &SearchPageView { c: &c, r: results })
-}
-
-trait IntoResponseWith {
-    fn into_response_with(self, c: &Chrome) -> Response;
-}
-
-impl<T: axum::response::IntoResponse> IntoResponseWith for T {
-    fn into_response_with(self, c: &Chrome) -> Response {
-        let mut res = self.into_response();
-        c.set_cookies(&mut res);
-        res
-    }
 }
 
 #[cfg(test)]
