@@ -263,8 +263,9 @@ pub async fn logout(db: &Db, token: &str) -> sqlx::Result<()> {
 pub struct NewUser<'a> {
     /// Sign-in address (stored lower-case).
     pub email: &'a str,
-    /// Plain password; only its hash is stored.
-    pub password: &'a str,
+    /// The password's PHC hash from [`hash_password`] (hashing is slow on
+    /// purpose, so callers creating many users with one password hash once).
+    pub password_hash: &'a str,
     /// Name shown on pages.
     pub display_name: &'a str,
     /// The organisation.
@@ -284,7 +285,7 @@ pub async fn create_user(tx: &mut crate::db::Tx, user: &NewUser<'_>) -> anyhow::
         "INSERT INTO users (email, password_hash, display_name, org_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(user.email.trim().to_lowercase())
-    .bind(hash_password(user.password))
+    .bind(user.password_hash)
     .bind(user.display_name)
     .bind(user.org_id)
     .bind(crate::time::now())

@@ -190,10 +190,8 @@ impl Loader<'_> {
     async fn user(&mut self, email: &str, name: &str, org: i64, roles: &[Role]) -> anyhow::Result<i64> {
         // One argon2 hash for all demo users (same password): hashing is
         // deliberately slow, and the demo should load in a second.
-        let id =
-            auth::create_user(self.tx, &auth::NewUser { email, password: DEMO_PASSWORD, display_name: name, org_id: org, roles }).await?;
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(&self.password_hash).bind(id).execute(&mut **self.tx).await?;
-        Ok(id)
+        let user = auth::NewUser { email, password_hash: &self.password_hash, display_name: name, org_id: org, roles };
+        auth::create_user(self.tx, &user).await
     }
 
     /// Rural villages (committee codes 200 and up) of a county, in code order.

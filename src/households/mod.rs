@@ -110,14 +110,11 @@ async fn present(db: &Db, viewer: &Viewer, rows: Vec<Row>) -> sqlx::Result<Vec<H
         }
         _ => Default::default(),
     };
+    let own: Vec<i64> = viewer.cooperative_id.into_iter().collect();
     Ok(rows
         .into_iter()
         .map(|r| {
-            let member_of: &[i64] = if members.contains(&r.id) {
-                std::slice::from_ref(viewer.cooperative_id.as_ref().expect("members imply a cooperative"))
-            } else {
-                &[]
-            };
+            let member_of: &[i64] = if members.contains(&r.id) { &own } else { &[] };
             let identified = viewer.may_identify(&r.village_code, member_of);
             Household {
                 id: r.id,
