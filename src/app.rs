@@ -27,6 +27,8 @@ pub struct AppState {
     pub search: crate::search::Engine,
     /// Keeps the search index following the database.
     pub indexer: crate::search::Indexer,
+    /// Stripe, when configured.
+    pub stripe: Option<crate::payments::Stripe>,
 }
 
 /// A built application: state plus routes.
@@ -48,7 +50,11 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     }
     let search = crate::search::Engine::open(&config).await?;
     let indexer = crate::search::Indexer::new(db.clone(), search.clone());
-    Ok(App { state: AppState { db, config: Arc::new(config), search, indexer } })
+    let stripe = crate::payments::Stripe::from_config(&config)?;
+    if stripe.is_some() && config.stripe_webhook_secret.is_none() {
+        tracing::warn!("STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: card payments will never be confirmed");
+    }
+    Ok(App { state: AppState { db, config: Arc::new(config), search, indexer, stripe } })
 }
 
 impl App {

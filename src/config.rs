@@ -69,6 +69,12 @@ pub struct Config {
     pub stripe_webhook_secret: Option<Secret>,
     /// Base URL of the Stripe API (for a stand-in server).
     pub stripe_api_base: Option<String>,
+    /// Stripe's publishable key, for the checkout page's Stripe.js
+    /// (`STRIPE_PUBLISHABLE_KEY`).
+    pub stripe_publishable_key: Option<String>,
+    /// Who invoice buyers pay by bank transfer (`ZHUNONG_PAYEE_NAME`,
+    /// `ZHUNONG_PAYEE_BANK`, `ZHUNONG_PAYEE_ACCOUNT`).
+    pub payee: Payee,
     /// Monitoring line per year, per person per year
     /// (`ZHUNONG_MONITORING_LINE_<YEAR>` in yuan, or `[monitoring_line]`).
     pub monitoring_lines: BTreeMap<i32, Fen>,
@@ -96,9 +102,24 @@ struct FileConfig {
     stripe_secret_key: Option<Secret>,
     stripe_webhook_secret: Option<Secret>,
     stripe_api_base: Option<String>,
+    stripe_publishable_key: Option<String>,
+    payee_name: Option<String>,
+    payee_bank: Option<String>,
+    payee_account: Option<String>,
     /// year → yuan per person per year
     #[serde(default)]
     monitoring_line: BTreeMap<String, i64>,
+}
+
+/// The bank account invoice orders are paid to, printed on invoices.
+#[derive(Debug, Clone)]
+pub struct Payee {
+    /// Account holder.
+    pub name: String,
+    /// Bank and branch.
+    pub bank: String,
+    /// Account number.
+    pub account: String,
 }
 
 /// Monitoring lines used when none is configured for a year: the national
@@ -176,6 +197,14 @@ impl Config {
             stripe_secret_key: var("STRIPE_SECRET_KEY").map(Secret::new).or(file.stripe_secret_key),
             stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET").map(Secret::new).or(file.stripe_webhook_secret),
             stripe_api_base: var("STRIPE_API_BASE").or(file.stripe_api_base),
+            stripe_publishable_key: var("STRIPE_PUBLISHABLE_KEY").or(file.stripe_publishable_key),
+            payee: Payee {
+                name: var("ZHUNONG_PAYEE_NAME").or(file.payee_name).unwrap_or_else(|| "助农消费帮扶平台运营中心".into()),
+                bank: var("ZHUNONG_PAYEE_BANK").or(file.payee_bank).unwrap_or_else(|| "（请配置开户行 ZHUNONG_PAYEE_BANK）".into()),
+                account: var("ZHUNONG_PAYEE_ACCOUNT")
+                    .or(file.payee_account)
+                    .unwrap_or_else(|| "（请配置账号 ZHUNONG_PAYEE_ACCOUNT）".into()),
+            },
             monitoring_lines,
         };
         if config.session_ttl_secs < 60 {

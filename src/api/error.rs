@@ -45,9 +45,18 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after_secs: i64,
     },
+    /// A payment provider refused or could not be reached; nothing changed.
+    #[error("{0}")]
+    Upstream(String),
     /// A bug or an outage; details go to the log, not the client.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl From<crate::payments::StripeFailure> for ApiError {
+    fn from(e: crate::payments::StripeFailure) -> Self {
+        ApiError::Upstream(e.to_string())
+    }
 }
 
 impl From<sqlx::Error> for ApiError {
@@ -76,6 +85,7 @@ impl ApiError {
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -94,6 +104,7 @@ impl IntoResponse for ApiError {
             ApiError::Invalid(e) => ("Unprocessable Entity", format!("the request has {} invalid field(s)", e.0.len()), Some(e)),
             ApiError::Conflict { title, detail, errors } => (*title, detail.clone(), Some(errors)),
             ApiError::TooManyRequests { .. } => ("Too Many Requests", self.to_string(), None),
+            ApiError::Upstream(d) => ("Payment Provider Error", d.clone(), None),
             ApiError::Internal(e) => {
                 tracing::error!(request.id = request_id.as_deref().unwrap_or("-"), error = format!("{e:#}"), "internal error");
                 ("Internal Server Error", "something went wrong on our side; quote the request id when reporting it".to_owned(), None)

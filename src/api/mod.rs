@@ -10,6 +10,7 @@ pub mod extract;
 mod households;
 mod orders;
 mod regions;
+mod reports;
 pub mod stock;
 
 pub use auth::{clear_session_cookie, login_error, session_cookie, user_json};
@@ -52,6 +53,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orders/{id}/reject", post(orders::reject))
         .route("/api/v1/orders/{id}/payments/invoice", post(orders::confirm_invoice))
         .route("/api/v1/orders/{id}/attribution", get(orders::attribution))
+        .route("/api/v1/orders/{id}/payments/stripe", post(orders::start_stripe))
+        .route("/api/v1/orders/{id}/refunds", post(orders::refund))
+        .route("/api/v1/orders/{id}/dispatch", post(orders::dispatch))
+        .route("/api/v1/orders/{id}/deliver", post(orders::deliver))
+        .route("/api/v1/orders/{id}/accept", post(orders::accept))
+        .route("/api/v1/stripe/webhook", post(orders::stripe_webhook))
+        .route("/api/v1/reports/agencies/{org_id}/reserved-share", get(reports::reserved_share))
 }
 
 async fn healthz() -> &'static str {

@@ -1,5 +1,6 @@
 //! Orders over HTTP: `POST /api/v1/orders` with `Idempotency-Key`,
-//! `GET /api/v1/orders[/{id}]`, `POST /api/v1/orders/{id}/cancel`.
+//! `GET /api/v1/orders[/{id}]`, the transitions, payments (invoice and
+//! Stripe with its webhook), refunds and goods acceptance.
 //!
 //! Idempotency: the first response to a key is stored in the same
 //! transaction as the order it created (or, for a refusal, on its own), so
@@ -65,6 +66,11 @@ pub async fn place(State(state): State<AppState>, CurrentUser(actor): CurrentUse
             None => return Err(ApiError::BadRequest("Idempotency-Key must be 1 to 200 visible characters".into())),
         },
     };
+    if order.payment_method == "stripe" && state.stripe.is_none() {
+        let mut errors = crate::validation::FieldErrors::default();
+        errors.add("payment_method", "card, Alipay and WeChat Pay are not configured on this server: pay by invoice");
+        return Err(ApiError::Invalid(errors));
+    }
     let hash: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
 
     let mut tx = state.db.begin_write().await?;
@@ -162,13 +168,12 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Paged<Order>>> {
     let page = PageParams { page: q.page, per_page: q.per_page }.check()?;
-    let statuses =
-        ["placed", "pending_approval", "awaiting_payment", "paid", "in_transit", "delivered", "accepted", "cancelled", "refunded"];
     if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty())
-        && !statuses.contains(&s)
+        && orders::OrderStatus::parse(s).is_none()
     {
+        let names: Vec<&str> = orders::OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
         let mut errors = crate::validation::FieldErrors::default();
-        errors.add("status", format!("must be one of {}", statuses.join(", ")));
+        errors.add("status", format!("must be one of {}", names.join(", ")));
         return Err(ApiError::Invalid(errors));
     }
     let (items, total) =
@@ -249,4 +254,95 @@ pub async fn attribution(
     let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("order"))?;
     let lines = orders::attribution(&state.db, &actor, id).await?.ok_or(ApiError::NotFound("order"))?;
     Ok(Json(serde_json::json!({ "lines": lines })))
+}
+
+/// `POST /api/v1/orders/{id}/dispatch` (platform admin or a hub operator of
+/// the origin prefecture) → in_transit. Until routing scans shipments.
+pub async fn dispatch(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Order>> {
+    step(&state, &actor, &id, orders::Transition::Dispatch, "").await
+}
+
+/// `POST /api/v1/orders/{id}/deliver` (same roles) → delivered.
+pub async fn deliver(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Order>> {
+    step(&state, &actor, &id, orders::Transition::Deliver, "").await
+}
+
+/// Body of a goods acceptance.
+#[derive(Deserialize)]
+pub struct AcceptBody {
+    ratings: Vec<orders::Rating>,
+}
+
+/// `POST /api/v1/orders/{id}/accept` (the buyer, after delivery) with a
+/// rating of every cooperative.
+pub async fn accept(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    super::extract::ApiJson(body): super::extract::ApiJson<AcceptBody>,
+) -> ApiResult<Json<Order>> {
+    let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("order"))?;
+    match orders::accept(&state.db, &actor, id, &body.ratings).await {
+        Ok(order) => Ok(Json(order)),
+        Err(orders::AcceptError::Invalid(errors)) => Err(ApiError::Invalid(errors)),
+        Err(orders::AcceptError::Transition(e)) => Err(transition_error(e)),
+    }
+}
+
+/// `POST /api/v1/orders/{id}/refunds` (platform finance) → 201 refund.
+pub async fn refund(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    super::extract::ApiJson(body): super::extract::ApiJson<orders::NewRefund>,
+) -> ApiResult<(StatusCode, Json<orders::Refund>)> {
+    let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("order"))?;
+    match orders::refund(&state.db, state.stripe.as_ref(), &actor, id, &body).await {
+        Ok(refund) => {
+            state.indexer.nudge();
+            tracing::info!(order.id = id, refund.id = refund.id, user.id = actor.id, "order refunded");
+            Ok((StatusCode::CREATED, Json(refund)))
+        }
+        Err(orders::RefundError::Invalid(errors)) => Err(ApiError::Invalid(errors)),
+        Err(orders::RefundError::Stripe(e)) => Err(e.into()),
+        Err(orders::RefundError::Transition(e)) => Err(transition_error(e)),
+    }
+}
+
+/// `POST /api/v1/orders/{id}/payments/stripe` (the buyer) →
+/// `{payment_intent_id, client_secret}` for Stripe.js.
+pub async fn start_stripe(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<crate::payments::Intent>> {
+    let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("order"))?;
+    match orders::start_stripe(&state.db, state.stripe.as_ref(), &actor, id).await {
+        Ok(intent) => Ok(Json(intent)),
+        Err(orders::StartError::Stripe(e)) => Err(e.into()),
+        Err(orders::StartError::Transition(e)) => Err(transition_error(e)),
+    }
+}
+
+/// `POST /api/v1/stripe/webhook`: the raw body, its `Stripe-Signature`
+/// verified before anything is read; 400 and no change otherwise.
+pub async fn stripe_webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<serde_json::Value>> {
+    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
+    let event = match crate::payments::verify(&state.config, &body, signature) {
+        Ok(e) => e,
+        Err(crate::payments::WebhookRejection::NotConfigured) => {
+            return Err(ApiError::Conflict {
+                title: "Stripe is not configured",
+                detail: "this server has no STRIPE_WEBHOOK_SECRET: it cannot verify Stripe's calls".into(),
+                errors: Default::default(),
+            });
+        }
+        Err(crate::payments::WebhookRejection::Invalid(why)) => {
+            tracing::warn!(why = why.as_str(), "Stripe webhook refused");
+            return Err(ApiError::BadRequest(why));
+        }
+    };
+    let outcome = orders::apply_stripe_event(&state.db, &event).await?;
+    tracing::info!(stripe.event = event.id.as_str(), kind = event.kind.as_str(), outcome = outcome.as_str(), "Stripe webhook");
+    Ok(Json(serde_json::json!({ "received": true, "outcome": outcome })))
 }

@@ -54,3 +54,68 @@ pub async fn attribute_sale(tx: &mut Tx, order_id: i64) -> sqlx::Result<()> {
     }
     Ok(())
 }
+
+/// Posts the `refund` entries of `refund_fen` more refunded on line
+/// `line_id`: the line's net attribution becomes the split of what is left
+/// paid (amount − all refunds), over the same households in the same
+/// proportions as the sale, and the entries posted are the differences.
+/// So per line the entries always add up to paid − refunded, exactly, and
+/// a full refund brings every household's net back to zero.
+pub async fn attribute_refund(tx: &mut Tx, order_id: i64, line_id: i64, line_amount: i64, refunded_after: i64) -> sqlx::Result<()> {
+    let rows: Vec<(i64, i64, String, i64, i64)> = sqlx::query_as(
+        "SELECT lot_id, household_id, kind, gross_fen, income_fen FROM attribution_entries WHERE line_id = $1 ORDER BY lot_id, household_id, id",
+    )
+    .bind(line_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    // (lot, household) → sale gross, sale income, net gross, net income
+    let mut shares: Vec<((i64, i64), [i64; 4])> = Vec::new();
+    for (lot, household, kind, gross, income) in rows {
+        let i = match shares.iter().position(|(k, _)| *k == (lot, household)) {
+            Some(i) => i,
+            None => {
+                shares.push(((lot, household), [0; 4]));
+                shares.len() - 1
+            }
+        };
+        let s = &mut shares[i].1;
+        if kind == "sale" {
+            s[0] += gross;
+            s[1] += income;
+        }
+        s[2] += gross;
+        s[3] += income;
+    }
+    let left = line_amount - refunded_after;
+    let sale_gross: Vec<i64> = shares.iter().map(|(_, s)| s[0]).collect();
+    let sale_income: Vec<i64> = shares.iter().map(|(_, s)| s[1]).collect();
+    let income_total: i64 = sale_income.iter().sum();
+    let gross_target = largest_remainder(left, &sale_gross).expect("a paid line has sale entries");
+    let income_target = if income_total == 0 {
+        vec![0; shares.len()]
+    } else {
+        let left_income = (income_total as i128 * left as i128 / line_amount as i128) as i64;
+        largest_remainder(left_income, &sale_income).expect("income weights are not all zero")
+    };
+    let now = crate::time::now();
+    for (((lot, household), s), (g, i)) in shares.iter().zip(gross_target.into_iter().zip(income_target)) {
+        let (dg, di) = (g - s[2], i - s[3]);
+        if dg == 0 && di == 0 {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO attribution_entries (order_id, line_id, lot_id, household_id, kind, gross_fen, income_fen, created_at) \
+             VALUES ($1, $2, $3, $4, 'refund', $5, $6, $7)",
+        )
+        .bind(order_id)
+        .bind(line_id)
+        .bind(lot)
+        .bind(household)
+        .bind(dg)
+        .bind(di)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}

@@ -96,6 +96,8 @@ pub struct Line {
     pub unit_price_fen: Fen,
     /// quantity × unit price.
     pub amount_fen: Fen,
+    /// Units refunded so far.
+    pub refunded_quantity: i64,
     /// Lots holding the quantity, first expiry first.
     pub allocations: Vec<Allocation>,
 }
@@ -126,6 +128,8 @@ pub struct Order {
     pub lines: Vec<Line>,
     /// Sum of the lines.
     pub total_fen: Fen,
+    /// Refunded so far.
+    pub refunded_fen: Fen,
     /// invoice or stripe
     pub payment_method: String,
     /// Delivery.
@@ -135,6 +139,31 @@ pub struct Order {
     /// When placed.
     pub created_at: String,
 }
+
+/// Where an order is (DESIGN.md, Ordering).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderStatus {
+    /// Recorded, stock allocated (a transient first state).
+    Placed,
+    /// Above the agency's approval limit: waits for an approver.
+    PendingApproval,
+    /// Waits for the buyer's payment.
+    AwaitingPayment,
+    /// Paid; the ledger is written.
+    Paid,
+    /// Dispatched from the cooperatives.
+    InTransit,
+    /// Arrived at the buyer.
+    Delivered,
+    /// Accepted (验收) and rated by the buyer.
+    Accepted,
+    /// Cancelled, rejected or expired before payment; stock released.
+    Cancelled,
+    /// Every unit refunded.
+    Refunded,
+}
+
+named_enum!(OrderStatus { Placed => "placed", PendingApproval => "pending_approval", AwaitingPayment => "awaiting_payment", Paid => "paid", InTransit => "in_transit", Delivered => "delivered", Accepted => "accepted", Cancelled => "cancelled", Refunded => "refunded" });
 
 /// Statuses in which a buyer may still cancel (nothing paid yet).
 pub const CANCELLABLE: [&str; 3] = ["placed", "pending_approval", "awaiting_payment"];
@@ -370,15 +399,39 @@ const ORDER_SELECT: &str = "SELECT o.id, o.number, o.status, o.buyer_org_id, g.n
     o.delivery_address, o.contact_name, o.phone, o.note, o.total_fen, o.created_at FROM orders o JOIN organisations g ON g.id = o.buyer_org_id";
 
 async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<Order> {
-    let lines: Vec<(i64, i64, String, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT l.id, l.product_id, p.name, l.cooperative_id, l.quantity, l.unit_price_fen, l.amount_fen \
+    #[derive(sqlx::FromRow)]
+    struct LineRow {
+        id: i64,
+        product_id: i64,
+        name: String,
+        cooperative_id: i64,
+        quantity: i64,
+        unit_price_fen: i64,
+        amount_fen: i64,
+        refunded_quantity: i64,
+    }
+    let lines: Vec<LineRow> = sqlx::query_as(
+        "SELECT l.id, l.product_id, p.name, l.cooperative_id, l.quantity, l.unit_price_fen, l.amount_fen, \
+         CAST(COALESCE((SELECT SUM(r.quantity) FROM refund_lines r WHERE r.line_id = l.id), 0) AS BIGINT) AS refunded_quantity \
          FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = $1 ORDER BY l.id",
     )
     .bind(r.id)
     .fetch_all(&mut *conn)
     .await?;
     let mut out = Vec::with_capacity(lines.len());
-    for (id, product_id, product_name, cooperative_id, quantity, unit, amount) in lines {
+    let mut refunded = Fen::ZERO;
+    for LineRow {
+        id,
+        product_id,
+        name: product_name,
+        cooperative_id,
+        quantity,
+        unit_price_fen: unit,
+        amount_fen: amount,
+        refunded_quantity,
+    } in lines
+    {
+        refunded += Fen::new(unit * refunded_quantity);
         let allocations = sqlx::query_as::<_, Allocation>("SELECT lot_id, quantity FROM allocations WHERE line_id = $1 ORDER BY id")
             .bind(id)
             .fetch_all(&mut *conn)
@@ -391,6 +444,7 @@ async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<O
             quantity,
             unit_price_fen: Fen::new(unit),
             amount_fen: Fen::new(amount),
+            refunded_quantity,
             allocations,
         });
     }
@@ -401,6 +455,7 @@ async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<O
         buyer: Buyer { id: r.buyer_org_id, name: r.buyer_name },
         lines: out,
         total_fen: Fen::new(r.total_fen),
+        refunded_fen: refunded,
         payment_method: r.payment_method,
         delivery: Delivery {
             region_code: r.delivery_region_code,
@@ -523,7 +578,14 @@ pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> Result<Order, Transition
     Ok(order)
 }
 
+mod acceptance;
 mod ledger;
+mod payment;
+mod refunds;
+
+pub use acceptance::{AcceptError, Rating, accept};
+pub use payment::{StartError, apply_stripe_event, start_stripe};
+pub use refunds::{NewRefund, Refund, RefundError, RefundLine, refund};
 
 /// Who is allowed to move an order, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -534,6 +596,11 @@ pub enum Transition {
     Reject,
     /// awaiting_payment → paid by bank transfer (platform finance).
     ConfirmInvoice,
+    /// paid → in_transit: the goods left the cooperatives (platform admin,
+    /// or a hub operator of the origin prefecture).
+    Dispatch,
+    /// in_transit → delivered: the goods reached the buyer (same roles).
+    Deliver,
 }
 
 /// Moves an order one step (approve, reject, confirm a bank transfer),
@@ -552,12 +619,17 @@ pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, referenc
     let allowed = match t {
         Transition::Approve | Transition::Reject => actor.has(Role::AgencyApprover) && actor.org.id == buyer,
         Transition::ConfirmInvoice => actor.has(Role::PlatformFinance),
+        Transition::Dispatch | Transition::Deliver => actor.has(Role::PlatformAdmin) || operates_origin_hub(&mut tx, actor, id).await?,
     };
     if !allowed {
         // The buyer's own people learn they lack the role; others learn
         // nothing of the order.
         return Err(if actor.org.id == buyer {
-            TransitionError::Forbidden("only an agency approver approves or rejects orders")
+            TransitionError::Forbidden(match t {
+                Transition::Approve | Transition::Reject => "only an agency approver approves or rejects orders",
+                Transition::ConfirmInvoice => "only platform finance confirms bank transfers",
+                Transition::Dispatch | Transition::Deliver => "only the hub operators of the origin move the goods",
+            })
         } else {
             TransitionError::NotFound
         });
@@ -566,6 +638,8 @@ pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, referenc
         Transition::Approve => ("pending_approval", "awaiting_payment"),
         Transition::Reject => ("pending_approval", "cancelled"),
         Transition::ConfirmInvoice => ("awaiting_payment", "paid"),
+        Transition::Dispatch => ("paid", "in_transit"),
+        Transition::Deliver => ("in_transit", "delivered"),
     };
     if t == Transition::ConfirmInvoice && method != "invoice" {
         return Err(TransitionError::Illegal(format!("{status} (paid by card, not by invoice)")));
@@ -585,15 +659,7 @@ pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, referenc
         release(&mut tx, id).await?;
     }
     if to == "paid" {
-        sqlx::query("INSERT INTO payments (order_id, method, reference, amount_fen, confirmed_by, confirmed_at) VALUES ($1, 'invoice', $2, $3, $4, $5)")
-            .bind(id)
-            .bind(reference)
-            .bind(total)
-            .bind(actor.id)
-            .bind(crate::time::now())
-            .execute(&mut *tx)
-            .await?;
-        ledger::attribute_sale(&mut tx, id).await?;
+        payment::record_payment_in(&mut tx, id, "invoice", reference, total, Some(actor.id)).await?;
     }
     sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at, note) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id)
@@ -607,6 +673,24 @@ pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, referenc
     let order = get_in(&mut tx, buyer, id).await?.ok_or(TransitionError::NotFound)?;
     tx.commit().await?;
     Ok(order)
+}
+
+/// Whether `actor` is a hub operator whose organisation runs a node in the
+/// prefecture of one of order `id`'s products' origins (until routing
+/// assigns shipments to nodes, the prefecture's operators move its goods).
+async fn operates_origin_hub(tx: &mut Tx, actor: &Actor, id: i64) -> sqlx::Result<bool> {
+    if !actor.has(Role::HubOperator) {
+        return Ok(false);
+    }
+    let nodes: Vec<String> =
+        sqlx::query_scalar("SELECT region_code FROM nodes WHERE operator_org_id = $1").bind(actor.org.id).fetch_all(&mut **tx).await?;
+    let origins: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT p.origin_code FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = $1")
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
+    let prefecture = |code: &str| crate::regions::RegionCode::parse(code).ok().map(|c| c.to_string()[..4].to_string());
+    Ok(nodes.iter().any(|n| origins.iter().any(|o| prefecture(n).is_some() && prefecture(n) == prefecture(o))))
 }
 
 /// Gives back every unit an order holds.

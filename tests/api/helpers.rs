@@ -70,8 +70,8 @@ fn remove_stale_scratch_dirs() {
     }
 }
 
-fn config(database_url: &str, data_dir: &std::path::Path) -> Config {
-    let mut vars = BTreeMap::new();
+fn config(database_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Config {
+    let mut vars: BTreeMap<String, String> = extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     vars.insert("DATABASE_URL".to_owned(), database_url.to_owned());
     vars.insert("ZHUNONG_DATA_DIR".to_owned(), data_dir.display().to_string());
     vars.insert("ZHUNONG_LOGIN_ATTEMPTS".to_owned(), "5".to_owned());
@@ -81,7 +81,7 @@ fn config(database_url: &str, data_dir: &std::path::Path) -> Config {
 /// Builds a database at `url` with the given seed, then closes it.
 async fn prepare(url: &str, seed: Seed) {
     let dir = scratch_dir().join(format!("template-{}", COUNTER.fetch_add(1, Ordering::Relaxed)));
-    let app = zhunong::app::build(config(url, &dir)).await.expect("template database builds");
+    let app = zhunong::app::build(config(url, &dir, &[])).await.expect("template database builds");
     if seed == Seed::Demo {
         zhunong::demo::load(&app.state.db).await.expect("demo loads");
     }
@@ -181,6 +181,11 @@ impl TestApp {
     }
 
     pub async fn with(seed: Seed) -> TestApp {
+        TestApp::configured(seed, &[]).await
+    }
+
+    /// A fresh database, with extra configuration variables.
+    pub async fn configured(seed: Seed, vars: &[(&str, &str)]) -> TestApp {
         let (bare, demo) = templates().await;
         let template = if seed == Seed::Demo { demo } else { bare };
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -200,7 +205,7 @@ impl TestApp {
             }
         };
         // Each test has its own data folder, so its own search index.
-        let app = zhunong::app::build(config(&url, &scratch_dir().join(format!("data-{n}")))).await.expect("app builds");
+        let app = zhunong::app::build(config(&url, &scratch_dir().join(format!("data-{n}")), vars)).await.expect("app builds");
         app.state.indexer.drain().await.expect("the outbox drains into the search index");
         let router = app.router();
         TestApp { app, router }

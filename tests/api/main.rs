@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod after_sale;
 mod auth;
 mod catalog;
 mod console;
@@ -18,3 +19,4 @@ mod regions;
 mod search;
 mod search_contract;
 mod stock;
+mod stripe;

@@ -304,10 +304,11 @@ async fn a_rejected_order_gives_its_stock_back() {
 }
 
 #[tokio::test]
-async fn attribution_conserves_value_over_random_orders_and_contributions() {
+async fn attribution_conserves_value_over_random_orders_contributions_and_refunds() {
     let app = TestApp::demo().await;
     let buyer = app.login("buyer@partner.zhunong.demo").await; // no approval limit for partner cities
     let finance = app.login("finance@zhunong.demo").await;
+    let admin = app.login("admin@zhunong.demo").await;
     let mut seed: u64 = 0x2026_1122;
     let mut next = move |n: i64| {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -332,9 +333,28 @@ async fn attribution_conserves_value_over_random_orders_and_contributions() {
         let paid =
             app.post(&format!("/api/v1/orders/{id}/payments/invoice"), json!({"reference": format!("R{round}")}), Some(&finance)).await;
         assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+        // Some orders travel first; then random partial refunds.
+        if next(2) == 0 {
+            app.send("POST", &format!("/api/v1/orders/{id}/dispatch"), None, Some(&admin)).await;
+        }
+        for _ in 0..next(3) {
+            let o = app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json();
+            let lines = o["lines"].as_array().unwrap();
+            let l = &lines[next(lines.len() as i64) as usize];
+            let left = l["quantity"].as_i64().unwrap() - l["refunded_quantity"].as_i64().unwrap();
+            if left == 0 {
+                continue;
+            }
+            let body = json!({"lines": [{"line_id": l["id"], "quantity": 1 + next(left)}], "reason": "random"});
+            let res = app.post(&format!("/api/v1/orders/{id}/refunds"), body, Some(&finance)).await;
+            assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        }
         let a = app.get(&format!("/api/v1/orders/{id}/attribution"), Some(&buyer)).await.json();
-        for (paid, attributed) in line_sums(&a) {
-            assert_eq!(paid, attributed, "round {round}: a line's entries add up to its amount");
+        for l in a["lines"].as_array().unwrap() {
+            let net: i64 = l["entries"].as_array().unwrap().iter().map(|e| e["gross_fen"].as_i64().unwrap()).sum();
+            let (paid, refunded) = (l["paid_fen"].as_i64().unwrap(), l["refunded_fen"].as_i64().unwrap());
+            assert_eq!(net, paid - refunded, "round {round}: a line's entries add up to its amount less refunds");
+            assert!(l["entries"].as_array().unwrap().iter().all(|e| e["gross_fen"].as_i64().unwrap() >= 0), "no household owes");
         }
     }
     // Totals by household equal totals by line, and no entry lacks a paid line.
@@ -343,13 +363,15 @@ async fn attribution_conserves_value_over_random_orders_and_contributions() {
             "SELECT CAST(COALESCE(SUM(t), 0) AS BIGINT) FROM (SELECT SUM(gross_fen) AS t FROM attribution_entries GROUP BY household_id) x",
         )
         .await;
-    let by_line = app.count("SELECT CAST(COALESCE(SUM(l.amount_fen), 0) AS BIGINT) FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.status = 'paid'").await;
-    assert_eq!(by_household, by_line);
-    assert!(by_line > 0);
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM attribution_entries e JOIN orders o ON o.id = e.order_id WHERE o.status <> 'paid'").await,
-        0
-    );
+    let paid_lines = app
+        .count(
+            "SELECT CAST(COALESCE(SUM(l.amount_fen), 0) AS BIGINT) FROM order_lines l WHERE l.order_id IN (SELECT order_id FROM payments)",
+        )
+        .await;
+    let refunded = app.count("SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM refund_lines").await;
+    assert_eq!(by_household, paid_lines - refunded);
+    assert!(refunded > 0 && paid_lines > refunded, "the rounds paid and refunded something");
+    assert_eq!(app.count("SELECT COUNT(*) FROM attribution_entries e WHERE e.order_id NOT IN (SELECT order_id FROM payments)").await, 0);
 }
 
 #[tokio::test]

@@ -1,0 +1,113 @@
+//! Goods acceptance (验收): after delivery the buyer accepts the order and
+//! rates each cooperative in it, 1 to 5 stars, in one step — the step that
+//! makes an agency's order count towards its reserved share.
+
+use super::{Order, TransitionError, get_in};
+use crate::auth::{Actor, Role};
+use crate::db::Db;
+use crate::validation::FieldErrors;
+use serde::Deserialize;
+
+/// A rating of one cooperative of the order.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rating {
+    /// The cooperative.
+    #[serde(deserialize_with = "crate::ids::deserialize")]
+    pub cooperative_id: i64,
+    /// 1 to 5.
+    pub stars: i64,
+    /// Optional words.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// Why an acceptance was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptError {
+    /// Wrong status, wrong caller, no such order.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// Ratings missing or out of range (named fields).
+    #[error("invalid acceptance: {0}")]
+    Invalid(FieldErrors),
+}
+
+impl From<sqlx::Error> for AcceptError {
+    fn from(e: sqlx::Error) -> Self {
+        AcceptError::Transition(TransitionError::Db(e))
+    }
+}
+
+/// Accepts delivered order `id` of the caller's organisation with a rating
+/// of every cooperative in it.
+pub async fn accept(db: &Db, actor: &Actor, id: i64, ratings: &[Rating]) -> Result<Order, AcceptError> {
+    let mut tx = db.begin_write().await?;
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1 AND buyer_org_id = $2")
+        .bind(id)
+        .bind(actor.org.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let status = status.ok_or(TransitionError::NotFound)?;
+    if !(actor.has(Role::AgencyBuyer) || actor.has(Role::AgencyApprover) || actor.has(Role::PartnerBuyer)) {
+        return Err(TransitionError::Forbidden("only the buyer's purchasers accept goods").into());
+    }
+    if status != "delivered" {
+        return Err(TransitionError::Illegal(status).into());
+    }
+    let coops: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT cooperative_id FROM order_lines WHERE order_id = $1 ORDER BY cooperative_id")
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut errors = FieldErrors::default();
+    for (i, r) in ratings.iter().enumerate() {
+        if !coops.contains(&r.cooperative_id) {
+            errors.add(format!("ratings[{i}].cooperative_id"), "this cooperative sold nothing in this order");
+        } else if ratings[..i].iter().any(|p| p.cooperative_id == r.cooperative_id) {
+            errors.add(format!("ratings[{i}].cooperative_id"), "this cooperative is already rated above");
+        }
+        if !(1..=5).contains(&r.stars) {
+            errors.add(format!("ratings[{i}].stars"), "give 1 to 5 stars");
+        }
+        if r.comment.as_deref().is_some_and(|c| c.chars().count() > 500) {
+            errors.add(format!("ratings[{i}].comment"), "at most 500 characters");
+        }
+    }
+    for c in &coops {
+        if !ratings.iter().any(|r| r.cooperative_id == *c) {
+            errors.add("ratings", format!("rate every cooperative of the order (cooperative {} is missing)", c));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AcceptError::Invalid(errors));
+    }
+    let now = crate::time::now();
+    let moved = sqlx::query("UPDATE orders SET status = 'accepted', updated_at = $1 WHERE id = $2 AND status = 'delivered'")
+        .bind(&now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if moved == 0 {
+        return Err(TransitionError::Illegal(status).into());
+    }
+    for r in ratings {
+        sqlx::query("INSERT INTO ratings (order_id, cooperative_id, stars, comment, rated_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(id)
+            .bind(r.cooperative_id)
+            .bind(r.stars)
+            .bind(r.comment.as_deref().unwrap_or("").trim())
+            .bind(actor.id)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at) VALUES ($1, 'delivered', 'accepted', $2, $3)")
+        .bind(id)
+        .bind(actor.id)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    let order = get_in(&mut tx, actor.org.id, id).await?.ok_or(TransitionError::NotFound)?;
+    tx.commit().await?;
+    Ok(order)
+}

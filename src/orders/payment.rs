@@ -1,0 +1,197 @@
+//! Payment by Stripe: the buyer asks for a PaymentIntent for an order
+//! awaiting payment; Stripe's webhook, verified, says it succeeded, and
+//! the order becomes paid — once, however often Stripe repeats itself
+//! (invariant 5: each event id is recorded in the transaction that acts
+//! on it).
+
+use super::{TransitionError, ledger};
+use crate::auth::Actor;
+use crate::db::{Db, Tx};
+use crate::money::Fen;
+use crate::payments::{EventKind, Intent, Stripe, StripeFailure, WebhookEvent};
+
+/// Records the payment of order `id` (which the caller has just moved to
+/// `paid`) and writes its attribution ledger, in the caller's transaction.
+pub(super) async fn record_payment_in(
+    tx: &mut Tx,
+    id: i64,
+    method: &str,
+    reference: &str,
+    amount: i64,
+    user: Option<i64>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO payments (order_id, method, reference, amount_fen, confirmed_by, confirmed_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(method)
+    .bind(reference)
+    .bind(amount)
+    .bind(user)
+    .bind(crate::time::now())
+    .execute(&mut **tx)
+    .await?;
+    ledger::attribute_sale(tx, id).await
+}
+
+/// Why a Stripe payment could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The order cannot be paid now, or not by this caller.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// Stripe refused or is unreachable or unconfigured.
+    #[error(transparent)]
+    Stripe(#[from] StripeFailure),
+}
+
+impl From<sqlx::Error> for StartError {
+    fn from(e: sqlx::Error) -> Self {
+        StartError::Transition(TransitionError::Db(e))
+    }
+}
+
+/// The PaymentIntent for the buyer's order `id` (awaiting payment, paid
+/// by Stripe), created on first call and the same one after.
+pub async fn start_stripe(db: &Db, stripe: Option<&Stripe>, actor: &Actor, id: i64) -> Result<Intent, StartError> {
+    let row: Option<(String, String, String, i64)> =
+        sqlx::query_as("SELECT number, status, payment_method, total_fen FROM orders WHERE id = $1 AND buyer_org_id = $2")
+            .bind(id)
+            .bind(actor.org.id)
+            .fetch_optional(db.pool())
+            .await?;
+    let Some((number, status, method, total)) = row else { return Err(TransitionError::NotFound.into()) };
+    if method != "stripe" {
+        return Err(TransitionError::Illegal(format!("{status} (to be paid by invoice, not by card)")).into());
+    }
+    if status != "awaiting_payment" {
+        return Err(TransitionError::Illegal(status).into());
+    }
+    let stripe =
+        stripe.ok_or_else(|| StripeFailure::Unreachable("card, Alipay and WeChat Pay are not configured on this server".into()))?;
+    let intent = stripe.create_intent(id, &number, Fen::new(total)).await?;
+    let now = crate::time::now();
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO stripe_payment_intents (id, order_id, amount_fen, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+    )
+    .bind(&intent.payment_intent_id)
+    .bind(id)
+    .bind(total)
+    .bind(&intent.status)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(intent)
+}
+
+/// What the webhook did with an event (kept with its id).
+pub async fn apply_stripe_event(db: &Db, event: &WebhookEvent) -> sqlx::Result<String> {
+    let mut tx = db.begin_write().await?;
+    let now = crate::time::now();
+    let first =
+        sqlx::query("INSERT INTO stripe_events (id, type, outcome, received_at) VALUES ($1, $2, '', $3) ON CONFLICT (id) DO NOTHING")
+            .bind(&event.id)
+            .bind(&event.kind)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if first == 0 {
+        tx.rollback().await?;
+        return Ok("replay: already handled".into());
+    }
+    let outcome = match &event.what {
+        EventKind::IntentSucceeded { intent, amount_received, currency } => {
+            intent_succeeded(&mut tx, intent, *amount_received, currency).await?
+        }
+        EventKind::IntentFailed { intent, message } => {
+            let n = sqlx::query(
+                "UPDATE stripe_payment_intents SET status = 'requires_payment_method', last_error = $1, updated_at = $2 WHERE id = $3",
+            )
+            .bind(message)
+            .bind(&now)
+            .bind(intent)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                format!("unknown payment intent {intent}")
+            } else {
+                "payment attempt failed; the order still awaits payment".into()
+            }
+        }
+        EventKind::RefundChanged { refund, status } => {
+            let n = sqlx::query("UPDATE refunds SET status = $1 WHERE reference = $2 AND method = 'stripe'")
+                .bind(status)
+                .bind(refund)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 { format!("refund {refund} is not one of ours") } else { format!("refund {refund} is {status}") }
+        }
+        EventKind::ChargeRefunded { intent, amount_refunded } => {
+            let ours: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(r.amount_fen), 0) AS BIGINT) FROM refunds r JOIN payments p ON p.order_id = r.order_id \
+                 WHERE p.reference = $1 AND r.method = 'stripe' AND r.status <> 'failed'",
+            )
+            .bind(intent.as_deref().unwrap_or(""))
+            .fetch_one(&mut *tx)
+            .await?;
+            if ours == *amount_refunded {
+                "refunds agree with Stripe".into()
+            } else {
+                tracing::warn!(
+                    stripe.event = event.id.as_str(),
+                    ours,
+                    stripe = amount_refunded,
+                    "Stripe reports refunds Zhunong did not make"
+                );
+                format!("Stripe has refunded {amount_refunded} fen, Zhunong recorded {ours}: finance must check")
+            }
+        }
+        EventKind::Other => "ignored".into(),
+    };
+    sqlx::query("UPDATE stripe_events SET outcome = $1 WHERE id = $2").bind(&outcome).bind(&event.id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+async fn intent_succeeded(tx: &mut Tx, intent: &str, received: i64, currency: &str) -> sqlx::Result<String> {
+    let row: Option<(i64, i64, String)> = sqlx::query_as(
+        "SELECT o.id, o.total_fen, o.status FROM stripe_payment_intents s JOIN orders o ON o.id = s.order_id WHERE s.id = $1",
+    )
+    .bind(intent)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((order, total, status)) = row else { return Ok(format!("unknown payment intent {intent}")) };
+    sqlx::query("UPDATE stripe_payment_intents SET status = 'succeeded', last_error = '', updated_at = $1 WHERE id = $2")
+        .bind(crate::time::now())
+        .bind(intent)
+        .execute(&mut **tx)
+        .await?;
+    if currency != "cny" || received != total {
+        tracing::error!(order.id = order, received, total, currency, "a Stripe payment does not match its order");
+        return Ok(format!("received {received} {currency} for an order of {total} cny: left for finance"));
+    }
+    let moved = sqlx::query("UPDATE orders SET status = 'paid', updated_at = $1 WHERE id = $2 AND status = 'awaiting_payment'")
+        .bind(crate::time::now())
+        .bind(order)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if moved == 0 {
+        tracing::error!(order.id = order, status = status.as_str(), "Stripe payment for an order no longer awaiting payment");
+        return Ok(format!("order is {status}, not awaiting payment: refund it from Stripe"));
+    }
+    record_payment_in(tx, order, "stripe", intent, total, None).await?;
+    sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at, note) VALUES ($1, 'awaiting_payment', 'paid', NULL, $2, $3)")
+        .bind(order)
+        .bind(crate::time::now())
+        .bind(intent)
+        .execute(&mut **tx)
+        .await?;
+    Ok("order paid".into())
+}

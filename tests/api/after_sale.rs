@@ -1,0 +1,180 @@
+//! After payment: refunds by invoice credit note (stock back before
+//! dispatch, ledger reversed exactly), dispatch and delivery, goods
+//! acceptance with ratings, and the agency's reserved share.
+
+use crate::helpers::TestApp;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+fn order(product: i64, quantity: i64) -> Value {
+    json!({
+        "lines": [{"product_id": product.to_string(), "quantity": quantity}],
+        "delivery": {"region_code": "653101000000", "address": "喀什市人民东路1号 第一中学食堂", "contact_name": "王老师", "phone": "0998-2821234"},
+        "payment_method": "invoice"
+    })
+}
+
+/// An invoice order of `quantity` 伽师瓜 by the agency buyer, paid.
+async fn paid_order(app: &TestApp, quantity: i64) -> (String, String, Value) {
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
+    let res = app.post("/api/v1/orders", order(product, quantity), Some(&buyer)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    let finance = app.login("finance@zhunong.demo").await;
+    let paid = app.post(&format!("/api/v1/orders/{id}/payments/invoice"), json!({"reference": "ICBC-77"}), Some(&finance)).await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+    (buyer, id, paid.json())
+}
+
+async fn allocated(app: &TestApp, product: &str) -> i64 {
+    app.count(&format!("SELECT CAST(COALESCE(SUM(allocated), 0) AS BIGINT) FROM lots WHERE product_id = {product}")).await
+}
+
+fn net(attribution: &Value) -> i64 {
+    attribution["lines"][0]["entries"].as_array().unwrap().iter().map(|e| e["gross_fen"].as_i64().unwrap()).sum()
+}
+
+#[tokio::test]
+async fn a_refund_before_dispatch_returns_stock_and_reverses_exactly_what_was_refunded() {
+    let app = TestApp::demo().await;
+    let (buyer, id, paid) = paid_order(&app, 10).await;
+    let line = paid["lines"][0]["id"].as_str().unwrap().to_owned();
+    let product = paid["lines"][0]["product_id"].as_str().unwrap().to_owned();
+    let unit = paid["lines"][0]["unit_price_fen"].as_i64().unwrap();
+    let before = allocated(&app, &product).await;
+    let finance = app.login("finance@zhunong.demo").await;
+
+    // Only finance refunds; the buyer is told so, others learn nothing.
+    let body = json!({"lines": [{"line_id": line, "quantity": 3}], "reason": "三箱冻伤"});
+    assert_eq!(app.post(&format!("/api/v1/orders/{id}/refunds"), body.clone(), Some(&buyer)).await.status, StatusCode::FORBIDDEN);
+    let partner = app.login("buyer@partner.zhunong.demo").await;
+    assert_eq!(app.post(&format!("/api/v1/orders/{id}/refunds"), body.clone(), Some(&partner)).await.status, StatusCode::NOT_FOUND);
+
+    let res = app.post(&format!("/api/v1/orders/{id}/refunds"), body, Some(&finance)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let refund = res.json();
+    assert_eq!(refund["method"], "credit_note");
+    assert_eq!(refund["amount_fen"], 3 * unit);
+    assert_eq!(refund["restocked"], true);
+    assert_eq!(refund["order"]["status"], "paid", "a partial refund leaves the order where it is");
+    assert_eq!(refund["order"]["refunded_fen"], 3 * unit);
+    assert_eq!(allocated(&app, &product).await, before - 3, "three units back on sale");
+    let a = app.get(&format!("/api/v1/orders/{id}/attribution"), Some(&buyer)).await.json();
+    assert_eq!(a["lines"][0]["refunded_fen"], 3 * unit);
+    assert_eq!(net(&a), 7 * unit);
+
+    // More than is left: 422 naming the line, nothing changes.
+    let over = app
+        .post(&format!("/api/v1/orders/{id}/refunds"), json!({"lines": [{"line_id": line, "quantity": 8}], "reason": "x"}), Some(&finance))
+        .await;
+    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(over.text.contains("lines[0].quantity"), "{}", over.text);
+
+    // The rest: the order is refunded, every household back to zero.
+    let rest = app
+        .post(
+            &format!("/api/v1/orders/{id}/refunds"),
+            json!({"lines": [{"line_id": line, "quantity": 7}], "reason": "整单退货"}),
+            Some(&finance),
+        )
+        .await;
+    assert_eq!(rest.status, StatusCode::CREATED, "{}", rest.text);
+    assert_eq!(rest.json()["order"]["status"], "refunded");
+    let a = app.get(&format!("/api/v1/orders/{id}/attribution"), Some(&buyer)).await.json();
+    assert_eq!(net(&a), 0);
+    assert!(a["lines"][0]["entries"].as_array().unwrap().iter().all(|e| e["gross_fen"] == 0 && e["income_fen"] == 0));
+    assert_eq!(allocated(&app, &product).await, before - 10);
+    // Append-only: the sale entries are all still there.
+    assert!(app.count(&format!("SELECT COUNT(*) FROM attribution_entries WHERE order_id = {id} AND kind = 'sale'")).await > 0);
+    let again = app
+        .post(&format!("/api/v1/orders/{id}/refunds"), json!({"lines": [{"line_id": line, "quantity": 1}], "reason": "x"}), Some(&finance))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "nothing left to refund in a refunded order");
+}
+
+#[tokio::test]
+async fn delivered_goods_are_accepted_with_a_rating_and_count_towards_the_reserved_share() {
+    let app = TestApp::demo().await;
+    let (buyer, id, paid) = paid_order(&app, 4).await;
+    let total = paid["total_fen"].as_i64().unwrap();
+    let coop = paid["lines"][0]["cooperative_id"].as_str().unwrap().to_owned();
+    let agency: i64 = paid["buyer"]["id"].as_str().unwrap().parse().unwrap();
+    let ratings = json!({"ratings": [{"cooperative_id": coop, "stars": 5, "comment": "瓜很甜"}]});
+    let year = zhunong::time::today().year();
+    let counted_before = report(&app, agency, year, &buyer).await.json()["counted_fen"].as_i64().unwrap();
+
+    // Not before delivery.
+    assert_eq!(app.post(&format!("/api/v1/orders/{id}/accept"), ratings.clone(), Some(&buyer)).await.status, StatusCode::CONFLICT);
+    // The buyer does not move goods; the origin's hub operator does.
+    assert_eq!(app.send("POST", &format!("/api/v1/orders/{id}/dispatch"), None, Some(&buyer)).await.status, StatusCode::FORBIDDEN);
+    let operator = app.login("operator@hub.zhunong.demo").await;
+    let dispatched = app.send("POST", &format!("/api/v1/orders/{id}/dispatch"), None, Some(&operator)).await;
+    assert_eq!(dispatched.status, StatusCode::OK, "{}", dispatched.text);
+    assert_eq!(dispatched.json()["status"], "in_transit");
+    let twice = app.send("POST", &format!("/api/v1/orders/{id}/dispatch"), None, Some(&operator)).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "an illegal transition is a 409");
+    assert_eq!(app.send("POST", &format!("/api/v1/orders/{id}/deliver"), None, Some(&operator)).await.json()["status"], "delivered");
+
+    // Every cooperative must be rated, 1 to 5.
+    let bad =
+        app.post(&format!("/api/v1/orders/{id}/accept"), json!({"ratings": [{"cooperative_id": coop, "stars": 6}]}), Some(&buyer)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("ratings[0].stars"), "{}", bad.text);
+    let none = app.post(&format!("/api/v1/orders/{id}/accept"), json!({"ratings": []}), Some(&buyer)).await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        report(&app, agency, year, &buyer).await.json()["counted_fen"].as_i64().unwrap(),
+        counted_before,
+        "not counted before acceptance"
+    );
+
+    let accepted = app.post(&format!("/api/v1/orders/{id}/accept"), ratings, Some(&buyer)).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+    assert_eq!(accepted.json()["status"], "accepted");
+    assert_eq!(app.count(&format!("SELECT stars FROM ratings WHERE order_id = {id}")).await, 5);
+
+    let r = report(&app, agency, year, &buyer).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = r.json();
+    assert_eq!(r["counted_fen"].as_i64().unwrap(), counted_before + total);
+    let month = &zhunong::time::now()[..7];
+    let in_month: i64 =
+        r["months"].as_array().unwrap().iter().filter(|m| m["month"] == month).map(|m| m["counted_fen"].as_i64().unwrap()).sum();
+    assert!(in_month >= total);
+    let target = r["target_fen"].as_i64().unwrap();
+    assert!(target > 0, "the demo agency has a reserved share this year");
+    let expected = ((counted_before + total) as f64 * 1000.0 / target as f64).round() / 10.0;
+    assert_eq!(r["percent"].as_f64().unwrap(), expected);
+
+    // A refund after acceptance comes off the counted amount.
+    let finance = app.login("finance@zhunong.demo").await;
+    let line = accepted_line(&app, &buyer, &id).await;
+    let unit = paid["lines"][0]["unit_price_fen"].as_i64().unwrap();
+    let refund = app
+        .post(
+            &format!("/api/v1/orders/{id}/refunds"),
+            json!({"lines": [{"line_id": line, "quantity": 1}], "reason": "一箱坏果"}),
+            Some(&finance),
+        )
+        .await;
+    assert_eq!(refund.status, StatusCode::CREATED, "{}", refund.text);
+    assert_eq!(refund.json()["restocked"], false, "after dispatch nothing goes back on the shelf");
+    assert_eq!(report(&app, agency, year, &buyer).await.json()["counted_fen"].as_i64().unwrap(), counted_before + total - unit);
+
+    // Others' reports are not found; CSV works.
+    let partner = app.login("buyer@partner.zhunong.demo").await;
+    assert_eq!(report(&app, agency, year, &partner).await.status, StatusCode::NOT_FOUND);
+    let csv = app.get(&format!("/api/v1/reports/agencies/{agency}/reserved-share?year={year}&format=csv"), Some(&buyer)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.content_type().starts_with("text/csv"));
+    assert!(csv.text.contains(&format!("{month},")), "{}", csv.text);
+}
+
+async fn accepted_line(app: &TestApp, buyer: &str, id: &str) -> String {
+    app.get(&format!("/api/v1/orders/{id}"), Some(buyer)).await.json()["lines"][0]["id"].as_str().unwrap().to_owned()
+}
+
+async fn report(app: &TestApp, agency: i64, year: i32, token: &str) -> crate::helpers::Res {
+    app.get(&format!("/api/v1/reports/agencies/{agency}/reserved-share?year={year}"), Some(token)).await
+}
