@@ -64,6 +64,77 @@ impl Fen {
         format!("{}{}.{:02}", if self.0 < 0 { "-" } else { "" }, self.0.unsigned_abs() / 100, self.0.unsigned_abs() % 100)
     }
 
+    /// The amount in Chinese capital numerals, as invoices and transfer
+    /// slips write it (大写): `12345.67` → `人民币壹万贰仟叁佰肆拾伍元陆角柒分`,
+    /// `100.00` → `人民币壹佰元整`.
+    pub fn chinese_uppercase(self) -> String {
+        const DIGITS: [char; 10] = ['零', '壹', '贰', '叁', '肆', '伍', '陆', '柒', '捌', '玖'];
+        const SMALL: [&str; 4] = ["", "拾", "佰", "仟"];
+        const BIG: [&str; 4] = ["", "万", "亿", "万亿"];
+        let abs = self.0.unsigned_abs();
+        let (yuan, jiao, fen) = (abs / 100, (abs / 10 % 10) as usize, (abs % 10) as usize);
+        let mut out = String::from(if self.0 < 0 { "人民币负" } else { "人民币" });
+        // One group of four digits (1..=9999), inner zeros read once.
+        let group_text = |g: u64, out: &mut String| {
+            let mut zero = false;
+            let mut started = false;
+            for (i, d) in [g / 1000, g / 100 % 10, g / 10 % 10, g % 10].into_iter().enumerate() {
+                if d == 0 {
+                    zero |= started;
+                    continue;
+                }
+                if zero {
+                    out.push('零');
+                    zero = false;
+                }
+                out.push(DIGITS[d as usize]);
+                out.push_str(SMALL[3 - i]);
+                started = true;
+            }
+        };
+        if yuan > 0 {
+            let mut groups = Vec::new();
+            let mut y = yuan;
+            while y > 0 {
+                groups.push(y % 10_000);
+                y /= 10_000;
+            }
+            groups.reverse();
+            let mut skipped = false;
+            for (i, g) in groups.iter().enumerate() {
+                if *g == 0 {
+                    skipped = true;
+                    continue;
+                }
+                if i > 0 && (skipped || *g < 1000) {
+                    out.push('零');
+                }
+                skipped = false;
+                group_text(*g, &mut out);
+                out.push_str(BIG[groups.len() - 1 - i]);
+            }
+            out.push('元');
+        }
+        if jiao == 0 && fen == 0 {
+            if yuan == 0 {
+                out.push_str("零元");
+            }
+            out.push('整');
+        } else {
+            if jiao > 0 {
+                out.push(DIGITS[jiao]);
+                out.push('角');
+            } else if yuan > 0 {
+                out.push('零');
+            }
+            if fen > 0 {
+                out.push(DIGITS[fen]);
+                out.push('分');
+            }
+        }
+        out
+    }
+
     /// `self * quantity`, or an error instead of wrapping around.
     pub fn times(self, quantity: i64) -> Result<Fen, MoneyError> {
         self.0.checked_mul(quantity).map(Fen).ok_or(MoneyError::Overflow)
@@ -170,6 +241,25 @@ impl fmt::Display for Fen {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn capital_numerals_read_as_on_a_transfer_slip() {
+        let cases = [
+            (1_234_567, "人民币壹万贰仟叁佰肆拾伍元陆角柒分"),
+            (10_000, "人民币壹佰元整"),
+            (1_000_500, "人民币壹万零伍元整"),
+            (10_000_000, "人民币壹拾万元整"),
+            (100_000_000_100, "人民币壹拾亿零壹元整"),
+            (10_005, "人民币壹佰元零伍分"),
+            (50, "人民币伍角"),
+            (0, "人民币零元整"),
+            (2_240_000, "人民币贰万贰仟肆佰元整"),
+            (10_101_000, "人民币壹拾万壹仟零壹拾元整"),
+        ];
+        for (fen, text) in cases {
+            assert_eq!(Fen::new(fen).chinese_uppercase(), text, "{fen} fen");
+        }
+    }
+
     use super::*;
 
     #[test]

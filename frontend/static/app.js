@@ -61,3 +61,10 @@ document.addEventListener('submit', function (e) {
   xhr.onerror = function () { form.removeAttribute('data-upload'); delete form.dataset.sent; form.submit(); };
   xhr.send(new FormData(form));
 }, true);
+
+// The checkout's region picker: choosing a region shows the next level
+// (without this script, the button beside each list does the same).
+document.addEventListener('change', function (e) {
+  var s = e.target;
+  if (s.matches && s.matches('select[data-autosubmit]')) s.form.submit();
+});

@@ -8,7 +8,7 @@ pub mod catalog;
 pub mod error;
 pub mod extract;
 mod households;
-mod orders;
+pub(crate) mod orders;
 mod regions;
 mod reports;
 pub mod stock;

@@ -50,7 +50,20 @@ async fn rendered(e: ApiError) -> (StatusCode, String) {
 
 /// `POST /api/v1/orders` → 201 order; 409 naming the short lines.
 pub async fn place(State(state): State<AppState>, CurrentUser(actor): CurrentUser, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
-    let order: NewOrder = match serde_json::from_slice(&body) {
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200) {
+            Some(k) => Some(k.to_owned()),
+            None => return Err(ApiError::BadRequest("Idempotency-Key must be 1 to 200 visible characters".into())),
+        },
+    };
+    place_once(&state, &actor, key.as_deref(), &body).await
+}
+
+/// Places the order in `body` once per `key` of the caller's organisation:
+/// the API's path, and the checkout page's (whose form carries a key).
+pub async fn place_once(state: &AppState, actor: &crate::auth::Actor, key: Option<&str>, body: &[u8]) -> ApiResult<Response> {
+    let order: NewOrder = match serde_json::from_slice(body) {
         Ok(o) => o,
         Err(e) if e.is_syntax() || e.is_eof() => return Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
         Err(e) => {
@@ -59,22 +72,15 @@ pub async fn place(State(state): State<AppState>, CurrentUser(actor): CurrentUse
             return Err(ApiError::Invalid(errors));
         }
     };
-    let key = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => match v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200) {
-            Some(k) => Some(k.to_owned()),
-            None => return Err(ApiError::BadRequest("Idempotency-Key must be 1 to 200 visible characters".into())),
-        },
-    };
     if order.payment_method == "stripe" && state.stripe.is_none() {
         let mut errors = crate::validation::FieldErrors::default();
         errors.add("payment_method", "card, Alipay and WeChat Pay are not configured on this server: pay by invoice");
         return Err(ApiError::Invalid(errors));
     }
-    let hash: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    let hash: String = Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
 
     let mut tx = state.db.begin_write().await?;
-    if let Some(key) = &key {
+    if let Some(key) = key {
         let claimed = sqlx::query(
             "INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, response_body, created_at) VALUES ($1, $2, $3, 0, '', $4) \
              ON CONFLICT (org_id, key) DO NOTHING",
@@ -102,11 +108,11 @@ pub async fn place(State(state): State<AppState>, CurrentUser(actor): CurrentUse
             return Ok(stored(status, body));
         }
     }
-    match orders::place_in(&mut tx, &actor, &order).await {
+    match orders::place_in(&mut tx, actor, &order).await {
         Ok(id) => {
             let created = orders::get_in(&mut tx, actor.org.id, id).await?.ok_or(ApiError::NotFound("order"))?;
             let body = serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.into()))?;
-            if let Some(key) = &key {
+            if let Some(key) = key {
                 sqlx::query("UPDATE idempotency_keys SET status_code = 201, response_body = $1 WHERE org_id = $2 AND key = $3")
                     .bind(&body)
                     .bind(actor.org.id)
@@ -126,7 +132,7 @@ pub async fn place(State(state): State<AppState>, CurrentUser(actor): CurrentUse
             // the key, so a retry gets the same answer.
             tx.rollback().await?;
             let (status, body) = rendered(place_error(e)).await;
-            if let Some(key) = &key {
+            if let Some(key) = key {
                 let mut tx = state.db.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, response_body, created_at) VALUES ($1, $2, $3, $4, $5, $6) \

@@ -487,24 +487,40 @@ pub async fn get(db: &Db, org_id: i64, id: i64) -> sqlx::Result<Option<Order>> {
     get_in(&mut conn, org_id, id).await
 }
 
+/// Which orders a list shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter<'a> {
+    /// The buyer organisation (`None`: every organisation — platform use only).
+    pub org_id: Option<i64>,
+    /// One status.
+    pub status: Option<&'a str>,
+    /// One payment method.
+    pub payment_method: Option<&'a str>,
+}
+
 /// The orders of organisation `org_id`, newest first, optionally of one
 /// status; one page and the total.
 pub async fn list(db: &Db, org_id: i64, status: Option<&str>, limit: i64, offset: i64) -> sqlx::Result<(Vec<Order>, i64)> {
-    let status = status.unwrap_or("");
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders o WHERE o.buyer_org_id = $1 AND ($2 = '' OR o.status = $2)")
-        .bind(org_id)
-        .bind(status)
+    list_filtered(db, Filter { org_id: Some(org_id), status, payment_method: None }, limit, offset).await
+}
+
+/// The orders `f` selects, newest first; one page and the total.
+pub async fn list_filtered(db: &Db, f: Filter<'_>, limit: i64, offset: i64) -> sqlx::Result<(Vec<Order>, i64)> {
+    let condition = "($1 = 0 OR o.buyer_org_id = $1) AND ($2 = '' OR o.status = $2) AND ($3 = '' OR o.payment_method = $3)";
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM orders o WHERE {condition}"))
+        .bind(f.org_id.unwrap_or(0))
+        .bind(f.status.unwrap_or(""))
+        .bind(f.payment_method.unwrap_or(""))
         .fetch_one(db.pool())
         .await?;
-    let rows: Vec<OrderRow> = sqlx::query_as(&format!(
-        "{ORDER_SELECT} WHERE o.buyer_org_id = $1 AND ($2 = '' OR o.status = $2) ORDER BY o.id DESC LIMIT $3 OFFSET $4"
-    ))
-    .bind(org_id)
-    .bind(status)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db.pool())
-    .await?;
+    let rows: Vec<OrderRow> = sqlx::query_as(&format!("{ORDER_SELECT} WHERE {condition} ORDER BY o.id DESC LIMIT $4 OFFSET $5"))
+        .bind(f.org_id.unwrap_or(0))
+        .bind(f.status.unwrap_or(""))
+        .bind(f.payment_method.unwrap_or(""))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.pool())
+        .await?;
     let mut conn = db.pool().acquire().await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
@@ -579,13 +595,16 @@ pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> Result<Order, Transition
 }
 
 mod acceptance;
+pub mod cart;
 mod ledger;
 mod payment;
 mod refunds;
+mod views;
 
 pub use acceptance::{AcceptError, Rating, accept};
 pub use payment::{StartError, apply_stripe_event, start_stripe};
 pub use refunds::{NewRefund, Refund, RefundError, RefundLine, refund};
+pub use views::{Event, FulfilLine, Reach, events, reach, to_fulfil};
 
 /// Who is allowed to move an order, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,15 +7,18 @@
 //! versioned URL, and gzip on every response.
 
 mod browse;
+mod buy;
 mod console;
 mod i18n;
 mod pages;
 mod search;
+mod words;
 
 pub use i18n::{Lang, Strings};
+pub use words::Words;
 
 use crate::app::AppState;
-use crate::auth::Actor;
+use crate::auth::{Actor, Role};
 use askama::Template;
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -38,6 +41,18 @@ pub fn router() -> Router<AppState> {
         .route("/console/products", axum::routing::post(console::create_product))
         .route("/console/products/{id}/edit", get(console::edit_product))
         .route("/console/products/{id}", axum::routing::post(console::update_product))
+        .route("/console/orders", get(buy::fulfil))
+        .route("/cart", get(buy::cart_page).post(buy::cart_add))
+        .route("/cart/{product}", axum::routing::post(buy::cart_set))
+        .route("/checkout", get(buy::checkout).post(buy::place))
+        .route("/orders", get(buy::list))
+        .route("/orders/{id}", get(buy::order))
+        .route("/orders/{id}/invoice", get(buy::invoice))
+        .route("/orders/{id}/pay", axum::routing::post(buy::pay))
+        .route("/orders/{id}/{action}", axum::routing::post(buy::act))
+        .route("/approvals", get(buy::approvals))
+        .route("/finance/invoices", get(buy::finance))
+        .route("/finance/invoices/{id}", axum::routing::post(buy::confirm))
         .route("/regions/{code}", get(browse::region))
         .route("/cooperatives/{id}", get(browse::cooperative))
         .route("/products/{id}", get(pages::product))
@@ -68,6 +83,14 @@ pub struct Chrome {
     pub path: String,
     /// The user manages a cooperative (shows the stock console link).
     pub console: bool,
+    /// Words of the buying pages.
+    pub w: &'static Words,
+    /// The user buys for an agency or a partner city (cart, orders).
+    pub buyer: bool,
+    /// The user approves an agency's orders.
+    pub approver: bool,
+    /// The user confirms bank transfers.
+    pub finance: bool,
 }
 
 impl Chrome {
@@ -88,6 +111,10 @@ impl Chrome {
             csrf,
             path: path.to_owned(),
             console: actor.is_some_and(|a| a.managed_cooperative().is_some()),
+            w: if lang.is_en() { &words::EN } else { &words::ZH },
+            buyer: actor.is_some_and(|a| a.has(Role::AgencyBuyer) || a.has(Role::PartnerBuyer)),
+            approver: actor.is_some_and(|a| a.has(Role::AgencyApprover)),
+            finance: actor.is_some_and(|a| a.has(Role::PlatformFinance)),
         }
     }
 
@@ -164,11 +191,13 @@ pub const STATIC_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 const APP_CSS: &str = include_str!("../../frontend/static/app.css");
 const APP_JS: &str = include_str!("../../frontend/static/app.js");
+const PAY_JS: &str = include_str!("../../frontend/static/pay.js");
 
 async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
     let (body, content_type) = match file.as_str() {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        "pay.js" => (PAY_JS, "text/javascript; charset=utf-8"),
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };
     // The URL carries the version (`?v=`), so the file may be cached for good.

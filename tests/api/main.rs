@@ -6,6 +6,7 @@ mod helpers;
 
 mod after_sale;
 mod auth;
+mod buying;
 mod catalog;
 mod console;
 mod demo;

@@ -1,0 +1,106 @@
+//! The server-side cart: one per user, lines from any cooperatives, priced
+//! at the bulk tier each quantity reaches (the price the order will get,
+//! unless the cooperative changes it meanwhile). Only buyers have carts.
+
+use crate::db::Db;
+use crate::money::Fen;
+
+/// Largest quantity of one cart line (as for order lines).
+pub const MAX_QUANTITY: i64 = 1_000_000;
+
+/// A line of the cart, priced.
+#[derive(Debug, Clone)]
+pub struct CartLine {
+    /// The product.
+    pub product_id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its unit (箱, 袋…).
+    pub unit: String,
+    /// The selling cooperative.
+    pub cooperative: String,
+    /// Units in the cart.
+    pub quantity: i64,
+    /// Price per unit at the tier reached.
+    pub unit_price: Fen,
+    /// quantity × unit price.
+    pub amount: Fen,
+    /// The next tier, if any: from how many units, at what price.
+    pub next_tier: Option<(i64, Fen)>,
+    /// Units on sale now.
+    pub available: i64,
+}
+
+/// The cart of `user`, oldest line first, and its total.
+pub async fn lines(db: &Db, user: i64) -> sqlx::Result<(Vec<CartLine>, Fen)> {
+    let today = crate::time::format_date(crate::time::today());
+    let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT p.id, p.name, p.unit, g.name, c.quantity, \
+                CAST(COALESCE((SELECT SUM(l.quantity - l.allocated) FROM lots l WHERE l.product_id = p.id AND l.expires_on >= $2), 0) AS BIGINT) \
+         FROM cart_lines c JOIN products p ON p.id = c.product_id JOIN organisations g ON g.id = p.cooperative_id \
+         WHERE c.user_id = $1 AND p.active = 1 ORDER BY c.added_at, p.id",
+    )
+    .bind(user)
+    .bind(&today)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut total = Fen::ZERO;
+    for (product_id, name, unit, cooperative, quantity, available) in rows {
+        let tiers: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT min_quantity, unit_price_fen FROM price_tiers WHERE product_id = $1 ORDER BY min_quantity")
+                .bind(product_id)
+                .fetch_all(db.pool())
+                .await?;
+        let Some(&(_, price)) = tiers.iter().rev().find(|(min, _)| *min <= quantity) else { continue };
+        let next_tier = tiers.iter().find(|(min, _)| *min > quantity).map(|(min, p)| (*min, Fen::new(*p)));
+        let amount = Fen::new(price * quantity);
+        total += amount;
+        out.push(CartLine { product_id, name, unit, cooperative, quantity, unit_price: Fen::new(price), amount, next_tier, available });
+    }
+    Ok((out, total))
+}
+
+/// Adds `quantity` units of `product` (to what is already there, up to
+/// the maximum). False when there is no such product on sale.
+pub async fn add(db: &Db, user: i64, product: i64, quantity: i64) -> sqlx::Result<bool> {
+    let active: Option<i64> =
+        sqlx::query_scalar("SELECT active FROM products WHERE id = $1").bind(product).fetch_optional(db.pool()).await?;
+    if active != Some(1) {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO cart_lines (user_id, product_id, quantity, added_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = \
+         CASE WHEN cart_lines.quantity + excluded.quantity > $5 THEN $5 ELSE cart_lines.quantity + excluded.quantity END",
+    )
+    .bind(user)
+    .bind(product)
+    .bind(quantity.clamp(1, MAX_QUANTITY))
+    .bind(crate::time::now())
+    .bind(MAX_QUANTITY)
+    .execute(db.pool())
+    .await?;
+    Ok(true)
+}
+
+/// Sets a line's quantity; 0 removes it.
+pub async fn set(db: &Db, user: i64, product: i64, quantity: i64) -> sqlx::Result<()> {
+    if quantity <= 0 {
+        sqlx::query("DELETE FROM cart_lines WHERE user_id = $1 AND product_id = $2").bind(user).bind(product).execute(db.pool()).await?;
+    } else {
+        sqlx::query("UPDATE cart_lines SET quantity = $1 WHERE user_id = $2 AND product_id = $3")
+            .bind(quantity.min(MAX_QUANTITY))
+            .bind(user)
+            .bind(product)
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Empties the cart of `user` in the caller's transaction (once ordered).
+pub async fn clear_in(tx: &mut crate::db::Tx, user: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM cart_lines WHERE user_id = $1").bind(user).execute(&mut **tx).await?;
+    Ok(())
+}

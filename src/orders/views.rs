@@ -1,0 +1,143 @@
+//! Read models of the order pages: an order's history, whom it reached,
+//! and the lines a cooperative has to fulfil.
+
+use crate::db::Db;
+use crate::regions::{RegionCode, short_name};
+
+/// A status change, as the order page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Event {
+    /// From (none for the first).
+    pub from_status: Option<String>,
+    /// To.
+    pub to_status: String,
+    /// Who (none for the system: expiry, Stripe).
+    pub who: Option<String>,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Reference, refund, reason…
+    pub note: String,
+}
+
+/// The status changes of order `id`, oldest first.
+pub async fn events(db: &Db, id: i64) -> sqlx::Result<Vec<Event>> {
+    sqlx::query_as(
+        "SELECT e.from_status, e.to_status, u.display_name AS who, e.at, e.note FROM order_events e LEFT JOIN users u ON u.id = e.user_id \
+         WHERE e.order_id = $1 ORDER BY e.id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Whom a paid order reached, from its ledger net of refunds.
+#[derive(Debug, Clone, Default)]
+pub struct Reach {
+    /// Households credited with more than nothing.
+    pub households: i64,
+    /// Of them registered poor (建档立卡).
+    pub registered_poor: i64,
+    /// Their villages, short names with the county: `伽师县巴仁村`.
+    pub villages: Vec<String>,
+}
+
+/// Whom order `id` reached (nothing before payment).
+pub async fn reach(db: &Db, id: i64) -> sqlx::Result<Reach> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT h.status, h.village_code FROM attribution_entries e JOIN households h ON h.id = e.household_id WHERE e.order_id = $1 \
+         GROUP BY h.id, h.status, h.village_code HAVING SUM(e.gross_fen) > 0 ORDER BY h.village_code",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut codes: Vec<RegionCode> = rows.iter().filter_map(|(_, v)| RegionCode::parse(v).ok()).collect();
+    codes.dedup();
+    let regions = crate::regions::get_many(db, &codes).await?;
+    let villages = codes
+        .iter()
+        .filter_map(|c| regions.get(c))
+        .map(|r| {
+            let county = r.at(crate::regions::RegionLevel::County).map(|l| short_name(&l.name)).unwrap_or_default();
+            format!("{county}{}", short_name(&r.name))
+        })
+        .collect();
+    Ok(Reach {
+        households: rows.len() as i64,
+        registered_poor: rows.iter().filter(|(s, _)| s == "registered_poor").count() as i64,
+        villages,
+    })
+}
+
+/// A line a cooperative has to send, with the lots it comes from.
+#[derive(Debug, Clone)]
+pub struct FulfilLine {
+    /// Order number.
+    pub number: String,
+    /// paid or in_transit.
+    pub status: String,
+    /// The buyer.
+    pub buyer: String,
+    /// Delivery region, as a chain label.
+    pub destination: String,
+    /// Product.
+    pub product: String,
+    /// Units to send (ordered less refunded).
+    pub quantity: i64,
+    /// Unit.
+    pub unit: String,
+    /// (lot id, units) first expiry first.
+    pub lots: Vec<(i64, i64)>,
+}
+
+/// The lines of cooperative `coop`'s products in orders paid but not yet
+/// delivered, oldest order first.
+pub async fn to_fulfil(db: &Db, coop: i64, limit: i64) -> sqlx::Result<Vec<FulfilLine>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        line_id: i64,
+        number: String,
+        status: String,
+        buyer: String,
+        region: String,
+        product: String,
+        quantity: i64,
+        unit: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT l.id AS line_id, o.number, o.status, g.name AS buyer, o.delivery_region_code AS region, p.name AS product, \
+                l.quantity - CAST(COALESCE((SELECT SUM(r.quantity) FROM refund_lines r WHERE r.line_id = l.id), 0) AS BIGINT) AS quantity, p.unit \
+         FROM order_lines l JOIN orders o ON o.id = l.order_id JOIN organisations g ON g.id = o.buyer_org_id JOIN products p ON p.id = l.product_id \
+         WHERE l.cooperative_id = $1 AND o.status IN ('paid', 'in_transit') ORDER BY o.id, l.id LIMIT $2",
+    )
+    .bind(coop)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let codes: Vec<RegionCode> = rows.iter().filter_map(|r| RegionCode::parse(&r.region).ok()).collect();
+    let regions = crate::regions::get_many(db, &codes).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        if r.quantity == 0 {
+            continue;
+        }
+        let lots: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT a.lot_id, a.quantity FROM allocations a JOIN lots t ON t.id = a.lot_id WHERE a.line_id = $1 ORDER BY t.expires_on, a.id",
+        )
+        .bind(r.line_id)
+        .fetch_all(db.pool())
+        .await?;
+        let destination =
+            RegionCode::parse(&r.region).ok().and_then(|c| regions.get(&c)).map(|g| g.chain_label()).unwrap_or_else(|| r.region.clone());
+        out.push(FulfilLine {
+            number: r.number,
+            status: r.status,
+            buyer: r.buyer,
+            destination,
+            product: r.product,
+            quantity: r.quantity,
+            unit: r.unit,
+            lots,
+        });
+    }
+    Ok(out)
+}
