@@ -14,6 +14,7 @@ USAGE:
     zhunong import regions <villages.csv> load villages from china-division's villages.csv
     zhunong reindex                      rebuild the search index from the database
     zhunong bench search                 benchmark search on 100,000 generated products (see docs/PERFORMANCE.md)
+    zhunong bench checkout               benchmark order placement at 16 and 64 buyers, and 300 racing for 100 units
     zhunong help                         this text
 
 Configuration comes from environment variables (see README.md), e.g.
@@ -56,6 +57,10 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
         ["bench", "search"] => {
             init_tracing();
             zhunong::bench::search(Config::from_env()?).await
+        }
+        ["bench", "checkout"] => {
+            init_tracing();
+            zhunong::bench::checkout(Config::from_env()?).await
         }
         ["reindex"] => {
             let app = build().await?;

@@ -79,6 +79,22 @@ pub async fn place_once(state: &AppState, actor: &crate::auth::Actor, key: Optio
     }
     let hash: String = Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
 
+    // A key answered before gets its answer; checking and pricing only
+    // read. Both are done before the write transaction, on one connection.
+    let mut conn = state.db.pool().acquire().await?;
+    if let Some(key) = key
+        && let Some(answer) = stored_answer(&mut conn, actor.org.id, key, &hash).await?
+    {
+        return answer;
+    }
+    let prepared = orders::prepare(&mut conn, actor, &order).await;
+    drop(conn);
+    let prepared = match prepared {
+        Ok(p) => p,
+        Err(PlaceError::Db(e)) => return Err(e.into()),
+        Err(e) => return refuse(state, actor, key, &hash, e).await,
+    };
+
     let mut tx = state.db.begin_write().await?;
     if let Some(key) = key {
         let claimed = sqlx::query(
@@ -93,24 +109,14 @@ pub async fn place_once(state: &AppState, actor: &crate::auth::Actor, key: Optio
         .await?
         .rows_affected();
         if claimed == 0 {
-            let (first_hash, status, body): (String, i64, String) =
-                sqlx::query_as("SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE org_id = $1 AND key = $2")
-                    .bind(actor.org.id)
-                    .bind(key)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            // A concurrent request with this key got there first.
+            let answer = stored_answer(&mut tx, actor.org.id, key, &hash).await?;
             tx.rollback().await?;
-            if first_hash != hash {
-                let mut errors = crate::validation::FieldErrors::default();
-                errors.add("Idempotency-Key", "this key was used with a different request body");
-                return Err(ApiError::Invalid(errors));
-            }
-            return Ok(stored(status, body));
+            return answer.unwrap_or_else(|| Err(ApiError::Internal(anyhow::anyhow!("idempotency key {key} claimed without an answer"))));
         }
     }
-    match orders::place_in(&mut tx, actor, &order).await {
-        Ok(id) => {
-            let created = orders::get_in(&mut tx, actor.org.id, id).await?.ok_or(ApiError::NotFound("order"))?;
+    match orders::place_in(&mut tx, actor, &order, &prepared).await {
+        Ok(created) => {
             let body = serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.into()))?;
             if let Some(key) = key {
                 sqlx::query("UPDATE idempotency_keys SET status_code = 201, response_body = $1 WHERE org_id = $2 AND key = $3")
@@ -123,34 +129,68 @@ pub async fn place_once(state: &AppState, actor: &crate::auth::Actor, key: Optio
             // Acknowledged only after the commit (invariant 4).
             tx.commit().await?;
             state.indexer.nudge();
-            tracing::info!(order.id = id, org.id = actor.org.id, "order placed");
+            tracing::info!(order.id = created.id, org.id = actor.org.id, "order placed");
             Ok(stored(201, body))
         }
         Err(PlaceError::Db(e)) => Err(e.into()),
         Err(e) => {
-            // Nothing of the order is kept; the refusal itself is stored for
-            // the key, so a retry gets the same answer.
             tx.rollback().await?;
-            let (status, body) = rendered(place_error(e)).await;
-            if let Some(key) = key {
-                let mut tx = state.db.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, response_body, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (org_id, key) DO NOTHING",
-                )
-                .bind(actor.org.id)
-                .bind(key)
-                .bind(&hash)
-                .bind(status.as_u16() as i64)
-                .bind(&body)
-                .bind(crate::time::now())
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-            }
-            Ok(stored(status.as_u16() as i64, body))
+            refuse(state, actor, key, &hash, e).await
         }
     }
+}
+
+/// The stored answer to `key`, if it has one: the first response for the
+/// same body, or a 422 for a different body.
+async fn stored_answer(conn: &mut sqlx::AnyConnection, org: i64, key: &str, hash: &str) -> sqlx::Result<Option<ApiResult<Response>>> {
+    let row: Option<(String, i64, String)> =
+        sqlx::query_as("SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE org_id = $1 AND key = $2")
+            .bind(org)
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(row.filter(|(_, status, _)| *status != 0).map(|(first_hash, status, body)| {
+        if first_hash == hash {
+            Ok(stored(status, body))
+        } else {
+            let mut errors = crate::validation::FieldErrors::default();
+            errors.add("Idempotency-Key", "this key was used with a different request body");
+            Err(ApiError::Invalid(errors))
+        }
+    }))
+}
+
+/// Answers a refused order. Nothing of it is kept; the refusal itself is
+/// stored for the key, so a retry gets the same answer (unless another
+/// request with the key stored its answer first: then that one).
+async fn refuse(state: &AppState, actor: &crate::auth::Actor, key: Option<&str>, hash: &str, e: PlaceError) -> ApiResult<Response> {
+    let (status, body) = rendered(place_error(e)).await;
+    if let Some(key) = key {
+        let mut tx = state.db.begin_write().await?;
+        let stored_now = sqlx::query(
+            "INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, response_body, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (org_id, key) DO NOTHING",
+        )
+        .bind(actor.org.id)
+        .bind(key)
+        .bind(hash)
+        .bind(status.as_u16() as i64)
+        .bind(&body)
+        .bind(crate::time::now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if stored_now == 0 {
+            let answer = stored_answer(&mut tx, actor.org.id, key, hash).await?;
+            tx.rollback().await?;
+            if let Some(answer) = answer {
+                return answer;
+            }
+        } else {
+            tx.commit().await?;
+        }
+    }
+    Ok(stored(status.as_u16() as i64, body))
 }
 
 /// `GET /api/v1/orders/{id}` — the buyer's own; anyone else's is a 404.

@@ -225,6 +225,7 @@ pub async fn authenticate(db: &Db, token: &str) -> sqlx::Result<Option<Actor>> {
     if token.len() != 64 {
         return Ok(None);
     }
+    let mut conn = db.pool().acquire().await?;
     let row: Option<SessionRow> = sqlx::query_as(
         "SELECT u.id, u.email, u.display_name, s.csrf_token, o.id, o.kind, o.name, o.region_code \
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.org_id \
@@ -232,13 +233,13 @@ pub async fn authenticate(db: &Db, token: &str) -> sqlx::Result<Option<Actor>> {
     )
     .bind(token_hash(token))
     .bind(crate::time::now())
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *conn)
     .await?;
     let Some((id, email, display_name, csrf_token, org_id, kind, org_name, region_code)) = row else {
         return Ok(None);
     };
     let roles: Vec<String> =
-        sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role").bind(id).fetch_all(db.pool()).await?;
+        sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role").bind(id).fetch_all(&mut *conn).await?;
     let Some(kind) = OrgKind::parse(&kind) else {
         return Ok(None);
     };

@@ -205,54 +205,62 @@ fn check(o: &NewOrder) -> FieldErrors {
     e
 }
 
-/// Places an order inside the caller's write transaction: checks, prices,
-/// allocates every line first-expiry-first-out, records order, lines,
-/// allocations and events. On any error nothing of it must be committed:
-/// the caller rolls the transaction back.
-pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder) -> Result<i64, PlaceError> {
+/// An order checked and priced, ready to be placed.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    lines: Vec<Priced>,
+    total: Fen,
+    /// pending_approval or awaiting_payment
+    next: &'static str,
+    region_code: String,
+}
+
+#[derive(Debug, Clone)]
+struct Priced {
+    product_id: i64,
+    product_name: String,
+    cooperative_id: i64,
+    quantity: i64,
+    unit: Fen,
+}
+
+/// Checks an order and prices each line at the highest tier its quantity
+/// reaches — reads only, so it runs before the write transaction (on
+/// SQLite, outside the one writer's turn). A price changed in the
+/// milliseconds between this and [`place_in`] is the price the buyer saw.
+pub async fn prepare(conn: &mut sqlx::AnyConnection, actor: &Actor, o: &NewOrder) -> Result<Prepared, PlaceError> {
     if !(actor.has(Role::AgencyBuyer) || actor.has(Role::PartnerBuyer)) {
         return Err(PlaceError::Forbidden("only agency and partner-city buyers place orders"));
     }
     let mut errors = check(o);
+    let region_code = crate::regions::RegionCode::parse(&o.delivery.region_code).map(|c| c.to_string()).unwrap_or_default();
     if errors.is_empty() {
-        let known: Option<String> = sqlx::query_scalar("SELECT code FROM regions WHERE code = $1")
-            .bind(crate::regions::RegionCode::parse(&o.delivery.region_code).map(|c| c.to_string()).unwrap_or_default())
-            .fetch_optional(&mut **tx)
-            .await?;
+        let known: Option<String> =
+            sqlx::query_scalar("SELECT code FROM regions WHERE code = $1").bind(&region_code).fetch_optional(&mut *conn).await?;
         if known.is_none() {
             errors.add("delivery.region_code", "no such region");
         }
     }
-    let today = crate::time::format_date(crate::time::today());
-    struct Priced {
-        product_id: i64,
-        cooperative_id: i64,
-        quantity: i64,
-        unit: Fen,
-    }
-    let mut priced = Vec::new();
+    let mut lines = Vec::new();
     for (i, l) in o.lines.iter().enumerate() {
-        let row: Option<(i64, i64)> = sqlx::query_as("SELECT cooperative_id, active FROM products WHERE id = $1")
-            .bind(l.product_id)
-            .fetch_optional(&mut **tx)
-            .await?;
+        // The product and the price of the highest tier the quantity reaches.
+        let row: Option<(i64, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT p.cooperative_id, p.name, p.active, (SELECT t.unit_price_fen FROM price_tiers t WHERE t.product_id = p.id \
+             AND t.min_quantity <= $2 ORDER BY t.min_quantity DESC LIMIT 1) FROM products p WHERE p.id = $1",
+        )
+        .bind(l.product_id)
+        .bind(l.quantity.max(1))
+        .fetch_optional(&mut *conn)
+        .await?;
         match row {
-            Some((coop, 1)) => {
-                // The highest tier the quantity reaches.
-                let unit: Option<i64> = sqlx::query_scalar(
-                    "SELECT unit_price_fen FROM price_tiers WHERE product_id = $1 AND min_quantity <= $2 ORDER BY min_quantity DESC LIMIT 1",
-                )
-                .bind(l.product_id)
-                .bind(l.quantity.max(1))
-                .fetch_optional(&mut **tx)
-                .await?;
-                match unit {
-                    Some(u) => {
-                        priced.push(Priced { product_id: l.product_id, cooperative_id: coop, quantity: l.quantity, unit: Fen::new(u) })
-                    }
-                    None => errors.add(format!("lines[{i}].product_id"), "this product has no price"),
-                }
-            }
+            Some((coop, name, 1, Some(unit))) => lines.push(Priced {
+                product_id: l.product_id,
+                product_name: name,
+                cooperative_id: coop,
+                quantity: l.quantity,
+                unit: Fen::new(unit),
+            }),
+            Some((_, _, 1, None)) => errors.add(format!("lines[{i}].product_id"), "this product has no price"),
             _ => errors.add(format!("lines[{i}].product_id"), "no such product on sale"),
         }
     }
@@ -260,26 +268,46 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder) -> Result<i64, P
         return Err(PlaceError::Invalid(errors));
     }
     let mut total = Fen::ZERO;
-    for p in &priced {
-        let amount = p.unit.times(p.quantity).and_then(|a| total.checked_add(a));
-        match amount {
+    for p in &lines {
+        match p.unit.times(p.quantity).and_then(|a| total.checked_add(a)) {
             Ok(t) => total = t,
             Err(_) => {
-                return Err(PlaceError::Invalid({
-                    let mut e = FieldErrors::default();
-                    e.add("lines", "the order total is too large");
-                    e
-                }));
+                let mut e = FieldErrors::default();
+                e.add("lines", "the order total is too large");
+                return Err(PlaceError::Invalid(e));
             }
         }
     }
+    let limit: Option<i64> = sqlx::query_scalar("SELECT approval_limit_fen FROM agencies WHERE org_id = $1")
+        .bind(actor.org.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let next = if limit.is_some_and(|l| total.get() > l) { "pending_approval" } else { "awaiting_payment" };
+    Ok(Prepared { lines, total, next, region_code })
+}
 
+/// Places a prepared order inside the caller's write transaction:
+/// allocates every line first-expiry-first-out and records order, lines,
+/// allocations, events and search-outbox rows; returns the order as the
+/// API shows it. On any error nothing of it must be committed: the caller
+/// rolls the transaction back.
+pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepared) -> Result<Order, PlaceError> {
+    let today = crate::time::format_date(crate::time::today());
+    let priced = &prepared.lines;
     // Allocation: lot by lot, first expiry first. Each take is one
     // conditional UPDATE, so under PostgreSQL's row locks (or SQLite's one
     // writer) two orders can never take the same unit.
+    //
+    // Lots are locked in one global order — product, then expiry, then lot
+    // — by every transaction that changes `allocated` (here, `release`,
+    // refunds), so two orders can never wait on each other's rows
+    // (PostgreSQL would otherwise abort one with a deadlock).
     let mut shortages = FieldErrors::default();
-    let mut taken: Vec<Vec<(i64, i64)>> = Vec::new();
-    for (i, p) in priced.iter().enumerate() {
+    let mut taken: Vec<Vec<(i64, i64)>> = vec![Vec::new(); priced.len()];
+    let mut by_product: Vec<usize> = (0..priced.len()).collect();
+    by_product.sort_by_key(|&i| priced[i].product_id);
+    for i in by_product {
+        let p = &priced[i];
         let lots: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT id, quantity - allocated FROM lots WHERE product_id = $1 AND expires_on >= $2 AND quantity > allocated ORDER BY expires_on, id",
         )
@@ -309,9 +337,10 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder) -> Result<i64, P
             let available = p.quantity - need;
             shortages.add(format!("lines[{i}].quantity"), format!("only {available} available, {} ordered", p.quantity));
         }
-        taken.push(mine);
+        taken[i] = mine;
     }
     if !shortages.is_empty() {
+        shortages.0.sort_by_key(|e| e.field.trim_start_matches("lines[").split(']').next().and_then(|n| n.parse::<usize>().ok()));
         return Err(PlaceError::OutOfStock(shortages));
     }
 
@@ -319,11 +348,13 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder) -> Result<i64, P
     let mut random = [0u8; 4];
     getrandom::fill(&mut random).expect("the operating system's random source works");
     let number = format!("ZN{}-{:08X}", today.replace('-', ""), u32::from_le_bytes(random));
-    let limit: Option<i64> = sqlx::query_scalar("SELECT approval_limit_fen FROM agencies WHERE org_id = $1")
-        .bind(actor.org.id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let next = if limit.is_some_and(|l| total.get() > l) { "pending_approval" } else { "awaiting_payment" };
+    let delivery = Delivery {
+        region_code: prepared.region_code.clone(),
+        address: o.delivery.address.trim().to_owned(),
+        contact_name: o.delivery.contact_name.trim().to_owned(),
+        phone: o.delivery.phone.trim().to_owned(),
+    };
+    let note = o.note.as_deref().unwrap_or("").trim().to_owned();
     let order_id: i64 = sqlx::query_scalar(
         "INSERT INTO orders (number, buyer_org_id, buyer_user_id, status, payment_method, delivery_region_code, delivery_address, contact_name, \
                              phone, note, total_fen, created_at, updated_at) \
@@ -332,18 +363,20 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder) -> Result<i64, P
     .bind(&number)
     .bind(actor.org.id)
     .bind(actor.id)
-    .bind(next)
+    .bind(prepared.next)
     .bind(&o.payment_method)
-    .bind(crate::regions::RegionCode::parse(&o.delivery.region_code).map(|c| c.to_string()).unwrap_or_default())
-    .bind(o.delivery.address.trim())
-    .bind(o.delivery.contact_name.trim())
-    .bind(o.delivery.phone.trim())
-    .bind(o.note.as_deref().unwrap_or("").trim())
-    .bind(total.get())
+    .bind(&delivery.region_code)
+    .bind(&delivery.address)
+    .bind(&delivery.contact_name)
+    .bind(&delivery.phone)
+    .bind(&note)
+    .bind(prepared.total.get())
     .bind(&now)
     .fetch_one(&mut **tx)
     .await?;
+    let mut lines = Vec::with_capacity(priced.len());
     for (p, lots) in priced.iter().zip(&taken) {
+        let amount = Fen::new(p.unit.get() * p.quantity);
         let line_id: i64 = sqlx::query_scalar(
             "INSERT INTO order_lines (order_id, product_id, cooperative_id, quantity, unit_price_fen, amount_fen) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -352,30 +385,49 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder) -> Result<i64, P
         .bind(p.cooperative_id)
         .bind(p.quantity)
         .bind(p.unit.get())
-        .bind(p.unit.get() * p.quantity)
+        .bind(amount.get())
         .fetch_one(&mut **tx)
         .await?;
+        let sql = format!("INSERT INTO allocations (line_id, lot_id, quantity) VALUES {}", crate::db::values_placeholders(lots.len(), 3));
+        let mut insert = sqlx::query(&sql);
         for (lot, q) in lots {
-            sqlx::query("INSERT INTO allocations (line_id, lot_id, quantity) VALUES ($1, $2, $3)")
-                .bind(line_id)
-                .bind(lot)
-                .bind(q)
-                .execute(&mut **tx)
-                .await?;
+            insert = insert.bind(line_id).bind(lot).bind(q);
         }
-        crate::search::enqueue(tx, p.product_id).await?;
+        insert.execute(&mut **tx).await?;
+        lines.push(Line {
+            id: line_id,
+            product_id: p.product_id,
+            product_name: p.product_name.clone(),
+            cooperative_id: p.cooperative_id,
+            quantity: p.quantity,
+            unit_price_fen: p.unit,
+            amount_fen: amount,
+            refunded_quantity: 0,
+            allocations: lots.iter().map(|(lot_id, quantity)| Allocation { lot_id: *lot_id, quantity: *quantity }).collect(),
+        });
     }
-    for (from, to) in [(None, "placed"), (Some("placed"), next)] {
-        sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(order_id)
-            .bind(from)
-            .bind(to)
-            .bind(actor.id)
-            .bind(&now)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(order_id)
+    let products: Vec<i64> = priced.iter().map(|p| p.product_id).collect();
+    crate::search::enqueue_many(tx, &products).await?;
+    sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at) VALUES ($1, NULL, 'placed', $2, $3), ($1, 'placed', $4, $2, $3)")
+        .bind(order_id)
+        .bind(actor.id)
+        .bind(&now)
+        .bind(prepared.next)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Order {
+        id: order_id,
+        number,
+        status: prepared.next.to_owned(),
+        buyer: Buyer { id: actor.org.id, name: actor.org.name.clone() },
+        lines,
+        total_fen: prepared.total,
+        refunded_fen: Fen::ZERO,
+        payment_method: o.payment_method.clone(),
+        delivery,
+        note,
+        created_at: now,
+    })
 }
 
 #[derive(sqlx::FromRow)]
@@ -418,6 +470,12 @@ async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<O
     .bind(r.id)
     .fetch_all(&mut *conn)
     .await?;
+    let mut allocations: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT a.line_id, a.lot_id, a.quantity FROM allocations a JOIN order_lines l ON l.id = a.line_id WHERE l.order_id = $1 ORDER BY a.id",
+    )
+    .bind(r.id)
+    .fetch_all(&mut *conn)
+    .await?;
     let mut out = Vec::with_capacity(lines.len());
     let mut refunded = Fen::ZERO;
     for LineRow {
@@ -432,10 +490,12 @@ async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<O
     } in lines
     {
         refunded += Fen::new(unit * refunded_quantity);
-        let allocations = sqlx::query_as::<_, Allocation>("SELECT lot_id, quantity FROM allocations WHERE line_id = $1 ORDER BY id")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
+        let mine: Vec<Allocation> = allocations
+            .iter()
+            .filter(|(line, _, _)| *line == id)
+            .map(|(_, lot_id, quantity)| Allocation { lot_id: *lot_id, quantity: *quantity })
+            .collect();
+        allocations.retain(|(line, _, _)| *line != id);
         out.push(Line {
             id,
             product_id,
@@ -445,7 +505,7 @@ async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<O
             unit_price_fen: Fen::new(unit),
             amount_fen: Fen::new(amount),
             refunded_quantity,
-            allocations,
+            allocations: mine,
         });
     }
     Ok(Order {
@@ -715,7 +775,8 @@ async fn operates_origin_hub(tx: &mut Tx, actor: &Actor, id: i64) -> sqlx::Resul
 /// Gives back every unit an order holds.
 async fn release(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
     let held: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT a.lot_id, a.quantity, l.product_id FROM allocations a JOIN order_lines l ON l.id = a.line_id WHERE l.order_id = $1",
+        "SELECT a.lot_id, a.quantity, l.product_id FROM allocations a JOIN order_lines l ON l.id = a.line_id JOIN lots t ON t.id = a.lot_id \
+         WHERE l.order_id = $1 ORDER BY l.product_id, t.expires_on, t.id",
     )
     .bind(id)
     .fetch_all(&mut **tx)

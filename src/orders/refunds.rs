@@ -232,20 +232,27 @@ pub async fn refund(db: &Db, stripe: Option<&Stripe>, actor: &Actor, id: i64, r:
 }
 
 /// Returns `quantity` units of line `line` to their lots, latest expiry
-/// first (the freshest stock goes back on sale).
+/// first (the freshest stock goes back on sale). The rows are then updated
+/// in the global lock order (expiry, lot) that placement uses.
 async fn give_back(tx: &mut crate::db::Tx, line: i64, mut quantity: i64) -> sqlx::Result<()> {
     let held: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT a.id, a.lot_id, a.quantity, t.product_id FROM allocations a JOIN lots t ON t.id = a.lot_id WHERE a.line_id = $1 \
-         ORDER BY t.expires_on DESC, a.id DESC",
+         ORDER BY t.expires_on DESC, t.id DESC",
     )
     .bind(line)
     .fetch_all(&mut **tx)
     .await?;
+    let mut plan = Vec::new();
     for (allocation, lot, held, product) in held {
         if quantity == 0 {
             break;
         }
         let back = quantity.min(held);
+        plan.push((allocation, lot, held, product, back));
+        quantity -= back;
+    }
+    plan.reverse();
+    for (allocation, lot, held, product, back) in plan {
         if back == held {
             sqlx::query("DELETE FROM allocations WHERE id = $1").bind(allocation).execute(&mut **tx).await?;
         } else {
@@ -257,7 +264,6 @@ async fn give_back(tx: &mut crate::db::Tx, line: i64, mut quantity: i64) -> sqlx
         }
         sqlx::query("UPDATE lots SET allocated = allocated - $1 WHERE id = $2").bind(back).bind(lot).execute(&mut **tx).await?;
         crate::search::enqueue(tx, product).await?;
-        quantity -= back;
     }
     Ok(())
 }

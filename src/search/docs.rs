@@ -17,6 +17,22 @@ pub async fn enqueue(tx: &mut Tx, product_id: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// Records several products in one statement.
+pub async fn enqueue_many(tx: &mut Tx, product_ids: &[i64]) -> sqlx::Result<()> {
+    if product_ids.is_empty() {
+        return Ok(());
+    }
+    let now = crate::time::now();
+    let sql =
+        format!("INSERT INTO search_outbox (product_id, enqueued_at) VALUES {}", crate::db::values_placeholders(product_ids.len(), 2));
+    let mut q = sqlx::query(&sql);
+    for id in product_ids {
+        q = q.bind(id).bind(&now);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
 /// Records every product of a cooperative (its name changed, say).
 pub async fn enqueue_all(tx: &mut Tx, cooperative_id: i64) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO search_outbox (product_id, enqueued_at) SELECT id, $2 FROM products WHERE cooperative_id = $1")

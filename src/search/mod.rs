@@ -21,7 +21,7 @@ mod meili;
 mod segment;
 mod table;
 
-pub use docs::{build_docs, enqueue, enqueue_all};
+pub use docs::{build_docs, enqueue, enqueue_all, enqueue_many};
 pub use embedded::EmbeddedEngine;
 pub use meili::MeiliEngine;
 pub use segment::{is_latin, query_terms, segments_full};

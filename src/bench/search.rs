@@ -1,12 +1,9 @@
 //! `zhunong bench search`: generates a prefecture-sized catalogue (100,000
 //! products across the real villages of the demo prefectures), indexes it
 //! with the configured engine, and measures search over HTTP on loopback
-//! at 1, 16 and 64 concurrent clients. Figures go to docs/PERFORMANCE.md.
-//!
-//! The server and the load generator share this process and the machine's
-//! cores, so the figures are a floor, not a ceiling. Every run is bounded
-//! in time and in requests, and talks only to 127.0.0.1.
+//! at 1, 16 and 64 concurrent clients.
 
+use super::{fresh_demo, percentile, rss_mib};
 use crate::app::App;
 use crate::config::Config;
 use crate::db::values_placeholders;
@@ -38,15 +35,8 @@ const QUERIES: &[&str] = &[
 
 /// Runs the search benchmark with a fresh SQLite database (or
 /// `DATABASE_URL`) in a temporary folder and prints a Markdown report.
-pub async fn search(mut config: Config) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("zhunong-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    config.data_dir = dir.clone();
-    if std::env::var("DATABASE_URL").is_err() {
-        config.database_url = crate::config::Secret::new(format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()));
-    }
-    let app = crate::app::build(config).await?;
-    crate::demo::load(&app.state.db).await?;
+pub async fn search(config: Config) -> anyhow::Result<()> {
+    let (app, dir) = fresh_demo(config).await?;
     let started = Instant::now();
     generate(&app, PRODUCTS).await?;
     let generate_secs = started.elapsed().as_secs_f64();
@@ -163,22 +153,6 @@ async fn engine_latency(app: &App) -> anyhow::Result<Vec<(String, f64, f64, u64)
         ));
     }
     Ok(out)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-/// Resident memory of this process in MiB (Linux).
-fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
 }
 
 /// Inserts `n` products spread over cooperatives in the real villages of

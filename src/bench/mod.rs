@@ -1,0 +1,50 @@
+//! Benchmarks, run by `zhunong bench search` and `zhunong bench checkout`
+//! (see docs/PERFORMANCE.md). Each builds a fresh database with the demo
+//! data in a temporary folder — SQLite, or the PostgreSQL database that
+//! `DATABASE_URL` names, which must be empty — serves the real router on
+//! loopback and drives it over HTTP.
+//!
+//! The server and the load generator share this process and the machine's
+//! cores, so the figures are a floor, not a ceiling. Every run is bounded
+//! in time and in requests, and talks only to 127.0.0.1.
+
+mod checkout;
+mod search;
+
+pub use checkout::checkout;
+pub use search::{PRODUCTS, search};
+
+use crate::app::App;
+use crate::config::Config;
+use std::path::PathBuf;
+
+/// The app on a fresh database with the demo loaded, and its folder (to
+/// remove afterwards).
+async fn fresh_demo(mut config: Config) -> anyhow::Result<(App, PathBuf)> {
+    let dir = std::env::temp_dir().join(format!("zhunong-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    config.data_dir = dir.clone();
+    if std::env::var("DATABASE_URL").is_err() {
+        config.database_url = crate::config::Secret::new(format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()));
+    }
+    let app = crate::app::build(config).await?;
+    crate::demo::load(&app.state.db).await?;
+    Ok((app, dir))
+}
+
+/// The value at quantile `p` of sorted samples.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Resident memory of this process in MiB (Linux).
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
