@@ -612,10 +612,6 @@ pub async fn order(
     order_page(&state, &c, &actor, id, Vec::new(), notice).await
 }
 
-fn transition_message(e: &TransitionError) -> String {
-    e.to_string()
-}
-
 /// `POST /orders/{id}/{action}`: cancel, approve, reject, accept (with a
 /// rating per cooperative). Back to `next` (the order page by default).
 pub async fn act(
@@ -634,11 +630,11 @@ pub async fn act(
         return forbidden_form(&c);
     }
     let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
-    let outcome: Result<(), String> = match action.as_str() {
-        "cancel" => orders::cancel(&state.db, &actor, id).await.map(|_| ()).map_err(|e| transition_message(&e)),
+    let outcome: Result<(), TransitionError> = match action.as_str() {
+        "cancel" => orders::cancel(&state.db, &actor, id).await.map(|_| ()),
         "approve" | "reject" => {
             let t = if action == "approve" { Transition::Approve } else { Transition::Reject };
-            orders::transition(&state.db, &actor, id, t, "").await.map(|_| ()).map_err(|e| transition_message(&e))
+            orders::transition(&state.db, &actor, id, t, "").await.map(|_| ())
         }
         "accept" => {
             let ratings: Vec<orders::Rating> = f
@@ -655,8 +651,11 @@ pub async fn act(
                 .collect();
             match orders::accept(&state.db, &actor, id, &ratings).await {
                 Ok(_) => Ok(()),
-                Err(orders::AcceptError::Invalid(errors)) => Err(errors.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("；")),
-                Err(orders::AcceptError::Transition(e)) => Err(transition_message(&e)),
+                Err(orders::AcceptError::Invalid(errors)) => {
+                    let messages = errors.0.iter().map(|e| e.message.clone()).collect();
+                    return order_page(&state, &c, &actor, id, messages, None).await;
+                }
+                Err(orders::AcceptError::Transition(e)) => Err(e),
             }
         }
         _ => return error_page(&c, StatusCode::NOT_FOUND),
@@ -665,11 +664,12 @@ pub async fn act(
         Ok(()) => {
             state.indexer.nudge();
             let next = field(&f, "next");
-            let next = if next.starts_with('/') && !next.starts_with("//") { next.to_owned() } else { format!("/orders/{id}?done=1") };
+            let next = if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") { next.to_owned() } else { format!("/orders/{id}?done=1") };
             Redirect::to(&next).into_response()
         }
-        Err(message) if message == "order not found" => error_page(&c, StatusCode::NOT_FOUND),
-        Err(message) => order_page(&state, &c, &actor, id, vec![message], None).await,
+        Err(TransitionError::NotFound) => error_page(&c, StatusCode::NOT_FOUND),
+        Err(TransitionError::Db(e)) => internal(&c, e.into()),
+        Err(e) => order_page(&state, &c, &actor, id, vec![e.to_string()], None).await,
     }
 }
 
