@@ -74,5 +74,9 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
 
 /// `GET /api/v1/me`.
 pub async fn me(CurrentUser(actor): CurrentUser) -> Json<serde_json::Value> {
-    Json(user_json(&actor))
+    let mut me = user_json(&actor);
+    // For scripts of a signed-in page: the header cookie-authenticated
+    // API calls that change something must send (X-CSRF-Token).
+    me["csrf_token"] = serde_json::json!(actor.csrf_token);
+    Json(me)
 }

@@ -64,6 +64,23 @@ impl FromRequestParts<AppState> for MaybeUser {
             return Ok(MaybeUser(None));
         };
         let actor = auth::authenticate(&state.db, &token).await?;
+        // A browser sends the session cookie with any request, even one a
+        // foreign page makes it send: an API call that changes something
+        // on the strength of the cookie alone must also carry the session's
+        // CSRF token (pages check theirs in the form). Bearer tokens are not
+        // sent by browsers on their own and need no such proof.
+        if let Some(a) = &actor
+            && !parts.headers.contains_key(header::AUTHORIZATION)
+            && !parts.method.is_safe()
+            && parts.uri.path().starts_with("/api/")
+        {
+            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !crate::web::csrf_ok(&parts.headers, Some(a), sent) {
+                return Err(ApiError::Forbidden(
+                    "an API call signed in by the session cookie must send the X-CSRF-Token header (csrf_token of GET /api/v1/me)".into(),
+                ));
+            }
+        }
         if let Some(a) = &actor {
             parts.extensions.insert(a.clone());
         }

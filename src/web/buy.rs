@@ -664,7 +664,11 @@ pub async fn act(
         Ok(()) => {
             state.indexer.nudge();
             let next = field(&f, "next");
-            let next = if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") { next.to_owned() } else { format!("/orders/{id}?done=1") };
+            let next = if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+                next.to_owned()
+            } else {
+                format!("/orders/{id}?done=1")
+            };
             Redirect::to(&next).into_response()
         }
         Err(TransitionError::NotFound) => error_page(&c, StatusCode::NOT_FOUND),

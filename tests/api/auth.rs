@@ -127,3 +127,37 @@ async fn a_cooperative_manager_cannot_read_another_cooperatives_lots() {
     assert_eq!(app.get(&format!("/api/v1/lots?product_id={own}"), Some(&buyer)).await.status, StatusCode::FORBIDDEN);
     assert_eq!(app.get("/api/v1/lots", None).await.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_cookie_alone_cannot_change_anything_through_the_api() {
+    let app = TestApp::demo().await;
+    let token = app.login("buyer@agency.zhunong.demo").await;
+    let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
+    let body = serde_json::json!({
+        "lines": [{"product_id": product.to_string(), "quantity": 1}],
+        "delivery": {"region_code": "653101000000", "address": "人民东路1号", "contact_name": "王老师", "phone": "0998-2821234"},
+        "payment_method": "invoice"
+    })
+    .to_string();
+    let with_cookie = |csrf: Option<&str>| {
+        let mut req = Request::post("/api/v1/orders")
+            .header(header::COOKIE, format!("zn_session={token}"))
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(c) = csrf {
+            req = req.header("x-csrf-token", c);
+        }
+        req.body(Body::from(body.clone())).unwrap()
+    };
+    // What a foreign page could make the browser send: refused, nothing placed.
+    let forged = app.raw(with_cookie(None)).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.text);
+    assert!(forged.text.contains("X-CSRF-Token"));
+    assert_eq!(app.raw(with_cookie(Some("0000"))).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 0);
+    // The page's own script reads the token from /api/v1/me and sends it.
+    let me = app.raw(Request::get("/api/v1/me").header(header::COOKIE, format!("zn_session={token}")).body(Body::empty()).unwrap()).await;
+    let csrf = me.json()["csrf_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.raw(with_cookie(Some(&csrf))).await.status, StatusCode::CREATED);
+    // Reading needs no token; a bearer token needs none either.
+    assert_eq!(app.post("/api/v1/orders", serde_json::from_str(&body).unwrap(), Some(&token)).await.status, StatusCode::CREATED);
+}
