@@ -664,7 +664,7 @@ mod views;
 pub use acceptance::{AcceptError, Rating, accept};
 pub use payment::{StartError, apply_stripe_event, start_stripe};
 pub use refunds::{NewRefund, Refund, RefundError, RefundLine, refund};
-pub use views::{Event, FulfilLine, Reach, events, reach, to_fulfil};
+pub use views::{Event, FulfilLine, Reach, events, reach, to_fulfil, to_move};
 
 /// Who is allowed to move an order, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -919,3 +919,76 @@ pub async fn fulfil(State(state): State<AppState>, MaybeUser(actor): MaybeUser, 
         Err(e) => internal(&c, e.into()),
     }
 }
+
+// ------------------------------------------------------ hub: move orders
+
+#[derive(Template)]
+#[template(path = "hub.html")]
+struct HubPage<'a> {
+    c: &'a Chrome,
+    orders: Vec<(OrderSummary, String)>,
+    errors: Vec<String>,
+    done: bool,
+}
+
+const MOVERS: [Role; 2] = [Role::HubOperator, Role::PlatformAdmin];
+
+async fn hub_page(state: &AppState, c: &Chrome, actor: &Actor, errors: Vec<String>, done: bool) -> Response {
+    let result: anyhow::Result<Response> = async {
+        let mut rows = Vec::new();
+        for (id, buyer) in orders::to_move(&state.db, actor, 200).await? {
+            if let Some(o) = orders::get(&state.db, buyer, id).await? {
+                let destination = match RegionCode::parse(&o.delivery.region_code) {
+                    Ok(code) => crate::regions::get(&state.db, code).await?.map(|r| r.chain_label()).unwrap_or_default(),
+                    Err(_) => o.delivery.region_code.clone(),
+                };
+                rows.push((summary(c, &o), destination));
+            }
+        }
+        let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::CONFLICT };
+        Ok(render(c, status, &HubPage { c, orders: rows, errors, done }))
+    }
+    .await;
+    result.unwrap_or_else(|e| internal(c, e))
+}
+
+/// `GET /hub/orders`: paid orders to dispatch and dispatched ones to
+/// deliver, until routing moves them by shipment scans.
+pub async fn hub(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Query(q): Query<OrderQuery>) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), "/hub/orders");
+    let actor = match with_role(&c, actor, &MOVERS) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    hub_page(&state, &c, &actor, Vec::new(), q.done.is_some()).await
+}
+
+/// `POST /hub/orders/{id}/{dispatch|deliver}`.
+pub async fn hub_step(
+    State(state): State<AppState>,
+    MaybeUser(actor): MaybeUser,
+    headers: HeaderMap,
+    Path((id, step)): Path<(String, String)>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), "/hub/orders");
+    let actor = match with_role(&c, actor, &MOVERS) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&headers, Some(&actor), field(&f, "csrf")) {
+        return forbidden_form(&c);
+    }
+    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
+    let t = match step.as_str() {
+        "dispatch" => Transition::Dispatch,
+        "deliver" => Transition::Deliver,
+        _ => return error_page(&c, StatusCode::NOT_FOUND),
+    };
+    match orders::transition(&state.db, &actor, id, t, "").await {
+        Ok(_) => Redirect::to("/hub/orders?done=1").into_response(),
+        Err(TransitionError::NotFound) => error_page(&c, StatusCode::NOT_FOUND),
+        Err(TransitionError::Db(e)) => internal(&c, e.into()),
+        Err(e) => hub_page(&state, &c, &actor, vec![e.to_string()], false).await,
+    }
+}

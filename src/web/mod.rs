@@ -52,6 +52,8 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/{action}", axum::routing::post(buy::act))
         .route("/approvals", get(buy::approvals))
         .route("/finance/invoices", get(buy::finance))
+        .route("/hub/orders", get(buy::hub))
+        .route("/hub/orders/{id}/{step}", axum::routing::post(buy::hub_step))
         .route("/finance/invoices/{id}", axum::routing::post(buy::confirm))
         .route("/regions/{code}", get(browse::region))
         .route("/cooperatives/{id}", get(browse::cooperative))
@@ -91,6 +93,8 @@ pub struct Chrome {
     pub approver: bool,
     /// The user confirms bank transfers.
     pub finance: bool,
+    /// The user moves orders (hub operator, platform admin).
+    pub hub: bool,
 }
 
 impl Chrome {
@@ -115,6 +119,7 @@ impl Chrome {
             buyer: actor.is_some_and(|a| a.has(Role::AgencyBuyer) || a.has(Role::PartnerBuyer)),
             approver: actor.is_some_and(|a| a.has(Role::AgencyApprover)),
             finance: actor.is_some_and(|a| a.has(Role::PlatformFinance)),
+            hub: actor.is_some_and(|a| a.has(Role::HubOperator) || a.has(Role::PlatformAdmin)),
         }
     }
 

@@ -22,6 +22,12 @@ words! {
     nav_approvals: "待审批", "Approvals";
     nav_finance: "待确认收款", "Invoices to confirm";
     nav_fulfil: "待发货", "Orders to fulfil";
+    nav_hub: "发运与签收", "Dispatch and delivery";
+    hub_title: "待发运 / 待签收的订单", "Orders to dispatch or deliver";
+    hub_empty: "没有待发运或待签收的订单。", "No orders to dispatch or deliver.";
+    hub_hint: "线路调度上线前，由产地的配送中心在此登记发运和送达。", "Until routing schedules shipments, the origin's hubs record dispatch and delivery here.";
+    dispatch: "登记发运", "Mark dispatched";
+    deliver: "登记送达", "Mark delivered";
     add_to_cart: "加入购物车", "Add to cart";
     added: "已加入购物车", "Added to the cart";
     quantity: "数量", "Quantity";

@@ -1,7 +1,8 @@
 //! The buying pages, driven as a browser without JavaScript would: cart,
 //! checkout with the region picker, a double submit, approval, finance's
 //! confirmation, the order page's households line, acceptance with
-//! ratings, the invoice, and the cooperative's orders to fulfil.
+//! ratings, the invoice, the cooperative's orders to fulfil and the hub's
+//! dispatch and delivery.
 
 use crate::helpers::{Res, TestApp};
 use axum::body::Body;
@@ -190,10 +191,17 @@ async fn approval_payment_delivery_and_acceptance_through_the_pages() {
     assert!(fulfil.text.contains("伽师瓜") && fulfil.text.contains("/console/lots/"), "{}", fulfil.text);
     assert_eq!(get(&app, "/console/orders", Some(&buyer)).await.status, StatusCode::FORBIDDEN);
 
-    let admin = app.login("admin@zhunong.demo").await;
+    // The origin's hub operator moves it from the hub page; buyers cannot.
+    assert_eq!(get(&app, "/hub/orders", Some(&buyer)).await.status, StatusCode::FORBIDDEN);
+    let operator = app.login("operator@hub.zhunong.demo").await;
     for step in ["dispatch", "deliver"] {
-        assert_eq!(app.send("POST", &format!("/api/v1/orders/{id}/{step}"), None, Some(&admin)).await.status, StatusCode::OK);
+        let hub = get(&app, "/hub/orders", Some(&operator)).await;
+        assert!(hub.text.contains(&format!("/hub/orders/{id}/{step}")), "{step} offered: {}", hub.text);
+        let moved = post(&app, &format!("/hub/orders/{id}/{step}"), &operator, &[("csrf", &input(&hub, "csrf"))]).await;
+        assert_eq!(location(&moved), "/hub/orders?done=1");
     }
+    let hub = get(&app, "/hub/orders", Some(&operator)).await;
+    assert!(!hub.text.contains(&format!("id=\"move-{id}\"")), "a delivered order leaves the hub's list");
     let list = get(&app, "/orders", Some(&buyer)).await;
     assert!(list.text.contains("等待您验收"), "buyers are reminded of delivered orders");
     let delivered = get(&app, &format!("/orders/{id}"), Some(&buyer)).await;
