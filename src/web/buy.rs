@@ -482,6 +482,7 @@ pub async fn list(State(state): State<AppState>, MaybeUser(actor): MaybeUser, he
 
 /// A line of the order page.
 pub struct LineView {
+    id: i64,
     product_id: i64,
     name: String,
     quantity: i64,
@@ -567,6 +568,7 @@ async fn order_page(state: &AppState, c: &Chrome, actor: &Actor, id: i64, errors
                 .lines
                 .iter()
                 .map(|l| LineView {
+                    id: l.id,
                     product_id: l.product_id,
                     name: l.product_name.clone(),
                     quantity: l.quantity,
@@ -763,6 +765,7 @@ pub async fn invoice(State(state): State<AppState>, MaybeUser(actor): MaybeUser,
             .lines
             .iter()
             .map(|l| LineView {
+                id: l.id,
                 product_id: l.product_id,
                 name: l.product_name.clone(),
                 quantity: l.quantity,
@@ -990,5 +993,124 @@ pub async fn hub_step(
         Err(TransitionError::NotFound) => error_page(&c, StatusCode::NOT_FOUND),
         Err(TransitionError::Db(e)) => internal(&c, e.into()),
         Err(e) => hub_page(&state, &c, &actor, vec![e.to_string()], false).await,
+    }
+}
+
+// ------------------------------------------------------ finance: refunds
+
+#[derive(Template)]
+#[template(path = "refunds.html")]
+struct RefundsPage<'a> {
+    c: &'a Chrome,
+    number: String,
+    order: Option<(OrderSummary, Vec<(LineView, i64)>, String)>,
+    not_found: bool,
+    errors: Vec<String>,
+    done: Option<String>,
+}
+
+/// Query of the refunds page.
+#[derive(Deserialize)]
+pub struct RefundsQuery {
+    number: Option<String>,
+    done: Option<String>,
+}
+
+async fn refunds_page(state: &AppState, c: &Chrome, number: &str, errors: Vec<String>, done: Option<String>) -> Response {
+    let result: anyhow::Result<Response> = async {
+        let number = number.trim().to_uppercase();
+        let found: Option<(i64, i64)> = if number.is_empty() {
+            None
+        } else {
+            sqlx::query_as("SELECT id, buyer_org_id FROM orders WHERE number = $1").bind(&number).fetch_optional(state.db.pool()).await?
+        };
+        let order = match found {
+            Some((id, buyer)) => orders::get(&state.db, buyer, id).await?,
+            None => None,
+        };
+        let view = order.map(|o| {
+            let lines = o
+                .lines
+                .iter()
+                .map(|l| {
+                    let left = l.quantity - l.refunded_quantity;
+                    let view = LineView {
+                        id: l.id,
+                        product_id: l.product_id,
+                        name: l.product_name.clone(),
+                        quantity: l.quantity,
+                        refunded: l.refunded_quantity,
+                        unit_price: l.unit_price_fen.to_string(),
+                        amount: l.amount_fen.to_string(),
+                        lots: String::new(),
+                    };
+                    (view, left)
+                })
+                .collect();
+            (summary(c, &o), lines, o.refunded_fen.to_string())
+        });
+        let status = if !errors.is_empty() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else if !number.is_empty() && view.is_none() {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::OK
+        };
+        let page = RefundsPage { c, not_found: !number.is_empty() && view.is_none(), number, order: view, errors, done };
+        Ok(render(c, status, &page))
+    }
+    .await;
+    result.unwrap_or_else(|e| internal(c, e))
+}
+
+/// `GET /finance/refunds?number=`: find an order to refund.
+pub async fn refunds(
+    State(state): State<AppState>,
+    MaybeUser(actor): MaybeUser,
+    headers: HeaderMap,
+    Query(q): Query<RefundsQuery>,
+) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), "/finance/refunds");
+    if let Err(r) = with_role(&c, actor, &[Role::PlatformFinance]) {
+        return r;
+    }
+    refunds_page(&state, &c, q.number.as_deref().unwrap_or(""), Vec::new(), q.done).await
+}
+
+/// `POST /finance/refunds` (number, qty_{line}, reason): refunds through
+/// the same function as the API.
+pub async fn refund(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Form(f): Form<Fields>) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), "/finance/refunds");
+    let actor = match with_role(&c, actor, &[Role::PlatformFinance]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&headers, Some(&actor), field(&f, "csrf")) {
+        return forbidden_form(&c);
+    }
+    let number = field(&f, "number").to_owned();
+    let Some(id) = crate::ids::parse(field(&f, "order_id")) else { return error_page(&c, StatusCode::NOT_FOUND) };
+    let lines: Vec<orders::RefundLine> = f
+        .iter()
+        .filter_map(|(k, v)| {
+            let line_id = crate::ids::parse(k.strip_prefix("qty_")?)?;
+            let quantity: i64 = v.trim().parse().ok().filter(|q| *q > 0)?;
+            Some(orders::RefundLine { line_id, quantity })
+        })
+        .collect();
+    let request = orders::NewRefund { lines, reason: field(&f, "reason").to_owned() };
+    match orders::refund(&state.db, state.stripe.as_ref(), &actor, id, &request).await {
+        Ok(r) => {
+            state.indexer.nudge();
+            tracing::info!(order.id = id, refund.id = r.id, user.id = actor.id, "order refunded");
+            Redirect::to(&format!("/finance/refunds?number={}&done={}", r.order.number, r.reference)).into_response()
+        }
+        Err(orders::RefundError::Invalid(errors)) => {
+            let messages = errors.0.iter().map(|e| e.message.clone()).collect();
+            refunds_page(&state, &c, &number, messages, None).await
+        }
+        Err(orders::RefundError::Transition(TransitionError::NotFound)) => error_page(&c, StatusCode::NOT_FOUND),
+        Err(orders::RefundError::Transition(TransitionError::Db(e))) => internal(&c, e.into()),
+        Err(e) => refunds_page(&state, &c, &number, vec![e.to_string()], None).await,
     }
 }

@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/{action}", axum::routing::post(buy::act))
         .route("/approvals", get(buy::approvals))
         .route("/finance/invoices", get(buy::finance))
+        .route("/finance/refunds", get(buy::refunds).post(buy::refund))
         .route("/hub/orders", get(buy::hub))
         .route("/hub/orders/{id}/{step}", axum::routing::post(buy::hub_step))
         .route("/finance/invoices/{id}", axum::routing::post(buy::confirm))

@@ -100,6 +100,15 @@ words! {
     finance_empty: "没有待确认的转账。", "No transfers await confirmation.";
     reference: "银行流水号", "Bank reference";
     confirm_paid: "确认收款", "Confirm payment";
+    nav_refunds: "退款", "Refunds";
+    refunds_title: "退款", "Refunds";
+    refunds_hint: "输入订单号查找订单；银行卡支付的订单经 Stripe 原路退回，对公转账订单开具红字凭证（credit note）。发运前退款的商品回到原批次库存。", "Find an order by its number. Card orders are refunded through Stripe; bank-transfer orders get a credit note. Units refunded before dispatch go back to their lots.";
+    find: "查找", "Find";
+    no_such_order: "没有这个订单号的订单。", "No order has this number.";
+    refund_quantity: "退款数量", "Units to refund";
+    refund_reason: "退款原因", "Reason";
+    refund_button: "退款", "Refund";
+    refund_done: "已退款", "Refunded";
     fulfil_title: "待发货订单行", "Order lines to fulfil";
     fulfil_empty: "没有待发货的订单。", "Nothing to fulfil.";
     reserved_share: "预留份额完成进度", "Reserved share progress";

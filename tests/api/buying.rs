@@ -234,3 +234,39 @@ async fn only_buyers_have_a_cart() {
     assert!(empty.text.contains("购物车是空的"));
     assert_eq!(location(&get(&app, "/checkout", Some(&buyer)).await), "/cart", "nothing to check out");
 }
+
+#[tokio::test]
+async fn finance_finds_an_order_by_number_and_refunds_part_of_it() {
+    let app = TestApp::demo().await;
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    fill_cart(&app, &buyer, 5).await;
+    let id = check_out(&app, &buyer).await;
+    let finance = app.login("finance@zhunong.demo").await;
+    let invoices = get(&app, "/finance/invoices", Some(&finance)).await;
+    post(&app, &format!("/finance/invoices/{id}"), &finance, &[("csrf", &input(&invoices, "csrf")), ("reference", "ICBC-1")]).await;
+    let number: String =
+        sqlx::query_scalar("SELECT number FROM orders WHERE id = CAST($1 AS BIGINT)").bind(&id).fetch_one(app.db().pool()).await.unwrap();
+    let line = app.count(&format!("SELECT id FROM order_lines WHERE order_id = {id}")).await;
+
+    assert_eq!(get(&app, "/finance/refunds?number=ZN00000000-00000000", Some(&finance)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, "/finance/refunds", Some(&buyer)).await.status, StatusCode::FORBIDDEN);
+    let page = get(&app, &format!("/finance/refunds?number={}", number.to_lowercase()), Some(&finance)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains(&format!("name=\"qty_{line}\"")), "{}", page.text);
+    let csrf = input(&page, "csrf");
+    let qty = format!("qty_{line}");
+    let base = [("csrf", csrf.as_str()), ("order_id", id.as_str()), ("number", number.as_str())];
+
+    let too_many: Vec<(&str, &str)> = base.iter().copied().chain([(qty.as_str(), "6"), ("reason", "坏果")]).collect();
+    let refused = post(&app, "/finance/refunds", &finance, &too_many).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("give 1 to 5"), "{}", refused.text);
+
+    let two: Vec<(&str, &str)> = base.iter().copied().chain([(qty.as_str(), "2"), ("reason", "两箱坏果")]).collect();
+    let done = post(&app, "/finance/refunds", &finance, &two).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    assert!(location(&done).contains("done=CN-"), "a credit note for an invoice order");
+    assert_eq!(app.count(&format!("SELECT CAST(SUM(amount_fen) AS BIGINT) FROM refunds WHERE order_id = {id}")).await, 2 * 6800);
+    let order = get(&app, &format!("/orders/{id}"), Some(&buyer)).await;
+    assert!(order.text.contains("已退款 2"), "the buyer sees the refunded units");
+}
