@@ -998,12 +998,20 @@ pub async fn hub_step(
 
 // ------------------------------------------------------ finance: refunds
 
+/// An order on the refunds page: its lines with the units left to refund,
+/// and what was refunded so far.
+struct RefundableOrder {
+    o: OrderSummary,
+    lines: Vec<(LineView, i64)>,
+    refunded: String,
+}
+
 #[derive(Template)]
 #[template(path = "refunds.html")]
 struct RefundsPage<'a> {
     c: &'a Chrome,
     number: String,
-    order: Option<(OrderSummary, Vec<(LineView, i64)>, String)>,
+    order: Option<RefundableOrder>,
     not_found: bool,
     errors: Vec<String>,
     done: Option<String>,
@@ -1047,7 +1055,7 @@ async fn refunds_page(state: &AppState, c: &Chrome, number: &str, errors: Vec<St
                     (view, left)
                 })
                 .collect();
-            (summary(c, &o), lines, o.refunded_fen.to_string())
+            RefundableOrder { o: summary(c, &o), lines, refunded: o.refunded_fen.to_string() }
         });
         let status = if !errors.is_empty() {
             StatusCode::UNPROCESSABLE_ENTITY
