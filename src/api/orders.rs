@@ -388,7 +388,22 @@ pub async fn stripe_webhook(State(state): State<AppState>, headers: HeaderMap, b
             return Err(ApiError::BadRequest(why));
         }
     };
-    let outcome = orders::apply_stripe_event(&state.db, &event).await?;
-    tracing::info!(stripe.event = event.id.as_str(), kind = event.kind.as_str(), outcome = outcome.as_str(), "Stripe webhook");
-    Ok(Json(serde_json::json!({ "received": true, "outcome": outcome })))
+    let applied = orders::apply_stripe_event(&state.db, &event).await?;
+    tracing::info!(stripe.event = event.id.as_str(), kind = event.kind.as_str(), outcome = applied.outcome.as_str(), "Stripe webhook");
+    // Money for an order cancelled before it arrived goes straight back; the
+    // refund's idempotency key is the intent, so a replay cannot refund twice.
+    if let Some((intent, amount)) = &applied.refund {
+        match &state.stripe {
+            Some(stripe) => match stripe.refund(intent, *amount, &format!("zhunong-orphan-{intent}")).await {
+                Ok(r) => {
+                    tracing::info!(stripe.intent = intent.as_str(), stripe.refund = r.id.as_str(), "payment of a cancelled order refunded")
+                }
+                Err(e) => {
+                    tracing::error!(stripe.intent = intent.as_str(), error = %e, "payment of a cancelled order NOT refunded: finance must refund it")
+                }
+            },
+            None => tracing::error!(stripe.intent = intent.as_str(), "payment of a cancelled order NOT refunded: Stripe is not configured"),
+        }
+    }
+    Ok(Json(serde_json::json!({ "received": true, "outcome": applied.outcome })))
 }

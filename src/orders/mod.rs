@@ -662,7 +662,7 @@ mod refunds;
 mod views;
 
 pub use acceptance::{AcceptError, Rating, accept};
-pub use payment::{StartError, apply_stripe_event, start_stripe};
+pub use payment::{Applied, StartError, apply_stripe_event, start_stripe};
 pub use refunds::{NewRefund, Refund, RefundError, RefundLine, refund};
 pub use views::{Event, FulfilLine, Reach, events, reach, to_fulfil, to_move};
 

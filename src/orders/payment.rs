@@ -87,8 +87,19 @@ pub async fn start_stripe(db: &Db, stripe: Option<&Stripe>, actor: &Actor, id: i
     Ok(intent)
 }
 
-/// What the webhook did with an event (kept with its id).
-pub async fn apply_stripe_event(db: &Db, event: &WebhookEvent) -> sqlx::Result<String> {
+/// What the webhook did with an event.
+#[derive(Debug)]
+pub struct Applied {
+    /// For the log and the event's row.
+    pub outcome: String,
+    /// A payment that arrived for an order no longer awaiting it (cancelled
+    /// or expired meanwhile, its stock released): the PaymentIntent and the
+    /// amount to give back.
+    pub refund: Option<(String, Fen)>,
+}
+
+/// Acts on a verified event once (its id is kept with what was done).
+pub async fn apply_stripe_event(db: &Db, event: &WebhookEvent) -> sqlx::Result<Applied> {
     let mut tx = db.begin_write().await?;
     let now = crate::time::now();
     let first =
@@ -101,11 +112,14 @@ pub async fn apply_stripe_event(db: &Db, event: &WebhookEvent) -> sqlx::Result<S
             .rows_affected();
     if first == 0 {
         tx.rollback().await?;
-        return Ok("replay: already handled".into());
+        return Ok(Applied { outcome: "replay: already handled".into(), refund: None });
     }
+    let mut refund = None;
     let outcome = match &event.what {
         EventKind::IntentSucceeded { intent, amount_received, currency } => {
-            intent_succeeded(&mut tx, intent, *amount_received, currency).await?
+            let (outcome, orphan) = intent_succeeded(&mut tx, intent, *amount_received, currency).await?;
+            refund = orphan.then(|| (intent.clone(), Fen::new(*amount_received)));
+            outcome
         }
         EventKind::IntentFailed { intent, message } => {
             let n = sqlx::query(
@@ -156,17 +170,19 @@ pub async fn apply_stripe_event(db: &Db, event: &WebhookEvent) -> sqlx::Result<S
     };
     sqlx::query("UPDATE stripe_events SET outcome = $1 WHERE id = $2").bind(&outcome).bind(&event.id).execute(&mut *tx).await?;
     tx.commit().await?;
-    Ok(outcome)
+    Ok(Applied { outcome, refund })
 }
 
-async fn intent_succeeded(tx: &mut Tx, intent: &str, received: i64, currency: &str) -> sqlx::Result<String> {
+/// The outcome, and whether the money must go back (the order was
+/// cancelled before the payment arrived).
+async fn intent_succeeded(tx: &mut Tx, intent: &str, received: i64, currency: &str) -> sqlx::Result<(String, bool)> {
     let row: Option<(i64, i64, String)> = sqlx::query_as(
         "SELECT o.id, o.total_fen, o.status FROM stripe_payment_intents s JOIN orders o ON o.id = s.order_id WHERE s.id = $1",
     )
     .bind(intent)
     .fetch_optional(&mut **tx)
     .await?;
-    let Some((order, total, status)) = row else { return Ok(format!("unknown payment intent {intent}")) };
+    let Some((order, total, status)) = row else { return Ok((format!("unknown payment intent {intent}"), false)) };
     sqlx::query("UPDATE stripe_payment_intents SET status = 'succeeded', last_error = '', updated_at = $1 WHERE id = $2")
         .bind(crate::time::now())
         .bind(intent)
@@ -174,7 +190,7 @@ async fn intent_succeeded(tx: &mut Tx, intent: &str, received: i64, currency: &s
         .await?;
     if currency != "cny" || received != total {
         tracing::error!(order.id = order, received, total, currency, "a Stripe payment does not match its order");
-        return Ok(format!("received {received} {currency} for an order of {total} cny: left for finance"));
+        return Ok((format!("received {received} {currency} for an order of {total} cny: left for finance"), false));
     }
     let moved = sqlx::query("UPDATE orders SET status = 'paid', updated_at = $1 WHERE id = $2 AND status = 'awaiting_payment'")
         .bind(crate::time::now())
@@ -183,8 +199,8 @@ async fn intent_succeeded(tx: &mut Tx, intent: &str, received: i64, currency: &s
         .await?
         .rows_affected();
     if moved == 0 {
-        tracing::error!(order.id = order, status = status.as_str(), "Stripe payment for an order no longer awaiting payment");
-        return Ok(format!("order is {status}, not awaiting payment: refund it from Stripe"));
+        tracing::warn!(order.id = order, status = status.as_str(), "Stripe payment for an order no longer awaiting payment: refunding it");
+        return Ok((format!("order is {status}, not awaiting payment: refunded in full"), status == "cancelled"));
     }
     record_payment_in(tx, order, "stripe", intent, total, None).await?;
     sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at, note) VALUES ($1, 'awaiting_payment', 'paid', NULL, $2, $3)")
@@ -193,5 +209,5 @@ async fn intent_succeeded(tx: &mut Tx, intent: &str, received: i64, currency: &s
         .bind(intent)
         .execute(&mut **tx)
         .await?;
-    Ok("order paid".into())
+    Ok(("order paid".into(), false))
 }

@@ -292,3 +292,31 @@ async fn live_payment_intent_against_a_stripe_compatible_server() {
     assert_eq!(started.status, StatusCode::OK, "{}", started.text);
     assert!(started.json()["payment_intent_id"].as_str().unwrap().starts_with("pi_"));
 }
+
+#[tokio::test]
+async fn a_payment_that_arrives_after_the_order_was_cancelled_goes_straight_back() {
+    let (base, calls) = stand_in().await;
+    let app = app_with_stripe(&base).await;
+    let (buyer, id, intent, total) = started(&app).await;
+    // The order expires (or the buyer cancels) while the customer is still paying.
+    assert_eq!(app.send("POST", &format!("/api/v1/orders/{id}/cancel"), None, Some(&buyer)).await.status, StatusCode::OK);
+    let payload = event("evt_late_1", "payment_intent.succeeded", intent_json(&intent, total, "succeeded", &id));
+    let res = webhook(&app, &payload, signed(&payload)).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.json()["outcome"].as_str().unwrap().contains("refunded"), "{}", res.text);
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json()["status"], "cancelled", "its stock stays released");
+    let refunds: Vec<(String, String)> = calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(path, _, _)| path == "/v1/refunds")
+        .map(|(_, key, body)| (key.clone(), body.clone()))
+        .collect();
+    assert_eq!(refunds.len(), 1, "refunded once");
+    assert_eq!(form_value(&refunds[0].1, "amount"), Some(total.to_string()));
+    assert_eq!(form_value(&refunds[0].1, "payment_intent").as_deref(), Some(intent.as_str()));
+    // A replay of the event refunds nothing more.
+    webhook(&app, &payload, signed(&payload)).await;
+    assert_eq!(calls.lock().unwrap().iter().filter(|(path, _, _)| path == "/v1/refunds").count(), 1);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM attribution_entries WHERE order_id = {id}")).await, 0);
+}
