@@ -49,9 +49,9 @@ fn product_select(today: usize) -> String {
     format!(
         "SELECT p.id, p.name, p.name_en, p.category, p.unit, p.spec, p.storage, p.origin_code, \
          p.description, p.sales_count, p.created_at, p.cooperative_id, o.name AS cooperative_name, \
-         CAST(COALESCE((SELECT SUM(l.quantity - l.allocated) FROM lots l \
-                        WHERE l.product_id = p.id AND l.expires_on >= ${today}), 0) AS BIGINT) AS available \
-         FROM products p JOIN organisations o ON o.id = p.cooperative_id"
+         {} AS available \
+         FROM products p JOIN organisations o ON o.id = p.cooperative_id",
+        crate::stock::available_sql(today)
     )
 }
 

@@ -34,12 +34,12 @@ pub struct CartLine {
 /// The cart of `user`, oldest line first, and its total.
 pub async fn lines(db: &Db, user: i64) -> sqlx::Result<(Vec<CartLine>, Fen)> {
     let today = crate::time::format_date(crate::time::today());
-    let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(
-        "SELECT p.id, p.name, p.unit, g.name, c.quantity, \
-                CAST(COALESCE((SELECT SUM(l.quantity - l.allocated) FROM lots l WHERE l.product_id = p.id AND l.expires_on >= $2), 0) AS BIGINT) \
+    let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT p.id, p.name, p.unit, g.name, c.quantity, {} \
          FROM cart_lines c JOIN products p ON p.id = c.product_id JOIN organisations g ON g.id = p.cooperative_id \
          WHERE c.user_id = $1 AND p.active = 1 ORDER BY c.added_at, p.id",
-    )
+        crate::stock::available_sql(2)
+    ))
     .bind(user)
     .bind(&today)
     .fetch_all(db.pool())

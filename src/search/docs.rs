@@ -73,8 +73,9 @@ pub async fn build_docs(db: &Db, ids: Option<&[i64]>) -> anyhow::Result<Vec<Sear
         "SELECT p.id, p.name, p.name_en, p.description, p.category, p.storage, p.origin_code, p.sales_count, p.created_at, \
                 o.name AS cooperative, \
                 CAST(COALESCE((SELECT t.unit_price_fen FROM price_tiers t WHERE t.product_id = p.id ORDER BY t.min_quantity LIMIT 1), 0) AS BIGINT) AS price_fen, \
-                CAST(COALESCE((SELECT SUM(l.quantity - l.allocated) FROM lots l WHERE l.product_id = p.id AND l.expires_on >= $1), 0) AS BIGINT) AS available \
-         FROM products p JOIN organisations o ON o.id = p.cooperative_id WHERE p.active = 1 {filter} ORDER BY p.id"
+                {available} AS available \
+         FROM products p JOIN organisations o ON o.id = p.cooperative_id WHERE p.active = 1 {filter} ORDER BY p.id",
+        available = crate::stock::available_sql(1)
     ))
     .bind(&today)
     .fetch_all(db.pool())

@@ -101,6 +101,16 @@ pub async fn product_owner(db: &Db, product_id: i64) -> sqlx::Result<Option<i64>
     sqlx::query_scalar("SELECT cooperative_id FROM products WHERE id = $1").bind(product_id).fetch_optional(db.pool()).await
 }
 
+/// The SQL expression of a product's units on sale: free units of its
+/// unexpired lots. `p` is the product's alias; `$today` the placeholder
+/// number that carries today's date. The one definition of "available"
+/// for listings, search documents and the cart.
+pub fn available_sql(today: usize) -> String {
+    format!(
+        "CAST(COALESCE((SELECT SUM(l.quantity - l.allocated) FROM lots l WHERE l.product_id = p.id AND l.expires_on >= ${today}), 0) AS BIGINT)"
+    )
+}
+
 const LOT_COLUMNS: &str = "l.id, l.product_id, l.quantity, l.allocated, l.quantity - l.allocated AS available, \
                            l.harvested_on, l.expires_on, l.node_id, l.created_at";
 
