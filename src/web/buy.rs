@@ -8,7 +8,7 @@
 //! order).
 
 use super::pages::internal;
-use super::{Chrome, csrf_ok, error_page, render};
+use super::{Chrome, Fields, csrf_ok, error_page, field, render};
 use crate::api::extract::MaybeUser;
 use crate::app::AppState;
 use crate::auth::{Actor, Role};
@@ -21,12 +21,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-
-type Fields = Vec<(String, String)>;
-
-fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
-    f.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
-}
 
 /// The signed-in user, or the sign-in page for visitors.
 #[allow(clippy::result_large_err)]
@@ -43,8 +37,12 @@ fn with_role(c: &Chrome, actor: Option<Actor>, roles: &[Role]) -> Result<Actor, 
 
 const BUYERS: [Role; 2] = [Role::AgencyBuyer, Role::PartnerBuyer];
 
-fn forbidden_form(c: &Chrome) -> Response {
-    error_page(c, StatusCode::FORBIDDEN)
+/// The user submitting a form: signed in, holding one of `roles` (any
+/// role when empty), and the form carrying the session's CSRF token.
+#[allow(clippy::result_large_err)]
+fn form_user(c: &Chrome, actor: Option<Actor>, headers: &HeaderMap, f: &Fields, roles: &[Role]) -> Result<Actor, Response> {
+    let a = if roles.is_empty() { signed_in(actor)? } else { with_role(c, actor, roles)? };
+    if csrf_ok(headers, Some(&a), field(f, "csrf")) { Ok(a) } else { Err(error_page(c, StatusCode::FORBIDDEN)) }
 }
 
 // ---------------------------------------------------------------- cart
@@ -119,13 +117,10 @@ pub async fn cart_page(
 /// `POST /cart` (product_id, quantity): adds to the cart.
 pub async fn cart_add(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Form(f): Form<Fields>) -> Response {
     let c = Chrome::new(&headers, actor.as_ref(), "/cart");
-    let actor = match with_role(&c, actor, &BUYERS) {
+    let actor = match form_user(&c, actor, &headers, &f, &BUYERS) {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, Some(&actor), field(&f, "csrf")) {
-        return forbidden_form(&c);
-    }
     let Some(product) = crate::ids::parse(field(&f, "product_id")) else { return error_page(&c, StatusCode::NOT_FOUND) };
     let quantity: i64 = field(&f, "quantity").trim().parse().unwrap_or(1);
     match cart::add(&state.db, actor.id, product, quantity).await {
@@ -144,13 +139,10 @@ pub async fn cart_set(
     Form(f): Form<Fields>,
 ) -> Response {
     let c = Chrome::new(&headers, actor.as_ref(), "/cart");
-    let actor = match with_role(&c, actor, &BUYERS) {
+    let actor = match form_user(&c, actor, &headers, &f, &BUYERS) {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, Some(&actor), field(&f, "csrf")) {
-        return forbidden_form(&c);
-    }
     let Some(product) = crate::ids::parse(&product) else { return error_page(&c, StatusCode::NOT_FOUND) };
     let quantity = if field(&f, "remove").is_empty() { field(&f, "quantity").trim().parse().unwrap_or(0) } else { 0 };
     match cart::set(&state.db, actor.id, product, quantity).await {
@@ -292,13 +284,10 @@ async fn placed_with(state: &AppState, org: i64, key: Option<&str>) -> sqlx::Res
 /// idempotent path; on success the cart is emptied and the order shown.
 pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Form(f): Form<Fields>) -> Response {
     let c = Chrome::new(&headers, actor.as_ref(), "/checkout");
-    let actor = match with_role(&c, actor, &BUYERS) {
+    let actor = match form_user(&c, actor, &headers, &f, &BUYERS) {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, Some(&actor), field(&f, "csrf")) {
-        return forbidden_form(&c);
-    }
     let key = field(&f, "key");
     let key = (!key.is_empty() && key.len() <= 200).then_some(key);
     // A second submit of a form that already placed its order (the cart is
@@ -624,13 +613,10 @@ pub async fn act(
     Form(f): Form<Fields>,
 ) -> Response {
     let c = Chrome::new(&headers, actor.as_ref(), &format!("/orders/{id}"));
-    let actor = match signed_in(actor) {
+    let actor = match form_user(&c, actor, &headers, &f, &[]) {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, Some(&actor), field(&f, "csrf")) {
-        return forbidden_form(&c);
-    }
     let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
     let outcome: Result<(), TransitionError> = match action.as_str() {
         "cancel" => orders::cancel(&state.db, &actor, id).await.map(|_| ()),
@@ -701,13 +687,10 @@ pub async fn pay(
     Form(f): Form<Fields>,
 ) -> Response {
     let c = Chrome::new(&headers, actor.as_ref(), &format!("/orders/{id}"));
-    let actor = match with_role(&c, actor, &BUYERS) {
+    let actor = match form_user(&c, actor, &headers, &f, &BUYERS) {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, Some(&actor), field(&f, "csrf")) {
-        return forbidden_form(&c);
-    }
     let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
     match orders::start_stripe(&state.db, state.stripe.as_ref(), &actor, id).await {
         Ok(intent) => {
@@ -877,13 +860,10 @@ pub async fn confirm(
     Form(f): Form<Fields>,
 ) -> Response {
     let c = Chrome::new(&headers, actor.as_ref(), "/finance/invoices");
-    let actor = match with_role(&c, actor, &[Role::PlatformFinance]) {
+    let actor = match form_user(&c, actor, &headers, &f, &[Role::PlatformFinance]) {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, Some(&actor), field(&f, "csrf")) {
-        return forbidden_form(&c);
-    }
     let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
     let reference = field(&f, "reference").trim();
     if reference.is_empty() || reference.chars().count() > 100 {
@@ -975,13 +955,10 @@ pub async fn hub_step(
     Form(f): Form<Fields>,
 ) -> Response {
     let c = Chrome::new(&headers, actor.as_ref(), "/hub/orders");
-    let actor = match with_role(&c, actor, &MOVERS) {
+    let actor = match form_user(&c, actor, &headers, &f, &MOVERS) {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, Some(&actor), field(&f, "csrf")) {
-        return forbidden_form(&c);
-    }
     let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
     let t = match step.as_str() {
         "dispatch" => Transition::Dispatch,
@@ -1089,13 +1066,10 @@ pub async fn refunds(
 /// the same function as the API.
 pub async fn refund(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Form(f): Form<Fields>) -> Response {
     let c = Chrome::new(&headers, actor.as_ref(), "/finance/refunds");
-    let actor = match with_role(&c, actor, &[Role::PlatformFinance]) {
+    let actor = match form_user(&c, actor, &headers, &f, &[Role::PlatformFinance]) {
         Ok(a) => a,
         Err(r) => return r,
     };
-    if !csrf_ok(&headers, Some(&actor), field(&f, "csrf")) {
-        return forbidden_form(&c);
-    }
     let number = field(&f, "number").to_owned();
     let Some(id) = crate::ids::parse(field(&f, "order_id")) else { return error_page(&c, StatusCode::NOT_FOUND) };
     let lines: Vec<orders::RefundLine> = f

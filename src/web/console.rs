@@ -6,7 +6,7 @@
 //! through the same `stock` functions as the API.
 
 use super::pages::internal;
-use super::{Chrome, csrf_ok, error_page, render};
+use super::{Chrome, Fields, csrf_ok, error_page, field, render};
 use crate::api::extract::MaybeUser;
 use crate::app::AppState;
 use crate::auth::Actor;
@@ -137,13 +137,6 @@ struct LotForm<'a> {
     harvested_on: String,
     expires_on: String,
     errors: Vec<String>,
-}
-
-/// What the lot form posts: repeated `household` / `share` pairs.
-type Fields = Vec<(String, String)>;
-
-fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
-    f.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
 async fn lot_form<'a>(

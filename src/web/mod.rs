@@ -134,6 +134,14 @@ impl Chrome {
     }
 }
 
+/// A submitted form, as name–value pairs (repeated names kept).
+pub(crate) type Fields = Vec<(String, String)>;
+
+/// The first value of field `name`, or "".
+pub(crate) fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
+    f.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+}
+
 /// True when a submitted form token matches: the session's token for a
 /// signed-in user, else the visitor's CSRF cookie (double submit).
 pub fn csrf_ok(headers: &HeaderMap, actor: Option<&Actor>, submitted: &str) -> bool {
