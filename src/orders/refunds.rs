@@ -6,6 +6,8 @@
 //! order becomes `refunded`; a partial refund leaves the order where it is
 //! in its journey, with the refund on record.
 //!
+//! Refunds of one order are serialized by the order's row lock.
+//!
 //! The Stripe call is made inside the write transaction, after every check:
 //! if Stripe refuses, nothing is recorded; its idempotency key (order and
 //! how many refunds it already has) makes a retry after a lost answer safe.
@@ -99,6 +101,10 @@ const REFUNDABLE: [&str; 4] = ["paid", "in_transit", "delivered", "accepted"];
 /// Refunds lines of order `id`. Only platform finance refunds.
 pub async fn refund(db: &Db, stripe: Option<&Stripe>, actor: &Actor, id: i64, r: &NewRefund) -> Result<Refund, RefundError> {
     let mut tx = db.begin_write().await?;
+    // Refunds of one order take turns: touching the order's row first holds
+    // its lock (PostgreSQL) until this refund commits, so a concurrent one
+    // reads what is left only after it. SQLite's one writer does the same.
+    sqlx::query("UPDATE orders SET updated_at = $1 WHERE id = $2").bind(crate::time::now()).bind(id).execute(&mut *tx).await?;
     let row: Option<(String, i64, String, String)> = sqlx::query_as(
         "SELECT o.status, o.buyer_org_id, o.payment_method, COALESCE(p.reference, '') FROM orders o LEFT JOIN payments p ON p.order_id = o.id \
          WHERE o.id = $1",

@@ -178,3 +178,40 @@ async fn accepted_line(app: &TestApp, buyer: &str, id: &str) -> String {
 async fn report(app: &TestApp, agency: i64, year: i32, token: &str) -> crate::helpers::Res {
     app.get(&format!("/api/v1/reports/agencies/{agency}/reserved-share?year={year}"), Some(token)).await
 }
+
+/// Ten refunds of one unit each, at once, of a line of five: on PostgreSQL
+/// both sides of a race would read "five left" unless the order is locked;
+/// exactly five may succeed and the ledger must reverse exactly five units.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_refunds_never_refund_more_than_was_bought() {
+    let app = TestApp::demo().await;
+    let (buyer, id, paid) = paid_order(&app, 5).await;
+    let line = paid["lines"][0]["id"].as_str().unwrap().to_owned();
+    let unit = paid["lines"][0]["unit_price_fen"].as_i64().unwrap();
+    let finance = app.login("finance@zhunong.demo").await;
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let router = app.router.clone();
+            let req = axum::http::Request::post(format!("/api/v1/orders/{id}/refunds"))
+                .header("authorization", format!("Bearer {finance}"))
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(json!({"lines": [{"line_id": line, "quantity": 1}], "reason": "并发"}).to_string()))
+                .unwrap();
+            tokio::spawn(async move { tower::ServiceExt::oneshot(router, req).await.unwrap().status() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 5, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| matches!(*s, StatusCode::CREATED | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT)),
+        "{statuses:?}"
+    );
+    assert_eq!(app.count(&format!("SELECT CAST(SUM(quantity) AS BIGINT) FROM refund_lines WHERE line_id = {line}")).await, 5);
+    let a = app.get(&format!("/api/v1/orders/{id}/attribution"), Some(&buyer)).await.json();
+    assert_eq!(a["lines"][0]["refunded_fen"], 5 * unit);
+    assert_eq!(net(&a), 0);
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json()["status"], "refunded");
+}
