@@ -564,23 +564,45 @@ pub async fn list(db: &Db, org_id: i64, status: Option<&str>, limit: i64, offset
     list_filtered(db, Filter { org_id: Some(org_id), status, payment_method: None }, limit, offset).await
 }
 
-/// The orders `f` selects, newest first; one page and the total.
+/// The orders `f` selects, newest first; one page and the total. Only the
+/// filters given enter the WHERE clause, so the buyer's index serves a
+/// buyer's list.
 pub async fn list_filtered(db: &Db, f: Filter<'_>, limit: i64, offset: i64) -> sqlx::Result<(Vec<Order>, i64)> {
-    let condition = "($1 = 0 OR o.buyer_org_id = $1) AND ($2 = '' OR o.status = $2) AND ($3 = '' OR o.payment_method = $3)";
-    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM orders o WHERE {condition}"))
-        .bind(f.org_id.unwrap_or(0))
-        .bind(f.status.unwrap_or(""))
-        .bind(f.payment_method.unwrap_or(""))
-        .fetch_one(db.pool())
-        .await?;
-    let rows: Vec<OrderRow> = sqlx::query_as(&format!("{ORDER_SELECT} WHERE {condition} ORDER BY o.id DESC LIMIT $4 OFFSET $5"))
-        .bind(f.org_id.unwrap_or(0))
-        .bind(f.status.unwrap_or(""))
-        .bind(f.payment_method.unwrap_or(""))
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(db.pool())
-        .await?;
+    let mut conditions = Vec::new();
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    if f.org_id.is_some() {
+        conditions.push(format!("o.buyer_org_id = ${}", next()));
+    }
+    if f.status.is_some() {
+        conditions.push(format!("o.status = ${}", next()));
+    }
+    if f.payment_method.is_some() {
+        conditions.push(format!("o.payment_method = ${}", next()));
+    }
+    let condition = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
+    let (page_limit, page_offset) = (next(), next());
+    let count_sql = format!("SELECT COUNT(*) FROM orders o{condition}");
+    let page_sql = format!("{ORDER_SELECT}{condition} ORDER BY o.id DESC LIMIT ${page_limit} OFFSET ${page_offset}");
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+    let mut page = sqlx::query_as::<_, OrderRow>(&page_sql);
+    if let Some(org) = f.org_id {
+        count = count.bind(org);
+        page = page.bind(org);
+    }
+    if let Some(status) = f.status {
+        count = count.bind(status);
+        page = page.bind(status);
+    }
+    if let Some(method) = f.payment_method {
+        count = count.bind(method);
+        page = page.bind(method);
+    }
+    let total = count.fetch_one(db.pool()).await?;
+    let rows = page.bind(limit).bind(offset).fetch_all(db.pool()).await?;
     let mut conn = db.pool().acquire().await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {

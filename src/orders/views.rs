@@ -144,19 +144,25 @@ pub async fn to_fulfil(db: &Db, coop: i64, limit: i64) -> sqlx::Result<Vec<Fulfi
 
 /// Orders paid but not yet delivered that `actor` may move: all of them for
 /// the platform admin; for a hub operator, those with a product from the
-/// prefecture of a node its organisation runs. Oldest first, with the
-/// buyer organisation (to read each through [`super::get`]).
-pub async fn to_move(db: &Db, actor: &crate::auth::Actor, limit: i64) -> sqlx::Result<Vec<(i64, i64)>> {
+/// prefecture of a node its organisation runs. Oldest first.
+pub async fn to_move(db: &Db, actor: &crate::auth::Actor, limit: i64) -> sqlx::Result<Vec<super::Order>> {
     let all = actor.has(crate::auth::Role::PlatformAdmin);
-    sqlx::query_as(
-        "SELECT o.id, o.buyer_org_id FROM orders o WHERE o.status IN ('paid', 'in_transit') AND ($1 = 1 OR EXISTS ( \
+    let rows: Vec<super::OrderRow> = sqlx::query_as(&format!(
+        "{} WHERE o.status IN ('paid', 'in_transit') AND ($1 = 1 OR EXISTS ( \
             SELECT 1 FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = o.id \
             AND SUBSTR(p.origin_code, 1, 4) IN (SELECT SUBSTR(n.region_code, 1, 4) FROM nodes n WHERE n.operator_org_id = $2))) \
          ORDER BY o.id LIMIT $3",
-    )
+        super::ORDER_SELECT
+    ))
     .bind(all as i64)
     .bind(actor.org.id)
     .bind(limit)
     .fetch_all(db.pool())
-    .await
+    .await?;
+    let mut conn = db.pool().acquire().await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(super::assemble(&mut conn, r).await?);
+    }
+    Ok(out)
 }

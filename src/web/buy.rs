@@ -526,18 +526,13 @@ async fn order_page(state: &AppState, c: &Chrome, actor: &Actor, id: i64, errors
             .collect();
         let paid = !matches!(o.status.as_str(), "placed" | "pending_approval" | "awaiting_payment" | "cancelled");
         let reach = if paid { Some(orders::reach(&state.db, id).await?) } else { None };
-        let coops: Vec<(i64, String)> = {
-            let mut ids: Vec<i64> = o.lines.iter().map(|l| l.cooperative_id).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            let mut named = Vec::new();
-            for coop in ids {
-                let name: String =
-                    sqlx::query_scalar("SELECT name FROM organisations WHERE id = $1").bind(coop).fetch_one(state.db.pool()).await?;
-                named.push((coop, name));
-            }
-            named
-        };
+        let coops: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT DISTINCT l.cooperative_id, g.name FROM order_lines l JOIN organisations g ON g.id = l.cooperative_id \
+             WHERE l.order_id = $1 ORDER BY l.cooperative_id",
+        )
+        .bind(id)
+        .fetch_all(state.db.pool())
+        .await?;
         let stripe_error: Option<String> = sqlx::query_scalar(
             "SELECT last_error FROM stripe_payment_intents WHERE order_id = $1 AND last_error <> '' ORDER BY updated_at DESC LIMIT 1",
         )
@@ -918,16 +913,20 @@ const MOVERS: [Role; 2] = [Role::HubOperator, Role::PlatformAdmin];
 
 async fn hub_page(state: &AppState, c: &Chrome, actor: &Actor, errors: Vec<String>, done: bool) -> Response {
     let result: anyhow::Result<Response> = async {
-        let mut rows = Vec::new();
-        for (id, buyer) in orders::to_move(&state.db, actor, 200).await? {
-            if let Some(o) = orders::get(&state.db, buyer, id).await? {
-                let destination = match RegionCode::parse(&o.delivery.region_code) {
-                    Ok(code) => crate::regions::get(&state.db, code).await?.map(|r| r.chain_label()).unwrap_or_default(),
-                    Err(_) => o.delivery.region_code.clone(),
-                };
-                rows.push((summary(c, &o), destination));
-            }
-        }
+        let list = orders::to_move(&state.db, actor, 200).await?;
+        let codes: Vec<RegionCode> = list.iter().filter_map(|o| RegionCode::parse(&o.delivery.region_code).ok()).collect();
+        let places = crate::regions::get_many(&state.db, &codes).await?;
+        let rows = list
+            .iter()
+            .map(|o| {
+                let destination = RegionCode::parse(&o.delivery.region_code)
+                    .ok()
+                    .and_then(|code| places.get(&code))
+                    .map(|r| r.chain_label())
+                    .unwrap_or_else(|| o.delivery.region_code.clone());
+                (summary(c, o), destination)
+            })
+            .collect();
         let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::CONFLICT };
         Ok(render(c, status, &HubPage { c, orders: rows, errors, done }))
     }
