@@ -4,21 +4,10 @@
 // ../target/e2e/ — look at them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
-
-const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
-const SHOTS = new URL('../target/e2e/', import.meta.url).pathname;
-mkdirSync(SHOTS, { recursive: true });
+import { BASE, SHOTS, launch } from './browser.mjs';
 
 let browser;
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-      '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
-});
+before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
 async function newPage() {

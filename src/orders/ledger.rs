@@ -7,7 +7,27 @@
 //! Entries are only ever inserted.
 
 use crate::db::Tx;
-use crate::money::{Fen, largest_remainder};
+use crate::money::largest_remainder;
+
+/// Appends one entry: `[order, line, lot, household]`, its kind, the gross
+/// sales value and the household income (negative for reversals).
+async fn post(tx: &mut Tx, [order, line, lot, household]: [i64; 4], kind: &str, gross: i64, income: i64, now: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO attribution_entries (order_id, line_id, lot_id, household_id, kind, gross_fen, income_fen, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(order)
+    .bind(line)
+    .bind(lot)
+    .bind(household)
+    .bind(kind)
+    .bind(gross)
+    .bind(income)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
 
 /// Writes the `sale` entries of every line of order `order_id`.
 pub async fn attribute_sale(tx: &mut Tx, order_id: i64) -> sqlx::Result<()> {
@@ -36,19 +56,7 @@ pub async fn attribute_sale(tx: &mut Tx, order_id: i64) -> sqlx::Result<()> {
             let income_total = (part as i128 * payout_bp as i128 / 10_000) as i64;
             let income = largest_remainder(income_total, &weights).expect("a lot has contributions");
             for (((household, _), g), i) in contributions.iter().zip(gross).zip(income) {
-                sqlx::query(
-                    "INSERT INTO attribution_entries (order_id, line_id, lot_id, household_id, kind, gross_fen, income_fen, created_at) \
-                     VALUES ($1, $2, $3, $4, 'sale', $5, $6, $7)",
-                )
-                .bind(order_id)
-                .bind(line)
-                .bind(lot)
-                .bind(household)
-                .bind(Fen::new(g).get())
-                .bind(i)
-                .bind(&now)
-                .execute(&mut **tx)
-                .await?;
+                post(tx, [order_id, line, *lot, *household], "sale", g, i, &now).await?;
             }
         }
     }
@@ -103,19 +111,7 @@ pub async fn attribute_refund(tx: &mut Tx, order_id: i64, line_id: i64, line_amo
         if dg == 0 && di == 0 {
             continue;
         }
-        sqlx::query(
-            "INSERT INTO attribution_entries (order_id, line_id, lot_id, household_id, kind, gross_fen, income_fen, created_at) \
-             VALUES ($1, $2, $3, $4, 'refund', $5, $6, $7)",
-        )
-        .bind(order_id)
-        .bind(line_id)
-        .bind(lot)
-        .bind(household)
-        .bind(dg)
-        .bind(di)
-        .bind(&now)
-        .execute(&mut **tx)
-        .await?;
+        post(tx, [order_id, line_id, *lot, *household], "refund", dg, di, &now).await?;
     }
     Ok(())
 }
