@@ -204,7 +204,7 @@ pub async fn parse(state: &AppState, p: &SearchParams) -> ApiResult<(SearchQuery
 /// Runs a search and loads its products and facet labels.
 pub async fn run(state: &AppState, query: &SearchQuery, page: i64, per_page: i64) -> ApiResult<SearchPage> {
     let found = state.search.search(query).await?;
-    let items = catalog::get_many(&state.db, &found.ids).await?;
+    let items = state.indexer.cards().get_many(&state.db, &found.ids).await?;
     Ok(SearchPage { items, total: found.total, page, per_page, facets: label(state, found.facets).await? })
 }
 

@@ -32,6 +32,35 @@ async fn fresh_demo(mut config: Config) -> anyhow::Result<(App, PathBuf)> {
     Ok((app, dir))
 }
 
+/// One keep-alive HTTP/1.1 connection of the load generator. Plain hyper
+/// rather than reqwest: no pool, no URL parsing, no redirects — the less
+/// the generator spends of the two shared cores, the more of them the
+/// server under test gets.
+struct Connection {
+    sender: hyper::client::conn::http1::SendRequest<http_body_util::Empty<hyper::body::Bytes>>,
+    host: String,
+}
+
+impl Connection {
+    async fn open(addr: std::net::SocketAddr) -> anyhow::Result<Connection> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        Ok(Connection { sender, host: addr.to_string() })
+    }
+
+    /// GETs `path` (with its query) and reads the whole body.
+    async fn get(&mut self, path: &str) -> anyhow::Result<(hyper::StatusCode, hyper::body::Bytes)> {
+        use http_body_util::BodyExt;
+        self.sender.ready().await?;
+        let request = hyper::Request::get(path).header(hyper::header::HOST, &self.host).body(http_body_util::Empty::new())?;
+        let response = self.sender.send_request(request).await?;
+        let status = response.status();
+        Ok((status, response.into_body().collect().await?.to_bytes()))
+    }
+}
+
 /// The value at quantile `p` of sorted samples.
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {

@@ -3,7 +3,7 @@
 //! with the configured engine, and measures search over HTTP on loopback
 //! at 1, 16 and 64 concurrent clients.
 
-use super::{fresh_demo, percentile, rss_mib};
+use super::{Connection, fresh_demo, percentile, rss_mib};
 use crate::app::App;
 use crate::config::Config;
 use crate::db::values_placeholders;
@@ -57,9 +57,8 @@ pub async fn search(config: Config) -> anyhow::Result<()> {
     println!("- resident memory after indexing: {rss_indexed:.0} MiB\n");
     println!("| clients | requests | requests/s | p50 ms | p95 ms | p99 ms | errors |");
     println!("|---:|---:|---:|---:|---:|---:|---:|");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(128).build()?;
     for clients in [1usize, 16, 64] {
-        let r = load(&client, &format!("http://{addr}"), clients).await;
+        let r = load(addr, clients).await?;
         println!(
             "| {clients} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
             r.latencies.len(),
@@ -89,47 +88,50 @@ struct LoadResult {
     seconds: f64,
 }
 
-async fn load(client: &reqwest::Client, base: &str, clients: usize) -> LoadResult {
+async fn load(addr: std::net::SocketAddr, clients: usize) -> anyhow::Result<LoadResult> {
     // Warm-up: every query once.
+    let mut warm = Connection::open(addr).await?;
     for q in QUERIES {
-        let _ = client.get(format!("{base}/api/v1/products?{q}")).send().await;
+        let (status, _) = warm.get(&format!("/api/v1/products?per_page=20&{q}")).await?;
+        anyhow::ensure!(status.is_success(), "warm-up: {q} answered {status}");
     }
     let deadline = Instant::now() + Duration::from_secs(SECONDS_PER_LEVEL);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let client = client.clone();
-        let base = base.to_owned();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0;
+            let mut connection = Connection::open(addr).await?;
             let mut i = c;
             while Instant::now() < deadline && latencies.len() < MAX_REQUESTS_PER_LEVEL / clients {
                 // 20 per page, about what the search page shows (24).
-                let url = format!("{base}/api/v1/products?per_page=20&{}", QUERIES[i % QUERIES.len()]);
+                let path = format!("/api/v1/products?per_page=20&{}", QUERIES[i % QUERIES.len()]);
                 i += 1;
                 let t = Instant::now();
-                match client.get(&url).send().await {
-                    Ok(res) if res.status().is_success() => {
-                        let _ = res.bytes().await;
+                match connection.get(&path).await {
+                    Ok((status, body)) if status.is_success() && body.starts_with(b"{\"items\":") => {
                         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
                     }
-                    _ => errors += 1,
+                    Ok(_) => errors += 1,
+                    Err(_) => {
+                        errors += 1;
+                        connection = Connection::open(addr).await?;
+                    }
                 }
             }
-            (latencies, errors)
+            anyhow::Ok((latencies, errors))
         }));
     }
     let mut all = Vec::new();
     let mut errors = 0;
     for t in tasks {
-        if let Ok((l, e)) = t.await {
-            all.extend(l);
-            errors += e;
-        }
+        let (l, e) = t.await??;
+        all.extend(l);
+        errors += e;
     }
     all.sort_by(f64::total_cmp);
-    LoadResult { latencies: all, errors, seconds: started.elapsed().as_secs_f64() }
+    Ok(LoadResult { latencies: all, errors, seconds: started.elapsed().as_secs_f64() })
 }
 
 /// The engine's own latency per query, without HTTP or the database.

@@ -2,8 +2,10 @@
 //! storage class and certificates, and the read model the storefront and
 //! the API list (with availability and households supported).
 
+mod cards;
 mod model;
 
+pub use cards::Cards;
 pub use model::*;
 
 use crate::db::{Db, Tx};

@@ -213,6 +213,11 @@ fn build_region(code: RegionCode, rows: Vec<RegionRow>) -> Option<Region> {
 /// Reads many regions with their chains (for listings): one query per 500
 /// distinct ancestors.
 pub async fn get_many(db: &Db, codes: &[RegionCode]) -> sqlx::Result<HashMap<RegionCode, Region>> {
+    let (found, missing) = cached(codes);
+    if missing.is_empty() {
+        // No connection needed (a search page labels its places here).
+        return Ok(found);
+    }
     let mut conn = db.pool().acquire().await?;
     get_many_conn(&mut conn, codes).await
 }
@@ -231,20 +236,24 @@ fn cache() -> &'static std::sync::RwLock<HashMap<RegionCode, Region>> {
     CACHE.get_or_init(Default::default)
 }
 
-async fn get_many_conn(conn: &mut AnyConnection, codes: &[RegionCode]) -> sqlx::Result<HashMap<RegionCode, Region>> {
+/// The cached regions among `codes`, and the codes not cached.
+fn cached(codes: &[RegionCode]) -> (HashMap<RegionCode, Region>, Vec<RegionCode>) {
     let mut out = HashMap::new();
     let mut missing = Vec::new();
-    {
-        let cached = cache().read().expect("region cache lock");
-        for code in codes {
-            match cached.get(code) {
-                Some(r) => {
-                    out.insert(*code, r.clone());
-                }
-                None => missing.push(*code),
+    let cached = cache().read().expect("region cache lock");
+    for code in codes {
+        match cached.get(code) {
+            Some(r) => {
+                out.insert(*code, r.clone());
             }
+            None => missing.push(*code),
         }
     }
+    (out, missing)
+}
+
+async fn get_many_conn(conn: &mut AnyConnection, codes: &[RegionCode]) -> sqlx::Result<HashMap<RegionCode, Region>> {
+    let (mut out, missing) = cached(codes);
     if missing.is_empty() {
         return Ok(out);
     }

@@ -8,20 +8,26 @@
 //! and faster than facet collectors. The rows are rebuilt from the index's
 //! stored documents when the engine opens, so the index folder is the only
 //! state.
+//!
+//! A search reads one [`View`]: a tantivy searcher, the table as of the
+//! same commit, and for each of the searcher's segments the table row of
+//! every document, so a match becomes a row without a fast-field read or
+//! a lookup by id. Writers replace the view under its lock.
 
 use super::segment::{is_latin, jieba, query_terms};
 use super::table::Table;
 use super::{SearchDoc, SearchEngine, SearchQuery, SearchResult};
 use anyhow::Context;
 use cang_jie::{CangJieTokenizer, TokenizerOption};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
+use tantivy::index::SegmentId;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::tokenizer::{LowerCaser, TextAnalyzer};
-use tantivy::{DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
+use tantivy::{DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
 const TOKENIZER: &str = "jieba_all";
 
@@ -37,7 +43,46 @@ pub struct EmbeddedEngine {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
-    table: RwLock<Table>,
+    view: RwLock<View>,
+}
+
+/// What searches read, consistent with itself.
+struct View {
+    searcher: Searcher,
+    table: Table,
+    /// By segment: the table row of each document (`u32::MAX`: none).
+    rows: HashMap<SegmentId, Arc<Vec<u32>>>,
+    /// `table.moves()` when `rows` was built.
+    moves: u64,
+}
+
+impl View {
+    /// Brings the row maps up to `searcher`'s segments: maps of segments
+    /// still there are kept unless rows moved since; new ones are built.
+    fn refresh(&mut self, searcher: Searcher, id_field: Field) -> anyhow::Result<()> {
+        if self.moves != self.table.moves() {
+            self.rows.clear();
+            self.moves = self.table.moves();
+        }
+        let mut rows = HashMap::new();
+        for segment in searcher.segment_readers() {
+            let map = match self.rows.remove(&segment.segment_id()) {
+                Some(map) => map,
+                None => Arc::new(rows_of(segment, id_field, &self.table)?),
+            };
+            rows.insert(segment.segment_id(), map);
+        }
+        self.rows = rows;
+        self.searcher = searcher;
+        Ok(())
+    }
+}
+
+/// The table row of each of `segment`'s documents.
+fn rows_of(segment: &SegmentReader, id_field: Field, table: &Table) -> tantivy::Result<Vec<u32>> {
+    let name = segment.schema().get_field_name(id_field).to_owned();
+    let ids = segment.fast_fields().u64(&name)?.first_or_default_col(0);
+    Ok((0..segment.max_doc()).map(|doc| i64::try_from(ids.get_val(doc)).ok().and_then(|id| table.row(id)).unwrap_or(u32::MAX)).collect())
 }
 
 fn schema() -> (Schema, Fields) {
@@ -64,24 +109,19 @@ impl EmbeddedEngine {
         index.tokenizers().register(TOKENIZER, analyzer);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = index.writer_with_num_threads(1, 64_000_000).context("opening the search index writer")?;
-        let engine = EmbeddedEngine { reader, writer: Mutex::new(writer), fields, table: RwLock::new(Table::default()) };
-        engine.load_rows()?;
-        Ok(engine)
-    }
-
-    /// Rebuilds the in-memory table from the stored documents.
-    fn load_rows(&self) -> anyhow::Result<()> {
-        let searcher = self.reader.searcher();
+        // The table, rebuilt from the stored documents.
+        let searcher = reader.searcher();
         let mut table = Table::default();
         for addr in searcher.search(&AllQuery, &tantivy::collector::DocSetCollector)? {
             let stored: TantivyDocument = searcher.doc(addr)?;
-            if let Some(json) = stored.get_first(self.fields.doc).and_then(|v| v.as_str()) {
+            if let Some(json) = stored.get_first(fields.doc).and_then(|v| v.as_str()) {
                 let doc: SearchDoc = serde_json::from_str(json).context("a stored search document")?;
                 table.upsert(&doc);
             }
         }
-        *self.table.write().expect("table lock") = table;
-        Ok(())
+        let mut view = View { searcher: searcher.clone(), table, rows: HashMap::new(), moves: 0 };
+        view.refresh(searcher, fields.id)?;
+        Ok(EmbeddedEngine { reader, writer: Mutex::new(writer), fields, view: RwLock::new(view) })
     }
 
     fn write(&self, docs: &[SearchDoc], delete: &[i64], clear: bool) -> anyhow::Result<()> {
@@ -105,17 +145,17 @@ impl EmbeddedEngine {
         }
         writer.commit()?;
         self.reader.reload()?;
-        let mut table = self.table.write().expect("table lock");
+        let mut view = self.view.write().expect("view lock");
         if clear {
-            table.clear();
+            view.table.clear();
         }
         for id in delete {
-            table.delete(*id);
+            view.table.delete(*id);
         }
         for d in docs {
-            table.upsert(d);
+            view.table.upsert(d);
         }
-        Ok(())
+        view.refresh(self.reader.searcher(), self.fields.id)
     }
 
     fn query(&self, terms: &[String]) -> Box<dyn Query> {
@@ -124,14 +164,14 @@ impl EmbeddedEngine {
             let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for (field, boost) in [(self.fields.title, 2.0), (self.fields.body, 1.0)] {
                 let t = Term::from_field_text(field, term);
-                should.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs)), boost)),
-                ));
-                // One typo in latin words of four letters or more.
-                if is_latin(term) && term.chars().count() >= 4 {
-                    should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(FuzzyTermQuery::new(t, 1, true)), boost * 0.5))));
-                }
+                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)), boost))));
+            }
+            // One typo in latin words of four letters or more. The body
+            // holds the names too, so one walk of its term dictionary finds
+            // every product a typo could mean.
+            if is_latin(term) && term.chars().count() >= 4 {
+                let t = Term::from_field_text(self.fields.body, term);
+                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(FuzzyTermQuery::new(t, 1, true)), 0.5))));
             }
             must.push((Occur::Must, Box::new(BooleanQuery::new(should))));
         }
@@ -140,48 +180,66 @@ impl EmbeddedEngine {
 
     fn run(&self, q: &SearchQuery) -> anyhow::Result<SearchResult> {
         let terms = query_terms(&q.q);
-        // Products that match the words, with scores; without words, all.
-        let scored = if terms.is_empty() { None } else { Some(self.reader.searcher().search(self.query(&terms).as_ref(), &ScoredIds)?) };
-        let (ids, total, facets) = self.table.read().expect("table lock").search(q, scored.as_deref());
+        let view = self.view.read().expect("view lock");
+        // Rows that match the words, with scores; without words, all.
+        let matched = match terms.is_empty() {
+            true => None,
+            false => Some(view.searcher.search(self.query(&terms).as_ref(), &ScoredRows { view: &view, id_field: self.fields.id })?),
+        };
+        let (ids, total, facets) = view.table.search(q, matched);
         Ok(SearchResult { ids, total, facets })
     }
 }
 
-/// Collects every matching document's product id with its score.
-struct ScoredIds;
-
-struct ScoredIdsSegment {
-    ids: Column<u64>,
-    out: Vec<(u64, Score)>,
+/// Collects every matching document's table row with its score.
+struct ScoredRows<'a> {
+    view: &'a View,
+    id_field: Field,
 }
 
-impl Collector for ScoredIds {
-    type Fruit = Vec<(u64, Score)>;
-    type Child = ScoredIdsSegment;
+struct ScoredRowsSegment {
+    rows: Arc<Vec<u32>>,
+    out: Vec<(u32, Score)>,
+}
 
-    fn for_segment(&self, _ord: u32, reader: &SegmentReader) -> tantivy::Result<ScoredIdsSegment> {
-        Ok(ScoredIdsSegment { ids: reader.fast_fields().u64("id")?, out: Vec::new() })
+impl Collector for ScoredRows<'_> {
+    type Fruit = Vec<(u32, Score)>;
+    type Child = ScoredRowsSegment;
+
+    fn for_segment(&self, _ord: u32, segment: &SegmentReader) -> tantivy::Result<ScoredRowsSegment> {
+        let rows = match self.view.rows.get(&segment.segment_id()) {
+            Some(rows) => rows.clone(),
+            // Not expected (the view maps every segment of its searcher),
+            // but correct all the same.
+            None => Arc::new(rows_of(segment, self.id_field, &self.view.table)?),
+        };
+        Ok(ScoredRowsSegment { rows, out: Vec::new() })
     }
 
     fn requires_scoring(&self) -> bool {
         true
     }
 
-    fn merge_fruits(&self, fruits: Vec<Vec<(u64, Score)>>) -> tantivy::Result<Vec<(u64, Score)>> {
+    fn merge_fruits(&self, mut fruits: Vec<Vec<(u32, Score)>>) -> tantivy::Result<Vec<(u32, Score)>> {
+        if fruits.len() == 1 {
+            return Ok(fruits.pop().unwrap_or_default());
+        }
         Ok(fruits.concat())
     }
 }
 
-impl SegmentCollector for ScoredIdsSegment {
-    type Fruit = Vec<(u64, Score)>;
+impl SegmentCollector for ScoredRowsSegment {
+    type Fruit = Vec<(u32, Score)>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if let Some(id) = self.ids.first(doc) {
-            self.out.push((id, score));
+        if let Some(&row) = self.rows.get(doc as usize)
+            && row != u32::MAX
+        {
+            self.out.push((row, score));
         }
     }
 
-    fn harvest(self) -> Vec<(u64, Score)> {
+    fn harvest(self) -> Vec<(u32, Score)> {
         self.out
     }
 }
@@ -209,6 +267,6 @@ impl SearchEngine for Arc<EmbeddedEngine> {
     }
 
     async fn count(&self) -> anyhow::Result<u64> {
-        Ok(self.table.read().expect("table lock").len() as u64)
+        Ok(self.view.read().expect("view lock").table.len() as u64)
     }
 }

@@ -26,6 +26,7 @@ pub use embedded::EmbeddedEngine;
 pub use meili::MeiliEngine;
 pub use segment::{is_latin, query_terms, segments_full};
 
+use crate::catalog::Cards;
 use crate::db::Db;
 use crate::regions::RegionCode;
 use serde::{Deserialize, Serialize};
@@ -234,18 +235,34 @@ impl SearchEngine for Engine {
     }
 }
 
-/// Drains the outbox into the engine.
+/// Result cards the embedded engine's process keeps (about 1.5 KB each).
+const CARDS: usize = 20_000;
+
+/// Drains the outbox into the engine, and keeps the result cards
+/// ([`Cards`]) in step with it.
 #[derive(Clone)]
 pub struct Indexer {
     db: Db,
     engine: Engine,
+    cards: Arc<Cards>,
     wake: Arc<tokio::sync::Notify>,
 }
 
 impl Indexer {
-    /// An indexer of `db` into `engine`.
+    /// An indexer of `db` into `engine`. Result cards are cached only with
+    /// the embedded engine, whose process is the only one that drains (see
+    /// [`Cards`]).
     pub fn new(db: Db, engine: Engine) -> Indexer {
-        Indexer { db, engine, wake: Arc::new(tokio::sync::Notify::new()) }
+        let cards = match engine {
+            Engine::Embedded(_) => CARDS,
+            Engine::Meili(_) => 0,
+        };
+        Indexer { db, engine, cards: Arc::new(Cards::new(cards)), wake: Arc::new(tokio::sync::Notify::new()) }
+    }
+
+    /// The result cards this indexer keeps current.
+    pub fn cards(&self) -> &Cards {
+        &self.cards
     }
 
     /// Asks the background loop to drain now (after a local commit).
@@ -267,6 +284,7 @@ impl Indexer {
             let mut ids: Vec<i64> = rows.iter().map(|(_, p)| *p).collect();
             ids.sort_unstable();
             ids.dedup();
+            self.cards.forget(&ids);
             let docs = build_docs(&self.db, Some(&ids)).await?;
             let gone: Vec<i64> = ids.iter().copied().filter(|id| !docs.iter().any(|d| d.id == *id)).collect();
             if !docs.is_empty() {
@@ -286,6 +304,7 @@ impl Indexer {
     pub async fn reindex(&self) -> anyhow::Result<u64> {
         // Outbox rows written before the rebuild are covered by it.
         let high: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM search_outbox").fetch_one(self.db.pool()).await?;
+        self.cards.clear();
         self.engine.clear().await?;
         let docs = build_docs(&self.db, None).await?;
         let n = docs.len() as u64;

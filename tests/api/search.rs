@@ -129,3 +129,51 @@ async fn search_never_shows_a_product_the_database_no_longer_sells() {
     let n = app.app.state.indexer.reindex().await.unwrap();
     assert_eq!(n as i64, app.count("SELECT COUNT(*) FROM products WHERE active = 1").await);
 }
+
+#[tokio::test]
+async fn result_cards_follow_edits_and_show_live_availability() {
+    let app = TestApp::demo().await;
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let coop = app.get("/api/v1/me", Some(&token)).await.json()["org"]["id"].as_str().unwrap().to_owned();
+    let product = app.count(&format!("SELECT MIN(id) FROM products WHERE cooperative_id = {coop}")).await;
+    let id = product.to_string();
+    let card = |body: &Value| body["items"].as_array().unwrap().iter().find(|p| p["id"] == id.as_str()).cloned();
+    let search = format!("/api/v1/products?per_page=200&county={}", {
+        let code: String =
+            sqlx::query_scalar("SELECT origin_code FROM products WHERE id = $1").bind(product).fetch_one(app.db().pool()).await.unwrap();
+        format!("{}000000", &code[..6])
+    });
+    // Seen once: its card is now kept between searches.
+    let before = card(&app.get(&search, None).await.json()).expect("the product is found");
+    assert!(app.app.state.indexer.cards().len() > 0, "cards are kept with the embedded engine");
+
+    // Stock taken away: the card says so at once, before any indexing.
+    let lots: Vec<(i64, i64)> = sqlx::query_as("SELECT id, quantity - allocated FROM lots WHERE product_id = $1 AND quantity > allocated")
+        .bind(product)
+        .fetch_all(app.db().pool())
+        .await
+        .unwrap();
+    let (lot, free) = lots[0];
+    let res = app
+        .post(&format!("/api/v1/lots/{lot}/adjustments"), json!({"delta": -1, "reason": "damage", "note": "crushed"}), Some(&token))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert!(free >= 1);
+    let now = card(&app.get(&search, None).await.json()).unwrap();
+    assert_eq!(now["available"].as_i64().unwrap(), before["available"].as_i64().unwrap() - 1, "availability is read live");
+
+    // Renamed and repriced: once the change is indexed, the card shows it.
+    let res = app
+        .send(
+            "PATCH",
+            &format!("/api/v1/products/{id}"),
+            Some(json!({"name": "改名后的产品", "price_tiers": [{"min_quantity": 1, "unit_price_fen": 4321}]})),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    app.index().await;
+    let after = card(&app.get(&search, None).await.json()).unwrap();
+    assert_eq!(after["name"], "改名后的产品");
+    assert_eq!(after["price_tiers"][0]["unit_price_fen"], 4321);
+}
