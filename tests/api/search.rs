@@ -145,7 +145,7 @@ async fn result_cards_follow_edits_and_show_live_availability() {
     });
     // Seen once: its card is now kept between searches.
     let before = card(&app.get(&search, None).await.json()).expect("the product is found");
-    assert!(app.app.state.indexer.cards().len() > 0, "cards are kept with the embedded engine");
+    assert!(!app.app.state.indexer.cards().is_empty(), "cards are kept with the embedded engine");
 
     // Stock taken away: the card says so at once, before any indexing.
     let lots: Vec<(i64, i64)> = sqlx::query_as("SELECT id, quantity - allocated FROM lots WHERE product_id = $1 AND quantity > allocated")
