@@ -78,17 +78,15 @@ impl Cards {
             return get_many(db, ids).await;
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
-        // The ids are integers: safe to inline.
-        let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
-        let live: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(&format!(
-            "SELECT p.id, {} FROM products p WHERE p.active = 1 AND p.id IN ({list})",
-            crate::stock::available_sql(1)
-        ))
-        .bind(crate::time::format_date(crate::time::today()))
-        .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .collect();
+        // The ids are bound, not inlined: the statement text depends only
+        // on the page size, so each connection prepares it once.
+        let list = (2..ids.len() + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let sql = format!("SELECT p.id, {} FROM products p WHERE p.active = 1 AND p.id IN ({list})", crate::stock::available_sql(1));
+        let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(crate::time::format_date(crate::time::today()));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let live: HashMap<i64, i64> = query.fetch_all(db.pool()).await?.into_iter().collect();
 
         let mut found: HashMap<i64, Arc<Product>> = HashMap::with_capacity(live.len());
         let mut missing = Vec::new();

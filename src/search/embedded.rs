@@ -26,15 +26,18 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::index::SegmentId;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value};
-use tantivy::tokenizer::{LowerCaser, TextAnalyzer};
+use tantivy::tokenizer::{AlphaNumOnlyFilter, LowerCaser, SimpleTokenizer, TextAnalyzer};
 use tantivy::{DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
 const TOKENIZER: &str = "jieba_all";
+const LATIN: &str = "latin_words";
 
 struct Fields {
     id: Field,
-    title: Field,
-    body: Field,
+    text: Field,
+    /// The latin words alone, for typo-tolerant matching: a Levenshtein
+    /// walk of this small dictionary instead of one full of Chinese words.
+    latin: Field,
     doc: Field,
 }
 
@@ -89,11 +92,13 @@ fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let text = TextOptions::default()
         .set_indexing_options(TextFieldIndexing::default().set_tokenizer(TOKENIZER).set_index_option(IndexRecordOption::WithFreqs));
+    let latin = TextOptions::default()
+        .set_indexing_options(TextFieldIndexing::default().set_tokenizer(LATIN).set_index_option(IndexRecordOption::WithFreqs));
     let id = b.add_u64_field("id", INDEXED | FAST);
-    let title = b.add_text_field("title", text.clone());
-    let body = b.add_text_field("body", text);
+    let text = b.add_text_field("text", text);
+    let latin = b.add_text_field("latin", latin);
     let doc = b.add_text_field("doc", STORED);
-    (b.build(), Fields { id, title, body, doc })
+    (b.build(), Fields { id, text, latin, doc })
 }
 
 impl EmbeddedEngine {
@@ -101,12 +106,28 @@ impl EmbeddedEngine {
     pub fn open(dir: &Path) -> anyhow::Result<EmbeddedEngine> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let (schema, fields) = schema();
-        let directory = tantivy::directory::MmapDirectory::open(dir).with_context(|| format!("opening {}", dir.display()))?;
-        let index = Index::open_or_create(directory, schema).context("opening the search index")?;
+        let open = || -> anyhow::Result<Index> {
+            let directory = tantivy::directory::MmapDirectory::open(dir).with_context(|| format!("opening {}", dir.display()))?;
+            Ok(Index::open_or_create(directory, schema.clone())?)
+        };
+        let index = match open() {
+            Ok(index) => index,
+            // An index of an earlier layout. It only ever holds what the
+            // database says: start empty, and the server rebuilds it.
+            Err(e) if matches!(e.downcast_ref(), Some(tantivy::TantivyError::SchemaError(_))) => {
+                tracing::warn!(dir = %dir.display(), "the search index has an earlier layout: starting a new one");
+                std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                open()?
+            }
+            Err(e) => return Err(e.context("opening the search index")),
+        };
         // Indexing: every dictionary word inside the text (full mode), so a
         // query word found inside a compound still matches.
         let analyzer = TextAnalyzer::builder(CangJieTokenizer { worker: jieba(), option: TokenizerOption::All }).filter(LowerCaser).build();
         index.tokenizers().register(TOKENIZER, analyzer);
+        let latin = TextAnalyzer::builder(SimpleTokenizer::default()).filter(AlphaNumOnlyFilter).filter(LowerCaser).build();
+        index.tokenizers().register(LATIN, latin);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = index.writer_with_num_threads(1, 64_000_000).context("opening the search index writer")?;
         // The table, rebuilt from the stored documents.
@@ -135,11 +156,23 @@ impl EmbeddedEngine {
         for d in docs {
             let mut doc = TantivyDocument::default();
             doc.add_u64(self.fields.id, d.id as u64);
-            doc.add_text(self.fields.title, format!("{} {}", d.name, d.name_en));
+            // One text field, the names twice: a word of the name counts
+            // double in BM25, as a boosted title field would, while each
+            // query word stays a single posting list (no union of two
+            // fields per word — the most expensive part of a search).
             doc.add_text(
-                self.fields.body,
-                format!("{} {} {} {} {} {}", d.name, d.name_en, d.description, d.category_labels, d.origin_names, d.cooperative),
+                self.fields.text,
+                format!(
+                    "{name} {en} {name} {en} {} {} {} {}",
+                    d.description,
+                    d.category_labels,
+                    d.origin_names,
+                    d.cooperative,
+                    name = d.name,
+                    en = d.name_en
+                ),
             );
+            doc.add_text(self.fields.latin, format!("{en} {en} {} {}", d.description, d.category_labels, en = d.name_en));
             doc.add_text(self.fields.doc, serde_json::to_string(d)?);
             writer.add_document(doc)?;
         }
@@ -161,19 +194,27 @@ impl EmbeddedEngine {
     fn query(&self, terms: &[String]) -> Box<dyn Query> {
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in terms {
-            let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            for (field, boost) in [(self.fields.title, 2.0), (self.fields.body, 1.0)] {
-                let t = Term::from_field_text(field, term);
-                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)), boost))));
-            }
-            // One typo in latin words of four letters or more. The body
-            // holds the names too, so one walk of its term dictionary finds
-            // every product a typo could mean.
-            if is_latin(term) && term.chars().count() >= 4 {
-                let t = Term::from_field_text(self.fields.body, term);
-                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(FuzzyTermQuery::new(t, 1, true)), 0.5))));
-            }
-            must.push((Occur::Must, Box::new(BooleanQuery::new(should))));
+            let t = Term::from_field_text(self.fields.text, term);
+            let exact: Box<dyn Query> = Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs));
+            // One typo in latin words of four letters or more; an exact
+            // match scores higher than a corrected one.
+            let word = match is_latin(term) && term.chars().count() >= 4 {
+                true => Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, exact),
+                    (
+                        Occur::Should,
+                        Box::new(BoostQuery::new(
+                            Box::new(FuzzyTermQuery::new(Term::from_field_text(self.fields.latin, term), 1, true)),
+                            0.5,
+                        )),
+                    ),
+                ])),
+                false => exact,
+            };
+            must.push((Occur::Must, word));
+        }
+        if must.len() == 1 {
+            return must.pop().map(|(_, q)| q).expect("one query");
         }
         Box::new(BooleanQuery::new(must))
     }
@@ -268,5 +309,25 @@ impl SearchEngine for Arc<EmbeddedEngine> {
 
     async fn count(&self) -> anyhow::Result<u64> {
         Ok(self.view.read().expect("view lock").table.len() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_index_of_an_earlier_layout_is_replaced_by_an_empty_one() {
+        let dir = std::env::temp_dir().join(format!("zhunong-layout-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut b = Schema::builder();
+        b.add_text_field("title", STORED);
+        Index::create_in_dir(&dir, b.build()).unwrap();
+
+        let engine = Arc::new(EmbeddedEngine::open(&dir).expect("opens despite the old layout"));
+        assert_eq!(engine.count().await.unwrap(), 0, "empty: the server rebuilds it from the database");
+        drop(engine);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

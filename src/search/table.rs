@@ -83,6 +83,9 @@ pub(super) struct Table {
     origin_ancestors: Vec<Vec<String>>,
     /// See [`Table::moves`].
     moves: u64,
+    /// Facet counts over all rows, kept as rows change: a search without
+    /// words or filters (the storefront's first page) needs no counting.
+    totals: Counts,
 }
 
 /// A query with its values turned into ids. `Some(NONE)` in a filter means
@@ -118,12 +121,48 @@ impl Compiled {
 }
 
 /// Facet counts by interned id.
+#[derive(Default)]
 struct Counts {
     category: Vec<u64>,
     prefecture: Vec<u64>,
     county: Vec<u64>,
     storage: Vec<u64>,
     certified: Vec<u64>,
+}
+
+/// A row's facet values.
+#[derive(Clone, Copy)]
+struct FacetValues {
+    category: u16,
+    prefecture: u16,
+    county: u16,
+    storage: u16,
+    certificates: u16,
+}
+
+impl Counts {
+    /// Counts one row in (`add`) or out; arrays grow as values appear.
+    fn tally(&mut self, v: FacetValues, add: bool) {
+        fn bump(counts: &mut Vec<u64>, i: usize, add: bool) {
+            if counts.len() <= i {
+                counts.resize(i + 1, 0);
+            }
+            if add {
+                counts[i] += 1;
+            } else {
+                counts[i] -= 1;
+            }
+        }
+        bump(&mut self.category, v.category as usize, add);
+        bump(&mut self.prefecture, v.prefecture as usize, add);
+        bump(&mut self.county, v.county as usize, add);
+        bump(&mut self.storage, v.storage as usize, add);
+        let mut bits = v.certificates;
+        while bits != 0 {
+            bump(&mut self.certified, bits.trailing_zeros() as usize, add);
+            bits &= bits - 1;
+        }
+    }
 }
 
 /// Sort key of a row: smaller comes first; the product id breaks ties so
@@ -165,7 +204,11 @@ impl Table {
         let county = self.counties.intern_value(&d.county);
         let storage = self.storages.intern_value(&d.storage);
         let row = match self.slot(d.id) {
-            Some(row) => row,
+            Some(row) => {
+                let old = self.facet_values(row);
+                self.totals.tally(old, false);
+                row
+            }
             None => {
                 if self.slots.len() <= key {
                     self.slots.resize(key + 1, NONE);
@@ -195,11 +238,25 @@ impl Table {
         self.available[row] = d.available;
         self.sales_count[row] = d.sales_count;
         self.created_at[row] = d.created_at;
+        let new = self.facet_values(row);
+        self.totals.tally(new, true);
+    }
+
+    fn facet_values(&self, row: usize) -> FacetValues {
+        FacetValues {
+            category: self.category[row],
+            prefecture: self.prefecture[row],
+            county: self.county[row],
+            storage: self.storage[row],
+            certificates: self.certificates[row],
+        }
     }
 
     /// Removes a product's row (unknown ids are ignored).
     pub fn delete(&mut self, id: i64) {
         let Some(row) = self.slot(id) else { return };
+        let old = self.facet_values(row);
+        self.totals.tally(old, false);
         self.moves += 1;
         self.slots[id as usize] = NONE;
         self.ids.swap_remove(row);
@@ -241,6 +298,7 @@ impl Table {
         }
     }
 
+    #[inline]
     fn keep(&self, f: &Compiled, row: usize) -> bool {
         // (Compiled::narrows must list every filter checked here.)
         f.category.is_none_or(|v| self.category[row] == v)
@@ -254,6 +312,7 @@ impl Table {
             && f.origins.as_ref().is_none_or(|inside| inside[self.origin[row] as usize])
     }
 
+    #[inline]
     fn key(&self, sort: Sort, row: usize, score: f32) -> Key {
         let id = self.ids[row];
         match sort {
@@ -271,6 +330,9 @@ impl Table {
     /// with their scores; `None` means no words: every row is a candidate.
     pub fn search(&self, q: &SearchQuery, matched: Option<Vec<(u32, f32)>>) -> (Vec<i64>, u64, Facets) {
         let filter = self.compile(q);
+        if matched.is_none() && !filter.narrows() {
+            return self.everything(q);
+        }
         let mut hits = match matched {
             Some(matched) => matched,
             None => self.candidates(&filter),
@@ -296,6 +358,17 @@ impl Table {
         (ids, hits.len() as u64, self.facets(&counts))
     }
 
+    /// A search without words or filters: every row, counted already.
+    fn everything(&self, q: &SearchQuery) -> (Vec<i64>, u64, Facets) {
+        let mut best = TopN::new(q.offset.saturating_add(q.limit));
+        // Newest last first: see `candidates`.
+        for row in (0..self.len()).rev() {
+            best.offer(|| self.key(q.sort, row, 0.0), row as u32);
+        }
+        let ids = best.into_sorted().into_iter().skip(q.offset).map(|(_, row)| self.ids[row as usize]).collect();
+        (ids, self.len() as u64, self.facets(&self.totals))
+    }
+
     /// Rows a word-less search starts from: those with the value of its
     /// most selective place or category filter, else all — newest last
     /// first. (Rows are added in id order and most word-less searches want
@@ -307,7 +380,15 @@ impl Table {
             .find_map(|(want, column)| Some((want?, column)));
         match column {
             Some((want, column)) => {
-                column.iter().enumerate().rev().filter(|(_, v)| **v == want).map(|(row, _)| (row as u32, 0.0)).collect()
+                // Counted first (a tight loop the compiler vectorises), so
+                // the list is allocated once at its size.
+                let mut rows = Vec::with_capacity(column.iter().filter(|v| **v == want).count());
+                for (row, v) in column.iter().enumerate().rev() {
+                    if *v == want {
+                        rows.push((row as u32, 0.0));
+                    }
+                }
+                rows
             }
             None => (0..self.len() as u32).rev().map(|row| (row, 0.0)).collect(),
         }
