@@ -55,12 +55,16 @@ pub async fn search(config: Config) -> anyhow::Result<()> {
     println!("- products indexed: {indexed} (generated in {generate_secs:.1} s)");
     println!("- indexing time (full rebuild from the database): {index_secs:.1} s");
     println!("- resident memory after indexing: {rss_indexed:.0} MiB\n");
-    println!("| clients | requests | requests/s | p50 ms | p95 ms | p99 ms | errors |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
-    for clients in [1usize, 16, 64] {
-        let r = load(addr, clients).await?;
+    println!("| clients | pages | requests | requests/s | p50 ms | p95 ms | p99 ms | errors |");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|");
+    for (clients, pages) in [(1usize, Pages::First), (16, Pages::First), (64, Pages::First), (16, Pages::Deep)] {
+        let r = load(addr, clients, pages).await?;
         println!(
-            "| {clients} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+            "| {clients} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+            match pages {
+                Pages::First => "as listed".to_owned(),
+                Pages::Deep => format!("1–{DEEP_PAGES}"),
+            },
             r.latencies.len(),
             r.latencies.len() as f64 / r.seconds,
             percentile(&r.latencies, 0.50),
@@ -82,13 +86,28 @@ pub async fn search(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Which pages the clients ask for.
+#[derive(Clone, Copy)]
+enum Pages {
+    /// The queries as listed (first pages, and page 3 of the newest):
+    /// what a storefront mostly serves, so the result cards are kept.
+    First,
+    /// Pages 1 to [`DEEP_PAGES`] of every query, like a crawler: about
+    /// 60,000 different products, three times what the card cache holds,
+    /// so most pages are assembled from the database.
+    Deep,
+}
+
+/// Pages per query in a [`Pages::Deep`] run.
+const DEEP_PAGES: usize = 250;
+
 struct LoadResult {
     latencies: Vec<f64>,
     errors: usize,
     seconds: f64,
 }
 
-async fn load(addr: std::net::SocketAddr, clients: usize) -> anyhow::Result<LoadResult> {
+async fn load(addr: std::net::SocketAddr, clients: usize, pages: Pages) -> anyhow::Result<LoadResult> {
     // Warm-up: every query once.
     let mut warm = Connection::open(addr).await?;
     for q in QUERIES {
@@ -106,7 +125,15 @@ async fn load(addr: std::net::SocketAddr, clients: usize) -> anyhow::Result<Load
             let mut i = c;
             while Instant::now() < deadline && latencies.len() < MAX_REQUESTS_PER_LEVEL / clients {
                 // 20 per page, about what the search page shows (24).
-                let path = format!("/api/v1/products?per_page=20&{}", QUERIES[i % QUERIES.len()]);
+                let query = QUERIES[i % QUERIES.len()];
+                let path = match pages {
+                    Pages::First => format!("/api/v1/products?per_page=20&{query}"),
+                    Pages::Deep => {
+                        let query = query.split('&').filter(|p| !p.starts_with("page=")).collect::<Vec<_>>().join("&");
+                        // A stride prime to the page count visits every page.
+                        format!("/api/v1/products?per_page=20&{query}&page={}", 1 + (i * 7919) % DEEP_PAGES)
+                    }
+                };
                 i += 1;
                 let t = Instant::now();
                 match connection.get(&path).await {

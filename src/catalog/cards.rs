@@ -78,9 +78,7 @@ impl Cards {
             return get_many(db, ids).await;
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
-        // The ids are bound, not inlined: the statement text depends only
-        // on the page size, so each connection prepares it once.
-        let list = (2..ids.len() + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let list = crate::db::list_placeholders(2, ids.len());
         let sql = format!("SELECT p.id, {} FROM products p WHERE p.active = 1 AND p.id IN ({list})", crate::stock::available_sql(1));
         let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(crate::time::format_date(crate::time::today()));
         for id in ids {

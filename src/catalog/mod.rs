@@ -102,11 +102,12 @@ pub async fn get_many(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<Product>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
-    // The ids are integers: safe to inline.
-    let sql = format!("{} WHERE p.active = 1 AND p.id IN ({list})", product_select(1));
-    let today = crate::time::format_date(crate::time::today());
-    let rows = sqlx::query_as::<_, ProductRow>(&sql).bind(today).fetch_all(db.pool()).await?;
+    let sql = format!("{} WHERE p.active = 1 AND p.id IN ({})", product_select(1), crate::db::list_placeholders(2, ids.len()));
+    let mut query = sqlx::query_as::<_, ProductRow>(&sql).bind(crate::time::format_date(crate::time::today()));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
     let mut products = assemble(db, rows).await?;
     products.sort_by_key(|p| ids.iter().position(|i| *i == p.id));
     Ok(products)
@@ -119,25 +120,41 @@ async fn assemble(db: &Db, rows: Vec<ProductRow>) -> sqlx::Result<Vec<Product>> 
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
-    // The ids are integers from the database, so inlining them is safe.
-    let tiers: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
-        "SELECT product_id, min_quantity, unit_price_fen FROM price_tiers WHERE product_id IN ({list}) ORDER BY product_id, min_quantity"
-    ))
-    .fetch_all(db.pool())
+    let list = crate::db::list_placeholders(1, ids.len());
+    async fn by_ids<T>(db: &Db, sql: &str, ids: &[i64]) -> sqlx::Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        let mut query = sqlx::query_as::<_, T>(sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(db.pool()).await
+    }
+    let tiers: Vec<(i64, i64, i64)> = by_ids(
+        db,
+        &format!("SELECT product_id, min_quantity, unit_price_fen FROM price_tiers WHERE product_id IN ({list}) ORDER BY product_id, min_quantity"),
+        &ids,
+    )
     .await?;
-    let certs: Vec<(i64, String, String, String)> = sqlx::query_as(&format!(
-        "SELECT product_id, kind, number, valid_until FROM certificates WHERE product_id IN ({list}) ORDER BY product_id, kind, number"
-    ))
-    .fetch_all(db.pool())
+    let certs: Vec<(i64, String, String, String)> = by_ids(
+        db,
+        &format!(
+            "SELECT product_id, kind, number, valid_until FROM certificates WHERE product_id IN ({list}) ORDER BY product_id, kind, number"
+        ),
+        &ids,
+    )
     .await?;
-    let supported: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
-        "SELECT l.product_id, COUNT(DISTINCT c.household_id), \
-                COUNT(DISTINCT CASE WHEN h.status = 'registered_poor' THEN h.id END) \
-         FROM lots l JOIN lot_contributions c ON c.lot_id = l.id JOIN households h ON h.id = c.household_id \
-         WHERE l.product_id IN ({list}) GROUP BY l.product_id"
-    ))
-    .fetch_all(db.pool())
+    let supported: Vec<(i64, i64, i64)> = by_ids(
+        db,
+        &format!(
+            "SELECT l.product_id, COUNT(DISTINCT c.household_id), \
+                    COUNT(DISTINCT CASE WHEN h.status = 'registered_poor' THEN h.id END) \
+             FROM lots l JOIN lot_contributions c ON c.lot_id = l.id JOIN households h ON h.id = c.household_id \
+             WHERE l.product_id IN ({list}) GROUP BY l.product_id"
+        ),
+        &ids,
+    )
     .await?;
     let codes: Vec<RegionCode> = rows.iter().filter_map(|r| RegionCode::parse(&r.origin_code).ok()).collect();
     let origins = regions::get_many(db, &codes).await?;

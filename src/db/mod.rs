@@ -219,6 +219,13 @@ pub fn is_check_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_check_violation())
 }
 
+/// `$first, $first+1, …`: `n` placeholders for an `IN (…)` list. Binding
+/// ids instead of writing them into the text keeps the statement the same
+/// for every list of the same length, so each connection prepares it once.
+pub fn list_placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// `$1, $2, …` placeholders for a multi-row `VALUES` list of `rows` rows of
 /// `cols` columns each: `($1, $2), ($3, $4)`.
 pub fn values_placeholders(rows: usize, cols: usize) -> String {
