@@ -3,9 +3,10 @@
 //! Assembling a product (tiers, certificates, origin chain, households
 //! supported) takes four queries per page; a storefront asks for the same
 //! popular products again and again. [`Cards`] keeps assembled products
-//! and asks the database only what must be true at the moment of the
-//! request: which of the page's products are still sold, and how many
-//! units each has available (one query). Everything else is refreshed
+//! and, for those it holds, asks the database only what must be true at
+//! the moment of the request: which are still sold, and how many units
+//! each has available (one query). Products it does not hold are
+//! assembled, which reads both of those too. Everything else is refreshed
 //! through the search outbox: a committed change of anything a result shows
 //! writes an outbox row in its transaction, and the indexer forgets the
 //! product's card when it drains that row — so a card is never older than
@@ -78,39 +79,41 @@ impl Cards {
             return get_many(db, ids).await;
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
-        let list = crate::db::list_placeholders(2, ids.len());
-        let sql = format!("SELECT p.id, {} FROM products p WHERE p.active = 1 AND p.id IN ({list})", crate::stock::available_sql(1));
-        let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(crate::time::format_date(crate::time::today()));
-        for id in ids {
-            query = query.bind(*id);
-        }
-        let live: HashMap<i64, i64> = query.fetch_all(db.pool()).await?.into_iter().collect();
-
-        let mut found: HashMap<i64, Arc<Product>> = HashMap::with_capacity(live.len());
-        let mut missing = Vec::new();
-        {
+        let (cached, missing): (Vec<(i64, Arc<Product>)>, Vec<i64>) = {
             let map = self.map.read().expect("cards lock");
-            for id in ids.iter().filter(|id| live.contains_key(id)) {
+            let mut cached = Vec::with_capacity(ids.len());
+            let mut missing = Vec::new();
+            for id in ids {
                 match map.get(id) {
-                    Some(card) => {
-                        found.insert(*id, card.clone());
-                    }
+                    Some(card) => cached.push((*id, card.clone())),
                     None => missing.push(*id),
+                }
+            }
+            (cached, missing)
+        };
+        // Every product of the page, with its availability now: cards
+        // checked by one query, the rest assembled (which reads both).
+        let mut page: HashMap<i64, Product> = HashMap::with_capacity(ids.len());
+        if !cached.is_empty() {
+            let list = crate::db::list_placeholders(2, cached.len());
+            let sql = format!("SELECT p.id, {} FROM products p WHERE p.active = 1 AND p.id IN ({list})", crate::stock::available_sql(1));
+            let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(crate::time::format_date(crate::time::today()));
+            for (id, _) in &cached {
+                query = query.bind(*id);
+            }
+            let live: HashMap<i64, i64> = query.fetch_all(db.pool()).await?.into_iter().collect();
+            for (id, card) in cached {
+                if let Some(available) = live.get(&id) {
+                    page.insert(id, Product { available: *available, ..Product::clone(&card) });
                 }
             }
         }
         if !missing.is_empty() {
             let loaded: Vec<Arc<Product>> = get_many(db, &missing).await?.into_iter().map(Arc::new).collect();
             self.keep(epoch, &loaded);
-            found.extend(loaded.into_iter().map(|p| (p.id, p)));
+            page.extend(loaded.iter().map(|p| (p.id, Product::clone(p))));
         }
-        Ok(ids
-            .iter()
-            .filter_map(|id| {
-                let card = found.get(id)?;
-                Some(Product { available: *live.get(id)?, ..Product::clone(card) })
-            })
-            .collect())
+        Ok(ids.iter().filter_map(|id| page.remove(id)).collect())
     }
 
     /// Stores freshly assembled cards, unless a forget came in since their

@@ -354,7 +354,7 @@ impl Table {
         for (row, score) in &hits {
             best.offer(|| self.key(q.sort, *row as usize, *score), *row);
         }
-        let ids = best.into_sorted().into_iter().skip(q.offset).map(|(_, row)| self.ids[row as usize]).collect();
+        let ids = best.into_page(q.offset).into_iter().map(|row| self.ids[row as usize]).collect();
         (ids, hits.len() as u64, self.facets(&counts))
     }
 
@@ -365,7 +365,7 @@ impl Table {
         for row in (0..self.len()).rev() {
             best.offer(|| self.key(q.sort, row, 0.0), row as u32);
         }
-        let ids = best.into_sorted().into_iter().skip(q.offset).map(|(_, row)| self.ids[row as usize]).collect();
+        let ids = best.into_page(q.offset).into_iter().map(|row| self.ids[row as usize]).collect();
         (ids, self.len() as u64, self.facets(&self.totals))
     }
 
@@ -472,13 +472,22 @@ impl TopN {
         }
     }
 
-    /// The kept rows, best first.
-    fn into_sorted(mut self) -> Vec<(Key, u32)> {
-        if self.k > 0 {
-            self.cut();
+    /// The rows ranked `offset` to `k` (the page), best first. Only the
+    /// page is sorted: the `offset` rows before it are merely split off.
+    fn into_page(mut self, offset: usize) -> Vec<u32> {
+        if self.k == 0 {
+            return Vec::new();
         }
-        self.buf.sort_unstable();
-        self.buf
+        self.cut();
+        if offset >= self.buf.len() {
+            return Vec::new();
+        }
+        if offset > 0 {
+            self.buf.select_nth_unstable(offset);
+        }
+        let page = &mut self.buf[offset..];
+        page.sort_unstable();
+        page.iter().map(|(_, row)| *row).collect()
     }
 }
 
