@@ -57,8 +57,16 @@ pub async fn search(config: Config) -> anyhow::Result<()> {
     println!("- resident memory after indexing: {rss_indexed:.0} MiB\n");
     println!("| clients | pages | requests | requests/s | p50 ms | p95 ms | p99 ms | errors |");
     println!("|---:|---|---:|---:|---:|---:|---:|---:|");
+    let mut notes = Vec::new();
     for (clients, pages) in [(1usize, Pages::First), (16, Pages::First), (64, Pages::First), (16, Pages::Deep)] {
         let r = load(addr, clients, pages).await?;
+        if let Pages::Deep = pages {
+            notes.push(format!(
+                "- pages 1–{DEEP_PAGES}: {} different pages asked; result cards held afterwards: {}",
+                r.pages,
+                app.state.indexer.cards().len()
+            ));
+        }
         println!(
             "| {clients} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
             match pages {
@@ -73,7 +81,11 @@ pub async fn search(config: Config) -> anyhow::Result<()> {
             r.errors
         );
     }
-    println!("\n- resident memory after the load: {:.0} MiB", rss_mib());
+    println!();
+    for note in notes {
+        println!("{note}");
+    }
+    println!("- resident memory after the load: {:.0} MiB", rss_mib());
     println!("\nThe engine alone (no HTTP, no database), one client, 20 results with facets:\n");
     println!("| query | matches | p50 ms | p99 ms |");
     println!("|---|---:|---:|---:|");
@@ -105,6 +117,8 @@ struct LoadResult {
     latencies: Vec<f64>,
     errors: usize,
     seconds: f64,
+    /// Different pages (query and page number) asked.
+    pages: usize,
 }
 
 async fn load(addr: std::net::SocketAddr, clients: usize, pages: Pages) -> anyhow::Result<LoadResult> {
@@ -121,6 +135,7 @@ async fn load(addr: std::net::SocketAddr, clients: usize, pages: Pages) -> anyho
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut errors = 0;
+            let mut asked = std::collections::HashSet::new();
             let mut connection = Connection::open(addr).await?;
             let mut i = c;
             while Instant::now() < deadline && latencies.len() < MAX_REQUESTS_PER_LEVEL / clients {
@@ -130,15 +145,22 @@ async fn load(addr: std::net::SocketAddr, clients: usize, pages: Pages) -> anyho
                     Pages::First => format!("/api/v1/products?per_page=20&{query}"),
                     Pages::Deep => {
                         let query = query.split('&').filter(|p| !p.starts_with("page=")).collect::<Vec<_>>().join("&");
-                        // A stride prime to the page count visits every page.
-                        format!("/api/v1/products?per_page=20&{query}&page={}", 1 + (i * 7919) % DEEP_PAGES)
+                        // Each round of the twelve queries asks another page
+                        // (a stride prime to the page count), and the clients
+                        // start spread over the rounds, so every (query,
+                        // page) pair comes up rather than the same few.
+                        let round = i / QUERIES.len() + c * DEEP_PAGES / clients;
+                        format!("/api/v1/products?per_page=20&{query}&page={}", 1 + (round * 7919) % DEEP_PAGES)
                     }
                 };
                 i += 1;
                 let t = Instant::now();
-                match connection.get(&path).await {
+                let answer = connection.get(&path).await;
+                let elapsed = t.elapsed();
+                asked.insert(path);
+                match answer {
                     Ok((status, body)) if status.is_success() && body.starts_with(b"{\"items\":") => {
-                        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                        latencies.push(elapsed.as_secs_f64() * 1000.0);
                     }
                     Ok(_) => errors += 1,
                     Err(_) => {
@@ -147,18 +169,21 @@ async fn load(addr: std::net::SocketAddr, clients: usize, pages: Pages) -> anyho
                     }
                 }
             }
-            anyhow::Ok((latencies, errors))
+            anyhow::Ok((latencies, errors, asked))
         }));
     }
     let mut all = Vec::new();
     let mut errors = 0;
+    let mut asked = std::collections::HashSet::new();
     for t in tasks {
-        let (l, e) = t.await??;
+        let (l, e, a) = t.await??;
         all.extend(l);
         errors += e;
+        asked.extend(a);
     }
+    let seconds = started.elapsed().as_secs_f64();
     all.sort_by(f64::total_cmp);
-    Ok(LoadResult { latencies: all, errors, seconds: started.elapsed().as_secs_f64() })
+    Ok(LoadResult { latencies: all, errors, seconds, pages: asked.len() })
 }
 
 /// The engine's own latency per query, without HTTP or the database.

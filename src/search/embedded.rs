@@ -172,7 +172,7 @@ impl EmbeddedEngine {
                     en = d.name_en
                 ),
             );
-            doc.add_text(self.fields.latin, format!("{en} {en} {} {}", d.description, d.category_labels, en = d.name_en));
+            doc.add_text(self.fields.latin, format!("{en} {en} {} {} {}", d.description, d.category_labels, d.cooperative, en = d.name_en));
             doc.add_text(self.fields.doc, serde_json::to_string(d)?);
             writer.add_document(doc)?;
         }

@@ -2,8 +2,8 @@
 //! sort values, stored by column. Text values (category, places, storage,
 //! certificates) are interned to small integers, so filtering and facet
 //! counting over a prefecture's 100,000 products is integer comparisons on
-//! a few contiguous arrays and array increments, and the page is kept in a
-//! bounded heap instead of sorting every match.
+//! a few contiguous arrays and array increments, and the page comes from a
+//! top-k buffer instead of sorting every match.
 
 use super::{FacetCount, Facets, SearchDoc, SearchQuery, Sort};
 use std::collections::HashMap;
