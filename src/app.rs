@@ -49,7 +49,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         tracing::info!(regions.added = added, "loaded the shipped regions");
     }
     let search = crate::search::Engine::open(&config).await?;
-    let indexer = crate::search::Indexer::new(db.clone(), search.clone());
+    let indexer = crate::search::Indexer::new(db.clone(), search.clone(), usize::try_from(config.search_cards).unwrap_or(0));
     let stripe = crate::payments::Stripe::from_config(&config)?;
     if stripe.is_some() && config.stripe_webhook_secret.is_none() {
         tracing::warn!("STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: card payments will never be confirmed");

@@ -58,6 +58,9 @@ pub struct Config {
     /// Hours an order may stay unpaid before it expires and gives its stock
     /// back (`ZHUNONG_ORDER_PAYMENT_HOURS`).
     pub order_payment_hours: i64,
+    /// Result cards (assembled products) kept between searches with the
+    /// embedded engine; 0 turns the cache off (`ZHUNONG_SEARCH_CARDS`).
+    pub search_cards: i64,
     /// Meilisearch, when set (`MEILI_URL`, `MEILI_API_KEY`).
     pub meili_url: Option<String>,
     /// Meilisearch API key.
@@ -97,6 +100,7 @@ struct FileConfig {
     session_ttl_secs: Option<i64>,
     login_attempts: Option<i64>,
     order_payment_hours: Option<i64>,
+    search_cards: Option<i64>,
     meili_url: Option<String>,
     meili_api_key: Option<Secret>,
     stripe_secret_key: Option<Secret>,
@@ -192,6 +196,7 @@ impl Config {
             session_ttl_secs: number("ZHUNONG_SESSION_TTL_SECS", file.session_ttl_secs, 7 * 24 * 3600)?,
             login_attempts: number("ZHUNONG_LOGIN_ATTEMPTS", file.login_attempts, 10)?,
             order_payment_hours: number("ZHUNONG_ORDER_PAYMENT_HOURS", file.order_payment_hours, 72)?,
+            search_cards: number("ZHUNONG_SEARCH_CARDS", file.search_cards, 20_000)?,
             meili_url: var("MEILI_URL").or(file.meili_url),
             meili_api_key: var("MEILI_API_KEY").map(Secret::new).or(file.meili_api_key),
             stripe_secret_key: var("STRIPE_SECRET_KEY").map(Secret::new).or(file.stripe_secret_key),
@@ -212,6 +217,9 @@ impl Config {
         }
         if config.order_payment_hours < 1 {
             return Err(ConfigError("ZHUNONG_ORDER_PAYMENT_HOURS must be at least 1".into()));
+        }
+        if config.search_cards < 0 {
+            return Err(ConfigError("ZHUNONG_SEARCH_CARDS must be 0 (off) or more".into()));
         }
         if config.login_attempts < 1 {
             return Err(ConfigError("ZHUNONG_LOGIN_ATTEMPTS must be at least 1".into()));
@@ -240,6 +248,7 @@ mod tests {
         assert_eq!(c.bind, "127.0.0.1:8080");
         assert_eq!(c.database_url.expose(), "sqlite://data/zhunong.db?mode=rwc");
         assert!(c.demo_on_empty);
+        assert_eq!(c.search_cards, 20_000);
         assert_eq!(c.monitoring_line(2021), Some(Fen::yuan(6_000)));
         assert_eq!(c.monitoring_line(2030), Some(Fen::yuan(7_200)));
         assert_eq!(c.monitoring_line(2019), None);
@@ -262,6 +271,8 @@ mod tests {
         assert!(e.to_string().contains("ZHUNONG_DEMO"), "{e}");
         let e = Config::from_sources(&vars(&[]), Some("colour = 1")).unwrap_err();
         assert!(e.to_string().contains("colour"), "{e}");
+        let e = Config::from_sources(&vars(&[("ZHUNONG_SEARCH_CARDS", "-1")]), None).unwrap_err();
+        assert!(e.to_string().contains("ZHUNONG_SEARCH_CARDS"), "{e}");
     }
 
     #[test]

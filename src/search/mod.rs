@@ -235,9 +235,6 @@ impl SearchEngine for Engine {
     }
 }
 
-/// Result cards the embedded engine's process keeps (about 1.5 KB each).
-const CARDS: usize = 20_000;
-
 /// Drains the outbox into the engine, and keeps the result cards
 /// ([`Cards`]) in step with it.
 #[derive(Clone)]
@@ -249,12 +246,12 @@ pub struct Indexer {
 }
 
 impl Indexer {
-    /// An indexer of `db` into `engine`. Result cards are cached only with
-    /// the embedded engine, whose process is the only one that drains (see
-    /// [`Cards`]).
-    pub fn new(db: Db, engine: Engine) -> Indexer {
+    /// An indexer of `db` into `engine`, keeping up to `cards` result cards
+    /// (about 2 KB each) — with the embedded engine only, whose process is
+    /// the only one that drains (see [`Cards`]).
+    pub fn new(db: Db, engine: Engine, cards: usize) -> Indexer {
         let cards = match engine {
-            Engine::Embedded(_) => CARDS,
+            Engine::Embedded(_) => cards,
             Engine::Meili(_) => 0,
         };
         Indexer { db, engine, cards: Arc::new(Cards::new(cards)), wake: Arc::new(tokio::sync::Notify::new()) }
