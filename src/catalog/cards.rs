@@ -3,10 +3,11 @@
 //! Assembling a product (tiers, certificates, origin chain, households
 //! supported) takes four queries per page; a storefront asks for the same
 //! popular products again and again. [`Cards`] keeps assembled products
-//! and, for those it holds, asks the database only what must be true at
-//! the moment of the request: which are still sold, and how many units
-//! each has available (one query). Products it does not hold are
-//! assembled, which reads both of those too. Everything else is refreshed
+//! and, when it holds every product of a page, asks the database only what
+//! must be true at the moment of the request: which are still sold, and
+//! how many units each has available (one query). A page with a product it
+//! does not hold is assembled whole, as without the cache (that reads both
+//! of those too), and kept. Everything else is refreshed
 //! through the search outbox: a committed change of anything a result shows
 //! writes an outbox row in its transaction, and the indexer forgets the
 //! product's card when it drains that row — so a card is never older than
@@ -32,12 +33,17 @@ pub struct Cards {
     /// Bumped by every [`Cards::forget`]: a page assembled from reads that
     /// began before a forget must not store what it read.
     epoch: AtomicU64,
+    /// Pages assembled while the cache was full (see [`Cards::keep`]).
+    full_misses: AtomicU64,
 }
+
+/// When the cache is full, one assembled page in this many is kept.
+const ADMIT_WHEN_FULL: u64 = 16;
 
 impl Cards {
     /// A cache of up to `capacity` products (0: no cache).
     pub fn new(capacity: usize) -> Cards {
-        Cards { capacity, map: RwLock::new(HashMap::new()), epoch: AtomicU64::new(0) }
+        Cards { capacity, map: RwLock::new(HashMap::new()), epoch: AtomicU64::new(0), full_misses: AtomicU64::new(0) }
     }
 
     /// Whether the cache is on.
@@ -79,60 +85,56 @@ impl Cards {
             return get_many(db, ids).await;
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
-        let (cached, missing): (Vec<(i64, Arc<Product>)>, Vec<i64>) = {
+        let cached: Option<Vec<Arc<Product>>> = {
             let map = self.map.read().expect("cards lock");
-            let mut cached = Vec::with_capacity(ids.len());
-            let mut missing = Vec::new();
-            for id in ids {
-                match map.get(id) {
-                    Some(card) => cached.push((*id, card.clone())),
-                    None => missing.push(*id),
-                }
-            }
-            (cached, missing)
+            ids.iter().map(|id| map.get(id).cloned()).collect()
         };
-        // Every product of the page, with its availability now: cards
-        // checked by one query, the rest assembled (which reads both).
-        let mut page: HashMap<i64, Product> = HashMap::with_capacity(ids.len());
-        if !cached.is_empty() {
-            let list = crate::db::list_placeholders(2, cached.len());
-            let sql = format!("SELECT p.id, {} FROM products p WHERE p.active = 1 AND p.id IN ({list})", crate::stock::available_sql(1));
-            let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(crate::time::format_date(crate::time::today()));
-            for (id, _) in &cached {
-                query = query.bind(*id);
-            }
-            let live: HashMap<i64, i64> = query.fetch_all(db.pool()).await?.into_iter().collect();
-            for (id, card) in cached {
-                if let Some(available) = live.get(&id) {
-                    page.insert(id, Product { available: *available, ..Product::clone(&card) });
-                }
-            }
+        let Some(cached) = cached else {
+            // A card is missing: the page is assembled whole (which reads
+            // what is live too) — four queries, as without the cache.
+            let loaded = get_many(db, ids).await?;
+            self.keep(epoch, loaded.iter().map(|p| Arc::new(p.clone())).collect());
+            return Ok(loaded);
+        };
+        // Every card held: one query for what must be true now.
+        let list = crate::db::list_placeholders(2, ids.len());
+        let sql = format!("SELECT p.id, {} FROM products p WHERE p.active = 1 AND p.id IN ({list})", crate::stock::available_sql(1));
+        let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(crate::time::format_date(crate::time::today()));
+        for id in ids {
+            query = query.bind(*id);
         }
-        if !missing.is_empty() {
-            let loaded: Vec<Arc<Product>> = get_many(db, &missing).await?.into_iter().map(Arc::new).collect();
-            self.keep(epoch, &loaded);
-            page.extend(loaded.iter().map(|p| (p.id, Product::clone(p))));
-        }
-        Ok(ids.iter().filter_map(|id| page.remove(id)).collect())
+        let live: HashMap<i64, i64> = query.fetch_all(db.pool()).await?.into_iter().collect();
+        Ok(cached.iter().filter_map(|card| Some(Product { available: *live.get(&card.id)?, ..Product::clone(card) })).collect())
     }
 
     /// Stores freshly assembled cards, unless a forget came in since their
-    /// reads began; past capacity, about an eighth of the cards make room
-    /// (whichever the map yields first: popular ones come straight back).
-    fn keep(&self, epoch: u64, loaded: &[Arc<Product>]) {
-        let mut map = self.map.write().expect("cards lock");
-        if self.epoch.load(Ordering::SeqCst) != epoch {
-            return;
-        }
-        if map.len() + loaded.len() > self.capacity {
-            let evict: Vec<i64> = map.keys().take((self.capacity / 8).max(loaded.len())).copied().collect();
-            for id in evict {
-                map.remove(&id);
+    /// reads began. When the cache is full, only one page in
+    /// [`ADMIT_WHEN_FULL`] gets in, in place of as many arbitrary cards: a
+    /// crawler paging through more products than the cache holds would
+    /// otherwise replace cards on every page and gain nothing from them,
+    /// while pages asked again and again still find their way in.
+    fn keep(&self, epoch: u64, loaded: Vec<Arc<Product>>) {
+        let mut evicted = Vec::new();
+        {
+            let mut map = self.map.write().expect("cards lock");
+            if self.epoch.load(Ordering::SeqCst) != epoch {
+                return;
+            }
+            let new = loaded.iter().filter(|p| !map.contains_key(&p.id)).count();
+            if map.len() + new > self.capacity {
+                if self.full_misses.fetch_add(1, Ordering::Relaxed) % ADMIT_WHEN_FULL != 0 {
+                    return;
+                }
+                let room = map.len() + new - self.capacity;
+                let ids: Vec<i64> = map.keys().filter(|id| !loaded.iter().any(|p| p.id == **id)).take(room).copied().collect();
+                evicted.extend(ids.iter().filter_map(|id| map.remove(id)));
+            }
+            for p in loaded {
+                map.insert(p.id, p);
             }
         }
-        for p in loaded {
-            map.insert(p.id, p.clone());
-        }
+        // Freed outside the lock, which every search takes.
+        drop(evicted);
     }
 }
 
@@ -169,21 +171,34 @@ mod tests {
         // A page's reads begin; meanwhile a change is indexed.
         let epoch = cards.epoch.load(Ordering::SeqCst);
         cards.forget(&[1]);
-        cards.keep(epoch, &[product(1)]);
+        cards.keep(epoch, vec![product(1)]);
         assert!(cards.is_empty(), "what was read before the change is dropped");
         // Reads that begin after it are kept.
         let epoch = cards.epoch.load(Ordering::SeqCst);
-        cards.keep(epoch, &[product(1)]);
+        cards.keep(epoch, vec![product(1)]);
         assert_eq!(cards.len(), 1);
     }
 
     #[test]
-    fn past_capacity_cards_make_room() {
+    fn a_full_cache_lets_one_page_in_sixteen_replace_cards() {
         let cards = Cards::new(16);
-        for id in 0..100 {
-            cards.keep(0, &[product(id)]);
-            assert!(cards.len() <= 16);
+        for id in 0..16 {
+            cards.keep(0, vec![product(id)]);
         }
-        assert!(cards.map.read().unwrap().contains_key(&99), "the newest card is kept");
+        assert_eq!(cards.len(), 16);
+        let held = |id| cards.map.read().unwrap().contains_key(&id);
+        for id in 100..100 + ADMIT_WHEN_FULL as i64 {
+            cards.keep(0, vec![product(id)]);
+            assert_eq!(cards.len(), 16, "never past capacity");
+        }
+        let admitted: Vec<i64> = (100..100 + ADMIT_WHEN_FULL as i64).filter(|id| held(*id)).collect();
+        assert_eq!(admitted.len(), 1, "one page of sixteen got in: {admitted:?}");
+        // A fresh card of a product already held always replaces it.
+        let id = *cards.map.read().unwrap().keys().next().unwrap();
+        let mut renamed = Product::clone(&product(id));
+        renamed.name = "new name".into();
+        cards.keep(0, vec![Arc::new(renamed)]);
+        assert_eq!(cards.map.read().unwrap()[&id].name, "new name");
+        assert_eq!(cards.len(), 16);
     }
 }
