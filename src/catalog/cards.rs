@@ -7,11 +7,11 @@
 //! must be true at the moment of the request: which are still sold, and
 //! how many units each has available (one query). A page with a product it
 //! does not hold is assembled whole, as without the cache (that reads both
-//! of those too), and kept. Everything else is refreshed
-//! through the search outbox: a committed change of anything a result shows
-//! writes an outbox row in its transaction, and the indexer forgets the
-//! product's card when it drains that row — so a card is never older than
-//! the search index's own view of the product.
+//! of those too), and kept. Everything else is refreshed through the
+//! search outbox: a committed change of anything a result shows writes an
+//! outbox row in its transaction, and the indexer forgets the product's
+//! card when it drains that row — so a card is never older than the search
+//! index's own view of the product.
 //!
 //! Only one process may rely on that: the one that drains. With the
 //! embedded engine there is exactly one (tantivy locks its folder); with
