@@ -12,7 +12,7 @@ use anyhow::Context;
 use meilisearch_sdk::client::Client;
 use meilisearch_sdk::indexes::Index;
 use meilisearch_sdk::search::Selectors;
-use meilisearch_sdk::settings::Settings;
+use meilisearch_sdk::settings::{FacetingSettings, MinWordSizeForTypos, PaginationSetting, Settings, TypoToleranceSettings};
 use meilisearch_sdk::task_info::TaskInfo;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -38,6 +38,17 @@ struct Hit {
 
 const FACETS: [&str; 5] = ["category", "prefecture", "county", "storage", "certificates"];
 
+/// Results a search can count and page through. Meilisearch stops at 1,000
+/// by default (a larger result would show a total of 1,000 and empty pages
+/// past it); the embedded engine has no such limit, so this is set above
+/// any catalogue the platform serves.
+const MAX_TOTAL_HITS: usize = 1_000_000;
+
+/// Values a facet returns. Meilisearch returns 100 by default; the
+/// embedded engine returns every value, and a prefecture can hold more
+/// than 100 counties and townships worth filtering by.
+const MAX_VALUES_PER_FACET: usize = 10_000;
+
 impl MeiliEngine {
     /// Connects, creates the index if needed and applies its settings.
     pub async fn connect(url: &str, api_key: Option<&str>, uid: &str) -> anyhow::Result<MeiliEngine> {
@@ -58,7 +69,18 @@ impl MeiliEngine {
                 "available",
                 "origin_ancestors",
             ])
-            .with_sortable_attributes(["price_fen", "sales_count", "created_at", "id"]);
+            .with_sortable_attributes(["price_fen", "sales_count", "created_at", "id"])
+            // The embedded engine's rule: one typo in words of four letters
+            // or more, never two (255 is the largest word size there is).
+            .with_typo_tolerance(TypoToleranceSettings {
+                enabled: Some(true),
+                disable_on_attributes: Some(Vec::new()),
+                disable_on_words: Some(Vec::new()),
+                min_word_size_for_typos: Some(MinWordSizeForTypos { one_typo: Some(4), two_typos: Some(255) }),
+                disable_on_numbers: None,
+            })
+            .with_pagination(PaginationSetting { max_total_hits: MAX_TOTAL_HITS })
+            .with_faceting(FacetingSettings { max_values_per_facet: MAX_VALUES_PER_FACET, sort_facet_values_by: None });
         let engine = MeiliEngine { client, index };
         engine.finish(engine.index.set_settings(&settings).await?).await.context("applying Meilisearch settings")?;
         Ok(engine)

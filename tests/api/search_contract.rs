@@ -162,6 +162,8 @@ async fn contract(engine: &impl SearchEngine) {
     // Latin, with one typo.
     assert_eq!(set(engine, q("walnut")).await, vec![4]);
     assert_eq!(set(engine, q("walnutt")).await, vec![4], "one typo tolerated");
+    assert_eq!(set(engine, q("yakk")).await, vec![2, 6], "one typo from four letters on");
+    assert!(ids(engine, q("wallnutts")).await.is_empty(), "two typos are not");
     assert_eq!(set(engine, q("yak")).await, vec![2, 6]);
     assert!(ids(engine, q("榴莲")).await.is_empty(), "nothing matches what is not there");
 
@@ -215,6 +217,34 @@ async fn contract(engine: &impl SearchEngine) {
     assert_eq!(engine.count().await.unwrap(), 6);
     engine.clear().await.unwrap();
     assert_eq!(engine.count().await.unwrap(), 0);
+
+    large_results(engine).await;
+}
+
+/// A result of more than a thousand products over more than a hundred
+/// counties: the total is exact, the last page is reachable and every
+/// county is a facet value (Meilisearch's defaults stop at 1,000 hits and
+/// 100 values).
+async fn large_results(engine: &impl SearchEngine) {
+    const N: i64 = 1_200;
+    let docs = (0..N)
+        .map(|i| {
+            let county = i % 120;
+            let village = format!("65{:02}{:02}100200", 1 + county / 10, 21 + county % 10);
+            doc(i + 1, &format!("冰糖心苹果 {}号", i + 1), "apple", "fruit", &village, "新疆", &[], "ambient", 10_000 + i, 1, 0)
+        })
+        .collect();
+    engine.upsert(docs).await.unwrap();
+
+    let words = engine.search(&q("苹果")).await.unwrap();
+    assert_eq!(words.total, N as u64, "every match counted");
+    let last = engine.search(&SearchQuery { sort: Sort::PriceAsc, offset: 1_180, limit: 20, ..q("") }).await.unwrap();
+    assert_eq!(last.total, N as u64);
+    assert_eq!(last.ids, (1_181..=1_200).collect::<Vec<i64>>(), "the last page is reachable");
+    assert_eq!(last.facets.county.len(), 120, "every county is a facet value");
+    assert!(last.facets.county.iter().all(|c| c.count == 10));
+
+    engine.clear().await.unwrap();
 }
 
 #[tokio::test]
