@@ -188,9 +188,23 @@ async fn load(addr: std::net::SocketAddr, clients: usize, pages: Pages) -> anyho
 
 /// The engine's own latency per query, without HTTP or the database.
 async fn engine_latency(app: &App) -> anyhow::Result<Vec<(String, f64, f64, u64)>> {
+    use crate::search::{SearchQuery, Sort};
+    let words = |text: &str| SearchQuery { q: text.into(), limit: 20, ..Default::default() };
+    let mut queries: Vec<(String, SearchQuery)> =
+        ["", "红枣", "核桃", "牦牛肉", "喀什", "伽师瓜", "walnutt", "yak"].iter().map(|t| (t.to_string(), words(t))).collect();
+    // The word-less filters of the mix.
+    let code = |c: &str| crate::regions::RegionCode::parse(c).ok();
+    queries.push(("category tea, by sales".into(), SearchQuery { category: Some("tea".into()), sort: Sort::Sales, ..words("") }));
+    queries.push((
+        "prefecture 昌都, frozen".into(),
+        SearchQuery { prefecture: code("540300000000"), storage: Some("frozen".into()), ..words("") },
+    ));
+    queries.push((
+        "county 建始, ≤ 50 yuan, by price".into(),
+        SearchQuery { county: code("422822000000"), price_max_fen: Some(5000), sort: Sort::PriceDesc, ..words("") },
+    ));
     let mut out = Vec::new();
-    for text in ["", "红枣", "核桃", "牦牛肉", "喀什", "伽师瓜", "walnutt", "yak"] {
-        let q = crate::search::SearchQuery { q: text.into(), limit: 20, ..Default::default() };
+    for (label, q) in queries {
         let mut lat = Vec::new();
         let mut total = 0;
         for _ in 0..300 {
@@ -199,12 +213,7 @@ async fn engine_latency(app: &App) -> anyhow::Result<Vec<(String, f64, f64, u64)
             lat.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         lat.sort_by(f64::total_cmp);
-        out.push((
-            if text.is_empty() { "(no words)".into() } else { text.to_owned() },
-            percentile(&lat, 0.5),
-            percentile(&lat, 0.99),
-            total,
-        ));
+        out.push((if label.is_empty() { "(no words)".into() } else { label }, percentile(&lat, 0.5), percentile(&lat, 0.99), total));
     }
     Ok(out)
 }

@@ -382,13 +382,31 @@ impl Table {
             Some((want, column)) => {
                 // Counted first (a tight loop the compiler vectorises), so
                 // the list is allocated once at its size.
-                let mut rows = Vec::with_capacity(column.iter().filter(|v| **v == want).count());
-                for (row, v) in column.iter().enumerate().rev() {
-                    if *v == want {
-                        rows.push((row as u32, 0.0));
+                let matches = column.iter().filter(|v| **v == want).count();
+                let rows = column.iter().enumerate().rev();
+                if matches < column.len() / 8 {
+                    // Few matches: the branch is nearly always "no".
+                    let mut list = Vec::with_capacity(matches);
+                    for (row, v) in rows {
+                        if *v == want {
+                            list.push((row as u32, 0.0));
+                        }
                     }
+                    list
+                } else {
+                    // Many, at random: a mispredicted branch on each would
+                    // cost more than writing every row at the list's end,
+                    // which moves on only past a match (the slot past the
+                    // last match takes the rest).
+                    let mut list = vec![(0, 0.0); matches + 1];
+                    let mut n = 0;
+                    for (row, v) in rows {
+                        list[n] = (row as u32, 0.0);
+                        n += usize::from(*v == want);
+                    }
+                    list.truncate(matches);
+                    list
                 }
-                rows
             }
             None => (0..self.len() as u32).rev().map(|row| (row, 0.0)).collect(),
         }
@@ -588,6 +606,10 @@ mod tests {
     #[test]
     fn pages_filters_and_facets_match_a_full_sort() {
         let mut docs = random_docs(3000);
+        // A rare value too: few matches take another path than many.
+        for d in docs.iter_mut().filter(|d| d.id % 97 == 0) {
+            d.category = "honey".into();
+        }
         let mut table = Table::default();
         for d in &docs {
             table.upsert(d);
@@ -615,6 +637,7 @@ mod tests {
                     SearchQuery { certified: Some("any".into()), price_max_fen: Some(2500), ..Default::default() },
                     SearchQuery { certified: Some("organic".into()), storage: Some("frozen".into()), ..Default::default() },
                     SearchQuery { regions: Some(vec![kashgar]), ..Default::default() },
+                    SearchQuery { category: Some("honey".into()), ..Default::default() },
                     SearchQuery { category: Some("no_such".into()), ..Default::default() },
                 ];
                 for q in queries {
