@@ -120,9 +120,9 @@ impl Db {
                     // the busy timeout makes writers queue instead of failing.
                     // Reads map the file (up to 256 MiB) rather than copy
                     // each page out of the OS cache into every connection's
-                    // own: search pages assembled from the database went
-                    // from about 1,750 to 2,150 a second on the reference
-                    // machine. Writes still go through the journal as before.
+                    // own: 20–40% more searches a second on the reference
+                    // machine (docs/PERFORMANCE.md). Writes still go through
+                    // the WAL as before.
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             conn.execute(

@@ -71,7 +71,8 @@ impl MeiliEngine {
             ])
             .with_sortable_attributes(["price_fen", "sales_count", "created_at", "id"])
             // The embedded engine's rule: one typo in words of four letters
-            // or more, never two (255 is the largest word size there is).
+            // or more, never two (255, the setting's largest value, is
+            // longer than any word).
             .with_typo_tolerance(TypoToleranceSettings {
                 enabled: Some(true),
                 disable_on_attributes: Some(Vec::new()),
