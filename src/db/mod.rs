@@ -120,9 +120,10 @@ impl Db {
                     // the busy timeout makes writers queue instead of failing.
                     // Reads map the file (up to 256 MiB) rather than copy
                     // each page out of the OS cache into every connection's
-                    // own: 20–40% more searches a second on the reference
-                    // machine (docs/PERFORMANCE.md). Writes still go through
-                    // the WAL as before.
+                    // own: 12–49% more searches a second in three
+                    // interleaved rounds on the reference machine
+                    // (docs/PERFORMANCE.md). Writes still go through the WAL
+                    // as before.
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             conn.execute(
