@@ -14,7 +14,6 @@ use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 
 /// What every handler can reach: the database and the configuration.
 #[derive(Clone)]
@@ -29,6 +28,58 @@ pub struct AppState {
     pub indexer: crate::search::Indexer,
     /// Stripe, when configured.
     pub stripe: Option<crate::payments::Stripe>,
+    /// Writes still running, whether or not their client is still there.
+    pub writes: InFlight,
+}
+
+/// Counts the requests that may write and are still running (see
+/// [`run_to_completion`]), so that shutdown — and a test — can wait until
+/// every one of them has committed or rolled back.
+#[derive(Clone, Default)]
+pub struct InFlight(Arc<InFlightCount>);
+
+#[derive(Default)]
+struct InFlightCount {
+    running: std::sync::atomic::AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// One running write; dropping it (its task ended, or unwound) counts it out.
+struct InFlightGuard(Arc<InFlightCount>);
+
+impl InFlight {
+    fn enter(&self) -> InFlightGuard {
+        self.0.running.fetch_add(1, Ordering::SeqCst);
+        InFlightGuard(self.0.clone())
+    }
+
+    /// How many writes are running now.
+    pub fn running(&self) -> usize {
+        self.0.running.load(Ordering::SeqCst)
+    }
+
+    /// Waits until no write is running.
+    pub async fn idle(&self) {
+        loop {
+            let notified = self.0.idle.notified();
+            tokio::pin!(notified);
+            // Registered before the count is read, so a write that ends in
+            // between still wakes us.
+            notified.as_mut().enable();
+            if self.running() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        if self.0.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
 }
 
 /// A built application: state plus routes.
@@ -54,21 +105,34 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     if stripe.is_some() && config.stripe_webhook_secret.is_none() {
         tracing::warn!("STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: card payments will never be confirmed");
     }
-    Ok(App { state: AppState { db, config: Arc::new(config), search, indexer, stripe } })
+    Ok(App { state: AppState { db, config: Arc::new(config), search, indexer, stripe, writes: InFlight::default() } })
 }
+
+/// The largest request body any endpoint reads (uploads included).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// How long a client waits for an answer before it gets a 503.
+pub const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(30);
 
 impl App {
     /// The HTTP service: pages, JSON API, health probes, with request ids,
-    /// logging, gzip, a body limit, a timeout and security headers.
+    /// logging, gzip, a body limit, a time limit and security headers.
+    ///
+    /// Layers, outermost first: request id and log line; security headers;
+    /// gzip; error bodies in the caller's terms (problem+json or a page);
+    /// the time limit; the body limit; writes run to completion.
     pub fn router(&self) -> Router {
         Router::new()
             .merge(crate::web::router())
             .merge(crate::api::router())
             .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed)
             .with_state(self.state.clone())
-            .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
+            .layer(middleware::from_fn_with_state(self.state.writes.clone(), run_to_completion))
+            .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+            .layer(middleware::from_fn(time_limit))
+            .layer(middleware::from_fn(error_bodies))
             .layer(CompressionLayer::new())
-            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
             .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
             .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
             .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
@@ -85,6 +149,131 @@ async fn not_found(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> Resp
         let chrome = crate::web::Chrome::new(&headers, None, uri.path());
         crate::web::error_page(&chrome, StatusCode::NOT_FOUND)
     }
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    // A page answers with the error page (`error_bodies` turns the empty
+    // 405 into one); the API says which method it got.
+    if uri.path().starts_with("/api/") {
+        crate::api::error::ApiError::MethodNotAllowed(format!("{} does not answer {method}", uri.path())).into_response()
+    } else {
+        StatusCode::METHOD_NOT_ALLOWED.into_response()
+    }
+}
+
+/// Runs the rest of a request that may change something (any method but
+/// GET, HEAD, OPTIONS and TRACE) in a task of its own, and waits for it.
+///
+/// When a client hangs up — a phone losing signal, a proxy's time-out, a
+/// closed tab — hyper drops the request's future, and with it whatever
+/// await it was parked on: a transaction half-begun, a commit half-sent.
+/// A spawned task is not dropped with the connection: the write runs to its
+/// end (commit or rollback) and only its answer is lost. Reads are left
+/// cancellable, so a search a crawler abandons stops costing CPU.
+/// `db::release_outside_transaction` is the second line: no connection
+/// goes back into use inside a transaction.
+async fn run_to_completion(axum::extract::State(writes): axum::extract::State<InFlight>, request: Request, next: Next) -> Response {
+    if request.method().is_safe() {
+        return next.run(request).await;
+    }
+    // Task-locals do not cross a spawn: the request id goes along by hand.
+    let id = crate::api::error::request_id().unwrap_or_default();
+    let api = request.uri().path().starts_with("/api/");
+    let running = writes.enter();
+    let task = async move {
+        let response = next.run(request).await;
+        drop(running);
+        response
+    };
+    match tokio::spawn(crate::api::error::REQUEST_ID.scope(id, task)).await {
+        Ok(response) => response,
+        Err(e) => {
+            // A panic in a handler: logged once with the request id,
+            // answered 500 (a page gets its body from `error_bodies`).
+            let err = crate::api::error::ApiError::Internal(anyhow::anyhow!("handler task failed: {e}"));
+            if api {
+                err.into_response()
+            } else {
+                tracing::error!(request.id = crate::api::error::request_id().as_deref().unwrap_or("-"), error = %err, "internal error");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        }
+    }
+}
+
+/// Answers 503 with `Retry-After` when a request takes longer than
+/// [`REQUEST_TIME_LIMIT`]. Not 408: that says the client was slow, and some
+/// clients resend a 408'd POST by themselves. A write that is still running
+/// goes on to its end (see [`run_to_completion`]).
+async fn time_limit(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIME_LIMIT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let mut response = StatusCode::SERVICE_UNAVAILABLE.into_response();
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            response
+        }
+    }
+}
+
+/// Gives every error answer a body in the caller's terms: problem+json
+/// under `/api/`, a page in the visitor's language elsewhere. Handlers
+/// already do; this catches what the framework answers on its own — 405,
+/// 413 from the body limit, 415 and 400/422 form rejections in text/plain,
+/// the time limit's empty 503 — so no client ever gets a bare status.
+async fn error_bodies(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/") || request.uri().path() == "/healthz" || request.uri().path() == "/readyz";
+    let mut cookies = axum::http::HeaderMap::new();
+    if let Some(c) = request.headers().get(header::COOKIE) {
+        cookies.insert(header::COOKIE, c.clone());
+    }
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.starts_with("application/problem+json") || content_type.starts_with("text/html") {
+        return response;
+    }
+    // Headers worth keeping (Allow of a 405, Retry-After of a 503).
+    let keep: Vec<(HeaderName, HeaderValue)> = [header::ALLOW, header::RETRY_AFTER, header::SET_COOKIE]
+        .into_iter()
+        .flat_map(|name| response.headers().get_all(&name).iter().map(move |v| (name.clone(), v.clone())).collect::<Vec<_>>())
+        .collect();
+    let mut fresh = if api {
+        use crate::api::error::ApiError;
+        let detail = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => format!("the request body is larger than {} MiB", MAX_BODY_BYTES >> 20),
+            StatusCode::METHOD_NOT_ALLOWED => format!("{path} does not answer this method"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "this endpoint does not read a body of that Content-Type".to_owned(),
+            StatusCode::SERVICE_UNAVAILABLE => "the server is busy or the request took too long; retry later".to_owned(),
+            _ => {
+                let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap_or_default();
+                let text = String::from_utf8_lossy(&body).trim().to_owned();
+                if text.is_empty() { status.canonical_reason().unwrap_or("error").to_lowercase() } else { text }
+            }
+        };
+        let err = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(detail),
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(detail),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(detail),
+            StatusCode::SERVICE_UNAVAILABLE => ApiError::Unavailable { detail, retry_after_secs: 5 },
+            StatusCode::NOT_FOUND => ApiError::NotFound("endpoint"),
+            s if s.is_server_error() => ApiError::Internal(anyhow::anyhow!("{s}: {detail}")),
+            _ => ApiError::BadRequest(detail),
+        };
+        err.into_response()
+    } else {
+        let chrome = crate::web::Chrome::new(&cookies, None, &path);
+        crate::web::error_page(&chrome, status)
+    };
+    *fresh.status_mut() = status;
+    for (name, value) in keep {
+        fresh.headers_mut().append(name, value);
+    }
+    fresh
 }
 
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);

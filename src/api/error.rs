@@ -45,6 +45,23 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after_secs: i64,
     },
+    /// The body is larger than the stated limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The body is not of a media type this endpoint reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The method is not one this endpoint answers.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// Overloaded or out of time; retry after the given seconds.
+    #[error("{detail}")]
+    Unavailable {
+        /// What happened, for people.
+        detail: String,
+        /// Seconds to wait.
+        retry_after_secs: i64,
+    },
     /// A payment provider refused or could not be reached; nothing changed.
     #[error("{0}")]
     Upstream(String),
@@ -85,6 +102,10 @@ impl ApiError {
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -104,6 +125,10 @@ impl IntoResponse for ApiError {
             ApiError::Invalid(e) => ("Unprocessable Entity", format!("the request has {} invalid field(s)", e.0.len()), Some(e)),
             ApiError::Conflict { title, detail, errors } => (*title, detail.clone(), Some(errors)),
             ApiError::TooManyRequests { .. } => ("Too Many Requests", self.to_string(), None),
+            ApiError::PayloadTooLarge(d) => ("Payload Too Large", d.clone(), None),
+            ApiError::UnsupportedMediaType(d) => ("Unsupported Media Type", d.clone(), None),
+            ApiError::MethodNotAllowed(d) => ("Method Not Allowed", d.clone(), None),
+            ApiError::Unavailable { detail, .. } => ("Service Unavailable", detail.clone(), None),
             ApiError::Upstream(d) => ("Payment Provider Error", d.clone(), None),
             ApiError::Internal(e) => {
                 tracing::error!(request.id = request_id.as_deref().unwrap_or("-"), error = format!("{e:#}"), "internal error");
@@ -124,7 +149,7 @@ impl IntoResponse for ApiError {
         }
         let mut response = (status, body.to_string()).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let ApiError::TooManyRequests { retry_after_secs } = self
+        if let ApiError::TooManyRequests { retry_after_secs } | ApiError::Unavailable { retry_after_secs, .. } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);

@@ -103,8 +103,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 errors.add("body", e.body_text());
                 Err(ApiError::Invalid(errors))
             }
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::PayloadTooLarge(format!("the request body is larger than {} MiB", crate::app::MAX_BODY_BYTES >> 20)))
+            }
+            Err(e) if e.status() == axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                Err(ApiError::UnsupportedMediaType("send the body as JSON, with Content-Type: application/json".into()))
+            }
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }
+    }
+}
+
+/// Refuses a body that is not declared as JSON (`application/json` or a
+/// `+json` type): 415, before anything reads it.
+pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json")) {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType("send the body as JSON, with Content-Type: application/json".into()))
     }
 }
 

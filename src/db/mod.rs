@@ -16,7 +16,7 @@
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -143,6 +143,7 @@ impl Db {
             Backend::Postgres => AnyPoolOptions::new().max_connections(pool_size(8)),
         };
         let pool = options
+            .after_release(move |conn, _meta| Box::pin(release_outside_transaction(conn, backend)))
             .acquire_timeout(Duration::from_secs(30))
             .connect(url)
             .await
@@ -204,6 +205,33 @@ impl Db {
     pub async fn meta(&self, key: &str) -> sqlx::Result<Option<String>> {
         sqlx::query_scalar("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&self.pool).await
     }
+}
+
+/// Decides, as a connection goes back to the pool, whether it may be
+/// reused: only if no transaction is open on it.
+///
+/// A transaction whose owner was dropped is rolled back by sqlx, but a
+/// future cancelled inside `begin` itself (after the database began the
+/// transaction, before sqlx handed out the `Transaction` that would end it)
+/// leaves the connection in a transaction that nothing ends: on SQLite it
+/// then holds the write lock for good and every writer fails with
+/// "database is locked" (issue 16, finding 0). Such a connection is closed
+/// here instead of reused; closing ends its transaction on both engines.
+///
+/// SQLite's rollback of a dropped transaction is queued to the
+/// connection's worker thread; the ping waits for the queue to drain, so a
+/// connection whose rollback was merely pending is kept. On PostgreSQL
+/// sqlx counts the depth as it queues the rollback, so no round trip is
+/// needed.
+async fn release_outside_transaction(conn: &mut AnyConnection, backend: Backend) -> sqlx::Result<bool> {
+    if backend == Backend::Sqlite {
+        conn.ping().await?;
+    }
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("a connection came back to the pool inside a transaction; closing it");
+    }
+    Ok(clean)
 }
 
 /// Sets a `meta` value inside a transaction.

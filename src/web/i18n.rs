@@ -125,6 +125,18 @@ pub struct Strings {
     pub server_error_detail: &'static str,
     /// Errors
     pub forbidden_form: &'static str,
+    /// Errors: a request the page cannot use (400, 405, 415, 422 from a form)
+    pub bad_request: &'static str,
+    /// Errors
+    pub bad_request_detail: &'static str,
+    /// Errors: an upload or form over the size limit (413)
+    pub too_large: &'static str,
+    /// Errors
+    pub too_large_detail: &'static str,
+    /// Errors: the server is busy or took too long (503)
+    pub busy: &'static str,
+    /// Errors
+    pub busy_detail: &'static str,
     /// Errors
     pub request_id: &'static str,
     /// Errors
@@ -337,6 +349,12 @@ pub static ZH: Strings = Strings {
     server_error: "服务器出错了",
     server_error_detail: "我们已记录此问题。反馈时请提供请求编号。",
     forbidden_form: "表单已过期，请刷新页面后重试。",
+    bad_request: "无法处理该请求",
+    bad_request_detail: "提交的内容不完整或格式不对，请返回上一页检查后重试。",
+    too_large: "提交的内容太大",
+    too_large_detail: "每次提交（包括上传的文件）不能超过 2 MB，请拆分后再试。",
+    busy: "服务器正忙",
+    busy_detail: "请稍等片刻再试。如果刚才提交了订单，请先在“我的订单”中查看，避免重复下单。",
     request_id: "请求编号",
     back_home: "返回首页",
     footer: "助农 · 消费帮扶平台 — 区划数据：国家统计局 2023 年统计用区划代码",
@@ -468,6 +486,12 @@ pub static EN: Strings = Strings {
     server_error: "Something went wrong",
     server_error_detail: "We have logged the problem. Please quote the request id if you report it.",
     forbidden_form: "This form has expired; reload the page and try again.",
+    bad_request: "This request could not be handled",
+    bad_request_detail: "What was sent is incomplete or not in the expected form. Go back, check it and try again.",
+    too_large: "What you sent is too large",
+    too_large_detail: "A submission, uploaded files included, may be at most 2 MB. Split it and try again.",
+    busy: "The server is busy",
+    busy_detail: "Please try again in a moment. If you had just placed an order, look in your orders first so you do not order twice.",
     request_id: "Request id",
     back_home: "Back to the home page",
     footer: "Zhunong · consumption-support marketplace — region data: NBS 2023 statistical division codes",

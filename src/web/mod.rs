@@ -195,6 +195,9 @@ pub fn error_page(chrome: &Chrome, status: StatusCode) -> Response {
     let (heading, detail, request_id) = match status {
         StatusCode::NOT_FOUND => (t.not_found, t.not_found_detail, None),
         StatusCode::FORBIDDEN => (t.forbidden_form, "", None),
+        StatusCode::PAYLOAD_TOO_LARGE => (t.too_large, t.too_large_detail, None),
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => (t.busy, t.busy_detail, crate::api::error::request_id()),
+        s if s.is_client_error() => (t.bad_request, t.bad_request_detail, None),
         _ => (t.server_error, t.server_error_detail, crate::api::error::request_id()),
     };
     render(chrome, status, &ErrorPage { c: chrome, heading, detail, request_id })
