@@ -7,7 +7,8 @@
 //! - [`app`] — `build(config) -> App`, shared by `main` and the tests.
 //! - [`config`] — environment variables and `zhunong.toml`.
 //! - [`db`] — one `Any` pool, SQLite or PostgreSQL by URL; migrations.
-//! - [`money`], [`time`], [`ids`], [`validation`] — small types used everywhere.
+//! - [`money`], [`time`], [`ids`], [`validation`] — small types used everywhere;
+//!   [`bounds`] — the stated limits of everything that comes in.
 //! - Domain areas, which never import `axum`:
 //!   [`regions`], [`orgs`], [`auth`], [`households`], [`catalog`],
 //!   [`stock`], [`distribution`], [`demo`].
@@ -47,6 +48,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod bench;
+pub mod bounds;
 pub mod catalog;
 pub mod config;
 pub mod db;

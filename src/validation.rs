@@ -12,15 +12,27 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// All problems found in one input.
+/// All problems found in one input: the first
+/// [`crate::bounds::MAX_FIELD_ERRORS`] listed, then one last entry that
+/// counts the rest, so an answer stays small however bad the input.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct FieldErrors(pub Vec<FieldError>);
+pub struct FieldErrors(pub Vec<FieldError>, #[serde(skip)] usize);
 
 impl FieldErrors {
     /// Records a problem.
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), message: message.into() });
+        if self.1 == 0 && self.0.len() < crate::bounds::MAX_FIELD_ERRORS {
+            self.0.push(FieldError { field: field.into(), message: message.into() });
+            return;
+        }
+        self.1 += 1;
+        let more = FieldError { field: "more".into(), message: format!("{} more problems not listed", self.1) };
+        if self.1 == 1 {
+            self.0.push(more);
+        } else if let Some(last) = self.0.last_mut() {
+            *last = more;
+        }
     }
 
     /// True when nothing is wrong.
@@ -42,3 +54,19 @@ impl std::fmt::Display for FieldErrors {
 }
 
 impl std::error::Error for FieldErrors {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn past_the_limit_problems_are_counted_not_listed() {
+        let mut e = FieldErrors::default();
+        for i in 0..60_000 {
+            e.add(format!("lines[{i}].quantity"), "give a whole quantity");
+        }
+        assert_eq!(e.0.len(), crate::bounds::MAX_FIELD_ERRORS + 1);
+        assert_eq!(e.0[99].field, "lines[99].quantity");
+        assert_eq!(e.0[100].message, "59900 more problems not listed");
+    }
+}

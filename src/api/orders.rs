@@ -50,6 +50,7 @@ async fn rendered(e: ApiError) -> (StatusCode, String) {
 
 /// `POST /api/v1/orders` → 201 order; 409 naming the short lines.
 pub async fn place(State(state): State<AppState>, CurrentUser(actor): CurrentUser, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+    super::extract::require_json(&headers)?;
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => match v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200) {

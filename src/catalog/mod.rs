@@ -211,6 +211,12 @@ pub fn validate(p: &NewProduct, coop_village: RegionCode) -> Result<RegionCode, 
     if name.is_empty() || name.chars().count() > 80 {
         errors.add("name", "give a name of 1 to 80 characters");
     }
+    if p.name_en.as_deref().is_some_and(|n| n.chars().count() > 120) {
+        errors.add("name_en", "at most 120 characters");
+    }
+    if p.description.chars().count() > 4000 {
+        errors.add("description", "at most 4,000 characters");
+    }
     if category(&p.category).is_none() {
         let known: Vec<&str> = CATEGORIES.iter().map(|c| c.slug).collect();
         errors.add("category", format!("must be one of {}", known.join(", ")));
@@ -224,15 +230,24 @@ pub fn validate(p: &NewProduct, coop_village: RegionCode) -> Result<RegionCode, 
     if Storage::parse(&p.storage).is_none() {
         errors.add("storage", "must be ambient, chilled or frozen");
     }
+    use crate::bounds::{MAX_CERTIFICATES, MAX_LINE_UNITS, MAX_PRICE_TIERS, MAX_UNIT_PRICE_FEN, grouped};
     if p.price_tiers.is_empty() {
         errors.add("price_tiers", "give at least one price tier");
+    } else if p.price_tiers.len() > MAX_PRICE_TIERS {
+        errors.add("price_tiers", format!("give at most {MAX_PRICE_TIERS} price tiers"));
     } else {
         if p.price_tiers[0].min_quantity != 1 {
             errors.add("price_tiers[0].min_quantity", "the first tier must start at quantity 1");
         }
         for (i, t) in p.price_tiers.iter().enumerate() {
-            if t.unit_price_fen.get() <= 0 {
-                errors.add(format!("price_tiers[{i}].unit_price_fen"), "a price must be more than 0 fen");
+            if !(1..=MAX_UNIT_PRICE_FEN).contains(&t.unit_price_fen.get()) {
+                errors.add(
+                    format!("price_tiers[{i}].unit_price_fen"),
+                    format!("a unit price is from 1 fen to ¥{}", grouped(MAX_UNIT_PRICE_FEN / 100)),
+                );
+            }
+            if !(1..=MAX_LINE_UNITS).contains(&t.min_quantity) {
+                errors.add(format!("price_tiers[{i}].min_quantity"), format!("a tier starts at 1 to {} units", grouped(MAX_LINE_UNITS)));
             }
             if i > 0 {
                 let prev = &p.price_tiers[i - 1];
@@ -245,15 +260,24 @@ pub fn validate(p: &NewProduct, coop_village: RegionCode) -> Result<RegionCode, 
             }
         }
     }
-    for (i, c) in p.certificates.iter().enumerate() {
+    if p.certificates.len() > MAX_CERTIFICATES {
+        errors.add("certificates", format!("give at most {MAX_CERTIFICATES} certificates"));
+    }
+    for (i, c) in p.certificates.iter().enumerate().take(MAX_CERTIFICATES) {
         if CertificateKind::parse(&c.kind).is_none() {
             errors.add(format!("certificates[{i}].kind"), "must be poverty_alleviation, geographic_indication, green_food or organic");
         }
-        if c.number.trim().is_empty() {
-            errors.add(format!("certificates[{i}].number"), "give the certificate number");
+        if c.number.trim().is_empty() || c.number.chars().count() > 64 {
+            errors.add(format!("certificates[{i}].number"), "give the certificate number (at most 64 characters)");
         }
-        if crate::time::parse_date(&c.valid_until).is_none() {
-            errors.add(format!("certificates[{i}].valid_until"), "give a date as YYYY-MM-DD");
+        match crate::time::parse_date(&c.valid_until) {
+            None => errors.add(format!("certificates[{i}].valid_until"), "give a date as YYYY-MM-DD"),
+            // A plausible window: certificates are issued for a few years,
+            // and 0000-01-01 or 9999-12-31 is a typo or a probe.
+            Some(d) if !(2000..=2100).contains(&d.year()) => {
+                errors.add(format!("certificates[{i}].valid_until"), "give a date between 2000 and 2100")
+            }
+            Some(_) => {}
         }
     }
     let origin = match RegionCode::parse(&p.origin_code) {

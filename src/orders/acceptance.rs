@@ -41,6 +41,13 @@ impl From<sqlx::Error> for AcceptError {
 /// Accepts delivered order `id` of the caller's organisation with a rating
 /// of every cooperative in it.
 pub async fn accept(db: &Db, actor: &Actor, id: i64, ratings: &[Rating]) -> Result<Order, AcceptError> {
+    // One rating per cooperative, and an order has at most that many lines:
+    // a longer list is refused before the write transaction.
+    if ratings.len() > crate::bounds::MAX_ORDER_LINES {
+        let mut errors = FieldErrors::default();
+        errors.add("ratings", format!("rate each cooperative of the order once (at most {})", crate::bounds::MAX_ORDER_LINES));
+        return Err(AcceptError::Invalid(errors));
+    }
     let mut tx = db.begin_write().await?;
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1 AND buyer_org_id = $2")
         .bind(id)

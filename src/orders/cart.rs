@@ -6,7 +6,22 @@ use crate::db::Db;
 use crate::money::Fen;
 
 /// Largest quantity of one cart line (as for order lines).
-pub const MAX_QUANTITY: i64 = 1_000_000;
+pub const MAX_QUANTITY: i64 = crate::bounds::MAX_LINE_UNITS;
+
+/// Most products in one cart: as many as one order may have lines, which
+/// also bounds the cart's total (see [`crate::bounds`]).
+pub const MAX_LINES: usize = crate::bounds::MAX_ORDER_LINES;
+
+/// What adding to the cart did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// The line was added or its quantity raised.
+    Yes,
+    /// No such product on sale.
+    NoSuchProduct,
+    /// The cart already holds [`MAX_LINES`] other products.
+    CartFull,
+}
 
 /// A line of the cart, priced.
 #[derive(Debug, Clone)]
@@ -54,23 +69,32 @@ pub async fn lines(db: &Db, user: i64) -> sqlx::Result<(Vec<CartLine>, Fen)> {
                 .await?;
         let Some(&(_, price)) = tiers.iter().rev().find(|(min, _)| *min <= quantity) else { continue };
         let next_tier = tiers.iter().find(|(min, _)| *min > quantity).map(|(min, p)| (*min, Fen::new(*p)));
-        let amount = Fen::new(price * quantity);
-        total += amount;
+        // Prices and quantities are bounded when they come in; saturating
+        // keeps a row written before those bounds from wrapping round to a
+        // negative total.
+        let amount = Fen::new(price.saturating_mul(quantity));
+        total = Fen::new(total.get().saturating_add(amount.get()));
         out.push(CartLine { product_id, name, unit, cooperative, quantity, unit_price: Fen::new(price), amount, next_tier, available });
     }
     Ok((out, total))
 }
 
 /// Adds `quantity` units of `product` (to what is already there, up to
-/// the maximum). False when there is no such product on sale.
-pub async fn add(db: &Db, user: i64, product: i64, quantity: i64) -> sqlx::Result<bool> {
+/// the maximum), unless the cart is full.
+pub async fn add(db: &Db, user: i64, product: i64, quantity: i64) -> sqlx::Result<Added> {
     let active: Option<i64> =
         sqlx::query_scalar("SELECT active FROM products WHERE id = $1").bind(product).fetch_optional(db.pool()).await?;
     if active != Some(1) {
-        return Ok(false);
+        return Ok(Added::NoSuchProduct);
     }
-    sqlx::query(
-        "INSERT INTO cart_lines (user_id, product_id, quantity, added_at) VALUES ($1, $2, $3, $4) \
+    // One statement: a product already in the cart is always raised; a new
+    // one goes in only while the cart has room. (Two tabs of one user
+    // adding at the same instant on PostgreSQL may pass the count together
+    // and make it 101 lines: harmless, as the bound on the total allows it.)
+    let changed = sqlx::query(
+        "INSERT INTO cart_lines (user_id, product_id, quantity, added_at) SELECT $1, $2, $3, $4 \
+         WHERE EXISTS (SELECT 1 FROM cart_lines WHERE user_id = $1 AND product_id = $2) \
+         OR (SELECT COUNT(*) FROM cart_lines WHERE user_id = $1) < $6 \
          ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = \
          CASE WHEN cart_lines.quantity + excluded.quantity > $5 THEN $5 ELSE cart_lines.quantity + excluded.quantity END",
     )
@@ -79,9 +103,11 @@ pub async fn add(db: &Db, user: i64, product: i64, quantity: i64) -> sqlx::Resul
     .bind(quantity.clamp(1, MAX_QUANTITY))
     .bind(crate::time::now())
     .bind(MAX_QUANTITY)
+    .bind(MAX_LINES as i64)
     .execute(db.pool())
-    .await?;
-    Ok(true)
+    .await?
+    .rows_affected();
+    Ok(if changed == 0 { Added::CartFull } else { Added::Yes })
 }
 
 /// Sets a line's quantity; 0 removes it.

@@ -173,14 +173,21 @@ fn check(o: &NewOrder) -> FieldErrors {
     if o.lines.is_empty() {
         e.add("lines", "order at least one product");
     }
-    if o.lines.len() > 100 {
-        e.add("lines", "at most 100 lines per order");
+    if o.lines.len() > crate::bounds::MAX_ORDER_LINES {
+        // Nothing else is looked at: a 60,000-line body costs no more than
+        // this sentence.
+        e.add("lines", format!("at most {} lines per order", crate::bounds::MAX_ORDER_LINES));
+        return e;
     }
+    let mut seen = std::collections::HashSet::with_capacity(o.lines.len());
     for (i, l) in o.lines.iter().enumerate() {
-        if !(1..=1_000_000).contains(&l.quantity) {
-            e.add(format!("lines[{i}].quantity"), "give a whole quantity from 1 to 1,000,000");
+        if !crate::bounds::units_in_range(l.quantity, crate::bounds::MAX_LINE_UNITS) {
+            e.add(
+                format!("lines[{i}].quantity"),
+                format!("give a whole quantity from 1 to {}", crate::bounds::grouped(crate::bounds::MAX_LINE_UNITS)),
+            );
         }
-        if o.lines[..i].iter().any(|p| p.product_id == l.product_id) {
+        if !seen.insert(l.product_id) {
             e.add(format!("lines[{i}].product_id"), "this product is already on another line");
         }
     }
@@ -233,13 +240,16 @@ pub async fn prepare(conn: &mut sqlx::AnyConnection, actor: &Actor, o: &NewOrder
         return Err(PlaceError::Forbidden("only agency and partner-city buyers place orders"));
     }
     let mut errors = check(o);
+    // An order that breaks a rule costs no query: the lines are looked up
+    // only once the body itself is sound.
+    if !errors.is_empty() {
+        return Err(PlaceError::Invalid(errors));
+    }
     let region_code = crate::regions::RegionCode::parse(&o.delivery.region_code).map(|c| c.to_string()).unwrap_or_default();
-    if errors.is_empty() {
-        let known: Option<String> =
-            sqlx::query_scalar("SELECT code FROM regions WHERE code = $1").bind(&region_code).fetch_optional(&mut *conn).await?;
-        if known.is_none() {
-            errors.add("delivery.region_code", "no such region");
-        }
+    let known: Option<String> =
+        sqlx::query_scalar("SELECT code FROM regions WHERE code = $1").bind(&region_code).fetch_optional(&mut *conn).await?;
+    if known.is_none() {
+        errors.add("delivery.region_code", "no such region");
     }
     let mut lines = Vec::new();
     for (i, l) in o.lines.iter().enumerate() {
@@ -270,10 +280,16 @@ pub async fn prepare(conn: &mut sqlx::AnyConnection, actor: &Actor, o: &NewOrder
     let mut total = Fen::ZERO;
     for p in &lines {
         match p.unit.times(p.quantity).and_then(|a| total.checked_add(a)) {
-            Ok(t) => total = t,
-            Err(_) => {
+            Ok(t) if t.get() <= crate::bounds::MAX_ORDER_TOTAL_FEN => total = t,
+            _ => {
                 let mut e = FieldErrors::default();
-                e.add("lines", "the order total is too large");
+                e.add(
+                    "lines",
+                    format!(
+                        "an order may come to at most ¥{}; split it into several orders",
+                        crate::bounds::grouped(crate::bounds::MAX_ORDER_TOTAL_FEN / 100)
+                    ),
+                );
                 return Err(PlaceError::Invalid(e));
             }
         }

@@ -100,6 +100,13 @@ const REFUNDABLE: [&str; 4] = ["paid", "in_transit", "delivered", "accepted"];
 
 /// Refunds lines of order `id`. Only platform finance refunds.
 pub async fn refund(db: &Db, stripe: Option<&Stripe>, actor: &Actor, id: i64, r: &NewRefund) -> Result<Refund, RefundError> {
+    // An order has at most that many lines: a longer list is refused before
+    // the write transaction, where each line costs a query.
+    if r.lines.len() > crate::bounds::MAX_ORDER_LINES {
+        let mut errors = FieldErrors::default();
+        errors.add("lines", format!("an order has at most {} lines", crate::bounds::MAX_ORDER_LINES));
+        return Err(RefundError::Invalid(errors));
+    }
     let mut tx = db.begin_write().await?;
     // Refunds of one order take turns: touching the order's row first holds
     // its lock (PostgreSQL) until this refund commits, so a concurrent one

@@ -151,9 +151,15 @@ pub async fn create_lot_in(tx: &mut Tx, cooperative_id: i64, user_id: Option<i64
         Some(o) if o != cooperative_id => return Err(StockError::Forbidden),
         Some(_) => {}
     }
+    use crate::bounds::{MAX_CONTRIBUTIONS, MAX_LOT_UNITS, grouped, units_in_range};
     let mut errors = FieldErrors::default();
-    if lot.quantity <= 0 {
-        errors.add("quantity", "a lot must hold at least 1 unit");
+    if !units_in_range(lot.quantity, MAX_LOT_UNITS) {
+        errors.add("quantity", format!("a lot holds from 1 to {} units", grouped(MAX_LOT_UNITS)));
+    }
+    if lot.contributions.len() > MAX_CONTRIBUTIONS {
+        // Checked before any household is looked up: one query each.
+        errors.add("contributions", format!("a lot may name at most {} households", grouped(MAX_CONTRIBUTIONS as i64)));
+        return Err(StockError::Invalid(errors));
     }
     let harvested = crate::time::parse_date(&lot.harvested_on);
     let expires = crate::time::parse_date(&lot.expires_on);
@@ -179,8 +185,8 @@ pub async fn create_lot_in(tx: &mut Tx, cooperative_id: i64, user_id: Option<i64
     let mut sum: i64 = 0;
     let mut seen = std::collections::HashSet::new();
     for (i, c) in lot.contributions.iter().enumerate() {
-        if c.quantity <= 0 {
-            errors.add(format!("contributions[{i}].quantity"), "must be at least 1");
+        if !units_in_range(c.quantity, MAX_LOT_UNITS) {
+            errors.add(format!("contributions[{i}].quantity"), format!("give 1 to {} units", grouped(MAX_LOT_UNITS)));
         }
         sum = sum.saturating_add(c.quantity);
         if !seen.insert(c.household_id) {
@@ -270,9 +276,12 @@ pub struct Adjustment {
 /// before/after come from the row it changed, so a concurrent order cannot
 /// slip between a check and the write.
 pub async fn adjust(db: &Db, cooperative_id: i64, user_id: i64, lot_id: i64, adj: &Adjustment) -> Result<Lot, StockError> {
+    use crate::bounds::{MAX_ADJUSTMENT_UNITS, MAX_LOT_UNITS, grouped};
     let mut errors = FieldErrors::default();
     if adj.delta == 0 {
         errors.add("delta", "a change of 0 changes nothing");
+    } else if adj.delta.unsigned_abs() > MAX_ADJUSTMENT_UNITS as u64 {
+        errors.add("delta", format!("change a lot by at most {} units at a time", grouped(MAX_ADJUSTMENT_UNITS)));
     }
     if !ADJUSTMENT_REASONS.contains(&adj.reason.as_str()) {
         errors.add("reason", format!("must be one of {}", ADJUSTMENT_REASONS.join(", ")));
@@ -294,15 +303,24 @@ pub async fn adjust(db: &Db, cooperative_id: i64, user_id: i64, lot_id: i64, adj
         // none of this cooperative's business.
         return Err(StockError::NotFound("lot"));
     }
-    let after: Option<i64> =
-        sqlx::query_scalar("UPDATE lots SET quantity = quantity + $1 WHERE id = $2 AND quantity + $1 >= allocated RETURNING quantity")
-            .bind(adj.delta)
-            .bind(lot_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    // The upper bound is part of the condition: the delta is bounded, the
+    // lot's quantity too, so `quantity + delta` cannot overflow either.
+    let after: Option<i64> = sqlx::query_scalar(
+        "UPDATE lots SET quantity = quantity + $1 WHERE id = $2 AND quantity + $1 >= allocated AND quantity + $1 <= $3 RETURNING quantity",
+    )
+    .bind(adj.delta)
+    .bind(lot_id)
+    .bind(MAX_LOT_UNITS)
+    .fetch_optional(&mut *tx)
+    .await?;
     let Some(after) = after else {
         let (quantity, allocated): (i64, i64) =
             sqlx::query_as("SELECT quantity, allocated FROM lots WHERE id = $1").bind(lot_id).fetch_one(&mut *tx).await?;
+        if quantity.saturating_add(adj.delta) > MAX_LOT_UNITS {
+            let mut errors = FieldErrors::default();
+            errors.add("delta", format!("a lot holds at most {} units; it holds {quantity} now", grouped(MAX_LOT_UNITS)));
+            return Err(StockError::Invalid(errors));
+        }
         return Err(StockError::BelowAllocated { lot: lot_id, allocated, available: quantity - allocated });
     };
     let before = after - adj.delta;

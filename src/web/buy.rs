@@ -86,12 +86,14 @@ struct CartPage<'a> {
     lines: Vec<CartRow>,
     total: String,
     added: bool,
+    full: bool,
 }
 
 /// Query of the cart page.
 #[derive(Deserialize)]
 pub struct CartQuery {
     added: Option<String>,
+    full: Option<String>,
 }
 
 /// `GET /cart`.
@@ -107,9 +109,11 @@ pub async fn cart_page(
         Err(r) => return r,
     };
     match cart::lines(&state.db, actor.id).await {
-        Ok((lines, total)) => {
-            render(&c, StatusCode::OK, &CartPage { c: &c, lines: cart_rows(lines), total: total.to_string(), added: q.added.is_some() })
-        }
+        Ok((lines, total)) => render(
+            &c,
+            StatusCode::OK,
+            &CartPage { c: &c, lines: cart_rows(lines), total: total.to_string(), added: q.added.is_some(), full: q.full.is_some() },
+        ),
         Err(e) => internal(&c, e.into()),
     }
 }
@@ -124,8 +128,9 @@ pub async fn cart_add(State(state): State<AppState>, MaybeUser(actor): MaybeUser
     let Some(product) = crate::ids::parse(field(&f, "product_id")) else { return error_page(&c, StatusCode::NOT_FOUND) };
     let quantity: i64 = field(&f, "quantity").trim().parse().unwrap_or(1);
     match cart::add(&state.db, actor.id, product, quantity).await {
-        Ok(true) => Redirect::to("/cart?added=1").into_response(),
-        Ok(false) => error_page(&c, StatusCode::NOT_FOUND),
+        Ok(cart::Added::Yes) => Redirect::to("/cart?added=1").into_response(),
+        Ok(cart::Added::CartFull) => Redirect::to("/cart?full=1").into_response(),
+        Ok(cart::Added::NoSuchProduct) => error_page(&c, StatusCode::NOT_FOUND),
         Err(e) => internal(&c, e.into()),
     }
 }

@@ -6,11 +6,13 @@ mod helpers;
 
 mod after_sale;
 mod auth;
+mod bounds;
 mod buying;
 mod catalog;
 mod console;
 mod demo;
 mod durability;
+mod hangups;
 mod households;
 mod import;
 mod orders;

@@ -1,0 +1,82 @@
+//! The stated limits of what comes in, in one place. Every number, string
+//! and list a request carries is checked against one of these at the edge,
+//! with a clear error, before any work is done for it. docs/SECURITY.md
+//! lists them with their reasons.
+//!
+//! The numeric limits are chosen so that no sum the product makes can
+//! overflow an `i64` (±9.2·10¹⁸): a line's amount is at most
+//! [`MAX_LINE_UNITS`] × [`MAX_UNIT_PRICE_FEN`] = 10¹⁴ fen, an order's total
+//! at most [`MAX_ORDER_TOTAL_FEN`] = 10¹⁰ fen, so even a hundred million
+//! orders sum to at most 10¹⁸; a lot holds at most [`MAX_LOT_UNITS`] = 10⁹
+//! units, so a product's stock overflows only past nine billion lots.
+//! Arithmetic on these values is still checked (`Fen::times`,
+//! `Fen::checked_add`): a limit is a promise to people, checked maths is
+//! the guard against a mistake in it.
+
+/// Most units one lot (or one household's contribution to it) may hold.
+pub const MAX_LOT_UNITS: i64 = 1_000_000_000;
+
+/// Largest change of a lot's quantity in one adjustment, either way.
+pub const MAX_ADJUSTMENT_UNITS: i64 = MAX_LOT_UNITS;
+
+/// Most units of one product on one order line (and one cart line).
+pub const MAX_LINE_UNITS: i64 = 1_000_000;
+
+/// Highest unit price: ¥1,000,000.
+pub const MAX_UNIT_PRICE_FEN: i64 = 100_000_000;
+
+/// Highest order total: ¥100,000,000. Larger purchases are split.
+pub const MAX_ORDER_TOTAL_FEN: i64 = 10_000_000_000;
+
+/// Most lines on one order.
+pub const MAX_ORDER_LINES: usize = 100;
+
+/// Most contributing households on one lot.
+pub const MAX_CONTRIBUTIONS: usize = 2_000;
+
+/// Most price tiers of one product.
+pub const MAX_PRICE_TIERS: usize = 10;
+
+/// Most certificates of one product.
+pub const MAX_CERTIFICATES: usize = 10;
+
+/// Most field errors listed in one answer; the rest are counted.
+pub const MAX_FIELD_ERRORS: usize = 100;
+
+/// True when `v` is a whole number of units from 1 to `max`.
+pub fn units_in_range(v: i64, max: i64) -> bool {
+    (1..=max).contains(&v)
+}
+
+/// `1,000,000,000`: a limit as people read it.
+pub fn grouped(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    if v < 0 { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_orders_cannot_overflow_a_sum_of_a_hundred_million_of_them() {
+        let line = (MAX_LINE_UNITS as i128) * (MAX_UNIT_PRICE_FEN as i128);
+        assert!(line <= i64::MAX as i128);
+        assert!((MAX_ORDER_TOTAL_FEN as i128) * 100_000_000 < i64::MAX as i128);
+        assert!((MAX_LOT_UNITS as i128) * (MAX_CONTRIBUTIONS as i128) < i64::MAX as i128);
+    }
+
+    #[test]
+    fn limits_are_written_with_thousands_separators() {
+        assert_eq!(grouped(1_000_000_000), "1,000,000,000");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(-1_000), "-1,000");
+    }
+}
