@@ -48,6 +48,15 @@ pub enum ApiError {
     /// A payment provider refused or could not be reached; nothing changed.
     #[error("{0}")]
     Upstream(String),
+    /// The server is at a stated capacity for this kind of work (e.g. the
+    /// imports running at once); retry later.
+    #[error("{detail}")]
+    Busy {
+        /// What is busy, for people.
+        detail: String,
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
     /// A bug or an outage; details go to the log, not the client.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -86,6 +95,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
+            ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -105,6 +115,7 @@ impl IntoResponse for ApiError {
             ApiError::Conflict { title, detail, errors } => (*title, detail.clone(), Some(errors)),
             ApiError::TooManyRequests { .. } => ("Too Many Requests", self.to_string(), None),
             ApiError::Upstream(d) => ("Payment Provider Error", d.clone(), None),
+            ApiError::Busy { detail, .. } => ("Service Unavailable", detail.clone(), None),
             ApiError::Internal(e) => {
                 tracing::error!(request.id = request_id.as_deref().unwrap_or("-"), error = format!("{e:#}"), "internal error");
                 ("Internal Server Error", "something went wrong on our side; quote the request id when reporting it".to_owned(), None)
@@ -124,8 +135,13 @@ impl IntoResponse for ApiError {
         }
         let mut response = (status, body.to_string()).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let ApiError::TooManyRequests { retry_after_secs } = self
-            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        let retry_after = match self {
+            ApiError::TooManyRequests { retry_after_secs } => Some(retry_after_secs.to_string()),
+            ApiError::Busy { retry_after_secs, .. } => Some(retry_after_secs.to_string()),
+            _ => None,
+        };
+        if let Some(secs) = retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs)
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
