@@ -364,6 +364,7 @@ fn check_archive(bytes: &[u8], budget: &Budget, meter: &Meter<'_>) -> Result<(),
         }
     }
     let mut inflated: u64 = 0;
+    let mut shared_strings: usize = 0;
     // Read in chunks, each after the last bytes of the one before, so a
     // `uniqueCount` split between two chunks is still seen whole.
     const CARRY: usize = 64;
@@ -385,7 +386,10 @@ fn check_archive(bytes: &[u8], budget: &Budget, meter: &Meter<'_>) -> Result<(),
             // calamine reserves room for as many shared strings as the
             // file's `<sst uniqueCount=…>` claims before reading one: a
             // 1 KB file claiming 10¹¹ strings would abort the process.
-            if declared_unique_strings(window).is_some_and(|count| count > budget.cells as u64) {
+            // And it keeps every shared string (`<si>`) in memory, 24 bytes
+            // each even when empty: 32 MiB of `<si/>` would be 160 MB.
+            shared_strings += shared_string_starts(window, carried);
+            if shared_strings > budget.cells || declared_unique_strings(window).is_some_and(|count| count > budget.cells as u64) {
                 return Err(OverBudget::Cells { max_cells: budget.cells, max_bytes: budget.text_bytes }.into());
             }
             let filled = carried + n;
@@ -395,6 +399,21 @@ fn check_archive(bytes: &[u8], budget: &Budget, meter: &Meter<'_>) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// How many `<si>` elements (shared strings, with or without a namespace
+/// prefix) start in `xml`, not counting those that lie wholly within its
+/// first `carried` bytes (counted with the chunk before).
+fn shared_string_starts(xml: &[u8], carried: usize) -> usize {
+    xml.windows(4)
+        .enumerate()
+        .filter(|(at, w)| {
+            at + 4 > carried
+                && matches!(w[0], b'<' | b':')
+                && &w[1..3] == b"si"
+                && matches!(w[3], b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\r')
+        })
+        .count()
 }
 
 /// The largest number an attribute `uniqueCount="…"` (digits only, as
@@ -586,6 +605,16 @@ mod tests {
         assert_eq!(declared_unique_strings(br#"<sst uniqueCount=" 5">"#), None, "not digits: calamine ignores it too");
         assert_eq!(declared_unique_strings(b"uniqueCount"), None);
         assert_eq!(declared_unique_strings(b"<sst count=\"3\">"), None);
+    }
+
+    #[test]
+    fn shared_strings_are_counted_once_across_chunks() {
+        let xml = br#"<sst><si><t>a</t></si><x:si/><si
+ ><t>b</t></si><sig/><sheetData/></sst>"#;
+        assert_eq!(shared_string_starts(xml, 0), 3);
+        // A chunk whose first 9 bytes ("<sst><si>") came with the one before.
+        assert_eq!(shared_string_starts(xml, 9), 2);
+        assert_eq!(shared_string_starts(xml, 8), 3, "an element cut by the chunk boundary counts in the later chunk");
     }
 
     #[test]

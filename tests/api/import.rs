@@ -204,6 +204,22 @@ async fn a_workbook_claiming_a_hundred_billion_shared_strings_is_refused_before_
 }
 
 #[tokio::test]
+async fn a_workbook_of_more_shared_strings_than_the_cell_budget_is_refused_before_they_are_loaded() {
+    let app = TestApp::demo().await;
+    let f = fixture(&app).await;
+    // Each empty string costs calamine 24 bytes; 32 MiB of them would be
+    // 160 MB. The count is over the budget without claiming anything.
+    let sst = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{}</sst>"#,
+        "<si/>".repeat(100_001)
+    );
+    let file = workbook_with("", r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#, zip::CompressionMethod::Deflated, Some(&sst));
+    let res = upload(&app, &f.token, XLSX, file).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert!(first_problem(&res).contains("more than 100000 cells"), "{}", res.text);
+}
+
+#[tokio::test]
 async fn a_zip_bomb_is_refused_by_its_declared_size_before_it_is_inflated() {
     let app = TestApp::demo().await;
     let f = fixture(&app).await;
