@@ -23,6 +23,7 @@
 //! of the crate but [`crate::regions::split_csv_line`], so the fuzz target
 //! (`fuzz/`) compiles this very file without the rest of the marketplace.
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
@@ -452,30 +453,19 @@ fn excel_date(serial: f64) -> Option<String> {
 }
 
 /// The text of one cell, as the import reads it: whole numbers without a
-/// decimal point, dates as `YYYY-MM-DD`, the rest as displayed.
-fn cell_text(value: &calamine::DataRef<'_>) -> String {
+/// decimal point, dates as `YYYY-MM-DD`, the rest as displayed. Strings
+/// are borrowed, so their length is checked before they are copied (a
+/// shared string may be long and referenced by every cell); anything else
+/// prints in a few hundred bytes at most.
+fn cell_text<'v>(value: &'v calamine::DataRef<'_>) -> Cow<'v, str> {
     use calamine::{Data, DataRef};
     match value {
-        DataRef::Empty => String::new(),
-        DataRef::String(s) => s.trim().to_owned(),
-        DataRef::SharedString(s) => s.trim().to_owned(),
-        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e18 => format!("{}", *f as i64),
-        DataRef::DateTime(d) => excel_date(d.as_f64()).unwrap_or_default(),
-        other => Data::from(other.clone()).to_string().trim().to_owned(),
-    }
-}
-
-/// The length a cell's text will have, known before it is copied (a shared
-/// string may be long and referenced by every cell).
-fn cell_len(value: &calamine::DataRef<'_>) -> usize {
-    use calamine::DataRef;
-    match value {
-        DataRef::String(s) => s.trim().len(),
-        DataRef::SharedString(s) => s.trim().len(),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.trim().len(),
-        DataRef::Empty => 0,
-        // Numbers, booleans and errors print in a few dozen bytes at most.
-        _ => 32,
+        DataRef::Empty => Cow::Borrowed(""),
+        DataRef::String(s) => Cow::Borrowed(s.trim()),
+        DataRef::SharedString(s) => Cow::Borrowed(s.trim()),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e18 => Cow::Owned(format!("{}", *f as i64)),
+        DataRef::DateTime(d) => Cow::Owned(excel_date(d.as_f64()).unwrap_or_default()),
+        other => Cow::Owned(Data::from(other.clone()).to_string().trim().to_owned()),
     }
 }
 
@@ -514,17 +504,13 @@ pub fn read_xlsx_within(bytes: &[u8], budget: &Budget) -> Result<Vec<Vec<String>
     let mut rows: Vec<Vec<String>> = Vec::new();
     while let Some(cell) = cells.next_cell().map_err(unreadable)? {
         meter.tick()?;
-        let value = cell.get_value();
-        if matches!(value, calamine::DataRef::Empty) {
+        let text = cell_text(cell.get_value());
+        if text.is_empty() {
             continue;
         }
         let (row, column) = cell.get_position();
         let (row, column) = (row as usize, column as usize);
-        meter.cell(row, column, cell_len(value))?;
-        let text = cell_text(value);
-        if text.is_empty() {
-            continue;
-        }
+        meter.cell(row, column, text.len())?;
         if rows.len() <= row {
             rows.resize_with(row + 1, Vec::new);
         }
@@ -532,7 +518,7 @@ pub fn read_xlsx_within(bytes: &[u8], budget: &Budget) -> Result<Vec<Vec<String>
         if cells_of_row.len() <= column {
             cells_of_row.resize(column + 1, String::new());
         }
-        cells_of_row[column] = text;
+        cells_of_row[column] = text.into_owned();
     }
     Ok(rows)
 }
@@ -615,6 +601,36 @@ mod tests {
         // A chunk whose first 9 bytes ("<sst><si>") came with the one before.
         assert_eq!(shared_string_starts(xml, 9), 2);
         assert_eq!(shared_string_starts(xml, 8), 3, "an element cut by the chunk boundary counts in the later chunk");
+    }
+
+    /// A workbook of one sheet whose `<sheetData>` is `data`.
+    fn workbook(data: &str) -> Vec<u8> {
+        use std::io::Write;
+        let parts = [
+            ("[Content_Types].xml", r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>"#.to_owned()),
+            ("_rels/.rels", r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_owned()),
+            ("xl/workbook.xml", r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="s" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_owned()),
+            ("xl/_rels/workbook.xml.rels", r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_owned()),
+            ("xl/worksheets/sheet1.xml", format!(r#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{data}</sheetData></worksheet>"#)),
+        ];
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut out);
+        for (name, body) in parts {
+            zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            zip.write_all(body.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_number_that_prints_long_counts_at_its_printed_length() {
+        // 1e300 prints as 301 digits; 0.1 as three characters.
+        let file = workbook(r#"<row r="1"><c r="A1"><v>0.1</v></c><c r="B1"><v>1e300</v></c></row>"#);
+        let budget = Budget { cell_bytes: 100, ..Budget::DEFAULT };
+        assert_eq!(read_xlsx_within(&file, &budget), Err(ReadError::OverBudget(OverBudget::CellText { row: 1, max: 100 })));
+        let file = workbook(r#"<row r="1"><c r="A1"><v>0.1</v></c><c r="C1"><v>46266</v></c></row>"#);
+        assert_eq!(read_xlsx_within(&file, &budget), Ok(vec![vec!["0.1".to_owned(), String::new(), "46266".to_owned()]]));
     }
 
     #[test]
