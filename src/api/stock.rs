@@ -108,10 +108,22 @@ impl From<stock::ImportError> for ApiError {
     fn from(e: stock::ImportError) -> Self {
         match e {
             stock::ImportError::Unreadable(m) => ApiError::BadRequest(m),
-            stock::ImportError::Rows(rows) => {
+            stock::ImportError::OverBudget(over) => {
+                let mut errors = crate::validation::FieldErrors::default();
+                errors.add("file", over.to_string());
+                ApiError::Invalid(errors)
+            }
+            e @ stock::ImportError::Busy { retry_after_secs } => ApiError::Unavailable { detail: e.to_string(), retry_after_secs: retry_after_secs as i64 },
+            stock::ImportError::Rows { errors: rows, more_rows } => {
                 let mut errors = crate::validation::FieldErrors::default();
                 for r in rows {
                     errors.add(format!("row {}", r.row), r.message);
+                }
+                if more_rows > 0 {
+                    errors.add(
+                        "more rows",
+                        format!("and {more_rows} more rows have problems (only the first {} problems are listed)", stock::MAX_ROW_ERRORS),
+                    );
                 }
                 ApiError::Invalid(errors)
             }
@@ -120,15 +132,11 @@ impl From<stock::ImportError> for ApiError {
     }
 }
 
-/// The cells of an uploaded file, by its content type or name.
-pub fn read_upload(content_type: &str, name: &str, bytes: &[u8]) -> Result<Vec<Vec<String>>, stock::ImportError> {
-    let xlsx = content_type.contains("spreadsheetml") || name.to_lowercase().ends_with(".xlsx");
-    if xlsx { stock::read_xlsx(bytes) } else { stock::read_csv(bytes) }
-}
-
 /// `POST /api/v1/lots/import` — a CSV (`text/csv`) or XLSX body; all lots
-/// or none → 201 `{lots, contributions, units}`, or 422 listing every bad
-/// row.
+/// or none → 201 `{lots, contributions, units}`, or 422 listing the bad
+/// rows (the first [`stock::MAX_ROW_ERRORS`], then how many more) or the
+/// limit the file goes over (`stock::upload` states them), or 503 with
+/// `Retry-After` while as many imports as may run at once are running.
 pub async fn import(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
@@ -137,8 +145,7 @@ pub async fn import(
 ) -> ApiResult<(StatusCode, Json<stock::ImportReport>)> {
     let coop = cooperative_of(&actor)?;
     let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("text/csv");
-    let cells = read_upload(content_type, "", &body)?;
-    let report = stock::import(&state.db, coop, actor.id, cells).await?;
+    let report = stock::import_upload(&state.db, coop, actor.id, stock::FileKind::of(content_type, ""), body).await?;
     state.indexer.nudge();
     tracing::info!(org.id = coop, lots = report.lots, "lots imported");
     Ok((StatusCode::CREATED, Json(report)))

@@ -3,6 +3,7 @@
 //! Both are idempotent: rows already present are left as they are.
 
 use super::RegionCode;
+pub use super::csv_line::split_csv_line;
 use crate::db::{Db, set_meta, values_placeholders};
 use anyhow::Context;
 use std::io::{BufRead, BufReader, Read};
@@ -157,28 +158,6 @@ impl<R: Read> Read for CountingReader<R> {
         self.count += n as u64;
         Ok(n)
     }
-}
-
-/// Splits one CSV line; fields may be quoted, with `""` for a quote.
-pub fn split_csv_line(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if field.is_empty() => quoted = true,
-            (',', false) => fields.push(std::mem::take(&mut field)),
-            (c, _) => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
 }
 
 #[cfg(test)]

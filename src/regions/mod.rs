@@ -3,6 +3,7 @@
 //! shipped data (`data/regions/regions.csv`) and the import of the full
 //! villages file.
 
+mod csv_line;
 mod import;
 
 pub use import::{ImportReport, import_villages, load_shipped, split_csv_line};

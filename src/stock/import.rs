@@ -11,6 +11,7 @@
 //! A,12,300,2026-09-01,2027-03-01,4,HH-2B8M4WQA,180
 //! ```
 
+use super::upload::{Budget, FileKind, ImportSlots, OverBudget, ReadError};
 use super::{NewContribution, NewLot, StockError, create_lot_in};
 use crate::db::Db;
 use serde::Serialize;
@@ -40,54 +41,103 @@ pub struct ImportReport {
     pub units: i64,
 }
 
+/// Most row problems listed in an answer; the rest are counted. A 2 MB
+/// file of bad rows once made a 47 MB answer (issue 16).
+pub const MAX_ROW_ERRORS: usize = 100;
+
 /// Why an import recorded nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// The file cannot be read at all.
     #[error("{0}")]
     Unreadable(String),
+    /// The file goes over the import budget; nothing of it was kept.
+    #[error(transparent)]
+    OverBudget(#[from] OverBudget),
+    /// As many imports as may run at once are running; try again later.
+    #[error("{} imports are running already; try again in {retry_after_secs} seconds", super::upload::MAX_CONCURRENT_IMPORTS)]
+    Busy {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
     /// Rows with problems; nothing was recorded.
-    #[error("{} rows have problems", .0.len())]
-    Rows(Vec<RowError>),
+    #[error("rows of the file have problems")]
+    Rows {
+        /// The first [`MAX_ROW_ERRORS`] problems, by row.
+        errors: Vec<RowError>,
+        /// Rows with problems beyond those listed.
+        more_rows: usize,
+    },
     /// The database failed.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
 
-/// The cells of a CSV file, row by row.
-pub fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, ImportError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| ImportError::Unreadable("the CSV file must be UTF-8 text".into()))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    Ok(text
-        .lines()
-        .map(|l| crate::regions::split_csv_line(l.trim_end_matches('\r')).into_iter().map(|c| c.trim().to_owned()).collect())
-        .collect())
+impl From<ReadError> for ImportError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Unreadable(m) => ImportError::Unreadable(m),
+            ReadError::OverBudget(o) => ImportError::OverBudget(o),
+        }
+    }
 }
 
-/// The cells of the first sheet of an XLSX file, row by row.
+/// The cells of a CSV file, row by row, within [`Budget::DEFAULT`].
+pub fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, ImportError> {
+    Ok(super::upload::read_csv_within(bytes, &Budget::DEFAULT)?)
+}
+
+/// The cells of the first sheet of an XLSX file, row by row, within
+/// [`Budget::DEFAULT`].
 pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, ImportError> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut book: Xlsx<_> =
-        Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| ImportError::Unreadable(format!("not a readable XLSX file: {e}")))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| ImportError::Unreadable("the workbook has no sheet".into()))?
-        .map_err(|e| ImportError::Unreadable(format!("the first sheet cannot be read: {e}")))?;
-    Ok(range
-        .rows()
-        .map(|row| {
-            row.iter()
-                .map(|cell| match cell {
-                    Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-                    // Excel dates are days since 1899-12-30 (Julian day 2415019).
-                    Data::DateTime(d) => {
-                        time::Date::from_julian_day(2_415_019 + d.as_f64().floor() as i32).map(crate::time::format_date).unwrap_or_default()
-                    }
-                    other => other.to_string().trim().to_owned(),
-                })
-                .collect()
-        })
-        .collect())
+    Ok(super::upload::read_xlsx_within(bytes, &Budget::DEFAULT)?)
+}
+
+/// The one door for an uploaded file, used by the API and the console
+/// page alike: takes a place among the imports running at once (or
+/// answers [`ImportError::Busy`] at once), reads the file on the blocking
+/// pool within the budget, then checks and records its rows.
+pub async fn import_upload<B>(db: &Db, cooperative_id: i64, user_id: i64, kind: FileKind, bytes: B) -> Result<ImportReport, ImportError>
+where
+    B: AsRef<[u8]> + Send + 'static,
+{
+    let Some(slot) = ImportSlots::global().try_take() else {
+        return Err(ImportError::Busy { retry_after_secs: super::upload::BUSY_RETRY_AFTER_SECS });
+    };
+    let (slot, cells) = super::upload::read_upload(slot, kind, bytes).await?;
+    let report = import(db, cooperative_id, user_id, cells).await;
+    drop(slot);
+    report
+}
+
+/// The problems as the answer lists them: sorted by row, the first
+/// [`MAX_ROW_ERRORS`] kept, and the other rows counted.
+fn rows_error(mut errors: Vec<RowError>) -> ImportError {
+    errors.sort_by_key(|e| e.row);
+    if errors.len() <= MAX_ROW_ERRORS {
+        return ImportError::Rows { errors, more_rows: 0 };
+    }
+    let rest = errors.split_off(MAX_ROW_ERRORS);
+    let last_listed = errors.last().map(|e| e.row);
+    let mut more_rows = 0;
+    let mut previous = last_listed;
+    for e in &rest {
+        if Some(e.row) != previous {
+            more_rows += 1;
+            previous = Some(e.row);
+        }
+    }
+    ImportError::Rows { errors, more_rows }
+}
+
+/// A cell's text as a message quotes it: at most 40 characters, so a long
+/// cell is not echoed back whole.
+fn quoted(text: &str) -> String {
+    const MAX: usize = 40;
+    match text.char_indices().nth(MAX) {
+        None => format!("{text:?}"),
+        Some((end, _)) => format!("{:?}…", &text[..end]),
+    }
 }
 
 struct Row {
@@ -120,7 +170,7 @@ pub async fn import(db: &Db, cooperative_id: i64, user_id: i64, cells: Vec<Vec<S
         }
     }
     if !errors.is_empty() {
-        return Err(ImportError::Rows(errors));
+        return Err(rows_error(errors));
     }
     // Member households by code: the file names households as managers see them.
     let members: BTreeMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
@@ -140,7 +190,7 @@ pub async fn import(db: &Db, cooperative_id: i64, user_id: i64, cells: Vec<Vec<S
         let mut int = |col: &str| match cell(col).parse::<i64>() {
             Ok(n) => n,
             Err(_) => {
-                problems.push(format!("{col} must be a whole number, not {:?}", cell(col)));
+                problems.push(format!("{col} must be a whole number, not {}", quoted(&cell(col))));
                 0
             }
         };
@@ -151,12 +201,12 @@ pub async fn import(db: &Db, cooperative_id: i64, user_id: i64, cells: Vec<Vec<S
         }
         for col in ["harvested_on", "expires_on"] {
             if crate::time::parse_date(&cell(col)).is_none() {
-                problems.push(format!("{col} must be a date as YYYY-MM-DD, not {:?}", cell(col)));
+                problems.push(format!("{col} must be a date as YYYY-MM-DD, not {}", quoted(&cell(col))));
             }
         }
         let household = cell("household_code");
         if !members.contains_key(&household) {
-            problems.push(format!("{household:?} is not a member household of this cooperative"));
+            problems.push(format!("{} is not a member household of this cooperative", quoted(&household)));
         }
         if problems.is_empty() {
             rows.push(Row {
@@ -232,9 +282,36 @@ pub async fn import(db: &Db, cooperative_id: i64, user_id: i64, cells: Vec<Vec<S
     }
     if !errors.is_empty() {
         // Dropping the transaction rolls back every lot of the file.
-        errors.sort_by_key(|e| e.row);
-        return Err(ImportError::Rows(errors));
+        return Err(rows_error(errors));
     }
     tx.commit().await?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(row: usize) -> RowError {
+        RowError { row, message: format!("problem of row {row}") }
+    }
+
+    #[test]
+    fn the_list_of_problems_keeps_the_first_hundred_by_row_and_counts_the_other_rows() {
+        // Two problems for each of rows 2..=201, given out of order.
+        let errors: Vec<RowError> = (2..=201).rev().flat_map(|r| [problem(r), problem(r)]).collect();
+        let ImportError::Rows { errors, more_rows } = rows_error(errors) else { panic!("rows") };
+        assert_eq!(errors.len(), MAX_ROW_ERRORS);
+        assert_eq!((errors[0].row, errors[99].row), (2, 51));
+        assert_eq!(more_rows, 150, "rows 52..=201; row 51 is listed already");
+        let ImportError::Rows { errors, more_rows } = rows_error((2..=11).map(problem).collect()) else { panic!("rows") };
+        assert_eq!((errors.len(), more_rows), (10, 0));
+    }
+
+    #[test]
+    fn a_quoted_cell_stops_after_forty_characters() {
+        assert_eq!(quoted("ten"), "\"ten\"");
+        assert_eq!(quoted(&"瓜".repeat(40)), format!("\"{}\"", "瓜".repeat(40)));
+        assert_eq!(quoted(&"瓜".repeat(41)), format!("\"{}\"…", "瓜".repeat(40)));
+    }
 }

@@ -7,8 +7,12 @@
 //! only that cooperative's lots (invariant 6).
 
 mod import;
+pub mod upload;
 
-pub use import::{COLUMNS as IMPORT_COLUMNS, ImportError, ImportReport, RowError, import, read_csv, read_xlsx};
+pub use import::{
+    COLUMNS as IMPORT_COLUMNS, ImportError, ImportReport, MAX_ROW_ERRORS, RowError, import, import_upload, read_csv, read_xlsx,
+};
+pub use upload::{FileKind, OverBudget};
 
 use crate::db::{Db, Tx};
 use crate::validation::FieldErrors;

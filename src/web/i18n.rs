@@ -281,6 +281,28 @@ pub struct Strings {
     pub import_problem: &'static str,
     /// Import page
     pub import_choose_file: &'static str,
+    /// Import refused: as many imports as may run at once are running
+    pub import_busy: &'static str,
+    /// Import refused: the file is over `{max}` MB
+    pub import_over_upload: &'static str,
+    /// Import refused: the XLSX has more than `{max}` parts
+    pub import_over_entries: &'static str,
+    /// Import refused: the XLSX unpacks to more than `{max}` MB
+    pub import_over_unpacked: &'static str,
+    /// Import refused: the sheet declares `{rows}` × `{columns}`, over `{max_rows}` × `{max_columns}`
+    pub import_over_dimension: &'static str,
+    /// Import refused: more than `{max}` rows
+    pub import_over_rows: &'static str,
+    /// Import refused: row `{row}` has more than `{max}` cells
+    pub import_over_row_cells: &'static str,
+    /// Import refused: more than `{max}` cells or `{mb}` MB of text in all
+    pub import_over_cells: &'static str,
+    /// Import refused: a cell of row `{row}` holds more than `{max}` bytes
+    pub import_over_cell_text: &'static str,
+    /// Import refused: reading took more than `{max}` seconds
+    pub import_over_time: &'static str,
+    /// Under a capped list of bad rows: `{n}` more rows, first `{max}` listed
+    pub import_more_rows: &'static str,
     /// Product form
     pub product_form_title: &'static str,
     /// Product form
@@ -427,6 +449,17 @@ pub static ZH: Strings = Strings {
     import_row: "行",
     import_problem: "问题",
     import_choose_file: "请选择要导入的文件。",
+    import_busy: "当前正在进行的导入较多，请稍等几秒后再上传。",
+    import_over_upload: "文件超过 {max} MB，无法导入。请拆分成几个文件分别导入。",
+    import_over_entries: "这个 XLSX 文件包含的部件超过 {max} 个，无法导入。请另存为只含一个工作表的新文件后再试。",
+    import_over_unpacked: "这个 XLSX 文件解压后超过 {max} MB，无法导入。请另存为只含一个工作表的新文件，或导出为 CSV。",
+    import_over_dimension: "工作表声明的范围有 {rows} 行 × {columns} 列，超过导入上限 {max_rows} 行 × {max_columns} 列。请删除多余的行列（或只复制数据到新表）后再试。",
+    import_over_rows: "文件超过 {max} 行，无法导入。请拆分成几个文件分别导入。",
+    import_over_row_cells: "第 {row} 行超过 {max} 列，无法导入。",
+    import_over_cells: "文件内容超过 {max} 个单元格或 {mb} MB 文字，无法导入。请拆分成几个文件分别导入。",
+    import_over_cell_text: "第 {row} 行有单元格超过 {max} 个字节，无法导入。",
+    import_over_time: "文件在 {max} 秒内未能读完，请拆分成几个文件分别导入。",
+    import_more_rows: "另有 {n} 行有问题（只列出前 {max} 个问题）。",
     product_form_title: "产品信息",
     pf_name: "产品名称",
     pf_name_en: "英文名称",
@@ -564,6 +597,17 @@ pub static EN: Strings = Strings {
     import_row: "Row",
     import_problem: "Problem",
     import_choose_file: "Choose a file to import.",
+    import_busy: "Several imports are running right now. Wait a few seconds and upload again.",
+    import_over_upload: "The file is larger than {max} MB and cannot be imported. Split it into smaller files.",
+    import_over_entries: "This XLSX file has more than {max} parts and cannot be imported. Save the sheet as a new workbook and try again.",
+    import_over_unpacked: "This XLSX file unpacks to more than {max} MB and cannot be imported. Save the sheet as a new workbook, or export it as CSV.",
+    import_over_dimension: "The sheet declares {rows} rows × {columns} columns, over the import limit of {max_rows} rows × {max_columns} columns. Delete the extra rows and columns (or copy the data to a new sheet) and try again.",
+    import_over_rows: "The file has more than {max} rows and cannot be imported. Split it into smaller files.",
+    import_over_row_cells: "Row {row} has more than {max} columns and cannot be imported.",
+    import_over_cells: "The file holds more than {max} cells or {mb} MB of text and cannot be imported. Split it into smaller files.",
+    import_over_cell_text: "A cell in row {row} holds more than {max} bytes and cannot be imported.",
+    import_over_time: "The file could not be read within {max} seconds. Split it into smaller files.",
+    import_more_rows: "And {n} more rows have problems (only the first {max} problems are listed).",
     product_form_title: "Product",
     pf_name: "Name",
     pf_name_en: "English name",

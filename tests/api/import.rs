@@ -82,11 +82,10 @@ async fn one_bad_row_imports_nothing_and_every_bad_row_is_named() {
     assert!(missing.json()["errors"][0]["message"].as_str().unwrap().contains("missing column \"quantity\""));
 }
 
-/// A minimal XLSX with one sheet of inline strings and numbers.
-fn xlsx(rows: &[Vec<String>]) -> Vec<u8> {
-    let mut sheet = String::from(
-        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
-    );
+/// A minimal XLSX with one sheet of inline strings and numbers (also used
+/// by the property tests).
+pub(crate) fn xlsx(rows: &[Vec<String>]) -> Vec<u8> {
+    let mut sheet = String::new();
     for (r, row) in rows.iter().enumerate() {
         sheet.push_str(&format!("<row r=\"{}\">", r + 1));
         for (c, v) in row.iter().enumerate() {
@@ -99,7 +98,20 @@ fn xlsx(rows: &[Vec<String>]) -> Vec<u8> {
         }
         sheet.push_str("</row>");
     }
-    sheet.push_str("</sheetData></worksheet>");
+    workbook("", &sheet, zip::CompressionMethod::Stored)
+}
+
+/// An XLSX whose one sheet has `dimension` (e.g. `<dimension ref="A1:B2"/>`
+/// or nothing) before `sheet_data`, the XML inside `<sheetData>`.
+fn workbook(dimension: &str, sheet_data: &str, method: zip::CompressionMethod) -> Vec<u8> {
+    workbook_with(dimension, sheet_data, method, None)
+}
+
+/// [`workbook`] with a shared strings part.
+fn workbook_with(dimension: &str, sheet_data: &str, method: zip::CompressionMethod, shared_strings: Option<&str>) -> Vec<u8> {
+    let sheet = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{dimension}<sheetData>{sheet_data}</sheetData></worksheet>"#
+    );
     let files = [
         ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_owned()),
         ("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_owned()),
@@ -107,16 +119,33 @@ fn xlsx(rows: &[Vec<String>]) -> Vec<u8> {
         ("xl/_rels/workbook.xml.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_owned()),
         ("xl/worksheets/sheet1.xml", sheet),
     ];
+    let shared = shared_strings.map(|xml| ("xl/sharedStrings.xml", xml.to_owned()));
     let mut out = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut out);
-    for (name, body) in files {
-        zip.start_file(name, zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored)).unwrap();
+    for (name, body) in files.into_iter().chain(shared) {
+        zip.start_file(name, zip::write::SimpleFileOptions::default().compression_method(method)).unwrap();
         zip.write_all(body.as_bytes()).unwrap();
     }
     zip.finish().unwrap();
     out.into_inner()
 }
 
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The sheet of issue 16: two cells, at the first and the last cell a
+/// sheet can have; read as a dense range it is 16,384 × 1,048,576 cells.
+fn sparse_sheet(dimension: &str) -> Vec<u8> {
+    workbook(
+        dimension,
+        r#"<row r="1"><c r="A1" t="inlineStr"><is><t>lot</t></is></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>"#,
+        zip::CompressionMethod::Stored,
+    )
+}
+
+/// The first problem of a 422, as text.
+fn first_problem(res: &crate::helpers::Res) -> String {
+    res.json()["errors"][0]["message"].as_str().unwrap_or_default().to_owned()
+}
 #[tokio::test]
 async fn an_xlsx_file_imports_like_a_csv() {
     let app = TestApp::demo().await;
@@ -125,11 +154,213 @@ async fn an_xlsx_file_imports_like_a_csv() {
     for (h, q) in [(&f.households[0], "20"), (&f.households[1], "22")] {
         rows.push(["X", &f.product.to_string(), "42", "2026-09-01", "2027-03-01", &f.node.to_string(), h, q].map(str::to_owned).to_vec());
     }
-    let res = upload(&app, &f.token, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx(&rows)).await;
+    let res = upload(&app, &f.token, XLSX, xlsx(&rows)).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     assert_eq!(res.json()["units"], 42);
-    let broken =
-        upload(&app, &f.token, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b"PK not really".to_vec()).await;
+    let broken = upload(&app, &f.token, XLSX, b"PK not really".to_vec()).await;
     assert_eq!(broken.status, StatusCode::BAD_REQUEST);
     assert_eq!(broken.content_type(), "application/problem+json");
+}
+
+#[tokio::test]
+async fn a_sparse_xlsx_with_cells_at_a1_and_xfd1048576_is_refused_and_the_server_keeps_answering() {
+    let app = TestApp::demo().await;
+    let f = fixture(&app).await;
+    // Once without a declared dimension (the cells are streamed and the
+    // last one is over the row budget), once with one (refused before a
+    // cell is read).
+    for dimension in ["", r#"<dimension ref="A1:XFD1048576"/>"#] {
+        let file = sparse_sheet(dimension);
+        assert!(file.len() < 4096, "a file of a few KB");
+        let res = upload(&app, &f.token, XLSX, file).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+        assert_eq!(res.content_type(), "application/problem+json");
+        let problem = first_problem(&res);
+        assert!(problem.contains("more than 5000 rows") || problem.contains("declares 1048576 rows and 16384 columns"), "{problem}");
+    }
+    assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+    let mut rows = vec![HEADER.split(',').map(str::to_owned).collect::<Vec<_>>()];
+    rows.push(
+        ["S", &f.product.to_string(), "7", "2026-09-01", "2027-03-01", &f.node.to_string(), &f.households[0], "7"]
+            .map(str::to_owned)
+            .to_vec(),
+    );
+    let good = upload(&app, &f.token, XLSX, xlsx(&rows)).await;
+    assert_eq!(good.status, StatusCode::CREATED, "imports still work after the refusal: {}", good.text);
+}
+
+#[tokio::test]
+async fn a_workbook_claiming_a_hundred_billion_shared_strings_is_refused_before_room_is_made_for_them() {
+    let app = TestApp::demo().await;
+    let f = fixture(&app).await;
+    // calamine reserves room for `uniqueCount` strings before reading one:
+    // 10¹¹ of them is 2.4 TB, and a failed allocation aborts the process.
+    let sst = r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="100000000000"><si><t>lot</t></si></sst>"#;
+    let file = workbook_with("", r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#, zip::CompressionMethod::Stored, Some(sst));
+    let res = upload(&app, &f.token, XLSX, file).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert!(first_problem(&res).contains("more than 100000 cells"), "{}", res.text);
+    assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_workbook_of_more_shared_strings_than_the_cell_budget_is_refused_before_they_are_loaded() {
+    let app = TestApp::demo().await;
+    let f = fixture(&app).await;
+    // Each empty string costs calamine 24 bytes; 32 MiB of them would be
+    // 160 MB. The count is over the budget without claiming anything.
+    let sst = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{}</sst>"#,
+        "<si/>".repeat(100_001)
+    );
+    let file = workbook_with("", r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#, zip::CompressionMethod::Deflated, Some(&sst));
+    let res = upload(&app, &f.token, XLSX, file).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert!(first_problem(&res).contains("more than 100000 cells"), "{}", res.text);
+}
+
+#[tokio::test]
+async fn a_zip_bomb_is_refused_by_its_declared_size_before_it_is_inflated() {
+    let app = TestApp::demo().await;
+    let f = fixture(&app).await;
+    // 40 MiB of identical rows deflate to a few dozen KB.
+    let row = r#"<row><c t="inlineStr"><is><t>伽师瓜</t></is></c></row>"#;
+    let bomb = workbook("", &row.repeat(40 * 1024 * 1024 / row.len()), zip::CompressionMethod::Deflated);
+    assert!(bomb.len() < 512 * 1024, "the bomb is small: {} bytes", bomb.len());
+    let res = upload(&app, &f.token, XLSX, bomb).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert!(first_problem(&res).contains("unpacks to more than 33554432 bytes"), "{}", res.text);
+    assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_zip_bomb_that_understates_its_size_is_refused_while_it_inflates() {
+    let app = TestApp::demo().await;
+    let f = fixture(&app).await;
+    let row = r#"<row><c t="inlineStr"><is><t>伽师瓜</t></is></c></row>"#;
+    let mut bomb = workbook("", &row.repeat(40 * 1024 * 1024 / row.len()), zip::CompressionMethod::Deflated);
+    // Rewrite the sheet's declared uncompressed size, in its local header
+    // (offset 22) and its central directory entry (offset 24), to 1 KB.
+    let name = b"xl/worksheets/sheet1.xml";
+    let mut patched = 0;
+    for (signature, size_at) in [(b"PK\x03\x04", 22), (b"PK\x01\x02", 24)] {
+        let name_at = if signature[2] == 3 { 30 } else { 46 };
+        let at = (0..bomb.len() - name_at - name.len())
+            .find(|&i| bomb[i..i + 4] == signature[..] && bomb[i + name_at..i + name_at + name.len()] == name[..])
+            .expect("the sheet's header");
+        bomb[at + size_at..at + size_at + 4].copy_from_slice(&1024u32.to_le_bytes());
+        patched += 1;
+    }
+    assert_eq!(patched, 2);
+    let res = upload(&app, &f.token, XLSX, bomb).await;
+    assert!(res.status == StatusCode::UNPROCESSABLE_ENTITY || res.status == StatusCode::BAD_REQUEST, "{} {}", res.status, res.text);
+    assert_eq!(res.content_type(), "application/problem+json");
+    assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_csv_or_xlsx_with_more_rows_than_the_budget_is_refused_with_a_clear_message() {
+    let app = TestApp::demo().await;
+    let f = fixture(&app).await;
+    let (p, n, h) = (f.product, f.node, &f.households[0]);
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..5_000 {
+        csv.push_str(&format!("L{i},{p},1,2026-09-01,2027-03-01,{n},{h},1\n"));
+    }
+    let lots_before = app.count("SELECT COUNT(*) FROM lots").await;
+    let res = upload(&app, &f.token, "text/csv", csv.into_bytes()).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", &res.text[..res.text.len().min(500)]);
+    assert_eq!(first_problem(&res), "the file has more than 5000 rows; split it into smaller files");
+    assert_eq!(res.json()["errors"].as_array().unwrap().len(), 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM lots").await, lots_before);
+
+    let rows: Vec<Vec<String>> = (0..5_001).map(|i| vec![format!("L{i}")]).collect();
+    let res = upload(&app, &f.token, XLSX, xlsx(&rows)).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", &res.text[..res.text.len().min(500)]);
+    assert_eq!(first_problem(&res), "the file has more than 5000 rows; split it into smaller files");
+}
+
+#[tokio::test]
+async fn the_list_of_bad_rows_is_capped_and_says_how_many_more_rows_have_problems() {
+    let app = TestApp::demo().await;
+    let f = fixture(&app).await;
+    let (p, n) = (f.product, f.node);
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..350 {
+        csv.push_str(&format!("L{i},{p},ten,2026-09-01,2027-03-01,{n},HH-NOTAMEMBER,1\n"));
+    }
+    let res = upload(&app, &f.token, "text/csv", csv.into_bytes()).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = res.json()["errors"].as_array().unwrap().clone();
+    assert_eq!(errors.len(), 101, "100 problems and the count of the rest");
+    assert_eq!(errors[0]["field"], "row 2");
+    assert_eq!(errors[99]["field"], "row 101");
+    assert_eq!(errors[100]["field"], "more rows");
+    assert_eq!(errors[100]["message"], "and 250 more rows have problems (only the first 100 problems are listed)");
+    assert!(res.text.len() < 64 * 1024, "a short answer: {} bytes", res.text.len());
+}
+
+#[tokio::test]
+async fn a_long_cell_is_not_echoed_back_whole() {
+    let app = TestApp::demo().await;
+    let f = fixture(&app).await;
+    let (p, n, h) = (f.product, f.node, &f.households[0]);
+    let long = "九".repeat(300);
+    let csv = format!("{HEADER}\nA,{p},{long},2026-09-01,2027-03-01,{n},{h},1\n");
+    let res = upload(&app, &f.token, "text/csv", csv.into_bytes()).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    let problem = first_problem(&res);
+    assert!(problem.contains(&format!("\"{}\"…", "九".repeat(40))) && !problem.contains(&"九".repeat(41)), "{problem}");
+
+    let too_long = "九".repeat(400);
+    let csv = format!("{HEADER}\nA,{p},{too_long},2026-09-01,2027-03-01,{n},{h},1\n");
+    let res = upload(&app, &f.token, "text/csv", csv.into_bytes()).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(first_problem(&res), "a cell in row 2 holds more than 1024 bytes of text");
+}
+
+/// Posts a file through the console's import form, in `lang`.
+async fn console_upload(app: &TestApp, lang: &str, name: &str, content_type: &str, file: &[u8]) -> crate::helpers::Res {
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let cookie = format!("zn_session={token}; zn_lang={lang}");
+    let form = app.raw(Request::get("/console/import").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    let at = form.text.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    let csrf = &form.text[at..at + 64];
+    let boundary = "zhunongboundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let req = Request::post("/console/import")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap();
+    app.raw(req).await
+}
+
+#[tokio::test]
+async fn the_console_refuses_a_sparse_xlsx_with_a_page_in_the_managers_language() {
+    let app = TestApp::demo().await;
+    let zh = console_upload(&app, "zh", "lots.xlsx", XLSX, &sparse_sheet(r#"<dimension ref="A1:XFD1048576"/>"#)).await;
+    assert_eq!(zh.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", zh.text);
+    assert!(zh.text.contains("工作表声明的范围有 1048576 行 × 16384 列，超过导入上限 5000 行 × 64 列"), "{}", zh.text);
+    let en = console_upload(&app, "en", "lots.xlsx", XLSX, &sparse_sheet("")).await;
+    assert_eq!(en.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", en.text);
+    assert!(en.text.contains("The file has more than 5000 rows and cannot be imported."), "{}", en.text);
+}
+
+#[tokio::test]
+async fn the_console_caps_the_list_of_bad_rows_and_says_how_many_more() {
+    let app = TestApp::demo().await;
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..120 {
+        csv.push_str(&format!("L{i},1,1,2026-09-01,2027-03-01,1,HH-NOBODY,1\n"));
+    }
+    let zh = console_upload(&app, "zh", "lots.csv", "text/csv", csv.as_bytes()).await;
+    assert_eq!(zh.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(zh.text.matches("HH-NOBODY").count(), 100, "the first 100 problems are listed");
+    assert!(zh.text.contains("另有 20 行有问题（只列出前 100 个问题）。"), "{}", zh.text);
 }

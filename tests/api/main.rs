@@ -18,6 +18,7 @@ mod import;
 mod orders;
 mod pages;
 mod platform;
+mod properties;
 mod regions;
 mod search;
 mod search_contract;
