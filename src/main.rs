@@ -121,7 +121,11 @@ async fn serve() -> anyhow::Result<()> {
     let bind = app.state.config.bind.clone();
     let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!(backend = ?db.backend(), "Zhunong serving on http://{}", listener.local_addr()?);
-    axum::serve(listener, app.router()).with_graceful_shutdown(shutdown()).await?;
+    // With the peer's address in every request: the sign-in limiter counts
+    // failures per client (see `api::extract::ClientAddr`).
+    axum::serve(listener, app.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
