@@ -30,6 +30,8 @@ pub struct AppState {
     pub stripe: Option<crate::payments::Stripe>,
     /// Writes still running, whether or not their client is still there.
     pub writes: InFlight,
+    /// Signs the CSRF tokens of visitors' forms.
+    pub csrf_key: crate::auth::ServerKey,
 }
 
 /// Counts the requests that may write and are still running (see
@@ -105,7 +107,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     if stripe.is_some() && config.stripe_webhook_secret.is_none() {
         tracing::warn!("STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: card payments will never be confirmed");
     }
-    Ok(App { state: AppState { db, config: Arc::new(config), search, indexer, stripe, writes: InFlight::default() } })
+    let csrf_key = crate::auth::ServerKey::load_or_create(&db).await?;
+    Ok(App { state: AppState { db, config: Arc::new(config), search, indexer, stripe, writes: InFlight::default(), csrf_key } })
 }
 
 /// The largest request body any endpoint reads (uploads included).
@@ -122,6 +125,11 @@ impl App {
     /// gzip; error bodies in the caller's terms (problem+json or a page);
     /// the time limit; the body limit; writes run to completion.
     pub fn router(&self) -> Router {
+        // HSTS only where cookies are marked Secure, i.e. behind HTTPS: sent
+        // over plain HTTP it would lock browsers out of a test instance.
+        let hsts = self.state.config.secure_cookies.then(|| {
+            SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"))
+        });
         Router::new()
             .merge(crate::web::router())
             .merge(crate::api::router())
@@ -136,6 +144,13 @@ impl App {
             .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
             .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
             .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+            // if_not_present: the payment page sets its own, wider policy.
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(crate::web::CONTENT_SECURITY_POLICY),
+            ))
+            .layer(tower::util::option_layer(hsts))
+            .layer(middleware::from_fn(no_store_when_personal))
             .layer(middleware::from_fn(request_context))
     }
 }
@@ -274,6 +289,26 @@ async fn error_bodies(request: Request, next: Next) -> Response {
         fresh.headers_mut().append(name, value);
     }
     fresh
+}
+
+/// Marks personal answers `Cache-Control: no-store`, so no shared cache,
+/// and no browser cache after sign-out, keeps a copy: every answer to a
+/// request that carried a session (cookie or bearer token) — pages and API
+/// answers with addresses, phones, CSRF tokens — and every answer that
+/// sets a cookie (sign-in hands out the session token). The static files
+/// keep their year-long caching: they are the same for everyone.
+async fn no_store_when_personal(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let signed_in = headers.contains_key(header::AUTHORIZATION)
+        || [crate::api::extract::SESSION_COOKIE, crate::api::extract::SECURE_SESSION_COOKIE]
+            .iter()
+            .any(|name| crate::api::extract::cookie(headers, name).is_some());
+    let static_file = request.uri().path().starts_with("/static/");
+    let mut response = next.run(request).await;
+    if !static_file && (signed_in || response.headers().contains_key(header::SET_COOKIE)) {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);

@@ -9,6 +9,7 @@ use crate::money::Fen;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// A value that must never reach a log or a page.
@@ -52,9 +53,23 @@ pub struct Config {
     /// Lifetime of a sign-in session and its API token, in seconds
     /// (`ZHUNONG_SESSION_TTL_SECS`).
     pub session_ttl_secs: i64,
-    /// Failed sign-ins allowed per e-mail address per 15 minutes
-    /// (`ZHUNONG_LOGIN_ATTEMPTS`).
+    /// Failed sign-ins allowed per account from one client address per
+    /// 15 minutes (`ZHUNONG_LOGIN_ATTEMPTS`).
     pub login_attempts: i64,
+    /// Failed sign-ins allowed per account from all addresses together per
+    /// 15 minutes; past it the account is refused to everyone until the
+    /// window ends (`ZHUNONG_LOGIN_ATTEMPTS_PER_ACCOUNT`).
+    pub login_attempts_per_account: i64,
+    /// Failed sign-ins allowed per client address over all accounts per 15
+    /// minutes (`ZHUNONG_LOGIN_ATTEMPTS_PER_CLIENT`).
+    pub login_attempts_per_client: i64,
+    /// Failed sign-ins allowed per minute over the whole platform
+    /// (`ZHUNONG_LOGIN_FAILURES_PER_MINUTE`).
+    pub login_failures_per_minute: i64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed, as addresses or
+    /// CIDR ranges (`ZHUNONG_TRUSTED_PROXIES`, comma-separated, or the
+    /// `trusted_proxies` list). Empty: the peer address is the client.
+    pub trusted_proxies: Vec<IpRange>,
     /// Hours an order may stay unpaid before it expires and gives its stock
     /// back (`ZHUNONG_ORDER_PAYMENT_HOURS`).
     pub order_payment_hours: i64,
@@ -99,6 +114,10 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     session_ttl_secs: Option<i64>,
     login_attempts: Option<i64>,
+    login_attempts_per_account: Option<i64>,
+    login_attempts_per_client: Option<i64>,
+    login_failures_per_minute: Option<i64>,
+    trusted_proxies: Option<Vec<String>>,
     order_payment_hours: Option<i64>,
     search_cards: Option<i64>,
     meili_url: Option<String>,
@@ -124,6 +143,53 @@ pub struct Payee {
     pub bank: String,
     /// Account number.
     pub account: String,
+}
+
+/// An IP address range in CIDR notation (`10.0.0.0/8`, `fd00::/8`); a bare
+/// address is a range of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    base: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    /// Parses `addr` or `addr/prefix`.
+    pub fn parse(s: &str) -> Option<IpRange> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p.parse::<u8>().ok()?)),
+            None => (s, None),
+        };
+        let base: IpAddr = addr.parse().ok()?;
+        let max = if base.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(IpRange { base, prefix })
+    }
+
+    /// True when `ip` lies in the range. An IPv4 address written as an
+    /// IPv6-mapped one (`::ffff:10.0.0.1`) counts as the IPv4 address.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match (self.base, ip) {
+            (IpAddr::V4(b), IpAddr::V4(a)) => prefix_eq(&b.octets(), &a.octets(), self.prefix),
+            (IpAddr::V6(b), IpAddr::V6(a)) => prefix_eq(&b.octets(), &a.octets(), self.prefix),
+            _ => false,
+        }
+    }
+}
+
+/// True when the first `bits` bits of `a` and `b` agree.
+fn prefix_eq(a: &[u8], b: &[u8], bits: u8) -> bool {
+    let bits = usize::from(bits);
+    let (whole, rest) = (bits / 8, bits % 8);
+    if a[..whole] != b[..whole] {
+        return false;
+    }
+    rest == 0 || (a[whole] ^ b[whole]) >> (8 - rest) == 0
 }
 
 /// Monitoring lines used when none is configured for a year: the national
@@ -187,6 +253,17 @@ impl Config {
             }
         }
 
+        let proxies: Vec<String> = match var("ZHUNONG_TRUSTED_PROXIES") {
+            Some(v) => v.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect(),
+            None => file.trusted_proxies.unwrap_or_default(),
+        };
+        let trusted_proxies = proxies
+            .iter()
+            .map(|p| {
+                IpRange::parse(p).ok_or_else(|| ConfigError(format!("ZHUNONG_TRUSTED_PROXIES: {p:?} is not an IP address or CIDR range")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
         let config = Config {
             bind: var("ZHUNONG_BIND").or(file.bind).unwrap_or_else(|| "127.0.0.1:8080".into()),
             database_url,
@@ -195,6 +272,10 @@ impl Config {
             secure_cookies: flag("ZHUNONG_SECURE_COOKIES", file.secure_cookies, false)?,
             session_ttl_secs: number("ZHUNONG_SESSION_TTL_SECS", file.session_ttl_secs, 7 * 24 * 3600)?,
             login_attempts: number("ZHUNONG_LOGIN_ATTEMPTS", file.login_attempts, 10)?,
+            login_attempts_per_account: number("ZHUNONG_LOGIN_ATTEMPTS_PER_ACCOUNT", file.login_attempts_per_account, 100)?,
+            login_attempts_per_client: number("ZHUNONG_LOGIN_ATTEMPTS_PER_CLIENT", file.login_attempts_per_client, 30)?,
+            login_failures_per_minute: number("ZHUNONG_LOGIN_FAILURES_PER_MINUTE", file.login_failures_per_minute, 300)?,
+            trusted_proxies,
             order_payment_hours: number("ZHUNONG_ORDER_PAYMENT_HOURS", file.order_payment_hours, 72)?,
             search_cards: number("ZHUNONG_SEARCH_CARDS", file.search_cards, 20_000)?,
             meili_url: var("MEILI_URL").or(file.meili_url),
@@ -223,6 +304,15 @@ impl Config {
         }
         if config.login_attempts < 1 {
             return Err(ConfigError("ZHUNONG_LOGIN_ATTEMPTS must be at least 1".into()));
+        }
+        if config.login_attempts_per_account < config.login_attempts {
+            return Err(ConfigError("ZHUNONG_LOGIN_ATTEMPTS_PER_ACCOUNT must be at least ZHUNONG_LOGIN_ATTEMPTS".into()));
+        }
+        if config.login_attempts_per_client < 1 {
+            return Err(ConfigError("ZHUNONG_LOGIN_ATTEMPTS_PER_CLIENT must be at least 1".into()));
+        }
+        if config.login_failures_per_minute < 1 {
+            return Err(ConfigError("ZHUNONG_LOGIN_FAILURES_PER_MINUTE must be at least 1".into()));
         }
         Ok(config)
     }
@@ -273,6 +363,19 @@ mod tests {
         assert!(e.to_string().contains("colour"), "{e}");
         let e = Config::from_sources(&vars(&[("ZHUNONG_SEARCH_CARDS", "-1")]), None).unwrap_err();
         assert!(e.to_string().contains("ZHUNONG_SEARCH_CARDS"), "{e}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_cidr_ranges() {
+        let c = Config::from_sources(&vars(&[("ZHUNONG_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,fd00::/8")]), None).unwrap();
+        let trusted = |ip: &str| c.trusted_proxies.iter().any(|r| r.contains(ip.parse().unwrap()));
+        assert!(trusted("10.200.3.4") && trusted("192.168.1.7") && trusted("fd12::1") && trusted("::ffff:10.1.1.1"));
+        assert!(!trusted("11.0.0.1") && !trusted("192.168.1.8") && !trusted("fe80::1"));
+        let file = Config::from_sources(&vars(&[]), Some("trusted_proxies = [\"172.16.0.0/12\"]")).unwrap();
+        assert!(file.trusted_proxies[0].contains("172.31.255.255".parse().unwrap()));
+        let e = Config::from_sources(&vars(&[("ZHUNONG_TRUSTED_PROXIES", "10.0.0.0/33")]), None).unwrap_err();
+        assert!(e.to_string().contains("ZHUNONG_TRUSTED_PROXIES"), "{e}");
+        assert!(IpRange::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
     }
 
     #[test]

@@ -68,3 +68,14 @@ document.addEventListener('change', function (e) {
   var s = e.target;
   if (s.matches && s.matches('select[data-autosubmit]')) s.form.submit();
 });
+
+// The invoice's print button (hidden without this script; the browser's
+// own print command works either way). A handler here rather than a
+// javascript: link, which the Content-Security-Policy forbids.
+(function () {
+  var buttons = document.querySelectorAll('[data-print]');
+  for (var i = 0; i < buttons.length; i++) {
+    buttons[i].hidden = false;
+    buttons[i].addEventListener('click', function () { window.print(); });
+  }
+})();

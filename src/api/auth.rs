@@ -1,9 +1,10 @@
 //! Sign-in, sign-out and `GET /api/v1/me`.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, CurrentUser, SESSION_COOKIE, session_token};
+use super::extract::{ApiJson, ClientAddr, CurrentUser, MaybeUser, session_cookie_name, session_token};
 use crate::app::AppState;
 use crate::auth::{self, Actor, LoginError};
+use crate::config::Config;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -32,18 +33,22 @@ pub fn user_json(a: &Actor) -> serde_json::Value {
 /// The `Set-Cookie` value that carries a session token to the browser.
 pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
     let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let value = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", state.config.session_ttl_secs);
+    let name = session_cookie_name(&state.config);
+    let value = format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", state.config.session_ttl_secs);
     HeaderValue::from_str(&value).expect("hex token and fixed text make a valid header")
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
-pub fn clear_session_cookie() -> HeaderValue {
-    HeaderValue::from_static("zn_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+pub fn clear_session_cookie(config: &Config) -> HeaderValue {
+    let secure = if config.secure_cookies { "; Secure" } else { "" };
+    let value = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", session_cookie_name(config));
+    HeaderValue::from_str(&value).expect("fixed text makes a valid header")
 }
 
 /// Maps a sign-in failure to its API error.
 pub fn login_error(e: LoginError) -> ApiError {
     match e {
+        LoginError::Invalid(errors) => ApiError::Invalid(errors),
         LoginError::WrongCredentials => ApiError::WrongCredentials,
         LoginError::TooManyAttempts { retry_after_secs } => ApiError::TooManyRequests { retry_after_secs },
         LoginError::Db(e) => e.into(),
@@ -51,8 +56,13 @@ pub fn login_error(e: LoginError) -> ApiError {
 }
 
 /// `POST /api/v1/auth/login` → `200 {token, user}` and the session cookie.
-pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBody>) -> ApiResult<Response> {
-    let session = match auth::login(&state.db, &state.config, &body.email, &body.password).await {
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> ApiResult<Response> {
+    let attempt = auth::Attempt { email: &body.email, password: &body.password, client };
+    let session = match auth::login(&state.db, &state.config, &attempt).await {
         Ok(session) => session,
         Err(e) => return Err(login_error(e)),
     };
@@ -62,13 +72,18 @@ pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBo
     Ok(res)
 }
 
-/// `POST /api/v1/auth/logout` → 204; the token stops working.
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    if let Some(token) = session_token(&headers) {
+/// `POST /api/v1/auth/logout` → 204; the token stops working. Signed in by
+/// the cookie alone, the call must carry the X-CSRF-Token header like any
+/// other change ([`MaybeUser`] checks it), or a foreign page could sign the
+/// user out.
+pub async fn logout(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap) -> ApiResult<Response> {
+    if actor.is_some()
+        && let Some(token) = session_token(&headers, &state.config)
+    {
         auth::logout(&state.db, &token).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
-    res.headers_mut().insert(header::SET_COOKIE, clear_session_cookie());
+    res.headers_mut().insert(header::SET_COOKIE, clear_session_cookie(&state.config));
     Ok(res)
 }
 

@@ -1,5 +1,6 @@
 //! Who is asking: users, roles, password hashes (argon2), sessions and API
-//! tokens, the sign-in rate limit, and [`Actor`] — the signed-in user with
+//! tokens, the sign-in limiter, the key that signs visitors' CSRF tokens,
+//! and [`Actor`] — the signed-in user with
 //! roles and organisation that every scoped query takes (invariant 6).
 //!
 //! A session's secret token is both the browser's cookie and the bearer
@@ -14,6 +15,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 
 /// What a user may do. Roles are held within the user's organisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -97,14 +99,19 @@ impl Actor {
 /// Why a sign-in failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
+    /// The e-mail address or password is longer than any real one; refused
+    /// before any counting or hashing, so it costs nothing and stores
+    /// nothing.
+    #[error("invalid input")]
+    Invalid(crate::validation::FieldErrors),
     /// Unknown e-mail, wrong password or disabled user: deliberately one
     /// answer, so the response does not tell which addresses exist.
     #[error("wrong e-mail address or password")]
     WrongCredentials,
-    /// Too many recent failures for this address.
+    /// Too many recent failures for this account, client or platform.
     #[error("too many failed sign-ins; try again in {retry_after_secs} seconds")]
     TooManyAttempts {
-        /// Seconds until the oldest counted failure falls out of the window.
+        /// Seconds until the counter that refused ends its window.
         retry_after_secs: i64,
     },
     /// The database failed.
@@ -121,8 +128,22 @@ pub struct NewSession {
     pub actor: Actor,
 }
 
-/// The window over which failed sign-ins are counted.
+/// Longest e-mail address accepted, in bytes (the longest address SMTP can
+/// carry, RFC 5321 with its 2004 erratum).
+pub const MAX_EMAIL_BYTES: usize = 254;
+/// Longest password accepted, in bytes: far beyond any passphrase, short
+/// enough that hashing it is no extra work worth an attacker's while.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// The window over which failed sign-ins per account and per client are
+/// counted.
 const FAILURE_WINDOW_SECS: i64 = 15 * 60;
+/// The window of the platform-wide ceiling.
+const PLATFORM_WINDOW_SECS: i64 = 60;
+/// Dead counter rows each sign-in attempt removes at most: every attempt
+/// adds at most four rows, so sweeping more than it adds keeps the table at
+/// the size of the live windows, and no attempt pays for a large delete.
+const SWEEP_BATCH: i64 = 100;
 
 /// Hashes a password with argon2id and a random salt (PHC string).
 pub fn hash_password(password: &str) -> String {
@@ -152,46 +173,191 @@ fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
-/// Checks e-mail and password and opens a session. Failures are counted
-/// per address; past `config.login_attempts` in 15 minutes the address is
-/// refused without checking the password.
-pub async fn login(db: &Db, config: &Config, email: &str, password: &str) -> Result<NewSession, LoginError> {
-    let email = email.trim().to_lowercase();
-    let since = crate::time::in_seconds(-FAILURE_WINDOW_SECS);
-    let (failures, oldest): (i64, Option<String>) =
-        sqlx::query_as("SELECT COUNT(*), MIN(at) FROM login_failures WHERE email = $1 AND at > $2")
-            .bind(&email)
-            .bind(&since)
-            .fetch_one(db.pool())
-            .await?;
-    if failures >= config.login_attempts {
-        let retry_after_secs = oldest
-            .and_then(|t| time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok())
-            .map(|t| (t - time::OffsetDateTime::now_utc()).whole_seconds() + FAILURE_WINDOW_SECS)
-            .unwrap_or(FAILURE_WINDOW_SECS)
-            .max(1);
-        return Err(LoginError::TooManyAttempts { retry_after_secs });
+/// One sign-in attempt: what was typed, and where it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    /// The e-mail address as typed (trimmed and lower-cased here).
+    pub email: &'a str,
+    /// The password as typed.
+    pub password: &'a str,
+    /// The client's address (the edge works it out, proxies included).
+    pub client: IpAddr,
+}
+
+/// What the limiter counts an attempt against, and how many failures each
+/// allows in its window.
+///
+/// Why a hard limit per (account, client) rather than a delay: a delay
+/// holds a request open, so an attacker simply opens more of them in
+/// parallel and the server pays for every waiting connection; a counter
+/// charged before the password is checked bounds the checks exactly and
+/// answers the rest at once with 429 and Retry-After. Why per (account,
+/// client) and not per account: a lock per account alone lets anyone lock
+/// anyone out; this way an attacker's failures lock only the attacker's
+/// address out of that account, and the owner, from an address that has
+/// not failed, still signs in. A distributed attacker is bounded by the
+/// per-account ceiling (past it the account is closed to everyone for the
+/// rest of the window — the price of bounding guesses per account), by the
+/// per-client ceiling (password spraying over many accounts), and by the
+/// platform-wide ceiling per minute.
+fn counters(config: &Config, email: &str, client: IpAddr) -> [(String, i64, i64); 4] {
+    let client = client_key(client);
+    [
+        (limiter_key(&["client", &client]), config.login_attempts_per_client, FAILURE_WINDOW_SECS),
+        (limiter_key(&["account-client", email, &client]), config.login_attempts, FAILURE_WINDOW_SECS),
+        (limiter_key(&["account", email]), config.login_attempts_per_account, FAILURE_WINDOW_SECS),
+        (limiter_key(&["platform"]), config.login_failures_per_minute, PLATFORM_WINDOW_SECS),
+    ]
+}
+
+/// The stored key of a counter: a SHA-256, so every row has the same small
+/// size whatever was typed, and the table holds no e-mail addresses.
+fn limiter_key(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        // Length-prefixed, so no two lists of parts hash the same bytes.
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    hex(&h.finalize())
+}
+
+/// The part of a client address that identifies a client: an IPv4 address
+/// whole, an IPv6 address by its /64 (one subscriber usually holds a whole
+/// /64 and could otherwise rotate through it).
+fn client_key(ip: IpAddr) -> String {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    };
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
+/// Charges one attempt to counter `key` if it holds fewer than `limit` in
+/// its window; `Some(seconds)` to wait when it is full.
+///
+/// One statement, so the check and the count cannot be raced: PostgreSQL
+/// locks the row for the `ON CONFLICT … DO UPDATE` and evaluates its
+/// `WHERE` on the newest version, SQLite runs one writer at a time. A
+/// window that has ended restarts at 1.
+async fn charge(db: &Db, key: &str, limit: i64, window_secs: i64) -> sqlx::Result<Option<i64>> {
+    let now = crate::time::now();
+    let charged: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO login_limits (key, attempts, expires_at) VALUES ($1, 1, $3) \
+         ON CONFLICT (key) DO UPDATE SET \
+           attempts = CASE WHEN login_limits.expires_at <= $2 THEN 1 ELSE login_limits.attempts + 1 END, \
+           expires_at = CASE WHEN login_limits.expires_at <= $2 THEN $3 ELSE login_limits.expires_at END \
+         WHERE login_limits.expires_at <= $2 OR login_limits.attempts < $4 \
+         RETURNING attempts",
+    )
+    .bind(key)
+    .bind(&now)
+    .bind(crate::time::in_seconds(window_secs))
+    .bind(limit)
+    .fetch_optional(db.pool())
+    .await?;
+    if charged.is_some() {
+        return Ok(None);
+    }
+    let expires: Option<String> =
+        sqlx::query_scalar("SELECT expires_at FROM login_limits WHERE key = $1").bind(key).fetch_optional(db.pool()).await?;
+    let wait = expires
+        .and_then(|t| time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok())
+        .map(|t| (t - time::OffsetDateTime::now_utc()).whole_seconds() + 1)
+        .unwrap_or(window_secs)
+        .clamp(1, window_secs);
+    Ok(Some(wait))
+}
+
+/// Gives back the charge of an attempt that turned out not to be a failure
+/// (it succeeded, or another counter refused it before any check).
+async fn refund(db: &Db, key: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE login_limits SET attempts = attempts - 1 WHERE key = $1 AND attempts > 0").bind(key).execute(db.pool()).await?;
+    Ok(())
+}
+
+/// Removes up to [`SWEEP_BATCH`] counters whose window has ended. The outer
+/// `expires_at` test is checked again on the row PostgreSQL deletes, so a
+/// counter that another attempt restarted meanwhile is kept.
+async fn sweep(db: &Db) -> sqlx::Result<()> {
+    sqlx::query(
+        "DELETE FROM login_limits WHERE expires_at <= $1 \
+         AND key IN (SELECT key FROM login_limits WHERE expires_at <= $1 LIMIT $2)",
+    )
+    .bind(crate::time::now())
+    .bind(SWEEP_BATCH)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Refuses an e-mail address or password longer than any real one.
+fn check_lengths(attempt: &Attempt<'_>) -> Result<(), crate::validation::FieldErrors> {
+    let mut errors = crate::validation::FieldErrors::default();
+    if attempt.email.trim().len() > MAX_EMAIL_BYTES {
+        errors.add("email", format!("an e-mail address has at most {MAX_EMAIL_BYTES} characters"));
+    }
+    if attempt.password.len() > MAX_PASSWORD_BYTES {
+        errors.add("password", format!("a password has at most {MAX_PASSWORD_BYTES} bytes"));
+    }
+    errors.into_result()
+}
+
+/// Checks e-mail and password and opens a session.
+///
+/// Every attempt is first charged to four counters (see [`counters`]):
+/// the client address, the account from that address, the account, and the
+/// platform per minute. If any is full the attempt is refused with
+/// [`LoginError::TooManyAttempts`] without checking the password, and the
+/// counters it was already charged to get their charge back. A wrong
+/// password leaves the charges standing as failures; a right one gives them
+/// back and clears the account's failures from that address.
+pub async fn login(db: &Db, config: &Config, attempt: &Attempt<'_>) -> Result<NewSession, LoginError> {
+    check_lengths(attempt).map_err(LoginError::Invalid)?;
+    let email = attempt.email.trim().to_lowercase();
+    sweep(db).await?;
+    let counters = counters(config, &email, attempt.client);
+    for (i, (key, limit, window)) in counters.iter().enumerate() {
+        let refused = match charge(db, key, *limit, *window).await {
+            Ok(refused) => refused,
+            Err(e) => {
+                give_back(db, &counters[..i]).await;
+                return Err(e.into());
+            }
+        };
+        if let Some(retry_after_secs) = refused {
+            give_back(db, &counters[..i]).await;
+            return Err(LoginError::TooManyAttempts { retry_after_secs });
+        }
     }
 
     let user: Option<(i64, String, i64)> =
         sqlx::query_as("SELECT id, password_hash, disabled FROM users WHERE email = $1").bind(&email).fetch_optional(db.pool()).await?;
     // An unknown address costs the same argon2 work as a wrong password, so
-    // timing does not reveal which addresses have accounts.
-    let (ok, user_id) = match &user {
-        Some((id, hash, disabled)) => (verify_password(password, hash) && *disabled == 0, *id),
-        None => {
-            verify_password(password, DUMMY_HASH);
-            (false, 0)
-        }
+    // timing does not reveal which addresses have accounts. The work runs
+    // on the blocking pool: tens of milliseconds of hashing on the async
+    // runtime would stall every other request on that thread.
+    let (hash, user_id, disabled) = match user {
+        Some((id, hash, disabled)) => (hash, id, disabled != 0),
+        None => (DUMMY_HASH.to_owned(), 0, true),
     };
-    if !ok {
-        sqlx::query("INSERT INTO login_failures (email, at) VALUES ($1, $2)")
-            .bind(&email)
-            .bind(crate::time::now())
-            .execute(db.pool())
-            .await?;
+    let password = attempt.password.to_owned();
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
+    if !matches || disabled {
         return Err(LoginError::WrongCredentials);
     }
+
+    let [client, pair, account, platform] = &counters;
+    for key in [client, account, platform] {
+        refund(db, &key.0).await?;
+    }
+    sqlx::query("DELETE FROM login_limits WHERE key = $1").bind(&pair.0).execute(db.pool()).await?;
 
     let token = random_token();
     let csrf = random_token();
@@ -204,13 +370,92 @@ pub async fn login(db: &Db, config: &Config, email: &str, password: &str) -> Res
         .bind(crate::time::in_seconds(config.session_ttl_secs))
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM login_failures WHERE email = $1").bind(&email).execute(&mut *tx).await?;
     // Expired sessions are swept here rather than by a background job: every
     // instance signs people in, so no instance has to be special.
     sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(crate::time::now()).execute(&mut *tx).await?;
     tx.commit().await?;
     let actor = authenticate(db, &token).await?.ok_or(LoginError::WrongCredentials)?;
     Ok(NewSession { token, actor })
+}
+
+/// Refunds the counters an attempt was charged to before it was refused;
+/// best effort (a failed refund only counts one attempt too many).
+async fn give_back(db: &Db, charged: &[(String, i64, i64)]) {
+    for (key, _, _) in charged {
+        if let Err(e) = refund(db, key).await {
+            tracing::warn!(error = %e, "giving back a sign-in charge failed");
+        }
+    }
+}
+
+/// The server's secret for signing visitors' CSRF tokens: 32 random bytes,
+/// made on first start and kept in the database's `meta` table, so every
+/// instance of one deployment signs alike and a restart does not break the
+/// forms open in browsers.
+#[derive(Clone)]
+pub struct ServerKey([u8; 32]);
+
+impl std::fmt::Debug for ServerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerKey([redacted])")
+    }
+}
+
+impl ServerKey {
+    /// Loads the key, creating it if this database has none. Several
+    /// instances starting at once agree: the first insert wins and
+    /// everyone reads the stored value.
+    pub async fn load_or_create(db: &Db) -> anyhow::Result<ServerKey> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('csrf.key', $1) ON CONFLICT (key) DO NOTHING")
+            .bind(random_token())
+            .execute(db.pool())
+            .await?;
+        let stored = db.meta("csrf.key").await?.ok_or_else(|| anyhow::anyhow!("the CSRF key was not stored"))?;
+        let bytes = unhex(&stored).ok_or_else(|| anyhow::anyhow!("meta csrf.key is not 64 hex digits"))?;
+        Ok(ServerKey(bytes))
+    }
+
+    /// A fixed key, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(bytes: [u8; 32]) -> ServerKey {
+        ServerKey(bytes)
+    }
+
+    /// The form token that goes with a visitor's CSRF cookie `nonce`:
+    /// HMAC-SHA256 under this key. The cookie alone does not give the
+    /// token, so a cookie planted in a browser (by a sibling subdomain or
+    /// over plain HTTP) does not come with a matching form field.
+    pub fn visitor_csrf_token(&self, nonce: &str) -> String {
+        hex(&hmac_sha256(&self.0, format!("zhunong visitor csrf\0{nonce}").as_bytes()))
+    }
+}
+
+fn unhex(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 || !s.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
+/// HMAC-SHA256 (RFC 2104) over the `sha2` already in the tree.
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut block = [0u8; 64];
+    if key.len() > 64 {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Sha256::new();
+    inner.update(block.map(|b| b ^ 0x36));
+    inner.update(message);
+    let mut outer = Sha256::new();
+    outer.update(block.map(|b| b ^ 0x5c));
+    outer.update(inner.finalize());
+    outer.finalize().into()
 }
 
 /// A valid argon2 hash of a random password, verified against when the
@@ -324,6 +569,37 @@ mod tests {
         assert_ne!(a, random_token());
         assert_ne!(token_hash(&a), a);
         assert_eq!(token_hash(&a), token_hash(&a));
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231() {
+        // Test cases 1 and 6 of RFC 4231 (a short key; a key longer than a block).
+        let mac = hmac_sha256(&[0x0b; 20], b"Hi There");
+        assert_eq!(hex(&mac), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+        let mac = hmac_sha256(&[0xaa; 131], b"Test Using Larger Than Block-Size Key - Hash Key First");
+        assert_eq!(hex(&mac), "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    }
+
+    #[test]
+    fn visitor_tokens_depend_on_the_key_and_the_nonce() {
+        let (a, b) = (ServerKey([1; 32]), ServerKey([2; 32]));
+        let nonce = random_token();
+        assert_eq!(a.visitor_csrf_token(&nonce), a.visitor_csrf_token(&nonce));
+        assert_ne!(a.visitor_csrf_token(&nonce), b.visitor_csrf_token(&nonce));
+        assert_ne!(a.visitor_csrf_token(&nonce), a.visitor_csrf_token(&random_token()));
+        assert_ne!(a.visitor_csrf_token(&nonce), nonce);
+        assert!(!format!("{a:?}").contains("1, 1"), "the key never shows in logs");
+    }
+
+    #[test]
+    fn limiter_keys_have_one_size_and_ipv6_clients_count_by_their_64() {
+        let long = "x".repeat(10_000);
+        assert_eq!(limiter_key(&["account", &long]).len(), 64);
+        assert_ne!(limiter_key(&["account", "a", "b"]), limiter_key(&["account", "a\0b"]), "parts are delimited");
+        let v6 = |s: &str| client_key(s.parse().unwrap());
+        assert_eq!(v6("2001:db8:1:2:aaaa::1"), v6("2001:db8:1:2:ffff::9"));
+        assert_ne!(v6("2001:db8:1:2::1"), v6("2001:db8:1:3::1"));
+        assert_eq!(v6("::ffff:203.0.113.9"), "203.0.113.9");
     }
 
     #[test]

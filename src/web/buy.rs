@@ -651,12 +651,7 @@ pub async fn act(
     match outcome {
         Ok(()) => {
             state.indexer.nudge();
-            let next = field(&f, "next");
-            let next = if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-                next.to_owned()
-            } else {
-                format!("/orders/{id}?done=1")
-            };
+            let next = super::local_path(field(&f, "next")).unwrap_or_else(|| format!("/orders/{id}?done=1"));
             Redirect::to(&next).into_response()
         }
         Err(TransitionError::NotFound) => error_page(&c, StatusCode::NOT_FOUND),
@@ -707,7 +702,14 @@ pub async fn pay(
                 publishable_key: state.config.stripe_publishable_key.clone().unwrap_or_default(),
                 client_secret: intent.client_secret,
             };
-            render(&c, StatusCode::OK, &page)
+            // The one page that loads Stripe.js: its wider policy replaces
+            // the strict one the router would add.
+            let mut res = render(&c, StatusCode::OK, &page);
+            res.headers_mut().insert(
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                axum::http::HeaderValue::from_static(super::PAY_PAGE_CONTENT_SECURITY_POLICY),
+            );
+            res
         }
         Err(orders::StartError::Transition(TransitionError::NotFound)) => error_page(&c, StatusCode::NOT_FOUND),
         Err(e) => order_page(&state, &c, &actor, id, vec![e.to_string()], None).await,

@@ -109,6 +109,8 @@ pub struct Strings {
     pub wrong_credentials: &'static str,
     /// Login page
     pub too_many_attempts: &'static str,
+    /// Login page: an e-mail address or password longer than any real one
+    pub credentials_too_long: &'static str,
     /// Login page
     pub demo_accounts: &'static str,
     /// Login page
@@ -363,6 +365,7 @@ pub static ZH: Strings = Strings {
     password: "密码",
     wrong_credentials: "邮箱或密码不正确。",
     too_many_attempts: "登录失败次数过多，请稍后再试。",
+    credentials_too_long: "邮箱或密码过长，请检查后重新输入。",
     demo_accounts: "演示账号（仅供演示）",
     demo_password: "密码均为",
     signed_in_as: "当前用户",
@@ -511,6 +514,7 @@ pub static EN: Strings = Strings {
     password: "Password",
     wrong_credentials: "Wrong e-mail address or password.",
     too_many_attempts: "Too many failed sign-ins; please try again later.",
+    credentials_too_long: "That e-mail address or password is too long; please check it and try again.",
     demo_accounts: "Demo accounts (demo only)",
     demo_password: "password for all:",
     signed_in_as: "Signed in as",

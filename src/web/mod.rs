@@ -18,7 +18,7 @@ pub use i18n::{Lang, Strings};
 pub use words::Words;
 
 use crate::app::AppState;
-use crate::auth::{Actor, Role};
+use crate::auth::{Actor, Role, ServerKey};
 use askama::Template;
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -65,11 +65,36 @@ pub fn router() -> Router<AppState> {
         .route("/static/{file}", get(static_file))
 }
 
-/// Name of the cookie that carries the double-submit CSRF token of
-/// visitors who are not signed in (the login form).
+/// Name of the cookie that carries the CSRF nonce of visitors who are not
+/// signed in (the login form), when cookies are not marked `Secure`.
 pub const CSRF_COOKIE: &str = "zn_csrf";
+/// The same cookie when `secure_cookies` is on: a `__Host-` cookie can only
+/// be set over HTTPS by this host itself (never by a sibling subdomain or
+/// a man in the middle of plain HTTP), so it cannot be planted.
+pub const SECURE_CSRF_COOKIE: &str = "__Host-zn_csrf";
 /// Name of the language cookie.
 pub const LANG_COOKIE: &str = "zn_lang";
+
+/// The visitors' CSRF cookie name under `config`.
+pub fn csrf_cookie_name(config: &crate::config::Config) -> &'static str {
+    if config.secure_cookies { SECURE_CSRF_COOKIE } else { CSRF_COOKIE }
+}
+
+/// The Content-Security-Policy of every response: everything from this
+/// origin only, no inline script or style, no plugins, no framing, forms
+/// post only here. Templates keep to it: scripts and styles are the static
+/// files, behaviour is bound from them by `data-` attributes.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
+/// The policy of the payment page alone: the above plus Stripe.js, its
+/// frames (the Payment Element and 3-D Secure) and its API, as Stripe's
+/// security guide lists them. No other page may load Stripe.
+pub const PAY_PAGE_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
+     script-src 'self' https://js.stripe.com https://*.js.stripe.com; style-src 'self'; \
+     img-src 'self' data: https://*.stripe.com; connect-src 'self' https://api.stripe.com; \
+     frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
 /// What every page needs: language, words, the signed-in user, the CSRF
 /// token for its forms.
@@ -80,7 +105,8 @@ pub struct Chrome {
     pub t: &'static Strings,
     /// Signed-in user's display name and organisation.
     pub user: Option<(String, String)>,
-    /// Token to put in forms.
+    /// Token to put in forms: the session's for a signed-in user; for a
+    /// visitor empty unless [`Chrome::with_visitor_token`] made one.
     pub csrf: String,
     /// Current path (for the language switch to come back to).
     pub path: String,
@@ -96,24 +122,19 @@ pub struct Chrome {
     pub finance: bool,
     /// The user moves orders (hub operator, platform admin).
     pub hub: bool,
+    /// The visitor's CSRF cookie to (re)set, with the page that needs it.
+    visitor_cookie: Option<String>,
 }
 
 impl Chrome {
-    /// Builds the chrome of a request. A visitor without a CSRF cookie gets
-    /// a fresh token, which [`Chrome::set_cookies`] then sets.
+    /// Builds the chrome of a request.
     pub fn new(headers: &HeaderMap, actor: Option<&Actor>, path: &str) -> Chrome {
         let lang = Lang::from_cookie(crate::api::extract::cookie(headers, LANG_COOKIE).as_deref());
-        let csrf = match actor {
-            Some(a) => a.csrf_token.clone(),
-            None => crate::api::extract::cookie(headers, CSRF_COOKIE)
-                .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
-                .unwrap_or_else(crate::auth::random_token),
-        };
         Chrome {
             lang,
             t: lang.t(),
             user: actor.map(|a| (a.display_name.clone(), a.org.name.clone())),
-            csrf,
+            csrf: actor.map(|a| a.csrf_token.clone()).unwrap_or_default(),
             path: path.to_owned(),
             console: actor.is_some_and(|a| a.managed_cooperative().is_some()),
             w: if lang.is_en() { &words::EN } else { &words::ZH },
@@ -121,17 +142,37 @@ impl Chrome {
             approver: actor.is_some_and(|a| a.has(Role::AgencyApprover)),
             finance: actor.is_some_and(|a| a.has(Role::PlatformFinance)),
             hub: actor.is_some_and(|a| a.has(Role::HubOperator) || a.has(Role::PlatformAdmin)),
+            visitor_cookie: None,
         }
     }
 
-    /// Sets the visitor's CSRF cookie on a page response.
+    /// Gives a visitor's page (the sign-in form) its CSRF token: the
+    /// visitor's nonce cookie is kept (or a fresh one made and set by
+    /// [`Chrome::set_cookies`]), and the form token is its HMAC under the
+    /// server's key, which [`visitor_csrf_ok`] checks.
+    pub fn with_visitor_token(mut self, headers: &HeaderMap, config: &crate::config::Config, key: &ServerKey) -> Chrome {
+        let name = csrf_cookie_name(config);
+        let nonce = crate::api::extract::cookie(headers, name).filter(|c| is_nonce(c)).unwrap_or_else(crate::auth::random_token);
+        self.csrf = key.visitor_csrf_token(&nonce);
+        let secure = if config.secure_cookies { "; Secure" } else { "" };
+        self.visitor_cookie = Some(format!("{name}={nonce}; Path=/; HttpOnly; SameSite=Strict{secure}"));
+        self
+    }
+
+    /// Sets the visitor's CSRF cookie on a page response, if the page has
+    /// a visitor's form.
     pub fn set_cookies(&self, res: &mut Response) {
-        if self.user.is_none()
-            && let Ok(v) = HeaderValue::from_str(&format!("{CSRF_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict", self.csrf))
+        if let Some(cookie) = &self.visitor_cookie
+            && let Ok(v) = HeaderValue::from_str(cookie)
         {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
     }
+}
+
+/// True for a nonce this server could have issued: 64 hex digits.
+fn is_nonce(c: &str) -> bool {
+    c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// A submitted form, as name–value pairs (repeated names kept).
@@ -142,21 +183,79 @@ pub(crate) fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
     f.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
-/// True when a submitted form token matches: the session's token for a
-/// signed-in user, else the visitor's CSRF cookie (double submit).
+/// True when the browser says another site made it send this request
+/// (`Sec-Fetch-Site`, sent by every current browser). Such a request is
+/// refused whatever token it carries; older browsers and other clients
+/// do not send the header and are judged by the token alone.
+fn from_another_site(headers: &HeaderMap) -> bool {
+    matches!(headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()), Some("cross-site" | "same-site"))
+}
+
+/// True when a signed-in user's submitted form token is the session's
+/// token. A visitor (`actor` None) has no session: their forms are checked
+/// with [`visitor_csrf_ok`], which needs the server's key, so here they
+/// always fail.
 pub fn csrf_ok(headers: &HeaderMap, actor: Option<&Actor>, submitted: &str) -> bool {
-    let expected = match actor {
-        Some(a) => Some(a.csrf_token.clone()),
-        None => crate::api::extract::cookie(headers, CSRF_COOKIE),
-    };
-    match expected {
-        Some(e) if !e.is_empty() => constant_time_eq(e.as_bytes(), submitted.as_bytes()),
+    match actor {
+        Some(a) if !a.csrf_token.is_empty() => {
+            !from_another_site(headers) && constant_time_eq(a.csrf_token.as_bytes(), submitted.as_bytes())
+        }
         _ => false,
+    }
+}
+
+/// True when a visitor's submitted form token is the HMAC of their nonce
+/// cookie. A planted cookie does not help a forger: the matching token is
+/// not the cookie's value, and under `secure_cookies` the cookie is a
+/// `__Host-` one that other sites cannot plant at all.
+pub fn visitor_csrf_ok(headers: &HeaderMap, config: &crate::config::Config, key: &ServerKey, submitted: &str) -> bool {
+    if from_another_site(headers) {
+        return false;
+    }
+    match crate::api::extract::cookie(headers, csrf_cookie_name(config)).filter(|c| is_nonce(c)) {
+        Some(nonce) => constant_time_eq(key.visitor_csrf_token(&nonce).as_bytes(), submitted.as_bytes()),
+        None => false,
     }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Longest redirect target accepted, in bytes.
+const MAX_REDIRECT_BYTES: usize = 2048;
+
+/// `next` as a target to redirect to on this site, or None when it could
+/// lead anywhere else.
+///
+/// Browsers are generous readers of `Location`: they drop tabs and
+/// newlines, read `\` as `/`, and take `//host` as another site, so
+/// `/\t/evil.example` and `/\evil.example` both leave the site. Only a path
+/// that starts with one `/`, holds no backslash, whitespace or control
+/// character, and parses as a URI without scheme or host is kept;
+/// characters beyond ASCII are percent-encoded so the header is plain
+/// ASCII.
+pub fn local_path(next: &str) -> Option<String> {
+    let bytes = next.as_bytes();
+    if next.len() > MAX_REDIRECT_BYTES || bytes.first() != Some(&b'/') || matches!(bytes.get(1), Some(b'/' | b'\\')) {
+        return None;
+    }
+    if next.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') {
+        return None;
+    }
+    let mut out = String::with_capacity(next.len());
+    for c in next.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            for b in c.encode_utf8(&mut [0; 4]).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    let uri: axum::http::Uri = out.parse().ok()?;
+    let local = uri.scheme().is_none() && uri.authority().is_none() && uri.path().starts_with('/') && !uri.path().starts_with("//");
+    (local && HeaderValue::from_str(&out).is_ok()).then_some(out)
 }
 
 /// Renders a template into a page response with the chrome's cookies.
@@ -219,4 +318,66 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
     };
     // The URL carries the version (`?v=`), so the file may be cached for good.
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_of_this_site_are_redirect_targets() {
+        for ok in ["/", "/products/1", "/search?q=a&county=653124000000", "/orders/7?done=1#top", "/%2F/x"] {
+            assert_eq!(local_path(ok).as_deref(), Some(ok), "{ok}");
+        }
+        assert_eq!(local_path("/search?q=红枣").as_deref(), Some("/search?q=%E7%BA%A2%E6%9E%A3"));
+        for bad in [
+            "",
+            "products/1",
+            "//evil.example/x",
+            "/\\evil.example",
+            "/x\\y",
+            "/\t/evil.example/x",
+            "/\r\nSet-Cookie: a=b",
+            "/a b",
+            "/\u{0}",
+            "/\u{7f}",
+            "/\u{2028}",
+            "/\u{3000}evil",
+            "https://evil.example/",
+            "http:/evil.example",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+        assert_eq!(local_path(&format!("/{}", "a".repeat(MAX_REDIRECT_BYTES))), None);
+    }
+
+    #[test]
+    fn no_single_character_after_the_slash_turns_a_target_into_another_site() {
+        // Every character of the first 64 Ki code points, in the place
+        // where browsers decide between a path and a host.
+        for c in (0u32..0x1_0000).filter_map(char::from_u32) {
+            if let Some(target) = local_path(&format!("/{c}/evil.example/x")) {
+                let header = HeaderValue::from_str(&target).expect("a valid header");
+                let text = header.to_str().unwrap();
+                assert!(text.starts_with('/') && !text.starts_with("//") && !text[1..].starts_with('\\'), "{c:?} gave {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_visitor_token_is_not_the_cookie_and_another_site_is_refused() {
+        let config = crate::config::Config::from_sources(&Default::default(), None).unwrap();
+        let key = crate::auth::ServerKey::for_tests([7; 32]);
+        let nonce = "ab".repeat(32);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_str(&format!("zn_csrf={nonce}")).unwrap());
+        assert!(!visitor_csrf_ok(&headers, &config, &key, &nonce), "the cookie's own value is not the token");
+        let token = key.visitor_csrf_token(&nonce);
+        assert!(visitor_csrf_ok(&headers, &config, &key, &token));
+        headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(!visitor_csrf_ok(&headers, &config, &key, &token));
+        headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(visitor_csrf_ok(&headers, &config, &key, &token));
+    }
 }

@@ -1,15 +1,15 @@
 //! The page handlers: storefront home, product page, sign-in and sign-out,
 //! language switch.
 
-use super::{Chrome, Lang, csrf_ok, error_page, render};
-use crate::api::extract::{MaybeUser, session_token};
+use super::{Chrome, Lang, csrf_ok, error_page, render, visitor_csrf_ok};
+use crate::api::extract::{ClientAddr, MaybeUser, session_token};
 use crate::app::AppState;
 use crate::catalog::{self, ListQuery, Product};
 use crate::regions::{RegionLevel, short_name};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -203,12 +203,18 @@ async fn login_page(state: &AppState, c: &Chrome, status: StatusCode, error: Opt
     render(c, status, &LoginPage { c, error, email, demo, demo_password: crate::demo::DEMO_PASSWORD })
 }
 
+/// The chrome of the sign-in pages: a visitor's, with the CSRF nonce
+/// cookie and its signed form token.
+fn login_chrome(state: &AppState, headers: &HeaderMap) -> Chrome {
+    Chrome::new(headers, None, "/login").with_visitor_token(headers, &state.config, &state.csrf_key)
+}
+
 /// `GET /login`.
 pub async fn login_form(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap) -> Response {
     if actor.is_some() {
         return Redirect::to("/").into_response();
     }
-    let c = Chrome::new(&headers, None, "/login");
+    let c = login_chrome(&state, &headers);
     login_page(&state, &c, StatusCode::OK, None, String::new()).await
 }
 
@@ -222,17 +228,27 @@ pub struct LoginForm {
 
 /// `POST /login` — signs in and goes home, or shows the form again with
 /// the reason.
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
-    let c = Chrome::new(&headers, None, "/login");
-    if !csrf_ok(&headers, None, &form.csrf) {
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let c = login_chrome(&state, &headers);
+    if !visitor_csrf_ok(&headers, &state.config, &state.csrf_key, &form.csrf) {
         return error_page(&c, StatusCode::FORBIDDEN);
     }
-    match crate::auth::login(&state.db, &state.config, &form.email, &form.password).await {
+    let attempt = crate::auth::Attempt { email: &form.email, password: &form.password, client };
+    match crate::auth::login(&state.db, &state.config, &attempt).await {
         Ok(session) => {
             tracing::info!(user.id = session.actor.id, org.id = session.actor.org.id, "signed in (page)");
             let mut res = Redirect::to("/").into_response();
             res.headers_mut().insert(header::SET_COOKIE, crate::api::session_cookie(&state, &session.token));
             res
+        }
+        Err(crate::auth::LoginError::Invalid(_)) => {
+            // The over-long address is not shown again: it is not one.
+            login_page(&state, &c, StatusCode::UNPROCESSABLE_ENTITY, Some(c.t.credentials_too_long), String::new()).await
         }
         Err(crate::auth::LoginError::WrongCredentials) => {
             login_page(&state, &c, StatusCode::UNAUTHORIZED, Some(c.t.wrong_credentials), form.email).await
@@ -261,13 +277,13 @@ pub async fn logout(
     if actor.is_some() && !csrf_ok(&headers, actor.as_ref(), &form.csrf) {
         return error_page(&c, StatusCode::FORBIDDEN);
     }
-    if let Some(token) = session_token(&headers)
+    if let Some(token) = session_token(&headers, &state.config)
         && let Err(e) = crate::auth::logout(&state.db, &token).await
     {
         return internal(&c, e.into());
     }
     let mut res = Redirect::to("/").into_response();
-    res.headers_mut().insert(header::SET_COOKIE, crate::api::clear_session_cookie());
+    res.headers_mut().insert(header::SET_COOKIE, crate::api::clear_session_cookie(&state.config));
     res
 }
 
@@ -278,10 +294,17 @@ pub struct SwitchQuery {
 }
 
 /// `GET /lang/{zh|en}?next=/path` — sets the language cookie and goes back.
-pub async fn switch_language(Path(to): Path<String>, Query(q): Query<SwitchQuery>) -> Response {
+/// A `next` that is not a path of this site ([`super::local_path`]) — or a
+/// query string that does not parse — goes home instead: an open redirect
+/// would let others borrow our domain, and a bad link is no reason for an
+/// error page.
+pub async fn switch_language(Path(to): Path<String>, uri: Uri) -> Response {
     let lang = if to == "en" { "en" } else { "zh" };
-    // Only local paths: an open redirect would let others borrow our domain.
-    let next = q.next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or_else(|| "/".into());
+    let next = Query::<SwitchQuery>::try_from_uri(&uri)
+        .ok()
+        .and_then(|Query(q)| q.next)
+        .and_then(|n| super::local_path(&n))
+        .unwrap_or_else(|| "/".into());
     let mut res = Redirect::to(&next).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("{}={lang}; Path=/; Max-Age=31536000; SameSite=Lax", super::LANG_COOKIE)) {
         res.headers_mut().insert(header::SET_COOKIE, v);

@@ -136,6 +136,15 @@ pub fn with_database(url: &str, name: &str) -> String {
     format!("{}/{name}{query}", &base[..cut])
 }
 
+/// Marks a request as coming from client address `ip`, as a real server's
+/// connection info does (without it the server sees the unspecified
+/// address).
+pub fn from_address(mut req: Request<Body>, ip: &str) -> Request<Body> {
+    let addr = std::net::SocketAddr::new(ip.parse().expect("an IP address"), 40_000);
+    req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+    req
+}
+
 /// A running application on its own fresh database.
 pub struct TestApp {
     pub app: App,
@@ -249,6 +258,14 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, body: Value, token: Option<&str>) -> Res {
         self.send("POST", path, Some(body), token).await
+    }
+
+    /// Tries to sign in through the API from client address `ip` (as the
+    /// server's `ConnectInfo` would give it).
+    pub async fn login_from(&self, ip: &str, email: &str, password: &str) -> Res {
+        let body = serde_json::json!({"email": email, "password": password}).to_string();
+        let req = Request::post("/api/v1/auth/login").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
+        self.raw(from_address(req, ip)).await
     }
 
     /// Signs a demo user in and returns the bearer token.

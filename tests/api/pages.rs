@@ -64,13 +64,20 @@ async fn the_product_page_shows_the_breadcrumb_with_codes_and_whom_it_supports()
     assert!(missing.text.contains("找不到该页面"), "a 404 page in the user's language");
 }
 
+/// The CSRF token of a page's form.
+fn form_token(page: &crate::helpers::Res) -> String {
+    let after = page.text.split(r#"name="csrf" value=""#).nth(1).expect("a form with a CSRF token");
+    after.split('"').next().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn the_login_form_needs_its_csrf_token_and_then_signs_the_browser_in() {
     let app = TestApp::demo().await;
     let form = page(&app, "/login", None).await;
     assert_eq!(form.status, StatusCode::OK);
-    let csrf = form.set_cookie("zn_csrf").expect("a CSRF cookie for the form");
-    assert!(form.text.contains(&format!(r#"name="csrf" value="{csrf}""#)));
+    let nonce = form.set_cookie("zn_csrf").expect("a CSRF cookie for the form");
+    let token = form_token(&form);
+    assert_ne!(token, nonce, "the form's token is signed, not a copy of the cookie");
 
     let post = |body: String, cookie: String| {
         Request::post("/login")
@@ -80,17 +87,18 @@ async fn the_login_form_needs_its_csrf_token_and_then_signs_the_browser_in() {
             .unwrap()
     };
     let forged = app
-        .raw(post(format!("email=manager%40coop.zhunong.demo&password=zhunong-demo&csrf={}", "f".repeat(64)), format!("zn_csrf={csrf}")))
+        .raw(post(format!("email=manager%40coop.zhunong.demo&password=zhunong-demo&csrf={}", "f".repeat(64)), format!("zn_csrf={nonce}")))
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN, "a token that does not match the cookie is refused");
     assert!(forged.set_cookie("zn_session").is_none());
 
-    let wrong = app.raw(post(format!("email=manager%40coop.zhunong.demo&password=oops&csrf={csrf}"), format!("zn_csrf={csrf}"))).await;
+    let wrong = app.raw(post(format!("email=manager%40coop.zhunong.demo&password=oops&csrf={token}"), format!("zn_csrf={nonce}"))).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.text.contains("邮箱或密码不正确"));
     assert!(wrong.text.contains("manager@coop.zhunong.demo"), "the address is kept in the form");
 
-    let ok = app.raw(post(format!("email=manager%40coop.zhunong.demo&password=zhunong-demo&csrf={csrf}"), format!("zn_csrf={csrf}"))).await;
+    let ok =
+        app.raw(post(format!("email=manager%40coop.zhunong.demo&password=zhunong-demo&csrf={token}"), format!("zn_csrf={nonce}"))).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     let session = ok.set_cookie("zn_session").unwrap();
     let home = page(&app, "/", Some(&format!("zn_session={session}"))).await;
@@ -185,4 +193,172 @@ async fn a_partner_buyer_sees_its_paired_regions_first_on_the_home_page() {
     assert!(paired.contains("昌都市") && !paired.contains("喀什地区"), "{paired}");
     let visitor = page(&app, "/", None).await;
     assert!(!visitor.text.contains("class=\"paired\""));
+}
+
+fn login_post(body: String, cookie: String) -> Request<Body> {
+    Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_planted_csrf_cookie_with_a_matching_form_token_does_not_sign_in() {
+    let app = TestApp::demo().await;
+    // Login CSRF: a foreign page posts the attacker's credentials with a
+    // token equal to a cookie the attacker planted in the victim's browser.
+    let planted = "ab".repeat(32);
+    let forged = app
+        .raw(login_post(format!("email=manager%40coop.zhunong.demo&password=zhunong-demo&csrf={planted}"), format!("zn_csrf={planted}")))
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.set_cookie("zn_session").is_none(), "not signed in");
+    // A real form's token, posted from another site by a browser that says so, is refused too.
+    let form = page(&app, "/login", None).await;
+    let (nonce, token) = (form.set_cookie("zn_csrf").unwrap(), form_token(&form));
+    let mut cross = login_post(format!("email=manager%40coop.zhunong.demo&password=zhunong-demo&csrf={token}"), format!("zn_csrf={nonce}"));
+    cross.headers_mut().insert("sec-fetch-site", "cross-site".parse().unwrap());
+    assert_eq!(app.raw(cross).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_overlong_e_mail_on_the_login_page_is_explained_in_the_users_language() {
+    let app = TestApp::demo().await;
+    let form = page(&app, "/login", None).await;
+    let (nonce, token) = (form.set_cookie("zn_csrf").unwrap(), form_token(&form));
+    let email = format!("{}%40example.cn", "a".repeat(100_000));
+    let res = app.raw(login_post(format!("email={email}&password=x&csrf={token}"), format!("zn_csrf={nonce}"))).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text.contains("邮箱或密码过长"), "a page in Chinese");
+    assert!(res.text.len() < 50_000, "the address is not echoed back");
+}
+
+#[tokio::test]
+async fn the_language_switch_only_goes_back_to_paths_of_this_site_and_never_fails() {
+    let app = TestApp::demo().await;
+    for next in [
+        "/%09/evil.example/x",      // a tab, which browsers drop: //evil.example
+        "//evil.example/x",         // protocol-relative
+        "/%5Cevil.example",         // /\ — browsers read \ as /
+        "%5C%5Cevil.example",       // \\
+        "/%0D%0ASet-Cookie:%20a=b", // CR LF: header injection
+        "/%0Aevil",                 // a control character alone gave a 500
+        "/%00",
+        "/%7F",
+        "https://evil.example/", // absolute URLs
+        "http:evil.example",
+        "javascript:alert(1)",
+        "/%E3%80%80/evil.example", // an ideographic space
+        "",
+    ] {
+        let res = page(&app, &format!("/lang/en?next={next}"), None).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{next}: {}", res.text);
+        assert_eq!(res.headers.get(header::LOCATION).unwrap(), "/", "{next}");
+    }
+    // A query string that does not even parse goes home too.
+    let odd = page(&app, "/lang/en?next=%ZZ&next=/a&&=", None).await;
+    assert_eq!(odd.status, StatusCode::SEE_OTHER);
+    // A real path comes back, with characters beyond ASCII encoded.
+    let back = page(&app, "/lang/en?next=/regions/%E4%BC%BD?x=1", None).await;
+    assert_eq!(back.headers.get(header::LOCATION).unwrap(), "/regions/%E4%BC%BD?x=1");
+}
+
+/// Each directive of the policy every page gets.
+const STRICT_POLICY: [&str; 8] = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "object-src 'none'",
+];
+
+fn csp(res: &crate::helpers::Res) -> String {
+    res.headers.get(header::CONTENT_SECURITY_POLICY).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_strict_content_security_policy_that_the_pages_keep_to() {
+    let app = TestApp::demo().await;
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let session = format!("zn_session={buyer}");
+    let product = app.count("SELECT MIN(id) FROM products").await;
+    for (path, cookie) in [
+        ("/", None),
+        ("/login", None),
+        ("/search?q=%E7%BA%A2%E6%9E%A3", None),
+        (&format!("/products/{product}") as &str, Some(session.as_str())),
+        ("/orders", Some(session.as_str())),
+        ("/cart", Some(session.as_str())),
+        ("/no/such/page", None),
+        ("/api/v1/products", None),
+        ("/static/app.css", None),
+    ] {
+        let res = page(&app, path, cookie).await;
+        let policy = csp(&res);
+        for directive in STRICT_POLICY {
+            assert!(policy.split(';').any(|d| d.trim() == directive), "{path}: {directive} missing from {policy:?}");
+        }
+        assert!(!policy.contains("stripe") && !policy.contains("unsafe"), "{path}: {policy}");
+        if res.content_type().starts_with("text/html") {
+            // Nothing the policy would block: no inline script, handler or style.
+            let html = res.text.to_lowercase();
+            assert!(!html.contains("<script>") && !html.contains("<style"), "{path} has an inline script or style");
+            assert!(!html.contains(" style=") && !html.contains("javascript:"), "{path} has an inline style or javascript: link");
+            for handler in [" onclick=", " onload=", " onsubmit=", " onchange=", " oninput=", " onerror="] {
+                assert!(!html.contains(handler), "{path} has an inline handler {handler}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn signed_in_answers_are_never_stored_and_the_static_files_stay_cacheable() {
+    let app = TestApp::demo().await;
+    let token = app.login("buyer@agency.zhunong.demo").await;
+    let session = format!("zn_session={token}");
+    let cache = |res: &crate::helpers::Res| res.headers.get(header::CACHE_CONTROL).map(|v| v.to_str().unwrap().to_owned());
+    for path in ["/", "/orders", "/cart", "/api/v1/me", "/api/v1/orders"] {
+        assert_eq!(cache(&page(&app, path, Some(&session)).await).as_deref(), Some("no-store"), "{path} with the cookie");
+        assert_eq!(cache(&app.get(path, Some(&token)).await).as_deref(), Some("no-store"), "{path} with the bearer token");
+    }
+    // Signing in answers with the token itself.
+    let login = app.post("/api/v1/auth/login", serde_json::json!({"email": "admin@zhunong.demo", "password": "zhunong-demo"}), None).await;
+    assert_eq!(cache(&login).as_deref(), Some("no-store"));
+    // The login form's CSRF token is personal too.
+    assert_eq!(cache(&page(&app, "/login", None).await).as_deref(), Some("no-store"));
+    let css = page(&app, "/static/app.css", Some(&session)).await;
+    assert_eq!(cache(&css).as_deref(), Some("public, max-age=31536000, immutable"));
+    assert_eq!(cache(&page(&app, "/products/1", None).await), None, "a visitor's product page may be cached");
+}
+
+#[tokio::test]
+async fn with_secure_cookies_answers_carry_hsts_and_cookies_are_secure_host_cookies() {
+    let plain = TestApp::demo().await;
+    assert!(page(&plain, "/", None).await.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "no HSTS over plain HTTP");
+
+    let app = TestApp::configured(crate::helpers::Seed::Demo, &[("ZHUNONG_SECURE_COOKIES", "true")]).await;
+    let home = page(&app, "/", None).await;
+    assert_eq!(home.headers.get(header::STRICT_TRANSPORT_SECURITY).unwrap(), "max-age=31536000");
+    let cookies = |res: &crate::helpers::Res| -> Vec<String> {
+        res.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect()
+    };
+    let form = page(&app, "/login", None).await;
+    let csrf_cookie = cookies(&form).into_iter().find(|c| c.starts_with("__Host-zn_csrf=")).expect("a __Host- CSRF cookie");
+    assert!(csrf_cookie.contains("; Secure") && csrf_cookie.contains("Path=/") && !csrf_cookie.contains("Domain"), "{csrf_cookie}");
+    // The form signs in with the __Host- cookie, and only with it.
+    let nonce = form.set_cookie("__Host-zn_csrf").unwrap();
+    let body = format!("email=manager%40coop.zhunong.demo&password=zhunong-demo&csrf={}", form_token(&form));
+    assert_eq!(app.raw(login_post(body.clone(), format!("zn_csrf={nonce}"))).await.status, StatusCode::FORBIDDEN);
+    let ok = app.raw(login_post(body, format!("__Host-zn_csrf={nonce}"))).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let session_cookie = cookies(&ok).into_iter().find(|c| c.starts_with("__Host-zn_session=")).expect("a __Host- session cookie");
+    assert!(session_cookie.contains("; Secure") && session_cookie.contains("HttpOnly"), "{session_cookie}");
+    let token = ok.set_cookie("__Host-zn_session").unwrap();
+    let me = |cookie: String| Request::get("/api/v1/me").header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+    assert_eq!(app.raw(me(format!("__Host-zn_session={token}"))).await.status, StatusCode::OK);
+    assert_eq!(app.raw(me(format!("zn_session={token}"))).await.status, StatusCode::UNAUTHORIZED, "a plain cookie could be planted");
 }

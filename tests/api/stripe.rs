@@ -320,3 +320,54 @@ async fn a_payment_that_arrives_after_the_order_was_cancelled_goes_straight_back
     assert_eq!(calls.lock().unwrap().iter().filter(|(path, _, _)| path == "/v1/refunds").count(), 1);
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM attribution_entries WHERE order_id = {id}")).await, 0);
 }
+
+#[tokio::test]
+async fn only_the_payment_page_lets_stripe_in_through_the_content_security_policy() {
+    let (base, _calls) = stand_in().await;
+    let app = TestApp::configured(
+        Seed::Demo,
+        &[
+            ("STRIPE_SECRET_KEY", "sk_test_zhunong"),
+            ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
+            ("STRIPE_API_BASE", &base),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_test_zhunong"),
+        ],
+    )
+    .await;
+    let buyer = app.login("buyer@partner.zhunong.demo").await;
+    let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
+    let placed = app.post("/api/v1/orders", stripe_order(product, 3), Some(&buyer)).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
+    let id = placed.json()["id"].as_str().unwrap().to_owned();
+    let csrf = app.get("/api/v1/me", Some(&buyer)).await.json()["csrf_token"].as_str().unwrap().to_owned();
+    let pay = app
+        .raw(
+            Request::post(format!("/orders/{id}/pay"))
+                .header(header::COOKIE, format!("zn_session={buyer}"))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!("csrf={csrf}")))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(pay.status, StatusCode::OK, "{}", pay.text);
+    assert!(pay.text.contains("https://js.stripe.com/v3/"));
+    let policy = |res: &crate::helpers::Res| res.headers.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap().to_owned();
+    let pay_policy = policy(&pay);
+    for directive in [
+        "script-src 'self' https://js.stripe.com",
+        "connect-src 'self' https://api.stripe.com",
+        "frame-src https://js.stripe.com",
+        "frame-ancestors 'none'",
+        "style-src 'self'",
+        "object-src 'none'",
+    ] {
+        assert!(pay_policy.contains(directive), "{directive} missing from {pay_policy}");
+    }
+    assert_eq!(pay.headers.get_all(header::CONTENT_SECURITY_POLICY).iter().count(), 1, "one policy, not two");
+    // Every other page keeps Stripe out.
+    let order = app
+        .raw(Request::get(format!("/orders/{id}")).header(header::COOKIE, format!("zn_session={buyer}")).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(order.status, StatusCode::OK);
+    assert!(!policy(&order).contains("stripe"), "{}", policy(&order));
+}
