@@ -17,6 +17,7 @@ mod orders;
 mod pages;
 mod platform;
 mod regions;
+mod rules;
 mod search;
 mod search_contract;
 mod stock;
