@@ -148,7 +148,11 @@ pub async fn place_once(
 
 /// The live stored answer for `scope`, if it has one: the first response
 /// for the same body, or a 422 for a different body.
-async fn stored_answer(conn: &mut sqlx::AnyConnection, scope: idempotency::Scope<'_>, hash: &str) -> sqlx::Result<Option<ApiResult<Response>>> {
+async fn stored_answer(
+    conn: &mut sqlx::AnyConnection,
+    scope: idempotency::Scope<'_>,
+    hash: &str,
+) -> sqlx::Result<Option<ApiResult<Response>>> {
     let row = idempotency::find(conn, scope).await?;
     Ok(row.filter(|r| r.status_code != 0).map(|r| {
         if r.request_hash == hash {

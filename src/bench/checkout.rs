@@ -107,7 +107,8 @@ async fn stock_everything(app: &crate::app::App) -> anyhow::Result<Vec<i64>> {
             .fetch_one(db.pool())
             .await?;
         // The node of the product's demo lots: on its village's chain.
-        let node: i64 = sqlx::query_scalar("SELECT MIN(node_id) FROM lots WHERE product_id = $1").bind(product).fetch_one(db.pool()).await?;
+        let node: i64 =
+            sqlx::query_scalar("SELECT MIN(node_id) FROM lots WHERE product_id = $1").bind(product).fetch_one(db.pool()).await?;
         let lot = crate::stock::NewLot {
             product_id: *product,
             quantity: STOCK_PER_PRODUCT,

@@ -25,8 +25,10 @@ pub async fn mover_regions(conn: &mut sqlx::AnyConnection, actor: &Actor) -> sql
     if !actor.has(Role::HubOperator) {
         return Ok(Some(Vec::new()));
     }
-    let codes: Vec<String> =
-        sqlx::query_scalar("SELECT DISTINCT region_code FROM nodes WHERE operator_org_id = $1").bind(actor.org.id).fetch_all(&mut *conn).await?;
+    let codes: Vec<String> = sqlx::query_scalar("SELECT DISTINCT region_code FROM nodes WHERE operator_org_id = $1")
+        .bind(actor.org.id)
+        .fetch_all(&mut *conn)
+        .await?;
     Ok(Some(codes.iter().filter_map(|c| RegionCode::parse(c).ok()).collect()))
 }
 
@@ -94,7 +96,12 @@ pub(super) async fn move_lines(db: &Db, actor: &Actor, id: i64, t: Transition) -
         return Err(TransitionError::Illegal(status));
     }
     for l in &movable {
-        sqlx::query("UPDATE order_lines SET status = $1 WHERE id = $2 AND status = $3").bind(to).bind(l.id).bind(from).execute(&mut *tx).await?;
+        sqlx::query("UPDATE order_lines SET status = $1 WHERE id = $2 AND status = $3")
+            .bind(to)
+            .bind(l.id)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
     }
     let after: Vec<(String, i64)> =
         lines.iter().map(|l| (if movable.iter().any(|m| m.id == l.id) { to.to_owned() } else { l.status.clone() }, l.units_left)).collect();

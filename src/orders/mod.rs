@@ -407,7 +407,8 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
         }
         taken[i] = mine;
     }
-    let by_line = |e: &crate::validation::FieldError| e.field.trim_start_matches("lines[").split(']').next().and_then(|n| n.parse::<usize>().ok());
+    let by_line =
+        |e: &crate::validation::FieldError| e.field.trim_start_matches("lines[").split(']').next().and_then(|n| n.parse::<usize>().ok());
     // Too little stock is the more basic answer; the hold cap comes second.
     if !shortages.is_empty() {
         shortages.0.sort_by_key(by_line);

@@ -176,11 +176,12 @@ pub async fn to_move(db: &Db, actor: &crate::auth::Actor, limit: i64) -> sqlx::R
     for r in rows {
         let mut order = super::assemble(&mut conn, r).await?;
         if scope.is_some() {
-            let origins: Vec<(i64, String)> =
-                sqlx::query_as("SELECT l.id, p.origin_code FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = $1")
-                    .bind(order.id)
-                    .fetch_all(&mut *conn)
-                    .await?;
+            let origins: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT l.id, p.origin_code FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = $1",
+            )
+            .bind(order.id)
+            .fetch_all(&mut *conn)
+            .await?;
             order.lines.retain(|l| origins.iter().any(|(id, o)| *id == l.id && super::fulfil::may_move(&scope, o)));
         }
         out.push(order);

@@ -275,7 +275,9 @@ async fn placed_with(state: &AppState, actor: &Actor, key: Option<&str>) -> sqlx
     let scope = orders::idempotency::Scope { user_id: actor.id, org_id: actor.org.id, endpoint: orders::idempotency::PLACE_CHECKOUT, key };
     let mut conn = state.db.pool().acquire().await?;
     let stored = orders::idempotency::find(&mut conn, scope).await?.filter(|s| s.status_code == 201);
-    Ok(stored.and_then(|s| serde_json::from_str::<serde_json::Value>(&s.response_body).ok()).and_then(|v| v["id"].as_str().map(str::to_owned)))
+    Ok(stored
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s.response_body).ok())
+        .and_then(|v| v["id"].as_str().map(str::to_owned)))
 }
 
 /// `POST /checkout`: places the cart as one order through the API's
@@ -306,10 +308,11 @@ pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, h
         "payment_method": field(&f, "payment_method"),
         "note": field(&f, "note"),
     });
-    let res = match crate::api::orders::place_once(&state, &actor, orders::idempotency::PLACE_CHECKOUT, key, body.to_string().as_bytes()).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    };
+    let res =
+        match crate::api::orders::place_once(&state, &actor, orders::idempotency::PLACE_CHECKOUT, key, body.to_string().as_bytes()).await {
+            Ok(r) => r,
+            Err(e) => e.into_response(),
+        };
     let status = res.status();
     let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap_or_default();
     let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();

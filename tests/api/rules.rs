@@ -126,7 +126,12 @@ async fn an_order_waiting_for_approval_holds_for_a_day_and_the_buyer_sees_when_i
 
     // The order page says until when.
     let page = app
-        .raw(Request::get(format!("/orders/{}", big["id"].as_str().unwrap())).header(header::COOKIE, format!("zn_session={buyer}")).body(Body::empty()).unwrap())
+        .raw(
+            Request::get(format!("/orders/{}", big["id"].as_str().unwrap()))
+                .header(header::COOKIE, format!("zn_session={buyer}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert!(page.text.contains("id=\"hold-until\"") && page.text.contains(&hold(&big)[..16].replace('T', " ")), "{}", page.text);
 
@@ -141,12 +146,16 @@ async fn an_order_waiting_for_approval_holds_for_a_day_and_the_buyer_sees_when_i
         .await
         .unwrap();
     assert_eq!(note, "hold lapsed: not approved in time");
-    assert_eq!(app.get(&format!("/api/v1/orders/{}", small["id"].as_str().unwrap()), Some(&buyer)).await.json()["status"], "awaiting_payment");
+    assert_eq!(
+        app.get(&format!("/api/v1/orders/{}", small["id"].as_str().unwrap()), Some(&buyer)).await.json()["status"],
+        "awaiting_payment"
+    );
 
     // Approved in time, an order keeps its payment deadline, and lapses after it.
     let again = app.post("/api/v1/orders", order(&[(melon, 400)]), Some(&buyer)).await.json();
     let approver = app.login("approver@agency.zhunong.demo").await;
-    let approved = app.send("POST", &format!("/api/v1/orders/{}/approve", again["id"].as_str().unwrap()), None, Some(&approver)).await.json();
+    let approved =
+        app.send("POST", &format!("/api/v1/orders/{}/approve", again["id"].as_str().unwrap()), None, Some(&approver)).await.json();
     assert!(hold(&approved) > zhunong::time::in_seconds(71 * 3600), "{approved}");
     assert_eq!(zhunong::orders::expire_unpaid(app.db(), &zhunong::time::in_seconds(25 * 3600)).await.unwrap(), 0);
     assert_eq!(zhunong::orders::expire_unpaid(app.db(), &zhunong::time::in_seconds(73 * 3600)).await.unwrap(), 2);
@@ -222,9 +231,14 @@ async fn a_lot_sits_only_at_a_node_of_its_villages_chain() {
     // Another county of the same prefecture is not on the chain either; the
     // county centre and the prefecture hub are.
     let shache = app.count("SELECT MIN(id) FROM nodes WHERE region_code LIKE '653125%'").await;
-    assert_eq!(app.post("/api/v1/lots", lot(product, shache, household, &today, &later), Some(&token)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.post("/api/v1/lots", lot(product, shache, household, &today, &later), Some(&token)).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     for kind in ["county_distribution", "prefecture_hub"] {
-        let up = app.count(&format!("SELECT MIN(id) FROM nodes WHERE kind = '{kind}' AND region_code IN ('653129000000', '653100000000')")).await;
+        let up = app
+            .count(&format!("SELECT MIN(id) FROM nodes WHERE kind = '{kind}' AND region_code IN ('653129000000', '653100000000')"))
+            .await;
         let res = app.post("/api/v1/lots", lot(product, up, household, &today, &later), Some(&token)).await;
         assert_eq!(res.status, StatusCode::CREATED, "{kind}: {}", res.text);
     }
@@ -280,7 +294,8 @@ async fn lot_dates_outside_a_plausible_window_are_refused_naming_the_field() {
 async fn an_import_gets_the_same_node_and_date_rules() {
     let app = TestApp::demo().await;
     let (token, product, node, household) = manager(&app).await;
-    let code: String = sqlx::query_scalar("SELECT code FROM households WHERE id = $1").bind(household).fetch_one(app.db().pool()).await.unwrap();
+    let code: String =
+        sqlx::query_scalar("SELECT code FROM households WHERE id = $1").bind(household).fetch_one(app.db().pool()).await.unwrap();
     let jianshi = app.count("SELECT MIN(id) FROM nodes WHERE region_code LIKE '422822%'").await;
     let (today, later) = (days_from_today(0), days_from_today(90));
     let csv = format!(
@@ -320,7 +335,8 @@ async fn step(app: &TestApp, id: &str, who: &str, s: &str) -> crate::helpers::Re
 
 fn line_status(order: &Value, product: i64) -> String {
     let lines = order["lines"].as_array().unwrap();
-    let line = lines.iter().find(|l| l["product_id"] == product.to_string()).unwrap_or_else(|| panic!("{order}"));
+    let want = product.to_string();
+    let line = lines.iter().find(|l| l["product_id"] == want.as_str()).unwrap_or_else(|| panic!("{order}"));
     line["status"].as_str().unwrap_or_else(|| panic!("no line status: {line}")).to_owned()
 }
 
@@ -334,7 +350,10 @@ async fn a_hub_operator_moves_only_the_lines_of_a_mixed_order_that_come_from_its
     let dispatched = step(&app, &id, &operator, "dispatch").await;
     assert_eq!(dispatched.status, StatusCode::OK, "{}", dispatched.text);
     let o = dispatched.json();
-    assert_eq!((o["status"].as_str(), line_status(&o, melon), line_status(&o, karuo)), (Some("in_transit"), "in_transit".into(), "waiting".into()));
+    assert_eq!(
+        (o["status"].as_str(), line_status(&o, melon), line_status(&o, karuo)),
+        (Some("in_transit"), "in_transit".into(), "waiting".into())
+    );
     assert_eq!(step(&app, &id, &operator, "dispatch").await.status, StatusCode::CONFLICT, "nothing of theirs left to dispatch");
     let delivered = step(&app, &id, &operator, "deliver").await.json();
     assert_eq!(
@@ -461,7 +480,11 @@ async fn a_key_older_than_a_day_is_fresh_again_and_old_answers_are_purged() {
     assert_eq!(first.status, StatusCode::CREATED);
     let refused = app.raw(request(&buyer, &order(&[(melon, 999)]), Some("too-many"))).await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
-    sqlx::query("UPDATE idempotency_keys SET created_at = $1").bind(zhunong::time::in_seconds(-25 * 3600)).execute(app.db().pool()).await.unwrap();
+    sqlx::query("UPDATE idempotency_keys SET created_at = $1")
+        .bind(zhunong::time::in_seconds(-25 * 3600))
+        .execute(app.db().pool())
+        .await
+        .unwrap();
 
     // The same key a day later places a new order, even with another body.
     let again = app.raw(request(&buyer, &order(&[(melon, 2)]), Some("weekly-order"))).await;
@@ -492,4 +515,39 @@ async fn the_hold_settings_are_configurable() {
     let melon = only_lot(&app, "伽师瓜", 1_000).await;
     let big = app.post("/api/v1/orders", order(&[(melon, 400)]), Some(&agency)).await.json();
     assert!(big["hold_until"].as_str().unwrap() < zhunong::time::in_seconds(3 * 3600).as_str(), "{big}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_retries_of_an_expired_key_start_over_once() {
+    let app = TestApp::demo().await;
+    let buyer = app.login("buyer@partner.zhunong.demo").await;
+    let melon = only_lot(&app, "伽师瓜", 100).await;
+    let body = order(&[(melon, 1)]);
+    assert_eq!(app.raw(request(&buyer, &body, Some("monday-order"))).await.status, StatusCode::CREATED);
+    sqlx::query("UPDATE idempotency_keys SET created_at = $1")
+        .bind(zhunong::time::in_seconds(-25 * 3600))
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let router = app.router.clone();
+        let req = request(&buyer, &body, Some("monday-order"));
+        tasks.push(tokio::spawn(async move {
+            let res = router.oneshot(req).await.unwrap();
+            let status = res.status();
+            let bytes = http_body_util::BodyExt::collect(res.into_body()).await.unwrap().to_bytes();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap()["id"].clone())
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        let (status, id) = t.await.unwrap();
+        assert_eq!(status, StatusCode::CREATED);
+        ids.push(id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one new order, the same answer to every retry: {ids:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM idempotency_keys").await, 1);
 }
