@@ -136,6 +136,17 @@ pub(super) async fn move_lines(db: &Db, actor: &Actor, id: i64, t: Transition) -
     Ok(order)
 }
 
+/// The status order `id` (now `status`) should have after its lines
+/// changed otherwise than by moving (a refund): derived from its lines
+/// while it is between payment and delivery, else `status` unchanged.
+pub(super) async fn settled<'a>(tx: &mut Tx, id: i64, status: &'a str) -> sqlx::Result<&'a str> {
+    if !matches!(status, "paid" | "in_transit") {
+        return Ok(status);
+    }
+    let lines: Vec<(String, i64)> = lines_of(tx, id).await?.into_iter().map(|l| (l.status, l.units_left)).collect();
+    Ok(derive(&lines))
+}
+
 #[derive(sqlx::FromRow)]
 struct LineRow {
     id: i64,

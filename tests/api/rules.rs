@@ -551,3 +551,25 @@ async fn concurrent_retries_of_an_expired_key_start_over_once() {
     assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 2);
     assert_eq!(app.count("SELECT COUNT(*) FROM idempotency_keys").await, 1);
 }
+
+#[tokio::test]
+async fn refunding_the_last_undelivered_line_in_full_lets_the_order_be_delivered() {
+    let app = TestApp::demo().await;
+    let (buyer, id, _, karuo) = mixed_paid_order(&app).await;
+    let operator = app.login("operator@hub.zhunong.demo").await;
+    assert_eq!(step(&app, &id, &operator, "dispatch").await.status, StatusCode::OK);
+    assert_eq!(step(&app, &id, &operator, "deliver").await.json()["status"], "in_transit");
+    let o = app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json();
+    let want = karuo.to_string();
+    let line = o["lines"].as_array().unwrap().iter().find(|l| l["product_id"] == want.as_str()).unwrap()["id"].clone();
+    let finance = app.login("finance@zhunong.demo").await;
+    let refund = app
+        .post(
+            &format!("/api/v1/orders/{id}/refunds"),
+            json!({"lines": [{"line_id": line, "quantity": 1}], "reason": "断货"}),
+            Some(&finance),
+        )
+        .await;
+    assert_eq!(refund.status, StatusCode::CREATED, "{}", refund.text);
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json()["status"], "delivered", "nothing is left to deliver");
+}
