@@ -73,6 +73,14 @@ pub struct Config {
     /// Hours an order may stay unpaid before it expires and gives its stock
     /// back (`ZHUNONG_ORDER_PAYMENT_HOURS`).
     pub order_payment_hours: i64,
+    /// Hours an order waiting for its agency's approver may hold stock
+    /// before it lapses (`ZHUNONG_APPROVAL_HOLD_HOURS`, 1 up to the payment
+    /// hours).
+    pub approval_hold_hours: i64,
+    /// Percent of a product's units on offer that one buyer organisation's
+    /// unpaid orders may hold together (`ZHUNONG_HOLD_SHARE_PERCENT`, 1 to
+    /// 100).
+    pub hold_share_percent: i64,
     /// Result cards (assembled products) kept between searches with the
     /// embedded engine; 0 turns the cache off (`ZHUNONG_SEARCH_CARDS`).
     pub search_cards: i64,
@@ -119,6 +127,8 @@ struct FileConfig {
     login_failures_per_minute: Option<i64>,
     trusted_proxies: Option<Vec<String>>,
     order_payment_hours: Option<i64>,
+    approval_hold_hours: Option<i64>,
+    hold_share_percent: Option<i64>,
     search_cards: Option<i64>,
     meili_url: Option<String>,
     meili_api_key: Option<Secret>,
@@ -277,6 +287,8 @@ impl Config {
             login_failures_per_minute: number("ZHUNONG_LOGIN_FAILURES_PER_MINUTE", file.login_failures_per_minute, 300)?,
             trusted_proxies,
             order_payment_hours: number("ZHUNONG_ORDER_PAYMENT_HOURS", file.order_payment_hours, 72)?,
+            approval_hold_hours: number("ZHUNONG_APPROVAL_HOLD_HOURS", file.approval_hold_hours, 24)?,
+            hold_share_percent: number("ZHUNONG_HOLD_SHARE_PERCENT", file.hold_share_percent, 50)?,
             search_cards: number("ZHUNONG_SEARCH_CARDS", file.search_cards, 20_000)?,
             meili_url: var("MEILI_URL").or(file.meili_url),
             meili_api_key: var("MEILI_API_KEY").map(Secret::new).or(file.meili_api_key),
@@ -298,6 +310,12 @@ impl Config {
         }
         if config.order_payment_hours < 1 {
             return Err(ConfigError("ZHUNONG_ORDER_PAYMENT_HOURS must be at least 1".into()));
+        }
+        if !(1..=config.order_payment_hours).contains(&config.approval_hold_hours) {
+            return Err(ConfigError("ZHUNONG_APPROVAL_HOLD_HOURS must be from 1 to ZHUNONG_ORDER_PAYMENT_HOURS".into()));
+        }
+        if !(1..=100).contains(&config.hold_share_percent) {
+            return Err(ConfigError("ZHUNONG_HOLD_SHARE_PERCENT must be from 1 to 100".into()));
         }
         if config.search_cards < 0 {
             return Err(ConfigError("ZHUNONG_SEARCH_CARDS must be 0 (off) or more".into()));

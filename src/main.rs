@@ -117,7 +117,7 @@ async fn serve() -> anyhow::Result<()> {
     }
     indexer.drain().await?;
     tokio::spawn(indexer.run());
-    tokio::spawn(expire_orders(db.clone(), app.state.config.order_payment_hours));
+    tokio::spawn(expire_orders(db.clone()));
     let bind = app.state.config.bind.clone();
     let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!(backend = ?db.backend(), "Zhunong serving on http://{}", listener.local_addr()?);
@@ -135,15 +135,22 @@ async fn serve() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every minute, cancels orders left unpaid too long, releasing their stock.
-async fn expire_orders(db: zhunong::db::Db, hours: i64) {
+/// Every minute, cancels the unpaid orders whose hold on their stock has
+/// lapsed (deadlines set at placement from the configuration), releasing
+/// their stock, and purges a bounded batch of expired idempotency keys.
+async fn expire_orders(db: zhunong::db::Db) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
-        match zhunong::orders::expire_unpaid(&db, &zhunong::time::in_seconds(-hours * 3600)).await {
+        match zhunong::orders::expire_unpaid(&db, &zhunong::time::now()).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(orders = n, "expired unpaid orders"),
+            Ok(n) => tracing::info!(orders = n, "unpaid orders lapsed"),
             Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed; will retry"),
+        }
+        match zhunong::orders::idempotency::purge_expired(&db, 5_000).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(keys = n, "expired idempotency keys purged"),
+            Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed; will retry"),
         }
     }
 }

@@ -4,15 +4,14 @@
 //!
 //! Idempotency: the first response to a key is stored in the same
 //! transaction as the order it created (or, for a refusal, on its own), so
-//! a retry gets the same status and body and creates nothing. The key's row
-//! is inserted before the order: a concurrent request with the same key
-//! waits on it (PostgreSQL's unique index, SQLite's single writer) and then
-//! finds the stored response.
+//! a retry gets the same status and body and creates nothing. Keys belong
+//! to the user and the endpoint and expire after 24 hours
+//! ([`crate::orders::idempotency`] says why and how).
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiQuery, CurrentUser, PageParams, Paged};
 use crate::app::AppState;
-use crate::orders::{self, NewOrder, Order, PlaceError, TransitionError};
+use crate::orders::{self, NewOrder, Order, PlaceError, TransitionError, idempotency};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -29,11 +28,18 @@ fn stored(status: i64, body: String) -> Response {
     res
 }
 
+/// The problem title of a refusal by the unpaid hold cap (the checkout
+/// page recognises it to explain the cap in the buyer's language).
+pub const HOLD_LIMIT_TITLE: &str = "Unpaid hold limit";
+
 fn place_error(e: PlaceError) -> ApiError {
     match e {
         PlaceError::Invalid(errors) => ApiError::Invalid(errors),
         PlaceError::OutOfStock(errors) => {
             ApiError::Conflict { title: "Not enough stock", detail: format!("not enough stock: {errors}"), errors }
+        }
+        PlaceError::HoldLimit(errors) => {
+            ApiError::Conflict { title: HOLD_LIMIT_TITLE, detail: format!("unpaid hold limit: {errors}"), errors }
         }
         PlaceError::Forbidden(m) => ApiError::Forbidden(m.into()),
         PlaceError::Db(e) => e.into(),
@@ -58,12 +64,26 @@ pub async fn place(State(state): State<AppState>, CurrentUser(actor): CurrentUse
             None => return Err(ApiError::BadRequest("Idempotency-Key must be 1 to 200 visible characters".into())),
         },
     };
-    place_once(&state, &actor, key.as_deref(), &body).await
+    place_once(&state, &actor, idempotency::PLACE_API, key.as_deref(), &body).await
 }
 
-/// Places the order in `body` once per `key` of the caller's organisation:
-/// the API's path, and the checkout page's (whose form carries a key).
-pub async fn place_once(state: &AppState, actor: &crate::auth::Actor, key: Option<&str>, body: &[u8]) -> ApiResult<Response> {
+/// Places the order in `body` once per `key` of the caller on `endpoint`
+/// ([`idempotency::PLACE_API`] here, [`idempotency::PLACE_CHECKOUT`] for
+/// the checkout page, whose form carries a key). The caller's right to
+/// place orders is checked before any stored answer is replayed.
+pub async fn place_once(
+    state: &AppState,
+    actor: &crate::auth::Actor,
+    endpoint: &'static str,
+    key: Option<&str>,
+    body: &[u8],
+) -> ApiResult<Response> {
+    // Authorisation first: a stored answer is the answer to someone
+    // allowed to ask, and a refusal for want of the role is not stored.
+    if let Err(e) = orders::may_place(actor) {
+        return Err(place_error(e));
+    }
+    let scope = key.map(|key| idempotency::Scope { user_id: actor.id, org_id: actor.org.id, endpoint, key });
     let order: NewOrder = match serde_json::from_slice(body) {
         Ok(o) => o,
         Err(e) if e.is_syntax() || e.is_eof() => return Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
@@ -83,8 +103,8 @@ pub async fn place_once(state: &AppState, actor: &crate::auth::Actor, key: Optio
     // A key answered before gets its answer; checking and pricing only
     // read. Both are done before the write transaction, on one connection.
     let mut conn = state.db.pool().acquire().await?;
-    if let Some(key) = key
-        && let Some(answer) = stored_answer(&mut conn, actor.org.id, key, &hash).await?
+    if let Some(scope) = scope
+        && let Some(answer) = stored_answer(&mut conn, scope, &hash).await?
     {
         return answer;
     }
@@ -93,39 +113,25 @@ pub async fn place_once(state: &AppState, actor: &crate::auth::Actor, key: Optio
     let prepared = match prepared {
         Ok(p) => p,
         Err(PlaceError::Db(e)) => return Err(e.into()),
-        Err(e) => return refuse(state, actor, key, &hash, e).await,
+        Err(e) => return refuse(state, scope, &hash, e).await,
     };
 
+    let holds = orders::HoldPolicy::from_config(&state.config);
     let mut tx = state.db.begin_write().await?;
-    if let Some(key) = key {
-        let claimed = sqlx::query(
-            "INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, response_body, created_at) VALUES ($1, $2, $3, 0, '', $4) \
-             ON CONFLICT (org_id, key) DO NOTHING",
-        )
-        .bind(actor.org.id)
-        .bind(key)
-        .bind(&hash)
-        .bind(crate::time::now())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed == 0 {
-            // A concurrent request with this key got there first.
-            let answer = stored_answer(&mut tx, actor.org.id, key, &hash).await?;
-            tx.rollback().await?;
-            return answer.unwrap_or_else(|| Err(ApiError::Internal(anyhow::anyhow!("idempotency key {key} claimed without an answer"))));
-        }
+    if let Some(scope) = scope
+        && !idempotency::store(&mut tx, scope, &hash, 0, "").await?
+    {
+        // A concurrent request with this key got there first.
+        let answer = stored_answer(&mut tx, scope, &hash).await?;
+        tx.rollback().await?;
+        return answer
+            .unwrap_or_else(|| Err(ApiError::Internal(anyhow::anyhow!("idempotency key {} claimed without an answer", scope.key))));
     }
-    match orders::place_in(&mut tx, actor, &order, &prepared).await {
+    match orders::place_in(&mut tx, actor, &order, &prepared, &holds).await {
         Ok(created) => {
             let body = serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.into()))?;
-            if let Some(key) = key {
-                sqlx::query("UPDATE idempotency_keys SET status_code = 201, response_body = $1 WHERE org_id = $2 AND key = $3")
-                    .bind(&body)
-                    .bind(actor.org.id)
-                    .bind(key)
-                    .execute(&mut *tx)
-                    .await?;
+            if let Some(scope) = scope {
+                idempotency::complete(&mut tx, scope, 201, &body).await?;
             }
             // Acknowledged only after the commit (invariant 4).
             tx.commit().await?;
@@ -136,23 +142,22 @@ pub async fn place_once(state: &AppState, actor: &crate::auth::Actor, key: Optio
         Err(PlaceError::Db(e)) => Err(e.into()),
         Err(e) => {
             tx.rollback().await?;
-            refuse(state, actor, key, &hash, e).await
+            refuse(state, scope, &hash, e).await
         }
     }
 }
 
-/// The stored answer to `key`, if it has one: the first response for the
-/// same body, or a 422 for a different body.
-async fn stored_answer(conn: &mut sqlx::AnyConnection, org: i64, key: &str, hash: &str) -> sqlx::Result<Option<ApiResult<Response>>> {
-    let row: Option<(String, i64, String)> =
-        sqlx::query_as("SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE org_id = $1 AND key = $2")
-            .bind(org)
-            .bind(key)
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(row.filter(|(_, status, _)| *status != 0).map(|(first_hash, status, body)| {
-        if first_hash == hash {
-            Ok(stored(status, body))
+/// The live stored answer for `scope`, if it has one: the first response
+/// for the same body, or a 422 for a different body.
+async fn stored_answer(
+    conn: &mut sqlx::AnyConnection,
+    scope: idempotency::Scope<'_>,
+    hash: &str,
+) -> sqlx::Result<Option<ApiResult<Response>>> {
+    let row = idempotency::find(conn, scope).await?;
+    Ok(row.filter(|r| r.status_code != 0).map(|r| {
+        if r.request_hash == hash {
+            Ok(stored(r.status_code, r.response_body))
         } else {
             let mut errors = crate::validation::FieldErrors::default();
             errors.add("Idempotency-Key", "this key was used with a different request body");
@@ -162,33 +167,21 @@ async fn stored_answer(conn: &mut sqlx::AnyConnection, org: i64, key: &str, hash
 }
 
 /// Answers a refused order. Nothing of it is kept; the refusal itself is
-/// stored for the key, so a retry gets the same answer (unless another
-/// request with the key stored its answer first: then that one).
-async fn refuse(state: &AppState, actor: &crate::auth::Actor, key: Option<&str>, hash: &str, e: PlaceError) -> ApiResult<Response> {
+/// stored for the key (for 24 hours), so a retry gets the same answer
+/// (unless another request with the key stored its answer first: then that
+/// one).
+async fn refuse(state: &AppState, scope: Option<idempotency::Scope<'_>>, hash: &str, e: PlaceError) -> ApiResult<Response> {
     let (status, body) = rendered(place_error(e)).await;
-    if let Some(key) = key {
+    if let Some(scope) = scope {
         let mut tx = state.db.begin_write().await?;
-        let stored_now = sqlx::query(
-            "INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, response_body, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (org_id, key) DO NOTHING",
-        )
-        .bind(actor.org.id)
-        .bind(key)
-        .bind(hash)
-        .bind(status.as_u16() as i64)
-        .bind(&body)
-        .bind(crate::time::now())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if stored_now == 0 {
-            let answer = stored_answer(&mut tx, actor.org.id, key, hash).await?;
+        if idempotency::store(&mut tx, scope, hash, status.as_u16() as i64, &body).await? {
+            tx.commit().await?;
+        } else {
+            let answer = stored_answer(&mut tx, scope, hash).await?;
             tx.rollback().await?;
             if let Some(answer) = answer {
                 return answer;
             }
-        } else {
-            tx.commit().await?;
         }
     }
     Ok(stored(status.as_u16() as i64, body))

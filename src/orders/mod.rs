@@ -58,6 +58,10 @@ pub enum PlaceError {
     /// Not enough stock for some lines (named, with what is available).
     #[error("not enough stock: {0}")]
     OutOfStock(FieldErrors),
+    /// Some lines would take the buyer's unpaid holds of a product above
+    /// its cap ([`HoldPolicy::share_percent`]); named, with the limit.
+    #[error("unpaid hold limit: {0}")]
+    HoldLimit(FieldErrors),
     /// The caller may not order.
     #[error("{0}")]
     Forbidden(&'static str),
@@ -98,6 +102,9 @@ pub struct Line {
     pub amount_fen: Fen,
     /// Units refunded so far.
     pub refunded_quantity: i64,
+    /// waiting, in_transit or delivered: each line moves on its own
+    /// ([`fulfil`]).
+    pub status: String,
     /// Lots holding the quantity, first expiry first.
     pub allocations: Vec<Allocation>,
 }
@@ -138,6 +145,10 @@ pub struct Order {
     pub note: String,
     /// When placed.
     pub created_at: String,
+    /// While unpaid: when the order's hold on its stock lapses and it is
+    /// cancelled (RFC 3339) — sooner while it waits for approval. `None`
+    /// once paid, cancelled or later.
+    pub hold_until: Option<String>,
 }
 
 /// Where an order is (DESIGN.md, Ordering).
@@ -231,6 +242,57 @@ struct Priced {
     unit: Fen,
 }
 
+/// Whether `actor` may place orders at all: agency and partner-city buyers.
+/// Checked before anything else — before an idempotent answer is replayed.
+pub fn may_place(actor: &Actor) -> Result<(), PlaceError> {
+    if actor.has(Role::AgencyBuyer) || actor.has(Role::PartnerBuyer) {
+        Ok(())
+    } else {
+        Err(PlaceError::Forbidden("only agency and partner-city buyers place orders"))
+    }
+}
+
+/// How long unpaid orders hold their stock, and how much of it one buyer
+/// may hold (finding 11 of issue 16: one unpaid order could hold a
+/// product's whole stock for three days, locking every other buyer out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoldPolicy {
+    /// Hours an order awaiting payment holds its stock
+    /// (`ZHUNONG_ORDER_PAYMENT_HOURS`, 72).
+    pub payment_hours: i64,
+    /// Hours an order waiting for an approver holds its stock
+    /// (`ZHUNONG_APPROVAL_HOLD_HOURS`, 24): approval is an internal step of
+    /// the buyer's agency and should not keep other buyers waiting for
+    /// three days. Approved in time, the order keeps its payment deadline.
+    pub approval_hours: i64,
+    /// Percent of a product's units on offer (free plus held by anyone's
+    /// unpaid orders) that one buyer organisation's unpaid orders may hold
+    /// together (`ZHUNONG_HOLD_SHARE_PERCENT`, 50): a buyer can always
+    /// reserve half of what is on offer, and never all of it without
+    /// paying. Paid orders do not count — money in hand is not hoarding.
+    pub share_percent: i64,
+}
+
+impl Default for HoldPolicy {
+    fn default() -> Self {
+        HoldPolicy { payment_hours: 72, approval_hours: 24, share_percent: 50 }
+    }
+}
+
+impl HoldPolicy {
+    /// The policy configured for this process.
+    pub fn from_config(c: &crate::config::Config) -> Self {
+        HoldPolicy { payment_hours: c.order_payment_hours, approval_hours: c.approval_hold_hours, share_percent: c.hold_share_percent }
+    }
+
+    /// The most units of `on_offer` one buyer may hold unpaid: the share,
+    /// rounded up, so a buyer can always hold at least one unit.
+    pub fn cap(&self, on_offer: i64) -> i64 {
+        let on_offer = i128::from(on_offer.max(0));
+        i64::try_from((on_offer * i128::from(self.share_percent) + 99) / 100).unwrap_or(i64::MAX)
+    }
+}
+
 /// Checks an order and prices each line at the highest tier its quantity
 /// reaches — reads only, so it runs before the write transaction (on
 /// SQLite, outside the one writer's turn). A price changed in the
@@ -307,7 +369,7 @@ pub async fn prepare(conn: &mut sqlx::AnyConnection, actor: &Actor, o: &NewOrder
 /// allocations, events and search-outbox rows; returns the order as the
 /// API shows it. On any error nothing of it must be committed: the caller
 /// rolls the transaction back.
-pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepared) -> Result<Order, PlaceError> {
+pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepared, holds: &HoldPolicy) -> Result<Order, PlaceError> {
     let today = crate::time::format_date(crate::time::today());
     let priced = &prepared.lines;
     // Allocation: lot by lot, first expiry first. Each take is one
@@ -319,11 +381,15 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
     // refunds), so two orders can never wait on each other's rows
     // (PostgreSQL would otherwise abort one with a deadlock).
     let mut shortages = FieldErrors::default();
+    let mut over_cap = FieldErrors::default();
     let mut taken: Vec<Vec<(i64, i64)>> = vec![Vec::new(); priced.len()];
     let mut by_product: Vec<usize> = (0..priced.len()).collect();
     by_product.sort_by_key(|&i| priced[i].product_id);
     for i in by_product {
         let p = &priced[i];
+        // The buyer's unpaid holds of this product, counted under its lock
+        // row (taken in product order, like the lots after it).
+        let room = hold_room_locked(tx, actor.org.id, p.product_id, holds).await?;
         let lots: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT id, quantity - allocated FROM lots WHERE product_id = $1 AND expires_on >= $2 AND quantity > allocated ORDER BY expires_on, id",
         )
@@ -352,12 +418,21 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
         if need > 0 {
             let available = p.quantity - need;
             shortages.add(format!("lines[{i}].quantity"), format!("only {available} available, {} ordered", p.quantity));
+        } else if room.held.saturating_add(p.quantity) > room.cap {
+            over_cap.add(format!("lines[{i}].quantity"), room.explain(&p.product_name, holds));
         }
         taken[i] = mine;
     }
+    let by_line =
+        |e: &crate::validation::FieldError| e.field.trim_start_matches("lines[").split(']').next().and_then(|n| n.parse::<usize>().ok());
+    // Too little stock is the more basic answer; the hold cap comes second.
     if !shortages.is_empty() {
-        shortages.0.sort_by_key(|e| e.field.trim_start_matches("lines[").split(']').next().and_then(|n| n.parse::<usize>().ok()));
+        shortages.0.sort_by_key(by_line);
         return Err(PlaceError::OutOfStock(shortages));
+    }
+    if !over_cap.is_empty() {
+        over_cap.0.sort_by_key(by_line);
+        return Err(PlaceError::HoldLimit(over_cap));
     }
 
     let now = crate::time::now();
@@ -371,10 +446,12 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
         phone: o.delivery.phone.trim().to_owned(),
     };
     let note = o.note.as_deref().unwrap_or("").trim().to_owned();
+    let pay_by = crate::time::in_seconds(holds.payment_hours * 3600);
+    let approve_by = (prepared.next == "pending_approval").then(|| crate::time::in_seconds(holds.approval_hours * 3600));
     let order_id: i64 = sqlx::query_scalar(
         "INSERT INTO orders (number, buyer_org_id, buyer_user_id, status, payment_method, delivery_region_code, delivery_address, contact_name, \
-                             phone, note, total_fen, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+                             phone, note, total_fen, created_at, updated_at, pay_by, approve_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14) RETURNING id",
     )
     .bind(&number)
     .bind(actor.org.id)
@@ -388,6 +465,8 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
     .bind(&note)
     .bind(prepared.total.get())
     .bind(&now)
+    .bind(&pay_by)
+    .bind(&approve_by)
     .fetch_one(&mut **tx)
     .await?;
     let mut lines = Vec::with_capacity(priced.len());
@@ -419,6 +498,7 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
             unit_price_fen: p.unit,
             amount_fen: amount,
             refunded_quantity: 0,
+            status: "waiting".to_owned(),
             allocations: lots.iter().map(|(lot_id, quantity)| Allocation { lot_id: *lot_id, quantity: *quantity }).collect(),
         });
     }
@@ -443,7 +523,88 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
         delivery,
         note,
         created_at: now,
+        hold_until: Some(approve_by.unwrap_or(pay_by)),
     })
+}
+
+/// How much of a product one buyer organisation holds unpaid, and may.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldRoom {
+    /// Units on offer: free in unexpired lots plus held by anyone's unpaid
+    /// orders.
+    pub on_offer: i64,
+    /// Units the buyer's unpaid orders hold now.
+    pub held: i64,
+    /// The most they may hold ([`HoldPolicy::cap`] of `on_offer`).
+    pub cap: i64,
+    /// The product's unit, for messages.
+    pub unit: String,
+}
+
+impl HoldRoom {
+    /// Units the buyer may still add.
+    pub fn left(&self) -> i64 {
+        (self.cap - self.held).max(0)
+    }
+
+    /// The refusal, in words a buyer understands.
+    pub fn explain(&self, product: &str, holds: &HoldPolicy) -> String {
+        format!(
+            "unpaid orders of one buyer may hold at most {}% of {product} on offer: {} {unit} of {} {unit}; your unpaid orders hold {} already, \
+             so order at most {} {unit} now, or pay or cancel your unpaid orders first",
+            holds.share_percent,
+            self.cap,
+            self.on_offer,
+            self.held,
+            self.left(),
+            unit = self.unit,
+        )
+    }
+}
+
+/// [`HoldRoom`] of `org` for `product`, read without a lock (for pages
+/// explaining a refusal).
+pub async fn hold_room(conn: &mut sqlx::AnyConnection, org: i64, product: i64, holds: &HoldPolicy) -> sqlx::Result<HoldRoom> {
+    let today = crate::time::format_date(crate::time::today());
+    let free: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(quantity - allocated), 0) AS BIGINT) FROM lots WHERE product_id = $1 AND expires_on >= $2",
+    )
+    .bind(product)
+    .bind(&today)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (all, mine): (i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(a.quantity), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(CASE WHEN o.buyer_org_id = $2 THEN a.quantity ELSE 0 END), 0) AS BIGINT) \
+         FROM orders o JOIN order_lines l ON l.order_id = o.id JOIN allocations a ON a.line_id = l.id \
+         WHERE o.status IN ('placed', 'pending_approval', 'awaiting_payment') AND l.product_id = $1",
+    )
+    .bind(product)
+    .bind(org)
+    .fetch_one(&mut *conn)
+    .await?;
+    let unit: String = sqlx::query_scalar("SELECT unit FROM products WHERE id = $1").bind(product).fetch_one(&mut *conn).await?;
+    let on_offer = free.saturating_add(all);
+    Ok(HoldRoom { on_offer, held: mine, cap: holds.cap(on_offer), unit })
+}
+
+/// [`hold_room`] inside a placement, after locking the buyer's row for the
+/// product: on PostgreSQL a second order of the same buyer for the same
+/// product waits here until the first commits, then counts its holds — so
+/// two orders cannot both pass the cap on one stale count. (SQLite's single
+/// writer gives the same.) The upsert is the lock: it needs no FOR UPDATE,
+/// which SQLite lacks.
+async fn hold_room_locked(tx: &mut Tx, org: i64, product: i64, holds: &HoldPolicy) -> sqlx::Result<HoldRoom> {
+    sqlx::query(
+        "INSERT INTO hold_locks (org_id, product_id, touched_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (org_id, product_id) DO UPDATE SET touched_at = excluded.touched_at",
+    )
+    .bind(org)
+    .bind(product)
+    .bind(crate::time::now())
+    .execute(&mut **tx)
+    .await?;
+    hold_room(tx, org, product, holds).await
 }
 
 #[derive(sqlx::FromRow)]
@@ -461,10 +622,13 @@ struct OrderRow {
     note: String,
     total_fen: i64,
     created_at: String,
+    pay_by: Option<String>,
+    approve_by: Option<String>,
 }
 
 const ORDER_SELECT: &str = "SELECT o.id, o.number, o.status, o.buyer_org_id, g.name AS buyer_name, o.payment_method, o.delivery_region_code, \
-    o.delivery_address, o.contact_name, o.phone, o.note, o.total_fen, o.created_at FROM orders o JOIN organisations g ON g.id = o.buyer_org_id";
+    o.delivery_address, o.contact_name, o.phone, o.note, o.total_fen, o.created_at, o.pay_by, o.approve_by \
+    FROM orders o JOIN organisations g ON g.id = o.buyer_org_id";
 
 async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<Order> {
     #[derive(sqlx::FromRow)]
@@ -477,9 +641,10 @@ async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<O
         unit_price_fen: i64,
         amount_fen: i64,
         refunded_quantity: i64,
+        status: String,
     }
     let lines: Vec<LineRow> = sqlx::query_as(
-        "SELECT l.id, l.product_id, p.name, l.cooperative_id, l.quantity, l.unit_price_fen, l.amount_fen, \
+        "SELECT l.id, l.product_id, p.name, l.cooperative_id, l.quantity, l.unit_price_fen, l.amount_fen, l.status, \
          CAST(COALESCE((SELECT SUM(r.quantity) FROM refund_lines r WHERE r.line_id = l.id), 0) AS BIGINT) AS refunded_quantity \
          FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = $1 ORDER BY l.id",
     )
@@ -503,6 +668,7 @@ async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<O
         unit_price_fen: unit,
         amount_fen: amount,
         refunded_quantity,
+        status,
     } in lines
     {
         refunded += Fen::new(unit * refunded_quantity);
@@ -521,9 +687,15 @@ async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<O
             unit_price_fen: Fen::new(unit),
             amount_fen: Fen::new(amount),
             refunded_quantity,
+            status,
             allocations: mine,
         });
     }
+    let hold_until = match r.status.as_str() {
+        "pending_approval" => r.approve_by.or(r.pay_by),
+        "placed" | "awaiting_payment" => r.pay_by,
+        _ => None,
+    };
     Ok(Order {
         id: r.id,
         number: r.number,
@@ -541,6 +713,7 @@ async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<O
         },
         note: r.note,
         created_at: r.created_at,
+        hold_until,
     })
 }
 
@@ -649,13 +822,23 @@ pub enum TransitionError {
 /// when the order is no longer unpaid. The status is re-checked in the
 /// UPDATE itself, so two cancels (a buyer's and the expiry sweep, say)
 /// cannot both release the stock.
-async fn cancel_unpaid_in(tx: &mut Tx, id: i64, user: Option<i64>, note: &str) -> sqlx::Result<bool> {
+///
+/// With `lapsed_by` (the expiry sweep's now), the order is cancelled only if
+/// its hold has lapsed by then, checked in the same UPDATE: an order
+/// approved a moment earlier has a later deadline and stays.
+async fn cancel_unpaid_in(tx: &mut Tx, id: i64, user: Option<i64>, note: &str, lapsed_by: Option<&str>) -> sqlx::Result<bool> {
     let from: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
     let Some(from) = from.filter(|f| CANCELLABLE.contains(&f.as_str())) else { return Ok(false) };
-    let moved = sqlx::query("UPDATE orders SET status = 'cancelled', updated_at = $1 WHERE id = $2 AND status = $3")
+    let lapse = if lapsed_by.is_some() {
+        " AND ((status = 'pending_approval' AND approve_by IS NOT NULL AND approve_by < $4) OR pay_by < $4)"
+    } else {
+        " AND $4 = ''"
+    };
+    let moved = sqlx::query(&format!("UPDATE orders SET status = 'cancelled', updated_at = $1 WHERE id = $2 AND status = $3{lapse}"))
         .bind(crate::time::now())
         .bind(id)
         .bind(&from)
+        .bind(lapsed_by.unwrap_or(""))
         .execute(&mut **tx)
         .await?
         .rows_affected();
@@ -684,7 +867,7 @@ pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> Result<Order, Transition
         .fetch_optional(&mut *tx)
         .await?;
     let status = status.ok_or(TransitionError::NotFound)?;
-    if !cancel_unpaid_in(&mut tx, id, Some(actor.id), "").await? {
+    if !cancel_unpaid_in(&mut tx, id, Some(actor.id), "", None).await? {
         return Err(TransitionError::Illegal(status));
     }
     let order = get_in(&mut tx, actor.org.id, id).await?.ok_or(TransitionError::NotFound)?;
@@ -694,6 +877,8 @@ pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> Result<Order, Transition
 
 mod acceptance;
 pub mod cart;
+pub mod fulfil;
+pub mod idempotency;
 mod ledger;
 mod payment;
 mod refunds;
@@ -713,10 +898,12 @@ pub enum Transition {
     Reject,
     /// awaiting_payment → paid by bank transfer (platform finance).
     ConfirmInvoice,
-    /// paid → in_transit: the goods left the cooperatives (platform admin,
-    /// or a hub operator of the origin prefecture).
+    /// Lines waiting → in_transit: the goods left the cooperatives
+    /// (platform admin: every line; a hub operator: the lines from its
+    /// nodes' regions). The order follows its lines ([`fulfil::derive`]).
     Dispatch,
-    /// in_transit → delivered: the goods reached the buyer (same roles).
+    /// Lines in_transit → delivered: the goods reached the buyer (same
+    /// roles, same lines).
     Deliver,
 }
 
@@ -725,6 +912,10 @@ pub enum Transition {
 /// recorded. Confirming payment writes the attribution ledger in the same
 /// transaction.
 pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, reference: &str) -> Result<Order, TransitionError> {
+    if matches!(t, Transition::Dispatch | Transition::Deliver) {
+        // Goods move line by line, each by whoever may move it.
+        return fulfil::move_lines(db, actor, id, t).await;
+    }
     let mut tx = db.begin_write().await?;
     let row: Option<(String, i64, String, i64)> =
         sqlx::query_as("SELECT status, buyer_org_id, payment_method, total_fen FROM orders WHERE id = $1")
@@ -736,7 +927,7 @@ pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, referenc
     let allowed = match t {
         Transition::Approve | Transition::Reject => actor.has(Role::AgencyApprover) && actor.org.id == buyer,
         Transition::ConfirmInvoice => actor.has(Role::PlatformFinance),
-        Transition::Dispatch | Transition::Deliver => actor.has(Role::PlatformAdmin) || operates_origin_hub(&mut tx, actor, id).await?,
+        Transition::Dispatch | Transition::Deliver => unreachable!("moved by fulfil::move_lines"),
     };
     if !allowed {
         // The buyer's own people learn they lack the role; others learn
@@ -745,7 +936,7 @@ pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, referenc
             TransitionError::Forbidden(match t {
                 Transition::Approve | Transition::Reject => "only an agency approver approves or rejects orders",
                 Transition::ConfirmInvoice => "only platform finance confirms bank transfers",
-                Transition::Dispatch | Transition::Deliver => "only the hub operators of the origin move the goods",
+                Transition::Dispatch | Transition::Deliver => unreachable!("moved by fulfil::move_lines"),
             })
         } else {
             TransitionError::NotFound
@@ -755,8 +946,7 @@ pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, referenc
         Transition::Approve => ("pending_approval", "awaiting_payment"),
         Transition::Reject => ("pending_approval", "cancelled"),
         Transition::ConfirmInvoice => ("awaiting_payment", "paid"),
-        Transition::Dispatch => ("paid", "in_transit"),
-        Transition::Deliver => ("in_transit", "delivered"),
+        Transition::Dispatch | Transition::Deliver => unreachable!("moved by fulfil::move_lines"),
     };
     if t == Transition::ConfirmInvoice && method != "invoice" {
         return Err(TransitionError::Illegal(format!("{status} (paid by card, not by invoice)")));
@@ -790,24 +980,6 @@ pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, referenc
     let order = get_in(&mut tx, buyer, id).await?.ok_or(TransitionError::NotFound)?;
     tx.commit().await?;
     Ok(order)
-}
-
-/// Whether `actor` is a hub operator whose organisation runs a node in the
-/// prefecture of one of order `id`'s products' origins (until routing
-/// assigns shipments to nodes, the prefecture's operators move its goods).
-async fn operates_origin_hub(tx: &mut Tx, actor: &Actor, id: i64) -> sqlx::Result<bool> {
-    if !actor.has(Role::HubOperator) {
-        return Ok(false);
-    }
-    let nodes: Vec<String> =
-        sqlx::query_scalar("SELECT region_code FROM nodes WHERE operator_org_id = $1").bind(actor.org.id).fetch_all(&mut **tx).await?;
-    let origins: Vec<String> =
-        sqlx::query_scalar("SELECT DISTINCT p.origin_code FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = $1")
-            .bind(id)
-            .fetch_all(&mut **tx)
-            .await?;
-    let prefecture = |code: &str| crate::regions::RegionCode::parse(code).ok().map(|c| c.to_string()[..4].to_string());
-    Ok(nodes.iter().any(|n| origins.iter().any(|o| prefecture(n).is_some() && prefecture(n) == prefecture(o))))
 }
 
 /// Gives back every unit an order holds.
@@ -857,6 +1029,11 @@ pub struct LineAttribution {
 /// The attribution of an order, if `actor` may see it: the buyer's
 /// organisation, the cooperatives concerned, officials of an origin region,
 /// the platform. Anyone else gets `None` (as if there were no such order).
+///
+/// An official who is none of the others sees only their own region's part
+/// (invariant 7): the lines whose product comes from their region, and of
+/// those only the entries of households living in it — a 伽师县 official
+/// never sees the 卡若区 households of a mixed order.
 pub async fn attribution(db: &Db, actor: &Actor, id: i64) -> sqlx::Result<Option<Vec<LineAttribution>>> {
     let buyer: Option<i64> = sqlx::query_scalar("SELECT buyer_org_id FROM orders WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
     let Some(buyer) = buyer else { return Ok(None) };
@@ -874,24 +1051,33 @@ pub async fn attribution(db: &Db, actor: &Actor, id: i64) -> sqlx::Result<Option
     if !(actor.org.id == buyer || coops.contains(&actor.org.id) || official || platform) {
         return Ok(None);
     }
-    let lines: Vec<(i64, i64)> =
-        sqlx::query_as("SELECT id, amount_fen FROM order_lines WHERE order_id = $1 ORDER BY id").bind(id).fetch_all(db.pool()).await?;
-    let paid: bool = {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE order_id = $1").bind(id).fetch_one(db.pool()).await?;
-        n > 0
-    };
-    let rows: Vec<(i64, String, i64, String, i64, i64)> = sqlx::query_as(
-        "SELECT e.line_id, h.code, e.lot_id, e.kind, e.gross_fen, e.income_fen FROM attribution_entries e JOIN households h ON h.id = e.household_id \
-         WHERE e.order_id = $1 ORDER BY e.line_id, h.code, e.lot_id, e.id",
+    // `Some(region)`: the caller sees the order only as an official.
+    let only_region = actor.official_region().filter(|_| !(actor.org.id == buyer || coops.contains(&actor.org.id) || platform));
+    let in_region = |code: &str| only_region.is_none_or(|r| crate::regions::RegionCode::parse(code).is_ok_and(|c| r.contains(c)));
+    let lines: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT l.id, l.amount_fen, p.origin_code FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = $1 ORDER BY l.id",
     )
     .bind(id)
     .fetch_all(db.pool())
     .await?;
+    let lines: Vec<(i64, i64)> = lines.into_iter().filter(|(_, _, origin)| in_region(origin)).map(|(l, a, _)| (l, a)).collect();
+    let paid: bool = {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE order_id = $1").bind(id).fetch_one(db.pool()).await?;
+        n > 0
+    };
+    let rows: Vec<(i64, String, i64, String, i64, i64, String)> = sqlx::query_as(
+        "SELECT e.line_id, h.code, e.lot_id, e.kind, e.gross_fen, e.income_fen, h.village_code FROM attribution_entries e \
+         JOIN households h ON h.id = e.household_id WHERE e.order_id = $1 ORDER BY e.line_id, h.code, e.lot_id, e.id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    let rows: Vec<_> = rows.into_iter().filter(|r| in_region(&r.6)).collect();
     let mut out = Vec::new();
     for (line, amount) in lines {
         let mut entries: Vec<Entry> = Vec::new();
         let mut refunded = Fen::ZERO;
-        for (_, code, lot, kind, gross, income) in rows.iter().filter(|r| r.0 == line) {
+        for (_, code, lot, kind, gross, income, _) in rows.iter().filter(|r| r.0 == line) {
             if kind == "refund" {
                 refunded += -Fen::new(*gross);
             }
@@ -919,24 +1105,33 @@ pub async fn attribution(db: &Db, actor: &Actor, id: i64) -> sqlx::Result<Option
     Ok(Some(out))
 }
 
-/// Cancels every unpaid order placed before `cutoff` (RFC 3339, as stored)
-/// and gives its stock back; returns how many expired. Each order moves by
-/// a conditional UPDATE, so several instances may sweep at once.
-pub async fn expire_unpaid(db: &Db, cutoff: &str) -> sqlx::Result<usize> {
-    let due: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM orders WHERE status IN ('placed', 'pending_approval', 'awaiting_payment') AND created_at < $1 ORDER BY id LIMIT 500",
+/// Cancels every unpaid order whose hold on its stock has lapsed by `now`
+/// (RFC 3339, as stored) — `approve_by` while it waits for approval,
+/// `pay_by` otherwise — gives its stock back and records why (the event
+/// says the hold lapsed); returns how many lapsed. Each order moves by a
+/// conditional UPDATE, so several instances may sweep at once.
+pub async fn expire_unpaid(db: &Db, now: &str) -> sqlx::Result<usize> {
+    let due: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, status FROM orders WHERE status IN ('placed', 'pending_approval', 'awaiting_payment') \
+         AND ((status = 'pending_approval' AND approve_by IS NOT NULL AND approve_by < $1) OR pay_by < $1) ORDER BY id LIMIT 500",
     )
-    .bind(cutoff)
+    .bind(now)
     .fetch_all(db.pool())
     .await?;
     let mut expired = 0;
-    for id in due {
+    for (id, status) in due {
+        let note = if status == "pending_approval" { LAPSED_UNAPPROVED } else { LAPSED_UNPAID };
         let mut tx = db.begin_write().await?;
-        // An order paid or cancelled meanwhile is left alone.
-        if cancel_unpaid_in(&mut tx, id, None, "expired unpaid").await? {
+        // An order paid, approved or cancelled meanwhile is left alone.
+        if cancel_unpaid_in(&mut tx, id, None, note, Some(now)).await? {
             tx.commit().await?;
             expired += 1;
         }
     }
     Ok(expired)
 }
+
+/// The event note of an order cancelled because nobody approved it in time.
+pub const LAPSED_UNAPPROVED: &str = "hold lapsed: not approved in time";
+/// The event note of an order cancelled because it was not paid in time.
+pub const LAPSED_UNPAID: &str = "hold lapsed: not paid in time";

@@ -216,7 +216,8 @@ pub async fn refund(db: &Db, stripe: Option<&Stripe>, actor: &Actor, id: i64, r:
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
-    let to = if all_refunded == 0 { "refunded" } else { status.as_str() };
+    // A line refunded in full sends nothing: the order may now be delivered.
+    let to = if all_refunded == 0 { "refunded" } else { super::fulfil::settled(&mut tx, id, &status).await? };
     if to != status {
         sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3").bind(to).bind(&now).bind(id).execute(&mut *tx).await?;
     }

@@ -142,27 +142,49 @@ pub async fn to_fulfil(db: &Db, coop: i64, limit: i64) -> sqlx::Result<Vec<Fulfi
     Ok(out)
 }
 
-/// Orders paid but not yet delivered that `actor` may move: all of them for
-/// the platform admin; for a hub operator, those with a product from the
-/// prefecture of a node its organisation runs. Oldest first.
+/// Orders paid but not yet delivered with lines `actor` may move, oldest
+/// first: every such order for the platform admin; for a hub operator, those
+/// with an undelivered line whose origin lies in the region of a node its
+/// organisation runs — and of those orders only those lines
+/// ([`super::fulfil`] has the rule).
 pub async fn to_move(db: &Db, actor: &crate::auth::Actor, limit: i64) -> sqlx::Result<Vec<super::Order>> {
-    let all = actor.has(crate::auth::Role::PlatformAdmin);
-    let rows: Vec<super::OrderRow> = sqlx::query_as(&format!(
-        "{} WHERE o.status IN ('paid', 'in_transit') AND ($1 = 1 OR EXISTS ( \
-            SELECT 1 FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = o.id \
-            AND SUBSTR(p.origin_code, 1, 4) IN (SELECT SUBSTR(n.region_code, 1, 4) FROM nodes n WHERE n.operator_org_id = $2))) \
-         ORDER BY o.id LIMIT $3",
-        super::ORDER_SELECT
-    ))
-    .bind(all as i64)
-    .bind(actor.org.id)
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
     let mut conn = db.pool().acquire().await?;
+    let scope = super::fulfil::mover_regions(&mut conn, actor).await?;
+    let prefixes: Vec<String> = match &scope {
+        None => Vec::new(),
+        Some(regions) if regions.is_empty() => return Ok(Vec::new()),
+        Some(regions) => regions.iter().map(|r| format!("{}%", r.prefix())).collect(),
+    };
+    let origin = if scope.is_none() {
+        "1 = 1".to_owned()
+    } else {
+        (0..prefixes.len()).map(|i| format!("p.origin_code LIKE ${}", i + 2)).collect::<Vec<_>>().join(" OR ")
+    };
+    let sql = format!(
+        "{} WHERE o.status IN ('paid', 'in_transit') AND EXISTS ( \
+            SELECT 1 FROM order_lines l JOIN products p ON p.id = l.product_id \
+            WHERE l.order_id = o.id AND l.status <> 'delivered' AND ({origin})) \
+         ORDER BY o.id LIMIT $1",
+        super::ORDER_SELECT
+    );
+    let mut query = sqlx::query_as::<_, super::OrderRow>(&sql).bind(limit);
+    for p in &prefixes {
+        query = query.bind(p);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        out.push(super::assemble(&mut conn, r).await?);
+        let mut order = super::assemble(&mut conn, r).await?;
+        if scope.is_some() {
+            let origins: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT l.id, p.origin_code FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = $1",
+            )
+            .bind(order.id)
+            .fetch_all(&mut *conn)
+            .await?;
+            order.lines.retain(|l| origins.iter().any(|(id, o)| *id == l.id && super::fulfil::may_move(&scope, o)));
+        }
+        out.push(order);
     }
     Ok(out)
 }

@@ -178,11 +178,7 @@ pub async fn create_lot_in(tx: &mut Tx, cooperative_id: i64, user_id: Option<i64
     {
         errors.add("expires_on", "a lot cannot expire before it is harvested");
     }
-    let node_exists: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM nodes WHERE id = $1").bind(lot.node_id).fetch_optional(&mut **tx).await?;
-    if node_exists.is_none() {
-        errors.add("node_id", "no such node");
-    }
+    check_node_and_dates(tx, cooperative_id, lot, &mut errors).await?;
     if lot.contributions.is_empty() {
         errors.add("contributions", "name the member households that supplied the lot");
     }
@@ -238,6 +234,105 @@ pub async fn create_lot_in(tx: &mut Tx, cooperative_id: i64, user_id: Option<i64
     record(tx, id, "receipt", "", lot.quantity, 0, user_id, &now).await?;
     crate::search::enqueue(tx, lot.product_id).await?;
     Ok(id)
+}
+
+/// The nodes a lot of `cooperative_id` may sit at (see
+/// [`check_node_and_dates`]): those on the chain of its village or of one of
+/// its products' origins, the cooperative's village point first. For the
+/// console's lot form.
+pub async fn lot_nodes(db: &Db, cooperative_id: i64) -> sqlx::Result<Vec<(i64, String)>> {
+    use crate::regions::{RegionCode, RegionLevel};
+    let village: String =
+        sqlx::query_scalar("SELECT region_code FROM organisations WHERE id = $1").bind(cooperative_id).fetch_one(db.pool()).await?;
+    let homes: Vec<String> = sqlx::query_scalar("SELECT DISTINCT origin_code FROM products WHERE cooperative_id = $1")
+        .bind(cooperative_id)
+        .fetch_all(db.pool())
+        .await?;
+    let mut chain: Vec<String> = std::iter::once(&village)
+        .chain(&homes)
+        .filter_map(|h| RegionCode::parse(h).ok())
+        .flat_map(|h| [RegionLevel::Prefecture, RegionLevel::County, RegionLevel::Township, RegionLevel::Village].map(|l| h.ancestor(l)))
+        .flatten()
+        .map(|c| c.to_string())
+        .collect();
+    chain.sort();
+    chain.dedup();
+    let sql = format!(
+        "SELECT id, name FROM nodes WHERE region_code IN ({}) ORDER BY CASE WHEN region_code = $1 THEN 0 ELSE 1 END, kind DESC, name",
+        (0..chain.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ")
+    );
+    let mut query = sqlx::query_as(&sql).bind(&village);
+    for c in &chain {
+        query = query.bind(c);
+    }
+    query.fetch_all(db.pool()).await
+}
+
+/// How far back a harvest may be dated: two years (730 days) — older
+/// produce is not on sale, and a typo like 0000-01-01 is refused.
+pub const HARVEST_MAX_AGE_DAYS: i64 = 730;
+/// How long after its harvest a lot may expire: ten years (3,653 days), more
+/// than any dried or preserved produce keeps; 9999-12-31 is refused.
+pub const SHELF_LIFE_MAX_DAYS: i64 = 3_653;
+
+/// Today in China (UTC+8), the calendar cooperatives date harvests by.
+fn china_today() -> time::Date {
+    time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8)).date()
+}
+
+/// The rules of finding 12 of issue 16, shared by the API, the console
+/// form and imports (all create lots through [`create_lot_in`]):
+///
+/// * the node must lie on the chain of the cooperative's village — the
+///   village's own collection point, its township's sorting centre, its
+///   county's distribution centre or its prefecture's hub — or on the chain
+///   of the product's origin village (a product may name another village of
+///   the cooperative's county). A 伽师县 lot at a 建始县 node is refused;
+/// * harvested at most [`HARVEST_MAX_AGE_DAYS`] ago and not after tomorrow
+///   (China time: a harvest recorded just after midnight in 喀什 is not "in
+///   the future" for a server on UTC);
+/// * expiring on or after the harvest and at most [`SHELF_LIFE_MAX_DAYS`]
+///   after it.
+async fn check_node_and_dates(tx: &mut Tx, cooperative_id: i64, lot: &NewLot, errors: &mut FieldErrors) -> sqlx::Result<()> {
+    use crate::regions::{RegionCode, RegionLevel};
+    let node: Option<String> =
+        sqlx::query_scalar("SELECT region_code FROM nodes WHERE id = $1").bind(lot.node_id).fetch_optional(&mut **tx).await?;
+    match node {
+        None => errors.add("node_id", "no such node"),
+        Some(node) => {
+            let homes: Vec<String> = sqlx::query_scalar(
+                "SELECT region_code FROM organisations WHERE id = $1 UNION SELECT origin_code FROM products WHERE id = $2 AND cooperative_id = $1",
+            )
+            .bind(cooperative_id)
+            .bind(lot.product_id)
+            .fetch_all(&mut **tx)
+            .await?;
+            let on_chain = RegionCode::parse(&node).is_ok_and(|n| {
+                n.level() >= RegionLevel::Prefecture && homes.iter().filter_map(|h| RegionCode::parse(h).ok()).any(|h| n.contains(h))
+            });
+            if !on_chain {
+                errors.add(
+                    "node_id",
+                    "choose a node on your village's chain: its collection point, township sorting centre, county distribution centre \
+                     or prefecture hub",
+                );
+            }
+        }
+    }
+    let today = china_today();
+    if let Some(h) = crate::time::parse_date(&lot.harvested_on) {
+        if h > today + time::Duration::days(1) {
+            errors.add("harvested_on", "a harvest cannot be dated in the future");
+        } else if h < today - time::Duration::days(HARVEST_MAX_AGE_DAYS) {
+            errors.add("harvested_on", format!("give a harvest date within the last {HARVEST_MAX_AGE_DAYS} days"));
+        }
+        if let Some(e) = crate::time::parse_date(&lot.expires_on)
+            && h.checked_add(time::Duration::days(SHELF_LIFE_MAX_DAYS)).is_some_and(|latest| e > latest)
+        {
+            errors.add("expires_on", "a lot may expire at most 10 years after its harvest");
+        }
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

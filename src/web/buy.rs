@@ -273,16 +273,16 @@ pub async fn checkout(
     checkout_page(&state, &c, &actor, q.region.as_deref(), None, Vec::new(), StatusCode::OK).await
 }
 
-/// The order a checkout form's key already placed, if any.
-async fn placed_with(state: &AppState, org: i64, key: Option<&str>) -> sqlx::Result<Option<String>> {
+/// The order a checkout form's key already placed, if any (the caller's
+/// own key, on the checkout endpoint, within its 24 hours).
+async fn placed_with(state: &AppState, actor: &Actor, key: Option<&str>) -> sqlx::Result<Option<String>> {
     let Some(key) = key else { return Ok(None) };
-    let body: Option<String> =
-        sqlx::query_scalar("SELECT response_body FROM idempotency_keys WHERE org_id = $1 AND key = $2 AND status_code = 201")
-            .bind(org)
-            .bind(key)
-            .fetch_optional(state.db.pool())
-            .await?;
-    Ok(body.and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok()).and_then(|v| v["id"].as_str().map(str::to_owned)))
+    let scope = orders::idempotency::Scope { user_id: actor.id, org_id: actor.org.id, endpoint: orders::idempotency::PLACE_CHECKOUT, key };
+    let mut conn = state.db.pool().acquire().await?;
+    let stored = orders::idempotency::find(&mut conn, scope).await?.filter(|s| s.status_code == 201);
+    Ok(stored
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s.response_body).ok())
+        .and_then(|v| v["id"].as_str().map(str::to_owned)))
 }
 
 /// `POST /checkout`: places the cart as one order through the API's
@@ -297,7 +297,7 @@ pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, h
     let key = (!key.is_empty() && key.len() <= 200).then_some(key);
     // A second submit of a form that already placed its order (the cart is
     // empty by then) shows that order.
-    match placed_with(&state, actor.org.id, key).await {
+    match placed_with(&state, &actor, key).await {
         Ok(Some(id)) => return Redirect::to(&format!("/orders/{id}?placed=1")).into_response(),
         Ok(None) => {}
         Err(e) => return internal(&c, e.into()),
@@ -313,10 +313,11 @@ pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, h
         "payment_method": field(&f, "payment_method"),
         "note": field(&f, "note"),
     });
-    let res = match crate::api::orders::place_once(&state, &actor, key, body.to_string().as_bytes()).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    };
+    let res =
+        match crate::api::orders::place_once(&state, &actor, orders::idempotency::PLACE_CHECKOUT, key, body.to_string().as_bytes()).await {
+            Ok(r) => r,
+            Err(e) => e.into_response(),
+        };
     let status = res.status();
     let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap_or_default();
     let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
@@ -334,8 +335,18 @@ pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, h
         return error_page(&c, StatusCode::INTERNAL_SERVER_ERROR);
     }
     // Two submits at once: the other one placed the order and emptied the cart.
-    if let Ok(Some(id)) = placed_with(&state, actor.org.id, key).await {
+    if let Ok(Some(id)) = placed_with(&state, &actor, key).await {
         return Redirect::to(&format!("/orders/{id}?placed=1")).into_response();
+    }
+    // The hold cap, explained in the page's language with the numbers now.
+    if answer["title"] == crate::api::orders::HOLD_LIMIT_TITLE {
+        let errors = match hold_limit_words(&state, &c, &actor, &lines, &answer).await {
+            Ok(e) => e,
+            Err(e) => return internal(&c, e.into()),
+        };
+        let mut f = f;
+        f.retain(|(k, _)| k != "key");
+        return checkout_page(&state, &c, &actor, Some(&region), Some(&f), errors, StatusCode::CONFLICT).await;
     }
     // Name the cart line for line errors: "伽师瓜: only 3 available, 5 ordered".
     let mut errors: Vec<String> = answer["errors"]
@@ -362,6 +373,35 @@ pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, h
     let mut f = f;
     f.retain(|(k, _)| k != "key");
     checkout_page(&state, &c, &actor, Some(&region), Some(&f), errors, shown).await
+}
+
+/// The lines a hold-cap refusal names, in the page's words: what the buyer
+/// may hold of each product and holds already.
+async fn hold_limit_words(
+    state: &AppState,
+    c: &Chrome,
+    actor: &Actor,
+    lines: &[cart::CartLine],
+    answer: &serde_json::Value,
+) -> sqlx::Result<Vec<String>> {
+    let holds = orders::HoldPolicy::from_config(&state.config);
+    let mut conn = state.db.pool().acquire().await?;
+    let mut out = Vec::new();
+    for e in answer["errors"].as_array().into_iter().flatten() {
+        let field = e["field"].as_str().unwrap_or("");
+        let line = field.strip_prefix("lines[").and_then(|r| r.split(']').next()).and_then(|i| i.parse::<usize>().ok());
+        let Some(l) = line.and_then(|i| lines.get(i)) else { continue };
+        let room = orders::hold_room(&mut conn, actor.org.id, l.product_id, &holds).await?;
+        out.push(
+            c.w.hold_limit
+                .replace("{product}", &l.name)
+                .replace("{percent}", &holds.share_percent.to_string())
+                .replace("{cap}", &room.cap.to_string())
+                .replace("{held}", &room.held.to_string())
+                .replace("{unit}", &room.unit),
+        );
+    }
+    Ok(out)
 }
 
 // -------------------------------------------------------------- orders
@@ -484,6 +524,7 @@ pub struct LineView {
     unit_price: String,
     amount: String,
     lots: String,
+    status_label: &'static str,
 }
 
 #[derive(Template)]
@@ -499,6 +540,7 @@ struct OrderPage<'a> {
     refunded: Option<String>,
     lines: Vec<LineView>,
     events: Vec<(String, &'static str, String, String)>,
+    hold_until: Option<String>,
     reach: Option<orders::Reach>,
     can_cancel: bool,
     can_approve: bool,
@@ -527,7 +569,10 @@ async fn order_page(state: &AppState, c: &Chrome, actor: &Actor, id: i64, errors
         let events = orders::events(&state.db, id)
             .await?
             .into_iter()
-            .map(|e| (e.at.get(..16).unwrap_or(&e.at).replace('T', " "), c.w.status(&e.to_status), e.who.unwrap_or_default(), e.note))
+            .map(|e| {
+                let note = if e.note.starts_with("hold lapsed") { c.w.hold_lapsed.to_owned() } else { e.note };
+                (e.at.get(..16).unwrap_or(&e.at).replace('T', " "), c.w.status(&e.to_status), e.who.unwrap_or_default(), note)
+            })
             .collect();
         let paid = !matches!(o.status.as_str(), "placed" | "pending_approval" | "awaiting_payment" | "cancelled");
         let reach = if paid { Some(orders::reach(&state.db, id).await?) } else { None };
@@ -565,9 +610,11 @@ async fn order_page(state: &AppState, c: &Chrome, actor: &Actor, id: i64, errors
                     unit_price: l.unit_price_fen.to_string(),
                     amount: l.amount_fen.to_string(),
                     lots: l.allocations.iter().map(|a| format!("#{} × {}", a.lot_id, a.quantity)).collect::<Vec<_>>().join(", "),
+                    status_label: c.w.status(&l.status),
                 })
                 .collect(),
             events,
+            hold_until: o.hold_until.as_ref().map(|t| t.get(..16).unwrap_or(t).replace('T', " ")),
             reach,
             can_cancel: buyer && orders::CANCELLABLE.contains(&o.status.as_str()),
             can_approve: actor.has(Role::AgencyApprover) && o.status == "pending_approval",
@@ -758,6 +805,7 @@ pub async fn invoice(State(state): State<AppState>, MaybeUser(actor): MaybeUser,
                 unit_price: l.unit_price_fen.to_string(),
                 amount: l.amount_fen.to_string(),
                 lots: String::new(),
+                status_label: c.w.status(&l.status),
             })
             .collect(),
         total: o.total_fen.to_string(),
@@ -911,9 +959,17 @@ pub async fn fulfil(State(state): State<AppState>, MaybeUser(actor): MaybeUser, 
 #[template(path = "hub.html")]
 struct HubPage<'a> {
     c: &'a Chrome,
-    orders: Vec<(OrderSummary, String)>,
+    orders: Vec<HubRow>,
     errors: Vec<String>,
     done: bool,
+}
+
+/// An order on the hub page: its lines the viewer may move, where it goes,
+/// and whether those lines wait for dispatch (else for delivery).
+struct HubRow {
+    o: OrderSummary,
+    destination: String,
+    dispatch: bool,
 }
 
 const MOVERS: [Role; 2] = [Role::HubOperator, Role::PlatformAdmin];
@@ -931,7 +987,8 @@ async fn hub_page(state: &AppState, c: &Chrome, actor: &Actor, errors: Vec<Strin
                     .and_then(|code| places.get(&code))
                     .map(|r| r.chain_label())
                     .unwrap_or_else(|| o.delivery.region_code.clone());
-                (summary(c, o), destination)
+                let waiting = o.lines.iter().any(|l| l.status == "waiting" && l.quantity > l.refunded_quantity);
+                HubRow { o: summary(c, o), destination, dispatch: waiting }
             })
             .collect();
         let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::CONFLICT };
@@ -1034,6 +1091,7 @@ async fn refunds_page(state: &AppState, c: &Chrome, number: &str, errors: Vec<St
                         unit_price: l.unit_price_fen.to_string(),
                         amount: l.amount_fen.to_string(),
                         lots: String::new(),
+                        status_label: c.w.status(&l.status),
                     };
                     (view, left)
                 })

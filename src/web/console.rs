@@ -153,16 +153,8 @@ async fn lot_form<'a>(
             .bind(coop)
             .fetch_all(state.db.pool())
             .await?;
-    // Nodes of the cooperative's county, the village point first.
-    let village: String =
-        sqlx::query_scalar("SELECT region_code FROM organisations WHERE id = $1").bind(coop).fetch_one(state.db.pool()).await?;
-    let nodes: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, name FROM nodes WHERE region_code LIKE $1 ORDER BY CASE WHEN region_code = $2 THEN 0 ELSE 1 END, kind DESC, name",
-    )
-    .bind(format!("{}%", &village[..6]))
-    .bind(&village)
-    .fetch_all(state.db.pool())
-    .await?;
+    // The nodes a lot may sit at (the village's chain), the village point first.
+    let nodes = stock::lot_nodes(&state.db, coop).await?;
     let viewer = crate::households::Viewer { cooperative_id: Some(coop), official_region: None };
     let (members, _) =
         crate::households::list(&state.db, &viewer, crate::households::Scope::Members(coop), &Default::default(), 1_000, 0).await?;

@@ -20,6 +20,7 @@ mod pages;
 mod platform;
 mod properties;
 mod regions;
+mod rules;
 mod search;
 mod search_contract;
 mod stock;

@@ -108,7 +108,9 @@ async fn a_committed_stock_change_reaches_the_index_even_across_a_restart() {
     assert!(!in_stock(&body), "out of stock now");
 
     // Stock comes back through a new lot: the index follows.
-    let lot = json!({"product_id": product.to_string(), "quantity": 5, "harvested_on": "2026-11-01", "expires_on": "2099-01-01",
+    let (harvested, expires) = (zhunong::time::today(), zhunong::time::today() + time::Duration::days(365));
+    let (harvested, expires) = (zhunong::time::format_date(harvested), zhunong::time::format_date(expires));
+    let lot = json!({"product_id": product.to_string(), "quantity": 5, "harvested_on": harvested, "expires_on": expires,
                      "node_id": node.to_string(), "contributions": [{"household_id": household.to_string(), "quantity": 5}]});
     assert_eq!(app.post("/api/v1/lots", lot, Some(&token)).await.status, StatusCode::CREATED);
     app.index().await;
