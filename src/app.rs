@@ -30,6 +30,9 @@ pub struct AppState {
     pub stripe: Option<crate::payments::Stripe>,
     /// Writes still running, whether or not their client is still there.
     pub writes: InFlight,
+    /// Places for lot imports running at once: one set per instance (an
+    /// instance is a process), shared by the API and the console.
+    pub imports: crate::stock::upload::ImportSlots,
     /// Signs the CSRF tokens of visitors' forms.
     pub csrf_key: crate::auth::ServerKey,
 }
@@ -108,7 +111,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         tracing::warn!("STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: card payments will never be confirmed");
     }
     let csrf_key = crate::auth::ServerKey::load_or_create(&db).await?;
-    Ok(App { state: AppState { db, config: Arc::new(config), search, indexer, stripe, writes: InFlight::default(), csrf_key } })
+    Ok(App { state: AppState { db, config: Arc::new(config), search, indexer, stripe, writes: InFlight::default(), imports: crate::stock::upload::ImportSlots::new(crate::stock::upload::MAX_CONCURRENT_IMPORTS), csrf_key } })
 }
 
 /// The largest request body any endpoint reads (uploads included).

@@ -27,12 +27,20 @@ impl FieldErrors {
             return;
         }
         self.1 += 1;
-        let more = FieldError { field: "more".into(), message: format!("{} more problems not listed", self.1) };
+        let message = if self.1 == 1 { "1 more problem not listed".to_owned() } else { format!("{} more problems not listed", self.1) };
+        let more = FieldError { field: "more".into(), message };
         if self.1 == 1 {
             self.0.push(more);
         } else if let Some(last) = self.0.last_mut() {
             *last = more;
         }
+    }
+
+    /// Ends a list its caller has already cut short with the caller's own
+    /// count of the rest (e.g. "and 3,400 more rows have problems"); not
+    /// subject to the cap, as the cutting is done.
+    pub fn summarise_rest(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError { field: field.into(), message: message.into() });
     }
 
     /// True when nothing is wrong.

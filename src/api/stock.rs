@@ -120,7 +120,7 @@ impl From<stock::ImportError> for ApiError {
                     errors.add(format!("row {}", r.row), r.message);
                 }
                 if more_rows > 0 {
-                    errors.add(
+                    errors.summarise_rest(
                         "more rows",
                         format!("and {more_rows} more rows have problems (only the first {} problems are listed)", stock::MAX_ROW_ERRORS),
                     );
@@ -145,7 +145,7 @@ pub async fn import(
 ) -> ApiResult<(StatusCode, Json<stock::ImportReport>)> {
     let coop = cooperative_of(&actor)?;
     let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("text/csv");
-    let report = stock::import_upload(&state.db, coop, actor.id, stock::FileKind::of(content_type, ""), body).await?;
+    let report = stock::import_upload(&state.db, &state.imports, coop, actor.id, stock::FileKind::of(content_type, ""), body).await?;
     state.indexer.nudge();
     tracing::info!(org.id = coop, lots = report.lots, "lots imported");
     Ok((StatusCode::CREATED, Json(report)))

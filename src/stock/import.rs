@@ -97,11 +97,18 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, ImportError> {
 /// page alike: takes a place among the imports running at once (or
 /// answers [`ImportError::Busy`] at once), reads the file on the blocking
 /// pool within the budget, then checks and records its rows.
-pub async fn import_upload<B>(db: &Db, cooperative_id: i64, user_id: i64, kind: FileKind, bytes: B) -> Result<ImportReport, ImportError>
+pub async fn import_upload<B>(
+    db: &Db,
+    slots: &ImportSlots,
+    cooperative_id: i64,
+    user_id: i64,
+    kind: FileKind,
+    bytes: B,
+) -> Result<ImportReport, ImportError>
 where
     B: AsRef<[u8]> + Send + 'static,
 {
-    let Some(slot) = ImportSlots::global().try_take() else {
+    let Some(slot) = slots.try_take() else {
         return Err(ImportError::Busy { retry_after_secs: super::upload::BUSY_RETRY_AFTER_SECS });
     };
     let (slot, cells) = super::upload::read_upload(slot, kind, bytes).await?;

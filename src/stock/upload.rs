@@ -25,7 +25,7 @@
 
 use std::borrow::Cow;
 use std::io::Read;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -234,14 +234,6 @@ impl ImportSlots {
     /// `n` places.
     pub fn new(n: usize) -> ImportSlots {
         ImportSlots(Arc::new(Semaphore::new(n)))
-    }
-
-    /// The places of this process. A static rather than a field of the
-    /// app state: the limit is per process (memory and cores are), and
-    /// every door to imports shares it.
-    pub fn global() -> &'static ImportSlots {
-        static SLOTS: LazyLock<ImportSlots> = LazyLock::new(|| ImportSlots::new(MAX_CONCURRENT_IMPORTS));
-        &SLOTS
     }
 
     /// A free place now, or `None` when all are taken. Never waits: a

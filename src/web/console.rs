@@ -499,7 +499,7 @@ pub async fn import(
     let Some((name, content_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
         return page(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(c.t.import_choose_file.to_owned()));
     };
-    match stock::import_upload(&state.db, coop, actor.id, stock::FileKind::of(&content_type, &name), bytes).await {
+    match stock::import_upload(&state.db, &state.imports, coop, actor.id, stock::FileKind::of(&content_type, &name), bytes).await {
         Ok(report) => {
             state.indexer.nudge();
             page(StatusCode::CREATED, Some(report), Vec::new(), None, None)

@@ -15,6 +15,7 @@ mod durability;
 mod hangups;
 mod households;
 mod import;
+mod import_limit;
 mod orders;
 mod pages;
 mod platform;

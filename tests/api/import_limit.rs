@@ -1,16 +1,10 @@
-//! The limit on imports running at once. The limit is per process (a
-//! static in `stock::upload`), so its test has a test binary of its own:
-//! holding every place inside the `api` binary would turn the imports of
-//! tests running beside it into 503s.
-
-#[allow(dead_code)]
-#[path = "api/helpers.rs"]
-mod helpers;
+//! The limit on imports running at once (one set of places per instance,
+//! in the app's state, so holding them here touches no other test).
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use helpers::TestApp;
-use zhunong::stock::upload::{ImportSlots, MAX_CONCURRENT_IMPORTS};
+use crate::helpers::TestApp;
+use zhunong::stock::upload::MAX_CONCURRENT_IMPORTS;
 
 const CSV: &str = "lot,product_id\nA,1\n";
 
@@ -26,7 +20,7 @@ async fn an_import_beyond_the_limit_gets_503_with_retry_after_on_the_api_and_a_p
             .unwrap()
     };
     // Every place taken, as by imports still running.
-    let held: Vec<_> = (0..MAX_CONCURRENT_IMPORTS).map(|_| ImportSlots::global().try_take().expect("a free place")).collect();
+    let held: Vec<_> = (0..MAX_CONCURRENT_IMPORTS).map(|_| app.app.state.imports.try_take().expect("a free place")).collect();
 
     let res = app.raw(api()).await;
     assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE, "{}", res.text);
@@ -61,5 +55,5 @@ async fn an_import_beyond_the_limit_gets_503_with_retry_after_on_the_api_and_a_p
     drop(held);
     let res = app.raw(api()).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
-    assert_eq!(ImportSlots::global().free(), MAX_CONCURRENT_IMPORTS, "a finished import gives its place back");
+    assert_eq!(app.app.state.imports.free(), MAX_CONCURRENT_IMPORTS, "a finished import gives its place back");
 }
