@@ -111,7 +111,18 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         tracing::warn!("STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: card payments will never be confirmed");
     }
     let csrf_key = crate::auth::ServerKey::load_or_create(&db).await?;
-    Ok(App { state: AppState { db, config: Arc::new(config), search, indexer, stripe, writes: InFlight::default(), imports: crate::stock::upload::ImportSlots::new(crate::stock::upload::MAX_CONCURRENT_IMPORTS), csrf_key } })
+    Ok(App {
+        state: AppState {
+            db,
+            config: Arc::new(config),
+            search,
+            indexer,
+            stripe,
+            writes: InFlight::default(),
+            imports: crate::stock::upload::ImportSlots::new(crate::stock::upload::MAX_CONCURRENT_IMPORTS),
+            csrf_key,
+        },
+    })
 }
 
 /// The largest request body any endpoint reads (uploads included).
@@ -124,7 +135,8 @@ impl App {
     /// The HTTP service: pages, JSON API, health probes, with request ids,
     /// logging, gzip, a body limit, a time limit and security headers.
     ///
-    /// Layers, outermost first: request id and log line; security headers;
+    /// Layers, outermost first: request id and log line; `no-store` for
+    /// personal answers; HSTS and the security headers (CSP among them);
     /// gzip; error bodies in the caller's terms (problem+json or a page);
     /// the time limit; the body limit; writes run to completion.
     pub fn router(&self) -> Router {

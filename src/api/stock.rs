@@ -113,7 +113,9 @@ impl From<stock::ImportError> for ApiError {
                 errors.add("file", over.to_string());
                 ApiError::Invalid(errors)
             }
-            e @ stock::ImportError::Busy { retry_after_secs } => ApiError::Unavailable { detail: e.to_string(), retry_after_secs: retry_after_secs as i64 },
+            e @ stock::ImportError::Busy { retry_after_secs } => {
+                ApiError::Unavailable { detail: e.to_string(), retry_after_secs: retry_after_secs as i64 }
+            }
             stock::ImportError::Rows { errors: rows, more_rows } => {
                 let mut errors = crate::validation::FieldErrors::default();
                 for r in rows {

@@ -179,7 +179,11 @@ named_enum!(OrderStatus { Placed => "placed", PendingApproval => "pending_approv
 /// Statuses in which a buyer may still cancel (nothing paid yet).
 pub const CANCELLABLE: [&str; 3] = ["placed", "pending_approval", "awaiting_payment"];
 
-fn check(o: &NewOrder) -> FieldErrors {
+/// The rules an order body must keep, checked without the database: line
+/// count first (a list past the limit is one error and nothing else is
+/// looked at), quantities, duplicates, delivery fields. Public for the
+/// property tests.
+pub fn check(o: &NewOrder) -> FieldErrors {
     let mut e = FieldErrors::default();
     if o.lines.is_empty() {
         e.add("lines", "order at least one product");

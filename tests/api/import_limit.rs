@@ -1,9 +1,9 @@
 //! The limit on imports running at once (one set of places per instance,
 //! in the app's state, so holding them here touches no other test).
 
+use crate::helpers::TestApp;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use crate::helpers::TestApp;
 use zhunong::stock::upload::MAX_CONCURRENT_IMPORTS;
 
 const CSV: &str = "lot,product_id\nA,1\n";

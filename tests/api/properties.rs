@@ -206,3 +206,64 @@ proptest! {
         prop_assert_eq!(split_csv_line(&fields.join(",")), fields);
     }
 }
+
+// ---- Order bodies and query strings -------------------------------------
+
+use zhunong::bounds::{MAX_FIELD_ERRORS, MAX_ORDER_LINES};
+use zhunong::orders::{Delivery, NewLine, NewOrder, check};
+
+fn any_order() -> impl Strategy<Value = NewOrder> {
+    let line = (any::<i64>(), any::<i64>()).prop_map(|(product_id, quantity)| NewLine { product_id, quantity });
+    (prop::collection::vec(line, 0..260), ".{0,30}", ".{0,260}", ".{0,50}", ".{0,30}", ".{0,10}", prop::option::of(".{0,600}")).prop_map(
+        |(lines, region_code, address, contact_name, phone, payment_method, note)| NewOrder {
+            lines,
+            delivery: Delivery { region_code, address, contact_name, phone },
+            payment_method,
+            note,
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Any order body is checked without a panic, with a bounded list of
+    /// problems; a list of lines past the limit is one problem and nothing
+    /// else is looked at.
+    #[test]
+    fn any_order_body_is_checked_without_panic_and_with_few_errors(o in any_order()) {
+        let errors = check(&o);
+        prop_assert!(errors.0.len() <= MAX_FIELD_ERRORS + 1, "{} errors", errors.0.len());
+        if o.lines.len() > MAX_ORDER_LINES {
+            prop_assert_eq!(errors.0.len(), 1);
+            prop_assert_eq!(errors.0[0].field.as_str(), "lines");
+        }
+        if o.lines.iter().any(|l| !(1..=zhunong::bounds::MAX_LINE_UNITS).contains(&l.quantity)) {
+            prop_assert!(!errors.is_empty(), "a quantity out of range is never accepted");
+        }
+    }
+
+    /// Any bytes sent as an order body either parse or are refused; never
+    /// a panic.
+    #[test]
+    fn any_bytes_as_an_order_body_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let _ = serde_json::from_slice::<NewOrder>(&bytes);
+    }
+
+    /// Any query string reaches the search or the page parameters as values
+    /// or as a refusal; page numbers that pass the check never overflow an
+    /// offset.
+    #[test]
+    fn any_query_string_is_read_or_refused_and_pages_stay_in_range(q in "[ -~]{0,200}", page in any::<i64>(), per_page in any::<i64>()) {
+        let uri: axum::http::Uri = match format!("/api/v1/products?{}", q.replace(' ', "%20").replace('#', "%23")).parse() {
+            Ok(u) => u,
+            Err(_) => return Ok(()),
+        };
+        let _ = axum::extract::Query::<zhunong::api::catalog::SearchParams>::try_from_uri(&uri);
+        let checked = zhunong::api::extract::PageParams { page: Some(page), per_page: Some(per_page) }.check();
+        if let Ok(p) = checked {
+            prop_assert!((1..=200).contains(&p.per_page));
+            prop_assert!(p.offset() >= 0);
+        }
+    }
+}
