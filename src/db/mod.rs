@@ -218,12 +218,17 @@ impl Db {
 /// "database is locked" (issue 16, finding 0). Such a connection is closed
 /// here instead of reused; closing ends its transaction on both engines.
 ///
-/// SQLite's rollback of a dropped transaction is queued to the
-/// connection's worker thread; the ping waits for the queue to drain, so a
-/// connection whose rollback was merely pending is kept. On PostgreSQL
-/// sqlx counts the depth as it queues the rollback, so no round trip is
-/// needed.
+/// sqlx's depth count is the truth here (nothing in this code base begins
+/// a transaction behind its back), so the common case costs nothing. Only
+/// a connection that still counts a transaction is looked at again: on
+/// SQLite the rollback of a dropped transaction is queued to the
+/// connection's worker thread, and the ping waits for that queue to drain,
+/// so a connection whose rollback was merely pending is kept. On
+/// PostgreSQL sqlx counts the depth down as it queues the rollback.
 async fn release_outside_transaction(conn: &mut AnyConnection, backend: Backend) -> sqlx::Result<bool> {
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
     if backend == Backend::Sqlite {
         conn.ping().await?;
     }

@@ -273,3 +273,54 @@ async fn thousands_of_clients_hanging_up_mid_write_leave_every_write_working_and
         "orders paid without a payment"
     );
 }
+
+#[tokio::test]
+async fn a_connection_that_comes_back_inside_a_transaction_is_closed_not_reused() {
+    use sqlx::{Connection, Executor};
+    let app = TestApp::bare().await;
+    let pool = app.db().pool();
+    let begin = match backend() {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres(_) => "BEGIN",
+    };
+    // A transaction that nothing will end: what a future cancelled inside
+    // `begin` leaves behind, made on purpose.
+    let mut conn = pool.acquire().await.unwrap();
+    let tx = conn.begin_with(begin).await.unwrap();
+    std::mem::forget(tx);
+    assert!(conn.is_in_transaction());
+    drop(conn);
+
+    // Holding every connection the pool may have means the release above
+    // has run: each of them is outside any transaction.
+    let size = pool.options().get_max_connections();
+    let mut held = Vec::new();
+    for _ in 0..size {
+        let c = pool.acquire().await.unwrap();
+        assert!(!c.is_in_transaction(), "a connection in a transaction was handed out again");
+        held.push(c);
+    }
+    match backend() {
+        Backend::Postgres(_) => {
+            let stuck: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+            )
+            .fetch_one(&mut *held[0])
+            .await
+            .unwrap();
+            assert_eq!(stuck, 0, "the server still holds the transaction open");
+        }
+        Backend::Sqlite => {
+            let url = app.app.state.config.database_url.expose().to_owned();
+            let mut fresh = sqlx::AnyConnection::connect(&url).await.unwrap();
+            fresh.execute("PRAGMA busy_timeout = 0").await.unwrap();
+            fresh.execute("BEGIN IMMEDIATE").await.expect("the write lock was given back");
+            fresh.execute("ROLLBACK").await.unwrap();
+            fresh.close().await.unwrap();
+        }
+    }
+    drop(held);
+    let mut tx = app.db().begin_write().await.expect("writes work");
+    zhunong::db::set_meta(&mut tx, "probe", "1").await.unwrap();
+    tx.commit().await.unwrap();
+}
