@@ -7,11 +7,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 fn order(product: i64, quantity: i64) -> Value {
-    json!({
-        "lines": [{"product_id": product.to_string(), "quantity": quantity}],
-        "delivery": {"region_code": "653101000000", "address": "喀什市人民东路1号 第一中学食堂", "contact_name": "王老师", "phone": "0998-2821234"},
-        "payment_method": "invoice"
-    })
+    crate::helpers::order_body(&[(product, quantity)])
 }
 
 /// An invoice order of `quantity` 伽师瓜 by the agency buyer, paid.

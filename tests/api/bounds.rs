@@ -9,7 +9,7 @@ use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
 fn delivery() -> Value {
-    json!({"region_code": "653101000000", "address": "喀什市人民东路1号 喀什地区第一中学食堂", "contact_name": "王老师", "phone": "0998-2821234"})
+    crate::helpers::canteen_delivery()
 }
 
 /// The demo cooperative manager's token, one of its products, a node its

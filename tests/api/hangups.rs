@@ -55,11 +55,7 @@ impl Dice {
 }
 
 fn order(product: i64, quantity: i64) -> Value {
-    json!({
-        "lines": [{"product_id": product.to_string(), "quantity": quantity}],
-        "delivery": {"region_code": "653101000000", "address": "喀什市人民东路1号 喀什地区第一中学食堂", "contact_name": "王老师", "phone": "0998-2821234"},
-        "payment_method": "invoice"
-    })
+    crate::helpers::order_body(&[(product, quantity)])
 }
 
 fn post(path: &str, token: Option<&str>, content_type: &str, body: String, key: Option<String>) -> Request<Body> {
@@ -194,25 +190,7 @@ async fn thousands_of_clients_hanging_up_mid_write_leave_every_write_working_and
     assert!(cut > rounds * 64 / 10, "many requests are cut before they answer ({cut} of {})", rounds * 64);
 
     // No connection is left inside a transaction.
-    match backend() {
-        Backend::Postgres(_) => {
-            let stuck = app
-                .count("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'")
-                .await;
-            assert_eq!(stuck, 0, "sessions idle in a transaction");
-        }
-        Backend::Sqlite => {
-            // A fresh connection takes the write lock at once: no pooled
-            // connection sits on it.
-            use sqlx::{Connection, Executor};
-            let url = app.app.state.config.database_url.expose().to_owned();
-            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-            conn.execute("PRAGMA busy_timeout = 0").await.unwrap();
-            conn.execute("BEGIN IMMEDIATE").await.expect("no other connection holds the write lock");
-            conn.execute("ROLLBACK").await.unwrap();
-            conn.close().await.unwrap();
-        }
-    }
+    nothing_holds_a_transaction(&app).await;
 
     // Writes work: sign-in, an order, a lot.
     let again = app.login("buyer@agency.zhunong.demo").await;
@@ -274,9 +252,36 @@ async fn thousands_of_clients_hanging_up_mid_write_leave_every_write_working_and
     );
 }
 
+/// Asks the database itself, on a connection of its own, whether any
+/// session still holds a transaction open: PostgreSQL lists sessions idle
+/// in a transaction; on SQLite a fresh connection takes the write lock at
+/// once only if no other connection sits on it.
+async fn nothing_holds_a_transaction(app: &TestApp) {
+    use sqlx::{Connection, Executor};
+    let url = app.app.state.config.database_url.expose().to_owned();
+    let mut fresh = sqlx::AnyConnection::connect(&url).await.unwrap();
+    match backend() {
+        Backend::Postgres(_) => {
+            let stuck: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+            )
+            .fetch_one(&mut fresh)
+            .await
+            .unwrap();
+            assert_eq!(stuck, 0, "sessions idle in a transaction");
+        }
+        Backend::Sqlite => {
+            fresh.execute("PRAGMA busy_timeout = 0").await.unwrap();
+            fresh.execute("BEGIN IMMEDIATE").await.expect("no other connection holds the write lock");
+            fresh.execute("ROLLBACK").await.unwrap();
+        }
+    }
+    fresh.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_connection_that_comes_back_inside_a_transaction_is_closed_not_reused() {
-    use sqlx::{Connection, Executor};
+    use sqlx::Connection;
     let app = TestApp::bare().await;
     let pool = app.db().pool();
     let begin = match backend() {
@@ -300,25 +305,7 @@ async fn a_connection_that_comes_back_inside_a_transaction_is_closed_not_reused(
         assert!(!c.is_in_transaction(), "a connection in a transaction was handed out again");
         held.push(c);
     }
-    match backend() {
-        Backend::Postgres(_) => {
-            let stuck: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
-            )
-            .fetch_one(&mut *held[0])
-            .await
-            .unwrap();
-            assert_eq!(stuck, 0, "the server still holds the transaction open");
-        }
-        Backend::Sqlite => {
-            let url = app.app.state.config.database_url.expose().to_owned();
-            let mut fresh = sqlx::AnyConnection::connect(&url).await.unwrap();
-            fresh.execute("PRAGMA busy_timeout = 0").await.unwrap();
-            fresh.execute("BEGIN IMMEDIATE").await.expect("the write lock was given back");
-            fresh.execute("ROLLBACK").await.unwrap();
-            fresh.close().await.unwrap();
-        }
-    }
+    nothing_holds_a_transaction(&app).await;
     drop(held);
     let mut tx = app.db().begin_write().await.expect("writes work");
     zhunong::db::set_meta(&mut tx, "probe", "1").await.unwrap();

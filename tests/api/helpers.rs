@@ -280,3 +280,28 @@ impl TestApp {
         sqlx::query_scalar::<_, i64>(sql).fetch_one(self.db().pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 }
+
+/// The delivery of the demo agency's canteen in 喀什市.
+pub fn canteen_delivery() -> Value {
+    serde_json::json!({"region_code": "653101000000", "address": "喀什市人民东路1号 喀什地区第一中学食堂", "contact_name": "王老师", "phone": "0998-2821234"})
+}
+
+/// An order body: `(product, quantity)` lines, to the canteen, by invoice.
+pub fn order_body(lines: &[(i64, i64)]) -> Value {
+    serde_json::json!({
+        "lines": lines.iter().map(|(p, q)| serde_json::json!({"product_id": p.to_string(), "quantity": q})).collect::<Vec<_>>(),
+        "delivery": canteen_delivery(),
+        "payment_method": "invoice"
+    })
+}
+
+/// `POST /api/v1/orders` with a bearer token and, if given, an `Idempotency-Key`.
+pub fn order_request(token: &str, body: &Value, key: Option<&str>) -> Request<Body> {
+    let mut req = Request::post("/api/v1/orders")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    req.body(Body::from(body.to_string())).unwrap()
+}

@@ -2,28 +2,14 @@
 //! transaction, bulk tiers, 409 with nothing reserved, idempotency, tenancy,
 //! cancellation — and no overselling under 300 concurrent buyers.
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, order_body, order_request};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 fn order(product: i64, quantity: i64) -> Value {
-    json!({
-        "lines": [{"product_id": product.to_string(), "quantity": quantity}],
-        "delivery": {"region_code": "653101000000", "address": "喀什市人民东路1号 喀什地区第一中学食堂", "contact_name": "王老师", "phone": "0998-2821234"},
-        "payment_method": "invoice"
-    })
-}
-
-fn request(token: &str, body: &Value, key: Option<&str>) -> Request<Body> {
-    let mut req = Request::post("/api/v1/orders")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json");
-    if let Some(k) = key {
-        req = req.header("idempotency-key", k);
-    }
-    req.body(Body::from(body.to_string())).unwrap()
+    order_body(&[(product, quantity)])
 }
 
 /// A product whose only stock is one fresh lot of `quantity` units.
@@ -115,23 +101,23 @@ async fn a_retried_order_with_the_same_key_creates_nothing_new() {
     let app = TestApp::demo().await;
     let token = app.login("buyer@agency.zhunong.demo").await;
     let product = product_with(&app, 50).await;
-    let first = app.raw(request(&token, &order(product, 2), Some("canteen-2026-11-22-a"))).await;
-    let again = app.raw(request(&token, &order(product, 2), Some("canteen-2026-11-22-a"))).await;
+    let first = app.raw(order_request(&token, &order(product, 2), Some("canteen-2026-11-22-a"))).await;
+    let again = app.raw(order_request(&token, &order(product, 2), Some("canteen-2026-11-22-a"))).await;
     assert_eq!((first.status, again.status), (StatusCode::CREATED, StatusCode::CREATED));
     assert_eq!(first.text, again.text, "the same body back");
     assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 1);
     assert_eq!(allocated(&app, product).await, 2);
 
-    let changed = app.raw(request(&token, &order(product, 3), Some("canteen-2026-11-22-a"))).await;
+    let changed = app.raw(order_request(&token, &order(product, 3), Some("canteen-2026-11-22-a"))).await;
     assert_eq!(changed.status, StatusCode::UNPROCESSABLE_ENTITY);
     // A refusal is remembered too.
-    let short1 = app.raw(request(&token, &order(product, 999), Some("big"))).await;
-    let short2 = app.raw(request(&token, &order(product, 999), Some("big"))).await;
+    let short1 = app.raw(order_request(&token, &order(product, 999), Some("big"))).await;
+    let short2 = app.raw(order_request(&token, &order(product, 999), Some("big"))).await;
     assert_eq!((short1.status, short2.status), (StatusCode::CONFLICT, StatusCode::CONFLICT));
     assert_eq!(short1.text, short2.text);
     // Another organisation's identical key is its own.
     let partner = app.login("buyer@partner.zhunong.demo").await;
-    assert_eq!(app.raw(request(&partner, &order(product, 2), Some("canteen-2026-11-22-a"))).await.status, StatusCode::CREATED);
+    assert_eq!(app.raw(order_request(&partner, &order(product, 2), Some("canteen-2026-11-22-a"))).await.status, StatusCode::CREATED);
     assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 2);
 }
 
@@ -143,7 +129,7 @@ async fn concurrent_retries_with_one_key_create_one_order() {
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let router = app.router.clone();
-        let req = request(&token, &order(product, 1), Some("same-key"));
+        let req = order_request(&token, &order(product, 1), Some("same-key"));
         tasks.push(tokio::spawn(async move { router.oneshot(req).await.unwrap().status() }));
     }
     for t in tasks {
@@ -163,7 +149,7 @@ async fn three_hundred_buyers_racing_for_a_hundred_units_never_oversell() {
     let mut tasks = Vec::new();
     for _ in 0..300 {
         let router = app.router.clone();
-        let req = request(&token, &order(product, 1), None);
+        let req = order_request(&token, &order(product, 1), None);
         tasks.push(tokio::spawn(async move { router.oneshot(req).await.unwrap().status() }));
     }
     let (mut created, mut conflict, mut other) = (0, 0, Vec::new());
@@ -204,7 +190,7 @@ async fn concurrent_orders_naming_products_in_opposite_orders_never_deadlock() {
         let router = app.router.clone();
         let token = token.clone();
         tasks.push(tokio::spawn(async move {
-            let res = router.clone().oneshot(request(&token, &body, None)).await.unwrap();
+            let res = router.clone().oneshot(order_request(&token, &body, None)).await.unwrap();
             let status = res.status();
             // Every third order is cancelled at once, releasing its lots in the same global order.
             if i % 3 == 0 && status == StatusCode::CREATED {

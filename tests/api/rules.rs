@@ -4,7 +4,7 @@
 //! region's lines and officials seeing only their region's households;
 //! idempotency keys per user and endpoint that expire after 24 hours.
 
-use crate::helpers::{Seed, TestApp};
+use crate::helpers::{Seed, TestApp, order_body, order_request};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
@@ -13,21 +13,7 @@ use tower::ServiceExt;
 const KASHGAR_CITY: &str = "653101000000";
 
 fn order(lines: &[(i64, i64)]) -> Value {
-    json!({
-        "lines": lines.iter().map(|(p, q)| json!({"product_id": p.to_string(), "quantity": q})).collect::<Vec<_>>(),
-        "delivery": {"region_code": KASHGAR_CITY, "address": "喀什市人民东路1号 喀什地区第一中学食堂", "contact_name": "王老师", "phone": "0998-2821234"},
-        "payment_method": "invoice"
-    })
-}
-
-fn request(token: &str, body: &Value, key: Option<&str>) -> Request<Body> {
-    let mut req = Request::post("/api/v1/orders")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json");
-    if let Some(k) = key {
-        req = req.header("idempotency-key", k);
-    }
-    req.body(Body::from(body.to_string())).unwrap()
+    order_body(lines)
 }
 
 /// The product named `name`, whose only stock is now one fresh lot of
@@ -98,7 +84,7 @@ async fn orders_of_one_buyer_placed_at_once_cannot_together_pass_the_hold_cap() 
     let mut tasks = Vec::new();
     for _ in 0..12 {
         let router = app.router.clone();
-        let req = request(&partner, &order(&[(melon, 30)]), None);
+        let req = order_request(&partner, &order(&[(melon, 30)]), None);
         tasks.push(tokio::spawn(async move { router.oneshot(req).await.unwrap().status() }));
     }
     let mut answers = Vec::new();
@@ -428,13 +414,13 @@ async fn an_approver_replaying_the_buyers_key_is_refused_not_answered_with_the_s
     let buyer = app.login("buyer@agency.zhunong.demo").await;
     let melon = only_lot(&app, "伽师瓜", 100).await;
     let body = order(&[(melon, 2)]);
-    assert_eq!(app.raw(request(&buyer, &body, Some("canteen-0042"))).await.status, StatusCode::CREATED);
+    assert_eq!(app.raw(order_request(&buyer, &body, Some("canteen-0042"))).await.status, StatusCode::CREATED);
     let approver = app.login("approver@agency.zhunong.demo").await;
-    let replay = app.raw(request(&approver, &body, Some("canteen-0042"))).await;
+    let replay = app.raw(order_request(&approver, &body, Some("canteen-0042"))).await;
     assert_eq!(replay.status, StatusCode::FORBIDDEN, "{}", replay.text);
     assert!(!replay.text.contains("\"number\""), "no order in the answer: {}", replay.text);
     // …and the approver's refusal was not stored for the buyer either.
-    assert_eq!(app.raw(request(&buyer, &body, Some("canteen-0042"))).await.status, StatusCode::CREATED);
+    assert_eq!(app.raw(order_request(&buyer, &body, Some("canteen-0042"))).await.status, StatusCode::CREATED);
     assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 1);
 }
 
@@ -458,7 +444,7 @@ async fn one_key_on_the_checkout_page_and_on_the_api_names_two_requests() {
     };
     assert_eq!(app.raw(form("/cart", format!("csrf={csrf}&product_id={melon}&quantity=3"))).await.status, StatusCode::SEE_OTHER);
     // The API placed an order with this key first.
-    let api = app.raw(request(&buyer, &order(&[(melon, 1)]), Some("same-key-0001"))).await;
+    let api = app.raw(order_request(&buyer, &order(&[(melon, 1)]), Some("same-key-0001"))).await;
     assert_eq!(api.status, StatusCode::CREATED);
     let body = format!(
         "csrf={csrf}&key=same-key-0001&region_code={KASHGAR_CITY}&address=%E4%BA%BA%E6%B0%91%E4%B8%9C%E8%B7%AF1%E5%8F%B7&contact_name=%E7%8E%8B&phone=0998-2821234&payment_method=invoice"
@@ -476,9 +462,9 @@ async fn a_key_older_than_a_day_is_fresh_again_and_old_answers_are_purged() {
     let app = TestApp::demo().await;
     let buyer = app.login("buyer@partner.zhunong.demo").await;
     let melon = only_lot(&app, "伽师瓜", 100).await;
-    let first = app.raw(request(&buyer, &order(&[(melon, 2)]), Some("weekly-order"))).await;
+    let first = app.raw(order_request(&buyer, &order(&[(melon, 2)]), Some("weekly-order"))).await;
     assert_eq!(first.status, StatusCode::CREATED);
-    let refused = app.raw(request(&buyer, &order(&[(melon, 999)]), Some("too-many"))).await;
+    let refused = app.raw(order_request(&buyer, &order(&[(melon, 999)]), Some("too-many"))).await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     sqlx::query("UPDATE idempotency_keys SET created_at = $1")
         .bind(zhunong::time::in_seconds(-25 * 3600))
@@ -487,14 +473,14 @@ async fn a_key_older_than_a_day_is_fresh_again_and_old_answers_are_purged() {
         .unwrap();
 
     // The same key a day later places a new order, even with another body.
-    let again = app.raw(request(&buyer, &order(&[(melon, 2)]), Some("weekly-order"))).await;
+    let again = app.raw(order_request(&buyer, &order(&[(melon, 2)]), Some("weekly-order"))).await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
     assert_ne!(again.json()["id"], first.json()["id"]);
-    let other = app.raw(request(&buyer, &order(&[(melon, 3)]), Some("too-many"))).await;
+    let other = app.raw(order_request(&buyer, &order(&[(melon, 3)]), Some("too-many"))).await;
     assert_eq!(other.status, StatusCode::CREATED, "a stored refusal expires too: {}", other.text);
     assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 3);
     // Within the day, the new answers are replayed as before.
-    assert_eq!(app.raw(request(&buyer, &order(&[(melon, 2)]), Some("weekly-order"))).await.text, again.text);
+    assert_eq!(app.raw(order_request(&buyer, &order(&[(melon, 2)]), Some("weekly-order"))).await.text, again.text);
 
     sqlx::query("UPDATE idempotency_keys SET created_at = $1 WHERE key = 'weekly-order'")
         .bind(zhunong::time::in_seconds(-25 * 3600))
@@ -523,7 +509,7 @@ async fn concurrent_retries_of_an_expired_key_start_over_once() {
     let buyer = app.login("buyer@partner.zhunong.demo").await;
     let melon = only_lot(&app, "伽师瓜", 100).await;
     let body = order(&[(melon, 1)]);
-    assert_eq!(app.raw(request(&buyer, &body, Some("monday-order"))).await.status, StatusCode::CREATED);
+    assert_eq!(app.raw(order_request(&buyer, &body, Some("monday-order"))).await.status, StatusCode::CREATED);
     sqlx::query("UPDATE idempotency_keys SET created_at = $1")
         .bind(zhunong::time::in_seconds(-25 * 3600))
         .execute(app.db().pool())
@@ -532,7 +518,7 @@ async fn concurrent_retries_of_an_expired_key_start_over_once() {
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let router = app.router.clone();
-        let req = request(&buyer, &body, Some("monday-order"));
+        let req = order_request(&buyer, &body, Some("monday-order"));
         tasks.push(tokio::spawn(async move {
             let res = router.oneshot(req).await.unwrap();
             let status = res.status();
