@@ -301,7 +301,13 @@ async fn error_bodies(request: Request, next: Next) -> Response {
     };
     *fresh.status_mut() = status;
     for (name, value) in keep {
-        fresh.headers_mut().append(name, value);
+        // Cookies add up; Allow and Retry-After are one value each (the
+        // fresh answer may have set its own).
+        if name == header::SET_COOKIE {
+            fresh.headers_mut().append(name, value);
+        } else {
+            fresh.headers_mut().insert(name, value);
+        }
     }
     fresh
 }

@@ -63,6 +63,7 @@ pub mod payments;
 pub mod regions;
 pub mod reports;
 pub mod search;
+pub mod serve;
 pub mod stock;
 pub mod time;
 pub mod validation;

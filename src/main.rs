@@ -122,11 +122,10 @@ async fn serve() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!(backend = ?db.backend(), "Zhunong serving on http://{}", listener.local_addr()?);
     let writes = app.state.writes.clone();
-    // With the peer's address in every request: the sign-in limiter counts
-    // failures per client (see `api::extract::ClientAddr`).
-    axum::serve(listener, app.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    // With the peer's address in every request (the sign-in limiter counts
+    // failures per client) and the limits on slow and idle connections.
+    let limits = zhunong::serve::Limits::of(&app.state.config);
+    zhunong::serve::serve(listener, app.router(), limits, shutdown()).await;
     // Writes whose clients hung up still run in tasks of their own: each
     // ends (commit or rollback) before the database closes.
     writes.idle().await;

@@ -16,6 +16,7 @@ mod hangups;
 mod households;
 mod import;
 mod import_limit;
+mod listener;
 mod orders;
 mod pages;
 mod platform;
