@@ -54,6 +54,47 @@ impl FieldErrors {
     }
 }
 
+/// True for characters no text field may hold: control characters other
+/// than tab, line feed and carriage return (U+0000 is refused by
+/// PostgreSQL outright, so it was a 500 there and stored on SQLite), and
+/// the bidirectional embeddings, overrides and isolates that make an
+/// invoice reference or an address read differently from what it holds.
+pub fn forbidden_char(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// True when a JSON text carries a forbidden character in any string,
+/// written as itself or as a `\uXXXX` escape. Reads the text once, without
+/// parsing it: an escaped backslash (`\\u0000`) is two characters, not one.
+pub fn json_has_forbidden_char(json: &str) -> bool {
+    let mut chars = json.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('u') => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    let code = u32::from_str_radix(&hex, 16).ok();
+                    // A surrogate half is no control character; others decode.
+                    if code.and_then(char::from_u32).is_some_and(forbidden_char) {
+                        return true;
+                    }
+                }
+                _ => continue,
+            }
+        } else if forbidden_char(c) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The error for a text with a forbidden character, naming `field`.
+pub fn forbidden_char_error(field: &str) -> FieldErrors {
+    let mut e = FieldErrors::default();
+    e.add(field, "remove the control characters (such as U+0000) or text-direction overrides; they cannot be stored");
+    e
+}
+
 impl std::fmt::Display for FieldErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let parts: Vec<String> = self.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
@@ -66,6 +107,17 @@ impl std::error::Error for FieldErrors {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_and_direction_overrides_are_found_written_or_escaped() {
+        assert!(json_has_forbidden_char(r#"{"email":"a\u0000@x.demo"}"#));
+        assert!(json_has_forbidden_char(r#"{"note":"\u202e"}"#));
+        assert!(json_has_forbidden_char("{\"note\":\"a\u{7}b\"}"));
+        assert!(json_has_forbidden_char("{\"note\":\"\u{2066}x\"}"));
+        assert!(!json_has_forbidden_char(r#"{"note":"第一行\n第二行\t\u4f60"}"#));
+        assert!(!json_has_forbidden_char(r#"{"path":"C:\\u0000"}"#), "an escaped backslash before u0000 is text");
+        assert!(!json_has_forbidden_char("{\"a\":\"喀什市人民东路1号\"}"));
+    }
 
     #[test]
     fn past_the_limit_problems_are_counted_not_listed() {

@@ -51,6 +51,7 @@ pub fn login_error(e: LoginError) -> ApiError {
         LoginError::Invalid(errors) => ApiError::Invalid(errors),
         LoginError::WrongCredentials => ApiError::WrongCredentials,
         LoginError::TooManyAttempts { retry_after_secs } => ApiError::TooManyRequests { retry_after_secs },
+        LoginError::Busy => ApiError::Unavailable { detail: LoginError::Busy.to_string(), retry_after_secs: 5 },
         LoginError::Db(e) => e.into(),
     }
 }

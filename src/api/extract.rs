@@ -159,26 +159,32 @@ impl FromRequestParts<AppState> for MaybeUser {
     }
 }
 
-/// A JSON body; malformed JSON is a 400 and a body of the wrong shape a
-/// 422, both as problem+json naming what is wrong.
+/// A JSON body; malformed JSON is a 400, a body of the wrong shape or with
+/// a control character in a string a 422, another Content-Type a 415 and
+/// one past the body limit a 413, all as problem+json naming what is wrong.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
+        require_json(req.headers())?;
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(ApiError::PayloadTooLarge(format!("the request body is larger than {} MiB", crate::app::MAX_BODY_BYTES >> 20)));
+            }
+            Err(e) => return Err(ApiError::BadRequest(e.body_text())),
+        };
+        if std::str::from_utf8(&bytes).is_ok_and(crate::validation::json_has_forbidden_char) {
+            return Err(ApiError::Invalid(crate::validation::forbidden_char_error("body")));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(JsonRejection::JsonDataError(e)) => {
                 let mut errors = crate::validation::FieldErrors::default();
                 errors.add("body", e.body_text());
                 Err(ApiError::Invalid(errors))
-            }
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::PayloadTooLarge(format!("the request body is larger than {} MiB", crate::app::MAX_BODY_BYTES >> 20)))
-            }
-            Err(e) if e.status() == axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                Err(ApiError::UnsupportedMediaType("send the body as JSON, with Content-Type: application/json".into()))
             }
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }

@@ -84,6 +84,9 @@ pub async fn place_once(
         return Err(place_error(e));
     }
     let scope = key.map(|key| idempotency::Scope { user_id: actor.id, org_id: actor.org.id, endpoint, key });
+    if std::str::from_utf8(body).is_ok_and(crate::validation::json_has_forbidden_char) {
+        return Err(ApiError::Invalid(crate::validation::forbidden_char_error("body")));
+    }
     let order: NewOrder = match serde_json::from_slice(body) {
         Ok(o) => o,
         Err(e) if e.is_syntax() || e.is_eof() => return Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),

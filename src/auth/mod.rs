@@ -114,9 +114,41 @@ pub enum LoginError {
         /// Seconds until the counter that refused ends its window.
         retry_after_secs: i64,
     },
+    /// Every password check the server runs at once is taken, and none
+    /// came free in time; nothing was counted. Retry shortly.
+    #[error("the server is busy checking other sign-ins; try again in a few seconds")]
+    Busy,
     /// The database failed.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+}
+
+/// Password checks (argon2, about 19 MiB of memory and tens of
+/// milliseconds of CPU each) that run at once in this process: as many as
+/// it has cores, at least two. More would only share the same cores while
+/// each holding its memory: a hundred parallel sign-ins took 1.3 GB.
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2)));
+
+/// How long a sign-in waits for a password check to come free before it is
+/// told the server is busy.
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Checks `password` against `hash` on the blocking pool, among at most
+/// [`HASHING`] checks at once; `None` when none came free in time.
+async fn verify_in_turn(password: String, hash: String) -> Option<bool> {
+    let permit = tokio::time::timeout(HASHING_WAIT, HASHING.acquire()).await.ok()?.ok()?;
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
+    drop(permit);
+    Some(matches)
+}
+
+/// What charging a counter did.
+enum Charge {
+    /// Counted; the counter now holds this many attempts in its window.
+    Counted(i64),
+    /// The counter is full; it frees up in this many seconds.
+    Full(i64),
 }
 
 /// A new session: the secret token (shown once) and its user.
@@ -200,6 +232,9 @@ pub struct Attempt<'a> {
 /// rest of the window — the price of bounding guesses per account), by the
 /// per-client ceiling (password spraying over many accounts), and by the
 /// platform-wide ceiling per minute.
+/// The index of the platform's counter in [`counters`].
+const PLATFORM: usize = 3;
+
 fn counters(config: &Config, email: &str, client: IpAddr) -> [(String, i64, i64); 4] {
     let client = client_key(client);
     [
@@ -240,13 +275,14 @@ fn client_key(ip: IpAddr) -> String {
 }
 
 /// Charges one attempt to counter `key` if it holds fewer than `limit` in
-/// its window; `Some(seconds)` to wait when it is full.
+/// its window, and says how many it holds now, or how long to wait when
+/// it is full.
 ///
 /// One statement, so the check and the count cannot be raced: PostgreSQL
 /// locks the row for the `ON CONFLICT … DO UPDATE` and evaluates its
 /// `WHERE` on the newest version, SQLite runs one writer at a time. A
 /// window that has ended restarts at 1.
-async fn charge(db: &Db, key: &str, limit: i64, window_secs: i64) -> sqlx::Result<Option<i64>> {
+async fn charge(db: &Db, key: &str, limit: i64, window_secs: i64) -> sqlx::Result<Charge> {
     let now = crate::time::now();
     let charged: Option<i64> = sqlx::query_scalar(
         "INSERT INTO login_limits (key, attempts, expires_at) VALUES ($1, 1, $3) \
@@ -262,8 +298,8 @@ async fn charge(db: &Db, key: &str, limit: i64, window_secs: i64) -> sqlx::Resul
     .bind(limit)
     .fetch_optional(db.pool())
     .await?;
-    if charged.is_some() {
-        return Ok(None);
+    if let Some(attempts) = charged {
+        return Ok(Charge::Counted(attempts));
     }
     let expires: Option<String> =
         sqlx::query_scalar("SELECT expires_at FROM login_limits WHERE key = $1").bind(key).fetch_optional(db.pool()).await?;
@@ -272,7 +308,7 @@ async fn charge(db: &Db, key: &str, limit: i64, window_secs: i64) -> sqlx::Resul
         .map(|t| (t - time::OffsetDateTime::now_utc()).whole_seconds() + 1)
         .unwrap_or(window_secs)
         .clamp(1, window_secs);
-    Ok(Some(wait))
+    Ok(Charge::Full(wait))
 }
 
 /// Gives back the charge of an attempt that turned out not to be a failure
@@ -323,17 +359,32 @@ pub async fn login(db: &Db, config: &Config, attempt: &Attempt<'_>) -> Result<Ne
     let email = attempt.email.trim().to_lowercase();
     sweep(db).await?;
     let counters = counters(config, &email, attempt.client);
+    // The client's attempts in its window, this one included.
+    let mut client_attempts = 0;
+    // How many counters this attempt was charged to (the platform one is
+    // passed over for a client's first attempt, see below).
+    let mut charged = counters.len();
     for (i, (key, limit, window)) in counters.iter().enumerate() {
-        let refused = match charge(db, key, *limit, *window).await {
-            Ok(refused) => refused,
+        let outcome = match charge(db, key, *limit, *window).await {
+            Ok(outcome) => outcome,
             Err(e) => {
                 give_back(db, &counters[..i]).await;
                 return Err(e.into());
             }
         };
-        if let Some(retry_after_secs) = refused {
-            give_back(db, &counters[..i]).await;
-            return Err(LoginError::TooManyAttempts { retry_after_secs });
+        match outcome {
+            Charge::Counted(n) if i == 0 => client_attempts = n,
+            Charge::Counted(_) => {}
+            // The platform's ceiling stops addresses that keep failing,
+            // not a client's first attempt: otherwise 300 failures a
+            // minute from a few addresses would turn away every right
+            // password on the platform (the lockout finding 6 was about).
+            // A first attempt still counts against its account's limit.
+            Charge::Full(_) if i == PLATFORM && client_attempts == 1 => charged = PLATFORM,
+            Charge::Full(retry_after_secs) => {
+                give_back(db, &counters[..i]).await;
+                return Err(LoginError::TooManyAttempts { retry_after_secs });
+            }
         }
     }
 
@@ -347,14 +398,16 @@ pub async fn login(db: &Db, config: &Config, attempt: &Attempt<'_>) -> Result<Ne
         Some((id, hash, disabled)) => (hash, id, disabled != 0),
         None => (DUMMY_HASH.to_owned(), 0, true),
     };
-    let password = attempt.password.to_owned();
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
+    let Some(matches) = verify_in_turn(attempt.password.to_owned(), hash).await else {
+        give_back(db, &counters[..charged]).await;
+        return Err(LoginError::Busy);
+    };
     if !matches || disabled {
         return Err(LoginError::WrongCredentials);
     }
 
     let [client, pair, account, platform] = &counters;
-    for key in [client, account, platform] {
+    for key in [client, account, platform].into_iter().take(if charged == PLATFORM { 2 } else { 3 }) {
         refund(db, &key.0).await?;
     }
     sqlx::query("DELETE FROM login_limits WHERE key = $1").bind(&pair.0).execute(db.pool()).await?;

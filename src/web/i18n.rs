@@ -109,6 +109,8 @@ pub struct Strings {
     pub wrong_credentials: &'static str,
     /// Login page
     pub too_many_attempts: &'static str,
+    /// Login page: every password check is taken
+    pub login_busy: &'static str,
     /// Login page: an e-mail address or password longer than any real one
     pub credentials_too_long: &'static str,
     /// Login page
@@ -131,6 +133,8 @@ pub struct Strings {
     pub bad_request: &'static str,
     /// Errors
     pub bad_request_detail: &'static str,
+    /// Errors: a form value with a control character
+    pub control_chars: &'static str,
     /// Errors: an upload or form over the size limit (413)
     pub too_large: &'static str,
     /// Errors
@@ -365,6 +369,7 @@ pub static ZH: Strings = Strings {
     password: "密码",
     wrong_credentials: "邮箱或密码不正确。",
     too_many_attempts: "登录失败次数过多，请稍后再试。",
+    login_busy: "登录的人较多，请几秒后再试。",
     credentials_too_long: "邮箱或密码过长，请检查后重新输入。",
     demo_accounts: "演示账号（仅供演示）",
     demo_password: "密码均为",
@@ -376,6 +381,7 @@ pub static ZH: Strings = Strings {
     forbidden_form: "表单已过期，请刷新页面后重试。",
     bad_request: "无法处理该请求",
     bad_request_detail: "提交的内容不完整或格式不对，请返回上一页检查后重试。",
+    control_chars: "提交的内容中含有无法保存的控制字符或文字方向符号（多见于从其他软件复制的文字），请返回上一页删除后重试。",
     too_large: "提交的内容太大",
     too_large_detail: "每次提交（包括上传的文件）不能超过 2 MB，请拆分后再试。",
     busy: "服务器正忙",
@@ -514,6 +520,7 @@ pub static EN: Strings = Strings {
     password: "Password",
     wrong_credentials: "Wrong e-mail address or password.",
     too_many_attempts: "Too many failed sign-ins; please try again later.",
+    login_busy: "Many people are signing in; try again in a few seconds.",
     credentials_too_long: "That e-mail address or password is too long; please check it and try again.",
     demo_accounts: "Demo accounts (demo only)",
     demo_password: "password for all:",
@@ -525,6 +532,7 @@ pub static EN: Strings = Strings {
     forbidden_form: "This form has expired; reload the page and try again.",
     bad_request: "This request could not be handled",
     bad_request_detail: "What was sent is incomplete or not in the expected form. Go back, check it and try again.",
+    control_chars: "What was sent holds control characters or text-direction marks (often from text pasted from another program) that cannot be stored. Go back, remove them and try again.",
     too_large: "What you sent is too large",
     too_large_detail: "A submission, uploaded files included, may be at most 2 MB. Split it and try again.",
     busy: "The server is busy",

@@ -256,6 +256,11 @@ pub async fn login(
         Err(crate::auth::LoginError::TooManyAttempts { .. }) => {
             login_page(&state, &c, StatusCode::TOO_MANY_REQUESTS, Some(c.t.too_many_attempts), form.email).await
         }
+        Err(crate::auth::LoginError::Busy) => {
+            let mut res = login_page(&state, &c, StatusCode::SERVICE_UNAVAILABLE, Some(c.t.login_busy), form.email).await;
+            res.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+            res
+        }
         Err(crate::auth::LoginError::Db(e)) => internal(&c, e.into()),
     }
 }

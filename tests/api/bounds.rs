@@ -202,3 +202,51 @@ async fn pages_answer_a_wrong_method_and_a_huge_form_with_a_page_in_the_visitors
     assert!(res.content_type().starts_with("text/html"), "{}", res.content_type());
     assert!(res.text.contains("too large"), "in English, as the visitor chose: {}", res.text);
 }
+
+#[tokio::test]
+async fn a_control_character_in_any_text_is_a_clear_refusal_on_both_databases_never_a_server_error() {
+    let app = TestApp::demo().await;
+    // Signed out: the sign-in itself (U+0000 was a 500 on PostgreSQL).
+    let res = app.post("/api/v1/auth/login", json!({"email": "a\u{0}@x.demo", "password": "x"}), None).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(res.content_type(), "application/problem+json");
+
+    // An order's address, and a text-direction override in a bank reference.
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
+    let mut body = crate::helpers::order_body(&[(product, 1)]);
+    body["delivery"]["address"] = json!("人民东路1号\u{0}");
+    let orders_before = app.count("SELECT COUNT(*) FROM orders").await;
+    let res = app.post("/api/v1/orders", body, Some(&buyer)).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, orders_before, "nothing stored");
+    let placed = app.post("/api/v1/orders", crate::helpers::order_body(&[(product, 1)]), Some(&buyer)).await;
+    let id = placed.json()["id"].as_str().unwrap().to_owned();
+    let finance = app.login("finance@zhunong.demo").await;
+    let res = app.post(&format!("/api/v1/orders/{id}/payments/invoice"), json!({"reference": "ICBC-\u{202E}77"}), Some(&finance)).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM payments WHERE order_id = {id}")).await, 0, "not paid with a disguised reference");
+
+    // A page form: a page in the visitor's language, whatever the form.
+    let res = app
+        .raw(
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("email=a%00%40x.demo&password=x&csrf=0"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.content_type().starts_with("text/html"), "{}", res.content_type());
+    assert!(res.text.contains("控制字符"), "{}", res.text);
+    // Ordinary text with line breaks and a percent sign passes the guard.
+    let res = app
+        .raw(
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("email=%E7%8E%8B%0A100%25&password=x&csrf=0"))
+                .unwrap(),
+        )
+        .await;
+    assert_ne!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+}
