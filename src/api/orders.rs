@@ -57,14 +57,19 @@ async fn rendered(e: ApiError) -> (StatusCode, String) {
 /// `POST /api/v1/orders` → 201 order; 409 naming the short lines.
 pub async fn place(State(state): State<AppState>, CurrentUser(actor): CurrentUser, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
     super::extract::require_json(&headers)?;
-    let key = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => match v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200) {
-            Some(k) => Some(k.to_owned()),
-            None => return Err(ApiError::BadRequest("Idempotency-Key must be 1 to 200 visible characters".into())),
-        },
-    };
+    let key = idempotency_key(&headers)?;
     place_once(&state, &actor, idempotency::PLACE_API, key.as_deref(), &body).await
+}
+
+/// The `Idempotency-Key` header, if sent: 1 to 200 visible characters.
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => match v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200) {
+            Some(k) => Ok(Some(k.to_owned())),
+            None => Err(ApiError::BadRequest("Idempotency-Key must be 1 to 200 visible characters".into())),
+        },
+    }
 }
 
 /// Places the order in `body` once per `key` of the caller on `endpoint`
@@ -333,18 +338,69 @@ pub async fn accept(
 }
 
 /// `POST /api/v1/orders/{id}/refunds` (platform finance) → 201 refund.
+///
+/// With an `Idempotency-Key`, a retry of the same refund (same order, same
+/// body) gets the first answer and refunds nothing more: money moves once
+/// however often a client resends after a time-out. The key is claimed
+/// before the refund and answered after it; a retry while the first is
+/// still at work gets a 409.
 pub async fn refund(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
     Path(id): Path<String>,
+    headers: HeaderMap,
     super::extract::ApiJson(body): super::extract::ApiJson<orders::NewRefund>,
-) -> ApiResult<(StatusCode, Json<orders::Refund>)> {
+) -> ApiResult<Response> {
     let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("order"))?;
-    match orders::refund(&state.db, state.stripe.as_ref(), &actor, id, &body).await {
+    let Some(key) = idempotency_key(&headers)? else {
+        return refund_now(&state, &actor, id, &body).await.map(|(status, body)| stored(status.as_u16() as i64, body));
+    };
+    let scope = idempotency::Scope { user_id: actor.id, org_id: actor.org.id, endpoint: idempotency::REFUND_API, key: &key };
+    let hash: String = Sha256::digest(format!("{id}\n{body:?}")).iter().map(|b| format!("{b:02x}")).collect();
+    let mut tx = state.db.begin_write().await?;
+    let claimed = idempotency::store(&mut tx, scope, &hash, 0, "").await?;
+    if !claimed {
+        let earlier = idempotency::find(&mut tx, scope).await?;
+        tx.rollback().await?;
+        return match earlier {
+            Some(e) if e.request_hash != hash => {
+                let mut errors = crate::validation::FieldErrors::default();
+                errors.add("Idempotency-Key", "this key was used with a different request");
+                Err(ApiError::Invalid(errors))
+            }
+            Some(e) if e.status_code != 0 => Ok(stored(e.status_code, e.response_body)),
+            _ => Err(ApiError::Conflict {
+                title: "Request in progress",
+                detail: "a refund with this Idempotency-Key is still being made; ask again in a moment".into(),
+                errors: Default::default(),
+            }),
+        };
+    }
+    tx.commit().await?;
+    let (status, answer) = match refund_now(&state, &actor, id, &body).await {
+        Ok(done) => done,
+        Err(e) => rendered(e).await,
+    };
+    if status.is_server_error() {
+        // Nothing was refunded (the refund's own transaction rolled back):
+        // a retry may try again.
+        idempotency::release(&state.db, scope).await?;
+    } else {
+        let mut tx = state.db.begin_write().await?;
+        idempotency::complete(&mut tx, scope, status.as_u16() as i64, &answer).await?;
+        tx.commit().await?;
+    }
+    Ok(stored(status.as_u16() as i64, answer))
+}
+
+/// Makes the refund and returns the answer's status and body.
+async fn refund_now(state: &AppState, actor: &crate::auth::Actor, id: i64, body: &orders::NewRefund) -> ApiResult<(StatusCode, String)> {
+    match orders::refund(&state.db, state.stripe.as_ref(), actor, id, body).await {
         Ok(refund) => {
             state.indexer.nudge();
             tracing::info!(order.id = id, refund.id = refund.id, user.id = actor.id, "order refunded");
-            Ok((StatusCode::CREATED, Json(refund)))
+            let json = serde_json::to_string(&refund).map_err(|e| ApiError::Internal(e.into()))?;
+            Ok((StatusCode::CREATED, json))
         }
         Err(orders::RefundError::Invalid(errors)) => Err(ApiError::Invalid(errors)),
         Err(orders::RefundError::Stripe(e)) => Err(e.into()),

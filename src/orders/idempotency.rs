@@ -25,6 +25,9 @@ pub const TTL_SECS: i64 = 24 * 3600;
 pub const PLACE_API: &str = "POST /api/v1/orders";
 /// The endpoint name of order placement through the checkout page.
 pub const PLACE_CHECKOUT: &str = "POST /checkout";
+/// The endpoint name of refunds through the API (the order is part of the
+/// request's hash, as it is part of its path).
+pub const REFUND_API: &str = "POST /api/v1/orders/{id}/refunds";
 
 /// Who used a key, and where.
 #[derive(Debug, Clone, Copy)]
@@ -105,6 +108,18 @@ pub async fn complete(tx: &mut Tx, scope: Scope<'_>, status: i64, body: &str) ->
         .bind(scope.endpoint)
         .bind(scope.key)
         .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Gives up a claim (status 0) whose work failed without an answer worth
+/// keeping, so that a retry runs the work again.
+pub async fn release(db: &Db, scope: Scope<'_>) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND endpoint = $2 AND key = $3 AND status_code = 0")
+        .bind(scope.user_id)
+        .bind(scope.endpoint)
+        .bind(scope.key)
+        .execute(db.pool())
         .await?;
     Ok(())
 }

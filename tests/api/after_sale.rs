@@ -211,3 +211,31 @@ async fn concurrent_refunds_never_refund_more_than_was_bought() {
     assert_eq!(net(&a), 0);
     assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json()["status"], "refunded");
 }
+
+#[tokio::test]
+async fn a_refund_resent_with_the_same_idempotency_key_pays_out_once() {
+    let app = TestApp::demo().await;
+    let (_, id, paid) = paid_order(&app, 10).await;
+    let line = paid["lines"][0]["id"].as_str().unwrap().to_owned();
+    let finance = app.login("finance@zhunong.demo").await;
+    let body = json!({"lines": [{"line_id": line, "quantity": 1}], "reason": "一箱冻伤"});
+    let send = |body: Value, key: &'static str| {
+        axum::http::Request::post(format!("/api/v1/orders/{id}/refunds"))
+            .header(axum::http::header::AUTHORIZATION, format!("Bearer {finance}"))
+            .header(axum::http::header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", key)
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap()
+    };
+    let first = app.raw(send(body.clone(), "refund-ICBC-77-1")).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let again = app.raw(send(body.clone(), "refund-ICBC-77-1")).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.json()["id"], first.json()["id"], "the first refund's answer, not a second refund");
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM refunds WHERE order_id = {id}")).await, 1);
+
+    let other = json!({"lines": [{"line_id": line, "quantity": 2}], "reason": "一箱冻伤"});
+    assert_eq!(app.raw(send(other.clone(), "refund-ICBC-77-1")).await.status, StatusCode::UNPROCESSABLE_ENTITY, "same key, other refund");
+    assert_eq!(app.raw(send(other, "refund-ICBC-77-2")).await.status, StatusCode::CREATED, "a new key is a new refund");
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM refunds WHERE order_id = {id}")).await, 2);
+}
