@@ -206,8 +206,16 @@ pub fn check(o: &NewOrder) -> FieldErrors {
             e.add(format!("lines[{i}].product_id"), "this product is already on another line");
         }
     }
-    if crate::regions::RegionCode::parse(&o.delivery.region_code).is_err() {
-        e.add("delivery.region_code", "give the 12-digit region code of the delivery address");
+    match crate::regions::RegionCode::parse(&o.delivery.region_code) {
+        Err(_) => e.add("delivery.region_code", "give the 12-digit region code of the delivery address"),
+        // Goods are delivered to a place, and the route's last leg needs
+        // one: a province or prefecture is too coarse (as the checkout
+        // page says, at least the county).
+        Ok(code) if matches!(code.level(), crate::regions::RegionLevel::Province | crate::regions::RegionLevel::Prefecture) => e.add(
+            "delivery.region_code",
+            "give the county (or township, or village) of the delivery address, not only its province or prefecture",
+        ),
+        Ok(_) => {}
     }
     for (field, v, max) in [("delivery.address", &o.delivery.address, 200), ("delivery.contact_name", &o.delivery.contact_name, 40)] {
         if v.trim().is_empty() || v.chars().count() > max {

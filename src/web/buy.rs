@@ -87,6 +87,7 @@ struct CartPage<'a> {
     total: String,
     added: bool,
     full: bool,
+    bad_quantity: bool,
 }
 
 /// Query of the cart page.
@@ -94,6 +95,7 @@ struct CartPage<'a> {
 pub struct CartQuery {
     added: Option<String>,
     full: Option<String>,
+    bad_quantity: Option<String>,
 }
 
 /// `GET /cart`.
@@ -112,7 +114,14 @@ pub async fn cart_page(
         Ok((lines, total)) => render(
             &c,
             StatusCode::OK,
-            &CartPage { c: &c, lines: cart_rows(lines), total: total.to_string(), added: q.added.is_some(), full: q.full.is_some() },
+            &CartPage {
+                c: &c,
+                lines: cart_rows(lines),
+                total: total.to_string(),
+                added: q.added.is_some(),
+                full: q.full.is_some(),
+                bad_quantity: q.bad_quantity.is_some(),
+            },
         ),
         Err(e) => internal(&c, e.into()),
     }
@@ -126,7 +135,13 @@ pub async fn cart_add(State(state): State<AppState>, MaybeUser(actor): MaybeUser
         Err(r) => return r,
     };
     let Some(product) = crate::ids::parse(field(&f, "product_id")) else { return error_page(&c, StatusCode::NOT_FOUND) };
-    let quantity: i64 = field(&f, "quantity").trim().parse().unwrap_or(1);
+    // An empty field means one; anything else must be a whole number in
+    // range, or the buyer is told (it used to say "added" and add nothing).
+    let text = field(&f, "quantity").trim();
+    let quantity: i64 = if text.is_empty() { 1 } else { text.parse().unwrap_or(0) };
+    if !(1..=cart::MAX_QUANTITY).contains(&quantity) {
+        return Redirect::to("/cart?bad_quantity=1").into_response();
+    }
     match cart::add(&state.db, actor.id, product, quantity).await {
         Ok(cart::Added::Yes) => Redirect::to("/cart?added=1").into_response(),
         Ok(cart::Added::CartFull) => Redirect::to("/cart?full=1").into_response(),

@@ -342,7 +342,23 @@ pub async fn adjust(
     }
     let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
     let adj = Adjustment {
-        delta: field(&f, "delta").trim().parse().unwrap_or(0),
+        // A whole number too long for i64 is out of range, not zero: the
+        // bounds check then says how far a lot may change.
+        delta: {
+            let text = field(&f, "delta").trim();
+            let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+            match text.parse::<i64>() {
+                Ok(d) => d,
+                Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                    if text.starts_with('-') {
+                        i64::MIN + 1
+                    } else {
+                        i64::MAX
+                    }
+                }
+                Err(_) => 0,
+            }
+        },
         reason: field(&f, "reason").to_owned(),
         note: field(&f, "note").to_owned(),
     };

@@ -30,6 +30,7 @@ words! {
     deliver: "登记送达", "Mark delivered";
     add_to_cart: "加入购物车", "Add to cart";
     added: "已加入购物车", "Added to the cart";
+    bad_quantity: "数量请填写 1 至 1,000,000 之间的整数。", "Give the quantity as a whole number from 1 to 1,000,000.";
     cart_full: "购物车最多放 100 种商品，请先下单或移除一些再添加。", "A cart holds at most 100 products; place an order or remove some first.";
     quantity: "数量", "Quantity";
     cart_empty: "购物车是空的。去搜索农产品，把需要的加进来。", "The cart is empty. Search the produce and add what you need.";

@@ -250,3 +250,19 @@ async fn a_control_character_in_any_text_is_a_clear_refusal_on_both_databases_ne
         .await;
     assert_ne!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
 }
+
+#[tokio::test]
+async fn an_order_delivered_to_a_whole_province_is_refused_and_a_county_is_enough() {
+    let app = TestApp::demo().await;
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
+    for too_coarse in ["650000000000", "653100000000"] {
+        let mut body = crate::helpers::order_body(&[(product, 1)]);
+        body["delivery"]["region_code"] = json!(too_coarse);
+        let res = app.post("/api/v1/orders", body, Some(&buyer)).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{too_coarse}: {}", res.text);
+        assert_eq!(fields(&res), vec!["delivery.region_code".to_owned()]);
+    }
+    let res = app.post("/api/v1/orders", crate::helpers::order_body(&[(product, 1)]), Some(&buyer)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+}

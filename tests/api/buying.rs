@@ -270,3 +270,18 @@ async fn finance_finds_an_order_by_number_and_refunds_part_of_it() {
     let order = get(&app, &format!("/orders/{id}"), Some(&buyer)).await;
     assert!(order.text.contains("已退款 2"), "the buyer sees the refunded units");
 }
+
+#[tokio::test]
+async fn a_quantity_that_is_not_a_whole_number_in_range_is_explained_not_added() {
+    let app = TestApp::demo().await;
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let (product, csrf) = fill_cart(&app, &buyer, 2).await;
+    for bad in ["abc", "-3", "0", "1.5", "1000001", "１０"] {
+        let res = post(&app, "/cart", &buyer, &[("csrf", &csrf), ("product_id", &product.to_string()), ("quantity", bad)]).await;
+        assert_eq!(location(&res), "/cart?bad_quantity=1", "{bad}");
+    }
+    let cart = get(&app, "/cart?bad_quantity=1", Some(&buyer)).await;
+    assert!(cart.text.contains("数量请填写 1 至 1,000,000 之间的整数"), "{}", cart.text);
+    let user = app.count("SELECT id FROM users WHERE email = 'buyer@agency.zhunong.demo'").await;
+    assert_eq!(app.count(&format!("SELECT quantity FROM cart_lines WHERE user_id = {user}")).await, 2, "nothing added");
+}

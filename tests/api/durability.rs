@@ -87,7 +87,7 @@ async fn every_acknowledged_order_survives_a_sigkill() {
                 let product = &ids[(b + i) % ids.len()];
                 let body = json!({
                     "lines": [{"product_id": product, "quantity": 1}],
-                    "delivery": {"region_code": "500000000000", "address": "重庆市渝中区解放碑", "contact_name": "陈工", "phone": "023-63891234"},
+                    "delivery": {"region_code": "500103000000", "address": "重庆市渝中区解放碑", "contact_name": "陈工", "phone": "023-63891234"},
                     "payment_method": "invoice"
                 });
                 match client.post(format!("{base}/api/v1/orders")).bearer_auth(&token).json(&body).send().await {
