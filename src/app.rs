@@ -138,7 +138,8 @@ impl App {
     /// Layers, outermost first: request id and log line; `no-store` for
     /// personal answers; HSTS and the security headers (CSP among them);
     /// gzip; error bodies in the caller's terms (problem+json or a page);
-    /// the time limit; the body limit; writes run to completion.
+    /// the time limit; the body limit; writes run to completion; page forms
+    /// checked for control characters.
     pub fn router(&self) -> Router {
         // HSTS only where cookies are marked Secure, i.e. behind HTTPS: sent
         // over plain HTTP it would lock browsers out of a test instance.
