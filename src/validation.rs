@@ -57,10 +57,11 @@ impl FieldErrors {
 /// True for characters no text field may hold: control characters other
 /// than tab, line feed and carriage return (U+0000 is refused by
 /// PostgreSQL outright, so it was a 500 there and stored on SQLite), and
-/// the bidirectional embeddings, overrides and isolates that make an
+/// the bidirectional embeddings, overrides, isolates and marks that make an
 /// invoice reference or an address read differently from what it holds.
 pub fn forbidden_char(c: char) -> bool {
-    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// True when a JSON text carries a forbidden character in any string,

@@ -164,7 +164,17 @@ pub async fn cart_set(
         Err(r) => return r,
     };
     let Some(product) = crate::ids::parse(&product) else { return error_page(&c, StatusCode::NOT_FOUND) };
-    let quantity = if field(&f, "remove").is_empty() { field(&f, "quantity").trim().parse().unwrap_or(0) } else { 0 };
+    // "Remove", or a quantity of 0, takes the line out; anything that is not
+    // a whole number up to the maximum is explained and changes nothing (it
+    // used to remove the line without a word).
+    let quantity = if field(&f, "remove").is_empty() {
+        match field(&f, "quantity").trim().parse::<i64>() {
+            Ok(q) if (0..=cart::MAX_QUANTITY).contains(&q) => q,
+            _ => return Redirect::to("/cart?bad_quantity=1").into_response(),
+        }
+    } else {
+        0
+    };
     match cart::set(&state.db, actor.id, product, quantity).await {
         Ok(()) => Redirect::to("/cart").into_response(),
         Err(e) => internal(&c, e.into()),

@@ -253,8 +253,12 @@ pub async fn login(
         Err(crate::auth::LoginError::WrongCredentials) => {
             login_page(&state, &c, StatusCode::UNAUTHORIZED, Some(c.t.wrong_credentials), form.email).await
         }
-        Err(crate::auth::LoginError::TooManyAttempts { .. }) => {
-            login_page(&state, &c, StatusCode::TOO_MANY_REQUESTS, Some(c.t.too_many_attempts), form.email).await
+        Err(crate::auth::LoginError::TooManyAttempts { retry_after_secs }) => {
+            let mut res = login_page(&state, &c, StatusCode::TOO_MANY_REQUESTS, Some(c.t.too_many_attempts), form.email).await;
+            if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            res
         }
         Err(crate::auth::LoginError::Busy) => {
             let mut res = login_page(&state, &c, StatusCode::SERVICE_UNAVAILABLE, Some(c.t.login_busy), form.email).await;

@@ -280,6 +280,11 @@ async fn a_quantity_that_is_not_a_whole_number_in_range_is_explained_not_added()
         let res = post(&app, "/cart", &buyer, &[("csrf", &csrf), ("product_id", &product.to_string()), ("quantity", bad)]).await;
         assert_eq!(location(&res), "/cart?bad_quantity=1", "{bad}");
     }
+    // Changing the line to a bad quantity is explained too, and keeps it.
+    for bad in ["abc", "-1", "1.5", "1000001"] {
+        let res = post(&app, &format!("/cart/{product}"), &buyer, &[("csrf", &csrf), ("quantity", bad)]).await;
+        assert_eq!(location(&res), "/cart?bad_quantity=1", "{bad}");
+    }
     let cart = get(&app, "/cart?bad_quantity=1", Some(&buyer)).await;
     assert!(cart.text.contains("数量请填写 1 至 1,000,000 之间的整数"), "{}", cart.text);
     let user = app.count("SELECT id FROM users WHERE email = 'buyer@agency.zhunong.demo'").await;
