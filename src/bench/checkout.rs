@@ -26,7 +26,10 @@ pub async fn checkout(mut config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let router = app.router();
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    // The product's own listener; the load generator is one address with
+    // hundreds of connections, so the per-address cap is lifted.
+    let limits = crate::serve::Limits { per_address: usize::MAX, ..crate::serve::Limits::of(&app.state.config) };
+    let server = tokio::spawn(crate::serve::serve(listener, router, limits, std::future::pending()));
     let client = reqwest::Client::builder().pool_max_idle_per_host(512).timeout(Duration::from_secs(60)).build()?;
     // Partner-city buyers have no approval limit: every order goes straight
     // to awaiting payment, the common path.

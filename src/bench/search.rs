@@ -49,7 +49,10 @@ pub async fn search(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let router = app.router();
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    // The product's own listener; the load generator is one address with
+    // hundreds of connections, so the per-address cap is lifted.
+    let limits = crate::serve::Limits { per_address: usize::MAX, ..crate::serve::Limits::of(&app.state.config) };
+    let server = tokio::spawn(crate::serve::serve(listener, router, limits, std::future::pending()));
 
     println!("## Search benchmark — {} engine, {:?} database\n", app.state.search.name(), app.state.db.backend());
     println!("- products indexed: {indexed} (generated in {generate_secs:.1} s)");
