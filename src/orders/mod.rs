@@ -282,6 +282,10 @@ pub struct HoldPolicy {
     /// together (`ZHUNONG_HOLD_SHARE_PERCENT`, 50): a buyer can always
     /// reserve half of what is on offer, and never all of it without
     /// paying. Paid orders do not count — money in hand is not hoarding.
+    /// 100 turns the cap off. The count reads every unpaid order's
+    /// allocations of the product, so its cost grows with the unpaid orders
+    /// on the platform (docs/PERFORMANCE.md); running totals kept at each
+    /// status change would make it constant.
     pub share_percent: i64,
 }
 
@@ -400,8 +404,9 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
     for i in by_product {
         let p = &priced[i];
         // The buyer's unpaid holds of this product, counted under its lock
-        // row (taken in product order, like the lots after it).
-        let room = hold_room_locked(tx, actor.org.id, p.product_id, holds).await?;
+        // row (taken in product order, like the lots after it). A share of
+        // 100 % is no cap: neither the lock nor the count is taken.
+        let room = if holds.share_percent >= 100 { None } else { Some(hold_room_locked(tx, actor.org.id, p.product_id, holds).await?) };
         let lots: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT id, quantity - allocated FROM lots WHERE product_id = $1 AND expires_on >= $2 AND quantity > allocated ORDER BY expires_on, id",
         )
@@ -430,7 +435,9 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
         if need > 0 {
             let available = p.quantity - need;
             shortages.add(format!("lines[{i}].quantity"), format!("only {available} available, {} ordered", p.quantity));
-        } else if room.held.saturating_add(p.quantity) > room.cap {
+        } else if let Some(room) = &room
+            && room.held.saturating_add(p.quantity) > room.cap
+        {
             over_cap.add(format!("lines[{i}].quantity"), room.explain(&p.product_name, holds));
         }
         taken[i] = mine;
