@@ -36,6 +36,26 @@ pub fn this_year() -> i32 {
     today().year()
 }
 
+/// China's time zone (UTC+8, no daylight saving): the calendar harvests
+/// are dated by and the clock people read.
+pub const CHINA: time::UtcOffset = time::macros::offset!(+8);
+
+/// Today in China.
+pub fn china_today() -> Date {
+    OffsetDateTime::now_utc().to_offset(CHINA).date()
+}
+
+/// A stored moment as a person in China reads it: `2026-12-04 02:00`
+/// (China time, to the minute). Text that is not a stored moment comes
+/// back as it is.
+pub fn china_minute(stored: &str) -> String {
+    const SHOWN: &[FormatItem<'static>] = format_description!("[year]-[month]-[day] [hour]:[minute]");
+    OffsetDateTime::parse(stored, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| t.to_offset(CHINA).format(SHOWN).ok())
+        .unwrap_or_else(|| stored.to_owned())
+}
+
 /// Parses `YYYY-MM-DD`, the only date form the API accepts.
 pub fn parse_date(s: &str) -> Option<Date> {
     Date::parse(s, DATE).ok()
@@ -49,6 +69,12 @@ pub fn format_date(d: Date) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_moments_are_shown_in_china_time() {
+        assert_eq!(china_minute("2026-12-03T18:00:12.123456Z"), "2026-12-04 02:00");
+        assert_eq!(china_minute("not a time"), "not a time");
+    }
 
     #[test]
     fn stored_timestamps_sort_as_text_in_time_order() {

@@ -275,11 +275,6 @@ pub const HARVEST_MAX_AGE_DAYS: i64 = 730;
 /// than any dried or preserved produce keeps; 9999-12-31 is refused.
 pub const SHELF_LIFE_MAX_DAYS: i64 = 3_653;
 
-/// Today in China (UTC+8), the calendar cooperatives date harvests by.
-fn china_today() -> time::Date {
-    time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8)).date()
-}
-
 /// The rules of finding 12 of issue 16, shared by the API, the console
 /// form and imports (all create lots through [`create_lot_in`]):
 ///
@@ -319,7 +314,7 @@ async fn check_node_and_dates(tx: &mut Tx, cooperative_id: i64, lot: &NewLot, er
             }
         }
     }
-    let today = china_today();
+    let today = crate::time::china_today();
     if let Some(h) = crate::time::parse_date(&lot.harvested_on) {
         if h > today + time::Duration::days(1) {
             errors.add("harvested_on", "a harvest cannot be dated in the future");

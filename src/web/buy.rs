@@ -452,7 +452,7 @@ fn summary(c: &Chrome, o: &Order) -> OrderSummary {
         status_label: c.w.status(&o.status),
         buyer: o.buyer.name.clone(),
         total: o.total_fen.to_string(),
-        created: o.created_at.get(..16).unwrap_or(&o.created_at).replace('T', " "),
+        created: crate::time::china_minute(&o.created_at),
         products: o.lines.iter().map(|l| format!("{} × {}", l.product_name, l.quantity)).collect::<Vec<_>>().join("、"),
         method: o.payment_method.clone(),
     }
@@ -596,7 +596,7 @@ async fn order_page(state: &AppState, c: &Chrome, actor: &Actor, id: i64, errors
             .into_iter()
             .map(|e| {
                 let note = if e.note.starts_with("hold lapsed") { c.w.hold_lapsed.to_owned() } else { e.note };
-                (e.at.get(..16).unwrap_or(&e.at).replace('T', " "), c.w.status(&e.to_status), e.who.unwrap_or_default(), note)
+                (crate::time::china_minute(&e.at), c.w.status(&e.to_status), e.who.unwrap_or_default(), note)
             })
             .collect();
         let paid = !matches!(o.status.as_str(), "placed" | "pending_approval" | "awaiting_payment" | "cancelled");
@@ -639,7 +639,7 @@ async fn order_page(state: &AppState, c: &Chrome, actor: &Actor, id: i64, errors
                 })
                 .collect(),
             events,
-            hold_until: o.hold_until.as_ref().map(|t| t.get(..16).unwrap_or(t).replace('T', " ")),
+            hold_until: o.hold_until.as_deref().map(crate::time::china_minute),
             reach,
             can_cancel: buyer && orders::CANCELLABLE.contains(&o.status.as_str()),
             can_approve: actor.has(Role::AgencyApprover) && o.status == "pending_approval",

@@ -121,7 +121,7 @@ words! {
     prev: "上一页", "Previous";
     next: "下一页", "Next";
     hold_until: "未付款保留至", "Held unpaid until";
-    hold_hint: "到期仍未付款（待审批的订单：仍未获批准）的订单将自动取消，库存释放给其他采购单位。时间为 UTC。", "If the order is not paid by then (or, while it waits for approval, not approved), it is cancelled and its stock goes back on sale. Times are UTC.";
+    hold_hint: "到期仍未付款（待审批的订单：仍未获批准）的订单将自动取消，库存释放给其他采购单位。时间为北京时间。", "If the order is not paid by then (or, while it waits for approval, not approved), it is cancelled and its stock goes back on sale. Times are China time (UTC+8).";
     hold_lapsed: "保留期已过，订单自动取消", "The hold lapsed: the order was cancelled";
     hold_limit: "{product}：同一采购单位的未付款订单（含待审批）合计最多可占用在售量的 {percent}%，即 {cap}{unit}；您的未付款订单已占用 {held}{unit}。请减少数量，或先付款、取消已有的未付款订单。", "{product}: one buyer's unpaid orders (awaiting approval or payment) may hold at most {percent}% of what is on offer, {cap} {unit}; yours already hold {held} {unit}. Order less, or pay or cancel your unpaid orders first.";
     line_waiting: "待发运", "Waiting for dispatch";
