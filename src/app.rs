@@ -126,7 +126,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 }
 
 /// The largest request body any endpoint reads (uploads included).
-pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+pub const MAX_BODY_BYTES: usize = crate::bounds::MAX_BODY_BYTES;
 
 /// How long a client waits for an answer before it gets a 503.
 pub const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(30);

@@ -13,6 +13,9 @@
 //! `Fen::checked_add`): a limit is a promise to people, checked maths is
 //! the guard against a mistake in it.
 
+/// The largest request body any endpoint reads, uploads included: 2 MiB.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
 /// Most units one lot (or one household's contribution to it) may hold.
 pub const MAX_LOT_UNITS: i64 = 1_000_000_000;
 
@@ -71,6 +74,11 @@ mod tests {
         assert!(line <= i64::MAX as i128);
         assert!((MAX_ORDER_TOTAL_FEN as i128) * 100_000_000 < i64::MAX as i128);
         assert!((MAX_LOT_UNITS as i128) * (MAX_CONTRIBUTIONS as i128) < i64::MAX as i128);
+    }
+
+    #[test]
+    fn the_import_reader_keeps_the_body_limit() {
+        assert_eq!(crate::stock::upload::MAX_UPLOAD_BYTES, MAX_BODY_BYTES);
     }
 
     #[test]

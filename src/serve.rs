@@ -8,7 +8,8 @@
 //!   sockets that never send a byte held every file descriptor the process
 //!   may open, and the marketplace stopped answering anyone.
 //! - **How many at once.** At most [`Limits::connections`] connections in
-//!   all and [`Limits::per_address`] from one address (a trusted proxy's
+//!   all and [`Limits::per_address`] from one address (IPv6: one /64, as
+//!   [`crate::auth::client_of`] counts clients; a trusted proxy's
 //!   own address is not capped: every client arrives through it); one more
 //!   is closed at once rather than queued.
 //! - **Header size.** At most 64 KiB of request line and headers.
@@ -68,20 +69,6 @@ impl Limits {
 #[derive(Default)]
 struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
 
-/// The part of an address that names one client: an IPv4 address whole, an
-/// IPv6 address by its /64 (one subscriber usually holds a whole /64 and
-/// could otherwise spread its connections over it), as the sign-in limiter
-/// counts them.
-fn client_of(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
-        },
-        v4 => v4,
-    }
-}
-
 /// One open connection of an address; counts it out when dropped.
 struct AddressSlot(Arc<PerAddress>, IpAddr);
 
@@ -136,7 +123,7 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, shutdo
         let address_slot = if limits.trusted.iter().any(|r| r.contains(peer.ip())) {
             None
         } else {
-            match per_address.take(client_of(peer.ip()), limits.per_address) {
+            match per_address.take(crate::auth::client_of(peer.ip()), limits.per_address) {
                 Some(s) => Some(s),
                 None => continue,
             }
@@ -174,20 +161,5 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, shutdo
     let all = u32::try_from(limits.connections).unwrap_or(u32::MAX);
     if tokio::time::timeout(limits.drain, connections.acquire_many(all)).await.is_err() {
         tracing::warn!("connections still open after the drain time; closing them");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_ipv6_client_is_its_slash_64_and_a_mapped_ipv4_is_itself() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
-        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(client_of(a), client_of(b));
-        assert_ne!(client_of(a), client_of(c));
-        assert_eq!(client_of("::ffff:203.0.113.7".parse().unwrap()), "203.0.113.7".parse::<IpAddr>().unwrap());
     }
 }

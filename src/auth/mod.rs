@@ -257,20 +257,25 @@ fn limiter_key(parts: &[&str]) -> String {
     hex(&h.finalize())
 }
 
-/// The part of a client address that identifies a client: an IPv4 address
-/// whole, an IPv6 address by its /64 (one subscriber usually holds a whole
-/// /64 and could otherwise rotate through it).
+/// A client as its counters name it (see [`client_of`]).
 fn client_key(ip: IpAddr) -> String {
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
-    };
-    match ip {
+    match client_of(ip) {
         IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
+        IpAddr::V6(v6) => format!("{v6}/64"),
+    }
+}
+
+/// The address that names one client: an IPv4 address (also written as an
+/// IPv4-mapped IPv6 one) whole, an IPv6 address by its /64 — one
+/// subscriber usually holds a whole /64 and could otherwise rotate through
+/// it. The sign-in limiter and the listener's per-address cap count alike.
+pub fn client_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        },
+        v4 => v4,
     }
 }
 

@@ -29,9 +29,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Largest upload read, in bytes. The whole app refuses bodies over 2 MiB
-/// (413, in `app.rs`); this states the same bound where files are read, so
-/// the reader keeps it whichever door a file comes through.
+/// Largest upload read, in bytes: [`crate::bounds::MAX_BODY_BYTES`], which
+/// the whole app refuses past (413), stated again where files are read so
+/// the reader keeps it whichever door a file comes through. A literal, as
+/// the fuzz target compiles this file on its own; a test in `bounds` keeps
+/// the two equal.
 pub const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
 
 /// Most rows in a file, the header included. A cooperative's season is a
