@@ -457,7 +457,13 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
     let now = crate::time::now();
     let mut random = [0u8; 4];
     getrandom::fill(&mut random).expect("the operating system's random source works");
-    let number = format!("ZN{}-{:08X}", today.replace('-', ""), u32::from_le_bytes(random));
+    // The number carries the day of the order as the buyer's calendar has
+    // it (China), like every time its pages show.
+    let number = format!(
+        "ZN{}-{:08X}",
+        crate::time::china_today().format(time::macros::format_description!("[year][month][day]")).unwrap_or_default(),
+        u32::from_le_bytes(random)
+    );
     let delivery = Delivery {
         region_code: prepared.region_code.clone(),
         address: o.delivery.address.trim().to_owned(),
