@@ -1,15 +1,693 @@
 //! Field-level validation errors, collected rather than stopping at the
 //! first, so a form or API client can fix everything in one go.
+//!
+//! A problem is a code and its values ([`Problem`]), not a sentence: the
+//! JSON API renders it in English (its `message`, unchanged since the API
+//! was first written, plus the `code`), and the pages render it in the
+//! viewer's language with the field's human label (`web::words::problem`).
+//! The domain therefore never decides which language a person reads.
 
+use crate::bounds::grouped;
 use serde::Serialize;
+use serde::ser::SerializeStruct;
+
+/// What is wrong with one field: a code (see [`Problem::code`]) and the
+/// values a sentence about it needs. `Display` is the English of the JSON
+/// API; pages have their own words for each code in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    // ---- general ----
+    /// Text of at most `max` characters.
+    TooLong {
+        /// The limit.
+        max: i64,
+    },
+    /// Required text of `min` to `max` characters.
+    Length {
+        /// The least.
+        min: i64,
+        /// The most.
+        max: i64,
+    },
+    /// Not a date written YYYY-MM-DD.
+    Date,
+    /// A date outside the years `from`..=`to`.
+    DateBetween {
+        /// First year.
+        from: i64,
+        /// Last year.
+        to: i64,
+    },
+    /// Not one of a list ("must be one of a, b, c").
+    OneOf(Vec<String>),
+    /// Not one of a few ("must be a, b or c").
+    Choice(&'static [&'static str]),
+    /// Control characters or text-direction overrides, which cannot be stored.
+    ForbiddenChars,
+    /// The count of problems past the listed ones.
+    More {
+        /// Problems not listed.
+        n: usize,
+    },
+    /// Several problems of one row of an imported file (in English joined
+    /// by "; ").
+    Several(Vec<Problem>),
+    /// A text the edge could not read at all (a JSON body's parse error);
+    /// only the API shows it, in the parser's own words.
+    Unreadable(String),
+
+    // ---- regions ----
+    /// Not a region code.
+    RegionCode {
+        /// The text given.
+        text: String,
+    },
+    /// A region code of another level than asked for.
+    RegionOfLevel {
+        /// The level asked for (`county`, `village` …).
+        level: &'static str,
+    },
+    /// A region code that is not in the region table.
+    NoSuchRegion,
+    /// No such village in the region table.
+    NoSuchVillage,
+    /// A code that is not a village's.
+    NotAVillage,
+    /// A village outside the cooperative's county (`origin`: a product's
+    /// origin; otherwise a household's village).
+    OutsideCounty {
+        /// True for a product's origin.
+        origin: bool,
+    },
+
+    // ---- catalogue ----
+    /// A product's name of 1 to `max` characters.
+    ProductName {
+        /// The limit.
+        max: i64,
+    },
+    /// The cooperative lists a product of this name already.
+    DuplicateProductName,
+    /// The selling unit, at most `max` characters.
+    SellingUnit {
+        /// The limit.
+        max: i64,
+    },
+    /// No price tier given.
+    NoPriceTier,
+    /// Too many price tiers.
+    TooManyPriceTiers {
+        /// The limit.
+        max: i64,
+    },
+    /// The first tier does not start at 1.
+    FirstTierFromOne,
+    /// A unit price outside 1 fen ..= `max_yuan`.
+    UnitPrice {
+        /// The limit, in yuan.
+        max_yuan: i64,
+    },
+    /// A tier's start outside 1..=`max`.
+    TierStart {
+        /// The limit.
+        max: i64,
+    },
+    /// Tiers must go up in quantity.
+    TiersAscend,
+    /// A larger quantity must have a lower unit price.
+    TierPriceDescends,
+    /// Too many certificates.
+    TooManyCertificates {
+        /// The limit.
+        max: i64,
+    },
+    /// A certificate number of 1 to `max` characters.
+    CertificateNumber {
+        /// The limit.
+        max: i64,
+    },
+    /// No such category (search filter).
+    NoSuchCategory,
+
+    // ---- households ----
+    /// A household of 1 to 30 people.
+    HouseholdSize,
+    /// A register number: letters, digits and '-', at most 40.
+    RegisterNumber,
+    /// A household with this register number exists.
+    DuplicateRegisterNumber,
+
+    // ---- stock ----
+    /// A lot of 1 to `max` units.
+    LotQuantity {
+        /// The limit.
+        max: i64,
+    },
+    /// Units of a contribution outside 1..=`max`.
+    Units {
+        /// The limit.
+        max: i64,
+    },
+    /// Too many contributing households.
+    TooManyContributions {
+        /// The limit.
+        max: i64,
+    },
+    /// No contributing household named.
+    NoContributions,
+    /// A household named twice.
+    HouseholdTwice,
+    /// Not a member household of the cooperative.
+    NotAMember,
+    /// Contributions that do not add up to the lot.
+    ContributionsSum {
+        /// What they add up to.
+        sum: i64,
+        /// The lot's quantity.
+        lot: i64,
+    },
+    /// Expiry before harvest.
+    ExpiresBeforeHarvest,
+    /// No such node.
+    NoSuchNode,
+    /// A node off the cooperative's chain.
+    NodeOffChain,
+    /// A harvest in the future.
+    HarvestInFuture,
+    /// A harvest older than `days`.
+    HarvestTooOld {
+        /// The limit.
+        days: i64,
+    },
+    /// Expiry more than `years` after harvest.
+    ShelfLife {
+        /// The limit.
+        years: i64,
+    },
+    /// An adjustment of 0.
+    ZeroChange,
+    /// An adjustment larger than `max`.
+    AdjustmentTooLarge {
+        /// The limit.
+        max: i64,
+    },
+    /// A lot would hold more than `max`.
+    LotFull {
+        /// The limit.
+        max: i64,
+        /// What it holds now.
+        quantity: i64,
+    },
+    /// An adjustment below what orders hold.
+    BelowAllocated {
+        /// The lot.
+        lot: i64,
+        /// Held by orders.
+        allocated: i64,
+        /// Free.
+        available: i64,
+    },
+    /// A file over the import budget.
+    OverBudget(crate::stock::OverBudget),
+    /// An import file without a needed column.
+    MissingColumn {
+        /// The column.
+        column: String,
+    },
+    /// An import cell that is not a whole number.
+    NotWholeNumber {
+        /// The column.
+        column: String,
+        /// The cell, quoted and cut.
+        text: String,
+    },
+    /// An import cell that is not a date.
+    NotADate {
+        /// The column.
+        column: String,
+        /// The cell, quoted and cut.
+        text: String,
+    },
+    /// An import row without a lot reference.
+    NoLotReference,
+    /// An import row's household code is no member's.
+    NotAMemberCode {
+        /// The code, quoted and cut.
+        text: String,
+    },
+    /// Rows of one imported lot that disagree.
+    LotRowsDiffer {
+        /// The lot's reference in the file.
+        lot: String,
+        /// Its first row.
+        first_row: usize,
+    },
+    /// A problem of an imported lot as a whole.
+    InLot {
+        /// The lot's reference in the file.
+        lot: String,
+        /// Its rows, "2, 3".
+        rows: String,
+        /// The field of the lot.
+        field: String,
+        /// The problem.
+        problem: Box<Problem>,
+    },
+    /// An imported lot of another cooperative's product.
+    ForeignProduct {
+        /// The lot's reference in the file.
+        lot: String,
+        /// The product id given.
+        product: i64,
+    },
+    /// Rows with problems past the listed ones.
+    MoreRows {
+        /// Rows not listed.
+        n: usize,
+        /// Problems listed.
+        max: usize,
+    },
+
+    // ---- orders ----
+    /// An order without lines.
+    NoLines,
+    /// Too many lines in an order.
+    TooManyLines {
+        /// The limit.
+        max: i64,
+    },
+    /// A line quantity outside 1..=`max`.
+    LineQuantity {
+        /// The limit.
+        max: i64,
+    },
+    /// A product on two lines.
+    DuplicateProduct,
+    /// The delivery region is not a region code.
+    DeliveryRegion,
+    /// The delivery region is a province or prefecture.
+    DeliveryTooCoarse,
+    /// A phone number that is not digits.
+    Phone,
+    /// A product without a price.
+    NoPrice,
+    /// A product not (or no longer) on sale.
+    NotOnSale,
+    /// An order total above `max_yuan`.
+    OrderTotal {
+        /// The limit, in yuan.
+        max_yuan: i64,
+    },
+    /// Not enough stock for a line.
+    OverStock {
+        /// The product's name.
+        product: String,
+        /// Units available.
+        available: i64,
+        /// Units ordered.
+        ordered: i64,
+    },
+    /// A line that would take the buyer's unpaid holds above the cap.
+    HoldCap {
+        /// The product's name.
+        product: String,
+        /// Its unit.
+        unit: String,
+        /// The cap, percent of what is on offer.
+        percent: i64,
+        /// The cap, in units.
+        cap: i64,
+        /// Units on offer.
+        on_offer: i64,
+        /// Units the buyer holds unpaid.
+        held: i64,
+        /// Units the buyer may still order.
+        left: i64,
+    },
+    /// Online payment is not configured.
+    CardsUnavailable,
+    /// An Idempotency-Key reused with another body (`body`) or request.
+    KeyReused {
+        /// True when the body differed.
+        body: bool,
+    },
+    /// A bank transfer's reference of 1 to `max` characters.
+    BankReference {
+        /// The limit.
+        max: i64,
+    },
+    /// A refund without lines.
+    NoRefundLine,
+    /// A line twice in one refund.
+    LineTwice,
+    /// No such line in the order.
+    NoSuchLine,
+    /// A refund quantity outside 1..=`left`.
+    RefundQuantity {
+        /// Units left to refund.
+        left: i64,
+        /// Units ordered.
+        ordered: i64,
+        /// Units refunded before.
+        refunded: i64,
+    },
+    /// A refund's reason of 1 to `max` characters.
+    RefundReason {
+        /// The limit.
+        max: i64,
+    },
+    /// A refund naming more lines than an order has.
+    RefundTooManyLines {
+        /// The limit.
+        max: i64,
+    },
+    /// More ratings than an order can have.
+    TooManyRatings {
+        /// The limit.
+        max: i64,
+    },
+    /// A rating of a cooperative that sold nothing in the order.
+    NotASeller,
+    /// A cooperative rated twice.
+    RatedTwice,
+    /// Stars outside 1..=5.
+    Stars,
+    /// A cooperative of the order left unrated.
+    Unrated {
+        /// The cooperative's id.
+        cooperative: i64,
+    },
+
+    // ---- sign-in ----
+    /// An e-mail address longer than `max` characters.
+    EmailTooLong {
+        /// The limit.
+        max: i64,
+    },
+    /// A password longer than `max` bytes.
+    PasswordTooLong {
+        /// The limit.
+        max: i64,
+    },
+
+    // ---- query parameters of the API ----
+    /// Not a whole number of 0 or more.
+    WholeNumber,
+    /// Not `true` or `false`.
+    Bool,
+    /// Not `true` or a certificate kind.
+    Certified,
+    /// No such partner city.
+    NoSuchPartner,
+    /// A year outside `from`..=`to`.
+    Year {
+        /// First year.
+        from: i64,
+        /// Last year.
+        to: i64,
+    },
+    /// A page number below 1 (or absurdly high).
+    PageNumber,
+    /// Items per page outside 1..=`max`.
+    PerPage {
+        /// The limit.
+        max: i64,
+    },
+}
+
+impl Problem {
+    /// The stable code of the problem, the `code` member of the API's
+    /// error objects.
+    pub fn code(&self) -> &'static str {
+        use Problem::*;
+        match self {
+            TooLong { .. } => "too_long",
+            Length { .. } => "length",
+            Date => "date",
+            DateBetween { .. } => "date_between",
+            OneOf(_) | Choice(_) => "one_of",
+            ForbiddenChars => "forbidden_chars",
+            More { .. } => "more",
+            Several(_) => "several",
+            Unreadable(_) => "unreadable",
+            RegionCode { .. } => "region_code",
+            RegionOfLevel { .. } => "region_of_level",
+            NoSuchRegion => "no_such_region",
+            NoSuchVillage => "no_such_village",
+            NotAVillage => "not_a_village",
+            OutsideCounty { .. } => "outside_county",
+            ProductName { .. } => "product_name",
+            DuplicateProductName => "duplicate_product_name",
+            SellingUnit { .. } => "selling_unit",
+            NoPriceTier => "no_price_tier",
+            TooManyPriceTiers { .. } => "too_many_price_tiers",
+            FirstTierFromOne => "first_tier_from_one",
+            UnitPrice { .. } => "unit_price",
+            TierStart { .. } => "tier_start",
+            TiersAscend => "tiers_ascend",
+            TierPriceDescends => "tier_price_descends",
+            TooManyCertificates { .. } => "too_many_certificates",
+            CertificateNumber { .. } => "certificate_number",
+            NoSuchCategory => "no_such_category",
+            HouseholdSize => "household_size",
+            RegisterNumber => "register_number",
+            DuplicateRegisterNumber => "duplicate_register_number",
+            LotQuantity { .. } => "lot_quantity",
+            Units { .. } => "units",
+            TooManyContributions { .. } => "too_many_contributions",
+            NoContributions => "no_contributions",
+            HouseholdTwice => "household_twice",
+            NotAMember => "not_a_member",
+            ContributionsSum { .. } => "contributions_sum",
+            ExpiresBeforeHarvest => "expires_before_harvest",
+            NoSuchNode => "no_such_node",
+            NodeOffChain => "node_off_chain",
+            HarvestInFuture => "harvest_in_future",
+            HarvestTooOld { .. } => "harvest_too_old",
+            ShelfLife { .. } => "shelf_life",
+            ZeroChange => "zero_change",
+            AdjustmentTooLarge { .. } => "adjustment_too_large",
+            LotFull { .. } => "lot_full",
+            BelowAllocated { .. } => "below_allocated",
+            OverBudget(_) => "over_budget",
+            MissingColumn { .. } => "missing_column",
+            NotWholeNumber { .. } => "not_whole_number",
+            NotADate { .. } => "not_a_date",
+            NotAMemberCode { .. } => "not_a_member",
+            NoLotReference => "no_lot_reference",
+            LotRowsDiffer { .. } => "lot_rows_differ",
+            InLot { .. } => "in_lot",
+            ForeignProduct { .. } => "foreign_product",
+            MoreRows { .. } => "more_rows",
+            NoLines => "no_lines",
+            TooManyLines { .. } => "too_many_lines",
+            LineQuantity { .. } => "line_quantity",
+            DuplicateProduct => "duplicate_product",
+            DeliveryRegion => "delivery_region",
+            DeliveryTooCoarse => "delivery_too_coarse",
+            Phone => "phone",
+            NoPrice => "no_price",
+            NotOnSale => "not_on_sale",
+            OrderTotal { .. } => "order_total",
+            OverStock { .. } => "over_stock",
+            HoldCap { .. } => "hold_cap",
+            CardsUnavailable => "cards_unavailable",
+            KeyReused { .. } => "key_reused",
+            BankReference { .. } => "bank_reference",
+            NoRefundLine => "no_refund_line",
+            LineTwice => "line_twice",
+            NoSuchLine => "no_such_line",
+            RefundQuantity { .. } => "refund_quantity",
+            RefundReason { .. } => "refund_reason",
+            RefundTooManyLines { .. } => "too_many_lines",
+            TooManyRatings { .. } => "too_many_ratings",
+            NotASeller => "not_a_seller",
+            RatedTwice => "rated_twice",
+            Stars => "stars",
+            Unrated { .. } => "unrated",
+            EmailTooLong { .. } => "email_too_long",
+            PasswordTooLong { .. } => "password_too_long",
+            WholeNumber => "whole_number",
+            Bool => "bool",
+            Certified => "certified",
+            NoSuchPartner => "no_such_partner",
+            Year { .. } => "year",
+            PageNumber => "page_number",
+            PerPage { .. } => "per_page",
+        }
+    }
+}
+
+/// "a, b or c"
+fn or_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// The English of the JSON API (its `message`); the API's texts from
+/// before problems had codes, word for word.
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use Problem::*;
+        match self {
+            TooLong { max } => write!(f, "at most {} characters", grouped(*max)),
+            Length { min, max } => write!(f, "give {min} to {max} characters"),
+            Date => f.write_str("give a date as YYYY-MM-DD"),
+            DateBetween { from, to } => write!(f, "give a date between {from} and {to}"),
+            OneOf(items) => write!(f, "must be one of {}", items.join(", ")),
+            Choice(items) => write!(f, "must be {}", or_list(items)),
+            ForbiddenChars => {
+                f.write_str("remove the control characters (such as U+0000) or text-direction overrides; they cannot be stored")
+            }
+            More { n: 1 } => f.write_str("1 more problem not listed"),
+            More { n } => write!(f, "{n} more problems not listed"),
+            Several(all) => {
+                for (i, p) in all.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{p}")?;
+                }
+                Ok(())
+            }
+            Unreadable(text) => f.write_str(text),
+            RegionCode { text } => write!(f, "{}", crate::regions::InvalidRegionCode(text.clone())),
+            RegionOfLevel { level } => write!(f, "give the code of a {level}"),
+            NoSuchRegion => f.write_str("no such region"),
+            NoSuchVillage => f.write_str("no such village"),
+            NotAVillage => f.write_str("the origin must be a village"),
+            OutsideCounty { origin: true } => f.write_str("the origin must be a village of the cooperative's county"),
+            OutsideCounty { origin: false } => f.write_str("the village must lie in the cooperative's county"),
+            ProductName { max } => write!(f, "give a name of 1 to {max} characters"),
+            DuplicateProductName => f.write_str("this cooperative already lists a product of this name"),
+            SellingUnit { max } => write!(f, "give the selling unit (e.g. kg, 箱, 袋) in at most {max} characters"),
+            NoPriceTier => f.write_str("give at least one price tier"),
+            TooManyPriceTiers { max } => write!(f, "give at most {max} price tiers"),
+            FirstTierFromOne => f.write_str("the first tier must start at quantity 1"),
+            UnitPrice { max_yuan } => write!(f, "a unit price is from 1 fen to ¥{}", grouped(*max_yuan)),
+            TierStart { max } => write!(f, "a tier starts at 1 to {} units", grouped(*max)),
+            TiersAscend => f.write_str("tiers must go up in quantity"),
+            TierPriceDescends => f.write_str("a larger quantity must have a lower unit price"),
+            TooManyCertificates { max } => write!(f, "give at most {max} certificates"),
+            CertificateNumber { max } => write!(f, "give the certificate number (at most {max} characters)"),
+            NoSuchCategory => f.write_str("no such category"),
+            HouseholdSize => f.write_str("a household has 1 to 30 people"),
+            RegisterNumber => f.write_str("letters, digits and '-' only, at most 40"),
+            DuplicateRegisterNumber => f.write_str("a household with this register number exists already"),
+            LotQuantity { max } => write!(f, "a lot holds from 1 to {} units", grouped(*max)),
+            Units { max } => write!(f, "give 1 to {} units", grouped(*max)),
+            TooManyContributions { max } => write!(f, "a lot may name at most {} households", grouped(*max)),
+            NoContributions => f.write_str("name the member households that supplied the lot"),
+            HouseholdTwice => f.write_str("this household is listed twice"),
+            NotAMember => f.write_str("not a member household of this cooperative"),
+            ContributionsSum { sum, lot } => write!(f, "contributions add up to {sum}, but the lot holds {lot}"),
+            ExpiresBeforeHarvest => f.write_str("a lot cannot expire before it is harvested"),
+            NoSuchNode => f.write_str("no such node"),
+            NodeOffChain => f.write_str(
+                "choose a node on your village's chain: its collection point, township sorting centre, county distribution centre \
+                 or prefecture hub",
+            ),
+            HarvestInFuture => f.write_str("a harvest cannot be dated in the future"),
+            HarvestTooOld { days } => write!(f, "give a harvest date within the last {days} days"),
+            ShelfLife { years } => write!(f, "a lot may expire at most {years} years after its harvest"),
+            ZeroChange => f.write_str("a change of 0 changes nothing"),
+            AdjustmentTooLarge { max } => write!(f, "change a lot by at most {} units at a time", grouped(*max)),
+            LotFull { max, quantity } => write!(f, "a lot holds at most {} units; it holds {quantity} now", grouped(*max)),
+            BelowAllocated { lot, allocated, available } => {
+                write!(f, "only {available} units are free in lot {lot}: {allocated} are held by orders")
+            }
+            OverBudget(o) => write!(f, "{o}"),
+            MissingColumn { column } => {
+                write!(f, "missing column {column:?}; the header must name {}", crate::stock::IMPORT_COLUMNS.join(", "))
+            }
+            NotWholeNumber { column, text } => write!(f, "{column} must be a whole number, not {text}"),
+            NotADate { column, text } => write!(f, "{column} must be a date as YYYY-MM-DD, not {text}"),
+            NoLotReference => f.write_str("lot must name the lot this row belongs to"),
+            NotAMemberCode { text } => write!(f, "{text} is not a member household of this cooperative"),
+            LotRowsDiffer { lot, first_row } => {
+                write!(f, "lot {lot}: product, quantity, dates and node must match row {first_row}")
+            }
+            InLot { lot, rows, field, problem } => write!(f, "lot {lot} (rows {rows}): {field}: {problem}"),
+            ForeignProduct { lot, product } => write!(f, "lot {lot}: product {product} is not one of this cooperative's"),
+            MoreRows { n, max } => write!(f, "and {n} more rows have problems (only the first {max} problems are listed)"),
+            NoLines => f.write_str("order at least one product"),
+            TooManyLines { max } => write!(f, "at most {max} lines per order"),
+            LineQuantity { max } => write!(f, "give a whole quantity from 1 to {}", grouped(*max)),
+            DuplicateProduct => f.write_str("this product is already on another line"),
+            DeliveryRegion => f.write_str("give the 12-digit region code of the delivery address"),
+            DeliveryTooCoarse => f.write_str(
+                "give the county (or township, or village) of the delivery address, not only its province or prefecture",
+            ),
+            Phone => f.write_str("give a phone number of digits"),
+            NoPrice => f.write_str("this product has no price"),
+            NotOnSale => f.write_str("no such product on sale"),
+            OrderTotal { max_yuan } => {
+                write!(f, "an order may come to at most ¥{}; split it into several orders", grouped(*max_yuan))
+            }
+            OverStock { available, ordered, .. } => write!(f, "only {available} available, {ordered} ordered"),
+            HoldCap { product, unit, percent, cap, on_offer, held, left } => write!(
+                f,
+                "unpaid orders of one buyer may hold at most {percent}% of {product} on offer: {cap} {unit} of {on_offer} {unit}; \
+                 your unpaid orders hold {held} already, so order at most {left} {unit} now, or pay or cancel your unpaid orders first",
+            ),
+            CardsUnavailable => f.write_str("card, Alipay and WeChat Pay are not configured on this server: pay by invoice"),
+            KeyReused { body: true } => f.write_str("this key was used with a different request body"),
+            KeyReused { body: false } => f.write_str("this key was used with a different request"),
+            BankReference { max } => write!(f, "give the bank transfer's reference (1 to {max} characters)"),
+            NoRefundLine => f.write_str("refund at least one line"),
+            LineTwice => f.write_str("this line is already in the refund"),
+            NoSuchLine => f.write_str("no such line in this order"),
+            RefundQuantity { left, ordered, refunded } => write!(f, "give 1 to {left} (ordered {ordered}, refunded {refunded})"),
+            RefundReason { max } => write!(f, "say why, in 1 to {max} characters"),
+            RefundTooManyLines { max } => write!(f, "an order has at most {max} lines"),
+            TooManyRatings { max } => write!(f, "rate each cooperative of the order once (at most {max})"),
+            NotASeller => f.write_str("this cooperative sold nothing in this order"),
+            RatedTwice => f.write_str("this cooperative is already rated above"),
+            Stars => f.write_str("give 1 to 5 stars"),
+            Unrated { cooperative } => write!(f, "rate every cooperative of the order (cooperative {cooperative} is missing)"),
+            EmailTooLong { max } => write!(f, "an e-mail address has at most {max} characters"),
+            PasswordTooLong { max } => write!(f, "a password has at most {max} bytes"),
+            WholeNumber => f.write_str("give a whole number of 0 or more"),
+            Bool => f.write_str("give true or false"),
+            Certified => f.write_str("give true or a certificate kind"),
+            NoSuchPartner => f.write_str("no such partner city"),
+            Year { from, to } => write!(f, "give a year from {from} to {to}"),
+            PageNumber => f.write_str("pages are numbered from 1"),
+            PerPage { max } => write!(f, "give 1 to {max} items per page"),
+        }
+    }
+}
 
 /// One problem with one input field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     /// Path of the field, e.g. `price_tiers[1].unit_price_fen`.
     pub field: String,
-    /// What is wrong, for people.
-    pub message: String,
+    /// What is wrong, as a code and its values.
+    pub problem: Problem,
+}
+
+impl FieldError {
+    /// What is wrong, in the API's English.
+    pub fn message(&self) -> String {
+        self.problem.to_string()
+    }
+}
+
+/// `{field, message, code}`: the `message` is the English the API always
+/// answered with; `code` names the problem for clients that want their own
+/// words.
+impl Serialize for FieldError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut o = s.serialize_struct("FieldError", 3)?;
+        o.serialize_field("field", &self.field)?;
+        o.serialize_field("message", &self.problem.to_string())?;
+        o.serialize_field("code", self.problem.code())?;
+        o.end()
+    }
 }
 
 /// All problems found in one input: the first
@@ -21,14 +699,13 @@ pub struct FieldErrors(pub Vec<FieldError>, #[serde(skip)] usize);
 
 impl FieldErrors {
     /// Records a problem.
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub fn add(&mut self, field: impl Into<String>, problem: Problem) {
         if self.1 == 0 && self.0.len() < crate::bounds::MAX_FIELD_ERRORS {
-            self.0.push(FieldError { field: field.into(), message: message.into() });
+            self.0.push(FieldError { field: field.into(), problem });
             return;
         }
         self.1 += 1;
-        let message = if self.1 == 1 { "1 more problem not listed".to_owned() } else { format!("{} more problems not listed", self.1) };
-        let more = FieldError { field: "more".into(), message };
+        let more = FieldError { field: "more".into(), problem: Problem::More { n: self.1 } };
         if self.1 == 1 {
             self.0.push(more);
         } else if let Some(last) = self.0.last_mut() {
@@ -36,11 +713,18 @@ impl FieldErrors {
         }
     }
 
+    /// One problem of one field.
+    pub fn one(field: impl Into<String>, problem: Problem) -> FieldErrors {
+        let mut e = FieldErrors::default();
+        e.add(field, problem);
+        e
+    }
+
     /// Ends a list its caller has already cut short with the caller's own
     /// count of the rest (e.g. "and 3,400 more rows have problems"); not
     /// subject to the cap, as the cutting is done.
-    pub fn summarise_rest(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), message: message.into() });
+    pub fn summarise_rest(&mut self, field: impl Into<String>, problem: Problem) {
+        self.0.push(FieldError { field: field.into(), problem });
     }
 
     /// True when nothing is wrong.
@@ -91,14 +775,12 @@ pub fn json_has_forbidden_char(json: &str) -> bool {
 
 /// The error for a text with a forbidden character, naming `field`.
 pub fn forbidden_char_error(field: &str) -> FieldErrors {
-    let mut e = FieldErrors::default();
-    e.add(field, "remove the control characters (such as U+0000) or text-direction overrides; they cannot be stored");
-    e
+    FieldErrors::one(field, Problem::ForbiddenChars)
 }
 
 impl std::fmt::Display for FieldErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = self.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        let parts: Vec<String> = self.0.iter().map(|e| format!("{}: {}", e.field, e.problem)).collect();
         f.write_str(&parts.join("; "))
     }
 }
@@ -124,10 +806,10 @@ mod tests {
     fn past_the_limit_problems_are_counted_not_listed() {
         let mut e = FieldErrors::default();
         for i in 0..60_000 {
-            e.add(format!("lines[{i}].quantity"), "give a whole quantity");
+            e.add(format!("lines[{i}].quantity"), Problem::LineQuantity { max: 1 });
         }
         assert_eq!(e.0.len(), crate::bounds::MAX_FIELD_ERRORS + 1);
         assert_eq!(e.0[99].field, "lines[99].quantity");
-        assert_eq!(e.0[100].message, "59900 more problems not listed");
+        assert_eq!(e.0[100].message(), "59900 more problems not listed");
     }
 }

@@ -6,7 +6,7 @@ use super::extract::{ApiQuery, PageParams};
 use crate::app::AppState;
 use crate::catalog::{self, Product};
 use crate::search::{self, SearchEngine, SearchQuery};
-use crate::validation::FieldErrors;
+use crate::validation::{FieldErrors, Problem};
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
@@ -89,7 +89,7 @@ fn number(errors: &mut FieldErrors, field: &str, v: &Option<String>) -> Option<i
     match v.parse::<i64>() {
         Ok(n) if n >= 0 => Some(n),
         _ => {
-            errors.add(field, "give a whole number of 0 or more");
+            errors.add(field, Problem::WholeNumber);
             None
         }
     }
@@ -100,7 +100,7 @@ fn flag(errors: &mut FieldErrors, field: &str, v: &Option<String>) -> bool {
         None | Some("") | Some("false") | Some("0") => false,
         Some("true") | Some("1") => true,
         Some(_) => {
-            errors.add(field, "give true or false");
+            errors.add(field, Problem::Bool);
             false
         }
     }
@@ -116,11 +116,11 @@ fn region(
     match crate::regions::RegionCode::parse(v) {
         Ok(c) if c.level() == level => Some(c),
         Ok(_) => {
-            errors.add(field, format!("give the code of a {}", level.as_str()));
+            errors.add(field, Problem::RegionOfLevel { level: level.as_str() });
             None
         }
         Err(e) => {
-            errors.add(field, e.to_string());
+            errors.add(field, Problem::RegionCode { text: e.0 });
             None
         }
     }
@@ -135,33 +135,33 @@ pub async fn parse(state: &AppState, p: &SearchParams) -> ApiResult<(SearchQuery
     let per_page = number(&mut errors, "per_page", &p.per_page);
     let q = p.q.as_deref().unwrap_or("").trim().to_owned();
     if q.chars().count() > 100 {
-        errors.add("q", "at most 100 characters");
+        errors.add("q", Problem::TooLong { max: 100 });
     }
     let category = p.category.clone().filter(|c| !c.is_empty());
     if let Some(c) = &category
         && catalog::category(c).is_none()
     {
-        errors.add("category", "no such category");
+        errors.add("category", Problem::NoSuchCategory);
     }
     let storage = p.storage.clone().filter(|s| !s.is_empty());
     if let Some(s) = &storage
         && catalog::Storage::parse(s).is_none()
     {
-        errors.add("storage", "must be ambient, chilled or frozen");
+        errors.add("storage", Problem::Choice(&["ambient", "chilled", "frozen"]));
     }
     let certified = match p.certified.as_deref() {
         None | Some("") | Some("false") => None,
         Some("true") => Some("any".to_owned()),
         Some(kind) if catalog::CertificateKind::parse(kind).is_some() => Some(kind.to_owned()),
         Some(_) => {
-            errors.add("certified", "give true or a certificate kind");
+            errors.add("certified", Problem::Certified);
             None
         }
     };
     let sort = match p.sort.as_deref().filter(|s| !s.is_empty()) {
         None => search::Sort::Relevance,
         Some(s) => search::Sort::parse(s).unwrap_or_else(|| {
-            errors.add("sort", "must be relevance, price_asc, price_desc, sales or newest");
+            errors.add("sort", Problem::Choice(&["relevance", "price_asc", "price_desc", "sales", "newest"]));
             search::Sort::Relevance
         }),
     };
@@ -181,12 +181,12 @@ pub async fn parse(state: &AppState, p: &SearchParams) -> ApiResult<(SearchQuery
                 Some(id) => match crate::orgs::paired_regions(&state.db, id).await? {
                     Some(regions) => Some(regions),
                     None => {
-                        errors.add("partner", "no such partner city");
+                        errors.add("partner", Problem::NoSuchPartner);
                         None
                     }
                 },
                 None => {
-                    errors.add("partner", "no such partner city");
+                    errors.add("partner", Problem::NoSuchPartner);
                     None
                 }
             },

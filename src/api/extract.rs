@@ -182,9 +182,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(JsonRejection::JsonDataError(e)) => {
-                let mut errors = crate::validation::FieldErrors::default();
-                errors.add("body", e.body_text());
-                Err(ApiError::Invalid(errors))
+                Err(ApiError::Invalid(crate::validation::FieldErrors::one("body", crate::validation::Problem::Unreadable(e.body_text()))))
             }
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }
@@ -254,10 +252,10 @@ impl PageParams {
         let page = self.page.unwrap_or(1);
         let per_page = self.per_page.unwrap_or(50);
         if !(1..=1_000_000).contains(&page) {
-            errors.add("page", "pages are numbered from 1");
+            errors.add("page", crate::validation::Problem::PageNumber);
         }
         if !(1..=200).contains(&per_page) {
-            errors.add("per_page", "give 1 to 200 items per page");
+            errors.add("per_page", crate::validation::Problem::PerPage { max: 200 });
         }
         errors.into_result().map_err(ApiError::Invalid)?;
         Ok(Page { page, per_page })

@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::auth::Role;
 use crate::households::{self, CreateError, Filter, Household, NewHousehold, Scope, Status, Viewer};
 use crate::regions::RegionCode;
-use crate::validation::FieldErrors;
+use crate::validation::{FieldErrors, Problem};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -44,12 +44,12 @@ pub async fn list(
     let mut errors = FieldErrors::default();
     let region = match q.village.as_deref().filter(|v| !v.is_empty()) {
         None => None,
-        Some(v) => RegionCode::parse(v).map_err(|e| errors.add("village", e.to_string())).ok(),
+        Some(v) => RegionCode::parse(v).map_err(|e| errors.add("village", Problem::RegionCode { text: e.0 })).ok(),
     };
     let status = match q.status.as_deref().filter(|v| !v.is_empty()) {
         None => None,
         Some(s) => Status::parse(s).or_else(|| {
-            errors.add("status", "must be registered_poor, monitored, edge, lifted or none");
+            errors.add("status", Problem::Choice(&["registered_poor", "monitored", "edge", "lifted", "none"]));
             None
         }),
     };

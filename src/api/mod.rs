@@ -83,9 +83,7 @@ async fn nodes(State(state): State<AppState>, ApiQuery(q): ApiQuery<NodesQuery>)
     let region = match q.region.as_deref().filter(|r| !r.is_empty()) {
         None => None,
         Some(r) => Some(crate::regions::RegionCode::parse(r).map_err(|e| {
-            let mut errors = crate::validation::FieldErrors::default();
-            errors.add("region", e.to_string());
-            ApiError::Invalid(errors)
+            ApiError::Invalid(crate::validation::FieldErrors::one("region", crate::validation::Problem::RegionCode { text: e.0 }))
         })?),
     };
     let items = crate::distribution::list(&state.db, region).await?;

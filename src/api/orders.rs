@@ -12,6 +12,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{ApiQuery, CurrentUser, PageParams, Paged};
 use crate::app::AppState;
 use crate::orders::{self, NewOrder, Order, PlaceError, TransitionError, idempotency};
+use crate::validation::{FieldErrors, Problem};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -96,15 +97,11 @@ pub async fn place_once(
         Ok(o) => o,
         Err(e) if e.is_syntax() || e.is_eof() => return Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
         Err(e) => {
-            let mut errors = crate::validation::FieldErrors::default();
-            errors.add("body", e.to_string());
-            return Err(ApiError::Invalid(errors));
+            return Err(ApiError::Invalid(FieldErrors::one("body", Problem::Unreadable(e.to_string()))));
         }
     };
     if order.payment_method == "stripe" && state.stripe.is_none() {
-        let mut errors = crate::validation::FieldErrors::default();
-        errors.add("payment_method", "card, Alipay and WeChat Pay are not configured on this server: pay by invoice");
-        return Err(ApiError::Invalid(errors));
+        return Err(ApiError::Invalid(FieldErrors::one("payment_method", Problem::CardsUnavailable)));
     }
     let hash: String = Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
 
@@ -167,9 +164,7 @@ async fn stored_answer(
         if r.request_hash == hash {
             Ok(stored(r.status_code, r.response_body))
         } else {
-            let mut errors = crate::validation::FieldErrors::default();
-            errors.add("Idempotency-Key", "this key was used with a different request body");
-            Err(ApiError::Invalid(errors))
+            Err(ApiError::Invalid(FieldErrors::one("Idempotency-Key", Problem::KeyReused { body: true })))
         }
     }))
 }
@@ -219,10 +214,8 @@ pub async fn list(
     if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty())
         && orders::OrderStatus::parse(s).is_none()
     {
-        let names: Vec<&str> = orders::OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
-        let mut errors = crate::validation::FieldErrors::default();
-        errors.add("status", format!("must be one of {}", names.join(", ")));
-        return Err(ApiError::Invalid(errors));
+        let names = orders::OrderStatus::ALL.iter().map(|s| s.as_str().to_owned()).collect();
+        return Err(ApiError::Invalid(FieldErrors::one("status", Problem::OneOf(names))));
     }
     let (items, total) =
         orders::list(&state.db, actor.org.id, q.status.as_deref().filter(|s| !s.is_empty()), page.per_page, page.offset()).await?;
@@ -286,9 +279,7 @@ pub async fn confirm_invoice(
 ) -> ApiResult<Json<Order>> {
     let reference = body.reference.trim();
     if reference.is_empty() || reference.chars().count() > 100 {
-        let mut errors = crate::validation::FieldErrors::default();
-        errors.add("reference", "give the bank transfer's reference (1 to 100 characters)");
-        return Err(ApiError::Invalid(errors));
+        return Err(ApiError::Invalid(FieldErrors::one("reference", Problem::BankReference { max: 100 })));
     }
     step(&state, &actor, &id, orders::Transition::ConfirmInvoice, reference).await
 }
@@ -364,9 +355,7 @@ pub async fn refund(
         tx.rollback().await?;
         return match earlier {
             Some(e) if e.request_hash != hash => {
-                let mut errors = crate::validation::FieldErrors::default();
-                errors.add("Idempotency-Key", "this key was used with a different request");
-                Err(ApiError::Invalid(errors))
+                Err(ApiError::Invalid(FieldErrors::one("Idempotency-Key", Problem::KeyReused { body: false })))
             }
             Some(e) if e.status_code != 0 => Ok(stored(e.status_code, e.response_body)),
             _ => Err(ApiError::Conflict {

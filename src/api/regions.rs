@@ -26,9 +26,7 @@ pub async fn children(State(state): State<AppState>, ApiQuery(q): ApiQuery<Child
         None => None,
         Some(p) => {
             let code = RegionCode::parse(p).map_err(|e| {
-                let mut errors = crate::validation::FieldErrors::default();
-                errors.add("parent", e.to_string());
-                ApiError::Invalid(errors)
+                ApiError::Invalid(crate::validation::FieldErrors::one("parent", crate::validation::Problem::RegionCode { text: e.0 }))
             })?;
             if regions::get(&state.db, code).await?.is_none() {
                 return Err(ApiError::NotFound("region"));

@@ -27,11 +27,11 @@ pub async fn reserved_share(
     let year = q.year.unwrap_or_else(|| crate::time::today().year());
     let mut errors = crate::validation::FieldErrors::default();
     if !(2000..=2100).contains(&year) {
-        errors.add("year", "give a year from 2000 to 2100");
+        errors.add("year", crate::validation::Problem::Year { from: 2000, to: 2100 });
     }
     let format = q.format.as_deref().unwrap_or("json");
     if !matches!(format, "json" | "csv") {
-        errors.add("format", "must be json or csv");
+        errors.add("format", crate::validation::Problem::Choice(&["json", "csv"]));
     }
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));

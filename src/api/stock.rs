@@ -21,9 +21,8 @@ impl From<StockError> for ApiError {
             StockError::Invalid(errors) => ApiError::Invalid(errors),
             StockError::NotFound(what) => ApiError::NotFound(what),
             StockError::Forbidden => ApiError::Forbidden("this product belongs to another cooperative".into()),
-            e @ StockError::BelowAllocated { .. } => {
-                let mut errors = crate::validation::FieldErrors::default();
-                errors.add("delta", e.to_string());
+            e @ StockError::BelowAllocated { lot, allocated, available } => {
+                let errors = crate::validation::FieldErrors::one("delta", crate::validation::Problem::BelowAllocated { lot, allocated, available });
                 ApiError::Conflict { title: "Below allocated stock", detail: e.to_string(), errors }
             }
             StockError::Db(e) => e.into(),
@@ -109,9 +108,7 @@ impl From<stock::ImportError> for ApiError {
         match e {
             stock::ImportError::Unreadable(m) => ApiError::BadRequest(m),
             stock::ImportError::OverBudget(over) => {
-                let mut errors = crate::validation::FieldErrors::default();
-                errors.add("file", over.to_string());
-                ApiError::Invalid(errors)
+                ApiError::Invalid(crate::validation::FieldErrors::one("file", crate::validation::Problem::OverBudget(over)))
             }
             e @ stock::ImportError::Busy { retry_after_secs } => {
                 ApiError::Unavailable { detail: e.to_string(), retry_after_secs: retry_after_secs as i64 }
@@ -119,13 +116,10 @@ impl From<stock::ImportError> for ApiError {
             stock::ImportError::Rows { errors: rows, more_rows } => {
                 let mut errors = crate::validation::FieldErrors::default();
                 for r in rows {
-                    errors.add(format!("row {}", r.row), r.message);
+                    errors.add(format!("row {}", r.row), r.problem());
                 }
                 if more_rows > 0 {
-                    errors.summarise_rest(
-                        "more rows",
-                        format!("and {more_rows} more rows have problems (only the first {} problems are listed)", stock::MAX_ROW_ERRORS),
-                    );
+                    errors.summarise_rest("more rows", crate::validation::Problem::MoreRows { n: more_rows, max: stock::MAX_ROW_ERRORS });
                 }
                 ApiError::Invalid(errors)
             }

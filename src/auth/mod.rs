@@ -342,10 +342,10 @@ async fn sweep(db: &Db) -> sqlx::Result<()> {
 fn check_lengths(attempt: &Attempt<'_>) -> Result<(), crate::validation::FieldErrors> {
     let mut errors = crate::validation::FieldErrors::default();
     if attempt.email.trim().len() > MAX_EMAIL_BYTES {
-        errors.add("email", format!("an e-mail address has at most {MAX_EMAIL_BYTES} characters"));
+        errors.add("email", crate::validation::Problem::EmailTooLong { max: MAX_EMAIL_BYTES as i64 });
     }
     if attempt.password.len() > MAX_PASSWORD_BYTES {
-        errors.add("password", format!("a password has at most {MAX_PASSWORD_BYTES} bytes"));
+        errors.add("password", crate::validation::Problem::PasswordTooLong { max: MAX_PASSWORD_BYTES as i64 });
     }
     errors.into_result()
 }

@@ -11,7 +11,7 @@ pub use model::*;
 use crate::db::{Db, Tx};
 use crate::money::Fen;
 use crate::regions::{self, RegionCode, RegionLevel};
-use crate::validation::FieldErrors;
+use crate::validation::{FieldErrors, Problem};
 use std::collections::HashMap;
 
 /// Which products to list.
@@ -209,89 +209,88 @@ pub fn validate(p: &NewProduct, coop_village: RegionCode) -> Result<RegionCode, 
     let mut errors = FieldErrors::default();
     let name = p.name.trim();
     if name.is_empty() || name.chars().count() > 80 {
-        errors.add("name", "give a name of 1 to 80 characters");
+        errors.add("name", Problem::ProductName { max: 80 });
     }
     if p.name_en.as_deref().is_some_and(|n| n.chars().count() > 120) {
-        errors.add("name_en", "at most 120 characters");
+        errors.add("name_en", Problem::TooLong { max: 120 });
     }
     if p.description.chars().count() > 4000 {
-        errors.add("description", "at most 4,000 characters");
+        errors.add("description", Problem::TooLong { max: 4000 });
     }
     if category(&p.category).is_none() {
-        let known: Vec<&str> = CATEGORIES.iter().map(|c| c.slug).collect();
-        errors.add("category", format!("must be one of {}", known.join(", ")));
+        errors.add("category", Problem::OneOf(CATEGORIES.iter().map(|c| c.slug.to_owned()).collect()));
     }
     if p.unit.trim().is_empty() || p.unit.chars().count() > 16 {
-        errors.add("unit", "give the selling unit (e.g. kg, 箱, 袋) in at most 16 characters");
+        errors.add("unit", Problem::SellingUnit { max: 16 });
     }
     if p.spec.chars().count() > 120 {
-        errors.add("spec", "at most 120 characters");
+        errors.add("spec", Problem::TooLong { max: 120 });
     }
     if Storage::parse(&p.storage).is_none() {
-        errors.add("storage", "must be ambient, chilled or frozen");
+        errors.add("storage", Problem::Choice(&["ambient", "chilled", "frozen"]));
     }
-    use crate::bounds::{MAX_CERTIFICATES, MAX_LINE_UNITS, MAX_PRICE_TIERS, MAX_UNIT_PRICE_FEN, grouped};
+    use crate::bounds::{MAX_CERTIFICATES, MAX_LINE_UNITS, MAX_PRICE_TIERS, MAX_UNIT_PRICE_FEN};
     if p.price_tiers.is_empty() {
-        errors.add("price_tiers", "give at least one price tier");
+        errors.add("price_tiers", Problem::NoPriceTier);
     } else if p.price_tiers.len() > MAX_PRICE_TIERS {
-        errors.add("price_tiers", format!("give at most {MAX_PRICE_TIERS} price tiers"));
+        errors.add("price_tiers", Problem::TooManyPriceTiers { max: MAX_PRICE_TIERS as i64 });
     } else {
         if p.price_tiers[0].min_quantity != 1 {
-            errors.add("price_tiers[0].min_quantity", "the first tier must start at quantity 1");
+            errors.add("price_tiers[0].min_quantity", Problem::FirstTierFromOne);
         }
         for (i, t) in p.price_tiers.iter().enumerate() {
             if !(1..=MAX_UNIT_PRICE_FEN).contains(&t.unit_price_fen.get()) {
-                errors.add(
-                    format!("price_tiers[{i}].unit_price_fen"),
-                    format!("a unit price is from 1 fen to ¥{}", grouped(MAX_UNIT_PRICE_FEN / 100)),
-                );
+                errors.add(format!("price_tiers[{i}].unit_price_fen"), Problem::UnitPrice { max_yuan: MAX_UNIT_PRICE_FEN / 100 });
             }
             if !(1..=MAX_LINE_UNITS).contains(&t.min_quantity) {
-                errors.add(format!("price_tiers[{i}].min_quantity"), format!("a tier starts at 1 to {} units", grouped(MAX_LINE_UNITS)));
+                errors.add(format!("price_tiers[{i}].min_quantity"), Problem::TierStart { max: MAX_LINE_UNITS });
             }
             if i > 0 {
                 let prev = &p.price_tiers[i - 1];
                 if t.min_quantity <= prev.min_quantity {
-                    errors.add(format!("price_tiers[{i}].min_quantity"), "tiers must go up in quantity");
+                    errors.add(format!("price_tiers[{i}].min_quantity"), Problem::TiersAscend);
                 }
                 if t.unit_price_fen >= prev.unit_price_fen {
-                    errors.add(format!("price_tiers[{i}].unit_price_fen"), "a larger quantity must have a lower unit price");
+                    errors.add(format!("price_tiers[{i}].unit_price_fen"), Problem::TierPriceDescends);
                 }
             }
         }
     }
     if p.certificates.len() > MAX_CERTIFICATES {
-        errors.add("certificates", format!("give at most {MAX_CERTIFICATES} certificates"));
+        errors.add("certificates", Problem::TooManyCertificates { max: MAX_CERTIFICATES as i64 });
     }
     for (i, c) in p.certificates.iter().enumerate().take(MAX_CERTIFICATES) {
         if CertificateKind::parse(&c.kind).is_none() {
-            errors.add(format!("certificates[{i}].kind"), "must be poverty_alleviation, geographic_indication, green_food or organic");
+            errors.add(
+                format!("certificates[{i}].kind"),
+                Problem::Choice(&["poverty_alleviation", "geographic_indication", "green_food", "organic"]),
+            );
         }
         if c.number.trim().is_empty() || c.number.chars().count() > 64 {
-            errors.add(format!("certificates[{i}].number"), "give the certificate number (at most 64 characters)");
+            errors.add(format!("certificates[{i}].number"), Problem::CertificateNumber { max: 64 });
         }
         match crate::time::parse_date(&c.valid_until) {
-            None => errors.add(format!("certificates[{i}].valid_until"), "give a date as YYYY-MM-DD"),
+            None => errors.add(format!("certificates[{i}].valid_until"), Problem::Date),
             // A plausible window: certificates are issued for a few years,
             // and 0000-01-01 or 9999-12-31 is a typo or a probe.
             Some(d) if !(2000..=2100).contains(&d.year()) => {
-                errors.add(format!("certificates[{i}].valid_until"), "give a date between 2000 and 2100")
+                errors.add(format!("certificates[{i}].valid_until"), Problem::DateBetween { from: 2000, to: 2100 })
             }
             Some(_) => {}
         }
     }
     let origin = match RegionCode::parse(&p.origin_code) {
         Ok(o) if o.level() != RegionLevel::Village => {
-            errors.add("origin_code", "the origin must be a village");
+            errors.add("origin_code", Problem::NotAVillage);
             None
         }
         Ok(o) if o.ancestor(RegionLevel::County) != coop_village.ancestor(RegionLevel::County) => {
-            errors.add("origin_code", "the origin must be a village of the cooperative's county");
+            errors.add("origin_code", Problem::OutsideCounty { origin: true });
             None
         }
         Ok(o) => Some(o),
         Err(e) => {
-            errors.add("origin_code", e.to_string());
+            errors.add("origin_code", Problem::RegionCode { text: e.0 });
             None
         }
     };
@@ -447,7 +446,7 @@ pub async fn create_checked(db: &Db, cooperative_id: i64, p: &NewProduct) -> Res
     let origin = validate(p, village).map_err(ChangeError::Invalid)?;
     if regions::get(db, origin).await?.is_none() {
         let mut e = FieldErrors::default();
-        e.add("origin_code", "no such village");
+        e.add("origin_code", Problem::NoSuchVillage);
         return Err(ChangeError::Invalid(e));
     }
     let mut tx = db.begin_write().await?;
@@ -455,7 +454,7 @@ pub async fn create_checked(db: &Db, cooperative_id: i64, p: &NewProduct) -> Res
         Ok(id) => id,
         Err(e) if crate::db::is_unique_violation(&e) => {
             let mut errors = FieldErrors::default();
-            errors.add("name", "this cooperative already lists a product of this name");
+            errors.add("name", Problem::DuplicateProductName);
             return Err(ChangeError::Invalid(errors));
         }
         Err(e) => return Err(e.into()),
@@ -511,7 +510,7 @@ pub async fn update(db: &Db, cooperative_id: i64, id: i64, patch: &ProductPatch)
     if let Err(e) = result {
         if crate::db::is_unique_violation(&e) {
             let mut errors = FieldErrors::default();
-            errors.add("name", "this cooperative already lists a product of this name");
+            errors.add("name", Problem::DuplicateProductName);
             return Err(ChangeError::Invalid(errors));
         }
         return Err(e.into());

@@ -8,6 +8,7 @@ use crate::auth::Actor;
 use crate::db::Db;
 use crate::regions::RegionCode;
 use serde::Serialize;
+use crate::validation::Problem;
 
 /// Poverty status of a household.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -211,37 +212,37 @@ pub async fn create(db: &Db, cooperative_id: i64, coop_village: RegionCode, h: &
     let mut errors = crate::validation::FieldErrors::default();
     let village = match RegionCode::parse(&h.village_code) {
         Ok(v) if v.level() != RegionLevel::Village => {
-            errors.add("village_code", "give the code of a village");
+            errors.add("village_code", Problem::RegionOfLevel { level: "village" });
             None
         }
         Ok(v) if v.ancestor(RegionLevel::County) != coop_village.ancestor(RegionLevel::County) => {
-            errors.add("village_code", "the village must lie in the cooperative's county");
+            errors.add("village_code", Problem::OutsideCounty { origin: false });
             None
         }
         Ok(v) => Some(v),
         Err(e) => {
-            errors.add("village_code", e.to_string());
+            errors.add("village_code", Problem::RegionCode { text: e.0 });
             None
         }
     };
     if let Some(v) = village
         && crate::regions::get(db, v).await?.is_none()
     {
-        errors.add("village_code", "no such village");
+        errors.add("village_code", Problem::NoSuchVillage);
     }
     if !(1..=30).contains(&h.size) {
-        errors.add("size", "a household has 1 to 30 people");
+        errors.add("size", Problem::HouseholdSize);
     }
     if Status::parse(&h.status).is_none() {
-        errors.add("status", "must be registered_poor, monitored, edge, lifted or none");
+        errors.add("status", Problem::Choice(&["registered_poor", "monitored", "edge", "lifted", "none"]));
     }
     let register_number = h.register_number.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if register_number.is_some_and(|r| r.len() > 40 || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
-        errors.add("register_number", "letters, digits and '-' only, at most 40");
+        errors.add("register_number", Problem::RegisterNumber);
     }
     let head_name = h.head_name.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if head_name.is_some_and(|n| n.chars().count() > 40) {
-        errors.add("head_name", "at most 40 characters");
+        errors.add("head_name", Problem::TooLong { max: 40 });
     }
     if !errors.is_empty() {
         return Err(CreateError::Invalid(errors));
@@ -266,7 +267,7 @@ pub async fn create(db: &Db, cooperative_id: i64, coop_village: RegionCode, h: &
         Ok(id) => id,
         Err(e) if crate::db::is_unique_violation(&e) => {
             let mut errors = crate::validation::FieldErrors::default();
-            errors.add("register_number", "a household with this register number exists already");
+            errors.add("register_number", Problem::DuplicateRegisterNumber);
             return Err(CreateError::Invalid(errors));
         }
         Err(e) => return Err(e.into()),

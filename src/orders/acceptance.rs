@@ -5,7 +5,7 @@
 use super::{Order, TransitionError, get_in};
 use crate::auth::{Actor, Role};
 use crate::db::Db;
-use crate::validation::FieldErrors;
+use crate::validation::{FieldErrors, Problem};
 use serde::Deserialize;
 
 /// A rating of one cooperative of the order.
@@ -45,7 +45,7 @@ pub async fn accept(db: &Db, actor: &Actor, id: i64, ratings: &[Rating]) -> Resu
     // a longer list is refused before the write transaction.
     if ratings.len() > crate::bounds::MAX_ORDER_LINES {
         let mut errors = FieldErrors::default();
-        errors.add("ratings", format!("rate each cooperative of the order once (at most {})", crate::bounds::MAX_ORDER_LINES));
+        errors.add("ratings", Problem::TooManyRatings { max: crate::bounds::MAX_ORDER_LINES as i64 });
         return Err(AcceptError::Invalid(errors));
     }
     let mut tx = db.begin_write().await?;
@@ -68,20 +68,20 @@ pub async fn accept(db: &Db, actor: &Actor, id: i64, ratings: &[Rating]) -> Resu
     let mut errors = FieldErrors::default();
     for (i, r) in ratings.iter().enumerate() {
         if !coops.contains(&r.cooperative_id) {
-            errors.add(format!("ratings[{i}].cooperative_id"), "this cooperative sold nothing in this order");
+            errors.add(format!("ratings[{i}].cooperative_id"), Problem::NotASeller);
         } else if ratings[..i].iter().any(|p| p.cooperative_id == r.cooperative_id) {
-            errors.add(format!("ratings[{i}].cooperative_id"), "this cooperative is already rated above");
+            errors.add(format!("ratings[{i}].cooperative_id"), Problem::RatedTwice);
         }
         if !(1..=5).contains(&r.stars) {
-            errors.add(format!("ratings[{i}].stars"), "give 1 to 5 stars");
+            errors.add(format!("ratings[{i}].stars"), Problem::Stars);
         }
         if r.comment.as_deref().is_some_and(|c| c.chars().count() > 500) {
-            errors.add(format!("ratings[{i}].comment"), "at most 500 characters");
+            errors.add(format!("ratings[{i}].comment"), Problem::TooLong { max: 500 });
         }
     }
     for c in &coops {
         if !ratings.iter().any(|r| r.cooperative_id == *c) {
-            errors.add("ratings", format!("rate every cooperative of the order (cooperative {} is missing)", c));
+            errors.add("ratings", Problem::Unrated { cooperative: *c });
         }
     }
     if !errors.is_empty() {

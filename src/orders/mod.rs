@@ -9,7 +9,7 @@
 use crate::auth::{Actor, Role};
 use crate::db::{Db, Tx};
 use crate::money::Fen;
-use crate::validation::FieldErrors;
+use crate::validation::{FieldErrors, Problem};
 use serde::{Deserialize, Serialize};
 
 /// A line as ordered.
@@ -186,51 +186,47 @@ pub const CANCELLABLE: [&str; 3] = ["placed", "pending_approval", "awaiting_paym
 pub fn check(o: &NewOrder) -> FieldErrors {
     let mut e = FieldErrors::default();
     if o.lines.is_empty() {
-        e.add("lines", "order at least one product");
+        e.add("lines", Problem::NoLines);
     }
     if o.lines.len() > crate::bounds::MAX_ORDER_LINES {
         // Nothing else is looked at: a 60,000-line body costs no more than
         // this sentence.
-        e.add("lines", format!("at most {} lines per order", crate::bounds::MAX_ORDER_LINES));
+        e.add("lines", Problem::TooManyLines { max: crate::bounds::MAX_ORDER_LINES as i64 });
         return e;
     }
     let mut seen = std::collections::HashSet::with_capacity(o.lines.len());
     for (i, l) in o.lines.iter().enumerate() {
         if !crate::bounds::units_in_range(l.quantity, crate::bounds::MAX_LINE_UNITS) {
-            e.add(
-                format!("lines[{i}].quantity"),
-                format!("give a whole quantity from 1 to {}", crate::bounds::grouped(crate::bounds::MAX_LINE_UNITS)),
-            );
+            e.add(format!("lines[{i}].quantity"), Problem::LineQuantity { max: crate::bounds::MAX_LINE_UNITS });
         }
         if !seen.insert(l.product_id) {
-            e.add(format!("lines[{i}].product_id"), "this product is already on another line");
+            e.add(format!("lines[{i}].product_id"), Problem::DuplicateProduct);
         }
     }
     match crate::regions::RegionCode::parse(&o.delivery.region_code) {
-        Err(_) => e.add("delivery.region_code", "give the 12-digit region code of the delivery address"),
+        Err(_) => e.add("delivery.region_code", Problem::DeliveryRegion),
         // Goods are delivered to a place, and the route's last leg needs
         // one: a province or prefecture is too coarse (as the checkout
         // page says, at least the county).
-        Ok(code) if matches!(code.level(), crate::regions::RegionLevel::Province | crate::regions::RegionLevel::Prefecture) => e.add(
-            "delivery.region_code",
-            "give the county (or township, or village) of the delivery address, not only its province or prefecture",
-        ),
+        Ok(code) if matches!(code.level(), crate::regions::RegionLevel::Province | crate::regions::RegionLevel::Prefecture) => {
+            e.add("delivery.region_code", Problem::DeliveryTooCoarse)
+        }
         Ok(_) => {}
     }
-    for (field, v, max) in [("delivery.address", &o.delivery.address, 200), ("delivery.contact_name", &o.delivery.contact_name, 40)] {
-        if v.trim().is_empty() || v.chars().count() > max {
-            e.add(field, format!("give 1 to {max} characters"));
+    for (field, v, max) in [("delivery.address", &o.delivery.address, 200i64), ("delivery.contact_name", &o.delivery.contact_name, 40)] {
+        if v.trim().is_empty() || v.chars().count() as i64 > max {
+            e.add(field, Problem::Length { min: 1, max });
         }
     }
     let phone: String = o.delivery.phone.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     if !(7..=20).contains(&phone.len()) || !phone.trim_start_matches('+').chars().all(|c| c.is_ascii_digit()) {
-        e.add("delivery.phone", "give a phone number of digits");
+        e.add("delivery.phone", Problem::Phone);
     }
     if !matches!(o.payment_method.as_str(), "invoice" | "stripe") {
-        e.add("payment_method", "must be invoice or stripe");
+        e.add("payment_method", Problem::Choice(&["invoice", "stripe"]));
     }
     if o.note.as_deref().is_some_and(|n| n.chars().count() > 500) {
-        e.add("note", "at most 500 characters");
+        e.add("note", Problem::TooLong { max: 500 });
     }
     e
 }
@@ -327,7 +323,7 @@ pub async fn prepare(conn: &mut sqlx::AnyConnection, actor: &Actor, o: &NewOrder
     let known: Option<String> =
         sqlx::query_scalar("SELECT code FROM regions WHERE code = $1").bind(&region_code).fetch_optional(&mut *conn).await?;
     if known.is_none() {
-        errors.add("delivery.region_code", "no such region");
+        errors.add("delivery.region_code", Problem::NoSuchRegion);
     }
     let mut lines = Vec::new();
     for (i, l) in o.lines.iter().enumerate() {
@@ -348,8 +344,8 @@ pub async fn prepare(conn: &mut sqlx::AnyConnection, actor: &Actor, o: &NewOrder
                 quantity: l.quantity,
                 unit: Fen::new(unit),
             }),
-            Some((_, _, 1, None)) => errors.add(format!("lines[{i}].product_id"), "this product has no price"),
-            _ => errors.add(format!("lines[{i}].product_id"), "no such product on sale"),
+            Some((_, _, 1, None)) => errors.add(format!("lines[{i}].product_id"), Problem::NoPrice),
+            _ => errors.add(format!("lines[{i}].product_id"), Problem::NotOnSale),
         }
     }
     if !errors.is_empty() {
@@ -360,14 +356,7 @@ pub async fn prepare(conn: &mut sqlx::AnyConnection, actor: &Actor, o: &NewOrder
         match p.unit.times(p.quantity).and_then(|a| total.checked_add(a)) {
             Ok(t) if t.get() <= crate::bounds::MAX_ORDER_TOTAL_FEN => total = t,
             _ => {
-                let mut e = FieldErrors::default();
-                e.add(
-                    "lines",
-                    format!(
-                        "an order may come to at most ¥{}; split it into several orders",
-                        crate::bounds::grouped(crate::bounds::MAX_ORDER_TOTAL_FEN / 100)
-                    ),
-                );
+                let e = FieldErrors::one("lines", Problem::OrderTotal { max_yuan: crate::bounds::MAX_ORDER_TOTAL_FEN / 100 });
                 return Err(PlaceError::Invalid(e));
             }
         }
@@ -434,7 +423,10 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
         }
         if need > 0 {
             let available = p.quantity - need;
-            shortages.add(format!("lines[{i}].quantity"), format!("only {available} available, {} ordered", p.quantity));
+            shortages.add(
+                format!("lines[{i}].quantity"),
+                Problem::OverStock { product: p.product_name.clone(), available, ordered: p.quantity },
+            );
         } else if let Some(room) = &room
             && room.held.saturating_add(p.quantity) > room.cap
         {
@@ -572,18 +564,17 @@ impl HoldRoom {
         (self.cap - self.held).max(0)
     }
 
-    /// The refusal, in words a buyer understands.
-    pub fn explain(&self, product: &str, holds: &HoldPolicy) -> String {
-        format!(
-            "unpaid orders of one buyer may hold at most {}% of {product} on offer: {} {unit} of {} {unit}; your unpaid orders hold {} already, \
-             so order at most {} {unit} now, or pay or cancel your unpaid orders first",
-            holds.share_percent,
-            self.cap,
-            self.on_offer,
-            self.held,
-            self.left(),
-            unit = self.unit,
-        )
+    /// The refusal, as a problem each edge words for its reader.
+    pub fn explain(&self, product: &str, holds: &HoldPolicy) -> Problem {
+        Problem::HoldCap {
+            product: product.to_owned(),
+            unit: self.unit.clone(),
+            percent: holds.share_percent,
+            cap: self.cap,
+            on_offer: self.on_offer,
+            held: self.held,
+            left: self.left(),
+        }
     }
 }
 

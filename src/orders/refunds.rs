@@ -17,7 +17,7 @@ use crate::auth::{Actor, Role};
 use crate::db::Db;
 use crate::money::Fen;
 use crate::payments::{Stripe, StripeFailure};
-use crate::validation::FieldErrors;
+use crate::validation::{FieldErrors, Problem};
 use serde::{Deserialize, Serialize};
 
 /// A line to refund, whole or in part.
@@ -104,7 +104,7 @@ pub async fn refund(db: &Db, stripe: Option<&Stripe>, actor: &Actor, id: i64, r:
     // the write transaction, where each line costs a query.
     if r.lines.len() > crate::bounds::MAX_ORDER_LINES {
         let mut errors = FieldErrors::default();
-        errors.add("lines", format!("an order has at most {} lines", crate::bounds::MAX_ORDER_LINES));
+        errors.add("lines", Problem::RefundTooManyLines { max: crate::bounds::MAX_ORDER_LINES as i64 });
         return Err(RefundError::Invalid(errors));
     }
     let mut tx = db.begin_write().await?;
@@ -135,15 +135,15 @@ pub async fn refund(db: &Db, stripe: Option<&Stripe>, actor: &Actor, id: i64, r:
     let mut errors = FieldErrors::default();
     let reason = r.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
-        errors.add("reason", "say why, in 1 to 500 characters");
+        errors.add("reason", Problem::RefundReason { max: 500 });
     }
     if r.lines.is_empty() {
-        errors.add("lines", "refund at least one line");
+        errors.add("lines", Problem::NoRefundLine);
     }
     let mut refunded: Vec<(i64, i64, i64, i64, i64)> = Vec::new(); // line, quantity, amount, line amount, refunded before
     for (i, l) in r.lines.iter().enumerate() {
         if r.lines[..i].iter().any(|p| p.line_id == l.line_id) {
-            errors.add(format!("lines[{i}].line_id"), "this line is already in the refund");
+            errors.add(format!("lines[{i}].line_id"), Problem::LineTwice);
             continue;
         }
         let line: Option<(i64, i64, i64, i64)> = sqlx::query_as(
@@ -155,12 +155,12 @@ pub async fn refund(db: &Db, stripe: Option<&Stripe>, actor: &Actor, id: i64, r:
         .fetch_optional(&mut *tx)
         .await?;
         let Some((quantity, unit, amount, before)) = line else {
-            errors.add(format!("lines[{i}].line_id"), "no such line in this order");
+            errors.add(format!("lines[{i}].line_id"), Problem::NoSuchLine);
             continue;
         };
         let left = quantity - before;
         if l.quantity < 1 || l.quantity > left {
-            errors.add(format!("lines[{i}].quantity"), format!("give 1 to {left} (ordered {quantity}, refunded {before})"));
+            errors.add(format!("lines[{i}].quantity"), Problem::RefundQuantity { left, ordered: quantity, refunded: before });
             continue;
         }
         refunded.push((l.line_id, l.quantity, l.quantity * unit, amount, before * unit));

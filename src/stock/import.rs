@@ -14,6 +14,7 @@
 use super::upload::{Budget, FileKind, ImportSlots, OverBudget, ReadError};
 use super::{NewContribution, NewLot, StockError, create_lot_in};
 use crate::db::Db;
+use crate::validation::Problem;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -21,13 +22,23 @@ use std::collections::BTreeMap;
 pub const COLUMNS: [&str; 8] =
     ["lot", "product_id", "quantity", "harvested_on", "expires_on", "node_id", "household_code", "household_quantity"];
 
-/// A problem with one row (row 1 is the header).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The problems of one row (row 1 is the header).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
     /// Row number as a spreadsheet shows it.
     pub row: usize,
-    /// What is wrong.
-    pub message: String,
+    /// What is wrong, each a code and its values.
+    pub problems: Vec<Problem>,
+}
+
+impl RowError {
+    /// What is wrong as one problem: the only one, or all of them.
+    pub fn problem(&self) -> Problem {
+        match self.problems.as_slice() {
+            [one] => one.clone(),
+            _ => Problem::Several(self.problems.clone()),
+        }
+    }
 }
 
 /// What an import recorded.
@@ -172,7 +183,7 @@ pub async fn import(db: &Db, cooperative_id: i64, user_id: i64, cells: Vec<Vec<S
                 at.insert(col, i);
             }
             None => {
-                errors.push(RowError { row: 1, message: format!("missing column {col:?}; the header must name {}", COLUMNS.join(", ")) })
+                errors.push(RowError { row: 1, problems: vec![Problem::MissingColumn { column: col.to_owned() }] })
             }
         }
     }
@@ -197,23 +208,23 @@ pub async fn import(db: &Db, cooperative_id: i64, user_id: i64, cells: Vec<Vec<S
         let mut int = |col: &str| match cell(col).parse::<i64>() {
             Ok(n) => n,
             Err(_) => {
-                problems.push(format!("{col} must be a whole number, not {}", quoted(&cell(col))));
+                problems.push(Problem::NotWholeNumber { column: col.to_owned(), text: quoted(&cell(col)) });
                 0
             }
         };
         let (product_id, quantity, node_id, share) = (int("product_id"), int("quantity"), int("node_id"), int("household_quantity"));
         let lot = cell("lot");
         if lot.is_empty() {
-            problems.push("lot must name the lot this row belongs to".into());
+            problems.push(Problem::NoLotReference);
         }
         for col in ["harvested_on", "expires_on"] {
             if crate::time::parse_date(&cell(col)).is_none() {
-                problems.push(format!("{col} must be a date as YYYY-MM-DD, not {}", quoted(&cell(col))));
+                problems.push(Problem::NotADate { column: col.to_owned(), text: quoted(&cell(col)) });
             }
         }
         let household = cell("household_code");
         if !members.contains_key(&household) {
-            problems.push(format!("{} is not a member household of this cooperative", quoted(&household)));
+            problems.push(Problem::NotAMemberCode { text: quoted(&household) });
         }
         if problems.is_empty() {
             rows.push(Row {
@@ -228,7 +239,7 @@ pub async fn import(db: &Db, cooperative_id: i64, user_id: i64, cells: Vec<Vec<S
                 share,
             });
         } else {
-            errors.push(RowError { row: line, message: problems.join("; ") });
+            errors.push(RowError { row: line, problems });
         }
     }
 
@@ -248,7 +259,7 @@ pub async fn import(db: &Db, cooperative_id: i64, user_id: i64, cells: Vec<Vec<S
             {
                 errors.push(RowError {
                     row: r.line,
-                    message: format!("lot {reference}: product, quantity, dates and node must match row {}", first.line),
+                    problems: vec![Problem::LotRowsDiffer { lot: reference.clone(), first_row: first.line }],
                 });
                 agree = false;
             }
@@ -275,13 +286,18 @@ pub async fn import(db: &Db, cooperative_id: i64, user_id: i64, cells: Vec<Vec<S
                 for f in fields.0 {
                     errors.push(RowError {
                         row: first.line,
-                        message: format!("lot {reference} (rows {}): {}: {}", rows_of(), f.field, f.message),
+                        problems: vec![Problem::InLot {
+                            lot: reference.clone(),
+                            rows: rows_of(),
+                            field: f.field,
+                            problem: Box::new(f.problem),
+                        }],
                     });
                 }
             }
             Err(StockError::NotFound(_)) | Err(StockError::Forbidden) => errors.push(RowError {
                 row: first.line,
-                message: format!("lot {reference}: product {} is not one of this cooperative's", first.product_id),
+                problems: vec![Problem::ForeignProduct { lot: reference.clone(), product: first.product_id }],
             }),
             Err(StockError::BelowAllocated { .. }) => unreachable!("a new lot has nothing allocated"),
             Err(StockError::Db(e)) => return Err(e.into()),
@@ -300,7 +316,7 @@ mod tests {
     use super::*;
 
     fn problem(row: usize) -> RowError {
-        RowError { row, message: format!("problem of row {row}") }
+        RowError { row, problems: vec![Problem::NoLotReference] }
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub use import::{
 pub use upload::{FileKind, OverBudget};
 
 use crate::db::{Db, Tx};
-use crate::validation::FieldErrors;
+use crate::validation::{FieldErrors, Problem};
 use serde::{Deserialize, Serialize};
 
 /// A lot as its cooperative sees it.
@@ -155,42 +155,42 @@ pub async fn create_lot_in(tx: &mut Tx, cooperative_id: i64, user_id: Option<i64
         Some(o) if o != cooperative_id => return Err(StockError::Forbidden),
         Some(_) => {}
     }
-    use crate::bounds::{MAX_CONTRIBUTIONS, MAX_LOT_UNITS, grouped, units_in_range};
+    use crate::bounds::{MAX_CONTRIBUTIONS, MAX_LOT_UNITS, units_in_range};
     let mut errors = FieldErrors::default();
     if !units_in_range(lot.quantity, MAX_LOT_UNITS) {
-        errors.add("quantity", format!("a lot holds from 1 to {} units", grouped(MAX_LOT_UNITS)));
+        errors.add("quantity", Problem::LotQuantity { max: MAX_LOT_UNITS });
     }
     if lot.contributions.len() > MAX_CONTRIBUTIONS {
         // Checked before any household is looked up: one query each.
-        errors.add("contributions", format!("a lot may name at most {} households", grouped(MAX_CONTRIBUTIONS as i64)));
+        errors.add("contributions", Problem::TooManyContributions { max: MAX_CONTRIBUTIONS as i64 });
         return Err(StockError::Invalid(errors));
     }
     let harvested = crate::time::parse_date(&lot.harvested_on);
     let expires = crate::time::parse_date(&lot.expires_on);
     if harvested.is_none() {
-        errors.add("harvested_on", "give a date as YYYY-MM-DD");
+        errors.add("harvested_on", Problem::Date);
     }
     if expires.is_none() {
-        errors.add("expires_on", "give a date as YYYY-MM-DD");
+        errors.add("expires_on", Problem::Date);
     }
     if let (Some(h), Some(e)) = (harvested, expires)
         && e < h
     {
-        errors.add("expires_on", "a lot cannot expire before it is harvested");
+        errors.add("expires_on", Problem::ExpiresBeforeHarvest);
     }
     check_node_and_dates(tx, cooperative_id, lot, &mut errors).await?;
     if lot.contributions.is_empty() {
-        errors.add("contributions", "name the member households that supplied the lot");
+        errors.add("contributions", Problem::NoContributions);
     }
     let mut sum: i64 = 0;
     let mut seen = std::collections::HashSet::new();
     for (i, c) in lot.contributions.iter().enumerate() {
         if !units_in_range(c.quantity, MAX_LOT_UNITS) {
-            errors.add(format!("contributions[{i}].quantity"), format!("give 1 to {} units", grouped(MAX_LOT_UNITS)));
+            errors.add(format!("contributions[{i}].quantity"), Problem::Units { max: MAX_LOT_UNITS });
         }
         sum = sum.saturating_add(c.quantity);
         if !seen.insert(c.household_id) {
-            errors.add(format!("contributions[{i}].household_id"), "this household is listed twice");
+            errors.add(format!("contributions[{i}].household_id"), Problem::HouseholdTwice);
         }
         let member: Option<i64> =
             sqlx::query_scalar("SELECT household_id FROM cooperative_members WHERE cooperative_id = $1 AND household_id = $2")
@@ -199,11 +199,11 @@ pub async fn create_lot_in(tx: &mut Tx, cooperative_id: i64, user_id: Option<i64
                 .fetch_optional(&mut **tx)
                 .await?;
         if member.is_none() {
-            errors.add(format!("contributions[{i}].household_id"), "not a member household of this cooperative");
+            errors.add(format!("contributions[{i}].household_id"), Problem::NotAMember);
         }
     }
     if !lot.contributions.is_empty() && sum != lot.quantity {
-        errors.add("contributions", format!("contributions add up to {sum}, but the lot holds {}", lot.quantity));
+        errors.add("contributions", Problem::ContributionsSum { sum, lot: lot.quantity });
     }
     if !errors.is_empty() {
         return Err(StockError::Invalid(errors));
@@ -293,7 +293,7 @@ async fn check_node_and_dates(tx: &mut Tx, cooperative_id: i64, lot: &NewLot, er
     let node: Option<String> =
         sqlx::query_scalar("SELECT region_code FROM nodes WHERE id = $1").bind(lot.node_id).fetch_optional(&mut **tx).await?;
     match node {
-        None => errors.add("node_id", "no such node"),
+        None => errors.add("node_id", Problem::NoSuchNode),
         Some(node) => {
             let homes: Vec<String> = sqlx::query_scalar(
                 "SELECT region_code FROM organisations WHERE id = $1 UNION SELECT origin_code FROM products WHERE id = $2 AND cooperative_id = $1",
@@ -306,25 +306,21 @@ async fn check_node_and_dates(tx: &mut Tx, cooperative_id: i64, lot: &NewLot, er
                 n.level() >= RegionLevel::Prefecture && homes.iter().filter_map(|h| RegionCode::parse(h).ok()).any(|h| n.contains(h))
             });
             if !on_chain {
-                errors.add(
-                    "node_id",
-                    "choose a node on your village's chain: its collection point, township sorting centre, county distribution centre \
-                     or prefecture hub",
-                );
+                errors.add("node_id", Problem::NodeOffChain);
             }
         }
     }
     let today = crate::time::china_today();
     if let Some(h) = crate::time::parse_date(&lot.harvested_on) {
         if h > today + time::Duration::days(1) {
-            errors.add("harvested_on", "a harvest cannot be dated in the future");
+            errors.add("harvested_on", Problem::HarvestInFuture);
         } else if h < today - time::Duration::days(HARVEST_MAX_AGE_DAYS) {
-            errors.add("harvested_on", format!("give a harvest date within the last {HARVEST_MAX_AGE_DAYS} days"));
+            errors.add("harvested_on", Problem::HarvestTooOld { days: HARVEST_MAX_AGE_DAYS });
         }
         if let Some(e) = crate::time::parse_date(&lot.expires_on)
             && h.checked_add(time::Duration::days(SHELF_LIFE_MAX_DAYS)).is_some_and(|latest| e > latest)
         {
-            errors.add("expires_on", "a lot may expire at most 10 years after its harvest");
+            errors.add("expires_on", Problem::ShelfLife { years: 10 });
         }
     }
     Ok(())
@@ -370,18 +366,18 @@ pub struct Adjustment {
 /// before/after come from the row it changed, so a concurrent order cannot
 /// slip between a check and the write.
 pub async fn adjust(db: &Db, cooperative_id: i64, user_id: i64, lot_id: i64, adj: &Adjustment) -> Result<Lot, StockError> {
-    use crate::bounds::{MAX_ADJUSTMENT_UNITS, MAX_LOT_UNITS, grouped};
+    use crate::bounds::{MAX_ADJUSTMENT_UNITS, MAX_LOT_UNITS};
     let mut errors = FieldErrors::default();
     if adj.delta == 0 {
-        errors.add("delta", "a change of 0 changes nothing");
+        errors.add("delta", Problem::ZeroChange);
     } else if adj.delta.unsigned_abs() > MAX_ADJUSTMENT_UNITS as u64 {
-        errors.add("delta", format!("change a lot by at most {} units at a time", grouped(MAX_ADJUSTMENT_UNITS)));
+        errors.add("delta", Problem::AdjustmentTooLarge { max: MAX_ADJUSTMENT_UNITS });
     }
     if !ADJUSTMENT_REASONS.contains(&adj.reason.as_str()) {
-        errors.add("reason", format!("must be one of {}", ADJUSTMENT_REASONS.join(", ")));
+        errors.add("reason", Problem::OneOf(ADJUSTMENT_REASONS.iter().map(|r| (*r).to_owned()).collect()));
     }
     if adj.note.chars().count() > 500 {
-        errors.add("note", "at most 500 characters");
+        errors.add("note", Problem::TooLong { max: 500 });
     }
     if !errors.is_empty() {
         return Err(StockError::Invalid(errors));
@@ -411,9 +407,7 @@ pub async fn adjust(db: &Db, cooperative_id: i64, user_id: i64, lot_id: i64, adj
         let (quantity, allocated): (i64, i64) =
             sqlx::query_as("SELECT quantity, allocated FROM lots WHERE id = $1").bind(lot_id).fetch_one(&mut *tx).await?;
         if quantity.saturating_add(adj.delta) > MAX_LOT_UNITS {
-            let mut errors = FieldErrors::default();
-            errors.add("delta", format!("a lot holds at most {} units; it holds {quantity} now", grouped(MAX_LOT_UNITS)));
-            return Err(StockError::Invalid(errors));
+            return Err(StockError::Invalid(FieldErrors::one("delta", Problem::LotFull { max: MAX_LOT_UNITS, quantity })));
         }
         return Err(StockError::BelowAllocated { lot: lot_id, allocated, available: quantity - allocated });
     };

@@ -712,7 +712,7 @@ pub async fn act(
             match orders::accept(&state.db, &actor, id, &ratings).await {
                 Ok(_) => Ok(()),
                 Err(orders::AcceptError::Invalid(errors)) => {
-                    let messages = errors.0.iter().map(|e| e.message.clone()).collect();
+                    let messages = errors.0.iter().map(|e| e.message()).collect();
                     return order_page(&state, &c, &actor, id, messages, None).await;
                 }
                 Err(orders::AcceptError::Transition(e)) => Err(e),
@@ -1177,7 +1177,7 @@ pub async fn refund(State(state): State<AppState>, MaybeUser(actor): MaybeUser, 
             Redirect::to(&format!("/finance/refunds?number={}&done={}", r.order.number, r.reference)).into_response()
         }
         Err(orders::RefundError::Invalid(errors)) => {
-            let messages = errors.0.iter().map(|e| e.message.clone()).collect();
+            let messages = errors.0.iter().map(|e| e.message()).collect();
             refunds_page(&state, &c, &number, messages, None).await
         }
         Err(orders::RefundError::Transition(TransitionError::NotFound)) => error_page(&c, StatusCode::NOT_FOUND),

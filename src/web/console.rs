@@ -254,7 +254,7 @@ pub async fn create_lot(State(state): State<AppState>, MaybeUser(actor): MaybeUs
             Redirect::to(&format!("/console/lots/{}", created.id)).into_response()
         }
         Err(StockError::Invalid(errors)) => {
-            problems.extend(errors.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)));
+            problems.extend(errors.0.into_iter().map(|e| format!("{}: {}", e.field, e.problem)));
             match lot_form(&state, &c, coop, Some(&f), problems).await {
                 Ok(page) => render(&c, StatusCode::UNPROCESSABLE_ENTITY, &page),
                 Err(e) => internal(&c, e),
@@ -692,7 +692,7 @@ pub async fn create_product(
                 state.indexer.nudge();
                 return Redirect::to(&format!("/products/{id}")).into_response();
             }
-            Err(crate::catalog::ChangeError::Invalid(e)) => e.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
+            Err(crate::catalog::ChangeError::Invalid(e)) => e.0.into_iter().map(|e| format!("{}: {}", e.field, e.problem)).collect(),
             Err(e) => return internal(&c, e.into()),
         },
         Err(problems) => problems,
@@ -782,7 +782,7 @@ pub async fn update_product(
                     state.indexer.nudge();
                     return Redirect::to(&format!("/products/{id}")).into_response();
                 }
-                Err(crate::catalog::ChangeError::Invalid(e)) => e.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
+                Err(crate::catalog::ChangeError::Invalid(e)) => e.0.into_iter().map(|e| format!("{}: {}", e.field, e.problem)).collect(),
                 Err(crate::catalog::ChangeError::NotFound) | Err(crate::catalog::ChangeError::Forbidden) => {
                     return error_page(&c, StatusCode::NOT_FOUND);
                 }

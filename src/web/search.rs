@@ -162,7 +162,7 @@ pub async fn search(
             Err(e) => return super::pages::internal(&c, anyhow::anyhow!(e)),
         },
         Err(ApiError::Invalid(errors)) => {
-            (None, Some(errors.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")))
+            (None, Some(errors.0.iter().map(|e| format!("{}: {}", e.field, e.problem)).collect::<Vec<_>>().join("; ")))
         }
         Err(e) => return super::pages::internal(&c, anyhow::anyhow!(e)),
     };
