@@ -4,7 +4,7 @@
 use super::access::*;
 use super::cart::{CartRow, cart_rows};
 use super::pages::internal;
-use super::{Chrome, Fields, error_page, field, render};
+use super::{Chrome, Fields, error_page, field, render, words};
 use crate::api::extract::MaybeUser;
 use crate::app::AppState;
 use crate::auth::Actor;
@@ -172,6 +172,17 @@ pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, h
         "payment_method": field(&f, "payment_method"),
         "note": field(&f, "note"),
     });
+    // The rules of an order body, checked here first so that each problem
+    // is worded in the page's language from its code and values.
+    if let Ok(order) = serde_json::from_value::<orders::NewOrder>(body.clone()) {
+        let problems = orders::check(&order);
+        if !problems.is_empty() {
+            let errors = problems.0.iter().map(|e| line_error(&c, &lines, &e.field, &e.problem)).collect();
+            let mut f = f;
+            f.retain(|(k, _)| k != "key");
+            return checkout_page(&state, &c, &actor, Some(&region), Some(&f), errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    }
     let res =
         match crate::api::orders::place_once(&state, &actor, orders::idempotency::PLACE_CHECKOUT, key, body.to_string().as_bytes()).await {
             Ok(r) => r,
@@ -207,31 +218,64 @@ pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, h
         f.retain(|(k, _)| k != "key");
         return checkout_page(&state, &c, &actor, Some(&region), Some(&f), errors, StatusCode::CONFLICT).await;
     }
-    // Name the cart line for line errors: "伽师瓜: only 3 available, 5 ordered".
+    // The refusal's problems by their codes, worded in the page's language;
+    // a short line is explained with the cart's numbers now ("伽师瓜：库存仅
+    // 3，订购 5").
     let mut errors: Vec<String> = answer["errors"]
         .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|e| {
-                    let field = e["field"].as_str().unwrap_or("");
-                    let message = e["message"].as_str().unwrap_or("");
-                    let line = field.strip_prefix("lines[").and_then(|r| r.split(']').next()).and_then(|i| i.parse::<usize>().ok());
-                    match line.and_then(|i| lines.get(i)) {
-                        Some(l) => format!("{}: {message}", l.name),
-                        None => format!("{field}: {message}"),
-                    }
-                })
-                .collect()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let field = e["field"].as_str().unwrap_or("");
+            match refusal(e["code"].as_str().unwrap_or(""), field, &lines) {
+                Some(p) => line_error(&c, &lines, field, &p),
+                None => c.w.not_placed.to_owned(),
+            }
         })
-        .unwrap_or_default();
+        .collect();
     if errors.is_empty() {
-        errors.push(answer["detail"].as_str().unwrap_or("the order was not placed").to_owned());
+        errors.push(c.w.not_placed.to_owned());
     }
     let shown = if status == StatusCode::CONFLICT { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
     // A refused order keeps its key's answer: the next try needs a new key.
     let mut f = f;
     f.retain(|(k, _)| k != "key");
     checkout_page(&state, &c, &actor, Some(&region), Some(&f), errors, shown).await
+}
+
+/// The cart line a field of an order names (`lines[2].quantity`).
+fn line_of<'a>(lines: &'a [cart::CartLine], field: &str) -> Option<&'a cart::CartLine> {
+    let i = field.strip_prefix("lines[").and_then(|r| r.split(']').next()).and_then(|i| i.parse::<usize>().ok())?;
+    lines.get(i)
+}
+
+/// A problem of the order in the page's words, a line's named by its
+/// product.
+fn line_error(c: &Chrome, lines: &[cart::CartLine], field: &str, p: &crate::validation::Problem) -> String {
+    match line_of(lines, field) {
+        Some(l) => words::problem(c.lang, &l.name, p),
+        None => words::field_error(c.lang, &crate::validation::FieldError { field: field.to_owned(), problem: p.clone() }),
+    }
+}
+
+/// The problem of a refusal the placement answered with, by its code: the
+/// checks of the body were made above, so only what the database decides
+/// is left (stock, prices, regions) and the payment method.
+fn refusal(code: &str, field: &str, lines: &[cart::CartLine]) -> Option<crate::validation::Problem> {
+    use crate::validation::Problem;
+    Some(match code {
+        "over_stock" => {
+            let l = line_of(lines, field)?;
+            Problem::OverStock { product: l.name.clone(), available: l.available.min(l.quantity), ordered: l.quantity }
+        }
+        "no_such_region" => Problem::NoSuchRegion,
+        "no_price" => Problem::NoPrice,
+        "not_on_sale" => Problem::NotOnSale,
+        "order_total" => Problem::OrderTotal { max_yuan: crate::bounds::MAX_ORDER_TOTAL_FEN / 100 },
+        "cards_unavailable" => Problem::CardsUnavailable,
+        "key_reused" => Problem::KeyReused { body: true },
+        _ => return None,
+    })
 }
 
 /// The lines a hold-cap refusal names, in the page's words: what the buyer
@@ -251,14 +295,7 @@ async fn hold_limit_words(
         let line = field.strip_prefix("lines[").and_then(|r| r.split(']').next()).and_then(|i| i.parse::<usize>().ok());
         let Some(l) = line.and_then(|i| lines.get(i)) else { continue };
         let room = orders::hold_room(&mut conn, actor.org.id, l.product_id, &holds).await?;
-        out.push(
-            c.w.hold_limit
-                .replace("{product}", &l.name)
-                .replace("{percent}", &holds.share_percent.to_string())
-                .replace("{cap}", &room.cap.to_string())
-                .replace("{held}", &room.held.to_string())
-                .replace("{unit}", &room.unit),
-        );
+        out.push(words::problem(c.lang, &l.name, &room.explain(&l.name, &holds)));
     }
     Ok(out)
 }

@@ -82,7 +82,7 @@ pub async fn confirm(
     let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
     let reference = field(&f, "reference").trim();
     if reference.is_empty() || reference.chars().count() > 100 {
-        return finance_page(&state, &c, 1, None, vec![c.w.reference.to_owned() + ": 1–100"]).await;
+        return finance_page(&state, &c, 1, None, vec![super::words::problem(c.lang, c.w.reference, &crate::validation::Problem::BankReference { max: 100 })]).await;
     }
     match orders::transition(&state.db, &actor, id, Transition::ConfirmInvoice, reference).await {
         Ok(o) => {
@@ -90,7 +90,7 @@ pub async fn confirm(
             Redirect::to(&format!("/finance/invoices?done={}", o.number)).into_response()
         }
         Err(TransitionError::NotFound) => error_page(&c, StatusCode::NOT_FOUND),
-        Err(e) => finance_page(&state, &c, 1, None, vec![e.to_string()]).await,
+        Err(e) => finance_page(&state, &c, 1, None, vec![super::words::transition_error(c.lang, &e)]).await,
     }
 }
 
@@ -210,11 +210,14 @@ pub async fn refund(State(state): State<AppState>, MaybeUser(actor): MaybeUser, 
             Redirect::to(&format!("/finance/refunds?number={}&done={}", r.order.number, r.reference)).into_response()
         }
         Err(orders::RefundError::Invalid(errors)) => {
-            let messages = errors.0.iter().map(|e| e.message()).collect();
+            let messages = super::words::field_errors(c.lang, &errors);
             refunds_page(&state, &c, &number, messages, None).await
         }
         Err(orders::RefundError::Transition(TransitionError::NotFound)) => error_page(&c, StatusCode::NOT_FOUND),
         Err(orders::RefundError::Transition(TransitionError::Db(e))) => internal(&c, e.into()),
-        Err(e) => refunds_page(&state, &c, &number, vec![e.to_string()], None).await,
+        Err(orders::RefundError::Transition(e)) => {
+            refunds_page(&state, &c, &number, vec![super::words::transition_error(c.lang, &e)], None).await
+        }
+        Err(orders::RefundError::Stripe(e)) => refunds_page(&state, &c, &number, vec![super::words::stripe_failure(c.lang, &e)], None).await,
     }
 }

@@ -93,6 +93,6 @@ pub async fn hub_step(
         Ok(_) => Redirect::to("/hub/orders?done=1").into_response(),
         Err(TransitionError::NotFound) => error_page(&c, StatusCode::NOT_FOUND),
         Err(TransitionError::Db(e)) => internal(&c, e.into()),
-        Err(e) => hub_page(&state, &c, &actor, vec![e.to_string()], false).await,
+        Err(e) => hub_page(&state, &c, &actor, vec![super::words::transition_error(c.lang, &e)], false).await,
     }
 }

@@ -14,14 +14,12 @@ mod checkout;
 mod console;
 mod finance;
 mod hub;
-mod i18n;
 mod orders;
 mod pages;
 mod search;
 mod words;
 
-pub use i18n::{Lang, Strings};
-pub use words::Words;
+pub use words::{Lang, Words};
 
 use crate::app::AppState;
 use crate::auth::{Actor, Role, ServerKey};
@@ -108,7 +106,7 @@ pub struct Chrome {
     /// Language.
     pub lang: Lang,
     /// Words.
-    pub t: &'static Strings,
+    pub t: &'static Words,
     /// Signed-in user's display name and organisation.
     pub user: Option<(String, String)>,
     /// Token to put in forms: the session's for a signed-in user; for a
@@ -118,7 +116,7 @@ pub struct Chrome {
     pub path: String,
     /// The user manages a cooperative (shows the stock console link).
     pub console: bool,
-    /// Words of the buying pages.
+    /// The same words (the buying pages' templates call them `w`).
     pub w: &'static Words,
     /// The user buys for an agency or a partner city (cart, orders).
     pub buyer: bool,
@@ -143,7 +141,7 @@ impl Chrome {
             csrf: actor.map(|a| a.csrf_token.clone()).unwrap_or_default(),
             path: path.to_owned(),
             console: actor.is_some_and(|a| a.managed_cooperative().is_some()),
-            w: if lang.is_en() { &words::EN } else { &words::ZH },
+            w: lang.t(),
             buyer: actor.is_some_and(|a| a.has(Role::AgencyBuyer) || a.has(Role::PartnerBuyer)),
             approver: actor.is_some_and(|a| a.has(Role::AgencyApprover)),
             finance: actor.is_some_and(|a| a.has(Role::PlatformFinance)),

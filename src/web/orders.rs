@@ -299,7 +299,7 @@ pub async fn act(
             match orders::accept(&state.db, &actor, id, &ratings).await {
                 Ok(_) => Ok(()),
                 Err(orders::AcceptError::Invalid(errors)) => {
-                    let messages = errors.0.iter().map(|e| e.message()).collect();
+                    let messages = super::words::field_errors(c.lang, &errors);
                     return order_page(&state, &c, &actor, id, messages, None).await;
                 }
                 Err(orders::AcceptError::Transition(e)) => Err(e),
@@ -315,7 +315,7 @@ pub async fn act(
         }
         Err(TransitionError::NotFound) => error_page(&c, StatusCode::NOT_FOUND),
         Err(TransitionError::Db(e)) => internal(&c, e.into()),
-        Err(e) => order_page(&state, &c, &actor, id, vec![e.to_string()], None).await,
+        Err(e) => order_page(&state, &c, &actor, id, vec![super::words::transition_error(c.lang, &e)], None).await,
     }
 }
 
@@ -371,7 +371,10 @@ pub async fn pay(
             res
         }
         Err(orders::StartError::Transition(TransitionError::NotFound)) => error_page(&c, StatusCode::NOT_FOUND),
-        Err(e) => order_page(&state, &c, &actor, id, vec![e.to_string()], None).await,
+        Err(orders::StartError::Transition(e)) => {
+            order_page(&state, &c, &actor, id, vec![super::words::transition_error(c.lang, &e)], None).await
+        }
+        Err(orders::StartError::Stripe(e)) => order_page(&state, &c, &actor, id, vec![super::words::stripe_failure(c.lang, &e)], None).await,
     }
 }
 

@@ -48,7 +48,7 @@ impl Card {
             unit: p.unit.clone(),
             origin: p.origin.label.clone(),
             cooperative: p.cooperative.name.clone(),
-            certificates: p.certificates.iter().map(|c| c.kind.label(en)).collect(),
+            certificates: p.certificates.iter().map(|c| super::words::certificate_kind(lang, c.kind)).collect(),
             stock_label,
             stock_class,
         }
@@ -152,7 +152,6 @@ pub async fn product(State(state): State<AppState>, MaybeUser(actor): MaybeUser,
         Ok(None) => return error_page(&c, StatusCode::NOT_FOUND),
         Err(e) => return internal(&c, e.into()),
     };
-    let en = c.lang.is_en();
     let today = crate::time::format_date(crate::time::today());
     let page = ProductPage {
         c: &c,
@@ -164,12 +163,12 @@ pub async fn product(State(state): State<AppState>, MaybeUser(actor): MaybeUser,
             .map(|l| Crumb { name: short_name(&l.name), code: l.code.to_string(), level: l.level.as_str() })
             .collect(),
         village: p.origin.chain.iter().find(|l| l.level == RegionLevel::Village).map(|l| short_name(&l.name)).unwrap_or_default(),
-        storage: p.storage.label(en),
+        storage: super::words::storage(c.lang, p.storage),
         tiers: p.price_tiers.iter().map(|t| (t.min_quantity, t.unit_price_fen.to_string())).collect(),
         certificates: p
             .certificates
             .iter()
-            .map(|x| (x.kind.label(en), x.number.clone(), x.valid_until.clone(), x.valid_on(&today)))
+            .map(|x| (super::words::certificate_kind(c.lang, x.kind), x.number.clone(), x.valid_until.clone(), x.valid_on(&today)))
             .collect(),
         p: &p,
     };

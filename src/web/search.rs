@@ -49,7 +49,7 @@ struct SearchPageView<'a> {
 #[derive(Template)]
 #[template(path = "search_results.html")]
 struct Results {
-    t: &'static super::Strings,
+    t: &'static super::Words,
     q: String,
     cards: Vec<Card>,
     total: u64,
@@ -162,7 +162,7 @@ pub async fn search(
             Err(e) => return super::pages::internal(&c, anyhow::anyhow!(e)),
         },
         Err(ApiError::Invalid(errors)) => {
-            (None, Some(errors.0.iter().map(|e| format!("{}: {}", e.field, e.problem)).collect::<Vec<_>>().join("; ")))
+            (None, Some(super::words::field_errors(c.lang, &errors).join(" ")))
         }
         Err(e) => return super::pages::internal(&c, anyhow::anyhow!(e)),
     };

@@ -1,10 +1,175 @@
-//! The words of the buying pages (cart, checkout, orders, approvals,
-//! finance, fulfilment), each written once with both languages side by
-//! side; a missing translation does not compile.
+//! The words of the pages, each written once with both languages side by
+//! side: Chinese (the default) and English. A missing translation does not
+//! compile. Sentences are whole, with `{placeholders}` filled by [`fill`],
+//! never glued from fragments; domain problems and enumerations get their
+//! words here too (`problems.rs`, and a function per enumeration below).
+
+mod problems;
+
+pub use problems::{field_error, field_errors, label, over_budget, problem};
+
+use crate::catalog::{CertificateKind, Storage};
+use std::fmt::Display;
+
+/// Fills the `{name}` placeholders of a sentence with the values given.
+/// Sentences are written whole, in each language, with their
+/// placeholders; the values (numbers, names, codes) are the only part
+/// that is not translated.
+pub fn fill(template: &str, values: &[(&str, &dyn Display)]) -> String {
+    values.iter().fold(template.to_owned(), |text, (name, value)| text.replace(&format!("{{{name}}}"), &value.to_string()))
+}
+
+/// Text made safe for HTML.
+pub fn escape(v: impl Display) -> String {
+    let mut out = String::new();
+    for c in v.to_string().chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A value in bold, with an element id when tests or scripts read it.
+fn strong(id: Option<&str>, v: impl Display) -> String {
+    match id {
+        Some(id) => format!("<strong id=\"{id}\">{}</strong>", escape(v)),
+        None => format!("<strong>{}</strong>", escape(v)),
+    }
+}
+
+/// [`fill`] for HTML: the sentence is escaped, the values are HTML already
+/// (made with [`escape`] or `strong`).
+fn fill_html(template: &str, values: &[(&str, String)]) -> String {
+    values.iter().fold(escape(template), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
+}
+
+/// A household's poverty status (`households::Status`).
+pub fn household_status(lang: Lang, status: &str) -> String {
+    match status {
+        "registered_poor" => lang.pick("建档立卡贫困户", "Registered poor"),
+        "monitored" => lang.pick("监测户", "Monitored"),
+        "edge" => lang.pick("边缘户", "At the edge"),
+        "lifted" => lang.pick("已脱贫", "Lifted out of poverty"),
+        "none" => lang.pick("一般农户", "None"),
+        other => return other.to_owned(),
+    }
+    .to_owned()
+}
+
+/// Why a lot's quantity changed: its receipt or an adjustment's reason
+/// (`stock::ADJUSTMENT_REASONS`).
+pub fn movement_reason(lang: Lang, reason: &str) -> String {
+    match reason {
+        "receipt" => lang.pick("入库", "Receipt"),
+        "spoilage" => lang.pick("损耗变质", "Spoilage"),
+        "recount" => lang.pick("盘点更正", "Recount"),
+        "damage" => lang.pick("破损", "Damage"),
+        "return" => lang.pick("退回", "Return"),
+        "other" => lang.pick("其他", "Other"),
+        other => return other.to_owned(),
+    }
+    .to_owned()
+}
+
+/// A storage class.
+pub fn storage(lang: Lang, s: Storage) -> &'static str {
+    match s {
+        Storage::Ambient => lang.pick("常温", "Ambient"),
+        Storage::Chilled => lang.pick("冷藏", "Chilled"),
+        Storage::Frozen => lang.pick("冷冻", "Frozen"),
+    }
+}
+
+/// A storage class by its API name (`ambient`, `chilled`, `frozen`).
+pub fn storage_named(lang: Lang, name: &str) -> String {
+    Storage::parse(name).map(|s| storage(lang, s).to_owned()).unwrap_or_else(|| name.to_owned())
+}
+
+/// A certificate's kind.
+pub fn certificate_kind(lang: Lang, k: CertificateKind) -> &'static str {
+    match k {
+        CertificateKind::PovertyAlleviation => lang.pick("扶贫产品", "Poverty-alleviation product"),
+        CertificateKind::GeographicIndication => lang.pick("地理标志", "Geographic indication"),
+        CertificateKind::GreenFood => lang.pick("绿色食品", "Green food"),
+        CertificateKind::Organic => lang.pick("有机产品", "Organic"),
+    }
+}
+
+/// A certificate kind by its API name (`poverty_alleviation` …).
+pub fn certificate_kind_named(lang: Lang, name: &str) -> String {
+    CertificateKind::parse(name).map(|k| certificate_kind(lang, k).to_owned()).unwrap_or_else(|| name.to_owned())
+}
+
+/// Why an order could not move, in the page's words: its status now, or
+/// that the caller may not (the domain's English reason is for the API).
+pub fn transition_error(lang: Lang, e: &crate::orders::TransitionError) -> String {
+    use crate::orders::TransitionError as E;
+    let t = lang.t();
+    match e {
+        E::NotFound => t.not_found_detail.to_owned(),
+        E::Illegal(status) => fill(t.order_not_now, &[("status", &t.status(status))]),
+        E::Forbidden(_) => t.not_allowed.to_owned(),
+        E::Db(_) => t.server_error_detail.to_owned(),
+    }
+}
+
+/// A refusal of a payment provider, in the page's words around the
+/// provider's own (which Stripe writes in English).
+pub fn stripe_failure(lang: Lang, e: &crate::payments::StripeFailure) -> String {
+    use crate::payments::StripeFailure as S;
+    let t = lang.t();
+    match e {
+        S::Declined(detail) => fill(t.stripe_declined, &[("detail", detail)]),
+        S::Unreachable(_) => t.stripe_unreachable.to_owned(),
+    }
+}
+
+/// The language of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// 中文 (default)
+    Zh,
+    /// English
+    En,
+}
+
+impl Lang {
+    /// From the `zn_lang` cookie value; anything else is Chinese.
+    pub fn from_cookie(v: Option<&str>) -> Lang {
+        if v == Some("en") { Lang::En } else { Lang::Zh }
+    }
+
+    /// The page's words.
+    pub fn t(self) -> &'static Words {
+        match self {
+            Lang::Zh => &ZH,
+            Lang::En => &EN,
+        }
+    }
+
+    /// The one of two texts written for this language.
+    pub fn pick<T>(self, zh: T, en: T) -> T {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    /// True for English.
+    pub fn is_en(self) -> bool {
+        self == Lang::En
+    }
+}
 
 macro_rules! words {
     ($($name:ident: $zh:literal, $en:literal;)*) => {
-        /// Words of the buying pages.
+        /// Every word a page shows.
         #[derive(Debug)]
         pub struct Words {
             $(#[doc = $en] pub $name: &'static str,)*
@@ -17,6 +182,153 @@ macro_rules! words {
 }
 
 words! {
+    html_lang: "zh-CN", "en";
+    brand: "助农", "Zhunong";
+    tagline: "消费帮扶 · 每一元都有去处", "Consumption support · every yuan accounted for";
+    switch_label: "English", "中文";
+    switch_to: "en", "zh";
+    nav_home: "首页", "Home";
+    sign_in: "登录", "Sign in";
+    sign_out: "退出", "Sign out";
+    home_heading: "脱贫地区特色农产品", "Produce from poverty-alleviation regions";
+    home_intro: "来自喀什、昌都、恩施的合作社直供，每一笔销售都追溯到供货农户。", "Straight from cooperatives in Kashgar, Chamdo and Enshi; every sale is traced to the households that grew it.";
+    sold_by: "合作社", "Cooperative";
+    origin: "产地", "Origin";
+    from_price: "起", "from";
+    in_stock: "有货", "In stock";
+    low_stock: "库存紧张", "Low stock";
+    out_of_stock: "暂时缺货", "Out of stock";
+    available: "可售", "available";
+    no_products: "目前还没有上架的产品。", "No products are listed yet.";
+    previous: "上一页", "Previous";
+    page_of: "第 {page} 页，共 {pages} 页（{total}）", "Page {page} of {pages} ({total})";
+    price_tiers: "批量价格", "Bulk prices";
+    tier_from: "{min}{unit}起订", "from {min} {unit}";
+    tier_min_placeholder: "起订量", "from";
+    certificates: "认证", "Certificates";
+    valid_until: "有效期至", "valid until";
+    expired: "已过期", "expired";
+    storage: "储存方式", "Storage";
+    spec: "规格", "Specification";
+    supports: "带动 {households} 户农户增收，产地 {village}（其中建档立卡户 {poor}）", "Supports {households} households in {village} ({poor} registered poor households among them)";
+    of_which_poor: "其中建档立卡户", "registered poor households among them";
+    region_code: "区划代码", "Region code";
+    login_heading: "登录助农", "Sign in to Zhunong";
+    email: "电子邮箱", "E-mail";
+    password: "密码", "Password";
+    wrong_credentials: "邮箱或密码不正确。", "Wrong e-mail address or password.";
+    too_many_attempts: "登录失败次数过多，请稍后再试。", "Too many failed sign-ins; please try again later.";
+    login_busy: "登录的人较多，请几秒后再试。", "Many people are signing in; try again in a few seconds.";
+    credentials_too_long: "邮箱或密码过长，请检查后重新输入。", "That e-mail address or password is too long; please check it and try again.";
+    demo_accounts: "演示账号（仅供演示）", "Demo accounts (demo only)";
+    demo_password: "密码均为", "password for all:";
+    signed_in_as: "当前用户", "Signed in as";
+    not_found: "找不到该页面", "Page not found";
+    not_found_detail: "您要找的内容不存在或已下架。", "What you are looking for does not exist or is no longer listed.";
+    server_error: "服务器出错了", "Something went wrong";
+    server_error_detail: "我们已记录此问题。反馈时请提供请求编号。", "We have logged the problem. Please quote the request id if you report it.";
+    forbidden_form: "表单已过期，请刷新页面后重试。", "This form has expired; reload the page and try again.";
+    bad_request: "无法处理该请求", "This request could not be handled";
+    bad_request_detail: "提交的内容不完整或格式不对，请返回上一页检查后重试。", "What was sent is incomplete or not in the expected form. Go back, check it and try again.";
+    control_chars: "提交的内容中含有无法保存的控制字符或文字方向符号（多见于从其他软件复制的文字），请返回上一页删除后重试。", "What was sent holds control characters or text-direction marks (often from text pasted from another program) that cannot be stored. Go back, remove them and try again.";
+    too_large: "提交的内容太大", "What you sent is too large";
+    too_large_detail: "每次提交（包括上传的文件）不能超过 2 MB，请拆分后再试。", "A submission, uploaded files included, may be at most 2 MB. Split it and try again.";
+    busy: "服务器正忙", "The server is busy";
+    busy_detail: "请稍等片刻再试。如果刚才提交了订单，请先在“我的订单”中查看，避免重复下单。", "Please try again in a moment. If you had just placed an order, look in your orders first so you do not order twice.";
+    request_id: "请求编号", "Request id";
+    back_home: "返回首页", "Back to the home page";
+    footer: "助农 · 消费帮扶平台 — 区划数据：国家统计局 2023 年统计用区划代码", "Zhunong · consumption-support marketplace — region data: NBS 2023 statistical division codes";
+    search_placeholder: "搜索产品、产地或合作社，如 红枣、喀什", "Search produce, origin or cooperative, e.g. walnut, Kashgar";
+    search_button: "搜索", "Search";
+    results_count: "共 {total} 件产品", "{total} products";
+    no_results: "没有找到符合条件的产品。试试更短的关键词或清除筛选。", "No products match. Try a shorter word or clear the filters.";
+    clear_filters: "清除筛选", "Clear filters";
+    facet_category: "品类", "Category";
+    facet_prefecture: "地区", "Prefecture";
+    facet_county: "县", "County";
+    facet_certified: "认证", "Certificate";
+    sort_label: "排序", "Sort";
+    sort_relevance: "综合", "Relevance";
+    sort_price_asc: "价格从低到高", "Price: low to high";
+    sort_price_desc: "价格从高到低", "Price: high to low";
+    sort_sales: "销量", "Best-selling";
+    sort_newest: "最新", "Newest";
+    apply: "应用", "Apply";
+    only_paired: "只看对口帮扶地区", "Only my paired regions";
+    paired_heading: "对口帮扶地区产品", "From your paired regions";
+    in_stock_only: "只看有货", "In stock only";
+    invalid_filter: "筛选条件有误", "Invalid filter";
+    browse_places: "下辖地区", "Places";
+    cooperatives: "合作社", "Cooperatives";
+    products_here: "产品", "Products";
+    see_all: "查看全部", "See all";
+    members_line: "成员农户 {members} 户（其中建档立卡户 {poor}）· 农户分成比例 {percent}%", "Member households {members} ({poor} registered poor households among them) · share passed to households {percent}%";
+    payout_ratio: "农户分成比例", "Share passed to households";
+    browse_by_region: "按产地浏览", "Browse by origin";
+    console_title: "库存管理", "Stock console";
+    console_record_lot: "登记采收批次", "Record a harvest lot";
+    console_members: "成员农户", "Member households";
+    console_near_expiry: "⚠ {n} 个临期批次", "⚠ {n} lots near expiry";
+    console_low: "⚠ {n} 个产品库存不足", "⚠ {n} products low on stock";
+    console_lot: "批次", "Lot";
+    console_product: "产品", "Product";
+    console_quantity: "数量", "Quantity";
+    console_allocated: "已占用", "Held by orders";
+    console_harvested: "采收日期", "Harvested";
+    console_expires: "保质期至", "Expires";
+    console_node: "存放站点", "Node";
+    console_contribution: "供货农户", "Contributing household";
+    console_contributions_hint: "各农户供货数量之和必须等于批次数量。", "The households' quantities must add up to the lot quantity.";
+    console_pick_household: "第 {n} 户供货农户：请选择农户并填写数量", "Contributing household {n}: choose a household and give a quantity";
+    console_whole_number: "{label}：请填写整数", "{label}: give a whole number";
+    console_save: "保存", "Save";
+    console_fix: "请修改以下问题：", "Please fix:";
+    console_adjust: "调整库存", "Adjust stock";
+    console_delta: "增减数量（负数为减少）", "Change (negative to remove)";
+    console_reason: "原因", "Reason";
+    console_note: "备注", "Note";
+    console_history: "变动记录", "History";
+    console_who: "操作人", "Who";
+    console_when: "时间", "When";
+    console_before: "变动前", "Before";
+    console_after: "变动后", "After";
+    console_status: "类别", "Status";
+    console_size: "人口", "Size";
+    console_supplied: "累计供货", "Supplied";
+    console_expired: "已过期", "expired";
+    console_soon: "临期", "expires soon";
+    console_no_lots: "暂无批次", "No lots yet";
+    import_title: "导入批次（CSV / XLSX）", "Import lots (CSV / XLSX)";
+    import_help: "每行一个供货农户；lot 相同的行组成一个批次。文件中任何一行有误，则整个文件都不导入，并列出每一行的问题。", "One row per contributing household; rows with the same lot form one lot. If any row is wrong, nothing is imported and every bad row is listed.";
+    import_file: "文件", "File";
+    import_button: "导入", "Import";
+    import_done: "已导入 {lots} 个批次、{contributions} 条供货记录，共 {units} 件。", "Imported {lots} lots and {contributions} contributions, {units} units in all.";
+    import_unreadable: "无法读取这个文件，请确认它是 UTF-8 编码的 CSV 文件或 XLSX 文件（{detail}）。", "The file cannot be read ({detail}). Upload a UTF-8 CSV file or an XLSX file.";
+    import_nothing: "未导入任何数据。请修改以下行后重新上传：", "Nothing was imported. Fix these rows and upload again:";
+    import_row: "行", "Row";
+    import_problem: "问题", "Problem";
+    import_choose_file: "请选择要导入的文件。", "Choose a file to import.";
+    import_busy: "当前正在进行的导入较多，请稍等几秒后再上传。", "Several imports are running right now. Wait a few seconds and upload again.";
+    import_over_upload: "文件超过 {max} MB，无法导入。请拆分成几个文件分别导入。", "The file is larger than {max} MB and cannot be imported. Split it into smaller files.";
+    import_over_entries: "这个 XLSX 文件包含的部件超过 {max} 个，无法导入。请另存为只含一个工作表的新文件后再试。", "This XLSX file has more than {max} parts and cannot be imported. Save the sheet as a new workbook and try again.";
+    import_over_unpacked: "这个 XLSX 文件解压后超过 {max} MB，无法导入。请另存为只含一个工作表的新文件，或导出为 CSV。", "This XLSX file unpacks to more than {max} MB and cannot be imported. Save the sheet as a new workbook, or export it as CSV.";
+    import_over_dimension: "工作表声明的范围有 {rows} 行 × {columns} 列，超过导入上限 {max_rows} 行 × {max_columns} 列。请删除多余的行列（或只复制数据到新表）后再试。", "The sheet declares {rows} rows × {columns} columns, over the import limit of {max_rows} rows × {max_columns} columns. Delete the extra rows and columns (or copy the data to a new sheet) and try again.";
+    import_over_rows: "文件超过 {max} 行，无法导入。请拆分成几个文件分别导入。", "The file has more than {max} rows and cannot be imported. Split it into smaller files.";
+    import_over_row_cells: "第 {row} 行超过 {max} 列，无法导入。", "Row {row} has more than {max} columns and cannot be imported.";
+    import_over_cells: "文件内容超过 {max} 个单元格或 {mb} MB 文字，无法导入。请拆分成几个文件分别导入。", "The file holds more than {max} cells or {mb} MB of text and cannot be imported. Split it into smaller files.";
+    import_over_cell_text: "第 {row} 行有单元格超过 {max} 个字节，无法导入。", "A cell in row {row} holds more than {max} bytes and cannot be imported.";
+    import_over_time: "文件在 {max} 秒内未能读完，请拆分成几个文件分别导入。", "The file could not be read within {max} seconds. Split it into smaller files.";
+    import_more_rows: "另有 {n} 行有问题（只列出前 {max} 个问题）。", "And {n} more rows have problems (only the first {max} problems are listed).";
+    product_form_title: "产品信息", "Product";
+    pf_name: "产品名称", "Name";
+    pf_name_en: "英文名称", "English name";
+    pf_unit: "销售单位", "Selling unit";
+    pf_description: "简介", "Description";
+    pf_tiers_hint: "第一档从 1 起；数量越多单价越低。价格以元为单位，如 12.50。", "The first tier starts at 1; larger quantities get lower unit prices. Prices in yuan, e.g. 12.50.";
+    pf_active: "在售", "On sale";
+    pf_new: "新增产品", "New product";
+    pf_edit: "编辑", "Edit";
+    pf_tier_unreadable: "第 {n} 档：请填写整数数量和以元为单位的价格，如 12.50", "Tier {n}: give a whole quantity and a price in yuan such as 12.50";
     nav_cart: "购物车", "Cart";
     nav_orders: "我的订单", "My orders";
     nav_approvals: "待审批", "Approvals";
@@ -39,8 +351,7 @@ words! {
     total: "合计", "Total";
     update: "更新", "Update";
     remove: "移除", "Remove";
-    next_tier: "再加购至", "Reach";
-    next_tier_at: "件可享单价", "units for a unit price of";
+    next_tier: "购满 {quantity}{unit} 可享单价 {price}", "Reach {quantity} {unit} for a unit price of {price}";
     only_available: "当前可售", "Available now";
     checkout: "去结算", "Check out";
     checkout_title: "结算", "Checkout";
@@ -86,9 +397,7 @@ words! {
     comment: "评语（可选）", "Comment (optional)";
     accept_button: "确认验收", "Accept the goods";
     reach_heading: "帮扶成效", "Where the money went";
-    reach_before: "这笔采购惠及", "This purchase reached";
-    reach_households: "户农户，分布在", "households in";
-    reach_poor: "其中建档立卡贫困户", "of them registered poor:";
+    reach_line: "这笔采购惠及 {households} 户农户，分布在{villages}；其中建档立卡贫困户 {poor} 户。", "This purchase reached {households} households in {villages}; {poor} of them registered poor.";
     reach_unpaid: "付款后，每一分钱都会记入供货农户的收益台账。", "Once paid, every fen is credited to the households who grew the goods.";
     invoice_title: "付款通知书", "Invoice";
     payee: "收款单位", "Payee";
@@ -122,6 +431,11 @@ words! {
     next: "下一页", "Next";
     hold_until: "未付款保留至", "Held unpaid until";
     hold_hint: "到期仍未付款（待审批的订单：仍未获批准）的订单将自动取消，库存释放给其他采购单位。时间为北京时间。", "If the order is not paid by then (or, while it waits for approval, not approved), it is cancelled and its stock goes back on sale. Times are China time (UTC+8).";
+    order_not_now: "订单当前状态为“{status}”，不能进行此操作。", "Not possible while the order is “{status}”.";
+    not_allowed: "您没有权限进行此操作。", "You may not do this.";
+    stripe_declined: "支付服务商拒绝了请求：{detail}", "The payment provider declined: {detail}";
+    stripe_unreachable: "暂时无法连接支付服务商，请稍后再试；本次操作未生效。", "The payment provider cannot be reached; nothing was changed. Try again later.";
+    not_placed: "订单未能提交，请检查后重试。", "The order was not placed; check it and try again.";
     hold_lapsed: "保留期已过，订单自动取消", "The hold lapsed: the order was cancelled";
     hold_limit: "{product}：同一采购单位的未付款订单（含待审批）合计最多可占用在售量的 {percent}%，即 {cap}{unit}；您的未付款订单已占用 {held}{unit}。请减少数量，或先付款、取消已有的未付款订单。", "{product}: one buyer's unpaid orders (awaiting approval or payment) may hold at most {percent}% of what is on offer, {cap} {unit}; yours already hold {held} {unit}. Order less, or pay or cancel your unpaid orders first.";
     line_waiting: "待发运", "Waiting for dispatch";
@@ -137,6 +451,90 @@ words! {
 }
 
 impl Words {
+    /// The language these words are of.
+    pub fn lang(&self) -> Lang {
+        if self.html_lang == EN.html_lang { Lang::En } else { Lang::Zh }
+    }
+
+    /// Items of a list as the language writes them (伽师县、叶城县 /
+    /// Jiashi, Yecheng).
+    pub fn list(&self, items: &[String]) -> String {
+        items.join(self.lang().pick("、", ", "))
+    }
+
+    /// The cart's hint of the next price tier.
+    pub fn next_tier_line(&self, quantity: impl Display, unit: impl Display, price: impl Display) -> String {
+        fill(self.next_tier, &[("quantity", &quantity), ("unit", &unit), ("price", &price)])
+    }
+
+    /// "Page 2 of 7 (130)".
+    pub fn page_line(&self, page: impl Display, pages: impl Display, total: impl Display) -> String {
+        fill(self.page_of, &[("page", &page), ("pages", &pages), ("total", &total)])
+    }
+
+    /// A price tier's start: "50kg起订" / "from 50 kg".
+    pub fn tier_from_line(&self, min: impl Display, unit: impl Display) -> String {
+        fill(self.tier_from, &[("min", &min), ("unit", &unit)])
+    }
+
+    /// The console's alerts.
+    pub fn near_expiry_line(&self, n: impl Display) -> String {
+        fill(self.console_near_expiry, &[("n", &n)])
+    }
+
+    /// The console's alerts.
+    pub fn low_stock_line(&self, n: impl Display) -> String {
+        fill(self.console_low, &[("n", &n)])
+    }
+
+    /// The count of search results, its number in bold (HTML).
+    pub fn results_html(&self, total: impl Display) -> String {
+        fill_html(self.results_count, &[("total", strong(None, total))])
+    }
+
+    /// The households a product supports (HTML, numbers in bold).
+    pub fn supports_html(&self, households: impl Display, village: impl Display, poor: impl Display) -> String {
+        fill_html(self.supports, &[("households", strong(None, households)), ("village", escape(village)), ("poor", escape(poor))])
+    }
+
+    /// A cooperative's members and payout (HTML, number in bold).
+    pub fn members_html(&self, members: impl Display, poor: impl Display, percent: impl Display) -> String {
+        fill_html(self.members_line, &[("members", strong(None, members)), ("poor", escape(poor)), ("percent", escape(percent))])
+    }
+
+    /// Whom a paid order reached (HTML; the numbers carry the ids the
+    /// browser tests read).
+    pub fn reach_html(&self, households: impl Display, villages: &[String], poor: impl Display) -> String {
+        fill_html(
+            self.reach_line,
+            &[
+                ("households", strong(Some("reach-households"), households)),
+                ("villages", escape(self.list(villages))),
+                ("poor", strong(Some("reach-poor"), poor)),
+            ],
+        )
+    }
+
+    /// A household's poverty status, for templates.
+    pub fn household_status(&self, s: &str) -> String {
+        household_status(self.lang(), s)
+    }
+
+    /// Why a lot's quantity changed, for templates.
+    pub fn movement_reason(&self, r: &str) -> String {
+        movement_reason(self.lang(), r)
+    }
+
+    /// A storage class by name, for templates.
+    pub fn storage_named(&self, s: &str) -> String {
+        storage_named(self.lang(), s)
+    }
+
+    /// A certificate kind by name, for templates.
+    pub fn certificate_kind_named(&self, k: &str) -> String {
+        certificate_kind_named(self.lang(), k)
+    }
+
     /// The label of an order status (or of a line's: waiting, in_transit,
     /// delivered).
     pub fn status(&self, s: &str) -> &'static str {

@@ -27,3 +27,4 @@ mod search;
 mod search_contract;
 mod stock;
 mod stripe;
+mod words;

@@ -5,6 +5,7 @@ use crate::api::extract::MaybeUser;
 use crate::app::AppState;
 use crate::stock::{self};
 use crate::web::pages::internal;
+use crate::web::words;
 use crate::web::{Chrome, csrf_ok, error_page, render};
 use askama::Template;
 use axum::extract::State;
@@ -16,41 +17,13 @@ use axum::response::Response;
 struct ImportPage<'a> {
     c: &'a Chrome,
     columns: &'static [&'static str],
-    report: Option<stock::ImportReport>,
-    errors: Vec<stock::RowError>,
+    /// Each bad row and its problems, in the page's language.
+    errors: Vec<(usize, Vec<String>)>,
     /// Under a capped error list: how many more rows have problems.
     more_rows: Option<String>,
     problem: Option<String>,
-}
-
-/// The words for a file over the import budget, in the page's language.
-fn over_budget_words(t: &crate::web::Strings, over: &stock::OverBudget) -> String {
-    use stock::OverBudget as O;
-    const MB: u64 = 1024 * 1024;
-    let fill = |template: &str, values: &[(&str, String)]| {
-        values.iter().fold(template.to_owned(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
-    };
-    match *over {
-        O::Upload { max } => fill(t.import_over_upload, &[("max", (max as u64 / MB).to_string())]),
-        O::Entries { max } => fill(t.import_over_entries, &[("max", max.to_string())]),
-        O::Uncompressed { max } => fill(t.import_over_unpacked, &[("max", (max / MB).to_string())]),
-        O::Dimension { rows, columns, max_rows, max_columns } => fill(
-            t.import_over_dimension,
-            &[
-                ("rows", rows.to_string()),
-                ("columns", columns.to_string()),
-                ("max_rows", max_rows.to_string()),
-                ("max_columns", max_columns.to_string()),
-            ],
-        ),
-        O::Rows { max } => fill(t.import_over_rows, &[("max", max.to_string())]),
-        O::RowCells { row, max } => fill(t.import_over_row_cells, &[("row", row.to_string()), ("max", max.to_string())]),
-        O::Cells { max_cells, max_bytes } => {
-            fill(t.import_over_cells, &[("max", max_cells.to_string()), ("mb", (max_bytes as u64 / MB).to_string())])
-        }
-        O::CellText { row, max } => fill(t.import_over_cell_text, &[("row", row.to_string()), ("max", max.to_string())]),
-        O::Time { secs } => fill(t.import_over_time, &[("max", secs.to_string())]),
-    }
+    /// What was imported, as one sentence.
+    done: Option<String>,
 }
 
 /// `GET /console/import`.
@@ -62,7 +35,7 @@ pub async fn import_form(MaybeUser(actor): MaybeUser, headers: HeaderMap) -> Res
     render(
         &c,
         StatusCode::OK,
-        &ImportPage { c: &c, columns: &stock::IMPORT_COLUMNS, report: None, errors: Vec::new(), more_rows: None, problem: None },
+        &ImportPage { c: &c, columns: &stock::IMPORT_COLUMNS, errors: Vec::new(), more_rows: None, problem: None, done: None },
     )
 }
 
@@ -100,8 +73,11 @@ pub async fn import(
     if !csrf_ok(&headers, Some(&actor), &csrf) {
         return error_page(&c, StatusCode::FORBIDDEN);
     }
-    let page = |status, report, errors, more_rows, problem| {
-        render(&c, status, &ImportPage { c: &c, columns: &stock::IMPORT_COLUMNS, report, errors, more_rows, problem })
+    let page = |status, report: Option<stock::ImportReport>, errors, more_rows, problem| {
+        let done = report.as_ref().map(|r| {
+            words::fill(c.t.import_done, &[("lots", &r.lots), ("contributions", &r.contributions), ("units", &r.units)])
+        });
+        render(&c, status, &ImportPage { c: &c, columns: &stock::IMPORT_COLUMNS, errors, more_rows, problem, done })
     };
     let Some((name, content_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
         return page(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(c.t.import_choose_file.to_owned()));
@@ -112,13 +88,24 @@ pub async fn import(
             page(StatusCode::CREATED, Some(report), Vec::new(), None, None)
         }
         Err(stock::ImportError::Rows { errors, more_rows }) => {
-            let more = (more_rows > 0)
-                .then(|| c.t.import_more_rows.replace("{n}", &more_rows.to_string()).replace("{max}", &stock::MAX_ROW_ERRORS.to_string()));
-            page(StatusCode::UNPROCESSABLE_ENTITY, None, errors, more, None)
+            let more = (more_rows > 0).then(|| {
+                words::problem(c.lang, "", &crate::validation::Problem::MoreRows { n: more_rows, max: stock::MAX_ROW_ERRORS })
+            });
+            let rows = errors
+                .into_iter()
+                .map(|e| {
+                    let label = words::label(c.lang, &format!("row {}", e.row));
+                    (e.row, e.problems.iter().map(|p| words::problem(c.lang, &label, p)).collect())
+                })
+                .collect();
+            page(StatusCode::UNPROCESSABLE_ENTITY, None, rows, more, None)
         }
-        Err(stock::ImportError::Unreadable(m)) => page(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(m)),
+        Err(stock::ImportError::Unreadable(m)) => {
+            let problem = words::fill(c.t.import_unreadable, &[("detail", &m)]);
+            page(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(problem))
+        }
         Err(stock::ImportError::OverBudget(over)) => {
-            page(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(over_budget_words(c.t, &over)))
+            page(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(words::over_budget(c.lang, &over)))
         }
         Err(stock::ImportError::Busy { retry_after_secs }) => {
             let mut res = page(StatusCode::SERVICE_UNAVAILABLE, None, Vec::new(), None, Some(c.t.import_busy.to_owned()));

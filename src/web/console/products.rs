@@ -79,7 +79,7 @@ async fn product_form<'a>(
 
 /// Reads the posted form into text fields and a product (or the problems
 /// that stop it from being one).
-fn read_product(form: &Fields) -> (ProductFields, Result<crate::catalog::NewProduct, Vec<String>>) {
+fn read_product(form: &Fields, lang: crate::web::Lang) -> (ProductFields, Result<crate::catalog::NewProduct, Vec<String>>) {
     let all = |name: &str| form.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).collect::<Vec<_>>();
     let f = ProductFields {
         name: field(form, "name").trim().to_owned(),
@@ -99,7 +99,7 @@ fn read_product(form: &Fields) -> (ProductFields, Result<crate::catalog::NewProd
     for (i, (min, price)) in f.tiers.iter().enumerate().filter(|(_, (m, p))| !m.is_empty() || !p.is_empty()) {
         match (min.parse::<i64>(), crate::money::Fen::parse_yuan(price)) {
             (Ok(min_quantity), Some(unit_price_fen)) => tiers.push(crate::catalog::PriceTier { min_quantity, unit_price_fen }),
-            _ => problems.push(format!("price_tiers[{i}]: give a whole quantity and a price in yuan such as 12.50")),
+            _ => problems.push(crate::web::words::fill(lang.t().pf_tier_unreadable, &[("n", &(i + 1))])),
         }
     }
     let certificates = f
@@ -156,14 +156,14 @@ pub async fn create_product(
     if !csrf_ok(&headers, Some(&actor), field(&form, "csrf")) {
         return error_page(&c, StatusCode::FORBIDDEN);
     }
-    let (fields, product) = read_product(&form);
+    let (fields, product) = read_product(&form, c.lang);
     let problems = match product {
         Ok(p) => match crate::catalog::create_checked(&state.db, coop, &p).await {
             Ok(id) => {
                 state.indexer.nudge();
                 return Redirect::to(&format!("/products/{id}")).into_response();
             }
-            Err(crate::catalog::ChangeError::Invalid(e)) => e.0.into_iter().map(|e| format!("{}: {}", e.field, e.problem)).collect(),
+            Err(crate::catalog::ChangeError::Invalid(e)) => crate::web::words::field_errors(c.lang, &e),
             Err(e) => return internal(&c, e.into()),
         },
         Err(problems) => problems,
@@ -232,7 +232,7 @@ pub async fn update_product(
         return error_page(&c, StatusCode::FORBIDDEN);
     }
     let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
-    let (fields, product) = read_product(&form);
+    let (fields, product) = read_product(&form, c.lang);
     let problems = match product {
         Ok(p) => {
             let patch = crate::catalog::ProductPatch {
@@ -253,7 +253,7 @@ pub async fn update_product(
                     state.indexer.nudge();
                     return Redirect::to(&format!("/products/{id}")).into_response();
                 }
-                Err(crate::catalog::ChangeError::Invalid(e)) => e.0.into_iter().map(|e| format!("{}: {}", e.field, e.problem)).collect(),
+                Err(crate::catalog::ChangeError::Invalid(e)) => crate::web::words::field_errors(c.lang, &e),
                 Err(crate::catalog::ChangeError::NotFound) | Err(crate::catalog::ChangeError::Forbidden) => {
                     return error_page(&c, StatusCode::NOT_FOUND);
                 }

@@ -7,6 +7,7 @@ use crate::api::extract::MaybeUser;
 use crate::app::AppState;
 use crate::stock::{self, Adjustment, NewContribution, NewLot, StockError};
 use crate::web::pages::internal;
+use crate::web::words::{self, fill};
 use crate::web::{Chrome, Fields, csrf_ok, error_page, field, render};
 use askama::Template;
 use axum::Form;
@@ -193,7 +194,7 @@ pub async fn create_lot(State(state): State<AppState>, MaybeUser(actor): MaybeUs
     let mut problems = Vec::new();
     let mut number = |name: &str, label: &str| -> i64 {
         field(&f, name).trim().parse::<i64>().unwrap_or_else(|_| {
-            problems.push(format!("{label}: {}", c.t.console_whole_number));
+            problems.push(fill(c.t.console_whole_number, &[("label", &label)]));
             0
         })
     };
@@ -209,7 +210,7 @@ pub async fn create_lot(State(state): State<AppState>, MaybeUser(actor): MaybeUs
         }
         match (h.parse::<i64>(), s.trim().parse::<i64>()) {
             (Ok(household_id), Ok(quantity)) => contributions.push(NewContribution { household_id, quantity }),
-            _ => problems.push(format!("{} {}: {}", c.t.console_contribution, i + 1, c.t.console_pick_household)),
+            _ => problems.push(fill(c.t.console_pick_household, &[("n", &(i + 1))])),
         }
     }
     let lot = NewLot {
@@ -231,7 +232,7 @@ pub async fn create_lot(State(state): State<AppState>, MaybeUser(actor): MaybeUs
             Redirect::to(&format!("/console/lots/{}", created.id)).into_response()
         }
         Err(StockError::Invalid(errors)) => {
-            problems.extend(errors.0.into_iter().map(|e| format!("{}: {}", e.field, e.problem)));
+            problems.extend(words::field_errors(c.lang, &errors));
             match lot_form(&state, &c, coop, Some(&f), problems).await {
                 Ok(page) => render(&c, StatusCode::UNPROCESSABLE_ENTITY, &page),
                 Err(e) => internal(&c, e),
@@ -252,10 +253,10 @@ struct LotPage<'a> {
     history: Vec<stock::Movement>,
     contributions: Vec<(String, String, i64)>,
     reasons: [&'static str; 5],
-    error: Option<String>,
+    errors: Vec<String>,
 }
 
-async fn lot_page<'a>(state: &AppState, c: &'a Chrome, coop: i64, id: i64, error: Option<String>) -> Result<LotPage<'a>, StockError> {
+async fn lot_page<'a>(state: &AppState, c: &'a Chrome, coop: i64, id: i64, errors: Vec<String>) -> Result<LotPage<'a>, StockError> {
     let history = stock::history(&state.db, coop, id).await?;
     let lot = sqlx::query_as::<_, stock::Lot>(
         "SELECT l.id, l.product_id, l.quantity, l.allocated, l.quantity - l.allocated AS available, l.harvested_on, l.expires_on, l.node_id, l.created_at \
@@ -282,7 +283,7 @@ async fn lot_page<'a>(state: &AppState, c: &'a Chrome, coop: i64, id: i64, error
         // names may be shown here.
         contributions: contributions.into_iter().map(|(code, name, q)| (code, name.unwrap_or_default(), q)).collect(),
         reasons: stock::ADJUSTMENT_REASONS,
-        error,
+        errors,
     })
 }
 
@@ -294,7 +295,7 @@ pub async fn lot(State(state): State<AppState>, MaybeUser(actor): MaybeUser, hea
         Err(r) => return r,
     };
     let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
-    match lot_page(&state, &c, coop, id, None).await {
+    match lot_page(&state, &c, coop, id, Vec::new()).await {
         Ok(page) => render(&c, StatusCode::OK, &page),
         Err(StockError::NotFound(_)) => error_page(&c, StatusCode::NOT_FOUND),
         Err(e) => internal(&c, e.into()),
@@ -339,17 +340,19 @@ pub async fn adjust(
         reason: field(&f, "reason").to_owned(),
         note: field(&f, "note").to_owned(),
     };
-    let error = match stock::adjust(&state.db, coop, actor.id, id, &adj).await {
+    let errors = match stock::adjust(&state.db, coop, actor.id, id, &adj).await {
         Ok(_) => {
             state.indexer.nudge();
             return Redirect::to(&format!("/console/lots/{id}")).into_response();
         }
         Err(StockError::NotFound(_)) => return error_page(&c, StatusCode::NOT_FOUND),
-        Err(StockError::Invalid(errors)) => errors.to_string(),
-        Err(e @ StockError::BelowAllocated { .. }) => e.to_string(),
+        Err(StockError::Invalid(errors)) => words::field_errors(c.lang, &errors),
+        Err(StockError::BelowAllocated { lot, allocated, available }) => {
+            vec![words::problem(c.lang, c.t.console_delta, &crate::validation::Problem::BelowAllocated { lot, allocated, available })]
+        }
         Err(e) => return internal(&c, e.into()),
     };
-    match lot_page(&state, &c, coop, id, Some(error)).await {
+    match lot_page(&state, &c, coop, id, errors).await {
         Ok(page) => render(&c, StatusCode::UNPROCESSABLE_ENTITY, &page),
         Err(e) => internal(&c, e.into()),
     }

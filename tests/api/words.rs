@@ -1,0 +1,230 @@
+//! Pages in Chinese (the default language) word every refusal in Chinese:
+//! the domain's problems reach a page as codes with values, never as the
+//! API's English. Each test sends bad input through the forms a person
+//! uses and reads every error text on the page that comes back.
+
+use crate::helpers::{Res, TestApp};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+
+async fn get(app: &TestApp, path: &str, token: &str) -> Res {
+    app.raw(Request::get(path).header(header::COOKIE, format!("zn_session={token}")).body(Body::empty()).unwrap()).await
+}
+
+async fn post(app: &TestApp, path: &str, token: &str, form: &[(&str, &str)]) -> Res {
+    let body: String = form.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect::<Vec<_>>().join("&");
+    let req = Request::post(path)
+        .header(header::COOKIE, format!("zn_session={token}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    app.raw(req).await
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+fn input(page: &Res, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = page.text.find(&marker).unwrap_or_else(|| panic!("no {name} in {}", page.text)) + marker.len();
+    page.text[at..].split('"').next().unwrap().to_owned()
+}
+
+/// The texts of the page's error blocks (`class="error"`), one per
+/// element's text between tags.
+fn error_texts(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("class=\"error\"") {
+        let open = rest[..at].rfind('<').unwrap_or(0);
+        let tag: String = rest[open + 1..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        let close = format!("</{tag}>");
+        let body_start = at + rest[at..].find('>').map_or(0, |i| i + 1);
+        let end = rest[body_start..].find(&close).map_or(rest.len(), |i| body_start + i);
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in rest[body_start..end].chars() {
+            match c {
+                '<' => {
+                    in_tag = true;
+                    text.push('\n');
+                }
+                '>' => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        out.extend(text.lines().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()));
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// True for a text that is a sentence in English alone: no Chinese
+/// character, and at least two words of letters (numbers, codes like
+/// HH-7K3QX9PM and dates are not sentences).
+fn english_sentence(text: &str) -> bool {
+    let chinese = text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3000}'..='\u{303f}').contains(&c));
+    let words = text.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| w.len() >= 2).count();
+    !chinese && words >= 2
+}
+
+/// Asserts the page has errors and that none of them is English.
+fn assert_chinese_errors(page: &Res, what: &str) {
+    let texts = error_texts(&page.text);
+    assert!(!texts.is_empty(), "{what}: the page shows its errors\n{}", page.text);
+    let english: Vec<&String> = texts.iter().filter(|t| english_sentence(t)).collect();
+    assert!(english.is_empty(), "{what}: English on a Chinese page: {english:?}");
+}
+
+#[test]
+fn the_checker_tells_an_english_sentence_from_chinese_words_numbers_and_codes() {
+    assert!(english_sentence("contributions: contributions add up to 50, but the lot holds 60"));
+    assert!(english_sentence("only 5 units are free in lot 3: 7 are held by orders"));
+    assert!(!english_sentence("各农户供货数量之和为 50，但批次数量为 60"));
+    assert!(!english_sentence("HH-7K3QX9PM"));
+    assert!(!english_sentence("2026-09-01 · 120 kg"));
+    let html = "<ul class=\"error\" role=\"alert\"><li>请填写详细地址（1–200 个字）</li><li>delivery.phone: give digits</li></ul>";
+    assert_eq!(error_texts(html), ["请填写详细地址（1–200 个字）", "delivery.phone: give digits"]);
+}
+
+#[tokio::test]
+async fn a_bad_lot_and_a_bad_adjustment_are_explained_in_chinese() {
+    let app = TestApp::demo().await;
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let form = get(&app, "/console/lots/new", &token).await;
+    let csrf = input(&form, "csrf");
+    let coop = app.count("SELECT id FROM organisations WHERE name = '伽师县巴仁村瓜果种植农民专业合作社'").await;
+    let product = app.count(&format!("SELECT MIN(id) FROM products WHERE cooperative_id = {coop}")).await.to_string();
+    let node = app.count(&format!("SELECT MIN(node_id) FROM lots WHERE product_id = {product}")).await.to_string();
+    let member = app.count(&format!("SELECT MIN(household_id) FROM cooperative_members WHERE cooperative_id = {coop}")).await.to_string();
+    // Shares that do not add up, a harvest after the expiry, a share of no
+    // number, an expiry that is no date.
+    let refused = post(
+        &app,
+        "/console/lots",
+        &token,
+        &[
+            ("csrf", &csrf),
+            ("product_id", &product),
+            ("quantity", "60"),
+            ("harvested_on", "2026-11-01"),
+            ("expires_on", "2026-10-01"),
+            ("node_id", &node),
+            ("household", &member),
+            ("share", "30"),
+            ("household", &member),
+            ("share", "x"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_chinese_errors(&refused, "a bad lot");
+    assert!(refused.text.contains("保质期不能早于采收日期"), "{}", refused.text);
+
+    let lot = app.count(&format!("SELECT MIN(l.id) FROM lots l JOIN products p ON p.id = l.product_id WHERE p.cooperative_id = {coop}")).await;
+    let page = get(&app, &format!("/console/lots/{lot}"), &token).await;
+    assert!(page.text.contains("损耗变质"), "adjustment reasons are worded");
+    let zero = post(
+        &app,
+        &format!("/console/lots/{lot}/adjustments"),
+        &token,
+        &[("csrf", &csrf), ("delta", "0"), ("reason", "theft"), ("note", &"烂".repeat(501))],
+    )
+    .await;
+    assert_eq!(zero.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_chinese_errors(&zero, "a bad adjustment");
+    let quantity = app.count(&format!("SELECT quantity FROM lots WHERE id = {lot}")).await;
+    let below = post(
+        &app,
+        &format!("/console/lots/{lot}/adjustments"),
+        &token,
+        &[("csrf", &csrf), ("delta", &format!("-{}", quantity + 1)), ("reason", "spoilage"), ("note", "")],
+    )
+    .await;
+    assert_eq!(below.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_chinese_errors(&below, "an adjustment below what orders hold");
+    let history = get(&app, &format!("/console/lots/{lot}"), &token).await;
+    assert!(history.text.contains("入库"), "the receipt is worded in the history");
+}
+
+#[tokio::test]
+async fn a_bad_product_and_a_bad_import_are_explained_in_chinese() {
+    let app = TestApp::demo().await;
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let form = get(&app, "/console/products/new", &token).await;
+    let csrf = input(&form, "csrf");
+    let refused = post(
+        &app,
+        "/console/products",
+        &token,
+        &[
+            ("csrf", &csrf),
+            ("name", ""),
+            ("category", "gadgets"),
+            ("unit", ""),
+            ("storage", "warm"),
+            ("origin_code", "12"),
+            ("tier_min", "1"),
+            ("tier_price", "32.50"),
+            ("tier_min", "100"),
+            ("tier_price", "35"),
+            ("tier_min", "x"),
+            ("tier_price", "y"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_chinese_errors(&refused, "a bad product");
+
+    let csv = "lot,product_id,quantity,harvested_on,expires_on,node_id,household_code,household_quantity\n\
+               A,1,10,2026-09-01,2027-03-01,1,HH-NOBODY,10\nB,x,10,soon,2027-03-01,1,HH-NOBODY,10\n";
+    let boundary = "zhunongboundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"lots.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    let req = Request::post("/console/import")
+        .header(header::COOKIE, format!("zn_session={token}"))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap();
+    let res = app.raw(req).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_chinese_errors(&res, "an import with bad rows");
+}
+
+#[tokio::test]
+async fn a_bad_checkout_and_an_order_larger_than_the_stock_are_explained_in_chinese() {
+    let app = TestApp::demo().await;
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
+    let page = get(&app, &format!("/products/{product}"), &buyer).await;
+    let csrf = input(&page, "csrf");
+    let available = app.get(&format!("/api/v1/products/{product}"), None).await.json()["available"].as_i64().unwrap();
+    let too_many = (available + 50).to_string();
+    let added = post(&app, "/cart", &buyer, &[("csrf", &csrf), ("product_id", &product.to_string()), ("quantity", &too_many)]).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+
+    let region = "653101000000";
+    let checkout = get(&app, &format!("/checkout?region={region}"), &buyer).await;
+    let key = input(&checkout, "key");
+    let base = [("csrf", csrf.as_str()), ("region_code", region), ("contact_name", "王老师"), ("payment_method", "invoice")];
+    let mut bad: Vec<(&str, &str)> = base.to_vec();
+    bad.extend([("key", key.as_str()), ("address", " "), ("phone", "call me")]);
+    let refused = post(&app, "/checkout", &buyer, &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    assert_chinese_errors(&refused, "a bad checkout address");
+    assert!(refused.text.contains("请填写详细地址"), "{}", refused.text);
+
+    let checkout = get(&app, &format!("/checkout?region={region}"), &buyer).await;
+    let key = input(&checkout, "key");
+    let mut short: Vec<(&str, &str)> = base.to_vec();
+    short.extend([("key", key.as_str()), ("address", "人民东路1号 第一中学食堂"), ("phone", "0998-2821234")]);
+    let refused = post(&app, "/checkout", &buyer, &short).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_chinese_errors(&refused, "an order larger than the stock");
+    assert!(refused.text.contains(&format!("伽师瓜：库存仅 {available}，订购 {too_many}")), "{}", refused.text);
+}
