@@ -16,7 +16,7 @@ pub(super) fn signed_in(actor: Option<Actor>) -> Result<Actor, Response> {
 #[allow(clippy::result_large_err)]
 pub(super) fn with_role(c: &Chrome, actor: Option<Actor>, roles: &[Role]) -> Result<Actor, Response> {
     let a = signed_in(actor)?;
-    if roles.iter().any(|r| a.has(*r)) { Ok(a) } else { Err(error_page(c, StatusCode::FORBIDDEN)) }
+    if roles.iter().any(|r| a.has(*r)) { Ok(a) } else { Err(super::forbidden_page(c)) }
 }
 
 pub(super) const BUYERS: [Role; 2] = [Role::AgencyBuyer, Role::PartnerBuyer];

@@ -306,6 +306,13 @@ pub fn error_page(chrome: &Chrome, status: StatusCode) -> Response {
     render(chrome, status, &ErrorPage { c: chrome, heading, detail, request_id })
 }
 
+/// The 403 page for a user whose role does not open a page (a form sent
+/// without its token gets [`error_page`]'s "the form has expired").
+pub fn forbidden_page(chrome: &Chrome) -> Response {
+    let t = chrome.t;
+    render(chrome, StatusCode::FORBIDDEN, &ErrorPage { c: chrome, heading: t.forbidden, detail: t.forbidden_detail, request_id: None })
+}
+
 /// Version of the static files, for cache-busting URLs.
 pub const STATIC_VERSION: &str = env!("CARGO_PKG_VERSION");
 

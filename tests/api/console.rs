@@ -67,7 +67,7 @@ async fn a_manager_records_a_lot_from_the_form_and_mistakes_come_back_explained(
     );
     let refused = post(&app, "/console/lots", &token, &body).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.text.contains("contributions add up to 50, but the lot holds 60"), "the reason is shown");
+    assert!(refused.text.contains("各农户供货数量之和为 50，但批次数量为 60"), "the reason is shown, in Chinese");
     assert!(refused.text.contains("value=\"60\""), "the input is kept");
     assert_eq!(app.count("SELECT COUNT(*) FROM lots").await, lots_before);
 
@@ -99,7 +99,7 @@ async fn an_adjustment_below_what_orders_hold_is_refused_on_the_page() {
     let refused =
         post(&app, &format!("/console/lots/{lot}/adjustments"), &token, &format!("csrf={csrf}&delta=-6&reason=spoilage&note=")).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.text.contains("only 5 units are free"));
+    assert!(refused.text.contains("只有 5 未被订单占用"), "{}", refused.text);
     let ok = post(
         &app,
         &format!("/console/lots/{lot}/adjustments"),
@@ -183,7 +183,7 @@ async fn a_manager_lists_a_product_from_the_form_with_prices_in_yuan_and_edits_i
     let rising = body.replace("tier_price=29.9", "tier_price=35");
     let refused = post(&app, &format!("/console/products/{id}"), &token, &rising).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.text.contains("a larger quantity must have a lower unit price"));
+    assert!(refused.text.contains("第 2 档的单价须低于上一档的单价"), "{}", refused.text);
 
     let other = app.count("SELECT MAX(id) FROM products WHERE cooperative_id <> (SELECT cooperative_id FROM products WHERE id = (SELECT MIN(id) FROM products))").await;
     assert_eq!(get(&app, &format!("/console/products/{other}/edit"), Some(&token)).await.status, StatusCode::NOT_FOUND);

@@ -228,3 +228,34 @@ async fn a_bad_checkout_and_an_order_larger_than_the_stock_are_explained_in_chin
     assert_chinese_errors(&refused, "an order larger than the stock");
     assert!(refused.text.contains(&format!("伽师瓜：库存仅 {available}，订购 {too_many}")), "{}", refused.text);
 }
+
+#[tokio::test]
+async fn the_api_keeps_its_english_and_names_each_problem_by_a_code() {
+    let app = TestApp::demo().await;
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let mut body = crate::helpers::order_body(&[(1, 0)]);
+    body["delivery"]["address"] = " ".into();
+    let res = app.post("/api/v1/orders", body, Some(&buyer)).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = res.json()["errors"].clone();
+    assert!(
+        errors.as_array().unwrap().contains(&serde_json::json!({"field": "delivery.address", "message": "give 1 to 200 characters", "code": "length"})),
+        "{errors}"
+    );
+    assert!(
+        errors
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!({"field": "lines[0].quantity", "message": "give a whole quantity from 1 to 1,000,000", "code": "line_quantity"})),
+        "{errors}"
+    );
+}
+
+#[tokio::test]
+async fn a_page_refused_for_a_role_says_so_in_chinese_not_that_the_form_expired() {
+    let app = TestApp::demo().await;
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let refused = get(&app, "/console", &buyer).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.text.contains("没有权限") && !refused.text.contains("表单已过期"), "{}", refused.text);
+}

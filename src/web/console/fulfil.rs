@@ -26,7 +26,7 @@ pub async fn fulfil(State(state): State<AppState>, MaybeUser(actor): MaybeUser, 
         Ok(a) => a,
         Err(r) => return r,
     };
-    let Some(coop) = actor.managed_cooperative() else { return error_page(&c, StatusCode::FORBIDDEN) };
+    let Some(coop) = actor.managed_cooperative() else { return crate::web::forbidden_page(&c) };
     match orders::to_fulfil(&state.db, coop, 500).await {
         Ok(lines) => render(&c, StatusCode::OK, &FulfilPage { c: &c, coop: actor.org.name.clone(), lines }),
         Err(e) => internal(&c, e.into()),

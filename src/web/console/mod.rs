@@ -18,8 +18,7 @@ pub use products::{create_product, edit_product, new_product, update_product};
 pub use stock::{adjust, create_lot, lot, new_lot, overview};
 
 use crate::auth::Actor;
-use crate::web::{Chrome, error_page};
-use axum::http::StatusCode;
+use crate::web::Chrome;
 use axum::response::{IntoResponse, Redirect, Response};
 
 /// Days before expiry at which a lot is flagged.
@@ -37,7 +36,7 @@ pub(super) fn manager(c: &Chrome, actor: Option<Actor>) -> Result<(Actor, i64), 
         None => Err(Redirect::to("/login").into_response()),
         Some(a) => match a.managed_cooperative() {
             Some(coop) => Ok((a, coop)),
-            None => Err(error_page(c, StatusCode::FORBIDDEN)),
+            None => Err(crate::web::forbidden_page(c)),
         },
     }
 }
