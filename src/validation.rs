@@ -618,9 +618,9 @@ impl std::fmt::Display for Problem {
             LineQuantity { max } => write!(f, "give a whole quantity from 1 to {}", grouped(*max)),
             DuplicateProduct => f.write_str("this product is already on another line"),
             DeliveryRegion => f.write_str("give the 12-digit region code of the delivery address"),
-            DeliveryTooCoarse => f.write_str(
-                "give the county (or township, or village) of the delivery address, not only its province or prefecture",
-            ),
+            DeliveryTooCoarse => {
+                f.write_str("give the county (or township, or village) of the delivery address, not only its province or prefecture")
+            }
             Phone => f.write_str("give a phone number of digits"),
             NoPrice => f.write_str("this product has no price"),
             NotOnSale => f.write_str("no such product on sale"),

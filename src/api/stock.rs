@@ -22,7 +22,8 @@ impl From<StockError> for ApiError {
             StockError::NotFound(what) => ApiError::NotFound(what),
             StockError::Forbidden => ApiError::Forbidden("this product belongs to another cooperative".into()),
             e @ StockError::BelowAllocated { lot, allocated, available } => {
-                let errors = crate::validation::FieldErrors::one("delta", crate::validation::Problem::BelowAllocated { lot, allocated, available });
+                let errors =
+                    crate::validation::FieldErrors::one("delta", crate::validation::Problem::BelowAllocated { lot, allocated, available });
                 ApiError::Conflict { title: "Below allocated stock", detail: e.to_string(), errors }
             }
             StockError::Db(e) => e.into(),

@@ -7,8 +7,8 @@
 use crate::auth::Actor;
 use crate::db::Db;
 use crate::regions::RegionCode;
-use serde::Serialize;
 use crate::validation::Problem;
+use serde::Serialize;
 
 /// Poverty status of a household.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -82,7 +82,14 @@ pub async fn confirm(
     let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
     let reference = field(&f, "reference").trim();
     if reference.is_empty() || reference.chars().count() > 100 {
-        return finance_page(&state, &c, 1, None, vec![super::words::problem(c.lang, c.w.reference, &crate::validation::Problem::BankReference { max: 100 })]).await;
+        return finance_page(
+            &state,
+            &c,
+            1,
+            None,
+            vec![super::words::problem(c.lang, c.w.reference, &crate::validation::Problem::BankReference { max: 100 })],
+        )
+        .await;
     }
     match orders::transition(&state.db, &actor, id, Transition::ConfirmInvoice, reference).await {
         Ok(o) => {
@@ -218,6 +225,8 @@ pub async fn refund(State(state): State<AppState>, MaybeUser(actor): MaybeUser, 
         Err(orders::RefundError::Transition(e)) => {
             refunds_page(&state, &c, &number, vec![super::words::transition_error(c.lang, &e)], None).await
         }
-        Err(orders::RefundError::Stripe(e)) => refunds_page(&state, &c, &number, vec![super::words::stripe_failure(c.lang, &e)], None).await,
+        Err(orders::RefundError::Stripe(e)) => {
+            refunds_page(&state, &c, &number, vec![super::words::stripe_failure(c.lang, &e)], None).await
+        }
     }
 }

@@ -374,7 +374,9 @@ pub async fn pay(
         Err(orders::StartError::Transition(e)) => {
             order_page(&state, &c, &actor, id, vec![super::words::transition_error(c.lang, &e)], None).await
         }
-        Err(orders::StartError::Stripe(e)) => order_page(&state, &c, &actor, id, vec![super::words::stripe_failure(c.lang, &e)], None).await,
+        Err(orders::StartError::Stripe(e)) => {
+            order_page(&state, &c, &actor, id, vec![super::words::stripe_failure(c.lang, &e)], None).await
+        }
     }
 }
 

@@ -161,9 +161,7 @@ pub async fn search(
             Ok(found) => (Some(found), None),
             Err(e) => return super::pages::internal(&c, anyhow::anyhow!(e)),
         },
-        Err(ApiError::Invalid(errors)) => {
-            (None, Some(super::words::field_errors(c.lang, &errors).join(" ")))
-        }
+        Err(ApiError::Invalid(errors)) => (None, Some(super::words::field_errors(c.lang, &errors).join(" "))),
         Err(e) => return super::pages::internal(&c, anyhow::anyhow!(e)),
     };
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };

@@ -134,7 +134,7 @@ async fn not_enough_stock_comes_back_on_the_checkout_page_naming_the_product() {
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let res = post(&app, "/checkout", &buyer, &form).await;
     assert_eq!(res.status, StatusCode::CONFLICT);
-    assert!(res.text.contains("伽师瓜: only"), "{}", res.text);
+    assert!(res.text.contains("伽师瓜：库存仅"), "{}", res.text);
     assert!(res.text.contains("解放碑1号"), "what was typed is kept");
     assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 0);
     let allocated = app.count(&format!("SELECT CAST(SUM(allocated) AS BIGINT) FROM lots WHERE product_id = {product}")).await;
@@ -260,7 +260,7 @@ async fn finance_finds_an_order_by_number_and_refunds_part_of_it() {
     let too_many: Vec<(&str, &str)> = base.iter().copied().chain([(qty.as_str(), "6"), ("reason", "坏果")]).collect();
     let refused = post(&app, "/finance/refunds", &finance, &too_many).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.text.contains("give 1 to 5"), "{}", refused.text);
+    assert!(refused.text.contains("退款数量请填写 1 至 5"), "{}", refused.text);
 
     let two: Vec<(&str, &str)> = base.iter().copied().chain([(qty.as_str(), "2"), ("reason", "两箱坏果")]).collect();
     let done = post(&app, "/finance/refunds", &finance, &two).await;

@@ -77,7 +77,7 @@ async fn a_manager_records_a_lot_from_the_form_and_mistakes_come_back_explained(
     let location = created.headers.get(header::LOCATION).unwrap().to_str().unwrap().to_owned();
     let lot = get(&app, &location, Some(&token)).await;
     assert!(lot.text.contains("id=\"quantity\">50 "));
-    assert!(lot.text.contains("receipt"), "history starts with the receipt");
+    assert!(lot.text.contains("入库"), "history starts with the receipt");
 
     // Forged form: no CSRF token, nothing happens.
     let forged = post(&app, "/console/lots", &token, &fixed.replace(&format!("csrf={csrf}"), "csrf=x")).await;

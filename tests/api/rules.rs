@@ -251,7 +251,7 @@ async fn a_lot_sits_only_at_a_node_of_its_villages_chain() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.text.contains("node_id: choose a node on your village"), "{}", refused.text);
+    assert!(refused.text.contains("请选择本村所在链路上的站点"), "{}", refused.text);
 }
 
 #[tokio::test]

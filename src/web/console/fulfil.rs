@@ -5,7 +5,7 @@ use crate::app::AppState;
 use crate::orders;
 use crate::web::access::*;
 use crate::web::pages::internal;
-use crate::web::{Chrome, error_page, render};
+use crate::web::{Chrome, render};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

@@ -74,9 +74,9 @@ pub async fn import(
         return error_page(&c, StatusCode::FORBIDDEN);
     }
     let page = |status, report: Option<stock::ImportReport>, errors, more_rows, problem| {
-        let done = report.as_ref().map(|r| {
-            words::fill(c.t.import_done, &[("lots", &r.lots), ("contributions", &r.contributions), ("units", &r.units)])
-        });
+        let done = report
+            .as_ref()
+            .map(|r| words::fill(c.t.import_done, &[("lots", &r.lots), ("contributions", &r.contributions), ("units", &r.units)]));
         render(&c, status, &ImportPage { c: &c, columns: &stock::IMPORT_COLUMNS, errors, more_rows, problem, done })
     };
     let Some((name, content_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
@@ -88,9 +88,8 @@ pub async fn import(
             page(StatusCode::CREATED, Some(report), Vec::new(), None, None)
         }
         Err(stock::ImportError::Rows { errors, more_rows }) => {
-            let more = (more_rows > 0).then(|| {
-                words::problem(c.lang, "", &crate::validation::Problem::MoreRows { n: more_rows, max: stock::MAX_ROW_ERRORS })
-            });
+            let more = (more_rows > 0)
+                .then(|| words::problem(c.lang, "", &crate::validation::Problem::MoreRows { n: more_rows, max: stock::MAX_ROW_ERRORS }));
             let rows = errors
                 .into_iter()
                 .map(|e| {

@@ -34,9 +34,18 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
     let grouped = crate::bounds::grouped;
     match p {
         TooLong { max } => say!(lang, "{label}最多 {max} 个字", "{label}: at most {max} characters", label = label, max = grouped(*max)),
-        Length { min, max } => say!(lang, "请填写{label}（{min}–{max} 个字）", "{label}: give {min} to {max} characters", label = label, min = min, max = max),
+        Length { min, max } => {
+            say!(lang, "请填写{label}（{min}–{max} 个字）", "{label}: give {min} to {max} characters", label = label, min = min, max = max)
+        }
         Date => say!(lang, "{label}请按“年-月-日”填写，如 2026-09-01", "{label}: give a date as YYYY-MM-DD", label = label),
-        DateBetween { from, to } => say!(lang, "{label}须在 {from} 年至 {to} 年之间", "{label}: give a date between {from} and {to}", label = label, from = from, to = to),
+        DateBetween { from, to } => say!(
+            lang,
+            "{label}须在 {from} 年至 {to} 年之间",
+            "{label}: give a date between {from} and {to}",
+            label = label,
+            from = from,
+            to = to
+        ),
         OneOf(_) | Choice(_) => say!(lang, "请从列表中选择{label}", "{label}: choose one from the list", label = label),
         ForbiddenChars => say!(
             lang,
@@ -55,13 +64,23 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
             text = text
         ),
         RegionOfLevel { level } => {
-            say!(lang, "{label}须是{level}的区划代码", "{label}: give the code of a {level}", label = label, level = region_level(lang, level))
+            say!(
+                lang,
+                "{label}须是{level}的区划代码",
+                "{label}: give the code of a {level}",
+                label = label,
+                level = region_level(lang, level)
+            )
         }
         NoSuchRegion => say!(lang, "{label}：没有这个地区", "{label}: no such region", label = label),
         NoSuchVillage => say!(lang, "{label}：没有这个村", "{label}: no such village", label = label),
         NotAVillage => say!(lang, "{label}须是一个村", "{label}: the origin must be a village", label = label),
-        OutsideCounty { .. } => say!(lang, "{label}须是本合作社所在县的村", "{label}: must be a village of the cooperative's county", label = label),
-        ProductName { max } => say!(lang, "请填写{label}（1–{max} 个字）", "{label}: give a name of 1 to {max} characters", label = label, max = max),
+        OutsideCounty { .. } => {
+            say!(lang, "{label}须是本合作社所在县的村", "{label}: must be a village of the cooperative's county", label = label)
+        }
+        ProductName { max } => {
+            say!(lang, "请填写{label}（1–{max} 个字）", "{label}: give a name of 1 to {max} characters", label = label, max = max)
+        }
         DuplicateProductName => say!(lang, "本合作社已有同名产品", "This cooperative already lists a product of this name"),
         SellingUnit { max } => say!(
             lang,
@@ -80,18 +99,36 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
             label = label,
             max = grouped(*max_yuan)
         ),
-        TierStart { max } => say!(lang, "{label}须在 1 至 {max} 之间", "{label}: a tier starts at 1 to {max} units", label = label, max = grouped(*max)),
+        TierStart { max } => {
+            say!(lang, "{label}须在 1 至 {max} 之间", "{label}: a tier starts at 1 to {max} units", label = label, max = grouped(*max))
+        }
         TiersAscend => say!(lang, "{label}须大于上一档", "{label}: tiers must go up in quantity", label = label),
-        TierPriceDescends => say!(lang, "{label}须低于上一档的单价", "{label}: a larger quantity must have a lower unit price", label = label),
+        TierPriceDescends => {
+            say!(lang, "{label}须低于上一档的单价", "{label}: a larger quantity must have a lower unit price", label = label)
+        }
         TooManyCertificates { max } => say!(lang, "认证最多 {max} 项", "Give at most {max} certificates", max = max),
-        CertificateNumber { max } => say!(lang, "请填写{label}（最多 {max} 个字）", "{label}: give the certificate number (at most {max} characters)", label = label, max = max),
+        CertificateNumber { max } => say!(
+            lang,
+            "请填写{label}（最多 {max} 个字）",
+            "{label}: give the certificate number (at most {max} characters)",
+            label = label,
+            max = max
+        ),
         NoSuchCategory => say!(lang, "没有这个品类", "No such category"),
         HouseholdSize => say!(lang, "{label}须为 1 至 30 人", "{label}: a household has 1 to 30 people", label = label),
-        RegisterNumber => say!(lang, "{label}只能由字母、数字和“-”组成，最多 40 个", "{label}: letters, digits and '-' only, at most 40", label = label),
-        DuplicateRegisterNumber => say!(lang, "已有农户使用这个{label}", "{label}: a household with this number exists already", label = label),
-        LotQuantity { max } => say!(lang, "{label}须在 1 至 {max} 之间", "{label}: a lot holds from 1 to {max} units", label = label, max = grouped(*max)),
+        RegisterNumber => {
+            say!(lang, "{label}只能由字母、数字和“-”组成，最多 40 个", "{label}: letters, digits and '-' only, at most 40", label = label)
+        }
+        DuplicateRegisterNumber => {
+            say!(lang, "已有农户使用这个{label}", "{label}: a household with this number exists already", label = label)
+        }
+        LotQuantity { max } => {
+            say!(lang, "{label}须在 1 至 {max} 之间", "{label}: a lot holds from 1 to {max} units", label = label, max = grouped(*max))
+        }
         Units { max } => say!(lang, "{label}须在 1 至 {max} 之间", "{label}: give 1 to {max} units", label = label, max = grouped(*max)),
-        TooManyContributions { max } => say!(lang, "一个批次最多登记 {max} 户供货农户", "A lot may name at most {max} households", max = grouped(*max)),
+        TooManyContributions { max } => {
+            say!(lang, "一个批次最多登记 {max} 户供货农户", "A lot may name at most {max} households", max = grouped(*max))
+        }
         NoContributions => say!(lang, "请填写供货的成员农户", "Name the member households that supplied the lot"),
         HouseholdTwice => say!(lang, "{label}重复了", "{label}: this household is listed twice", label = label),
         NotAMember => say!(lang, "{label}不是本合作社的成员农户", "{label}: not a member household of this cooperative", label = label),
@@ -110,10 +147,20 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
             "Choose a node on your village's chain: its collection point, township sorting centre, county distribution centre or prefecture hub"
         ),
         HarvestInFuture => say!(lang, "{label}不能晚于今天", "{label}: a harvest cannot be dated in the future", label = label),
-        HarvestTooOld { days } => say!(lang, "{label}须在最近 {days} 天内", "{label}: give a harvest date within the last {days} days", label = label, days = days),
-        ShelfLife { years } => say!(lang, "保质期最长为采收后 {years} 年", "A lot may expire at most {years} years after its harvest", years = years),
+        HarvestTooOld { days } => say!(
+            lang,
+            "{label}须在最近 {days} 天内",
+            "{label}: give a harvest date within the last {days} days",
+            label = label,
+            days = days
+        ),
+        ShelfLife { years } => {
+            say!(lang, "保质期最长为采收后 {years} 年", "A lot may expire at most {years} years after its harvest", years = years)
+        }
         ZeroChange => say!(lang, "{label}不能为 0", "{label}: a change of 0 changes nothing", label = label),
-        AdjustmentTooLarge { max } => say!(lang, "每次最多增减 {max}", "Change a lot by at most {max} units at a time", max = grouped(*max)),
+        AdjustmentTooLarge { max } => {
+            say!(lang, "每次最多增减 {max}", "Change a lot by at most {max} units at a time", max = grouped(*max))
+        }
         LotFull { max, quantity } => say!(
             lang,
             "一个批次最多 {max}，目前已有 {quantity}",
@@ -148,7 +195,9 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
             text = text
         ),
         NoLotReference => say!(lang, "lot 列须填写本行所属的批次", "lot must name the lot this row belongs to"),
-        NotAMemberCode { text } => say!(lang, "{text} 不是本合作社的成员农户", "{text} is not a member household of this cooperative", text = text),
+        NotAMemberCode { text } => {
+            say!(lang, "{text} 不是本合作社的成员农户", "{text} is not a member household of this cooperative", text = text)
+        }
         LotRowsDiffer { lot, first_row } => say!(
             lang,
             "批次 {lot}：产品、数量、日期和站点须与第 {row} 行一致",
@@ -173,18 +222,23 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
         ),
         MoreRows { n, max } => fill(lang.t().import_more_rows, &[("n", n), ("max", max)]),
         NoLines => say!(lang, "请至少订购一种商品", "Order at least one product"),
-        TooManyLines { max } | RefundTooManyLines { max } => say!(lang, "一个订单最多 {max} 行", "An order has at most {max} lines", max = max),
+        TooManyLines { max } | RefundTooManyLines { max } => {
+            say!(lang, "一个订单最多 {max} 行", "An order has at most {max} lines", max = max)
+        }
         LineQuantity { max } => {
-            say!(lang, "{label}：数量请填写 1 至 {max} 之间的整数", "{label}: give a whole quantity from 1 to {max}", label = label, max = grouped(*max))
+            say!(
+                lang,
+                "{label}：数量请填写 1 至 {max} 之间的整数",
+                "{label}: give a whole quantity from 1 to {max}",
+                label = label,
+                max = grouped(*max)
+            )
         }
         DuplicateProduct => say!(lang, "{label}：同一商品只能占一行", "{label}: this product is already on another line", label = label),
         DeliveryRegion => say!(lang, "请选择{label}", "{label}: choose the delivery region", label = label),
-        DeliveryTooCoarse => say!(
-            lang,
-            "{label}请至少选到区县",
-            "{label}: choose at least the county, not only the province or prefecture",
-            label = label
-        ),
+        DeliveryTooCoarse => {
+            say!(lang, "{label}请至少选到区县", "{label}: choose at least the county, not only the province or prefecture", label = label)
+        }
         Phone => say!(lang, "{label}请填写数字", "{label}: give a phone number of digits", label = label),
         NoPrice => say!(lang, "{label}：该商品还没有价格", "{label}: this product has no price", label = label),
         NotOnSale => say!(lang, "{label}：该商品已下架", "{label}: no longer on sale", label = label),
@@ -202,10 +256,9 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
             available = available,
             ordered = ordered
         ),
-        HoldCap { product, unit, percent, cap, held, .. } => fill(
-            lang.t().hold_limit,
-            &[("product", product), ("percent", percent), ("cap", cap), ("held", held), ("unit", unit)],
-        ),
+        HoldCap { product, unit, percent, cap, held, .. } => {
+            fill(lang.t().hold_limit, &[("product", product), ("percent", percent), ("cap", cap), ("held", held), ("unit", unit)])
+        }
         CardsUnavailable => lang.t().stripe_unavailable.to_owned(),
         KeyReused { .. } => say!(
             lang,
@@ -231,9 +284,15 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
             ordered = ordered,
             refunded = refunded
         ),
-        RefundReason { max } => say!(lang, "请填写{label}（1–{max} 个字）", "{label}: say why, in 1 to {max} characters", label = label, max = max),
-        TooManyRatings { max } => say!(lang, "每个合作社只评价一次（最多 {max} 个）", "Rate each cooperative of the order once (at most {max})", max = max),
-        NotASeller => say!(lang, "{label}：该合作社未在本订单中供货", "{label}: this cooperative sold nothing in this order", label = label),
+        RefundReason { max } => {
+            say!(lang, "请填写{label}（1–{max} 个字）", "{label}: say why, in 1 to {max} characters", label = label, max = max)
+        }
+        TooManyRatings { max } => {
+            say!(lang, "每个合作社只评价一次（最多 {max} 个）", "Rate each cooperative of the order once (at most {max})", max = max)
+        }
+        NotASeller => {
+            say!(lang, "{label}：该合作社未在本订单中供货", "{label}: this cooperative sold nothing in this order", label = label)
+        }
         RatedTwice => say!(lang, "{label}：该合作社已经评价过", "{label}: this cooperative is already rated above", label = label),
         Stars => say!(lang, "{label}请选 1 至 5 星", "{label}: give 1 to 5 stars", label = label),
         Unrated { .. } => say!(lang, "请为订单中的每个合作社评分", "Rate every cooperative of the order"),
@@ -257,10 +316,9 @@ pub fn over_budget(lang: Lang, over: &OverBudget) -> String {
         O::Upload { max } => fill(t.import_over_upload, &[("max", &(max as u64 / MB))]),
         O::Entries { max } => fill(t.import_over_entries, &[("max", &max)]),
         O::Uncompressed { max } => fill(t.import_over_unpacked, &[("max", &(max / MB))]),
-        O::Dimension { rows, columns, max_rows, max_columns } => fill(
-            t.import_over_dimension,
-            &[("rows", &rows), ("columns", &columns), ("max_rows", &max_rows), ("max_columns", &max_columns)],
-        ),
+        O::Dimension { rows, columns, max_rows, max_columns } => {
+            fill(t.import_over_dimension, &[("rows", &rows), ("columns", &columns), ("max_rows", &max_rows), ("max_columns", &max_columns)])
+        }
         O::Rows { max } => fill(t.import_over_rows, &[("max", &max)]),
         O::RowCells { row, max } => fill(t.import_over_row_cells, &[("row", &row), ("max", &max)]),
         O::Cells { max_cells, max_bytes } => fill(t.import_over_cells, &[("max", &max_cells), ("mb", &(max_bytes as u64 / MB))]),
