@@ -59,6 +59,7 @@ pub mod ids;
 pub mod money;
 pub mod orders;
 pub mod orgs;
+pub mod outbox;
 pub mod payments;
 pub mod regions;
 pub mod reports;
