@@ -9,6 +9,7 @@ mod auth;
 mod bounds;
 mod buying;
 mod catalog;
+mod concurrency;
 mod console;
 mod demo;
 mod durability;
