@@ -17,7 +17,7 @@ use zhunong::demo::{self, Outcome};
 /// Polls the server's own view of its sessions: the test then knows its
 /// writers have done everything up to the lock, instead of sleeping and
 /// hoping they have.
-async fn until_waiting_for_locks(db: &Db, n: i64) {
+pub async fn until_waiting_for_locks(db: &Db, n: i64) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let waiting: i64 = sqlx::query_scalar(
