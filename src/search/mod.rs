@@ -265,13 +265,6 @@ impl Indexer {
         &self.cards
     }
 
-    /// Asks the background loop to drain now. Commits that write to the
-    /// outbox do this themselves ([`crate::db::Tx::wake_after_commit`]);
-    /// this is for the rare writer outside a transaction.
-    pub fn nudge(&self) {
-        self.wake.notify_one();
-    }
-
     /// Indexes everything in the outbox; returns how many rows it handled.
     /// Rows are deleted only after the engine has taken their documents, so
     /// a crash in between means they are indexed again, never lost.
@@ -325,8 +318,9 @@ impl Indexer {
         Ok(n)
     }
 
-    /// Runs until the process ends: drains when nudged, and every second
-    /// (other instances write to the outbox too).
+    /// Runs until the process ends: drains when a local commit wrote to
+    /// the outbox ([`Db::committed`]), and every second (other instances
+    /// write to the outbox too).
     pub async fn run(self) {
         loop {
             if let Err(e) = self.drain().await {

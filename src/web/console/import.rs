@@ -108,7 +108,6 @@ pub async fn import(
     };
     match stock::import_upload(&state.db, &state.imports, coop, actor.id, stock::FileKind::of(&content_type, &name), bytes).await {
         Ok(report) => {
-            state.indexer.nudge();
             page(StatusCode::CREATED, Some(report), Vec::new(), None, None)
         }
         Err(stock::ImportError::Rows { errors, more_rows }) => {

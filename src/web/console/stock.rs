@@ -227,7 +227,6 @@ pub async fn create_lot(State(state): State<AppState>, MaybeUser(actor): MaybeUs
     };
     match result {
         Ok(created) => {
-            state.indexer.nudge();
             Redirect::to(&format!("/console/lots/{}", created.id)).into_response()
         }
         Err(StockError::Invalid(errors)) => {
@@ -341,7 +340,6 @@ pub async fn adjust(
     };
     let error = match stock::adjust(&state.db, coop, actor.id, id, &adj).await {
         Ok(_) => {
-            state.indexer.nudge();
             return Redirect::to(&format!("/console/lots/{id}")).into_response();
         }
         Err(StockError::NotFound(_)) => return error_page(&c, StatusCode::NOT_FOUND),
