@@ -12,6 +12,7 @@ mod catalog;
 mod concurrency;
 mod console;
 mod demo;
+mod domain_layers;
 mod durability;
 mod hangups;
 mod households;
