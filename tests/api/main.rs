@@ -10,6 +10,7 @@ mod bounds;
 mod buying;
 mod catalog;
 mod concurrency;
+mod contract;
 mod console;
 mod demo;
 mod domain_layers;
