@@ -11,7 +11,8 @@
 //!   [`bounds`] — the stated limits of everything that comes in.
 //! - Domain areas, which never import `axum`:
 //!   [`regions`], [`orgs`], [`auth`], [`households`], [`catalog`],
-//!   [`stock`], [`distribution`], [`demo`].
+//!   [`stock`], [`distribution`], [`demo`]; [`outbox`], the search outbox's
+//!   writer, below catalog, stock and orders.
 //! - HTTP edges, the only modules that know HTTP: [`web`] (server-rendered
 //!   pages) and [`api`] (JSON + OpenAPI).
 //!

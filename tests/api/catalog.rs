@@ -84,7 +84,10 @@ async fn a_product_shows_availability_from_unexpired_lots_only_and_its_household
     zhunong::stock::create_lot(app.db(), coop, None, &expired).await.unwrap();
     let after = app.get(&format!("/api/v1/products/{id}"), None).await.json();
     assert_eq!(after["available"].as_i64().unwrap(), expected, "30 units on the shelf, none on sale");
-    assert_eq!(app.count(&format!("SELECT CAST(SUM(quantity - allocated) AS BIGINT) FROM lots WHERE product_id = {id}")).await, expected + 30);
+    assert_eq!(
+        app.count(&format!("SELECT CAST(SUM(quantity - allocated) AS BIGINT) FROM lots WHERE product_id = {id}")).await,
+        expected + 30
+    );
 }
 
 #[tokio::test]

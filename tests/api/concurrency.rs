@@ -20,12 +20,11 @@ use zhunong::demo::{self, Outcome};
 pub async fn until_waiting_for_locks(db: &Db, n: i64) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+        let waiting: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
         if waiting >= n {
             return;
         }
@@ -60,9 +59,7 @@ async fn two_patches_of_different_fields_of_one_product_at_once_both_stick() {
     let app = TestApp::demo().await;
     let token = app.login("manager@coop.zhunong.demo").await;
     let id = app
-        .count(
-            "SELECT MIN(p.id) FROM products p JOIN users u ON u.org_id = p.cooperative_id WHERE u.email = 'manager@coop.zhunong.demo'",
-        )
+        .count("SELECT MIN(p.id) FROM products p JOIN users u ON u.org_id = p.cooperative_id WHERE u.email = 'manager@coop.zhunong.demo'")
         .await;
     let path = format!("/api/v1/products/{id}");
     // Both patches read the product before either writes; then each used to

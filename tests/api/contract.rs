@@ -212,7 +212,8 @@ fn routes() -> Vec<(String, String)> {
             })
             .collect();
         for method in ["get", "post", "put", "patch", "delete"] {
-            let called = call.match_indices(&format!("{method}(")).any(|(i, _)| !call[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_'));
+            let called =
+                call.match_indices(&format!("{method}(")).any(|(i, _)| !call[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_'));
             if called {
                 out.push((method.to_uppercase(), path.to_owned()));
             }

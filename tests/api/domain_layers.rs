@@ -47,7 +47,8 @@ fn crate_paths(line: &str) -> Vec<String> {
 /// `use axum` / `extern crate axum`).
 fn uses_axum(line: &str) -> bool {
     let t = line.trim_start();
-    t.starts_with("use axum") || t.starts_with("extern crate axum")
+    t.starts_with("use axum")
+        || t.starts_with("extern crate axum")
         || line.match_indices("axum::").any(|(at, _)| !line[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_'))
 }
 
@@ -156,7 +157,8 @@ fn the_checks_themselves_see_what_they_must_and_nothing_else() {
     // …and comments, look-alike names and unit-test modules are not.
     assert!(!uses_axum("// axum is only for the edges"));
     assert!(crate_paths("let y = mycrate::web::x;").is_empty());
-    let text = "use crate::db::Db;\n/// See [`crate::web`].\nfn f() {} // crate::api\n#[cfg(test)]\nmod tests {\n    use crate::api::x;\n}\n";
+    let text =
+        "use crate::db::Db;\n/// See [`crate::web`].\nfn f() {} // crate::api\n#[cfg(test)]\nmod tests {\n    use crate::api::x;\n}\n";
     let lines: Vec<String> = code(text).into_iter().map(|(_, l)| l).collect();
     assert_eq!(lines.iter().flat_map(|l| crate_paths(l)).collect::<Vec<_>>(), ["db"]);
 }

@@ -288,7 +288,8 @@ impl TestApp {
     /// lot's history still adds up — as a user of the lot's cooperative (the
     /// platform admin for a cooperative without sign-ins).
     pub async fn adjust_lot(&self, lot: i64, delta: i64) {
-        let coop = self.count(&format!("SELECT p.cooperative_id FROM lots l JOIN products p ON p.id = l.product_id WHERE l.id = {lot}")).await;
+        let coop =
+            self.count(&format!("SELECT p.cooperative_id FROM lots l JOIN products p ON p.id = l.product_id WHERE l.id = {lot}")).await;
         let user = self
             .count(&format!(
                 "SELECT COALESCE((SELECT MIN(id) FROM users WHERE org_id = {coop}), \
@@ -296,7 +297,9 @@ impl TestApp {
             ))
             .await;
         let adjustment = zhunong::stock::Adjustment { delta, reason: "recount".into(), note: "test set-up".into() };
-        zhunong::stock::adjust(self.db(), coop, user, lot, &adjustment).await.unwrap_or_else(|e| panic!("lot {lot} adjusted by {delta}: {e}"));
+        zhunong::stock::adjust(self.db(), coop, user, lot, &adjustment)
+            .await
+            .unwrap_or_else(|e| panic!("lot {lot} adjusted by {delta}: {e}"));
     }
 
     /// Adds `units` to the lot of `product` that expires last, by an
@@ -309,11 +312,12 @@ impl TestApp {
     /// Takes every free unit of `product` off its lots, by adjustments:
     /// afterwards nothing of it is on sale but what orders already hold.
     pub async fn empty_stock(&self, product: i64) {
-        let lots: Vec<(i64, i64)> = sqlx::query_as("SELECT id, quantity - allocated FROM lots WHERE product_id = $1 AND quantity > allocated ORDER BY id")
-            .bind(product)
-            .fetch_all(self.db().pool())
-            .await
-            .unwrap();
+        let lots: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, quantity - allocated FROM lots WHERE product_id = $1 AND quantity > allocated ORDER BY id")
+                .bind(product)
+                .fetch_all(self.db().pool())
+                .await
+                .unwrap();
         for (lot, free) in lots {
             self.adjust_lot(lot, -free).await;
         }

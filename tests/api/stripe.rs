@@ -386,7 +386,11 @@ async fn a_payment_arriving_while_the_order_is_being_cancelled_is_kept_or_given_
     let holder = match crate::helpers::backend() {
         crate::helpers::Backend::Postgres(_) => {
             let mut tx = app.db().begin_write().await.unwrap();
-            sqlx::query("SELECT id FROM orders WHERE id = $1 FOR UPDATE").bind(id.parse::<i64>().unwrap()).fetch_one(&mut *tx).await.unwrap();
+            sqlx::query("SELECT id FROM orders WHERE id = $1 FOR UPDATE")
+                .bind(id.parse::<i64>().unwrap())
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
             Some(tx)
         }
         crate::helpers::Backend::Sqlite => None,

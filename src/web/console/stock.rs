@@ -226,9 +226,7 @@ pub async fn create_lot(State(state): State<AppState>, MaybeUser(actor): MaybeUs
         Err(StockError::Invalid(Default::default()))
     };
     match result {
-        Ok(created) => {
-            Redirect::to(&format!("/console/lots/{}", created.id)).into_response()
-        }
+        Ok(created) => Redirect::to(&format!("/console/lots/{}", created.id)).into_response(),
         Err(StockError::Invalid(errors)) => {
             problems.extend(errors.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)));
             match lot_form(&state, &c, coop, Some(&f), problems).await {
