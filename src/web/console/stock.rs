@@ -227,10 +227,7 @@ pub async fn create_lot(State(state): State<AppState>, MaybeUser(actor): MaybeUs
         Err(StockError::Invalid(Default::default()))
     };
     match result {
-        Ok(created) => {
-            state.indexer.nudge();
-            Redirect::to(&format!("/console/lots/{}", created.id)).into_response()
-        }
+        Ok(created) => Redirect::to(&format!("/console/lots/{}", created.id)).into_response(),
         Err(StockError::Invalid(errors)) => {
             problems.extend(words::field_errors(c.lang, &errors));
             match lot_form(&state, &c, coop, Some(&f), problems).await {
@@ -342,7 +339,6 @@ pub async fn adjust(
     };
     let errors = match stock::adjust(&state.db, coop, actor.id, id, &adj).await {
         Ok(_) => {
-            state.indexer.nudge();
             return Redirect::to(&format!("/console/lots/{id}")).into_response();
         }
         Err(StockError::NotFound(_)) => return error_page(&c, StatusCode::NOT_FOUND),
