@@ -208,11 +208,13 @@ pub enum Problem {
         available: i64,
     },
     /// A file over the import budget.
-    OverBudget(crate::stock::OverBudget),
+    OverBudget(OverBudget),
     /// An import file without a needed column.
     MissingColumn {
         /// The column.
         column: String,
+        /// The columns a file must have.
+        expected: &'static [&'static str],
     },
     /// An import cell that is not a whole number.
     NotWholeNumber {
@@ -554,7 +556,12 @@ impl std::fmt::Display for Problem {
                 Ok(())
             }
             Unreadable(text) => f.write_str(text),
-            RegionCode { text } => write!(f, "{}", crate::regions::InvalidRegionCode(text.clone())),
+            // The words of `regions::InvalidRegionCode`, which the API
+            // has always answered with.
+            RegionCode { text } => write!(
+                f,
+                "{text:?} is not a region code: give the 12-digit statistical division code (shorter codes are padded with zeros)"
+            ),
             RegionOfLevel { level } => write!(f, "give the code of a {level}"),
             NoSuchRegion => f.write_str("no such region"),
             NoSuchVillage => f.write_str("no such village"),
@@ -600,9 +607,7 @@ impl std::fmt::Display for Problem {
                 write!(f, "only {available} units are free in lot {lot}: {allocated} are held by orders")
             }
             OverBudget(o) => write!(f, "{o}"),
-            MissingColumn { column } => {
-                write!(f, "missing column {column:?}; the header must name {}", crate::stock::IMPORT_COLUMNS.join(", "))
-            }
+            MissingColumn { column, expected } => write!(f, "missing column {column:?}; the header must name {}", expected.join(", ")),
             NotWholeNumber { column, text } => write!(f, "{column} must be a whole number, not {text}"),
             NotADate { column, text } => write!(f, "{column} must be a date as YYYY-MM-DD, not {text}"),
             NoLotReference => f.write_str("lot must name the lot this row belongs to"),
@@ -659,6 +664,78 @@ impl std::fmt::Display for Problem {
             PerPage { max } => write!(f, "give 1 to {max} items per page"),
         }
     }
+}
+
+/// Which limit a file went over. The message is for API clients; the
+/// console page picks its own words from the code and the values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OverBudget {
+    /// The file is larger than the upload limit.
+    #[error("the file is larger than {max} bytes")]
+    Upload {
+        /// The limit.
+        max: usize,
+    },
+    /// The XLSX archive has too many entries.
+    #[error("the XLSX file has more than {max} parts")]
+    Entries {
+        /// The limit.
+        max: usize,
+    },
+    /// The XLSX archive inflates (or says it inflates) to too many bytes.
+    #[error("the XLSX file unpacks to more than {max} bytes")]
+    Uncompressed {
+        /// The limit.
+        max: u64,
+    },
+    /// The sheet declares a range larger than the budget.
+    #[error("the sheet declares {rows} rows and {columns} columns; at most {max_rows} rows and {max_columns} columns are read")]
+    Dimension {
+        /// Rows declared.
+        rows: u64,
+        /// Columns declared.
+        columns: u64,
+        /// Row limit.
+        max_rows: usize,
+        /// Column limit.
+        max_columns: usize,
+    },
+    /// More rows than the budget.
+    #[error("the file has more than {max} rows; split it into smaller files")]
+    Rows {
+        /// The limit.
+        max: usize,
+    },
+    /// One row has too many cells.
+    #[error("row {row} has more than {max} cells")]
+    RowCells {
+        /// The row, as a spreadsheet numbers it.
+        row: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Too many cells, or too much text, in all.
+    #[error("the file holds more than {max_cells} cells or {max_bytes} bytes of text")]
+    Cells {
+        /// Cell limit.
+        max_cells: usize,
+        /// Text limit.
+        max_bytes: usize,
+    },
+    /// One cell holds too much text.
+    #[error("a cell in row {row} holds more than {max} bytes of text")]
+    CellText {
+        /// The row, as a spreadsheet numbers it.
+        row: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Reading took longer than the time limit.
+    #[error("reading the file took longer than {secs} seconds; split it into smaller files")]
+    Time {
+        /// The limit.
+        secs: u64,
+    },
 }
 
 /// One problem with one input field.

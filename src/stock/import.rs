@@ -182,7 +182,7 @@ pub async fn import(db: &Db, cooperative_id: i64, user_id: i64, cells: Vec<Vec<S
             Some(i) => {
                 at.insert(col, i);
             }
-            None => errors.push(RowError { row: 1, problems: vec![Problem::MissingColumn { column: col.to_owned() }] }),
+            None => errors.push(RowError { row: 1, problems: vec![Problem::MissingColumn { column: col.to_owned(), expected: &COLUMNS }] }),
         }
     }
     if !errors.is_empty() {

@@ -123,77 +123,9 @@ impl Default for Budget {
     }
 }
 
-/// Which limit a file went over. The message is for API clients; the
-/// console page picks its own words from the code and the values.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OverBudget {
-    /// The file is larger than the upload limit.
-    #[error("the file is larger than {max} bytes")]
-    Upload {
-        /// The limit.
-        max: usize,
-    },
-    /// The XLSX archive has too many entries.
-    #[error("the XLSX file has more than {max} parts")]
-    Entries {
-        /// The limit.
-        max: usize,
-    },
-    /// The XLSX archive inflates (or says it inflates) to too many bytes.
-    #[error("the XLSX file unpacks to more than {max} bytes")]
-    Uncompressed {
-        /// The limit.
-        max: u64,
-    },
-    /// The sheet declares a range larger than the budget.
-    #[error("the sheet declares {rows} rows and {columns} columns; at most {max_rows} rows and {max_columns} columns are read")]
-    Dimension {
-        /// Rows declared.
-        rows: u64,
-        /// Columns declared.
-        columns: u64,
-        /// Row limit.
-        max_rows: usize,
-        /// Column limit.
-        max_columns: usize,
-    },
-    /// More rows than the budget.
-    #[error("the file has more than {max} rows; split it into smaller files")]
-    Rows {
-        /// The limit.
-        max: usize,
-    },
-    /// One row has too many cells.
-    #[error("row {row} has more than {max} cells")]
-    RowCells {
-        /// The row, as a spreadsheet numbers it.
-        row: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// Too many cells, or too much text, in all.
-    #[error("the file holds more than {max_cells} cells or {max_bytes} bytes of text")]
-    Cells {
-        /// Cell limit.
-        max_cells: usize,
-        /// Text limit.
-        max_bytes: usize,
-    },
-    /// One cell holds too much text.
-    #[error("a cell in row {row} holds more than {max} bytes of text")]
-    CellText {
-        /// The row, as a spreadsheet numbers it.
-        row: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// Reading took longer than the time limit.
-    #[error("reading the file took longer than {secs} seconds; split it into smaller files")]
-    Time {
-        /// The limit.
-        secs: u64,
-    },
-}
+// Which limit a file went over is a validation problem: it lives with
+// `Problem`, which carries it, so `validation` needs nothing of `stock`.
+pub use crate::validation::OverBudget;
 
 /// Why a file could not be read into rows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

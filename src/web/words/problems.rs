@@ -177,12 +177,12 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
             allocated = allocated
         ),
         OverBudget(o) => over_budget(lang, o),
-        MissingColumn { column } => say!(
+        MissingColumn { column, expected } => say!(
             lang,
             "缺少“{column}”列；表头须包含 {columns}",
             "Missing column “{column}”; the header must name {columns}",
             column = column,
-            columns = crate::stock::IMPORT_COLUMNS.join(", ")
+            columns = expected.join(", ")
         ),
         NotWholeNumber { column, text } => {
             say!(lang, "{column} 列须为整数，而不是 {text}", "{column} must be a whole number, not {text}", column = column, text = text)
