@@ -73,7 +73,7 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
 
 /// Reads the order in `body` and places it once per `key` of the caller on
 /// `endpoint` through [`orders::place_idempotent`], which keeps the key.
-pub async fn place_once(
+async fn place_once(
     state: &AppState,
     actor: &crate::auth::Actor,
     endpoint: &'static str,

@@ -104,7 +104,7 @@ pub struct Line {
     pub refunded_quantity: i64,
     /// waiting, in_transit or delivered: each line moves on its own
     /// ([`lifecycle::transition_line`]).
-    pub status: String,
+    pub status: LineStatus,
     /// Lots holding the quantity, first expiry first.
     pub allocations: Vec<Allocation>,
 }
@@ -127,8 +127,8 @@ pub struct Order {
     pub id: i64,
     /// For people: ZN20261122-7K3QX9.
     pub number: String,
-    /// See DESIGN.md.
-    pub status: String,
+    /// See DESIGN.md and [`lifecycle`].
+    pub status: OrderStatus,
     /// Who buys.
     pub buyer: Buyer,
     /// Lines.
@@ -138,7 +138,7 @@ pub struct Order {
     /// Refunded so far.
     pub refunded_fen: Fen,
     /// invoice or stripe
-    pub payment_method: String,
+    pub payment_method: PaymentMethod,
     /// Delivery.
     pub delivery: Delivery,
     /// Free text.
@@ -150,10 +150,6 @@ pub struct Order {
     /// once paid, cancelled or later.
     pub hold_until: Option<String>,
 }
-
-/// Statuses in which a buyer may still cancel (nothing paid yet): the
-/// checkout pages' words until they ask [`OrderStatus::is_cancellable`].
-pub const CANCELLABLE: [&str; 3] = ["placed", "pending_approval", "awaiting_payment"];
 
 /// The rules an order body must keep, checked without the database: line
 /// count first (a list past the limit is one error and nothing else is
@@ -499,7 +495,7 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
             unit_price_fen: p.unit,
             amount_fen: amount,
             refunded_quantity: 0,
-            status: "waiting".to_owned(),
+            status: LineStatus::Waiting,
             allocations: lots.iter().map(|(lot_id, quantity)| Allocation { lot_id: *lot_id, quantity: *quantity }).collect(),
         });
     }
@@ -509,12 +505,12 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
     Ok(Order {
         id: order_id,
         number,
-        status: prepared.next.as_str().to_owned(),
+        status: prepared.next,
         buyer: Buyer { id: actor.org.id, name: actor.org.name.clone() },
         lines,
         total_fen: prepared.total,
         refunded_fen: Fen::ZERO,
-        payment_method: o.payment_method.clone(),
+        payment_method: PaymentMethod::parse(&o.payment_method).unwrap_or(PaymentMethod::Invoice),
         delivery,
         note,
         created_at: now,
@@ -682,24 +678,25 @@ async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<O
             unit_price_fen: Fen::new(unit),
             amount_fen: Fen::new(amount),
             refunded_quantity,
-            status,
+            status: LineStatus::from_db(&status)?,
             allocations: mine,
         });
     }
-    let hold_until = match r.status.as_str() {
-        "pending_approval" => r.approve_by.or(r.pay_by),
-        "placed" | "awaiting_payment" => r.pay_by,
+    let status = OrderStatus::from_db(&r.status)?;
+    let hold_until = match status {
+        OrderStatus::PendingApproval => r.approve_by.or(r.pay_by),
+        OrderStatus::Placed | OrderStatus::AwaitingPayment => r.pay_by,
         _ => None,
     };
     Ok(Order {
         id: r.id,
         number: r.number,
-        status: r.status,
+        status,
         buyer: Buyer { id: r.buyer_org_id, name: r.buyer_name },
         lines: out,
         total_fen: Fen::new(r.total_fen),
         refunded_fen: refunded,
-        payment_method: r.payment_method,
+        payment_method: PaymentMethod::from_db(&r.payment_method)?,
         delivery: Delivery {
             region_code: r.delivery_region_code,
             address: r.delivery_address,

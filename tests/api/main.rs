@@ -14,6 +14,7 @@ mod demo;
 mod durability;
 mod hangups;
 mod households;
+mod lifecycle;
 mod import;
 mod import_limit;
 mod listener;
