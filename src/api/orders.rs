@@ -27,8 +27,7 @@ fn stored(status: i64, body: String) -> Response {
     res
 }
 
-/// The problem title of a refusal by the unpaid hold cap (the checkout
-/// page recognises it to explain the cap in the buyer's language).
+/// The problem title of a refusal by the unpaid hold cap.
 pub const HOLD_LIMIT_TITLE: &str = "Unpaid hold limit";
 
 fn place_error(e: PlaceError) -> ApiError {

@@ -231,7 +231,8 @@ pub async fn transition_unless(
         .await?
         .rows_affected();
     if moved == 0 {
-        let current: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
         return Ok(Err(Lost { current: current.as_deref().map(OrderStatus::from_db).transpose()? }));
     }
     sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at, note) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -395,8 +396,7 @@ mod tests {
     /// rule written out naively, line by line.
     #[test]
     fn the_derived_status_follows_the_rule_for_every_combination_of_lines() {
-        let states: Vec<LineState> =
-            LineStatus::ALL.iter().flat_map(|s| [l(*s, 0), l(*s, 2)]).collect();
+        let states: Vec<LineState> = LineStatus::ALL.iter().flat_map(|s| [l(*s, 0), l(*s, 2)]).collect();
         let mut combos: Vec<Vec<LineState>> = vec![];
         for a in &states {
             combos.push(vec![*a]);
@@ -442,7 +442,10 @@ mod tests {
                     current
                 };
                 assert_eq!(got, want, "{current} with {lines:?}");
-                assert!(got == current || current.may_become(got), "the rule must only follow the lifecycle: {current} → {got} with {lines:?}");
+                assert!(
+                    got == current || current.may_become(got),
+                    "the rule must only follow the lifecycle: {current} → {got} with {lines:?}"
+                );
             }
         }
     }
@@ -464,7 +467,9 @@ mod tests {
         ] {
             assert!(from.may_become(to), "{from} → {to}");
         }
-        for (from, to) in [(Paid, AwaitingPayment), (Cancelled, AwaitingPayment), (Refunded, Paid), (Paid, Cancelled), (Delivered, InTransit)] {
+        for (from, to) in
+            [(Paid, AwaitingPayment), (Cancelled, AwaitingPayment), (Refunded, Paid), (Paid, Cancelled), (Delivered, InTransit)]
+        {
             assert!(!from.may_become(to), "{from} → {to}");
         }
         assert!(!Delivered.may_become(Paid));

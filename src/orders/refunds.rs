@@ -127,7 +127,14 @@ pub async fn refund(db: &Db, stripe: Option<&Stripe>, actor: &Actor, id: i64, r:
     make(db, stripe, actor, id, r, None).await
 }
 
-async fn make(db: &Db, stripe: Option<&Stripe>, actor: &Actor, id: i64, r: &NewRefund, request: Option<&str>) -> Result<Refund, RefundError> {
+async fn make(
+    db: &Db,
+    stripe: Option<&Stripe>,
+    actor: &Actor,
+    id: i64,
+    r: &NewRefund,
+    request: Option<&str>,
+) -> Result<Refund, RefundError> {
     match record_intent(db, stripe.is_some(), actor, id, r, request).await? {
         Intent::Done(refund_id) => read(db, refund_id).await,
         Intent::AskStripe(ask) => {
@@ -298,14 +305,15 @@ async fn answer_in(db: &Db, refund_id: i64, answer: Result<StripeRefund, StripeF
             lock_order(&mut tx, order).await?;
             let status = if done.status == "succeeded" { "succeeded" } else { "pending" };
             let now = crate::time::now();
-            let first = sqlx::query("UPDATE refunds SET status = $1, reference = $2, answered_at = $3 WHERE id = $4 AND answered_at IS NULL")
-                .bind(status)
-                .bind(&done.id)
-                .bind(&now)
-                .bind(refund_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let first =
+                sqlx::query("UPDATE refunds SET status = $1, reference = $2, answered_at = $3 WHERE id = $4 AND answered_at IS NULL")
+                    .bind(status)
+                    .bind(&done.id)
+                    .bind(&now)
+                    .bind(refund_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             if first == 1 {
                 apply_in(&mut tx, refund_id).await?;
             }
@@ -390,12 +398,11 @@ async fn apply_in(tx: &mut Tx, refund_id: i64) -> sqlx::Result<()> {
 /// Refund `refund_id` as the API shows it, with its order now.
 async fn read(db: &Db, refund_id: i64) -> Result<Refund, RefundError> {
     let mut conn = db.pool().acquire().await?;
-    let (order, method, reference, status, reason, amount, restocked): (i64, String, String, String, String, i64, i64) = sqlx::query_as(
-        "SELECT order_id, method, reference, status, reason, amount_fen, restocked FROM refunds WHERE id = $1",
-    )
-    .bind(refund_id)
-    .fetch_one(&mut *conn)
-    .await?;
+    let (order, method, reference, status, reason, amount, restocked): (i64, String, String, String, String, i64, i64) =
+        sqlx::query_as("SELECT order_id, method, reference, status, reason, amount_fen, restocked FROM refunds WHERE id = $1")
+            .bind(refund_id)
+            .fetch_one(&mut *conn)
+            .await?;
     let lines: Vec<(i64, i64, i64)> =
         sqlx::query_as("SELECT line_id, quantity, amount_fen FROM refund_lines WHERE refund_id = $1 ORDER BY line_id")
             .bind(refund_id)
@@ -411,7 +418,10 @@ async fn read(db: &Db, refund_id: i64) -> Result<Refund, RefundError> {
         amount_fen: Fen::new(amount),
         restocked: restocked != 0,
         reason,
-        lines: lines.into_iter().map(|(line_id, quantity, amount)| RefundedLine { line_id, quantity, amount_fen: Fen::new(amount) }).collect(),
+        lines: lines
+            .into_iter()
+            .map(|(line_id, quantity, amount)| RefundedLine { line_id, quantity, amount_fen: Fen::new(amount) })
+            .collect(),
         order,
     })
 }
@@ -437,7 +447,10 @@ pub async fn finish_unanswered(db: &Db, stripe: Option<&Stripe>, now: time::Offs
     let mut answered = 0;
     for (refund_id, key, amount, payment_intent, created_at) in due {
         let answer = if created_at < give_up || key.is_empty() {
-            tracing::error!(refund.id = refund_id, "a Stripe refund went unanswered past Stripe's memory of its key: marked failed; finance must check it on Stripe");
+            tracing::error!(
+                refund.id = refund_id,
+                "a Stripe refund went unanswered past Stripe's memory of its key: marked failed; finance must check it on Stripe"
+            );
             Err(StripeFailure::Declined("no answer from Stripe in time".into()))
         } else {
             match stripe {

@@ -183,9 +183,9 @@ pub async fn to_move(db: &Db, actor: &crate::auth::Actor, limit: i64) -> sqlx::R
             .bind(order.id)
             .fetch_all(&mut *conn)
             .await?;
-            order.lines.retain(|l| {
-                origins.iter().any(|(id, o)| *id == l.id && RegionCode::parse(o).is_ok_and(|origin| scope.may_move(origin)))
-            });
+            order
+                .lines
+                .retain(|l| origins.iter().any(|(id, o)| *id == l.id && RegionCode::parse(o).is_ok_and(|origin| scope.may_move(origin))));
         }
         out.push(order);
     }

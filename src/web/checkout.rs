@@ -228,7 +228,9 @@ pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, h
             }
             Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::OutOfStock(errors), .. }) => (errors, StatusCode::CONFLICT),
             Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::Invalid(errors), .. }) => refused(errors),
-            Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::Forbidden(_), .. }) => return error_page(&c, StatusCode::FORBIDDEN),
+            Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::Forbidden(_), .. }) => {
+                return error_page(&c, StatusCode::FORBIDDEN);
+            }
             Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::Db(e), .. }) => return internal(&c, e.into()),
         }
     };

@@ -2,7 +2,7 @@
 //! moving one order at once: exactly one wins, the other learns where the
 //! order went, and one event is written), and lines have their own events.
 
-use crate::helpers::{TestApp, backend, Backend};
+use crate::helpers::{Backend, TestApp, backend};
 use axum::http::StatusCode;
 use serde_json::json;
 use zhunong::orders::OrderStatus;
@@ -27,9 +27,8 @@ async fn two_writers_moving_one_order_at_once_have_one_winner_and_the_loser_is_t
 
     // The first writer moves the order and keeps its transaction open.
     let mut first = db.begin_write().await.unwrap();
-    let won = lifecycle::transition(&mut first, id, OrderStatus::AwaitingPayment, OrderStatus::Cancelled, None, "buyer cancelled")
-        .await
-        .unwrap();
+    let won =
+        lifecycle::transition(&mut first, id, OrderStatus::AwaitingPayment, OrderStatus::Cancelled, None, "buyer cancelled").await.unwrap();
     assert!(won.is_ok(), "{won:?}");
 
     // The second asks for another move of the same order meanwhile: on
@@ -50,12 +49,11 @@ async fn two_writers_moving_one_order_at_once_have_one_winner_and_the_loser_is_t
         // is run, not merely taken in turns.
         let mut waited = false;
         for _ in 0..100_000 {
-            let waiting: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-            )
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
+            let waiting: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                    .fetch_one(db.pool())
+                    .await
+                    .unwrap();
             if waiting > 0 {
                 waited = true;
                 break;
@@ -68,7 +66,10 @@ async fn two_writers_moving_one_order_at_once_have_one_winner_and_the_loser_is_t
     let lost = second.await.unwrap();
     assert_eq!(lost, Err(Lost { current: Some(OrderStatus::Cancelled) }), "the loser learns the order was cancelled");
 
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM order_events WHERE order_id = {id} AND from_status = 'awaiting_payment'")).await, 1);
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM order_events WHERE order_id = {id} AND from_status = 'awaiting_payment'")).await,
+        1
+    );
     let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap();
     assert_eq!(status, "cancelled");
 }
@@ -118,8 +119,10 @@ async fn each_line_moved_gets_its_own_event_with_who_moved_it() {
     assert_eq!(line_events("").await, 1, "one line moved, one line event");
     let operator_id = app.count("SELECT id FROM users WHERE email = 'operator@hub.zhunong.demo'").await;
     assert_eq!(
-        line_events(&format!(" AND l.product_id = {melon} AND e.from_status = 'waiting' AND e.to_status = 'in_transit' AND e.user_id = {operator_id}"))
-            .await,
+        line_events(&format!(
+            " AND l.product_id = {melon} AND e.from_status = 'waiting' AND e.to_status = 'in_transit' AND e.user_id = {operator_id}"
+        ))
+        .await,
         1
     );
     let admin = app.login("admin@zhunong.demo").await;

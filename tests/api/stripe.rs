@@ -441,7 +441,11 @@ async fn a_refund_stripe_does_not_answer_is_kept_as_an_intent_and_the_sweep_fini
     let (base, calls, mode) = stand_in_with(Refunds::Hang).await;
     let (app, finance, id, line, unit, total) = paid_with_short_time_out(&base).await;
     let res = app
-        .post(&format!("/api/v1/orders/{id}/refunds"), json!({"lines": [{"line_id": line, "quantity": 1}], "reason": "一箱破损"}), Some(&finance))
+        .post(
+            &format!("/api/v1/orders/{id}/refunds"),
+            json!({"lines": [{"line_id": line, "quantity": 1}], "reason": "一箱破损"}),
+            Some(&finance),
+        )
         .await;
     assert_eq!(res.status, StatusCode::BAD_GATEWAY, "{}", res.text);
     // Recorded, not applied: the ledger and the order are as before.
@@ -451,12 +455,19 @@ async fn a_refund_stripe_does_not_answer_is_kept_as_an_intent_and_the_sweep_fini
     assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json()["refunded_fen"], 0);
     // Its units are taken: a second refund of the whole line is refused.
     let whole = app
-        .post(&format!("/api/v1/orders/{id}/refunds"), json!({"lines": [{"line_id": line, "quantity": 3}], "reason": "整单退"}), Some(&finance))
+        .post(
+            &format!("/api/v1/orders/{id}/refunds"),
+            json!({"lines": [{"line_id": line, "quantity": 3}], "reason": "整单退"}),
+            Some(&finance),
+        )
         .await;
     assert_eq!(whole.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", whole.text);
 
     // Too young to be taken for lost: the sweep leaves it to its request.
-    assert_eq!(zhunong::orders::finish_unanswered(app.db(), app.app.state.stripe.as_ref(), time::OffsetDateTime::now_utc()).await.unwrap(), 0);
+    assert_eq!(
+        zhunong::orders::finish_unanswered(app.db(), app.app.state.stripe.as_ref(), time::OffsetDateTime::now_utc()).await.unwrap(),
+        0
+    );
     *mode.lock().unwrap() = Refunds::Answer;
     assert_eq!(sweep_later(&app).await, 1);
     let (status, reference): (String, String) =
@@ -475,7 +486,11 @@ async fn a_refund_stripe_declines_is_marked_failed_and_its_units_can_be_refunded
     let (base, _calls, mode) = stand_in_with(Refunds::Decline).await;
     let (app, finance, id, line, unit, total) = paid_with_short_time_out(&base).await;
     let res = app
-        .post(&format!("/api/v1/orders/{id}/refunds"), json!({"lines": [{"line_id": line, "quantity": 3}], "reason": "整单退"}), Some(&finance))
+        .post(
+            &format!("/api/v1/orders/{id}/refunds"),
+            json!({"lines": [{"line_id": line, "quantity": 3}], "reason": "整单退"}),
+            Some(&finance),
+        )
         .await;
     assert_eq!(res.status, StatusCode::BAD_GATEWAY, "{}", res.text);
     let status: String = sqlx::query_scalar("SELECT status FROM refunds").fetch_one(app.db().pool()).await.unwrap();
@@ -484,7 +499,11 @@ async fn a_refund_stripe_declines_is_marked_failed_and_its_units_can_be_refunded
     assert_eq!(app.count("SELECT COUNT(*) FROM refund_lines").await, 0, "the units are free again");
     *mode.lock().unwrap() = Refunds::Answer;
     let again = app
-        .post(&format!("/api/v1/orders/{id}/refunds"), json!({"lines": [{"line_id": line, "quantity": 3}], "reason": "整单退"}), Some(&finance))
+        .post(
+            &format!("/api/v1/orders/{id}/refunds"),
+            json!({"lines": [{"line_id": line, "quantity": 3}], "reason": "整单退"}),
+            Some(&finance),
+        )
         .await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
     assert_eq!(again.json()["order"]["status"], "refunded");
