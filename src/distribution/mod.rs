@@ -6,6 +6,8 @@
 //! Must not: know HTTP, or change orders (the orders module asks
 //! [`MoverScope::may_move`] before it moves a line).
 
+pub mod route;
+
 use crate::auth::{Actor, Role};
 use crate::db::Db;
 use crate::regions::{RegionCode, RegionLevel};
