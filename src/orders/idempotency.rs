@@ -53,6 +53,17 @@ pub struct Stored {
     pub response_body: String,
 }
 
+/// A stored answer to an idempotent request as the domain hands it back:
+/// its status and body, as first given (the edge's words, replayed byte
+/// for byte).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// Body.
+    pub body: String,
+}
+
 /// The oldest `created_at` still replayed.
 fn live_since() -> String {
     crate::time::in_seconds(-TTL_SECS)

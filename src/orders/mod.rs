@@ -879,10 +879,11 @@ mod refunds;
 mod views;
 
 pub use acceptance::{AcceptError, Rating, accept};
+pub use idempotency::Answer;
 pub use lifecycle::{LineStatus, OrderStatus, PaymentMethod};
 pub use payment::{Applied, StartError, apply_stripe_event, start_stripe};
 pub use place::{PlaceOutcome, PlaceRequest, place_idempotent, placed_with_key};
-pub use refunds::{Answer, NewRefund, Refund, RefundError, RefundLine, RefundOnce, finish_unanswered, refund, refund_once};
+pub use refunds::{NewRefund, Refund, RefundError, RefundLine, RefundOnce, finish_unanswered, refund, refund_once};
 pub use views::{Event, FulfilLine, Reach, events, reach, to_fulfil, to_move};
 
 /// Who is allowed to move an order, and how.

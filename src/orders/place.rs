@@ -12,14 +12,12 @@
 //! (`render`), so a retry is answered byte for byte as the first request
 //! was; the domain stores and replays them without reading them.
 
-use super::idempotency::{self, Scope};
+use super::idempotency::{self, Answer, Scope};
 use super::{HoldPolicy, NewOrder, Order, PlaceError, place_in, prepare};
 use crate::auth::Actor;
 use crate::db::Db;
 use crate::validation::FieldErrors;
 use sha2::{Digest, Sha256};
-
-pub use super::refunds::Answer;
 
 /// What a placement asks for.
 #[derive(Debug, Clone, Copy)]
@@ -36,8 +34,9 @@ pub struct PlaceRequest<'a> {
 /// What became of a placement.
 #[derive(Debug)]
 pub enum PlaceOutcome {
-    /// Placed now, committed (and its answer stored for the key).
-    Placed(Order),
+    /// Placed now, committed (and its answer stored for the key). Boxed:
+    /// an order is large beside the other answers.
+    Placed(Box<Order>),
     /// The key was answered before: that answer, as given then.
     Replayed(Answer),
     /// Not placed: why, and the answer stored for the key (none when the
@@ -120,7 +119,7 @@ pub async fn place_idempotent(
             // Acknowledged only after the commit (invariant 4).
             tx.commit().await?;
             tracing::info!(order.id = created.id, org.id = actor.org.id, "order placed");
-            Ok(PlaceOutcome::Placed(created))
+            Ok(PlaceOutcome::Placed(Box::new(created)))
         }
         Err(PlaceError::Db(e)) => Err(e),
         Err(why) => {

@@ -36,8 +36,9 @@
 //!
 //! Credit notes need no call out: intent and effects are one transaction.
 
+use super::idempotency::{self, Answer};
 use super::lifecycle::{self, OrderStatus, PaymentMethod};
-use super::{Order, TransitionError, get_in, idempotency, ledger};
+use super::{Order, TransitionError, get_in, ledger};
 use crate::auth::{Actor, Role};
 use crate::db::{Db, Tx};
 use crate::money::Fen;
@@ -469,16 +470,6 @@ pub async fn finish_unanswered(db: &Db, stripe: Option<&Stripe>, now: time::Offs
         }
     }
     Ok(answered)
-}
-
-/// A stored answer to an idempotent request: its status and body, as first
-/// given.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    /// HTTP status.
-    pub status: u16,
-    /// Body.
-    pub body: String,
 }
 
 /// What [`refund_once`] did with a request carrying an idempotency key.
