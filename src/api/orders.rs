@@ -101,7 +101,6 @@ async fn place_once(
     let request = orders::PlaceRequest { endpoint, key, order: &order };
     match orders::place_idempotent(&state.db, &holds, state.stripe.is_some(), actor, request, &render).await? {
         orders::PlaceOutcome::Placed(created) => {
-            state.indexer.nudge();
             let body = serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.into()))?;
             Ok(stored(201, body))
         }
@@ -149,13 +148,7 @@ pub async fn list(
 /// `POST /api/v1/orders/{id}/cancel` — before payment; releases the stock.
 pub async fn cancel(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Order>> {
     let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("order"))?;
-    match orders::cancel(&state.db, &actor, id).await {
-        Ok(order) => {
-            state.indexer.nudge();
-            Ok(Json(order))
-        }
-        Err(e) => Err(transition_error(e)),
-    }
+    orders::cancel(&state.db, &actor, id).await.map(Json).map_err(transition_error)
 }
 
 fn transition_error(e: TransitionError) -> ApiError {
@@ -172,7 +165,6 @@ fn transition_error(e: TransitionError) -> ApiError {
 async fn step(state: &AppState, actor: &crate::auth::Actor, id: &str, t: orders::Transition, reference: &str) -> ApiResult<Json<Order>> {
     let id = crate::ids::parse(id).ok_or(ApiError::NotFound("order"))?;
     let order = orders::transition(&state.db, actor, id, t, reference).await.map_err(transition_error)?;
-    state.indexer.nudge();
     tracing::info!(order.id = id, user.id = actor.id, to = order.status.as_str(), "order moved");
     Ok(Json(order))
 }
@@ -271,7 +263,6 @@ pub async fn refund(
     let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("order"))?;
     let Some(key) = idempotency_key(&headers)? else {
         let refund = orders::refund(&state.db, state.stripe.as_ref(), &actor, id, &body).await.map_err(refund_error)?;
-        state.indexer.nudge();
         tracing::info!(order.id = id, refund.id = refund.id, user.id = actor.id, "order refunded");
         let json = serde_json::to_string(&refund).map_err(|e| ApiError::Internal(e.into()))?;
         return Ok(stored(201, json));
@@ -294,7 +285,6 @@ pub async fn refund(
     match orders::refund_once(&state.db, state.stripe.as_ref(), &actor, id, &key, &body, &render).await.map_err(refund_error)? {
         orders::RefundOnce::Answered(answer) => {
             if answer.status == 201 {
-                state.indexer.nudge();
                 tracing::info!(order.id = id, user.id = actor.id, "order refunded");
             }
             Ok(stored(i64::from(answer.status), answer.body))

@@ -500,7 +500,7 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
         });
     }
     let products: Vec<i64> = priced.iter().map(|p| p.product_id).collect();
-    crate::search::enqueue_many(tx, &products).await?;
+    crate::outbox::enqueue_many(tx, &products).await?;
     lifecycle::born(tx, order_id, actor.id, prepared.next, &now).await?;
     Ok(Order {
         id: order_id,
@@ -971,7 +971,7 @@ async fn release(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
     .await?;
     for (lot, q, product) in &held {
         sqlx::query("UPDATE lots SET allocated = allocated - $1 WHERE id = $2").bind(q).bind(lot).execute(&mut **tx).await?;
-        crate::search::enqueue(tx, *product).await?;
+        crate::outbox::enqueue(tx, *product).await?;
     }
     Ok(())
 }

@@ -193,7 +193,6 @@ pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, h
         match orders::place_idempotent(&state.db, &holds, state.stripe.is_some(), &actor, request, &render).await {
             Err(e) => return internal(&c, e.into()),
             Ok(orders::PlaceOutcome::Placed(o)) => {
-                state.indexer.nudge();
                 // The order is committed; emptying the cart is a convenience.
                 if let Ok(mut tx) = state.db.begin_write().await
                     && cart::clear_in(&mut tx, actor.id).await.is_ok()

@@ -160,7 +160,6 @@ pub async fn create_product(
     let problems = match product {
         Ok(p) => match crate::catalog::create_checked(&state.db, coop, &p).await {
             Ok(id) => {
-                state.indexer.nudge();
                 return Redirect::to(&format!("/products/{id}")).into_response();
             }
             Err(crate::catalog::ChangeError::Invalid(e)) => e.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
@@ -250,7 +249,6 @@ pub async fn update_product(
             };
             match crate::catalog::update(&state.db, coop, id, &patch).await {
                 Ok(()) => {
-                    state.indexer.nudge();
                     return Redirect::to(&format!("/products/{id}")).into_response();
                 }
                 Err(crate::catalog::ChangeError::Invalid(e)) => e.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),

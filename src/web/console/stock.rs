@@ -226,10 +226,7 @@ pub async fn create_lot(State(state): State<AppState>, MaybeUser(actor): MaybeUs
         Err(StockError::Invalid(Default::default()))
     };
     match result {
-        Ok(created) => {
-            state.indexer.nudge();
-            Redirect::to(&format!("/console/lots/{}", created.id)).into_response()
-        }
+        Ok(created) => Redirect::to(&format!("/console/lots/{}", created.id)).into_response(),
         Err(StockError::Invalid(errors)) => {
             problems.extend(errors.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)));
             match lot_form(&state, &c, coop, Some(&f), problems).await {
@@ -341,7 +338,6 @@ pub async fn adjust(
     };
     let error = match stock::adjust(&state.db, coop, actor.id, id, &adj).await {
         Ok(_) => {
-            state.indexer.nudge();
             return Redirect::to(&format!("/console/lots/{id}")).into_response();
         }
         Err(StockError::NotFound(_)) => return error_page(&c, StatusCode::NOT_FOUND),
