@@ -46,6 +46,23 @@ pub const MAX_CERTIFICATES: usize = 10;
 /// Most field errors listed in one answer; the rest are counted.
 pub const MAX_FIELD_ERRORS: usize = 100;
 
+/// The longest one call to Stripe may take, in milliseconds (and the
+/// default): 10 s. No call to Stripe is made inside a database transaction,
+/// so this bounds how long a request waits, not how long a lock is held.
+pub const STRIPE_TIMEOUT_MS: i64 = 10_000;
+
+/// A Stripe refund still `pending` this long after it was recorded lost its
+/// answer (the process died, or Stripe did not answer in time): the sweep
+/// asks Stripe again. Well above [`STRIPE_TIMEOUT_MS`], so a refund whose
+/// request is still waiting for Stripe is never taken for lost.
+pub const REFUND_PENDING_STALE_SECS: i64 = 120;
+
+/// Stripe replays the answer to an idempotency key for 24 hours; a pending
+/// refund older than this (23 hours, an hour to spare) can no longer be
+/// asked about safely by resending it, and is marked failed for finance to
+/// check by hand.
+pub const REFUND_PENDING_GIVE_UP_SECS: i64 = 23 * 3600;
+
 /// True when `v` is a whole number of units from 1 to `max`.
 pub fn units_in_range(v: i64, max: i64) -> bool {
     (1..=max).contains(&v)

@@ -98,6 +98,9 @@ pub struct Config {
     /// Stripe's publishable key, for the checkout page's Stripe.js
     /// (`STRIPE_PUBLISHABLE_KEY`).
     pub stripe_publishable_key: Option<String>,
+    /// How long one call to Stripe may take before it counts as
+    /// unanswered (`STRIPE_TIMEOUT_MS`, [`crate::bounds::STRIPE_TIMEOUT_MS`]).
+    pub stripe_timeout_ms: i64,
     /// Who invoice buyers pay by bank transfer (`ZHUNONG_PAYEE_NAME`,
     /// `ZHUNONG_PAYEE_BANK`, `ZHUNONG_PAYEE_ACCOUNT`).
     pub payee: Payee,
@@ -136,6 +139,7 @@ struct FileConfig {
     stripe_webhook_secret: Option<Secret>,
     stripe_api_base: Option<String>,
     stripe_publishable_key: Option<String>,
+    stripe_timeout_ms: Option<i64>,
     payee_name: Option<String>,
     payee_bank: Option<String>,
     payee_account: Option<String>,
@@ -296,6 +300,7 @@ impl Config {
             stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET").map(Secret::new).or(file.stripe_webhook_secret),
             stripe_api_base: var("STRIPE_API_BASE").or(file.stripe_api_base),
             stripe_publishable_key: var("STRIPE_PUBLISHABLE_KEY").or(file.stripe_publishable_key),
+            stripe_timeout_ms: number("STRIPE_TIMEOUT_MS", file.stripe_timeout_ms, crate::bounds::STRIPE_TIMEOUT_MS)?,
             payee: Payee {
                 name: var("ZHUNONG_PAYEE_NAME").or(file.payee_name).unwrap_or_else(|| "助农消费帮扶平台运营中心".into()),
                 bank: var("ZHUNONG_PAYEE_BANK").or(file.payee_bank).unwrap_or_else(|| "（请配置开户行 ZHUNONG_PAYEE_BANK）".into()),
@@ -316,6 +321,9 @@ impl Config {
         }
         if !(1..=100).contains(&config.hold_share_percent) {
             return Err(ConfigError("ZHUNONG_HOLD_SHARE_PERCENT must be from 1 to 100".into()));
+        }
+        if !(1..=crate::bounds::STRIPE_TIMEOUT_MS).contains(&config.stripe_timeout_ms) {
+            return Err(ConfigError(format!("STRIPE_TIMEOUT_MS must be from 1 to {}", crate::bounds::STRIPE_TIMEOUT_MS)));
         }
         if config.search_cards < 0 {
             return Err(ConfigError("ZHUNONG_SEARCH_CARDS must be 0 (off) or more".into()));

@@ -117,7 +117,14 @@ async fn serve() -> anyhow::Result<()> {
     }
     indexer.drain().await?;
     tokio::spawn(indexer.run());
-    tokio::spawn(expire_orders(db.clone()));
+    // Refunds whose answer from Stripe was lost when the process stopped
+    // are finished now, not a minute from now.
+    match zhunong::orders::finish_unanswered(&db, app.state.stripe.as_ref(), time::OffsetDateTime::now_utc()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(refunds = n, "unanswered Stripe refunds finished"),
+        Err(e) => tracing::warn!(error = %e, "finishing unanswered Stripe refunds failed; the sweep will retry"),
+    }
+    tokio::spawn(expire_orders(db.clone(), app.state.stripe.clone()));
     let bind = app.state.config.bind.clone();
     let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!(backend = ?db.backend(), "Zhunong serving on http://{}", listener.local_addr()?);
@@ -136,8 +143,9 @@ async fn serve() -> anyhow::Result<()> {
 
 /// Every minute, cancels the unpaid orders whose hold on their stock has
 /// lapsed (deadlines set at placement from the configuration), releasing
-/// their stock, and purges a bounded batch of expired idempotency keys.
-async fn expire_orders(db: zhunong::db::Db) {
+/// their stock, finishes Stripe refunds whose answer was lost, and purges a
+/// bounded batch of expired idempotency keys.
+async fn expire_orders(db: zhunong::db::Db, stripe: Option<zhunong::payments::Stripe>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
@@ -145,6 +153,11 @@ async fn expire_orders(db: zhunong::db::Db) {
             Ok(0) => {}
             Ok(n) => tracing::info!(orders = n, "unpaid orders lapsed"),
             Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed; will retry"),
+        }
+        match zhunong::orders::finish_unanswered(&db, stripe.as_ref(), time::OffsetDateTime::now_utc()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(refunds = n, "unanswered Stripe refunds finished"),
+            Err(e) => tracing::warn!(error = %e, "finishing unanswered Stripe refunds failed; will retry"),
         }
         match zhunong::orders::idempotency::purge_expired(&db, 5_000).await {
             Ok(0) => {}

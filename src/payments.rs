@@ -6,7 +6,10 @@
 //!
 //! Requests that create something carry a Stripe idempotency key derived
 //! from what they are for, so a retry after a lost answer creates nothing
-//! twice on Stripe's side either.
+//! twice on Stripe's side either. Every call gives up after
+//! `STRIPE_TIMEOUT_MS` ([`crate::bounds::STRIPE_TIMEOUT_MS`]): an answer
+//! that does not come is [`StripeFailure::Unreachable`], whose outcome on
+//! Stripe's side is unknown. No call is made inside a database transaction.
 
 use crate::config::{Config, Secret};
 use crate::money::Fen;
@@ -65,6 +68,7 @@ pub struct StripeRefund {
 #[derive(Clone)]
 pub struct Stripe {
     client: stripe::Client,
+    timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for Stripe {
@@ -86,7 +90,16 @@ impl Stripe {
             builder = builder.url(base.trim_end_matches('/'));
         }
         let client = builder.build().map_err(|e| anyhow::anyhow!("the Stripe client cannot be built: {e}"))?;
-        Ok(Some(Stripe { client }))
+        let timeout = std::time::Duration::from_millis(config.stripe_timeout_ms.max(1) as u64);
+        Ok(Some(Stripe { client, timeout }))
+    }
+
+    /// `call`, given up after the configured time-out.
+    async fn in_time<T>(&self, call: impl std::future::Future<Output = Result<T, stripe::StripeError>>) -> Result<T, StripeFailure> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(answer) => Ok(answer?),
+            Err(_) => Err(StripeFailure::Unreachable(format!("no answer within {} ms", self.timeout.as_millis()))),
+        }
     }
 
     /// Creates (or, for the same order and amount, finds again) the
@@ -97,14 +110,17 @@ impl Stripe {
         wechat.client = Some(CreatePaymentIntentPaymentMethodOptionsWechatPayClient::Web);
         options.wechat_pay = Some(wechat);
         let metadata = HashMap::from([("order_id".to_string(), order_id.to_string()), ("order_number".to_string(), number.to_string())]);
-        let pi = CreatePaymentIntent::new(amount.get(), stripe_types::Currency::CNY)
-            .allowed_payment_method_types(vec![Method::Card, Method::Alipay, Method::WechatPay])
-            .payment_method_options(options)
-            .description(format!("Zhunong order {number}"))
-            .metadata(metadata)
-            .customize()
-            .request_strategy(idempotent(&format!("zhunong-pi-{order_id}-{}", amount.get())))
-            .send(&self.client)
+        let pi = self
+            .in_time(
+                CreatePaymentIntent::new(amount.get(), stripe_types::Currency::CNY)
+                    .allowed_payment_method_types(vec![Method::Card, Method::Alipay, Method::WechatPay])
+                    .payment_method_options(options)
+                    .description(format!("Zhunong order {number}"))
+                    .metadata(metadata)
+                    .customize()
+                    .request_strategy(idempotent(&format!("zhunong-pi-{order_id}-{}", amount.get())))
+                    .send(&self.client),
+            )
             .await?;
         Ok(Intent {
             payment_intent_id: pi.id.as_str().to_string(),
@@ -114,15 +130,20 @@ impl Stripe {
     }
 
     /// Refunds `amount` of PaymentIntent `payment_intent`; `key` names this
-    /// refund for Stripe's idempotency.
+    /// refund for Stripe's idempotency, so asking again with the same key
+    /// (after a lost answer) gets the first answer back and refunds nothing
+    /// more — for the 24 hours Stripe keeps keys.
     pub async fn refund(&self, payment_intent: &str, amount: Fen, key: &str) -> Result<StripeRefund, StripeFailure> {
-        let refund = CreateRefund::new()
-            .payment_intent(payment_intent)
-            .amount(amount.get())
-            .reason(CreateRefundReason::RequestedByCustomer)
-            .customize()
-            .request_strategy(idempotent(key))
-            .send(&self.client)
+        let refund = self
+            .in_time(
+                CreateRefund::new()
+                    .payment_intent(payment_intent)
+                    .amount(amount.get())
+                    .reason(CreateRefundReason::RequestedByCustomer)
+                    .customize()
+                    .request_strategy(idempotent(key))
+                    .send(&self.client),
+            )
             .await?;
         Ok(StripeRefund { id: refund.id.as_str().to_string(), status: refund.status.unwrap_or_else(|| "pending".into()) })
     }

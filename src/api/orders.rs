@@ -19,7 +19,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 fn stored(status: i64, body: String) -> Response {
     let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
@@ -29,30 +28,29 @@ fn stored(status: i64, body: String) -> Response {
     res
 }
 
-/// The problem title of a refusal by the unpaid hold cap (the checkout
-/// page recognises it to explain the cap in the buyer's language).
+/// The problem title of a refusal by the unpaid hold cap.
 pub const HOLD_LIMIT_TITLE: &str = "Unpaid hold limit";
 
 fn place_error(e: PlaceError) -> ApiError {
     match e {
-        PlaceError::Invalid(errors) => ApiError::Invalid(errors),
-        PlaceError::OutOfStock(errors) => {
-            ApiError::Conflict { title: "Not enough stock", detail: format!("not enough stock: {errors}"), errors }
-        }
-        PlaceError::HoldLimit(errors) => {
-            ApiError::Conflict { title: HOLD_LIMIT_TITLE, detail: format!("unpaid hold limit: {errors}"), errors }
-        }
-        PlaceError::Forbidden(m) => ApiError::Forbidden(m.into()),
         PlaceError::Db(e) => e.into(),
+        refusal => refusal_error(&refusal),
     }
 }
 
-/// The status and body an error would be answered with (to store them).
-async fn rendered(e: ApiError) -> (StatusCode, String) {
-    let res = e.into_response();
-    let status = res.status();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap_or_default();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+/// A refusal in the API's words (also stored for the key).
+fn refusal_error(e: &PlaceError) -> ApiError {
+    match e {
+        PlaceError::Invalid(errors) => ApiError::Invalid(errors.clone()),
+        PlaceError::OutOfStock(errors) => {
+            ApiError::Conflict { title: "Not enough stock", detail: format!("not enough stock: {errors}"), errors: errors.clone() }
+        }
+        PlaceError::HoldLimit(errors) => {
+            ApiError::Conflict { title: HOLD_LIMIT_TITLE, detail: format!("unpaid hold limit: {errors}"), errors: errors.clone() }
+        }
+        PlaceError::Forbidden(m) => ApiError::Forbidden((*m).into()),
+        PlaceError::Db(e) => ApiError::Internal(anyhow::anyhow!("{e}")),
+    }
 }
 
 /// `POST /api/v1/orders` → 201 order; 409 naming the short lines.
@@ -73,23 +71,17 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     }
 }
 
-/// Places the order in `body` once per `key` of the caller on `endpoint`
-/// ([`idempotency::PLACE_API`] here, [`idempotency::PLACE_CHECKOUT`] for
-/// the checkout page, whose form carries a key). The caller's right to
-/// place orders is checked before any stored answer is replayed.
-pub async fn place_once(
+/// Reads the order in `body` and places it once per `key` of the caller on
+/// `endpoint` through [`orders::place_idempotent`], which keeps the key.
+async fn place_once(
     state: &AppState,
     actor: &crate::auth::Actor,
     endpoint: &'static str,
     key: Option<&str>,
     body: &[u8],
 ) -> ApiResult<Response> {
-    // Authorisation first: a stored answer is the answer to someone
-    // allowed to ask, and a refusal for want of the role is not stored.
-    if let Err(e) = orders::may_place(actor) {
-        return Err(place_error(e));
-    }
-    let scope = key.map(|key| idempotency::Scope { user_id: actor.id, org_id: actor.org.id, endpoint, key });
+    // No right to order is answered before the body is read.
+    orders::may_place(actor).map_err(place_error)?;
     if std::str::from_utf8(body).is_ok_and(crate::validation::json_has_forbidden_char) {
         return Err(ApiError::Invalid(crate::validation::forbidden_char_error("body")));
     }
@@ -100,93 +92,22 @@ pub async fn place_once(
             return Err(ApiError::Invalid(FieldErrors::one("body", Problem::Unreadable(e.to_string()))));
         }
     };
-    if order.payment_method == "stripe" && state.stripe.is_none() {
-        return Err(ApiError::Invalid(FieldErrors::one("payment_method", Problem::CardsUnavailable)));
-    }
-    let hash: String = Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
-
-    // A key answered before gets its answer; checking and pricing only
-    // read. Both are done before the write transaction, on one connection.
-    let mut conn = state.db.pool().acquire().await?;
-    if let Some(scope) = scope
-        && let Some(answer) = stored_answer(&mut conn, scope, &hash).await?
-    {
-        return answer;
-    }
-    let prepared = orders::prepare(&mut conn, actor, &order).await;
-    drop(conn);
-    let prepared = match prepared {
-        Ok(p) => p,
-        Err(PlaceError::Db(e)) => return Err(e.into()),
-        Err(e) => return refuse(state, scope, &hash, e).await,
-    };
-
     let holds = orders::HoldPolicy::from_config(&state.config);
-    let mut tx = state.db.begin_write().await?;
-    if let Some(scope) = scope
-        && !idempotency::store(&mut tx, scope, &hash, 0, "").await?
-    {
-        // A concurrent request with this key got there first.
-        let answer = stored_answer(&mut tx, scope, &hash).await?;
-        tx.rollback().await?;
-        return answer
-            .unwrap_or_else(|| Err(ApiError::Internal(anyhow::anyhow!("idempotency key {} claimed without an answer", scope.key))));
-    }
-    match orders::place_in(&mut tx, actor, &order, &prepared, &holds).await {
-        Ok(created) => {
+    let render = |e: &PlaceError| {
+        let (status, body) = rendered_now(refusal_error(e));
+        orders::Answer { status, body }
+    };
+    let request = orders::PlaceRequest { endpoint, key, order: &order };
+    match orders::place_idempotent(&state.db, &holds, state.stripe.is_some(), actor, request, &render).await? {
+        orders::PlaceOutcome::Placed(created) => {
             let body = serde_json::to_string(&created).map_err(|e| ApiError::Internal(e.into()))?;
-            if let Some(scope) = scope {
-                idempotency::complete(&mut tx, scope, 201, &body).await?;
-            }
-            // Acknowledged only after the commit (invariant 4).
-            tx.commit().await?;
-            tracing::info!(order.id = created.id, org.id = actor.org.id, "order placed");
             Ok(stored(201, body))
         }
-        Err(PlaceError::Db(e)) => Err(e.into()),
-        Err(e) => {
-            tx.rollback().await?;
-            refuse(state, scope, &hash, e).await
+        orders::PlaceOutcome::Replayed(answer) | orders::PlaceOutcome::Refused { stored: Some(answer), .. } => {
+            Ok(stored(i64::from(answer.status), answer.body))
         }
+        orders::PlaceOutcome::Refused { why, stored: None } => Err(place_error(why)),
     }
-}
-
-/// The live stored answer for `scope`, if it has one: the first response
-/// for the same body, or a 422 for a different body.
-async fn stored_answer(
-    conn: &mut sqlx::AnyConnection,
-    scope: idempotency::Scope<'_>,
-    hash: &str,
-) -> sqlx::Result<Option<ApiResult<Response>>> {
-    let row = idempotency::find(conn, scope).await?;
-    Ok(row.filter(|r| r.status_code != 0).map(|r| {
-        if r.request_hash == hash {
-            Ok(stored(r.status_code, r.response_body))
-        } else {
-            Err(ApiError::Invalid(FieldErrors::one("Idempotency-Key", Problem::KeyReused { body: true })))
-        }
-    }))
-}
-
-/// Answers a refused order. Nothing of it is kept; the refusal itself is
-/// stored for the key (for 24 hours), so a retry gets the same answer
-/// (unless another request with the key stored its answer first: then that
-/// one).
-async fn refuse(state: &AppState, scope: Option<idempotency::Scope<'_>>, hash: &str, e: PlaceError) -> ApiResult<Response> {
-    let (status, body) = rendered(place_error(e)).await;
-    if let Some(scope) = scope {
-        let mut tx = state.db.begin_write().await?;
-        if idempotency::store(&mut tx, scope, hash, status.as_u16() as i64, &body).await? {
-            tx.commit().await?;
-        } else {
-            let answer = stored_answer(&mut tx, scope, hash).await?;
-            tx.rollback().await?;
-            if let Some(answer) = answer {
-                return answer;
-            }
-        }
-    }
-    Ok(stored(status.as_u16() as i64, body))
 }
 
 /// `GET /api/v1/orders/{id}` — the buyer's own; anyone else's is a 404.
@@ -324,9 +245,9 @@ pub async fn accept(
 ///
 /// With an `Idempotency-Key`, a retry of the same refund (same order, same
 /// body) gets the first answer and refunds nothing more: money moves once
-/// however often a client resends after a time-out. The key is claimed
-/// before the refund and answered after it; a retry while the first is
-/// still at work gets a 409.
+/// however often a client resends after a time-out
+/// ([`orders::refund_once`] keeps the key). A retry while the first is
+/// still waiting for Stripe gets a 409.
 pub async fn refund(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
@@ -336,55 +257,68 @@ pub async fn refund(
 ) -> ApiResult<Response> {
     let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("order"))?;
     let Some(key) = idempotency_key(&headers)? else {
-        return refund_now(&state, &actor, id, &body).await.map(|(status, body)| stored(status.as_u16() as i64, body));
+        let refund = orders::refund(&state.db, state.stripe.as_ref(), &actor, id, &body).await.map_err(refund_error)?;
+        tracing::info!(order.id = id, refund.id = refund.id, user.id = actor.id, "order refunded");
+        let json = serde_json::to_string(&refund).map_err(|e| ApiError::Internal(e.into()))?;
+        return Ok(stored(201, json));
     };
-    let scope = idempotency::Scope { user_id: actor.id, org_id: actor.org.id, endpoint: idempotency::REFUND_API, key: &key };
-    let hash: String = Sha256::digest(format!("{id}\n{body:?}")).iter().map(|b| format!("{b:02x}")).collect();
-    let mut tx = state.db.begin_write().await?;
-    let claimed = idempotency::store(&mut tx, scope, &hash, 0, "").await?;
-    if !claimed {
-        let earlier = idempotency::find(&mut tx, scope).await?;
-        tx.rollback().await?;
-        return match earlier {
-            Some(e) if e.request_hash != hash => {
-                Err(ApiError::Invalid(FieldErrors::one("Idempotency-Key", Problem::KeyReused { body: false })))
-            }
-            Some(e) if e.status_code != 0 => Ok(stored(e.status_code, e.response_body)),
-            _ => Err(ApiError::Conflict {
-                title: "Request in progress",
-                detail: "a refund with this Idempotency-Key is still being made; ask again in a moment".into(),
+    let render = |e: &orders::RefundError| {
+        let e = match e {
+            orders::RefundError::Invalid(errors) => ApiError::Invalid(errors.clone()),
+            orders::RefundError::Transition(orders::TransitionError::NotFound) => ApiError::NotFound("order"),
+            orders::RefundError::Transition(orders::TransitionError::Illegal(s)) => ApiError::Conflict {
+                title: "Illegal transition",
+                detail: orders::TransitionError::Illegal(s.clone()).to_string(),
                 errors: Default::default(),
-            }),
+            },
+            orders::RefundError::Transition(orders::TransitionError::Forbidden(m)) => ApiError::Forbidden((*m).into()),
+            other => ApiError::Internal(anyhow::anyhow!("{other}")),
         };
-    }
-    tx.commit().await?;
-    let (status, answer) = match refund_now(&state, &actor, id, &body).await {
-        Ok(done) => done,
-        Err(e) => rendered(e).await,
+        let (status, body) = rendered_now(e);
+        orders::Answer { status, body }
     };
-    if status.is_server_error() {
-        // Nothing was refunded (the refund's own transaction rolled back):
-        // a retry may try again.
-        idempotency::release(&state.db, scope).await?;
-    } else {
-        let mut tx = state.db.begin_write().await?;
-        idempotency::complete(&mut tx, scope, status.as_u16() as i64, &answer).await?;
-        tx.commit().await?;
+    match orders::refund_once(&state.db, state.stripe.as_ref(), &actor, id, &key, &body, &render).await.map_err(refund_error)? {
+        orders::RefundOnce::Answered(answer) => {
+            if answer.status == 201 {
+                tracing::info!(order.id = id, user.id = actor.id, "order refunded");
+            }
+            Ok(stored(i64::from(answer.status), answer.body))
+        }
+        orders::RefundOnce::KeyReused => {
+            let mut errors = crate::validation::FieldErrors::default();
+            errors.add("Idempotency-Key", Problem::KeyReused { body: false });
+            Err(ApiError::Invalid(errors))
+        }
+        orders::RefundOnce::InProgress => Err(ApiError::Conflict {
+            title: "Request in progress",
+            detail: "a refund with this Idempotency-Key is still being made; ask again in a moment".into(),
+            errors: Default::default(),
+        }),
     }
-    Ok(stored(status.as_u16() as i64, answer))
 }
 
-/// Makes the refund and returns the answer's status and body.
-async fn refund_now(state: &AppState, actor: &crate::auth::Actor, id: i64, body: &orders::NewRefund) -> ApiResult<(StatusCode, String)> {
-    match orders::refund(&state.db, state.stripe.as_ref(), actor, id, body).await {
-        Ok(refund) => {
-            tracing::info!(order.id = id, refund.id = refund.id, user.id = actor.id, "order refunded");
-            let json = serde_json::to_string(&refund).map_err(|e| ApiError::Internal(e.into()))?;
-            Ok((StatusCode::CREATED, json))
-        }
-        Err(orders::RefundError::Invalid(errors)) => Err(ApiError::Invalid(errors)),
-        Err(orders::RefundError::Stripe(e)) => Err(e.into()),
-        Err(orders::RefundError::Transition(e)) => Err(transition_error(e)),
+/// The status and body of an error, rendered at once (the refund's stored
+/// refusals; no request body is read, so nothing is awaited).
+fn rendered_now(e: ApiError) -> (u16, String) {
+    use http_body_util::BodyExt;
+    let res = e.into_response();
+    let status = res.status().as_u16();
+    // The body is one string in memory: collecting it is ready at the first
+    // poll, so no executor is needed.
+    let mut collect = std::pin::pin!(res.into_body().collect());
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let body = match std::future::Future::poll(collect.as_mut(), &mut cx) {
+        std::task::Poll::Ready(Ok(c)) => c.to_bytes(),
+        _ => Default::default(),
+    };
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn refund_error(e: orders::RefundError) -> ApiError {
+    match e {
+        orders::RefundError::Invalid(errors) => ApiError::Invalid(errors),
+        orders::RefundError::Stripe(e) => e.into(),
+        orders::RefundError::Transition(e) => transition_error(e),
     }
 }
 
@@ -421,22 +355,7 @@ pub async fn stripe_webhook(State(state): State<AppState>, headers: HeaderMap, b
             return Err(ApiError::BadRequest(why));
         }
     };
-    let applied = orders::apply_stripe_event(&state.db, &event).await?;
+    let applied = orders::apply_stripe_event(&state.db, state.stripe.as_ref(), &event).await?;
     tracing::info!(stripe.event = event.id.as_str(), kind = event.kind.as_str(), outcome = applied.outcome.as_str(), "Stripe webhook");
-    // Money for an order cancelled before it arrived goes straight back; the
-    // refund's idempotency key is the intent, so a replay cannot refund twice.
-    if let Some((intent, amount)) = &applied.refund {
-        match &state.stripe {
-            Some(stripe) => match stripe.refund(intent, *amount, &format!("zhunong-orphan-{intent}")).await {
-                Ok(r) => {
-                    tracing::info!(stripe.intent = intent.as_str(), stripe.refund = r.id.as_str(), "payment of a cancelled order refunded")
-                }
-                Err(e) => {
-                    tracing::error!(stripe.intent = intent.as_str(), error = %e, "payment of a cancelled order NOT refunded: finance must refund it")
-                }
-            },
-            None => tracing::error!(stripe.intent = intent.as_str(), "payment of a cancelled order NOT refunded: Stripe is not configured"),
-        }
-    }
     Ok(Json(serde_json::json!({ "received": true, "outcome": applied.outcome })))
 }

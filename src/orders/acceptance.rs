@@ -2,6 +2,7 @@
 //! rates each cooperative in it, 1 to 5 stars, in one step — the step that
 //! makes an agency's order count towards its reserved share.
 
+use super::lifecycle::{self, OrderStatus};
 use super::{Order, TransitionError, get_in};
 use crate::auth::{Actor, Role};
 use crate::db::Db;
@@ -58,7 +59,7 @@ pub async fn accept(db: &Db, actor: &Actor, id: i64, ratings: &[Rating]) -> Resu
     if !(actor.has(Role::AgencyBuyer) || actor.has(Role::AgencyApprover) || actor.has(Role::PartnerBuyer)) {
         return Err(TransitionError::Forbidden("only the buyer's purchasers accept goods").into());
     }
-    if status != "delivered" {
+    if OrderStatus::from_db(&status)? != OrderStatus::Delivered {
         return Err(TransitionError::Illegal(status).into());
     }
     let coops: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT cooperative_id FROM order_lines WHERE order_id = $1 ORDER BY cooperative_id")
@@ -88,15 +89,9 @@ pub async fn accept(db: &Db, actor: &Actor, id: i64, ratings: &[Rating]) -> Resu
         return Err(AcceptError::Invalid(errors));
     }
     let now = crate::time::now();
-    let moved = sqlx::query("UPDATE orders SET status = 'accepted', updated_at = $1 WHERE id = $2 AND status = 'delivered'")
-        .bind(&now)
-        .bind(id)
-        .execute(&mut *tx)
+    lifecycle::transition(&mut tx, id, OrderStatus::Delivered, OrderStatus::Accepted, Some(actor.id), "")
         .await?
-        .rows_affected();
-    if moved == 0 {
-        return Err(TransitionError::Illegal(status).into());
-    }
+        .map_err(TransitionError::lost)?;
     for r in ratings {
         sqlx::query("INSERT INTO ratings (order_id, cooperative_id, stars, comment, rated_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(id)
@@ -108,12 +103,6 @@ pub async fn accept(db: &Db, actor: &Actor, id: i64, ratings: &[Rating]) -> Resu
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at) VALUES ($1, 'delivered', 'accepted', $2, $3)")
-        .bind(id)
-        .bind(actor.id)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
     let order = get_in(&mut tx, actor.org.id, id).await?.ok_or(TransitionError::NotFound)?;
     tx.commit().await?;
     Ok(order)

@@ -53,6 +53,17 @@ pub struct Stored {
     pub response_body: String,
 }
 
+/// A stored answer to an idempotent request as the domain hands it back:
+/// its status and body, as first given (the edge's words, replayed byte
+/// for byte).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// Body.
+    pub body: String,
+}
+
 /// The oldest `created_at` still replayed.
 fn live_since() -> String {
     crate::time::in_seconds(-TTL_SECS)
@@ -110,6 +121,25 @@ pub async fn complete(tx: &mut Tx, scope: Scope<'_>, status: i64, body: &str) ->
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Takes over the claim (status 0) of `scope` if it is older than
+/// `stale_secs`: its request died before recording anything (the caller
+/// checked), so this request does the work instead. One conditional
+/// UPDATE renews the claim, so of two retries only one takes it over.
+pub async fn take_over_stale(tx: &mut Tx, scope: Scope<'_>, stale_secs: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE idempotency_keys SET created_at = $1 WHERE user_id = $2 AND endpoint = $3 AND key = $4 AND status_code = 0 AND created_at < $5",
+    )
+    .bind(crate::time::now())
+    .bind(scope.user_id)
+    .bind(scope.endpoint)
+    .bind(scope.key)
+    .bind(crate::time::in_seconds(-stale_secs))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(done == 1)
 }
 
 /// Gives up a claim (status 0) whose work failed without an answer worth

@@ -13,7 +13,7 @@ use crate::validation::{FieldErrors, Problem};
 use serde::{Deserialize, Serialize};
 
 /// A line as ordered.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct NewLine {
     /// The product.
     #[serde(deserialize_with = "crate::ids::deserialize")]
@@ -36,7 +36,7 @@ pub struct Delivery {
 }
 
 /// An order as placed.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct NewOrder {
     /// Lines, from any cooperatives.
     pub lines: Vec<NewLine>,
@@ -103,8 +103,8 @@ pub struct Line {
     /// Units refunded so far.
     pub refunded_quantity: i64,
     /// waiting, in_transit or delivered: each line moves on its own
-    /// ([`fulfil`]).
-    pub status: String,
+    /// ([`lifecycle::transition_line`]).
+    pub status: LineStatus,
     /// Lots holding the quantity, first expiry first.
     pub allocations: Vec<Allocation>,
 }
@@ -127,8 +127,8 @@ pub struct Order {
     pub id: i64,
     /// For people: ZN20261122-7K3QX9.
     pub number: String,
-    /// See DESIGN.md.
-    pub status: String,
+    /// See DESIGN.md and [`lifecycle`].
+    pub status: OrderStatus,
     /// Who buys.
     pub buyer: Buyer,
     /// Lines.
@@ -138,7 +138,7 @@ pub struct Order {
     /// Refunded so far.
     pub refunded_fen: Fen,
     /// invoice or stripe
-    pub payment_method: String,
+    pub payment_method: PaymentMethod,
     /// Delivery.
     pub delivery: Delivery,
     /// Free text.
@@ -150,34 +150,6 @@ pub struct Order {
     /// once paid, cancelled or later.
     pub hold_until: Option<String>,
 }
-
-/// Where an order is (DESIGN.md, Ordering).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderStatus {
-    /// Recorded, stock allocated (a transient first state).
-    Placed,
-    /// Above the agency's approval limit: waits for an approver.
-    PendingApproval,
-    /// Waits for the buyer's payment.
-    AwaitingPayment,
-    /// Paid; the ledger is written.
-    Paid,
-    /// Dispatched from the cooperatives.
-    InTransit,
-    /// Arrived at the buyer.
-    Delivered,
-    /// Accepted (验收) and rated by the buyer.
-    Accepted,
-    /// Cancelled, rejected or expired before payment; stock released.
-    Cancelled,
-    /// Every unit refunded.
-    Refunded,
-}
-
-named_enum!(OrderStatus { Placed => "placed", PendingApproval => "pending_approval", AwaitingPayment => "awaiting_payment", Paid => "paid", InTransit => "in_transit", Delivered => "delivered", Accepted => "accepted", Cancelled => "cancelled", Refunded => "refunded" });
-
-/// Statuses in which a buyer may still cancel (nothing paid yet).
-pub const CANCELLABLE: [&str; 3] = ["placed", "pending_approval", "awaiting_payment"];
 
 /// The rules an order body must keep, checked without the database: line
 /// count first (a list past the limit is one error and nothing else is
@@ -237,7 +209,7 @@ pub struct Prepared {
     lines: Vec<Priced>,
     total: Fen,
     /// pending_approval or awaiting_payment
-    next: &'static str,
+    next: OrderStatus,
     region_code: String,
 }
 
@@ -365,7 +337,7 @@ pub async fn prepare(conn: &mut sqlx::AnyConnection, actor: &Actor, o: &NewOrder
         .bind(actor.org.id)
         .fetch_optional(&mut *conn)
         .await?;
-    let next = if limit.is_some_and(|l| total.get() > l) { "pending_approval" } else { "awaiting_payment" };
+    let next = if limit.is_some_and(|l| total.get() > l) { OrderStatus::PendingApproval } else { OrderStatus::AwaitingPayment };
     Ok(Prepared { lines, total, next, region_code })
 }
 
@@ -464,7 +436,7 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
     };
     let note = o.note.as_deref().unwrap_or("").trim().to_owned();
     let pay_by = crate::time::in_seconds(holds.payment_hours * 3600);
-    let approve_by = (prepared.next == "pending_approval").then(|| crate::time::in_seconds(holds.approval_hours * 3600));
+    let approve_by = (prepared.next == OrderStatus::PendingApproval).then(|| crate::time::in_seconds(holds.approval_hours * 3600));
     let order_id: i64 = sqlx::query_scalar(
         "INSERT INTO orders (number, buyer_org_id, buyer_user_id, status, payment_method, delivery_region_code, delivery_address, contact_name, \
                              phone, note, total_fen, created_at, updated_at, pay_by, approve_by) \
@@ -473,7 +445,7 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
     .bind(&number)
     .bind(actor.org.id)
     .bind(actor.id)
-    .bind(prepared.next)
+    .bind(prepared.next.as_str())
     .bind(&o.payment_method)
     .bind(&delivery.region_code)
     .bind(&delivery.address)
@@ -515,28 +487,22 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
             unit_price_fen: p.unit,
             amount_fen: amount,
             refunded_quantity: 0,
-            status: "waiting".to_owned(),
+            status: LineStatus::Waiting,
             allocations: lots.iter().map(|(lot_id, quantity)| Allocation { lot_id: *lot_id, quantity: *quantity }).collect(),
         });
     }
     let products: Vec<i64> = priced.iter().map(|p| p.product_id).collect();
     crate::outbox::enqueue_many(tx, &products).await?;
-    sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at) VALUES ($1, NULL, 'placed', $2, $3), ($1, 'placed', $4, $2, $3)")
-        .bind(order_id)
-        .bind(actor.id)
-        .bind(&now)
-        .bind(prepared.next)
-        .execute(&mut **tx)
-        .await?;
+    lifecycle::born(tx, order_id, actor.id, prepared.next, &now).await?;
     Ok(Order {
         id: order_id,
         number,
-        status: prepared.next.to_owned(),
+        status: prepared.next,
         buyer: Buyer { id: actor.org.id, name: actor.org.name.clone() },
         lines,
         total_fen: prepared.total,
         refunded_fen: Fen::ZERO,
-        payment_method: o.payment_method.clone(),
+        payment_method: PaymentMethod::parse(&o.payment_method).unwrap_or(PaymentMethod::Invoice),
         delivery,
         note,
         created_at: now,
@@ -661,7 +627,7 @@ async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<O
     }
     let lines: Vec<LineRow> = sqlx::query_as(
         "SELECT l.id, l.product_id, p.name, l.cooperative_id, l.quantity, l.unit_price_fen, l.amount_fen, l.status, \
-         CAST(COALESCE((SELECT SUM(r.quantity) FROM refund_lines r WHERE r.line_id = l.id), 0) AS BIGINT) AS refunded_quantity \
+         CAST(COALESCE((SELECT SUM(r.quantity) FROM refund_lines r JOIN refunds f ON f.id = r.refund_id WHERE r.line_id = l.id AND f.answered_at IS NOT NULL), 0) AS BIGINT) AS refunded_quantity \
          FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = $1 ORDER BY l.id",
     )
     .bind(r.id)
@@ -703,24 +669,25 @@ async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<O
             unit_price_fen: Fen::new(unit),
             amount_fen: Fen::new(amount),
             refunded_quantity,
-            status,
+            status: LineStatus::from_db(&status)?,
             allocations: mine,
         });
     }
-    let hold_until = match r.status.as_str() {
-        "pending_approval" => r.approve_by.or(r.pay_by),
-        "placed" | "awaiting_payment" => r.pay_by,
+    let status = OrderStatus::from_db(&r.status)?;
+    let hold_until = match status {
+        OrderStatus::PendingApproval => r.approve_by.or(r.pay_by),
+        OrderStatus::Placed | OrderStatus::AwaitingPayment => r.pay_by,
         _ => None,
     };
     Ok(Order {
         id: r.id,
         number: r.number,
-        status: r.status,
+        status,
         buyer: Buyer { id: r.buyer_org_id, name: r.buyer_name },
         lines: out,
         total_fen: Fen::new(r.total_fen),
         refunded_fen: refunded,
-        payment_method: r.payment_method,
+        payment_method: PaymentMethod::from_db(&r.payment_method)?,
         delivery: Delivery {
             region_code: r.delivery_region_code,
             address: r.delivery_address,
@@ -833,59 +800,59 @@ pub enum TransitionError {
     Db(#[from] sqlx::Error),
 }
 
-/// Moves order `id` from an unpaid status to `cancelled`, gives back every
-/// unit it held and records the event — or does nothing and returns false
-/// when the order is no longer unpaid. The status is re-checked in the
-/// UPDATE itself, so two cancels (a buyer's and the expiry sweep, say)
-/// cannot both release the stock.
+impl TransitionError {
+    /// A move lost to another writer: illegal from where the order is now
+    /// (not found when it is gone).
+    pub fn lost(lost: lifecycle::Lost) -> Self {
+        match lost.current {
+            Some(current) => TransitionError::Illegal(current.as_str().to_owned()),
+            None => TransitionError::NotFound,
+        }
+    }
+}
+
+/// Moves order `id` from an unpaid status to `cancelled` and gives back
+/// every unit it held — or reports where the order is when it is no longer
+/// unpaid. The status is re-checked in the UPDATE itself (the lifecycle's
+/// one door), so two cancels (a buyer's and the expiry sweep, say) cannot
+/// both release the stock.
 ///
 /// With `lapsed_by` (the expiry sweep's now), the order is cancelled only if
 /// its hold has lapsed by then, checked in the same UPDATE: an order
 /// approved a moment earlier has a later deadline and stays.
-async fn cancel_unpaid_in(tx: &mut Tx, id: i64, user: Option<i64>, note: &str, lapsed_by: Option<&str>) -> sqlx::Result<bool> {
+async fn cancel_unpaid_in(
+    tx: &mut Tx,
+    id: i64,
+    user: Option<i64>,
+    note: &str,
+    lapsed_by: Option<&str>,
+) -> sqlx::Result<Result<lifecycle::Moved, lifecycle::Lost>> {
     let from: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
-    let Some(from) = from.filter(|f| CANCELLABLE.contains(&f.as_str())) else { return Ok(false) };
-    let lapse = if lapsed_by.is_some() {
-        " AND ((status = 'pending_approval' AND approve_by IS NOT NULL AND approve_by < $4) OR pay_by < $4)"
-    } else {
-        " AND $4 = ''"
+    let Some(from) = from.as_deref().map(OrderStatus::from_db).transpose()? else {
+        return Ok(Err(lifecycle::Lost { current: None }));
     };
-    let moved = sqlx::query(&format!("UPDATE orders SET status = 'cancelled', updated_at = $1 WHERE id = $2 AND status = $3{lapse}"))
-        .bind(crate::time::now())
-        .bind(id)
-        .bind(&from)
-        .bind(lapsed_by.unwrap_or(""))
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    if moved == 0 {
-        return Ok(false);
+    if !from.is_cancellable() {
+        return Ok(Err(lifecycle::Lost { current: Some(from) }));
     }
-    release(tx, id).await?;
-    sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at, note) VALUES ($1, $2, 'cancelled', $3, $4, $5)")
-        .bind(id)
-        .bind(&from)
-        .bind(user)
-        .bind(crate::time::now())
-        .bind(note)
-        .execute(&mut **tx)
-        .await?;
-    Ok(true)
+    let unless = lapsed_by.map_or(lifecycle::Unless::Nothing, lifecycle::Unless::HoldLiveAt);
+    let moved = lifecycle::transition_unless(tx, id, from, OrderStatus::Cancelled, user, note, unless).await?;
+    if moved.is_ok() {
+        release(tx, id).await?;
+    }
+    Ok(moved)
 }
 
 /// Cancels an unpaid order of the buyer's organisation and releases every
 /// unit it held.
 pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> Result<Order, TransitionError> {
     let mut tx = db.begin_write().await?;
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1 AND buyer_org_id = $2")
+    let mine: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id = $1 AND buyer_org_id = $2")
         .bind(id)
         .bind(actor.org.id)
         .fetch_optional(&mut *tx)
         .await?;
-    let status = status.ok_or(TransitionError::NotFound)?;
-    if !cancel_unpaid_in(&mut tx, id, Some(actor.id), "", None).await? {
-        return Err(TransitionError::Illegal(status));
-    }
+    mine.ok_or(TransitionError::NotFound)?;
+    cancel_unpaid_in(&mut tx, id, Some(actor.id), "", None).await?.map_err(TransitionError::lost)?;
     let order = get_in(&mut tx, actor.org.id, id).await?.ok_or(TransitionError::NotFound)?;
     tx.commit().await?;
     Ok(order)
@@ -893,16 +860,21 @@ pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> Result<Order, Transition
 
 mod acceptance;
 pub mod cart;
-pub mod fulfil;
+mod fulfil;
 pub mod idempotency;
 mod ledger;
+pub mod lifecycle;
 mod payment;
+mod place;
 mod refunds;
 mod views;
 
 pub use acceptance::{AcceptError, Rating, accept};
+pub use idempotency::Answer;
+pub use lifecycle::{LineStatus, OrderStatus, PaymentMethod};
 pub use payment::{Applied, StartError, apply_stripe_event, start_stripe};
-pub use refunds::{NewRefund, Refund, RefundError, RefundLine, refund};
+pub use place::{PlaceOutcome, PlaceRequest, place_idempotent, placed_with_key};
+pub use refunds::{NewRefund, Refund, RefundError, RefundLine, RefundOnce, finish_unanswered, refund, refund_once};
 pub use views::{Event, FulfilLine, Reach, events, reach, to_fulfil, to_move};
 
 /// Who is allowed to move an order, and how.
@@ -916,7 +888,7 @@ pub enum Transition {
     ConfirmInvoice,
     /// Lines waiting → in_transit: the goods left the cooperatives
     /// (platform admin: every line; a hub operator: the lines from its
-    /// nodes' regions). The order follows its lines ([`fulfil::derive`]).
+    /// nodes' regions). The order follows its lines ([`lifecycle::derive`]).
     Dispatch,
     /// Lines in_transit → delivered: the goods reached the buyer (same
     /// roles, same lines).
@@ -959,40 +931,21 @@ pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, referenc
         });
     }
     let (from, to) = match t {
-        Transition::Approve => ("pending_approval", "awaiting_payment"),
-        Transition::Reject => ("pending_approval", "cancelled"),
-        Transition::ConfirmInvoice => ("awaiting_payment", "paid"),
+        Transition::Approve => (OrderStatus::PendingApproval, OrderStatus::AwaitingPayment),
+        Transition::Reject => (OrderStatus::PendingApproval, OrderStatus::Cancelled),
+        Transition::ConfirmInvoice => (OrderStatus::AwaitingPayment, OrderStatus::Paid),
         Transition::Dispatch | Transition::Deliver => unreachable!("moved by fulfil::move_lines"),
     };
-    if t == Transition::ConfirmInvoice && method != "invoice" {
+    if t == Transition::ConfirmInvoice && PaymentMethod::from_db(&method)? != PaymentMethod::Invoice {
         return Err(TransitionError::Illegal(format!("{status} (paid by card, not by invoice)")));
     }
-    let moved = sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
-        .bind(to)
-        .bind(crate::time::now())
-        .bind(id)
-        .bind(from)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if moved == 0 {
-        return Err(TransitionError::Illegal(status));
-    }
-    if to == "cancelled" {
+    lifecycle::transition(&mut tx, id, from, to, Some(actor.id), reference).await?.map_err(TransitionError::lost)?;
+    if to == OrderStatus::Cancelled {
         release(&mut tx, id).await?;
     }
-    if to == "paid" {
-        payment::record_payment_in(&mut tx, id, "invoice", reference, total, Some(actor.id)).await?;
+    if to == OrderStatus::Paid {
+        payment::record_payment_in(&mut tx, id, PaymentMethod::Invoice, reference, total, Some(actor.id)).await?;
     }
-    sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at, note) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(id)
-        .bind(from)
-        .bind(to)
-        .bind(actor.id)
-        .bind(crate::time::now())
-        .bind(reference)
-        .execute(&mut *tx)
-        .await?;
     let order = get_in(&mut tx, buyer, id).await?.ok_or(TransitionError::NotFound)?;
     tx.commit().await?;
     Ok(order)
@@ -1139,7 +1092,7 @@ pub async fn expire_unpaid(db: &Db, now: &str) -> sqlx::Result<usize> {
         let note = if status == "pending_approval" { LAPSED_UNAPPROVED } else { LAPSED_UNPAID };
         let mut tx = db.begin_write().await?;
         // An order paid, approved or cancelled meanwhile is left alone.
-        if cancel_unpaid_in(&mut tx, id, None, note, Some(now)).await? {
+        if cancel_unpaid_in(&mut tx, id, None, note, Some(now)).await?.is_ok() {
             tx.commit().await?;
             expired += 1;
         }

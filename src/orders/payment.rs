@@ -2,8 +2,10 @@
 //! awaiting payment; Stripe's webhook, verified, says it succeeded, and
 //! the order becomes paid — once, however often Stripe repeats itself
 //! (invariant 5: each event id is recorded in the transaction that acts
-//! on it).
+//! on it). A payment that lands on an order cancelled meanwhile goes
+//! straight back, after the event's transaction, never inside it.
 
+use super::lifecycle::{self, OrderStatus, PaymentMethod};
 use super::{TransitionError, ledger};
 use crate::auth::Actor;
 use crate::db::{Db, Tx};
@@ -15,7 +17,7 @@ use crate::payments::{EventKind, Intent, Stripe, StripeFailure, WebhookEvent};
 pub(super) async fn record_payment_in(
     tx: &mut Tx,
     id: i64,
-    method: &str,
+    method: PaymentMethod,
     reference: &str,
     amount: i64,
     user: Option<i64>,
@@ -24,7 +26,7 @@ pub(super) async fn record_payment_in(
         "INSERT INTO payments (order_id, method, reference, amount_fen, confirmed_by, confirmed_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
-    .bind(method)
+    .bind(method.as_str())
     .bind(reference)
     .bind(amount)
     .bind(user)
@@ -61,10 +63,10 @@ pub async fn start_stripe(db: &Db, stripe: Option<&Stripe>, actor: &Actor, id: i
             .fetch_optional(db.pool())
             .await?;
     let Some((number, status, method, total)) = row else { return Err(TransitionError::NotFound.into()) };
-    if method != "stripe" {
+    if PaymentMethod::from_db(&method)? != PaymentMethod::Stripe {
         return Err(TransitionError::Illegal(format!("{status} (to be paid by invoice, not by card)")).into());
     }
-    if status != "awaiting_payment" {
+    if OrderStatus::from_db(&status)? != OrderStatus::AwaitingPayment {
         return Err(TransitionError::Illegal(status).into());
     }
     let stripe =
@@ -92,14 +94,38 @@ pub async fn start_stripe(db: &Db, stripe: Option<&Stripe>, actor: &Actor, id: i
 pub struct Applied {
     /// For the log and the event's row.
     pub outcome: String,
-    /// A payment that arrived for an order no longer awaiting it (cancelled
-    /// or expired meanwhile, its stock released): the PaymentIntent and the
-    /// amount to give back.
-    pub refund: Option<(String, Fen)>,
 }
 
-/// Acts on a verified event once (its id is kept with what was done).
-pub async fn apply_stripe_event(db: &Db, event: &WebhookEvent) -> sqlx::Result<Applied> {
+/// Acts on a verified event once (its id is kept with what was done). A
+/// payment that arrived for an order no longer awaiting it (cancelled or
+/// expired meanwhile, its stock released) is refunded in full through
+/// `stripe` after the event is recorded ([`refund_orphan`]).
+pub async fn apply_stripe_event(db: &Db, stripe: Option<&Stripe>, event: &WebhookEvent) -> sqlx::Result<Applied> {
+    let (applied, orphan) = record_stripe_event(db, event).await?;
+    if let Some((intent, amount)) = orphan {
+        refund_orphan(stripe, &intent, amount).await;
+    }
+    Ok(applied)
+}
+
+/// Money for an order cancelled before it arrived goes straight back,
+/// outside any transaction; the refund's idempotency key is the intent, so
+/// a replay of the event cannot refund twice. A failure is logged for
+/// finance: the event is recorded, and Stripe's dashboard shows the charge.
+async fn refund_orphan(stripe: Option<&Stripe>, intent: &str, amount: Fen) {
+    match stripe {
+        Some(stripe) => match stripe.refund(intent, amount, &format!("zhunong-orphan-{intent}")).await {
+            Ok(r) => tracing::info!(stripe.intent = intent, stripe.refund = r.id.as_str(), "payment of a cancelled order refunded"),
+            Err(e) => {
+                tracing::error!(stripe.intent = intent, error = %e, "payment of a cancelled order NOT refunded: finance must refund it")
+            }
+        },
+        None => tracing::error!(stripe.intent = intent, "payment of a cancelled order NOT refunded: Stripe is not configured"),
+    }
+}
+
+/// The event's own transaction: what it did, and the payment to give back.
+async fn record_stripe_event(db: &Db, event: &WebhookEvent) -> sqlx::Result<(Applied, Option<(String, Fen)>)> {
     let mut tx = db.begin_write().await?;
     let now = crate::time::now();
     let first =
@@ -112,7 +138,7 @@ pub async fn apply_stripe_event(db: &Db, event: &WebhookEvent) -> sqlx::Result<A
             .rows_affected();
     if first == 0 {
         tx.rollback().await?;
-        return Ok(Applied { outcome: "replay: already handled".into(), refund: None });
+        return Ok((Applied { outcome: "replay: already handled".into() }, None));
     }
     let mut refund = None;
     let outcome = match &event.what {
@@ -137,6 +163,7 @@ pub async fn apply_stripe_event(db: &Db, event: &WebhookEvent) -> sqlx::Result<A
                 "payment attempt failed; the order still awaits payment".into()
             }
         }
+        // Stripe's later word on a refund it answered (it may still fail).
         EventKind::RefundChanged { refund, status } => {
             let n = sqlx::query("UPDATE refunds SET status = $1 WHERE reference = $2 AND method = 'stripe'")
                 .bind(status)
@@ -170,7 +197,7 @@ pub async fn apply_stripe_event(db: &Db, event: &WebhookEvent) -> sqlx::Result<A
     };
     sqlx::query("UPDATE stripe_events SET outcome = $1 WHERE id = $2").bind(&outcome).bind(&event.id).execute(&mut *tx).await?;
     tx.commit().await?;
-    Ok(Applied { outcome, refund })
+    Ok((Applied { outcome }, refund))
 }
 
 /// The outcome, and whether the money must go back (the order was
@@ -195,22 +222,11 @@ async fn intent_succeeded(tx: &mut Tx, intent: &str, received: i64, currency: &s
         tracing::error!(order.id = order, received, total, currency, "a Stripe payment does not match its order");
         return Ok((format!("received {received} {currency} for an order of {total} cny: left for finance"), false));
     }
-    let moved = sqlx::query("UPDATE orders SET status = 'paid', updated_at = $1 WHERE id = $2 AND status = 'awaiting_payment'")
-        .bind(crate::time::now())
-        .bind(order)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    if moved == 0 {
+    if let Err(lost) = lifecycle::transition(tx, order, OrderStatus::AwaitingPayment, OrderStatus::Paid, None, intent).await? {
+        let status = lost.current.map_or(status, |s| s.as_str().to_owned());
         tracing::warn!(order.id = order, status = status.as_str(), "Stripe payment for an order no longer awaiting payment: refunding it");
-        return Ok((format!("order is {status}, not awaiting payment: refunded in full"), status == "cancelled"));
+        return Ok((format!("order is {status}, not awaiting payment: refunded in full"), status == OrderStatus::Cancelled.as_str()));
     }
-    record_payment_in(tx, order, "stripe", intent, total, None).await?;
-    sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at, note) VALUES ($1, 'awaiting_payment', 'paid', NULL, $2, $3)")
-        .bind(order)
-        .bind(crate::time::now())
-        .bind(intent)
-        .execute(&mut **tx)
-        .await?;
+    record_payment_in(tx, order, PaymentMethod::Stripe, intent, total, None).await?;
     Ok(("order paid".into(), false))
 }

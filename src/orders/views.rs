@@ -146,16 +146,17 @@ pub async fn to_fulfil(db: &Db, coop: i64, limit: i64) -> sqlx::Result<Vec<Fulfi
 /// first: every such order for the platform admin; for a hub operator, those
 /// with an undelivered line whose origin lies in the region of a node its
 /// organisation runs — and of those orders only those lines
-/// ([`super::fulfil`] has the rule).
+/// ([`crate::distribution::MoverScope`] has the rule).
 pub async fn to_move(db: &Db, actor: &crate::auth::Actor, limit: i64) -> sqlx::Result<Vec<super::Order>> {
+    use crate::distribution::MoverScope;
     let mut conn = db.pool().acquire().await?;
-    let scope = super::fulfil::mover_regions(&mut conn, actor).await?;
+    let scope = MoverScope::of(&mut conn, actor).await?;
     let prefixes: Vec<String> = match &scope {
-        None => Vec::new(),
-        Some(regions) if regions.is_empty() => return Ok(Vec::new()),
-        Some(regions) => regions.iter().map(|r| format!("{}%", r.prefix())).collect(),
+        MoverScope::Everywhere => Vec::new(),
+        MoverScope::Regions(regions) if regions.is_empty() => return Ok(Vec::new()),
+        MoverScope::Regions(regions) => regions.iter().map(|r| format!("{}%", r.prefix())).collect(),
     };
-    let origin = if scope.is_none() {
+    let origin = if scope == MoverScope::Everywhere {
         "1 = 1".to_owned()
     } else {
         (0..prefixes.len()).map(|i| format!("p.origin_code LIKE ${}", i + 2)).collect::<Vec<_>>().join(" OR ")
@@ -175,14 +176,16 @@ pub async fn to_move(db: &Db, actor: &crate::auth::Actor, limit: i64) -> sqlx::R
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let mut order = super::assemble(&mut conn, r).await?;
-        if scope.is_some() {
+        if scope != MoverScope::Everywhere {
             let origins: Vec<(i64, String)> = sqlx::query_as(
                 "SELECT l.id, p.origin_code FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = $1",
             )
             .bind(order.id)
             .fetch_all(&mut *conn)
             .await?;
-            order.lines.retain(|l| origins.iter().any(|(id, o)| *id == l.id && super::fulfil::may_move(&scope, o)));
+            order
+                .lines
+                .retain(|l| origins.iter().any(|(id, o)| *id == l.id && RegionCode::parse(o).is_ok_and(|origin| scope.may_move(origin))));
         }
         out.push(order);
     }

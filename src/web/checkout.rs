@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::auth::Actor;
 use crate::orders::{self, cart};
 use crate::regions::{RegionCode, RegionLevel, short_name};
+use crate::validation::FieldErrors;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
@@ -132,20 +133,9 @@ pub async fn checkout(
     checkout_page(&state, &c, &actor, q.region.as_deref(), None, Vec::new(), StatusCode::OK).await
 }
 
-/// The order a checkout form's key already placed, if any (the caller's
-/// own key, on the checkout endpoint, within its 24 hours).
-async fn placed_with(state: &AppState, actor: &Actor, key: Option<&str>) -> sqlx::Result<Option<String>> {
-    let Some(key) = key else { return Ok(None) };
-    let scope = orders::idempotency::Scope { user_id: actor.id, org_id: actor.org.id, endpoint: orders::idempotency::PLACE_CHECKOUT, key };
-    let mut conn = state.db.pool().acquire().await?;
-    let stored = orders::idempotency::find(&mut conn, scope).await?.filter(|s| s.status_code == 201);
-    Ok(stored
-        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s.response_body).ok())
-        .and_then(|v| v["id"].as_str().map(str::to_owned)))
-}
-
-/// `POST /checkout`: places the cart as one order through the API's
-/// idempotent path; on success the cart is emptied and the order shown.
+/// `POST /checkout`: places the cart as one order through the domain's
+/// idempotent door (the form's key); on success the cart is emptied and the
+/// order shown.
 pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Form(f): Form<Fields>) -> Response {
     let c = Chrome::new(&headers, actor.as_ref(), "/checkout");
     let actor = match form_user(&c, actor, &headers, &f, &BUYERS) {
@@ -156,87 +146,104 @@ pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, h
     let key = (!key.is_empty() && key.len() <= 200).then_some(key);
     // A second submit of a form that already placed its order (the cart is
     // empty by then) shows that order.
-    match placed_with(&state, &actor, key).await {
-        Ok(Some(id)) => return Redirect::to(&format!("/orders/{id}?placed=1")).into_response(),
-        Ok(None) => {}
-        Err(e) => return internal(&c, e.into()),
+    if let Some(key) = key {
+        match orders::placed_with_key(&state.db, &actor, orders::idempotency::PLACE_CHECKOUT, key).await {
+            Ok(Some(id)) => return placed(id),
+            Ok(None) => {}
+            Err(e) => return internal(&c, e.into()),
+        }
     }
     let region = field(&f, "region_code").to_owned();
     let lines = match cart::lines(&state.db, actor.id).await {
         Ok((lines, _)) => lines,
         Err(e) => return internal(&c, e.into()),
     };
-    let body = serde_json::json!({
-        "lines": lines.iter().map(|l| serde_json::json!({"product_id": l.product_id.to_string(), "quantity": l.quantity})).collect::<Vec<_>>(),
-        "delivery": {"region_code": region, "address": field(&f, "address"), "contact_name": field(&f, "contact_name"), "phone": field(&f, "phone")},
-        "payment_method": field(&f, "payment_method"),
-        "note": field(&f, "note"),
-    });
-    // The rules of an order body, checked here first so that each problem
-    // is worded in the page's language from its code and values.
-    if let Ok(order) = serde_json::from_value::<orders::NewOrder>(body.clone()) {
-        let problems = orders::check(&order);
-        if !problems.is_empty() {
-            let errors = problems.0.iter().map(|e| line_error(&c, &lines, &e.field, &e.problem)).collect();
-            let mut f = f;
-            f.retain(|(k, _)| k != "key");
-            return checkout_page(&state, &c, &actor, Some(&region), Some(&f), errors, StatusCode::UNPROCESSABLE_ENTITY).await;
-        }
-    }
-    let res =
-        match crate::api::orders::place_once(&state, &actor, orders::idempotency::PLACE_CHECKOUT, key, body.to_string().as_bytes()).await {
-            Ok(r) => r,
-            Err(e) => e.into_response(),
-        };
-    let status = res.status();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap_or_default();
-    let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    if status == StatusCode::CREATED {
-        let id = answer["id"].as_str().unwrap_or_default().to_owned();
-        // The order is committed; emptying the cart is a convenience.
-        if let Ok(mut tx) = state.db.begin_write().await
-            && cart::clear_in(&mut tx, actor.id).await.is_ok()
-        {
-            let _ = tx.commit().await;
-        }
-        return Redirect::to(&format!("/orders/{id}?placed=1")).into_response();
-    }
-    if status.is_server_error() {
-        return error_page(&c, StatusCode::INTERNAL_SERVER_ERROR);
-    }
-    // Two submits at once: the other one placed the order and emptied the cart.
-    if let Ok(Some(id)) = placed_with(&state, &actor, key).await {
-        return Redirect::to(&format!("/orders/{id}?placed=1")).into_response();
-    }
-    // The hold cap, explained in the page's language with the numbers now.
-    if answer["title"] == crate::api::orders::HOLD_LIMIT_TITLE {
-        let errors = match hold_limit_words(&state, &c, &actor, &lines, &answer).await {
-            Ok(e) => e,
-            Err(e) => return internal(&c, e.into()),
-        };
-        let mut f = f;
-        f.retain(|(k, _)| k != "key");
-        return checkout_page(&state, &c, &actor, Some(&region), Some(&f), errors, StatusCode::CONFLICT).await;
-    }
-    // The refusal's problems by their codes, worded in the page's language;
-    // a short line is explained with the cart's numbers now ("伽师瓜：库存仅
-    // 3，订购 5").
-    let mut errors: Vec<String> = answer["errors"]
-        .as_array()
+    let order = orders::NewOrder {
+        lines: lines.iter().map(|l| orders::NewLine { product_id: l.product_id, quantity: l.quantity }).collect(),
+        delivery: orders::Delivery {
+            region_code: region.clone(),
+            address: field(&f, "address").to_owned(),
+            contact_name: field(&f, "contact_name").to_owned(),
+            phone: field(&f, "phone").to_owned(),
+        },
+        payment_method: field(&f, "payment_method").to_owned(),
+        note: Some(field(&f, "note").to_owned()),
+    };
+    let refused = |errors: FieldErrors| (errors, StatusCode::UNPROCESSABLE_ENTITY);
+    let (errors, shown) = if [&order.delivery.address, &order.delivery.contact_name, &order.delivery.phone, &order.payment_method]
         .into_iter()
-        .flatten()
-        .map(|e| {
-            let field = e["field"].as_str().unwrap_or("");
-            match refusal(e["code"].as_str().unwrap_or(""), field, &lines) {
-                Some(p) => line_error(&c, &lines, field, &p),
-                None => c.w.not_placed.to_owned(),
+        .chain(order.note.as_ref())
+        .any(|v| v.chars().any(crate::validation::forbidden_char))
+    {
+        refused(crate::validation::forbidden_char_error("body"))
+    } else {
+        let holds = orders::HoldPolicy::from_config(&state.config);
+        // Refusals stored for the form's key are never shown again (a
+        // refused form gets a new key); the page keeps their fields.
+        let render = |why: &orders::PlaceError| {
+            let (status, errors) = match why {
+                orders::PlaceError::OutOfStock(e) | orders::PlaceError::HoldLimit(e) => (409, e.clone()),
+                orders::PlaceError::Invalid(e) => (422, e.clone()),
+                orders::PlaceError::Forbidden(_) => (403, FieldErrors::default()),
+                orders::PlaceError::Db(_) => (500, FieldErrors::default()),
+            };
+            orders::Answer { status, body: serde_json::json!({ "errors": errors }).to_string() }
+        };
+        let request = orders::PlaceRequest { endpoint: orders::idempotency::PLACE_CHECKOUT, key, order: &order };
+        match orders::place_idempotent(&state.db, &holds, state.stripe.is_some(), &actor, request, &render).await {
+            Err(e) => return internal(&c, e.into()),
+            Ok(orders::PlaceOutcome::Placed(o)) => {
+                // The order is committed; emptying the cart is a convenience.
+                if let Ok(mut tx) = state.db.begin_write().await
+                    && cart::clear_in(&mut tx, actor.id).await.is_ok()
+                {
+                    let _ = tx.commit().await;
+                }
+                return placed(o.id);
             }
-        })
-        .collect();
+            // Two submits at once: the other one placed the order and
+            // emptied the cart.
+            Ok(orders::PlaceOutcome::Replayed(answer)) => match answer.placed_order() {
+                Some(id) => return placed(id),
+                None => {
+                    let stored: serde_json::Value = serde_json::from_str(&answer.body).unwrap_or_default();
+                    // The stored refusal's problems by their codes (what
+                    // the database decided; the rest were checked before).
+                    let mut errors = FieldErrors::default();
+                    for e in stored["errors"].as_array().into_iter().flatten() {
+                        let field = e["field"].as_str().unwrap_or("");
+                        if let Some(p) = refusal(e["code"].as_str().unwrap_or(""), field, &lines) {
+                            errors.add(field, p);
+                        }
+                    }
+                    let shown = if answer.status == 409 { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+                    (errors, shown)
+                }
+            },
+            // The hold cap, explained in the page's language with the numbers now.
+            Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::HoldLimit(errors), .. }) => {
+                let words = match hold_limit_words(&state, &c, &actor, &lines, &errors).await {
+                    Ok(e) => e,
+                    Err(e) => return internal(&c, e.into()),
+                };
+                let mut f = f;
+                f.retain(|(k, _)| k != "key");
+                return checkout_page(&state, &c, &actor, Some(&region), Some(&f), words, StatusCode::CONFLICT).await;
+            }
+            Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::OutOfStock(errors), .. }) => (errors, StatusCode::CONFLICT),
+            Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::Invalid(errors), .. }) => refused(errors),
+            Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::Forbidden(_), .. }) => {
+                return error_page(&c, StatusCode::FORBIDDEN);
+            }
+            Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::Db(e), .. }) => return internal(&c, e.into()),
+        }
+    };
+    // Each problem in the page's language, a line's named by its product:
+    // "伽师瓜：库存仅 3，订购 5".
+    let mut errors: Vec<String> = errors.0.iter().map(|e| line_error(&c, &lines, &e.field, &e.problem)).collect();
     if errors.is_empty() {
         errors.push(c.w.not_placed.to_owned());
     }
-    let shown = if status == StatusCode::CONFLICT { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
     // A refused order keeps its key's answer: the next try needs a new key.
     let mut f = f;
     f.retain(|(k, _)| k != "key");
@@ -258,9 +265,9 @@ fn line_error(c: &Chrome, lines: &[cart::CartLine], field: &str, p: &crate::vali
     }
 }
 
-/// The problem of a refusal the placement answered with, by its code: the
-/// checks of the body were made above, so only what the database decides
-/// is left (stock, prices, regions) and the payment method.
+/// The problem of a stored refusal (a second submit of a refused form),
+/// rebuilt from its code: only what the database decides is stored for a
+/// key (stock, prices, regions), the body's rules are checked first.
 fn refusal(code: &str, field: &str, lines: &[cart::CartLine]) -> Option<crate::validation::Problem> {
     use crate::validation::Problem;
     Some(match code {
@@ -278,6 +285,11 @@ fn refusal(code: &str, field: &str, lines: &[cart::CartLine]) -> Option<crate::v
     })
 }
 
+/// The redirect to a placed order.
+fn placed(id: i64) -> Response {
+    Redirect::to(&format!("/orders/{id}?placed=1")).into_response()
+}
+
 /// The lines a hold-cap refusal names, in the page's words: what the buyer
 /// may hold of each product and holds already.
 async fn hold_limit_words(
@@ -285,13 +297,13 @@ async fn hold_limit_words(
     c: &Chrome,
     actor: &Actor,
     lines: &[cart::CartLine],
-    answer: &serde_json::Value,
+    refused: &FieldErrors,
 ) -> sqlx::Result<Vec<String>> {
     let holds = orders::HoldPolicy::from_config(&state.config);
     let mut conn = state.db.pool().acquire().await?;
     let mut out = Vec::new();
-    for e in answer["errors"].as_array().into_iter().flatten() {
-        let field = e["field"].as_str().unwrap_or("");
+    for e in &refused.0 {
+        let field = e.field.as_str();
         let line = field.strip_prefix("lines[").and_then(|r| r.split(']').next()).and_then(|i| i.parse::<usize>().ok());
         let Some(l) = line.and_then(|i| lines.get(i)) else { continue };
         let room = orders::hold_room(&mut conn, actor.org.id, l.product_id, &holds).await?;

@@ -156,7 +156,7 @@ async fn refunds_page(state: &AppState, c: &Chrome, number: &str, errors: Vec<St
                         unit_price: l.unit_price_fen.to_string(),
                         amount: l.amount_fen.to_string(),
                         lots: String::new(),
-                        status_label: c.w.status(&l.status),
+                        status_label: c.w.status(l.status.as_str()),
                     };
                     (view, left)
                 })

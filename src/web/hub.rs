@@ -48,7 +48,7 @@ async fn hub_page(state: &AppState, c: &Chrome, actor: &Actor, errors: Vec<Strin
                     .and_then(|code| places.get(&code))
                     .map(|r| r.chain_label())
                     .unwrap_or_else(|| o.delivery.region_code.clone());
-                let waiting = o.lines.iter().any(|l| l.status == "waiting" && l.quantity > l.refunded_quantity);
+                let waiting = o.lines.iter().any(|l| l.status == orders::LineStatus::Waiting && l.quantity > l.refunded_quantity);
                 HubRow { o: summary(c, o), destination, dispatch: waiting }
             })
             .collect();

@@ -35,13 +35,13 @@ pub(super) fn summary(c: &Chrome, o: &Order) -> OrderSummary {
     OrderSummary {
         id: o.id,
         number: o.number.clone(),
-        status: o.status.clone(),
-        status_label: c.w.status(&o.status),
+        status: o.status.as_str().to_owned(),
+        status_label: c.w.status(o.status.as_str()),
         buyer: o.buyer.name.clone(),
         total: o.total_fen.to_string(),
         created: crate::time::china_minute(&o.created_at),
         products: o.lines.iter().map(|l| format!("{} × {}", l.product_name, l.quantity)).collect::<Vec<_>>().join("、"),
-        method: o.payment_method.clone(),
+        method: o.payment_method.as_str().to_owned(),
     }
 }
 
@@ -186,7 +186,7 @@ async fn order_page(state: &AppState, c: &Chrome, actor: &Actor, id: i64, errors
                 (crate::time::china_minute(&e.at), c.w.status(&e.to_status), e.who.unwrap_or_default(), note)
             })
             .collect();
-        let paid = !matches!(o.status.as_str(), "placed" | "pending_approval" | "awaiting_payment" | "cancelled");
+        let paid = o.status.is_paid();
         let reach = if paid { Some(orders::reach(&state.db, id).await?) } else { None };
         let coops: Vec<(i64, String)> = sqlx::query_as(
             "SELECT DISTINCT l.cooperative_id, g.name FROM order_lines l JOIN organisations g ON g.id = l.cooperative_id \
@@ -222,17 +222,20 @@ async fn order_page(state: &AppState, c: &Chrome, actor: &Actor, id: i64, errors
                     unit_price: l.unit_price_fen.to_string(),
                     amount: l.amount_fen.to_string(),
                     lots: l.allocations.iter().map(|a| format!("#{} × {}", a.lot_id, a.quantity)).collect::<Vec<_>>().join(", "),
-                    status_label: c.w.status(&l.status),
+                    status_label: c.w.status(l.status.as_str()),
                 })
                 .collect(),
             events,
             hold_until: o.hold_until.as_deref().map(crate::time::china_minute),
             reach,
-            can_cancel: buyer && orders::CANCELLABLE.contains(&o.status.as_str()),
-            can_approve: actor.has(Role::AgencyApprover) && o.status == "pending_approval",
-            can_accept: (buyer || actor.has(Role::AgencyApprover)) && o.status == "delivered",
-            can_pay_stripe: buyer && o.status == "awaiting_payment" && o.payment_method == "stripe" && state.stripe.is_some(),
-            stripe_error: stripe_error.filter(|_| o.status == "awaiting_payment"),
+            can_cancel: buyer && o.status.is_cancellable(),
+            can_approve: actor.has(Role::AgencyApprover) && o.status == orders::OrderStatus::PendingApproval,
+            can_accept: (buyer || actor.has(Role::AgencyApprover)) && o.status == orders::OrderStatus::Delivered,
+            can_pay_stripe: buyer
+                && o.status == orders::OrderStatus::AwaitingPayment
+                && o.payment_method == orders::PaymentMethod::Stripe
+                && state.stripe.is_some(),
+            stripe_error: stripe_error.filter(|_| o.status == orders::OrderStatus::AwaitingPayment),
             coops,
             errors,
             notice,
@@ -402,7 +405,7 @@ pub async fn invoice(State(state): State<AppState>, MaybeUser(actor): MaybeUser,
     };
     let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
     let o = match orders::get(&state.db, actor.org.id, id).await {
-        Ok(Some(o)) if o.payment_method == "invoice" => o,
+        Ok(Some(o)) if o.payment_method == orders::PaymentMethod::Invoice => o,
         Ok(_) => return error_page(&c, StatusCode::NOT_FOUND),
         Err(e) => return internal(&c, e.into()),
     };
@@ -421,7 +424,7 @@ pub async fn invoice(State(state): State<AppState>, MaybeUser(actor): MaybeUser,
                 unit_price: l.unit_price_fen.to_string(),
                 amount: l.amount_fen.to_string(),
                 lots: String::new(),
-                status_label: c.w.status(&l.status),
+                status_label: c.w.status(l.status.as_str()),
             })
             .collect(),
         total: o.total_fen.to_string(),

@@ -19,6 +19,7 @@ mod hangups;
 mod households;
 mod import;
 mod import_limit;
+mod lifecycle;
 mod listener;
 mod orders;
 mod pages;

@@ -30,12 +30,32 @@ fn intent_json(id: &str, amount: i64, status: &str, order_id: &str) -> Value {
     })
 }
 
+/// How the stand-in answers refunds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Refunds {
+    /// As Stripe does: succeeded.
+    Answer,
+    /// Never: the request hangs until the client gives up.
+    Hang,
+    /// With a card error.
+    Decline,
+}
+
 /// A stand-in for the two Stripe endpoints Zhunong calls, on a free port.
 async fn stand_in() -> (String, Calls) {
+    let (base, calls, _) = stand_in_with(Refunds::Answer).await;
+    (base, calls)
+}
+
+/// [`stand_in`], whose way of answering refunds can be changed meanwhile.
+async fn stand_in_with(mode: Refunds) -> (String, Calls, Arc<Mutex<Refunds>>) {
     let calls: Calls = Arc::default();
+    let mode = Arc::new(Mutex::new(mode));
     let recorded = calls.clone();
+    let refunds = mode.clone();
     let app = axum::Router::new().fallback(move |req: Request<Body>| {
         let calls = recorded.clone();
+        let refunds = refunds.clone();
         async move {
             let path = req.uri().path().to_owned();
             let key = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
@@ -57,6 +77,11 @@ async fn stand_in() -> (String, Calls) {
                     let order = form_value(&body, "metadata[order_id]").unwrap_or_default();
                     (StatusCode::OK, axum::Json(intent_json(&id, amount, "requires_payment_method", &order)))
                 }
+                "/v1/refunds" if *refunds.lock().unwrap() == Refunds::Hang => std::future::pending().await,
+                "/v1/refunds" if *refunds.lock().unwrap() == Refunds::Decline => (
+                    StatusCode::PAYMENT_REQUIRED,
+                    axum::Json(json!({"error": {"type": "card_error", "message": "The charge cannot be refunded."}})),
+                ),
                 "/v1/refunds" => (
                     StatusCode::OK,
                     axum::Json(json!({
@@ -71,7 +96,7 @@ async fn stand_in() -> (String, Calls) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (base, calls)
+    (base, calls, mode)
 }
 
 async fn app_with_stripe(base: &str) -> TestApp {
@@ -370,6 +395,189 @@ async fn only_the_payment_page_lets_stripe_in_through_the_content_security_polic
         .await;
     assert_eq!(order.status, StatusCode::OK);
     assert!(!policy(&order).contains("stripe"), "{}", policy(&order));
+}
+
+// ------------------------------------------------ refunds outside transactions
+
+/// An app whose Stripe calls give up after 300 ms, with a card-paid order
+/// paid: (finance's token, order id, line id, unit price, total).
+async fn paid_with_short_time_out(base: &str) -> (TestApp, String, String, String, i64, i64) {
+    let app = TestApp::configured(
+        Seed::Demo,
+        &[
+            ("STRIPE_SECRET_KEY", "sk_test_zhunong"),
+            ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
+            ("STRIPE_API_BASE", base),
+            ("STRIPE_TIMEOUT_MS", "300"),
+        ],
+    )
+    .await;
+    let (_, id, intent, total) = started(&app).await;
+    let payload = event(&format!("evt_paid_{id}"), "payment_intent.succeeded", intent_json(&intent, total, "succeeded", &id));
+    assert_eq!(webhook(&app, &payload, signed(&payload)).await.status, StatusCode::OK);
+    let finance = app.login("finance@zhunong.demo").await;
+    let order = app.get(&format!("/api/v1/orders/{id}"), Some(&app.login("buyer@partner.zhunong.demo").await)).await.json();
+    let line = order["lines"][0]["id"].as_str().unwrap().to_owned();
+    let unit = order["lines"][0]["unit_price_fen"].as_i64().unwrap();
+    (app, finance, id, line, unit, total)
+}
+
+async fn attributed(app: &TestApp, id: &str) -> i64 {
+    app.count(&format!("SELECT CAST(COALESCE(SUM(gross_fen), 0) AS BIGINT) FROM attribution_entries WHERE order_id = {id}")).await
+}
+
+fn refund_keys(calls: &Calls) -> Vec<String> {
+    calls.lock().unwrap().iter().filter(|(path, _, _)| path == "/v1/refunds").map(|(_, key, _)| key.clone()).collect()
+}
+
+/// The sweep of lost answers, as the server runs it a while later.
+async fn sweep_later(app: &TestApp) -> usize {
+    let later = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    zhunong::orders::finish_unanswered(app.db(), app.app.state.stripe.as_ref(), later).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_refund_stripe_does_not_answer_is_kept_as_an_intent_and_the_sweep_finishes_it_with_the_same_key() {
+    let (base, calls, mode) = stand_in_with(Refunds::Hang).await;
+    let (app, finance, id, line, unit, total) = paid_with_short_time_out(&base).await;
+    let res = app
+        .post(
+            &format!("/api/v1/orders/{id}/refunds"),
+            json!({"lines": [{"line_id": line, "quantity": 1}], "reason": "一箱破损"}),
+            Some(&finance),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_GATEWAY, "{}", res.text);
+    // Recorded, not applied: the ledger and the order are as before.
+    assert_eq!(app.count("SELECT COUNT(*) FROM refunds WHERE answered_at IS NULL").await, 1);
+    assert_eq!(attributed(&app, &id).await, total);
+    let buyer = app.login("buyer@partner.zhunong.demo").await;
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json()["refunded_fen"], 0);
+    // Its units are taken: a second refund of the whole line is refused.
+    let whole = app
+        .post(
+            &format!("/api/v1/orders/{id}/refunds"),
+            json!({"lines": [{"line_id": line, "quantity": 3}], "reason": "整单退"}),
+            Some(&finance),
+        )
+        .await;
+    assert_eq!(whole.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", whole.text);
+
+    // Too young to be taken for lost: the sweep leaves it to its request.
+    assert_eq!(
+        zhunong::orders::finish_unanswered(app.db(), app.app.state.stripe.as_ref(), time::OffsetDateTime::now_utc()).await.unwrap(),
+        0
+    );
+    *mode.lock().unwrap() = Refunds::Answer;
+    assert_eq!(sweep_later(&app).await, 1);
+    let (status, reference): (String, String) =
+        sqlx::query_as("SELECT status, reference FROM refunds").fetch_one(app.db().pool()).await.unwrap();
+    assert_eq!((status.as_str(), reference.starts_with("re_")), ("succeeded", true));
+    assert_eq!(attributed(&app, &id).await, total - unit, "the ledger reversed once");
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json()["refunded_fen"], unit);
+    let keys = refund_keys(&calls);
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0], keys[1], "Stripe was asked the same question again, so it cannot refund twice");
+    assert_eq!(sweep_later(&app).await, 0, "nothing left to finish");
+}
+
+#[tokio::test]
+async fn a_refund_stripe_declines_is_marked_failed_and_its_units_can_be_refunded_again() {
+    let (base, _calls, mode) = stand_in_with(Refunds::Decline).await;
+    let (app, finance, id, line, unit, total) = paid_with_short_time_out(&base).await;
+    let res = app
+        .post(
+            &format!("/api/v1/orders/{id}/refunds"),
+            json!({"lines": [{"line_id": line, "quantity": 3}], "reason": "整单退"}),
+            Some(&finance),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_GATEWAY, "{}", res.text);
+    let status: String = sqlx::query_scalar("SELECT status FROM refunds").fetch_one(app.db().pool()).await.unwrap();
+    assert_eq!(status, "failed");
+    assert_eq!(attributed(&app, &id).await, total, "nothing was reversed");
+    assert_eq!(app.count("SELECT COUNT(*) FROM refund_lines").await, 0, "the units are free again");
+    *mode.lock().unwrap() = Refunds::Answer;
+    let again = app
+        .post(
+            &format!("/api/v1/orders/{id}/refunds"),
+            json!({"lines": [{"line_id": line, "quantity": 3}], "reason": "整单退"}),
+            Some(&finance),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert_eq!(again.json()["order"]["status"], "refunded");
+    assert_eq!(attributed(&app, &id).await, 0);
+    assert_eq!(again.json()["amount_fen"], 3 * unit);
+}
+
+#[tokio::test]
+async fn a_retry_of_a_refund_whose_answer_was_lost_finishes_it_instead_of_answering_409_for_a_day() {
+    let (base, calls, mode) = stand_in_with(Refunds::Hang).await;
+    let (app, finance, id, line, unit, total) = paid_with_short_time_out(&base).await;
+    let request = || {
+        Request::post(format!("/api/v1/orders/{id}/refunds"))
+            .header(header::AUTHORIZATION, format!("Bearer {finance}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", "refund-0001")
+            .body(Body::from(json!({"lines": [{"line_id": line, "quantity": 1}], "reason": "一箱破损"}).to_string()))
+            .unwrap()
+    };
+    assert_eq!(app.raw(request()).await.status, StatusCode::BAD_GATEWAY);
+    assert_eq!(app.count("SELECT COUNT(*) FROM idempotency_keys WHERE status_code = 0").await, 1, "the key stays claimed");
+    // Still no answer: the retry says so.
+    assert_eq!(app.raw(request()).await.status, StatusCode::CONFLICT);
+    *mode.lock().unwrap() = Refunds::Answer;
+    let retried = app.raw(request()).await;
+    assert_eq!(retried.status, StatusCode::CREATED, "{}", retried.text);
+    assert_eq!(retried.json()["amount_fen"], unit);
+    assert_eq!(app.count("SELECT COUNT(*) FROM refunds").await, 1, "one refund");
+    assert_eq!(attributed(&app, &id).await, total - unit);
+    let keys = refund_keys(&calls);
+    assert!(keys.iter().all(|k| *k == keys[0]), "one Stripe key: {keys:?}");
+    assert_eq!(app.raw(request()).await.text, retried.text, "and later retries get its answer");
+}
+
+#[tokio::test]
+async fn a_refund_key_claimed_by_a_request_that_died_before_recording_anything_is_taken_over_once_stale() {
+    let (base, _calls) = stand_in().await;
+    let (app, finance, id, line, unit, _) = paid_with_short_time_out(&base).await;
+    let finance_id = app.count("SELECT id FROM users WHERE email = 'finance@zhunong.demo'").await;
+    let org = app.count(&format!("SELECT org_id FROM users WHERE id = {finance_id}")).await;
+    let body = json!({"lines": [{"line_id": line, "quantity": 1}], "reason": "一箱破损"});
+    let request = || {
+        Request::post(format!("/api/v1/orders/{id}/refunds"))
+            .header(header::AUTHORIZATION, format!("Bearer {finance}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", "refund-0002")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    // A request claimed the key and died before its refund was recorded.
+    let scope = zhunong::orders::idempotency::Scope {
+        user_id: finance_id,
+        org_id: org,
+        endpoint: zhunong::orders::idempotency::REFUND_API,
+        key: "refund-0002",
+    };
+    let mut tx = app.db().begin_write().await.unwrap();
+    let refund: zhunong::orders::NewRefund = serde_json::from_value(body.clone()).unwrap();
+    let hash: String = {
+        use sha2::Digest;
+        let canonical = serde_json::to_string(&refund).unwrap();
+        sha2::Sha256::digest(format!("{id}\n{canonical}")).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    assert!(zhunong::orders::idempotency::store(&mut tx, scope, &hash, 0, "").await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(app.raw(request()).await.status, StatusCode::CONFLICT, "a fresh claim may still be at work");
+    sqlx::query("UPDATE idempotency_keys SET created_at = $1")
+        .bind(zhunong::time::in_seconds(-zhunong::bounds::REFUND_PENDING_STALE_SECS - 1))
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    let taken_over = app.raw(request()).await;
+    assert_eq!(taken_over.status, StatusCode::CREATED, "{}", taken_over.text);
+    assert_eq!(taken_over.json()["amount_fen"], unit);
 }
 
 #[tokio::test]
