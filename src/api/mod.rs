@@ -13,7 +13,7 @@ mod regions;
 mod reports;
 pub mod stock;
 
-pub use auth::{clear_session_cookie, login_error, session_cookie, user_json};
+pub use auth::{login_error, user_json};
 
 use crate::app::AppState;
 use axum::Router;
@@ -91,4 +91,11 @@ async fn nodes(State(state): State<AppState>, ApiQuery(q): ApiQuery<NodesQuery>)
     let items = crate::distribution::list(&state.db, region).await?;
     let total = items.len();
     Ok(axum::Json(serde_json::json!({ "items": items, "total": total })))
+}
+
+// Transitional, see extract.rs.
+pub use crate::http::clear_session_cookie;
+/// Transitional, see extract.rs.
+pub fn session_cookie(state: &AppState, token: &str) -> axum::http::HeaderValue {
+    crate::http::session_cookie(&state.config, token)
 }
