@@ -54,6 +54,22 @@ impl FieldErrors {
     }
 }
 
+/// Checks a page request (`?page=&per_page=` as API.md has it): pages
+/// from 1, 50 items per page by default, at most 200. Returns the page and
+/// its size, or the fields that are out of range.
+pub fn check_page(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let page = page.unwrap_or(1);
+    let per_page = per_page.unwrap_or(50);
+    if !(1..=1_000_000).contains(&page) {
+        errors.add("page", "pages are numbered from 1");
+    }
+    if !(1..=200).contains(&per_page) {
+        errors.add("per_page", "give 1 to 200 items per page");
+    }
+    errors.into_result().map(|()| (page, per_page))
+}
+
 /// True for characters no text field may hold: control characters other
 /// than tab, line feed and carriage return (U+0000 is refused by
 /// PostgreSQL outright, so it was a 500 there and stored on SQLite), and

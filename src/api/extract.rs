@@ -151,16 +151,7 @@ impl Page {
 impl PageParams {
     /// Checks the numbers; out-of-range values are a 422 naming the field.
     pub fn check(self) -> Result<Page, ApiError> {
-        let mut errors = crate::validation::FieldErrors::default();
-        let page = self.page.unwrap_or(1);
-        let per_page = self.per_page.unwrap_or(50);
-        if !(1..=1_000_000).contains(&page) {
-            errors.add("page", "pages are numbered from 1");
-        }
-        if !(1..=200).contains(&per_page) {
-            errors.add("per_page", "give 1 to 200 items per page");
-        }
-        errors.into_result().map_err(ApiError::Invalid)?;
+        let (page, per_page) = crate::validation::check_page(self.page, self.per_page).map_err(ApiError::Invalid)?;
         Ok(Page { page, per_page })
     }
 }

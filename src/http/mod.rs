@@ -16,8 +16,8 @@ mod session;
 
 pub use client::{ClientAddr, client_address};
 pub use cookies::{
-    CSRF_COOKIE, LANG_COOKIE, SECURE_CSRF_COOKIE, SECURE_SESSION_COOKIE, SESSION_COOKIE, clear_session_cookie, cookie,
-    csrf_cookie_name, session_cookie, session_cookie_name,
+    CSRF_COOKIE, LANG_COOKIE, SECURE_CSRF_COOKIE, SECURE_SESSION_COOKIE, SESSION_COOKIE, clear_session_cookie, cookie, csrf_cookie_name,
+    session_cookie, session_cookie_name,
 };
 pub use csrf::{csrf_ok, visitor_csrf_ok, visitor_nonce};
 pub use request_id::{REQUEST_ID, request_id};
