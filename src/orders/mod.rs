@@ -910,9 +910,9 @@ mod refunds;
 mod views;
 
 pub use acceptance::{AcceptError, Rating, accept};
-pub use payment::{Applied, StartError, apply_stripe_event, start_stripe};
+pub use payment::{Applied, StartError, apply_stripe_event, last_stripe_error, start_stripe};
 pub use refunds::{NewRefund, Refund, RefundError, RefundLine, refund};
-pub use views::{Event, FulfilLine, Reach, events, reach, to_fulfil, to_move};
+pub use views::{Event, FulfilLine, Reach, awaiting_acceptance, cooperatives, events, find_by_number, reach, to_fulfil, to_move};
 
 /// Who is allowed to move an order, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
