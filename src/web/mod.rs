@@ -6,10 +6,16 @@
 //! stylesheet and one small script, both cached for a year under a
 //! versioned URL, and gzip on every response.
 
+mod access;
+mod approvals;
 mod browse;
-mod buy;
+mod cart;
+mod checkout;
 mod console;
+mod finance;
+mod hub;
 mod i18n;
+mod orders;
 mod pages;
 mod search;
 mod words;
@@ -41,21 +47,21 @@ pub fn router() -> Router<AppState> {
         .route("/console/products", axum::routing::post(console::create_product))
         .route("/console/products/{id}/edit", get(console::edit_product))
         .route("/console/products/{id}", axum::routing::post(console::update_product))
-        .route("/console/orders", get(buy::fulfil))
-        .route("/cart", get(buy::cart_page).post(buy::cart_add))
-        .route("/cart/{product}", axum::routing::post(buy::cart_set))
-        .route("/checkout", get(buy::checkout).post(buy::place))
-        .route("/orders", get(buy::list))
-        .route("/orders/{id}", get(buy::order))
-        .route("/orders/{id}/invoice", get(buy::invoice))
-        .route("/orders/{id}/pay", axum::routing::post(buy::pay))
-        .route("/orders/{id}/{action}", axum::routing::post(buy::act))
-        .route("/approvals", get(buy::approvals))
-        .route("/finance/invoices", get(buy::finance))
-        .route("/finance/refunds", get(buy::refunds).post(buy::refund))
-        .route("/hub/orders", get(buy::hub))
-        .route("/hub/orders/{id}/{step}", axum::routing::post(buy::hub_step))
-        .route("/finance/invoices/{id}", axum::routing::post(buy::confirm))
+        .route("/console/orders", get(console::fulfil))
+        .route("/cart", get(cart::cart_page).post(cart::cart_add))
+        .route("/cart/{product}", axum::routing::post(cart::cart_set))
+        .route("/checkout", get(checkout::checkout).post(checkout::place))
+        .route("/orders", get(orders::list))
+        .route("/orders/{id}", get(orders::order))
+        .route("/orders/{id}/invoice", get(orders::invoice))
+        .route("/orders/{id}/pay", axum::routing::post(orders::pay))
+        .route("/orders/{id}/{action}", axum::routing::post(orders::act))
+        .route("/approvals", get(approvals::approvals))
+        .route("/finance/invoices", get(finance::finance))
+        .route("/finance/refunds", get(finance::refunds).post(finance::refund))
+        .route("/hub/orders", get(hub::hub))
+        .route("/hub/orders/{id}/{step}", axum::routing::post(hub::hub_step))
+        .route("/finance/invoices/{id}", axum::routing::post(finance::confirm))
         .route("/regions/{code}", get(browse::region))
         .route("/cooperatives/{id}", get(browse::cooperative))
         .route("/products/{id}", get(pages::product))

@@ -1,0 +1,356 @@
+//! Stock by product in first-expiry-first-out order, lots near expiry, low
+//! stock; recording a harvest lot with its contributing households;
+//! adjustments and a lot's history.
+
+use super::*;
+use crate::api::extract::MaybeUser;
+use crate::app::AppState;
+use crate::stock::{self, Adjustment, NewContribution, NewLot, StockError};
+use crate::web::pages::internal;
+use crate::web::{Chrome, Fields, csrf_ok, error_page, field, render};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+/// A lot row of the console.
+pub struct LotRow {
+    id: i64,
+    quantity: i64,
+    allocated: i64,
+    available: i64,
+    harvested_on: String,
+    expires_on: String,
+    near_expiry: bool,
+    expired: bool,
+}
+
+/// A product with its lots, first expiry first.
+pub struct ProductStock {
+    id: i64,
+    name: String,
+    unit: String,
+    available: i64,
+    low: bool,
+    lots: Vec<LotRow>,
+}
+
+#[derive(Template)]
+#[template(path = "console.html")]
+struct ConsolePage<'a> {
+    c: &'a Chrome,
+    coop: String,
+    products: Vec<ProductStock>,
+    near_expiry: usize,
+    low: usize,
+}
+
+async fn stock_overview(state: &AppState, coop: i64) -> anyhow::Result<Vec<ProductStock>> {
+    let today = crate::time::today();
+    let soon = crate::time::format_date(today + time::Duration::days(NEAR_EXPIRY_DAYS));
+    let today = crate::time::format_date(today);
+    let products: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, name, unit FROM products WHERE cooperative_id = $1 AND active = 1 ORDER BY id")
+            .bind(coop)
+            .fetch_all(state.db.pool())
+            .await?;
+    let (lots, _) = stock::list(&state.db, coop, None, 10_000, 0).await?;
+    Ok(products
+        .into_iter()
+        .map(|(id, name, unit)| {
+            let lots: Vec<LotRow> = lots
+                .iter()
+                .filter(|l| l.product_id == id)
+                .map(|l| LotRow {
+                    id: l.id,
+                    quantity: l.quantity,
+                    allocated: l.allocated,
+                    available: l.available,
+                    harvested_on: l.harvested_on.clone(),
+                    expires_on: l.expires_on.clone(),
+                    near_expiry: l.expires_on >= today && l.expires_on <= soon && l.available > 0,
+                    expired: l.expires_on < today,
+                })
+                .collect();
+            let available = lots.iter().filter(|l| !l.expired).map(|l| l.available).sum();
+            ProductStock { id, name, unit, available, low: available < LOW_STOCK, lots }
+        })
+        .collect())
+}
+
+/// `GET /console`.
+pub async fn overview(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), "/console");
+    let (actor, coop) = match manager(&c, actor) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    match stock_overview(&state, coop).await {
+        Ok(products) => {
+            let near_expiry = products.iter().flat_map(|p| &p.lots).filter(|l| l.near_expiry).count();
+            let low = products.iter().filter(|p| p.low).count();
+            render(&c, StatusCode::OK, &ConsolePage { c: &c, coop: actor.org.name.clone(), products, near_expiry, low })
+        }
+        Err(e) => internal(&c, e),
+    }
+}
+
+/// A household choice of the lot form.
+pub struct MemberOption {
+    id: i64,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "lot_form.html")]
+struct LotForm<'a> {
+    c: &'a Chrome,
+    products: Vec<(i64, String, bool)>,
+    nodes: Vec<(i64, String, bool)>,
+    members: Vec<MemberOption>,
+    rows: Vec<(String, String)>,
+    quantity: String,
+    harvested_on: String,
+    expires_on: String,
+    errors: Vec<String>,
+}
+
+async fn lot_form<'a>(
+    state: &AppState,
+    c: &'a Chrome,
+    coop: i64,
+    posted: Option<&Fields>,
+    errors: Vec<String>,
+) -> anyhow::Result<LotForm<'a>> {
+    let chosen_product = posted.map(|f| field(f, "product_id").to_owned()).unwrap_or_default();
+    let chosen_node = posted.map(|f| field(f, "node_id").to_owned()).unwrap_or_default();
+    let products: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, name FROM products WHERE cooperative_id = $1 AND active = 1 ORDER BY name")
+            .bind(coop)
+            .fetch_all(state.db.pool())
+            .await?;
+    // The nodes a lot may sit at (the village's chain), the village point first.
+    let nodes = stock::lot_nodes(&state.db, coop).await?;
+    let viewer = crate::households::Viewer { cooperative_id: Some(coop), official_region: None };
+    let (members, _) =
+        crate::households::list(&state.db, &viewer, crate::households::Scope::Members(coop), &Default::default(), 1_000, 0).await?;
+    let mut rows: Vec<(String, String)> = posted
+        .map(|f| {
+            let households = f.iter().filter(|(k, _)| k == "household").map(|(_, v)| v.clone());
+            let shares = f.iter().filter(|(k, _)| k == "share").map(|(_, v)| v.clone());
+            households.zip(shares).filter(|(h, s)| !h.is_empty() || !s.is_empty()).collect()
+        })
+        .unwrap_or_default();
+    while rows.len() < 5 {
+        rows.push((String::new(), String::new()));
+    }
+    let today = crate::time::format_date(crate::time::today());
+    Ok(LotForm {
+        c,
+        products: products.into_iter().map(|(id, name)| (id, name, id.to_string() == chosen_product)).collect(),
+        nodes: nodes
+            .into_iter()
+            .enumerate()
+            .map(|(i, (id, name))| (id, name, id.to_string() == chosen_node || (chosen_node.is_empty() && i == 0)))
+            .collect(),
+        members: members
+            .into_iter()
+            .map(|h| MemberOption { id: h.id, label: format!("{} {} · {}", h.code, h.head_name.unwrap_or_default(), h.status.as_str()) })
+            .collect(),
+        rows,
+        quantity: posted.map(|f| field(f, "quantity").to_owned()).unwrap_or_default(),
+        harvested_on: posted.map(|f| field(f, "harvested_on").to_owned()).unwrap_or_else(|| today.clone()),
+        expires_on: posted.map(|f| field(f, "expires_on").to_owned()).unwrap_or_default(),
+        errors,
+    })
+}
+
+/// `GET /console/lots/new`.
+pub async fn new_lot(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), "/console/lots/new");
+    let (_, coop) = match manager(&c, actor) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    match lot_form(&state, &c, coop, None, Vec::new()).await {
+        Ok(page) => render(&c, StatusCode::OK, &page),
+        Err(e) => internal(&c, e),
+    }
+}
+
+/// `POST /console/lots` — records the lot, or shows the form again with
+/// every problem listed and the input kept.
+pub async fn create_lot(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Form(f): Form<Fields>) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), "/console/lots/new");
+    let (actor, coop) = match manager(&c, actor) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&headers, Some(&actor), field(&f, "csrf")) {
+        return error_page(&c, StatusCode::FORBIDDEN);
+    }
+    let mut problems = Vec::new();
+    let mut number = |name: &str, label: &str| -> i64 {
+        field(&f, name).trim().parse::<i64>().unwrap_or_else(|_| {
+            problems.push(format!("{label}: {}", c.t.console_whole_number));
+            0
+        })
+    };
+    let product_id = number("product_id", c.t.console_product);
+    let quantity = number("quantity", c.t.console_quantity);
+    let node_id = number("node_id", c.t.console_node);
+    let households = f.iter().filter(|(k, _)| k == "household").map(|(_, v)| v.clone());
+    let shares = f.iter().filter(|(k, _)| k == "share").map(|(_, v)| v.clone());
+    let mut contributions = Vec::new();
+    for (i, (h, s)) in households.zip(shares).enumerate() {
+        if h.is_empty() && s.trim().is_empty() {
+            continue;
+        }
+        match (h.parse::<i64>(), s.trim().parse::<i64>()) {
+            (Ok(household_id), Ok(quantity)) => contributions.push(NewContribution { household_id, quantity }),
+            _ => problems.push(format!("{} {}: {}", c.t.console_contribution, i + 1, c.t.console_pick_household)),
+        }
+    }
+    let lot = NewLot {
+        product_id,
+        quantity,
+        harvested_on: field(&f, "harvested_on").to_owned(),
+        expires_on: field(&f, "expires_on").to_owned(),
+        node_id,
+        contributions,
+    };
+    let result = if problems.is_empty() {
+        stock::create_lot(&state.db, coop, Some(actor.id), &lot).await
+    } else {
+        Err(StockError::Invalid(Default::default()))
+    };
+    match result {
+        Ok(created) => {
+            state.indexer.nudge();
+            Redirect::to(&format!("/console/lots/{}", created.id)).into_response()
+        }
+        Err(StockError::Invalid(errors)) => {
+            problems.extend(errors.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)));
+            match lot_form(&state, &c, coop, Some(&f), problems).await {
+                Ok(page) => render(&c, StatusCode::UNPROCESSABLE_ENTITY, &page),
+                Err(e) => internal(&c, e),
+            }
+        }
+        Err(StockError::Forbidden) | Err(StockError::NotFound(_)) => error_page(&c, StatusCode::NOT_FOUND),
+        Err(e) => internal(&c, e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "lot.html")]
+struct LotPage<'a> {
+    c: &'a Chrome,
+    lot: stock::Lot,
+    product: String,
+    unit: String,
+    history: Vec<stock::Movement>,
+    contributions: Vec<(String, String, i64)>,
+    reasons: [&'static str; 5],
+    error: Option<String>,
+}
+
+async fn lot_page<'a>(state: &AppState, c: &'a Chrome, coop: i64, id: i64, error: Option<String>) -> Result<LotPage<'a>, StockError> {
+    let history = stock::history(&state.db, coop, id).await?;
+    let lot = sqlx::query_as::<_, stock::Lot>(
+        "SELECT l.id, l.product_id, l.quantity, l.allocated, l.quantity - l.allocated AS available, l.harvested_on, l.expires_on, l.node_id, l.created_at \
+         FROM lots l WHERE l.id = $1",
+    )
+    .bind(id)
+    .fetch_one(state.db.pool())
+    .await?;
+    let (product, unit): (String, String) =
+        sqlx::query_as("SELECT name, unit FROM products WHERE id = $1").bind(lot.product_id).fetch_one(state.db.pool()).await?;
+    let contributions: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT h.code, h.head_name, c.quantity FROM lot_contributions c JOIN households h ON h.id = c.household_id WHERE c.lot_id = $1 ORDER BY c.quantity DESC, h.code",
+    )
+    .bind(id)
+    .fetch_all(state.db.pool())
+    .await?;
+    Ok(LotPage {
+        c,
+        lot,
+        product,
+        unit,
+        history,
+        // The lot is this cooperative's (history checked it), so its members'
+        // names may be shown here.
+        contributions: contributions.into_iter().map(|(code, name, q)| (code, name.unwrap_or_default(), q)).collect(),
+        reasons: stock::ADJUSTMENT_REASONS,
+        error,
+    })
+}
+
+/// `GET /console/lots/{id}` — the lot, its households and its history.
+pub async fn lot(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), &format!("/console/lots/{id}"));
+    let (_, coop) = match manager(&c, actor) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
+    match lot_page(&state, &c, coop, id, None).await {
+        Ok(page) => render(&c, StatusCode::OK, &page),
+        Err(StockError::NotFound(_)) => error_page(&c, StatusCode::NOT_FOUND),
+        Err(e) => internal(&c, e.into()),
+    }
+}
+
+/// `POST /console/lots/{id}/adjustments`.
+pub async fn adjust(
+    State(state): State<AppState>,
+    MaybeUser(actor): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), &format!("/console/lots/{id}"));
+    let (actor, coop) = match manager(&c, actor) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&headers, Some(&actor), field(&f, "csrf")) {
+        return error_page(&c, StatusCode::FORBIDDEN);
+    }
+    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
+    let adj = Adjustment {
+        // A whole number too long for i64 is out of range, not zero: the
+        // bounds check then says how far a lot may change.
+        delta: {
+            let text = field(&f, "delta").trim();
+            let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+            match text.parse::<i64>() {
+                Ok(d) => d,
+                Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                    if text.starts_with('-') {
+                        i64::MIN + 1
+                    } else {
+                        i64::MAX
+                    }
+                }
+                Err(_) => 0,
+            }
+        },
+        reason: field(&f, "reason").to_owned(),
+        note: field(&f, "note").to_owned(),
+    };
+    let error = match stock::adjust(&state.db, coop, actor.id, id, &adj).await {
+        Ok(_) => {
+            state.indexer.nudge();
+            return Redirect::to(&format!("/console/lots/{id}")).into_response();
+        }
+        Err(StockError::NotFound(_)) => return error_page(&c, StatusCode::NOT_FOUND),
+        Err(StockError::Invalid(errors)) => errors.to_string(),
+        Err(e @ StockError::BelowAllocated { .. }) => e.to_string(),
+        Err(e) => return internal(&c, e.into()),
+    };
+    match lot_page(&state, &c, coop, id, Some(error)).await {
+        Ok(page) => render(&c, StatusCode::UNPROCESSABLE_ENTITY, &page),
+        Err(e) => internal(&c, e.into()),
+    }
+}

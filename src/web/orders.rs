@@ -1,0 +1,430 @@
+//! The order list (with the reserved-share widget and acceptance
+//! reminders), the order page with its actions, card payment and the
+//! printable invoice.
+
+use super::access::*;
+use super::pages::internal;
+use super::{Chrome, Fields, error_page, field, render};
+use crate::api::extract::MaybeUser;
+use crate::app::AppState;
+use crate::auth::{Actor, Role};
+use crate::money::Fen;
+use crate::orders::{self, Order, Transition, TransitionError};
+use crate::regions::RegionCode;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+/// An order in a list.
+pub(super) struct OrderSummary {
+    pub(super) id: i64,
+    pub(super) number: String,
+    pub(super) status: String,
+    pub(super) status_label: &'static str,
+    pub(super) buyer: String,
+    pub(super) total: String,
+    pub(super) created: String,
+    pub(super) products: String,
+    pub(super) method: String,
+}
+
+pub(super) fn summary(c: &Chrome, o: &Order) -> OrderSummary {
+    OrderSummary {
+        id: o.id,
+        number: o.number.clone(),
+        status: o.status.clone(),
+        status_label: c.w.status(&o.status),
+        buyer: o.buyer.name.clone(),
+        total: o.total_fen.to_string(),
+        created: crate::time::china_minute(&o.created_at),
+        products: o.lines.iter().map(|l| format!("{} × {}", l.product_name, l.quantity)).collect::<Vec<_>>().join("、"),
+        method: o.payment_method.clone(),
+    }
+}
+
+/// The reserved-share widget of an agency's pages.
+pub struct ShareWidget {
+    year: i32,
+    target: String,
+    counted: String,
+    percent: Option<String>,
+    bar: i64,
+    months: Vec<(String, String)>,
+}
+
+async fn share_widget(state: &AppState, actor: &Actor) -> sqlx::Result<Option<ShareWidget>> {
+    let year = crate::time::today().year();
+    let Some(r) = crate::reports::reserved_share(&state.db, actor.org.id, year).await? else { return Ok(None) };
+    Ok(Some(ShareWidget {
+        year,
+        target: r.target_fen.to_string(),
+        counted: r.counted_fen.to_string(),
+        percent: r.percent.map(|p| format!("{p:.1}%")),
+        bar: r.percent.map(|p| p.clamp(0.0, 100.0).round() as i64).unwrap_or(0),
+        months: r.months.into_iter().filter(|m| m.counted_fen != Fen::ZERO).map(|m| (m.month, m.counted_fen.to_string())).collect(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "orders.html")]
+struct OrdersPage<'a> {
+    c: &'a Chrome,
+    orders: Vec<OrderSummary>,
+    status: String,
+    statuses: Vec<(&'static str, &'static str)>,
+    page: i64,
+    pages: i64,
+    to_accept: i64,
+    share: Option<ShareWidget>,
+}
+
+/// Query of order lists.
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    page: Option<i64>,
+}
+
+pub(super) const PER_PAGE: i64 = 20;
+
+/// `GET /orders?status=&page=`: the organisation's orders.
+pub async fn list(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), "/orders");
+    let actor = match with_role(&c, actor, &[Role::AgencyBuyer, Role::PartnerBuyer, Role::AgencyApprover]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let status = q.status.filter(|s| orders::OrderStatus::parse(s).is_some()).unwrap_or_default();
+    let page = q.page.unwrap_or(1).clamp(1, 100_000);
+    let result: anyhow::Result<Response> = async {
+        let (list, total) =
+            orders::list(&state.db, actor.org.id, Some(status.as_str()).filter(|s| !s.is_empty()), PER_PAGE, (page - 1) * PER_PAGE).await?;
+        let to_accept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE buyer_org_id = $1 AND status = 'delivered'")
+            .bind(actor.org.id)
+            .fetch_one(state.db.pool())
+            .await?;
+        let page_view = OrdersPage {
+            c: &c,
+            orders: list.iter().map(|o| summary(&c, o)).collect(),
+            statuses: orders::OrderStatus::ALL
+                .iter()
+                .filter(|s| **s != orders::OrderStatus::Placed)
+                .map(|s| (s.as_str(), c.w.status(s.as_str())))
+                .collect(),
+            status,
+            page,
+            pages: (total + PER_PAGE - 1) / PER_PAGE,
+            to_accept,
+            share: share_widget(&state, &actor).await?,
+        };
+        Ok(render(&c, StatusCode::OK, &page_view))
+    }
+    .await;
+    result.unwrap_or_else(|e| internal(&c, e))
+}
+
+/// A line of the order page.
+pub(super) struct LineView {
+    pub(super) id: i64,
+    pub(super) product_id: i64,
+    pub(super) name: String,
+    pub(super) quantity: i64,
+    pub(super) refunded: i64,
+    pub(super) unit_price: String,
+    pub(super) amount: String,
+    pub(super) lots: String,
+    pub(super) status_label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage<'a> {
+    c: &'a Chrome,
+    o: OrderSummary,
+    delivery: String,
+    address: String,
+    contact: String,
+    note: String,
+    total: String,
+    refunded: Option<String>,
+    lines: Vec<LineView>,
+    events: Vec<(String, &'static str, String, String)>,
+    hold_until: Option<String>,
+    reach: Option<orders::Reach>,
+    can_cancel: bool,
+    can_approve: bool,
+    can_accept: bool,
+    can_pay_stripe: bool,
+    stripe_error: Option<String>,
+    coops: Vec<(i64, String)>,
+    errors: Vec<String>,
+    notice: Option<&'static str>,
+}
+
+/// Query of the order page.
+#[derive(Deserialize)]
+pub(super) struct OrderQuery {
+    pub(super) placed: Option<String>,
+    pub(super) done: Option<String>,
+}
+
+async fn order_page(state: &AppState, c: &Chrome, actor: &Actor, id: i64, errors: Vec<String>, notice: Option<&'static str>) -> Response {
+    let result: anyhow::Result<Response> = async {
+        let Some(o) = orders::get(&state.db, actor.org.id, id).await? else { return Ok(error_page(c, StatusCode::NOT_FOUND)) };
+        let region = match RegionCode::parse(&o.delivery.region_code) {
+            Ok(code) => crate::regions::get(&state.db, code).await?.map(|r| r.chain_label()),
+            Err(_) => None,
+        };
+        let events = orders::events(&state.db, id)
+            .await?
+            .into_iter()
+            .map(|e| {
+                let note = if e.note.starts_with("hold lapsed") { c.w.hold_lapsed.to_owned() } else { e.note };
+                (crate::time::china_minute(&e.at), c.w.status(&e.to_status), e.who.unwrap_or_default(), note)
+            })
+            .collect();
+        let paid = !matches!(o.status.as_str(), "placed" | "pending_approval" | "awaiting_payment" | "cancelled");
+        let reach = if paid { Some(orders::reach(&state.db, id).await?) } else { None };
+        let coops: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT DISTINCT l.cooperative_id, g.name FROM order_lines l JOIN organisations g ON g.id = l.cooperative_id \
+             WHERE l.order_id = $1 ORDER BY l.cooperative_id",
+        )
+        .bind(id)
+        .fetch_all(state.db.pool())
+        .await?;
+        let stripe_error: Option<String> = sqlx::query_scalar(
+            "SELECT last_error FROM stripe_payment_intents WHERE order_id = $1 AND last_error <> '' ORDER BY updated_at DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(state.db.pool())
+        .await?;
+        let buyer = BUYERS.iter().any(|r| actor.has(*r));
+        let page = OrderPage {
+            c,
+            delivery: region.unwrap_or_else(|| o.delivery.region_code.clone()),
+            address: o.delivery.address.clone(),
+            contact: format!("{} {}", o.delivery.contact_name, o.delivery.phone),
+            note: o.note.clone(),
+            total: o.total_fen.to_string(),
+            refunded: (o.refunded_fen != Fen::ZERO).then(|| o.refunded_fen.to_string()),
+            lines: o
+                .lines
+                .iter()
+                .map(|l| LineView {
+                    id: l.id,
+                    product_id: l.product_id,
+                    name: l.product_name.clone(),
+                    quantity: l.quantity,
+                    refunded: l.refunded_quantity,
+                    unit_price: l.unit_price_fen.to_string(),
+                    amount: l.amount_fen.to_string(),
+                    lots: l.allocations.iter().map(|a| format!("#{} × {}", a.lot_id, a.quantity)).collect::<Vec<_>>().join(", "),
+                    status_label: c.w.status(&l.status),
+                })
+                .collect(),
+            events,
+            hold_until: o.hold_until.as_deref().map(crate::time::china_minute),
+            reach,
+            can_cancel: buyer && orders::CANCELLABLE.contains(&o.status.as_str()),
+            can_approve: actor.has(Role::AgencyApprover) && o.status == "pending_approval",
+            can_accept: (buyer || actor.has(Role::AgencyApprover)) && o.status == "delivered",
+            can_pay_stripe: buyer && o.status == "awaiting_payment" && o.payment_method == "stripe" && state.stripe.is_some(),
+            stripe_error: stripe_error.filter(|_| o.status == "awaiting_payment"),
+            coops,
+            errors,
+            notice,
+            o: summary(c, &o),
+        };
+        Ok(render(c, StatusCode::OK, &page))
+    }
+    .await;
+    result.unwrap_or_else(|e| internal(c, e))
+}
+
+/// `GET /orders/{id}`.
+pub async fn order(
+    State(state): State<AppState>,
+    MaybeUser(actor): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<OrderQuery>,
+) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), &format!("/orders/{id}"));
+    let actor = match signed_in(actor) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
+    let notice = if q.placed.is_some() || q.done.is_some() { Some(c.w.done) } else { None };
+    order_page(&state, &c, &actor, id, Vec::new(), notice).await
+}
+
+/// `POST /orders/{id}/{action}`: cancel, approve, reject, accept (with a
+/// rating per cooperative). Back to `next` (the order page by default).
+pub async fn act(
+    State(state): State<AppState>,
+    MaybeUser(actor): MaybeUser,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), &format!("/orders/{id}"));
+    let actor = match form_user(&c, actor, &headers, &f, &[]) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
+    let outcome: Result<(), TransitionError> = match action.as_str() {
+        "cancel" => orders::cancel(&state.db, &actor, id).await.map(|_| ()),
+        "approve" | "reject" => {
+            let t = if action == "approve" { Transition::Approve } else { Transition::Reject };
+            orders::transition(&state.db, &actor, id, t, "").await.map(|_| ())
+        }
+        "accept" => {
+            let ratings: Vec<orders::Rating> = f
+                .iter()
+                .filter_map(|(k, v)| {
+                    let coop = crate::ids::parse(k.strip_prefix("stars_")?)?;
+                    let comment = field(&f, &format!("comment_{coop}")).trim().to_owned();
+                    Some(orders::Rating {
+                        cooperative_id: coop,
+                        stars: v.parse().unwrap_or(0),
+                        comment: Some(comment).filter(|c| !c.is_empty()),
+                    })
+                })
+                .collect();
+            match orders::accept(&state.db, &actor, id, &ratings).await {
+                Ok(_) => Ok(()),
+                Err(orders::AcceptError::Invalid(errors)) => {
+                    let messages = errors.0.iter().map(|e| e.message.clone()).collect();
+                    return order_page(&state, &c, &actor, id, messages, None).await;
+                }
+                Err(orders::AcceptError::Transition(e)) => Err(e),
+            }
+        }
+        _ => return error_page(&c, StatusCode::NOT_FOUND),
+    };
+    match outcome {
+        Ok(()) => {
+            state.indexer.nudge();
+            let next = super::local_path(field(&f, "next")).unwrap_or_else(|| format!("/orders/{id}?done=1"));
+            Redirect::to(&next).into_response()
+        }
+        Err(TransitionError::NotFound) => error_page(&c, StatusCode::NOT_FOUND),
+        Err(TransitionError::Db(e)) => internal(&c, e.into()),
+        Err(e) => order_page(&state, &c, &actor, id, vec![e.to_string()], None).await,
+    }
+}
+
+// ------------------------------------------------------- card payment
+
+#[derive(Template)]
+#[template(path = "pay.html")]
+struct PayPage<'a> {
+    c: &'a Chrome,
+    id: i64,
+    number: String,
+    total: String,
+    publishable_key: String,
+    client_secret: String,
+}
+
+/// `POST /orders/{id}/pay`: the PaymentIntent, and Stripe's payment form.
+pub async fn pay(
+    State(state): State<AppState>,
+    MaybeUser(actor): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), &format!("/orders/{id}"));
+    let actor = match form_user(&c, actor, &headers, &f, &BUYERS) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
+    match orders::start_stripe(&state.db, state.stripe.as_ref(), &actor, id).await {
+        Ok(intent) => {
+            let o = match orders::get(&state.db, actor.org.id, id).await {
+                Ok(Some(o)) => o,
+                Ok(None) => return error_page(&c, StatusCode::NOT_FOUND),
+                Err(e) => return internal(&c, e.into()),
+            };
+            let page = PayPage {
+                c: &c,
+                id,
+                number: o.number,
+                total: o.total_fen.to_string(),
+                publishable_key: state.config.stripe_publishable_key.clone().unwrap_or_default(),
+                client_secret: intent.client_secret,
+            };
+            // The one page that loads Stripe.js: its wider policy replaces
+            // the strict one the router would add.
+            let mut res = render(&c, StatusCode::OK, &page);
+            res.headers_mut().insert(
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                axum::http::HeaderValue::from_static(super::PAY_PAGE_CONTENT_SECURITY_POLICY),
+            );
+            res
+        }
+        Err(orders::StartError::Transition(TransitionError::NotFound)) => error_page(&c, StatusCode::NOT_FOUND),
+        Err(e) => order_page(&state, &c, &actor, id, vec![e.to_string()], None).await,
+    }
+}
+
+// ------------------------------------------------------------- invoice
+
+#[derive(Template)]
+#[template(path = "invoice.html")]
+struct InvoicePage<'a> {
+    c: &'a Chrome,
+    o: OrderSummary,
+    lines: Vec<LineView>,
+    total: String,
+    total_upper: String,
+    payee: &'a crate::config::Payee,
+    delivery: String,
+}
+
+/// `GET /orders/{id}/invoice`: the printable payment notice.
+pub async fn invoice(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let c = Chrome::new(&headers, actor.as_ref(), &format!("/orders/{id}/invoice"));
+    let actor = match signed_in(actor) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
+    let o = match orders::get(&state.db, actor.org.id, id).await {
+        Ok(Some(o)) if o.payment_method == "invoice" => o,
+        Ok(_) => return error_page(&c, StatusCode::NOT_FOUND),
+        Err(e) => return internal(&c, e.into()),
+    };
+    let delivery = format!("{} {} {} {}", o.delivery.region_code, o.delivery.address, o.delivery.contact_name, o.delivery.phone);
+    let page = InvoicePage {
+        c: &c,
+        lines: o
+            .lines
+            .iter()
+            .map(|l| LineView {
+                id: l.id,
+                product_id: l.product_id,
+                name: l.product_name.clone(),
+                quantity: l.quantity,
+                refunded: l.refunded_quantity,
+                unit_price: l.unit_price_fen.to_string(),
+                amount: l.amount_fen.to_string(),
+                lots: String::new(),
+                status_label: c.w.status(&l.status),
+            })
+            .collect(),
+        total: o.total_fen.to_string(),
+        total_upper: o.total_fen.chinese_uppercase(),
+        payee: &state.config.payee,
+        delivery,
+        o: summary(&c, &o),
+    };
+    render(&c, StatusCode::OK, &page)
+}
