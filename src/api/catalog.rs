@@ -5,22 +5,9 @@ use super::error::{ApiError, ApiResult};
 use super::extract::ApiQuery;
 use crate::app::AppState;
 use crate::catalog::{self, Product};
-pub use crate::search::SearchParams;
-use crate::search::{self};
+use crate::search::{self, SearchPage, SearchParams};
 use axum::Json;
 use axum::extract::{Path, State};
-
-// Transitional: the pages still import these from here until they call
-// `crate::search` themselves (removed in the same branch).
-pub use crate::search::{FacetValue, SearchPage};
-/// Transitional, see above.
-pub async fn parse(state: &AppState, p: &SearchParams) -> ApiResult<(crate::search::SearchQuery, i64, i64)> {
-    Ok(search::page::parse(&state.db, p).await?)
-}
-/// Transitional, see above.
-pub async fn run(state: &AppState, query: &crate::search::SearchQuery, page: i64, per_page: i64) -> ApiResult<SearchPage> {
-    Ok(search::page::run(&state.db, &state.search, state.indexer.cards(), query, page, per_page).await?)
-}
 
 /// `GET /api/v1/products` — search the catalogue.
 pub async fn list(State(state): State<AppState>, ApiQuery(p): ApiQuery<SearchParams>) -> ApiResult<Json<SearchPage>> {

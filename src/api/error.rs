@@ -82,7 +82,7 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-pub use crate::http::request_id;
+use crate::http::request_id;
 
 impl ApiError {
     fn status(&self) -> StatusCode {

@@ -175,7 +175,3 @@ impl<T> Paged<T> {
         Paged { items, total, page: page.page, per_page: page.per_page }
     }
 }
-
-// Transitional: the pages still import these from here until they move to
-// `crate::http` (removed in the same branch).
-pub use crate::http::{cookie, session_token};

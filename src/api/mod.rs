@@ -92,10 +92,3 @@ async fn nodes(State(state): State<AppState>, ApiQuery(q): ApiQuery<NodesQuery>)
     let total = items.len();
     Ok(axum::Json(serde_json::json!({ "items": items, "total": total })))
 }
-
-// Transitional, see extract.rs.
-pub use crate::http::clear_session_cookie;
-/// Transitional, see extract.rs.
-pub fn session_cookie(state: &AppState, token: &str) -> axum::http::HeaderValue {
-    crate::http::session_cookie(&state.config, token)
-}

@@ -1,11 +1,9 @@
 //! Checkout with the cascading region picker. The form carries a key, so a
 //! double submit places one order.
 
-use super::access::*;
 use super::cart::{CartRow, cart_rows};
-use super::pages::internal;
-use super::{Chrome, Fields, error_page, field, render};
-use crate::api::extract::MaybeUser;
+use super::page::{BUYERS, Or500};
+use super::{Chrome, Fields, Page, PageResult, field};
 use crate::app::AppState;
 use crate::auth::Actor;
 use crate::orders::{self, cart};
@@ -13,8 +11,8 @@ use crate::regions::{RegionCode, RegionLevel, short_name};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 /// One select of the region picker.
@@ -72,20 +70,22 @@ async fn picker(state: &AppState, region: Option<&crate::regions::Region>) -> sq
     Ok(levels)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The checkout page: the cart, the region picker down to `region`, the
+/// form (as posted, when shown again with `errors`).
 async fn checkout_page(
     state: &AppState,
-    c: &Chrome,
+    page: &Page,
     actor: &Actor,
     region: Option<&str>,
     form: Option<&Fields>,
     errors: Vec<String>,
     status: StatusCode,
-) -> Response {
-    let result: anyhow::Result<Response> = async {
+) -> PageResult {
+    let c = &page.c;
+    let result: anyhow::Result<PageResult> = async {
         let (lines, total) = cart::lines(&state.db, actor.id).await?;
         if lines.is_empty() && errors.is_empty() {
-            return Ok(Redirect::to("/cart").into_response());
+            return Ok(Ok(Redirect::to("/cart").into_response()));
         }
         let region = match region.and_then(|r| RegionCode::parse(r).ok()) {
             Some(code) => crate::regions::get(&state.db, code).await?,
@@ -95,7 +95,7 @@ async fn checkout_page(
         let region_ok =
             region.as_ref().is_some_and(|r| matches!(r.level, RegionLevel::County | RegionLevel::Township | RegionLevel::Village));
         let get = |name: &str| form.map(|f| field(f, name).to_owned()).unwrap_or_default();
-        let page = CheckoutPage {
+        let view = CheckoutPage {
             c,
             lines: cart_rows(lines),
             total: total.to_string(),
@@ -111,25 +111,16 @@ async fn checkout_page(
             stripe: state.stripe.is_some(),
             errors,
         };
-        Ok(render(c, status, &page))
+        Ok(page.render(status, &view))
     }
     .await;
-    result.unwrap_or_else(|e| internal(c, e))
+    result.or_500(page)?
 }
 
 /// `GET /checkout?region=`.
-pub async fn checkout(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Query(q): Query<CheckoutQuery>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/checkout");
-    let actor = match with_role(&c, actor, &BUYERS) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    checkout_page(&state, &c, &actor, q.region.as_deref(), None, Vec::new(), StatusCode::OK).await
+pub async fn checkout(page: Page, State(state): State<AppState>, Query(q): Query<CheckoutQuery>) -> PageResult {
+    let actor = page.with_role(&BUYERS)?;
+    checkout_page(&state, &page, &actor, q.region.as_deref(), None, Vec::new(), StatusCode::OK).await
 }
 
 /// The order a checkout form's key already placed, if any (the caller's
@@ -146,26 +137,17 @@ async fn placed_with(state: &AppState, actor: &Actor, key: Option<&str>) -> sqlx
 
 /// `POST /checkout`: places the cart as one order through the API's
 /// idempotent path; on success the cart is emptied and the order shown.
-pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Form(f): Form<Fields>) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/checkout");
-    let actor = match form_user(&c, actor, &headers, &f, &BUYERS) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn place(page: Page, State(state): State<AppState>, Form(f): Form<Fields>) -> PageResult {
+    let actor = page.form_user(&f, &BUYERS)?;
     let key = field(&f, "key");
     let key = (!key.is_empty() && key.len() <= 200).then_some(key);
     // A second submit of a form that already placed its order (the cart is
     // empty by then) shows that order.
-    match placed_with(&state, &actor, key).await {
-        Ok(Some(id)) => return Redirect::to(&format!("/orders/{id}?placed=1")).into_response(),
-        Ok(None) => {}
-        Err(e) => return internal(&c, e.into()),
+    if let Some(id) = placed_with(&state, &actor, key).await.or_500(&page)? {
+        return Ok(Redirect::to(&format!("/orders/{id}?placed=1")).into_response());
     }
     let region = field(&f, "region_code").to_owned();
-    let lines = match cart::lines(&state.db, actor.id).await {
-        Ok((lines, _)) => lines,
-        Err(e) => return internal(&c, e.into()),
-    };
+    let (lines, _) = cart::lines(&state.db, actor.id).await.or_500(&page)?;
     let body = serde_json::json!({
         "lines": lines.iter().map(|l| serde_json::json!({"product_id": l.product_id.to_string(), "quantity": l.quantity})).collect::<Vec<_>>(),
         "delivery": {"region_code": region, "address": field(&f, "address"), "contact_name": field(&f, "contact_name"), "phone": field(&f, "phone")},
@@ -188,24 +170,22 @@ pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, h
         {
             let _ = tx.commit().await;
         }
-        return Redirect::to(&format!("/orders/{id}?placed=1")).into_response();
+        return Ok(Redirect::to(&format!("/orders/{id}?placed=1")).into_response());
     }
     if status.is_server_error() {
-        return error_page(&c, StatusCode::INTERNAL_SERVER_ERROR);
+        // Logged where it happened, with the request id.
+        return Ok(super::error_page(&page.c, StatusCode::INTERNAL_SERVER_ERROR));
     }
     // Two submits at once: the other one placed the order and emptied the cart.
     if let Ok(Some(id)) = placed_with(&state, &actor, key).await {
-        return Redirect::to(&format!("/orders/{id}?placed=1")).into_response();
+        return Ok(Redirect::to(&format!("/orders/{id}?placed=1")).into_response());
     }
     // The hold cap, explained in the page's language with the numbers now.
     if answer["title"] == crate::api::orders::HOLD_LIMIT_TITLE {
-        let errors = match hold_limit_words(&state, &c, &actor, &lines, &answer).await {
-            Ok(e) => e,
-            Err(e) => return internal(&c, e.into()),
-        };
+        let errors = hold_limit_words(&state, &page.c, &actor, &lines, &answer).await.or_500(&page)?;
         let mut f = f;
         f.retain(|(k, _)| k != "key");
-        return checkout_page(&state, &c, &actor, Some(&region), Some(&f), errors, StatusCode::CONFLICT).await;
+        return checkout_page(&state, &page, &actor, Some(&region), Some(&f), errors, StatusCode::CONFLICT).await;
     }
     // Name the cart line for line errors: "伽师瓜: only 3 available, 5 ordered".
     let mut errors: Vec<String> = answer["errors"]
@@ -231,7 +211,7 @@ pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, h
     // A refused order keeps its key's answer: the next try needs a new key.
     let mut f = f;
     f.retain(|(k, _)| k != "key");
-    checkout_page(&state, &c, &actor, Some(&region), Some(&f), errors, shown).await
+    checkout_page(&state, &page, &actor, Some(&region), Some(&f), errors, shown).await
 }
 
 /// The lines a hold-cap refusal names, in the page's words: what the buyer

@@ -127,8 +127,10 @@ pub struct Strings {
     pub server_error: &'static str,
     /// Errors
     pub server_error_detail: &'static str,
-    /// Errors
+    /// Errors: a stale or forged CSRF token
     pub forbidden_form: &'static str,
+    /// Errors: signed in, but without the role the page needs
+    pub forbidden_role: &'static str,
     /// Errors: a request the page cannot use (400, 405, 415, 422 from a form)
     pub bad_request: &'static str,
     /// Errors
@@ -379,6 +381,7 @@ pub static ZH: Strings = Strings {
     server_error: "服务器出错了",
     server_error_detail: "我们已记录此问题。反馈时请提供请求编号。",
     forbidden_form: "表单已过期，请刷新页面后重试。",
+    forbidden_role: "您没有权限访问此页面",
     bad_request: "无法处理该请求",
     bad_request_detail: "提交的内容不完整或格式不对，请返回上一页检查后重试。",
     control_chars: "提交的内容中含有无法保存的控制字符或文字方向符号（多见于从其他软件复制的文字），请返回上一页删除后重试。",
@@ -530,6 +533,7 @@ pub static EN: Strings = Strings {
     server_error: "Something went wrong",
     server_error_detail: "We have logged the problem. Please quote the request id if you report it.",
     forbidden_form: "This form has expired; reload the page and try again.",
+    forbidden_role: "You don't have access to this page",
     bad_request: "This request could not be handled",
     bad_request_detail: "What was sent is incomplete or not in the expected form. Go back, check it and try again.",
     control_chars: "What was sent holds control characters or text-direction marks (often from text pasted from another program) that cannot be stored. Go back, remove them and try again.",

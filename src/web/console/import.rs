@@ -1,15 +1,11 @@
 //! Importing lots from a CSV or XLSX file.
 
-use super::*;
-use crate::api::extract::MaybeUser;
 use crate::app::AppState;
 use crate::stock::{self};
-use crate::web::pages::internal;
-use crate::web::{Chrome, csrf_ok, error_page, render};
+use crate::web::{Chrome, Page, PageResult, render};
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::StatusCode;
 
 #[derive(Template)]
 #[template(path = "import.html")]
@@ -54,30 +50,17 @@ fn over_budget_words(t: &crate::web::Strings, over: &stock::OverBudget) -> Strin
 }
 
 /// `GET /console/import`.
-pub async fn import_form(MaybeUser(actor): MaybeUser, headers: HeaderMap) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/console/import");
-    if let Err(r) = manager(&c, actor) {
-        return r;
-    }
-    render(
-        &c,
+pub async fn import_form(page: Page) -> PageResult {
+    page.manager()?;
+    page.render(
         StatusCode::OK,
-        &ImportPage { c: &c, columns: &stock::IMPORT_COLUMNS, report: None, errors: Vec::new(), more_rows: None, problem: None },
+        &ImportPage { c: &page.c, columns: &stock::IMPORT_COLUMNS, report: None, errors: Vec::new(), more_rows: None, problem: None },
     )
 }
 
 /// `POST /console/import` — a CSV or XLSX file; all lots or none.
-pub async fn import(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    mut form: axum::extract::Multipart,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/console/import");
-    let (actor, coop) = match manager(&c, actor) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+pub async fn import(page: Page, State(state): State<AppState>, mut form: axum::extract::Multipart) -> PageResult {
+    let (actor, coop) = page.manager()?;
     let mut csrf = String::new();
     let mut file: Option<(String, String, axum::body::Bytes)> = None;
     loop {
@@ -90,43 +73,42 @@ pub async fn import(
                     Ok(bytes) if name == "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
                     Ok(bytes) if name == "file" => file = Some((file_name, content_type, bytes)),
                     Ok(_) => {}
-                    Err(_) => return error_page(&c, StatusCode::BAD_REQUEST),
+                    Err(_) => return Err(page.bad_request()),
                 }
             }
             Ok(None) => break,
-            Err(_) => return error_page(&c, StatusCode::BAD_REQUEST),
+            Err(_) => return Err(page.bad_request()),
         }
     }
-    if !csrf_ok(&headers, Some(&actor), &csrf) {
-        return error_page(&c, StatusCode::FORBIDDEN);
-    }
-    let page = |status, report, errors, more_rows, problem| {
-        render(&c, status, &ImportPage { c: &c, columns: &stock::IMPORT_COLUMNS, report, errors, more_rows, problem })
+    page.check_token(&actor, &csrf)?;
+    let c = &page.c;
+    let show = |status, report, errors, more_rows, problem| {
+        Ok(render(c, status, &ImportPage { c, columns: &stock::IMPORT_COLUMNS, report, errors, more_rows, problem }))
     };
     let Some((name, content_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
-        return page(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(c.t.import_choose_file.to_owned()));
+        return show(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(c.t.import_choose_file.to_owned()));
     };
     match stock::import_upload(&state.db, &state.imports, coop, actor.id, stock::FileKind::of(&content_type, &name), bytes).await {
         Ok(report) => {
             state.indexer.nudge();
-            page(StatusCode::CREATED, Some(report), Vec::new(), None, None)
+            show(StatusCode::CREATED, Some(report), Vec::new(), None, None)
         }
         Err(stock::ImportError::Rows { errors, more_rows }) => {
             let more = (more_rows > 0)
                 .then(|| c.t.import_more_rows.replace("{n}", &more_rows.to_string()).replace("{max}", &stock::MAX_ROW_ERRORS.to_string()));
-            page(StatusCode::UNPROCESSABLE_ENTITY, None, errors, more, None)
+            show(StatusCode::UNPROCESSABLE_ENTITY, None, errors, more, None)
         }
-        Err(stock::ImportError::Unreadable(m)) => page(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(m)),
+        Err(stock::ImportError::Unreadable(m)) => show(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(m)),
         Err(stock::ImportError::OverBudget(over)) => {
-            page(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(over_budget_words(c.t, &over)))
+            show(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(over_budget_words(c.t, &over)))
         }
         Err(stock::ImportError::Busy { retry_after_secs }) => {
-            let mut res = page(StatusCode::SERVICE_UNAVAILABLE, None, Vec::new(), None, Some(c.t.import_busy.to_owned()));
+            let mut res = show(StatusCode::SERVICE_UNAVAILABLE, None, Vec::new(), None, Some(c.t.import_busy.to_owned()))?;
             if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
                 res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
             }
-            res
+            Ok(res)
         }
-        Err(stock::ImportError::Db(e)) => internal(&c, e.into()),
+        Err(stock::ImportError::Db(e)) => Err(page.fail(e)),
     }
 }
