@@ -506,6 +506,24 @@ pub async fn counts_by_child_region(db: &Db, region: RegionCode) -> sqlx::Result
     Ok(counts.into_iter().collect())
 }
 
+/// The prefectures whose produce is on sale, most products first (ties in
+/// code order), at most `limit`, with their product counts: the places the
+/// home page offers to browse, taken from the catalogue rather than
+/// written into a template.
+pub async fn prefectures_on_sale(db: &Db, limit: i64) -> sqlx::Result<Vec<(crate::regions::Region, i64)>> {
+    let counts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT substr(origin_code, 1, 4) AS part, COUNT(*) AS n FROM products WHERE active = 1 \
+         GROUP BY part ORDER BY n DESC, part LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let codes: Vec<(RegionCode, i64)> =
+        counts.into_iter().filter_map(|(part, n)| Some((RegionCode::parse(&format!("{part}00000000")).ok()?, n))).collect();
+    let mut regions = crate::regions::get_many(db, &codes.iter().map(|(c, _)| *c).collect::<Vec<_>>()).await?;
+    Ok(codes.into_iter().filter_map(|(code, n)| Some((regions.remove(&code)?, n))).collect())
+}
+
 /// Creates a product of the acting cooperative after validating it; a
 /// duplicate name within the cooperative is a field error.
 pub async fn create_checked(db: &Db, cooperative_id: i64, p: &NewProduct) -> Result<i64, ChangeError> {

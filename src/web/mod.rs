@@ -3,10 +3,12 @@
 //! the JSON API; forms carry a CSRF token.
 //!
 //! Pages are built for a slow rural link: no web fonts, one small
-//! stylesheet and one small script, both cached for a year under a
-//! versioned URL, and gzip on every response.
+//! stylesheet and one small script, both cached for a year under a name
+//! that carries a hash of their content (`assets.rs`), and gzip on every
+//! response.
 
 mod approvals;
+mod assets;
 mod browse;
 mod cart;
 mod checkout;
@@ -20,6 +22,7 @@ mod pages;
 mod search;
 mod words;
 
+pub use assets::asset_url;
 pub use i18n::{Lang, Strings};
 pub use page::{Page, PageError, PageResult};
 pub use words::Words;
@@ -69,7 +72,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", axum::routing::post(pages::logout))
         .route("/lang/{to}", get(pages::switch_language))
-        .route("/static/{file}", get(static_file))
+        .route("/static/{file}", get(assets::static_file))
 }
 
 pub use crate::http::{CSRF_COOKIE, LANG_COOKIE, SECURE_CSRF_COOKIE, csrf_cookie_name};
@@ -259,24 +262,6 @@ pub fn error_page(chrome: &Chrome, status: StatusCode) -> Response {
 /// it asks the user to reload, which gives the form a fresh token.
 pub fn stale_form_page(chrome: &Chrome) -> Response {
     render(chrome, StatusCode::FORBIDDEN, &ErrorPage { c: chrome, heading: chrome.t.forbidden_form, detail: "", request_id: None })
-}
-
-/// Version of the static files, for cache-busting URLs.
-pub const STATIC_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-const APP_CSS: &str = include_str!("../../frontend/static/app.css");
-const APP_JS: &str = include_str!("../../frontend/static/app.js");
-const PAY_JS: &str = include_str!("../../frontend/static/pay.js");
-
-async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    let (body, content_type) = match file.as_str() {
-        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
-        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
-        "pay.js" => (PAY_JS, "text/javascript; charset=utf-8"),
-        _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
-    };
-    // The URL carries the version (`?v=`), so the file may be cached for good.
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")], body).into_response()
 }
 
 #[cfg(test)]

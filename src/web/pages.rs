@@ -15,6 +15,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 const PER_PAGE: i64 = 24;
+/// Prefectures the home page offers to browse by (those with most produce).
+const FEATURED_PREFECTURES: i64 = 6;
 
 /// A product as a card of the storefront grid.
 pub struct Card {
@@ -63,6 +65,8 @@ struct HomePage<'a> {
     cards: Vec<Card>,
     paired: Vec<Card>,
     paired_href: Option<String>,
+    /// Prefectures to browse: link and name.
+    featured: Vec<(String, String)>,
     total: i64,
     page: i64,
     pages: i64,
@@ -95,8 +99,10 @@ pub async fn home(page: Page, State(state): State<AppState>, Query(q): Query<Hom
         paired = found.items.iter().map(|p| Card::new(p, c.lang)).collect();
         paired_href = Some(format!("/search?partner={}", a.org.id));
     }
+    let featured = catalog::prefectures_on_sale(&state.db, FEATURED_PREFECTURES).await.or_500(&page)?;
     let page_view = HomePage {
         c,
+        featured: featured.into_iter().map(|(r, _)| (format!("/regions/{}", r.code), r.name)).collect(),
         paired,
         paired_href,
         cards: products.iter().map(|p| Card::new(p, c.lang)).collect(),

@@ -18,6 +18,7 @@ mod import;
 mod import_limit;
 mod listener;
 mod orders;
+mod page_errors;
 mod pages;
 mod platform;
 mod properties;
