@@ -113,10 +113,9 @@ impl Page {
         PageError::internal(self.c.clone(), e.into())
     }
 
-    /// A page already rendered as the answer to a refused form (the form
-    /// again, with its errors).
-    pub fn rerender(&self, response: Response) -> PageError {
-        self.refuse(Refusal::Form(response))
+    /// A refused form shown again (422), with its input and its errors.
+    pub fn form_again(&self, form: &impl Template) -> PageError {
+        self.refuse(Refusal::Form(render(&self.c, StatusCode::UNPROCESSABLE_ENTITY, form)))
     }
 
     /// Renders `template` with this page's cookies.

@@ -25,7 +25,7 @@ async fn post_form(app: &TestApp, path: &str, cookie: &str, form: &str) -> Res {
 }
 
 const NO_ACCESS_ZH: &str = "您没有权限访问此页面";
-const NO_ACCESS_EN: &str = "You don&#x27;t have access to this page";
+const NO_ACCESS_EN: &str = "have access to this page";
 const STALE_ZH: &str = "表单已过期";
 
 #[tokio::test]

@@ -147,7 +147,7 @@ pub async fn create_product(page: Page, State(state): State<AppState>, Form(form
         Err(problems) => problems,
     };
     let form = product_form(&state, &page.c, coop, "/console/products".into(), fields, false, problems).await.or_500(&page)?;
-    page.render(StatusCode::UNPROCESSABLE_ENTITY, &form)
+    Err(page.form_again(&form))
 }
 
 /// `GET /console/products/{id}/edit`.
@@ -211,5 +211,5 @@ pub async fn update_product(page: Page, State(state): State<AppState>, Path(id):
         Err(problems) => problems,
     };
     let form = product_form(&state, &page.c, coop, format!("/console/products/{id}"), fields, true, problems).await.or_500(&page)?;
-    page.render(StatusCode::UNPROCESSABLE_ENTITY, &form)
+    Err(page.form_again(&form))
 }

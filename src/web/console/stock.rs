@@ -209,7 +209,7 @@ pub async fn create_lot(page: Page, State(state): State<AppState>, Form(f): Form
         Err(StockError::Invalid(errors)) => {
             problems.extend(errors.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)));
             let form = lot_form(&state, c, coop, Some(&f), problems).await.or_500(&page)?;
-            page.render(StatusCode::UNPROCESSABLE_ENTITY, &form)
+            Err(page.form_again(&form))
         }
         Err(StockError::Forbidden) | Err(StockError::NotFound(_)) => Err(page.not_found()),
         Err(e) => Err(page.fail(e)),
