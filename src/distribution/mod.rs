@@ -3,6 +3,8 @@
 //! hubs, with cold storage and capacity. Routing and shipments build on
 //! these.
 
+pub mod route;
+
 use crate::db::Db;
 use serde::Serialize;
 
