@@ -180,7 +180,7 @@ pub async fn list(db: &Db, viewer: &Viewer, scope: Scope, filter: &Filter, limit
 /// gave, largest share first, as `viewer` may see them. The caller has
 /// checked that the viewer may see the lot at all.
 pub async fn lot_contributions(db: &Db, viewer: &Viewer, lot_id: i64) -> sqlx::Result<Vec<(Household, i64)>> {
-    let rows: Vec<(i64, String, String, i64, String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+    let rows: Vec<NumberedRow> = sqlx::query_as(
         "SELECT h.id, h.code, h.village_code, h.size, h.status, h.register_number, h.head_name, c.quantity \
          FROM lot_contributions c JOIN households h ON h.id = c.household_id WHERE c.lot_id = $1 ORDER BY c.quantity DESC, h.code",
     )
@@ -194,7 +194,7 @@ pub async fn lot_contributions(db: &Db, viewer: &Viewer, lot_id: i64) -> sqlx::R
 /// supplied to the cooperative's lots, biggest supplier first, as `viewer`
 /// may see them.
 pub async fn members_with_supply(db: &Db, viewer: &Viewer, coop: i64) -> sqlx::Result<Vec<(Household, i64)>> {
-    let rows: Vec<(i64, String, String, i64, String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+    let rows: Vec<NumberedRow> = sqlx::query_as(
         "SELECT h.id, h.code, h.village_code, h.size, h.status, h.register_number, h.head_name, \
                 CAST(COALESCE((SELECT SUM(c.quantity) FROM lot_contributions c JOIN lots l ON l.id = c.lot_id JOIN products p ON p.id = l.product_id \
                                WHERE c.household_id = h.id AND p.cooperative_id = $1), 0) AS BIGINT) AS supplied \
@@ -206,13 +206,12 @@ pub async fn members_with_supply(db: &Db, viewer: &Viewer, coop: i64) -> sqlx::R
     with_numbers(db, viewer, rows).await
 }
 
+/// A household row (as [`Row`], in its column order) with a number.
+type NumberedRow = (i64, String, String, i64, String, Option<String>, Option<String>, i64);
+
 /// Household rows with a number each, through [`present`] (so identities
 /// only where the viewer may see them), the numbers kept in row order.
-async fn with_numbers(
-    db: &Db,
-    viewer: &Viewer,
-    rows: Vec<(i64, String, String, i64, String, Option<String>, Option<String>, i64)>,
-) -> sqlx::Result<Vec<(Household, i64)>> {
+async fn with_numbers(db: &Db, viewer: &Viewer, rows: Vec<NumberedRow>) -> sqlx::Result<Vec<(Household, i64)>> {
     let numbers: Vec<i64> = rows.iter().map(|r| r.7).collect();
     let rows = rows
         .into_iter()

@@ -146,10 +146,13 @@ pub struct LotOfProduct {
     pub unit: String,
 }
 
+/// The columns of [`LOT_COLUMNS`] and the product's name and unit.
+type LotRowOfProduct = (i64, i64, i64, i64, i64, String, String, i64, String, String, String);
+
 /// Lot `lot_id` of the acting cooperative, with its product's name and
 /// unit; another cooperative's lot is not found.
 pub async fn get(db: &Db, cooperative_id: i64, lot_id: i64) -> Result<LotOfProduct, StockError> {
-    let row: Option<(i64, i64, i64, i64, i64, String, String, i64, String, String, String)> = sqlx::query_as(&format!(
+    let row: Option<LotRowOfProduct> = sqlx::query_as(&format!(
         "SELECT {LOT_COLUMNS}, p.name, p.unit FROM lots l JOIN products p ON p.id = l.product_id WHERE l.id = $1 AND p.cooperative_id = $2"
     ))
     .bind(lot_id)
