@@ -4,7 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 export const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
-export const SHOTS = new URL('../target/e2e/', import.meta.url).pathname;
+// scripts/e2e passes the screenshots' folder under cargo's target folder.
+export const SHOTS = process.env.E2E_SHOTS ?? new URL('../target/e2e/', import.meta.url).pathname;
 mkdirSync(SHOTS, { recursive: true });
 
 export function launch() {

@@ -11,7 +11,8 @@
 //!   [`bounds`] — the stated limits of everything that comes in.
 //! - Domain areas, which never import `axum`:
 //!   [`regions`], [`orgs`], [`auth`], [`households`], [`catalog`],
-//!   [`stock`], [`distribution`], [`demo`].
+//!   [`stock`], [`distribution`], [`demo`]; [`outbox`], the search outbox's
+//!   writer, below catalog, stock and orders.
 //! - HTTP edges, the only modules that know HTTP: [`web`] (server-rendered
 //!   pages) and [`api`] (JSON + OpenAPI), and [`http`], what the two share
 //!   (sessions, CSRF, cookies, client address, request id). Neither edge
@@ -62,6 +63,7 @@ pub mod ids;
 pub mod money;
 pub mod orders;
 pub mod orgs;
+pub mod outbox;
 pub mod payments;
 pub mod regions;
 pub mod reports;

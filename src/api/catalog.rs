@@ -43,7 +43,6 @@ pub async fn create(
 ) -> ApiResult<(axum::http::StatusCode, Json<Product>)> {
     let coop = actor.managed_cooperative().ok_or_else(|| ApiError::Forbidden("only a cooperative manager lists products".into()))?;
     let id = catalog::create_checked(&state.db, coop, &p).await?;
-    state.indexer.nudge();
     let product = catalog::get(&state.db, id).await?.ok_or(ApiError::NotFound("product"))?;
     Ok((axum::http::StatusCode::CREATED, Json(product)))
 }
@@ -58,7 +57,6 @@ pub async fn update(
     let coop = actor.managed_cooperative().ok_or_else(|| ApiError::Forbidden("only a cooperative manager changes products".into()))?;
     let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("product"))?;
     catalog::update(&state.db, coop, id, &patch).await?;
-    state.indexer.nudge();
     Ok(Json(catalog::get(&state.db, id).await?.ok_or(ApiError::NotFound("product"))?))
 }
 

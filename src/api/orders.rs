@@ -143,7 +143,6 @@ pub async fn place_once(
             }
             // Acknowledged only after the commit (invariant 4).
             tx.commit().await?;
-            state.indexer.nudge();
             tracing::info!(order.id = created.id, org.id = actor.org.id, "order placed");
             Ok(stored(201, body))
         }
@@ -232,13 +231,7 @@ pub async fn list(
 /// `POST /api/v1/orders/{id}/cancel` — before payment; releases the stock.
 pub async fn cancel(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Order>> {
     let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("order"))?;
-    match orders::cancel(&state.db, &actor, id).await {
-        Ok(order) => {
-            state.indexer.nudge();
-            Ok(Json(order))
-        }
-        Err(e) => Err(transition_error(e)),
-    }
+    orders::cancel(&state.db, &actor, id).await.map(Json).map_err(transition_error)
 }
 
 fn transition_error(e: TransitionError) -> ApiError {
@@ -255,7 +248,6 @@ fn transition_error(e: TransitionError) -> ApiError {
 async fn step(state: &AppState, actor: &crate::auth::Actor, id: &str, t: orders::Transition, reference: &str) -> ApiResult<Json<Order>> {
     let id = crate::ids::parse(id).ok_or(ApiError::NotFound("order"))?;
     let order = orders::transition(&state.db, actor, id, t, reference).await.map_err(transition_error)?;
-    state.indexer.nudge();
     tracing::info!(order.id = id, user.id = actor.id, to = order.status.as_str(), "order moved");
     Ok(Json(order))
 }
@@ -397,7 +389,6 @@ pub async fn refund(
 async fn refund_now(state: &AppState, actor: &crate::auth::Actor, id: i64, body: &orders::NewRefund) -> ApiResult<(StatusCode, String)> {
     match orders::refund(&state.db, state.stripe.as_ref(), actor, id, body).await {
         Ok(refund) => {
-            state.indexer.nudge();
             tracing::info!(order.id = id, refund.id = refund.id, user.id = actor.id, "order refunded");
             let json = serde_json::to_string(&refund).map_err(|e| ApiError::Internal(e.into()))?;
             Ok((StatusCode::CREATED, json))

@@ -73,7 +73,6 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Lot>)> {
     let coop = cooperative_of(&actor)?;
     let lot = stock::create_lot(&state.db, coop, Some(actor.id), &lot).await?;
-    state.indexer.nudge();
     tracing::info!(lot.id = lot.id, org.id = coop, "lot recorded");
     Ok((StatusCode::CREATED, Json(lot)))
 }
@@ -88,7 +87,6 @@ pub async fn adjust(
     let coop = cooperative_of(&actor)?;
     let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("lot"))?;
     let lot = stock::adjust(&state.db, coop, actor.id, id, &adj).await?;
-    state.indexer.nudge();
     Ok((StatusCode::CREATED, Json(lot)))
 }
 
@@ -148,7 +146,6 @@ pub async fn import(
     let coop = cooperative_of(&actor)?;
     let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("text/csv");
     let report = stock::import_upload(&state.db, &state.imports, coop, actor.id, stock::FileKind::of(content_type, ""), body).await?;
-    state.indexer.nudge();
     tracing::info!(org.id = coop, lots = report.lots, "lots imported");
     Ok((StatusCode::CREATED, Json(report)))
 }

@@ -327,7 +327,7 @@ pub async fn create(tx: &mut Tx, cooperative_id: i64, p: &NewProduct, origin: Re
             .execute(&mut **tx)
             .await?;
     }
-    crate::search::enqueue(tx, id).await?;
+    crate::outbox::enqueue(tx, id).await?;
     for c in &p.certificates {
         sqlx::query("INSERT INTO certificates (product_id, kind, number, valid_until) VALUES ($1, $2, $3, $4)")
             .bind(id)
@@ -575,18 +575,27 @@ pub async fn update(db: &Db, cooperative_id: i64, id: i64, patch: &ProductPatch)
     let village = cooperative_village(db, cooperative_id).await?.ok_or(ChangeError::Forbidden)?;
     let origin = validate(&merged, village).map_err(ChangeError::Invalid)?;
     let mut tx = db.begin_write().await?;
+    // Only the fields the patch names are written; the others keep the
+    // row's own values (COALESCE with NULL). `current` was read outside this
+    // transaction — for the checks above only: writing its values back
+    // would undo a concurrent patch of another field that committed between
+    // that read and this UPDATE (PostgreSQL runs writers side by side). The
+    // UPDATE also locks the row, so two patches of price tiers or
+    // certificates replace them one after the other.
     let result = sqlx::query(
-        "UPDATE products SET name = $1, name_en = $2, category = $3, unit = $4, spec = $5, storage = $6, origin_code = $7, \
-         description = $8, active = COALESCE($9, active), updated_at = $10 WHERE id = $11",
+        "UPDATE products SET name = COALESCE($1, name), name_en = COALESCE($2, name_en), category = COALESCE($3, category), \
+         unit = COALESCE($4, unit), spec = COALESCE($5, spec), storage = COALESCE($6, storage), \
+         origin_code = COALESCE($7, origin_code), description = COALESCE($8, description), active = COALESCE($9, active), \
+         updated_at = $10 WHERE id = $11",
     )
-    .bind(merged.name.trim())
-    .bind(merged.name_en.as_deref())
-    .bind(&merged.category)
-    .bind(merged.unit.trim())
-    .bind(merged.spec.trim())
-    .bind(&merged.storage)
-    .bind(origin.to_string())
-    .bind(&merged.description)
+    .bind(patch.name.as_deref().map(str::trim))
+    .bind(patch.name_en.as_deref())
+    .bind(patch.category.as_deref())
+    .bind(patch.unit.as_deref().map(str::trim))
+    .bind(patch.spec.as_deref().map(str::trim))
+    .bind(patch.storage.as_deref())
+    .bind(patch.origin_code.is_some().then(|| origin.to_string()))
+    .bind(patch.description.as_deref())
     .bind(patch.active.map(i64::from))
     .bind(crate::time::now())
     .bind(id)
@@ -623,7 +632,7 @@ pub async fn update(db: &Db, cooperative_id: i64, id: i64, patch: &ProductPatch)
                 .await?;
         }
     }
-    crate::search::enqueue(&mut tx, id).await?;
+    crate::outbox::enqueue(&mut tx, id).await?;
     tx.commit().await?;
     Ok(())
 }

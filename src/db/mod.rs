@@ -56,6 +56,11 @@ pub struct Db {
     /// here instead, first come first served, and SQLite never sees them
     /// collide. Unused on PostgreSQL.
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// Woken after the commit of a transaction that asked for it
+    /// ([`Tx::wake_after_commit`]): the search outbox's writers ask, and the
+    /// indexer waits here, so the index is nudged once per commit by the
+    /// transaction itself, not by every handler that wrote.
+    committed: Arc<tokio::sync::Notify>,
 }
 
 /// A transaction, the same type on both backends: derefs to the
@@ -64,17 +69,52 @@ pub struct Db {
 pub struct Tx {
     inner: Transaction<'static, Any>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    backend: Backend,
+    committed: Arc<tokio::sync::Notify>,
+    wake: bool,
 }
 
 impl Tx {
-    /// Commits.
+    /// Commits, then wakes [`Db::committed`] if the transaction asked for it.
     pub async fn commit(self) -> sqlx::Result<()> {
-        self.inner.commit().await
+        let (wake, committed) = (self.wake, self.committed.clone());
+        self.inner.commit().await?;
+        if wake {
+            committed.notify_one();
+        }
+        Ok(())
     }
 
     /// Rolls back.
     pub async fn rollback(self) -> sqlx::Result<()> {
         self.inner.rollback().await
+    }
+
+    /// Asks for [`Db::committed`] to be woken once this transaction has
+    /// committed (nothing happens if it rolls back). Called by the writers
+    /// of the search outbox, so whoever commits their rows nudges the
+    /// indexer without knowing it exists.
+    pub fn wake_after_commit(&mut self) {
+        self.wake = true;
+    }
+
+    /// `" FOR UPDATE"` on PostgreSQL, `""` on SQLite, to end a `SELECT`
+    /// that reads rows this transaction is about to change on their values.
+    ///
+    /// `begin_write` serialises writers on SQLite (`BEGIN IMMEDIATE`), which
+    /// lacks the clause; on PostgreSQL, under READ COMMITTED, a plain read
+    /// would let a concurrent transaction change the rows between the read
+    /// and the write. See "Writes on PostgreSQL" in docs/ARCHITECTURE.md.
+    pub fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Which engine this transaction runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 }
 
@@ -148,7 +188,7 @@ impl Db {
             .connect(url)
             .await
             .with_context(|| format!("connecting to the {backend:?} database"))?;
-        Ok(Db { pool, backend, writer: Arc::default() })
+        Ok(Db { pool, backend, writer: Arc::default(), committed: Arc::default() })
     }
 
     /// The pool, for reads and single statements.
@@ -165,14 +205,29 @@ impl Db {
     /// lock up front (`BEGIN IMMEDIATE`): a deferred transaction that reads
     /// and then writes can fail with SQLITE_BUSY half-way, where an
     /// immediate one simply waits its turn.
+    ///
+    /// On PostgreSQL it is a plain `BEGIN` (READ COMMITTED): writers run
+    /// side by side, and a read-then-write is correct only if it is made so
+    /// — a conditional `UPDATE … WHERE`, an `INSERT … ON CONFLICT`, a row
+    /// lock ([`Tx::for_update`]) or a constraint. docs/ARCHITECTURE.md,
+    /// "Writes on PostgreSQL", lists each one.
     pub async fn begin_write(&self) -> sqlx::Result<Tx> {
-        match self.backend {
+        let (inner, turn) = match self.backend {
             Backend::Sqlite => {
                 let turn = self.writer.clone().lock_owned().await;
-                Ok(Tx { inner: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) })
+                (self.pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
             }
-            Backend::Postgres => Ok(Tx { inner: self.pool.begin().await?, _turn: None }),
-        }
+            Backend::Postgres => (self.pool.begin().await?, None),
+        };
+        Ok(Tx { inner, _turn: turn, backend: self.backend, committed: self.committed.clone(), wake: false })
+    }
+
+    /// Notified after each commit of a transaction that called
+    /// [`Tx::wake_after_commit`]. A notification that finds nobody waiting
+    /// is kept for the next wait, so a commit between two waits is not
+    /// missed; several commits before a wait make one wake-up.
+    pub fn committed(&self) -> Arc<tokio::sync::Notify> {
+        self.committed.clone()
     }
 
     /// Applies the migrations of this backend that are not applied yet.

@@ -10,7 +10,7 @@ mod data;
 
 use crate::auth::{self, Role};
 use crate::catalog::{self, NewCertificate, NewProduct, PriceTier};
-use crate::db::{Db, Tx, set_meta};
+use crate::db::{Db, Tx};
 use crate::households;
 use crate::money::{Fen, largest_remainder};
 use crate::regions::{RegionCode, RegionLevel, short_name};
@@ -50,17 +50,27 @@ pub async fn load(db: &Db) -> anyhow::Result<Outcome> {
         return Ok(Outcome::AlreadyLoaded);
     }
     let mut tx = db.begin_write().await?;
-    // Checked again under the write lock: two instances starting together
-    // on one empty database load the demo once.
-    let mark: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'demo.loaded'").fetch_optional(&mut *tx).await?;
-    if mark.is_some() {
+    // The mark is claimed first, in the loading transaction: one conditional
+    // insert, not a read and a later write. Two instances starting together
+    // on one empty database both pass the check above; on PostgreSQL the
+    // second's insert then waits on the first's uncommitted row and, once
+    // the first commits, inserts nothing — the demo is loaded once (a read
+    // under READ COMMITTED would have seen no mark and loaded it again). If
+    // the first rolls back, the second loads it. SQLite's one writer gives
+    // the same order.
+    let claimed = sqlx::query("INSERT INTO meta (key, value) VALUES ('demo.loaded', $1) ON CONFLICT (key) DO NOTHING")
+        .bind(crate::time::now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if claimed == 0 {
+        tx.rollback().await?;
         return Ok(Outcome::AlreadyLoaded);
     }
     let outcome = Loader { tx: &mut tx, rng: Rng(0x5a48_554e_4f4e_4721), password_hash: auth::hash_password(DEMO_PASSWORD) }
         .run()
         .await
         .context("loading the demo data")?;
-    set_meta(&mut tx, "demo.loaded", &crate::time::now()).await?;
     tx.commit().await?;
     Ok(outcome)
 }

@@ -191,9 +191,12 @@ mod tests {
         r.legs.iter().map(|l| (l.to.unwrap_or(0), l.kind)).collect()
     }
 
+    /// What, the delivery region, cold, the expected legs and skipped levels.
+    type Case = (&'static str, &'static str, bool, Vec<(i64, LegKind)>, Vec<Skipped>);
+
     #[test]
     fn routes_follow_the_chain_only_as_far_as_the_delivery_region() {
-        let cases: &[(&str, &str, bool, Vec<(i64, LegKind)>, Vec<Skipped>)] = &[
+        let cases: &[Case] = &[
             ("same village: straight to the buyer", VILLAGE, false, vec![(0, LastMile)], vec![]),
             ("same township: via the sorting centre", NEIGHBOUR, false, vec![(10, Collection), (0, LastMile)], vec![]),
             (

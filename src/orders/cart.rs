@@ -87,10 +87,14 @@ pub async fn add(db: &Db, user: i64, product: i64, quantity: i64) -> sqlx::Resul
     if active != Some(1) {
         return Ok(Added::NoSuchProduct);
     }
-    // One statement: a product already in the cart is always raised; a new
-    // one goes in only while the cart has room. (Two tabs of one user
-    // adding at the same instant on PostgreSQL may pass the count together
-    // and make it 101 lines: harmless, as the bound on the total allows it.)
+    // A product already in the cart is always raised; a new one goes in only
+    // while the cart has room. The count and the insert are one statement,
+    // but on PostgreSQL two tabs of one user adding at once would each count
+    // the other's line as absent and pass together: the user's row is
+    // locked first, so adds to one cart take turns (SQLite's one writer
+    // does the same).
+    let mut tx = db.begin_write().await?;
+    sqlx::query(&format!("SELECT id FROM users WHERE id = $1{}", tx.for_update())).bind(user).fetch_optional(&mut *tx).await?;
     let changed = sqlx::query(
         "INSERT INTO cart_lines (user_id, product_id, quantity, added_at) SELECT $1, $2, $3, $4 \
          WHERE EXISTS (SELECT 1 FROM cart_lines WHERE user_id = $1 AND product_id = $2) \
@@ -104,9 +108,10 @@ pub async fn add(db: &Db, user: i64, product: i64, quantity: i64) -> sqlx::Resul
     .bind(crate::time::now())
     .bind(MAX_QUANTITY)
     .bind(MAX_LINES as i64)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?
     .rows_affected();
+    tx.commit().await?;
     Ok(if changed == 0 { Added::CartFull } else { Added::Yes })
 }
 

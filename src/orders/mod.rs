@@ -528,7 +528,7 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
         });
     }
     let products: Vec<i64> = priced.iter().map(|p| p.product_id).collect();
-    crate::search::enqueue_many(tx, &products).await?;
+    crate::outbox::enqueue_many(tx, &products).await?;
     sqlx::query("INSERT INTO order_events (order_id, from_status, to_status, user_id, at) VALUES ($1, NULL, 'placed', $2, $3), ($1, 'placed', $4, $2, $3)")
         .bind(order_id)
         .bind(actor.id)
@@ -1018,7 +1018,7 @@ async fn release(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
     .await?;
     for (lot, q, product) in &held {
         sqlx::query("UPDATE lots SET allocated = allocated - $1 WHERE id = $2").bind(q).bind(lot).execute(&mut **tx).await?;
-        crate::search::enqueue(tx, *product).await?;
+        crate::outbox::enqueue(tx, *product).await?;
     }
     Ok(())
 }

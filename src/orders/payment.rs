@@ -187,9 +187,12 @@ pub async fn apply_stripe_event(db: &Db, event: &WebhookEvent) -> sqlx::Result<A
 /// The outcome, and whether the money must go back (the order was
 /// cancelled before the payment arrived).
 async fn intent_succeeded(tx: &mut Tx, intent: &str, received: i64, currency: &str) -> sqlx::Result<(String, bool)> {
-    let row: Option<(i64, i64, String)> = sqlx::query_as(
-        "SELECT o.id, o.total_fen, o.status FROM stripe_payment_intents s JOIN orders o ON o.id = s.order_id WHERE s.id = $1",
-    )
+    // Locked (PostgreSQL): the status read here decides below whether the
+    // money goes back, so it must not change before the UPDATE.
+    let row: Option<(i64, i64, String)> = sqlx::query_as(&format!(
+        "SELECT o.id, o.total_fen, o.status FROM stripe_payment_intents s JOIN orders o ON o.id = s.order_id WHERE s.id = $1{}",
+        tx.for_update()
+    ))
     .bind(intent)
     .fetch_optional(&mut **tx)
     .await?;

@@ -277,7 +277,7 @@ async fn give_back(tx: &mut crate::db::Tx, line: i64, mut quantity: i64) -> sqlx
                 .await?;
         }
         sqlx::query("UPDATE lots SET allocated = allocated - $1 WHERE id = $2").bind(back).bind(lot).execute(&mut **tx).await?;
-        crate::search::enqueue(tx, product).await?;
+        crate::outbox::enqueue(tx, product).await?;
     }
     Ok(())
 }

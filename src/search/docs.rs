@@ -2,46 +2,9 @@
 //! following it.
 
 use super::SearchDoc;
-use crate::db::{Db, Tx};
+use crate::db::Db;
 use crate::regions::{self, RegionCode, RegionLevel, short_name};
 use std::collections::HashMap;
-
-/// Records, inside the caller's transaction, that product `product_id`'s
-/// search document must be rebuilt.
-pub async fn enqueue(tx: &mut Tx, product_id: i64) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO search_outbox (product_id, enqueued_at) VALUES ($1, $2)")
-        .bind(product_id)
-        .bind(crate::time::now())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// Records several products in one statement.
-pub async fn enqueue_many(tx: &mut Tx, product_ids: &[i64]) -> sqlx::Result<()> {
-    if product_ids.is_empty() {
-        return Ok(());
-    }
-    let now = crate::time::now();
-    let sql =
-        format!("INSERT INTO search_outbox (product_id, enqueued_at) VALUES {}", crate::db::values_placeholders(product_ids.len(), 2));
-    let mut q = sqlx::query(&sql);
-    for id in product_ids {
-        q = q.bind(id).bind(&now);
-    }
-    q.execute(&mut **tx).await?;
-    Ok(())
-}
-
-/// Records every product of a cooperative (its name changed, say).
-pub async fn enqueue_all(tx: &mut Tx, cooperative_id: i64) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO search_outbox (product_id, enqueued_at) SELECT id, $2 FROM products WHERE cooperative_id = $1")
-        .bind(cooperative_id)
-        .bind(crate::time::now())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
 
 #[derive(sqlx::FromRow)]
 struct Row {

@@ -5,8 +5,9 @@
 //!
 //! The index follows the database through a transactional outbox: every
 //! write that changes what a product's search document says inserts a
-//! `search_outbox` row in the same transaction ([`enqueue`]), and the
-//! [`Indexer`] drains those rows into the engine. A commit therefore always
+//! `search_outbox` row in the same transaction ([`crate::outbox::enqueue`]),
+//! whose commit wakes the [`Indexer`], which drains those rows into the
+//! engine. A commit therefore always
 //! reaches the index, even if the process dies between commit and indexing:
 //! the row is still there when it comes back. `zhunong reindex` rebuilds the
 //! index from the database.
@@ -22,7 +23,7 @@ pub mod page;
 mod segment;
 mod table;
 
-pub use docs::{build_docs, enqueue, enqueue_all, enqueue_many};
+pub use docs::build_docs;
 pub use embedded::EmbeddedEngine;
 pub use meili::MeiliEngine;
 pub use page::{FacetValue, FacetsOut, SearchPage, SearchPageError, SearchParams, search_page};
@@ -256,17 +257,14 @@ impl Indexer {
             Engine::Embedded(_) => cards,
             Engine::Meili(_) => 0,
         };
-        Indexer { db, engine, cards: Arc::new(Cards::new(cards)), wake: Arc::new(tokio::sync::Notify::new()) }
+        // Woken by every commit that wrote to the outbox (see crate::outbox).
+        let wake = db.committed();
+        Indexer { db, engine, cards: Arc::new(Cards::new(cards)), wake }
     }
 
     /// The result cards this indexer keeps current.
     pub fn cards(&self) -> &Cards {
         &self.cards
-    }
-
-    /// Asks the background loop to drain now (after a local commit).
-    pub fn nudge(&self) {
-        self.wake.notify_one();
     }
 
     /// Indexes everything in the outbox; returns how many rows it handled.
@@ -301,8 +299,12 @@ impl Indexer {
 
     /// Rebuilds the whole index from the database.
     pub async fn reindex(&self) -> anyhow::Result<u64> {
-        // Outbox rows written before the rebuild are covered by it.
-        let high: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM search_outbox").fetch_one(self.db.pool()).await?;
+        // The outbox rows visible now are covered by the rebuild, which reads
+        // the products after them; exactly those rows are deleted afterwards.
+        // Not "every id up to the largest seen": on PostgreSQL ids are handed
+        // out at insert, not at commit, so a row with a smaller id can commit
+        // after this read, carrying a change the rebuild may have missed.
+        let covered: Vec<i64> = sqlx::query_scalar("SELECT id FROM search_outbox ORDER BY id").fetch_all(self.db.pool()).await?;
         self.cards.clear();
         self.engine.clear().await?;
         let docs = build_docs(&self.db, None).await?;
@@ -310,14 +312,17 @@ impl Indexer {
         for chunk in docs.chunks(5_000) {
             self.engine.upsert(chunk.to_vec()).await?;
         }
-        if let Some(high) = high {
-            sqlx::query("DELETE FROM search_outbox WHERE id <= $1").bind(high).execute(self.db.pool()).await?;
+        for chunk in covered.chunks(500) {
+            // The ids are integers read from the database: safe to inline.
+            let list = chunk.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(", ");
+            sqlx::query(&format!("DELETE FROM search_outbox WHERE id IN ({list})")).execute(self.db.pool()).await?;
         }
         Ok(n)
     }
 
-    /// Runs until the process ends: drains when nudged, and every second
-    /// (other instances write to the outbox too).
+    /// Runs until the process ends: drains when a local commit wrote to
+    /// the outbox ([`Db::committed`]), and every second (other instances
+    /// write to the outbox too).
     pub async fn run(self) {
         loop {
             if let Err(e) = self.drain().await {

@@ -265,7 +265,7 @@ pub async fn create_lot_in(tx: &mut Tx, cooperative_id: i64, user_id: Option<i64
             .await?;
     }
     record(tx, id, "receipt", "", lot.quantity, 0, user_id, &now).await?;
-    crate::search::enqueue(tx, lot.product_id).await?;
+    crate::outbox::enqueue(tx, lot.product_id).await?;
     Ok(id)
 }
 
@@ -453,7 +453,7 @@ pub async fn adjust(db: &Db, cooperative_id: i64, user_id: i64, lot_id: i64, adj
     let before = after - adj.delta;
     let product: i64 = sqlx::query_scalar("SELECT product_id FROM lots WHERE id = $1").bind(lot_id).fetch_one(&mut *tx).await?;
     // Availability is part of the search document.
-    crate::search::enqueue(&mut tx, product).await?;
+    crate::outbox::enqueue(&mut tx, product).await?;
     record(&mut tx, lot_id, &adj.reason, adj.note.trim(), adj.delta, before, Some(user_id), &crate::time::now()).await?;
     let lot =
         sqlx::query_as::<_, Lot>(&format!("SELECT {LOT_COLUMNS} FROM lots l WHERE l.id = $1")).bind(lot_id).fetch_one(&mut *tx).await?;

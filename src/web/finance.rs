@@ -168,7 +168,6 @@ pub async fn refund(page: Page, State(state): State<AppState>, Form(f): Form<Fie
     let request = orders::NewRefund { lines, reason: field(&f, "reason").to_owned() };
     match orders::refund(&state.db, state.stripe.as_ref(), &actor, id, &request).await {
         Ok(r) => {
-            state.indexer.nudge();
             tracing::info!(order.id = id, refund.id = r.id, user.id = actor.id, "order refunded");
             Ok(Redirect::to(&format!("/finance/refunds?number={}&done={}", r.order.number, r.reference)).into_response())
         }

@@ -286,7 +286,6 @@ pub async fn act(
     };
     match outcome {
         Ok(()) => {
-            state.indexer.nudge();
             let next = super::local_path(field(&f, "next")).unwrap_or_else(|| format!("/orders/{id}?done=1"));
             Ok(Redirect::to(&next).into_response())
         }

@@ -149,11 +149,7 @@ async fn approval_payment_delivery_and_acceptance_through_the_pages() {
     let app = TestApp::demo().await;
     let buyer = app.login("buyer@agency.zhunong.demo").await;
     let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
-    sqlx::query("UPDATE lots SET quantity = quantity + 400 WHERE id = (SELECT MIN(id) FROM lots WHERE product_id = $1)")
-        .bind(product)
-        .execute(app.db().pool())
-        .await
-        .unwrap();
+    app.top_up(product, 400).await;
     fill_cart(&app, &buyer, 400).await; // 22,400 yuan: above the agency's limit
     let id = check_out(&app, &buyer).await;
     let order = get(&app, &format!("/orders/{id}"), Some(&buyer)).await;

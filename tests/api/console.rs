@@ -1,6 +1,6 @@
 //! The cooperative stock console pages.
 
-use crate::helpers::{Res, TestApp};
+use crate::helpers::{Res, Seed, TestApp, order_body};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 
@@ -87,13 +87,24 @@ async fn a_manager_records_a_lot_from_the_form_and_mistakes_come_back_explained(
 
 #[tokio::test]
 async fn an_adjustment_below_what_orders_hold_is_refused_on_the_page() {
-    let app = TestApp::demo().await;
+    // One buyer may hold all of it (the hold cap is not what is tested here).
+    let app = TestApp::configured(Seed::Demo, &[("ZHUNONG_HOLD_SHARE_PERCENT", "100")]).await;
     let token = app.login("manager@coop.zhunong.demo").await;
     let coop = app.count("SELECT id FROM organisations WHERE name = '伽师县巴仁村瓜果种植农民专业合作社'").await;
-    let lot =
-        app.count(&format!("SELECT MIN(l.id) FROM lots l JOIN products p ON p.id = l.product_id WHERE p.cooperative_id = {coop}")).await;
-    let quantity = app.count(&format!("SELECT quantity FROM lots WHERE id = {lot}")).await;
-    sqlx::query(&format!("UPDATE lots SET allocated = {} WHERE id = {lot}", quantity - 5)).execute(app.db().pool()).await.unwrap();
+    let product = app.count(&format!("SELECT MIN(id) FROM products WHERE cooperative_id = {coop}")).await;
+    // An order takes all but 5 of the product's free units; lots are sold
+    // first expiry first, so the 5 are left on the lot that expires last.
+    let today = zhunong::time::format_date(zhunong::time::today());
+    let lot = app.count(&format!("SELECT id FROM lots WHERE product_id = {product} ORDER BY expires_on DESC, id DESC LIMIT 1")).await;
+    let free = app
+        .count(&format!(
+            "SELECT CAST(SUM(quantity - allocated) AS BIGINT) FROM lots WHERE product_id = {product} AND expires_on >= '{today}'"
+        ))
+        .await;
+    let buyer = app.login("buyer@partner.zhunong.demo").await;
+    let placed = app.post("/api/v1/orders", order_body(&[(product, free - 5)]), Some(&buyer)).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
+    assert_eq!(app.count(&format!("SELECT quantity - allocated FROM lots WHERE id = {lot}")).await, 5);
     let page = get(&app, &format!("/console/lots/{lot}"), Some(&token)).await;
     let csrf = csrf(&page);
     let refused =

@@ -243,13 +243,21 @@ impl TestApp {
         self.raw(req).await
     }
 
-    /// Sends a prepared request.
+    /// Sends a prepared request. An answer of the JSON API is checked
+    /// against the OpenAPI document (`crate::contract`): a test that
+    /// receives an undocumented status or a body unlike its documented
+    /// schema fails, whatever it asserts itself.
     pub async fn raw(&self, req: Request<Body>) -> Res {
+        let (method, path) = (req.method().to_string(), req.uri().path().to_owned());
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Res { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+        let res = Res { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() };
+        if let Err(e) = crate::contract::check(&method, &path, status.as_u16(), res.content_type(), &res.text) {
+            panic!("the answer is not what src/api/openapi.json documents: {e}\n{}", res.text);
+        }
+        res
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Res {
@@ -273,6 +281,46 @@ impl TestApp {
         let res = self.post("/api/v1/auth/login", serde_json::json!({"email": email, "password": "zhunong-demo"}), None).await;
         assert_eq!(res.status, StatusCode::OK, "{email} signs in: {}", res.text);
         res.json()["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Changes lot `lot`'s quantity by `delta` the way a cooperative does —
+    /// an audited adjustment (`stock::adjust`, reason "recount"), so the
+    /// lot's history still adds up — as a user of the lot's cooperative (the
+    /// platform admin for a cooperative without sign-ins).
+    pub async fn adjust_lot(&self, lot: i64, delta: i64) {
+        let coop =
+            self.count(&format!("SELECT p.cooperative_id FROM lots l JOIN products p ON p.id = l.product_id WHERE l.id = {lot}")).await;
+        let user = self
+            .count(&format!(
+                "SELECT COALESCE((SELECT MIN(id) FROM users WHERE org_id = {coop}), \
+                 (SELECT MIN(u.id) FROM users u JOIN user_roles r ON r.user_id = u.id WHERE r.role = 'platform_admin'))"
+            ))
+            .await;
+        let adjustment = zhunong::stock::Adjustment { delta, reason: "recount".into(), note: "test set-up".into() };
+        zhunong::stock::adjust(self.db(), coop, user, lot, &adjustment)
+            .await
+            .unwrap_or_else(|e| panic!("lot {lot} adjusted by {delta}: {e}"));
+    }
+
+    /// Adds `units` to the lot of `product` that expires last, by an
+    /// adjustment.
+    pub async fn top_up(&self, product: i64, units: i64) {
+        let lot = self.count(&format!("SELECT id FROM lots WHERE product_id = {product} ORDER BY expires_on DESC, id DESC LIMIT 1")).await;
+        self.adjust_lot(lot, units).await;
+    }
+
+    /// Takes every free unit of `product` off its lots, by adjustments:
+    /// afterwards nothing of it is on sale but what orders already hold.
+    pub async fn empty_stock(&self, product: i64) {
+        let lots: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, quantity - allocated FROM lots WHERE product_id = $1 AND quantity > allocated ORDER BY id")
+                .bind(product)
+                .fetch_all(self.db().pool())
+                .await
+                .unwrap();
+        for (lot, free) in lots {
+            self.adjust_lot(lot, -free).await;
+        }
     }
 
     /// A number from one SQL query.

@@ -15,7 +15,7 @@ fn order(product: i64, quantity: i64) -> Value {
 /// A product whose only stock is one fresh lot of `quantity` units.
 async fn product_with(app: &TestApp, quantity: i64) -> i64 {
     let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
-    sqlx::query("UPDATE lots SET quantity = allocated WHERE product_id = $1").bind(product).execute(app.db().pool()).await.unwrap();
+    app.empty_stock(product).await;
     let coop = app.count(&format!("SELECT cooperative_id FROM products WHERE id = {product}")).await;
     let node = app.count(&format!("SELECT MIN(node_id) FROM lots WHERE product_id = {product}")).await;
     let household = app.count(&format!("SELECT MIN(household_id) FROM cooperative_members WHERE cooperative_id = {coop}")).await;
@@ -180,7 +180,7 @@ async fn concurrent_orders_naming_products_in_opposite_orders_never_deadlock() {
     let token = app.login("buyer@partner.zhunong.demo").await;
     let a = product_with(&app, 10_000).await;
     let b = app.count("SELECT MIN(id) FROM products WHERE name = '泽普骏枣'").await;
-    sqlx::query("UPDATE lots SET quantity = quantity + 10000 WHERE product_id = $1").bind(b).execute(app.db().pool()).await.unwrap();
+    app.top_up(b, 10_000).await;
     let mut tasks = Vec::new();
     for i in 0..80 {
         let (first, second) = if i % 2 == 0 { (a, b) } else { (b, a) };
@@ -281,11 +281,7 @@ async fn a_large_agency_order_is_approved_paid_by_invoice_and_traced_to_househol
     let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
     // 400 boxes at 56 yuan = 22,400 yuan: above the 20,000-yuan limit (and,
     // with 1,000 more in stock, within half of what is on offer).
-    sqlx::query("UPDATE lots SET quantity = quantity + 1000 WHERE id = (SELECT MIN(id) FROM lots WHERE product_id = $1)")
-        .bind(product)
-        .execute(app.db().pool())
-        .await
-        .unwrap();
+    app.top_up(product, 1000).await;
     let o = app.post("/api/v1/orders", order(product, 400), Some(&buyer)).await.json();
     assert_eq!(o["status"], "pending_approval");
     let id = o["id"].as_str().unwrap().to_owned();

@@ -20,7 +20,7 @@ fn order(lines: &[(i64, i64)]) -> Value {
 /// `quantity` units at its usual node.
 async fn only_lot(app: &TestApp, name: &str, quantity: i64) -> i64 {
     let product = app.count(&format!("SELECT MIN(id) FROM products WHERE name = '{name}'")).await;
-    sqlx::query("UPDATE lots SET quantity = allocated WHERE product_id = $1").bind(product).execute(app.db().pool()).await.unwrap();
+    app.empty_stock(product).await;
     let coop = app.count(&format!("SELECT cooperative_id FROM products WHERE id = {product}")).await;
     let node = app.count(&format!("SELECT MIN(node_id) FROM lots WHERE product_id = {product}")).await;
     let household = app.count(&format!("SELECT MIN(household_id) FROM cooperative_members WHERE cooperative_id = {coop}")).await;

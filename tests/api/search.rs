@@ -122,8 +122,11 @@ async fn a_committed_stock_change_reaches_the_index_even_across_a_restart() {
 async fn search_never_shows_a_product_the_database_no_longer_sells() {
     let app = TestApp::demo().await;
     let id = app.count("SELECT MIN(id) FROM products").await;
-    // Withdrawn behind the index's back (no outbox row): still filtered out.
-    sqlx::query("UPDATE products SET active = 0 WHERE id = $1").bind(id).execute(app.db().pool()).await.unwrap();
+    // Withdrawn, and the index not told yet (its outbox row not drained):
+    // still filtered out.
+    let coop = app.count(&format!("SELECT cooperative_id FROM products WHERE id = {id}")).await;
+    let withdraw = zhunong::catalog::ProductPatch { active: Some(false), ..Default::default() };
+    zhunong::catalog::update(app.db(), coop, id, &withdraw).await.unwrap();
     let body = app.get("/api/v1/products?q=伽师瓜", None).await.json();
     let id_text = id.to_string();
     assert!(!body["items"].as_array().unwrap().iter().any(|p| p["id"] == id_text));

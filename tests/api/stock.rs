@@ -1,7 +1,7 @@
 //! Stock: lots with contributions that add up, audited adjustments, never
 //! below what orders hold.
 
-use crate::helpers::TestApp;
+use crate::helpers::{Seed, TestApp, order_body};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
@@ -114,11 +114,16 @@ async fn an_adjustment_is_audited_with_who_why_before_and_after() {
 
 #[tokio::test]
 async fn a_lot_never_goes_below_what_orders_hold() {
-    let app = TestApp::demo().await;
+    // One buyer may hold all of it (the hold cap is not what is tested here).
+    let app = TestApp::configured(Seed::Demo, &[("ZHUNONG_HOLD_SHARE_PERCENT", "100")]).await;
     let (token, product, node, hh) = manager(&app).await;
+    app.empty_stock(product).await;
     let id = new_lot(&app, &token, product, node, hh[0], 100).await;
-    // Orders (a later issue) hold 90 of the 100.
-    sqlx::query(&format!("UPDATE lots SET allocated = 90 WHERE id = {id}")).execute(app.db().pool()).await.unwrap();
+    // An order holds 90 of the 100.
+    let buyer = app.login("buyer@partner.zhunong.demo").await;
+    let placed = app.post("/api/v1/orders", order_body(&[(product, 90)]), Some(&buyer)).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
+    assert_eq!(app.count(&format!("SELECT allocated FROM lots WHERE id = {id}")).await, 90);
 
     let res = app.post(&format!("/api/v1/lots/{id}/adjustments"), json!({"delta": -11, "reason": "damage"}), Some(&token)).await;
     assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.text);

@@ -371,3 +371,63 @@ async fn only_the_payment_page_lets_stripe_in_through_the_content_security_polic
     assert_eq!(order.status, StatusCode::OK);
     assert!(!policy(&order).contains("stripe"), "{}", policy(&order));
 }
+
+#[tokio::test]
+async fn a_payment_arriving_while_the_order_is_being_cancelled_is_kept_or_given_back_never_lost() {
+    let (base, calls) = stand_in().await;
+    let app = app_with_stripe(&base).await;
+    let (buyer, id, intent, total) = started(&app).await;
+    let payload = event("evt_race_1", "payment_intent.succeeded", intent_json(&intent, total, "succeeded", &id));
+    // On PostgreSQL the test holds the order's row; the cancellation comes
+    // to wait on it first, then the payment, and both go when it is let go:
+    // the cancellation commits while the payment waits. The payment used to
+    // decide from the status it had read before waiting ("awaiting
+    // payment"), so the money was neither kept as a payment nor given back.
+    let holder = match crate::helpers::backend() {
+        crate::helpers::Backend::Postgres(_) => {
+            let mut tx = app.db().begin_write().await.unwrap();
+            sqlx::query("SELECT id FROM orders WHERE id = $1 FOR UPDATE")
+                .bind(id.parse::<i64>().unwrap())
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+            Some(tx)
+        }
+        crate::helpers::Backend::Sqlite => None,
+    };
+    let held = holder.is_some();
+    let db = app.db();
+    let waiting = |n| async move {
+        if held {
+            crate::concurrency::until_waiting_for_locks(db, n).await;
+        }
+    };
+    let cancel_path = format!("/api/v1/orders/{id}/cancel");
+    let cancel = app.send("POST", &cancel_path, None, Some(&buyer));
+    let pay = async {
+        waiting(1).await;
+        webhook(&app, &payload, signed(&payload)).await
+    };
+    let release = async {
+        waiting(2).await;
+        if let Some(tx) = holder {
+            tx.rollback().await.unwrap();
+        }
+    };
+    let (cancelled, paid, ()) = tokio::join!(cancel, pay, release);
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+    let status = app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json()["status"].as_str().unwrap().to_owned();
+    let refunds = calls.lock().unwrap().iter().filter(|(path, _, _)| path == "/v1/refunds").count();
+    match status.as_str() {
+        "cancelled" => {
+            assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
+            assert_eq!(refunds, 1, "the payment of a cancelled order goes back: {}", paid.text);
+        }
+        "paid" => {
+            assert!(!held, "on PostgreSQL the cancellation was first in line");
+            assert_eq!(cancelled.status, StatusCode::CONFLICT, "{}", cancelled.text);
+            assert_eq!(refunds, 0);
+        }
+        other => panic!("the order ended {other}"),
+    }
+}

@@ -89,10 +89,7 @@ pub async fn import(page: Page, State(state): State<AppState>, mut form: axum::e
         return show(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(c.t.import_choose_file.to_owned()));
     };
     match stock::import_upload(&state.db, &state.imports, coop, actor.id, stock::FileKind::of(&content_type, &name), bytes).await {
-        Ok(report) => {
-            state.indexer.nudge();
-            show(StatusCode::CREATED, Some(report), Vec::new(), None, None)
-        }
+        Ok(report) => show(StatusCode::CREATED, Some(report), Vec::new(), None, None),
         Err(stock::ImportError::Rows { errors, more_rows }) => {
             let more = (more_rows > 0)
                 .then(|| c.t.import_more_rows.replace("{n}", &more_rows.to_string()).replace("{max}", &stock::MAX_ROW_ERRORS.to_string()));

@@ -138,7 +138,6 @@ pub async fn create_product(page: Page, State(state): State<AppState>, Form(form
     let problems = match product {
         Ok(p) => match crate::catalog::create_checked(&state.db, coop, &p).await {
             Ok(id) => {
-                state.indexer.nudge();
                 return Ok(Redirect::to(&format!("/products/{id}")).into_response());
             }
             Err(crate::catalog::ChangeError::Invalid(e)) => e.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
@@ -198,7 +197,6 @@ pub async fn update_product(page: Page, State(state): State<AppState>, Path(id):
             };
             match crate::catalog::update(&state.db, coop, id, &patch).await {
                 Ok(()) => {
-                    state.indexer.nudge();
                     return Ok(Redirect::to(&format!("/products/{id}")).into_response());
                 }
                 Err(crate::catalog::ChangeError::Invalid(e)) => e.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),

@@ -202,10 +202,7 @@ pub async fn create_lot(page: Page, State(state): State<AppState>, Form(f): Form
         Err(StockError::Invalid(Default::default()))
     };
     match result {
-        Ok(created) => {
-            state.indexer.nudge();
-            Ok(Redirect::to(&format!("/console/lots/{}", created.id)).into_response())
-        }
+        Ok(created) => Ok(Redirect::to(&format!("/console/lots/{}", created.id)).into_response()),
         Err(StockError::Invalid(errors)) => {
             problems.extend(errors.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)));
             let form = lot_form(&state, c, coop, Some(&f), problems).await.or_500(&page)?;
@@ -294,7 +291,6 @@ pub async fn adjust(page: Page, State(state): State<AppState>, Path(id): Path<St
     };
     let error = match stock::adjust(&state.db, coop, actor.id, id, &adj).await {
         Ok(_) => {
-            state.indexer.nudge();
             return Ok(Redirect::to(&format!("/console/lots/{id}")).into_response());
         }
         Err(StockError::NotFound(_)) => return Err(page.not_found()),
