@@ -209,7 +209,7 @@ async fn run_to_completion(axum::extract::State(writes): axum::extract::State<In
         return next.run(request).await;
     }
     // Task-locals do not cross a spawn: the request id goes along by hand.
-    let id = crate::api::error::request_id().unwrap_or_default();
+    let id = crate::http::request_id().unwrap_or_default();
     let api = request.uri().path().starts_with("/api/");
     let running = writes.enter();
     let task = async move {
@@ -217,7 +217,7 @@ async fn run_to_completion(axum::extract::State(writes): axum::extract::State<In
         drop(running);
         response
     };
-    match tokio::spawn(crate::api::error::REQUEST_ID.scope(id, task)).await {
+    match tokio::spawn(crate::http::REQUEST_ID.scope(id, task)).await {
         Ok(response) => response,
         Err(e) => {
             // A panic in a handler: logged once with the request id,
@@ -226,7 +226,7 @@ async fn run_to_completion(axum::extract::State(writes): axum::extract::State<In
             if api {
                 err.into_response()
             } else {
-                tracing::error!(request.id = crate::api::error::request_id().as_deref().unwrap_or("-"), error = %err, "internal error");
+                tracing::error!(request.id = crate::http::request_id().as_deref().unwrap_or("-"), error = %err, "internal error");
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()
             }
         }
@@ -374,9 +374,9 @@ async fn error_bodies(request: Request, next: Next) -> Response {
 async fn no_store_when_personal(request: Request, next: Next) -> Response {
     let headers = request.headers();
     let signed_in = headers.contains_key(header::AUTHORIZATION)
-        || [crate::api::extract::SESSION_COOKIE, crate::api::extract::SECURE_SESSION_COOKIE]
+        || [crate::http::SESSION_COOKIE, crate::http::SECURE_SESSION_COOKIE]
             .iter()
-            .any(|name| crate::api::extract::cookie(headers, name).is_some());
+            .any(|name| crate::http::cookie(headers, name).is_some());
     let static_file = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
     if !static_file && (signed_in || response.headers().contains_key(header::SET_COOKIE)) {
@@ -402,7 +402,7 @@ async fn request_context(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = std::time::Instant::now();
-    let mut response = crate::api::error::REQUEST_ID.scope(id.clone(), next.run(request)).await;
+    let mut response = crate::http::REQUEST_ID.scope(id.clone(), next.run(request)).await;
     tracing::info!(
         request.id = %id,
         http.method = %method,

@@ -14,7 +14,9 @@
 //!   [`stock`], [`distribution`], [`demo`]; [`outbox`], the search outbox's
 //!   writer, below catalog, stock and orders.
 //! - HTTP edges, the only modules that know HTTP: [`web`] (server-rendered
-//!   pages) and [`api`] (JSON + OpenAPI).
+//!   pages) and [`api`] (JSON + OpenAPI), and [`http`], what the two share
+//!   (sessions, CSRF, cookies, client address, request id). Neither edge
+//!   imports the other.
 //!
 //! docs/ARCHITECTURE.md has the bird's-eye view and the invariants.
 
@@ -56,6 +58,7 @@ pub mod db;
 pub mod demo;
 pub mod distribution;
 pub mod households;
+pub mod http;
 pub mod ids;
 pub mod money;
 pub mod orders;

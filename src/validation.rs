@@ -815,6 +815,22 @@ impl FieldErrors {
     }
 }
 
+/// Checks a page request (`?page=&per_page=` as API.md has it): pages
+/// from 1, 50 items per page by default, at most 200. Returns the page and
+/// its size, or the fields that are out of range.
+pub fn check_page(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let page = page.unwrap_or(1);
+    let per_page = per_page.unwrap_or(50);
+    if !(1..=1_000_000).contains(&page) {
+        errors.add("page", Problem::PageNumber);
+    }
+    if !(1..=200).contains(&per_page) {
+        errors.add("per_page", Problem::PerPage { max: 200 });
+    }
+    errors.into_result().map(|()| (page, per_page))
+}
+
 /// True for characters no text field may hold: control characters other
 /// than tab, line feed and carriage return (U+0000 is refused by
 /// PostgreSQL outright, so it was a 500 there and stored on SQLite), and

@@ -1,13 +1,13 @@
 //! Sign-in, sign-out and `GET /api/v1/me`.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ClientAddr, CurrentUser, MaybeUser, session_cookie_name, session_token};
+use super::extract::{ApiJson, ClientAddr, CurrentUser, MaybeUser};
 use crate::app::AppState;
 use crate::auth::{self, Actor, LoginError};
-use crate::config::Config;
+use crate::http::{clear_session_cookie, session_cookie, session_token};
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -28,21 +28,6 @@ pub fn user_json(a: &Actor) -> serde_json::Value {
         "roles": a.roles,
         "org": { "id": a.org.id.to_string(), "kind": a.org.kind, "name": a.org.name, "region_code": a.org.region_code },
     })
-}
-
-/// The `Set-Cookie` value that carries a session token to the browser.
-pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let name = session_cookie_name(&state.config);
-    let value = format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", state.config.session_ttl_secs);
-    HeaderValue::from_str(&value).expect("hex token and fixed text make a valid header")
-}
-
-/// The `Set-Cookie` value that removes the session cookie.
-pub fn clear_session_cookie(config: &Config) -> HeaderValue {
-    let secure = if config.secure_cookies { "; Secure" } else { "" };
-    let value = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", session_cookie_name(config));
-    HeaderValue::from_str(&value).expect("fixed text makes a valid header")
 }
 
 /// Maps a sign-in failure to its API error.
@@ -69,7 +54,7 @@ pub async fn login(
     };
     tracing::info!(user.id = session.actor.id, org.id = session.actor.org.id, "signed in");
     let mut res = Json(json!({ "token": session.token, "user": user_json(&session.actor) })).into_response();
-    res.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, &session.token));
+    res.headers_mut().insert(header::SET_COOKIE, session_cookie(&state.config, &session.token));
     Ok(res)
 }
 

@@ -82,15 +82,7 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-tokio::task_local! {
-    /// The id of the request being handled (set by the request-id layer).
-    pub static REQUEST_ID: String;
-}
-
-/// The current request's id, if inside a request.
-pub fn request_id() -> Option<String> {
-    REQUEST_ID.try_with(|id| id.clone()).ok()
-}
+use crate::http::request_id;
 
 impl ApiError {
     fn status(&self) -> StatusCode {

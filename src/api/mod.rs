@@ -13,7 +13,7 @@ mod regions;
 mod reports;
 pub mod stock;
 
-pub use auth::{clear_session_cookie, login_error, session_cookie, user_json};
+pub use auth::{login_error, user_json};
 
 use crate::app::AppState;
 use axum::Router;

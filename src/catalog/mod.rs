@@ -439,6 +439,90 @@ pub async fn cooperative_village(db: &Db, cooperative_id: i64) -> sqlx::Result<O
     Ok(v.and_then(|v| RegionCode::parse(&v).ok()))
 }
 
+/// A cooperative's own product as its console lists it: name and unit.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OwnProduct {
+    /// Id.
+    pub id: i64,
+    /// Chinese name.
+    pub name: String,
+    /// Unit of sale.
+    pub unit: String,
+}
+
+/// The order of [`own_products`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnOrder {
+    /// Listing order (oldest first), as the stock overview shows them.
+    Listed,
+    /// By name, as pickers show them.
+    Name,
+}
+
+/// The active products of cooperative `coop`.
+pub async fn own_products(db: &Db, coop: i64, order: OwnOrder) -> sqlx::Result<Vec<OwnProduct>> {
+    let by = match order {
+        OwnOrder::Listed => "id",
+        OwnOrder::Name => "name",
+    };
+    sqlx::query_as(&format!("SELECT id, name, unit FROM products WHERE cooperative_id = $1 AND active = 1 ORDER BY {by}"))
+        .bind(coop)
+        .fetch_all(db.pool())
+        .await
+}
+
+/// Whether product `id` of cooperative `coop` is on sale; `None` when the
+/// product is not the cooperative's (or does not exist).
+pub async fn is_active(db: &Db, coop: i64, id: i64) -> sqlx::Result<Option<bool>> {
+    let active: Option<i64> = sqlx::query_scalar("SELECT active FROM products WHERE id = $1 AND cooperative_id = $2")
+        .bind(id)
+        .bind(coop)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(active.map(|a| a == 1))
+}
+
+/// How many active products come from each child region of `region`,
+/// keyed by the child's code prefix ([`RegionCode::prefix`]); one grouped
+/// query. A village has no children: empty.
+pub async fn counts_by_child_region(db: &Db, region: RegionCode) -> sqlx::Result<std::collections::HashMap<String, i64>> {
+    use crate::regions::RegionLevel;
+    // The length of a child's prefix: the digits that tell the children
+    // of this level apart.
+    let width = match region.level() {
+        RegionLevel::Province => 4,
+        RegionLevel::Prefecture => 6,
+        RegionLevel::County => 9,
+        RegionLevel::Township => 12,
+        RegionLevel::Village => return Ok(Default::default()),
+    };
+    let counts: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT substr(origin_code, 1, {width}) AS part, COUNT(*) FROM products WHERE active = 1 AND origin_code LIKE $1 GROUP BY part"
+    ))
+    .bind(format!("{}%", region.prefix()))
+    .fetch_all(db.pool())
+    .await?;
+    Ok(counts.into_iter().collect())
+}
+
+/// The prefectures whose produce is on sale, most products first (ties in
+/// code order), at most `limit`, with their product counts: the places the
+/// home page offers to browse, taken from the catalogue rather than
+/// written into a template.
+pub async fn prefectures_on_sale(db: &Db, limit: i64) -> sqlx::Result<Vec<(crate::regions::Region, i64)>> {
+    let counts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT substr(origin_code, 1, 4) AS part, COUNT(*) AS n FROM products WHERE active = 1 \
+         GROUP BY part ORDER BY n DESC, part LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let codes: Vec<(RegionCode, i64)> =
+        counts.into_iter().filter_map(|(part, n)| Some((RegionCode::parse(&format!("{part}00000000")).ok()?, n))).collect();
+    let mut regions = crate::regions::get_many(db, &codes.iter().map(|(c, _)| *c).collect::<Vec<_>>()).await?;
+    Ok(codes.into_iter().filter_map(|(code, n)| Some((regions.remove(&code)?, n))).collect())
+}
+
 /// Creates a product of the acting cooperative after validating it; a
 /// duplicate name within the cooperative is a field error.
 pub async fn create_checked(db: &Db, cooperative_id: i64, p: &NewProduct) -> Result<i64, ChangeError> {

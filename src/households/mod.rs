@@ -177,6 +177,70 @@ pub async fn list(db: &Db, viewer: &Viewer, scope: Scope, filter: &Filter, limit
     Ok((present(db, viewer, rows).await?, total))
 }
 
+/// The households that contributed to lot `lot_id`, with the units each
+/// gave, largest share first, as `viewer` may see them. The caller has
+/// checked that the viewer may see the lot at all.
+pub async fn lot_contributions(db: &Db, viewer: &Viewer, lot_id: i64) -> sqlx::Result<Vec<(Household, i64)>> {
+    let rows: Vec<NumberedRow> = sqlx::query_as(
+        "SELECT h.id, h.code, h.village_code, h.size, h.status, h.register_number, h.head_name, c.quantity \
+         FROM lot_contributions c JOIN households h ON h.id = c.household_id WHERE c.lot_id = $1 ORDER BY c.quantity DESC, h.code",
+    )
+    .bind(lot_id)
+    .fetch_all(db.pool())
+    .await?;
+    with_numbers(db, viewer, rows).await
+}
+
+/// The member households of cooperative `coop`, with the units each has
+/// supplied to the cooperative's lots, biggest supplier first, as `viewer`
+/// may see them.
+pub async fn members_with_supply(db: &Db, viewer: &Viewer, coop: i64) -> sqlx::Result<Vec<(Household, i64)>> {
+    let rows: Vec<NumberedRow> = sqlx::query_as(
+        "SELECT h.id, h.code, h.village_code, h.size, h.status, h.register_number, h.head_name, \
+                CAST(COALESCE((SELECT SUM(c.quantity) FROM lot_contributions c JOIN lots l ON l.id = c.lot_id JOIN products p ON p.id = l.product_id \
+                               WHERE c.household_id = h.id AND p.cooperative_id = $1), 0) AS BIGINT) AS supplied \
+         FROM households h JOIN cooperative_members m ON m.household_id = h.id WHERE m.cooperative_id = $1 ORDER BY supplied DESC, h.code",
+    )
+    .bind(coop)
+    .fetch_all(db.pool())
+    .await?;
+    with_numbers(db, viewer, rows).await
+}
+
+/// A household row (as [`Row`], in its column order) with a number.
+type NumberedRow = (i64, String, String, i64, String, Option<String>, Option<String>, i64);
+
+/// Household rows with a number each, through [`present`] (so identities
+/// only where the viewer may see them), the numbers kept in row order.
+async fn with_numbers(db: &Db, viewer: &Viewer, rows: Vec<NumberedRow>) -> sqlx::Result<Vec<(Household, i64)>> {
+    let numbers: Vec<i64> = rows.iter().map(|r| r.7).collect();
+    let rows = rows
+        .into_iter()
+        .map(|(id, code, village_code, size, status, register_number, head_name, _)| Row {
+            id,
+            code,
+            village_code,
+            size,
+            status,
+            register_number,
+            head_name,
+        })
+        .collect();
+    Ok(present(db, viewer, rows).await?.into_iter().zip(numbers).collect())
+}
+
+/// How many member households cooperative `coop` has, and how many of
+/// them are registered poor. Counts only: no identities.
+pub async fn member_counts(db: &Db, coop: i64) -> sqlx::Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN h.status = 'registered_poor' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM cooperative_members m JOIN households h ON h.id = m.household_id WHERE m.cooperative_id = $1",
+    )
+    .bind(coop)
+    .fetch_one(db.pool())
+    .await
+}
+
 /// A household to register.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct NewHousehold {

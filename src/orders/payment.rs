@@ -96,6 +96,17 @@ pub struct Applied {
     pub outcome: String,
 }
 
+/// Why the last card payment attempt of order `id` failed, if it did
+/// (Stripe's words, kept on the intent for the order page).
+pub async fn last_stripe_error(db: &Db, id: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT last_error FROM stripe_payment_intents WHERE order_id = $1 AND last_error <> '' ORDER BY updated_at DESC LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+}
+
 /// Acts on a verified event once (its id is kept with what was done). A
 /// payment that arrived for an order no longer awaiting it (cancelled or
 /// expired meanwhile, its stock released) is refunded in full through

@@ -89,6 +89,40 @@ pub struct FulfilLine {
     pub lots: Vec<(i64, i64)>,
 }
 
+/// How many of organisation `org_id`'s orders are delivered and wait for
+/// the buyer's acceptance.
+pub async fn awaiting_acceptance(db: &Db, org_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE buyer_org_id = $1 AND status = 'delivered'")
+        .bind(org_id)
+        .fetch_one(db.pool())
+        .await
+}
+
+/// The cooperatives that sell in order `id`, by id, with their names (the
+/// buyer rates each on acceptance). The caller has read the order, so it
+/// may see it.
+pub async fn cooperatives(db: &Db, id: i64) -> sqlx::Result<Vec<(i64, String)>> {
+    sqlx::query_as(
+        "SELECT DISTINCT l.cooperative_id, g.name FROM order_lines l JOIN organisations g ON g.id = l.cooperative_id \
+         WHERE l.order_id = $1 ORDER BY l.cooperative_id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// The order with `number`, whoever bought it: for the platform's own
+/// finance staff, who refund any organisation's orders (the caller checks
+/// that role). Numbers are matched as given (they are upper case).
+pub async fn find_by_number(db: &Db, number: &str) -> sqlx::Result<Option<super::Order>> {
+    let found: Option<(i64, i64)> =
+        sqlx::query_as("SELECT id, buyer_org_id FROM orders WHERE number = $1").bind(number).fetch_optional(db.pool()).await?;
+    match found {
+        Some((id, buyer)) => super::get(db, buyer, id).await,
+        None => Ok(None),
+    }
+}
+
 /// The lines of cooperative `coop`'s products in orders paid but not yet
 /// delivered, oldest order first.
 pub async fn to_fulfil(db: &Db, coop: i64, limit: i64) -> sqlx::Result<Vec<FulfilLine>> {

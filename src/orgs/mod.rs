@@ -61,3 +61,40 @@ pub async fn paired_regions(db: &Db, partner_id: i64) -> sqlx::Result<Option<Vec
         .await?;
     Ok(Some(codes.iter().filter_map(|c| crate::regions::RegionCode::parse(c).ok()).collect()))
 }
+
+/// A cooperative as its public page shows it.
+#[derive(Debug, Clone)]
+pub struct CooperativeProfile {
+    /// Registered name.
+    pub name: String,
+    /// Its village, 12 digits.
+    pub village: String,
+    /// What it says about itself.
+    pub description: String,
+    /// Share of sales passed to supplying households, in basis points.
+    pub payout_ratio_bp: i64,
+}
+
+/// The public profile of cooperative `id`; `None` when `id` is not a
+/// cooperative.
+pub async fn cooperative(db: &Db, id: i64) -> sqlx::Result<Option<CooperativeProfile>> {
+    let row: Option<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT o.name, o.region_code, c.description, c.payout_ratio_bp FROM organisations o JOIN cooperatives c ON c.org_id = o.id WHERE o.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(|(name, village, description, payout_ratio_bp)| CooperativeProfile { name, village, description, payout_ratio_bp }))
+}
+
+/// The cooperatives based inside `region`, by name, at most `limit`.
+pub async fn cooperatives_in(db: &Db, region: crate::regions::RegionCode, limit: i64) -> sqlx::Result<Vec<OrgRef>> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, name, region_code FROM organisations WHERE kind = 'cooperative' AND region_code LIKE $1 ORDER BY name LIMIT $2",
+    )
+    .bind(format!("{}%", region.prefix()))
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(|(id, name, region_code)| OrgRef { id, kind: OrgKind::Cooperative, name, region_code }).collect())
+}

@@ -311,6 +311,26 @@ pub struct RegionSummary {
     pub parent_code: Option<RegionCode>,
 }
 
+/// The villages inside `region`, in code order.
+pub async fn villages_in(db: &Db, region: RegionCode) -> sqlx::Result<Vec<RegionSummary>> {
+    let rows: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT code, name, parent_code FROM regions WHERE level = 'village' AND code LIKE $1 ORDER BY code")
+            .bind(format!("{}%", region.prefix()))
+            .fetch_all(db.pool())
+            .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(code, name, parent)| {
+            Some(RegionSummary {
+                code: RegionCode::parse(&code).ok()?,
+                name,
+                level: RegionLevel::Village,
+                parent_code: parent.and_then(|p| RegionCode::parse(&p).ok()),
+            })
+        })
+        .collect())
+}
+
 /// The children of `parent` (the provinces when `parent` is `None`), in
 /// code order.
 pub async fn children(db: &Db, parent: Option<RegionCode>) -> sqlx::Result<Vec<RegionSummary>> {

@@ -19,12 +19,14 @@
 mod docs;
 mod embedded;
 mod meili;
+pub mod page;
 mod segment;
 mod table;
 
 pub use docs::build_docs;
 pub use embedded::EmbeddedEngine;
 pub use meili::MeiliEngine;
+pub use page::{FacetValue, FacetsOut, SearchPage, SearchPageError, SearchParams, search_page};
 pub use segment::{is_latin, query_terms, segments_full};
 
 use crate::catalog::Cards;

@@ -135,6 +135,39 @@ pub async fn list(db: &Db, cooperative_id: i64, product_id: Option<i64>, limit: 
     Ok((lots, total))
 }
 
+/// A lot with the name and unit of its product.
+#[derive(Debug, Clone)]
+pub struct LotOfProduct {
+    /// The lot.
+    pub lot: Lot,
+    /// The product's name.
+    pub product: String,
+    /// The product's unit.
+    pub unit: String,
+}
+
+/// The columns of [`LOT_COLUMNS`] and the product's name and unit.
+type LotRowOfProduct = (i64, i64, i64, i64, i64, String, String, i64, String, String, String);
+
+/// Lot `lot_id` of the acting cooperative, with its product's name and
+/// unit; another cooperative's lot is not found.
+pub async fn get(db: &Db, cooperative_id: i64, lot_id: i64) -> Result<LotOfProduct, StockError> {
+    let row: Option<LotRowOfProduct> = sqlx::query_as(&format!(
+        "SELECT {LOT_COLUMNS}, p.name, p.unit FROM lots l JOIN products p ON p.id = l.product_id WHERE l.id = $1 AND p.cooperative_id = $2"
+    ))
+    .bind(lot_id)
+    .bind(cooperative_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let (id, product_id, quantity, allocated, available, harvested_on, expires_on, node_id, created_at, product, unit) =
+        row.ok_or(StockError::NotFound("lot"))?;
+    Ok(LotOfProduct {
+        lot: Lot { id, product_id, quantity, allocated, available, harvested_on, expires_on, node_id, created_at },
+        product,
+        unit,
+    })
+}
+
 /// Records a harvest lot of the acting cooperative with its contributions
 /// and a `receipt` entry in its history.
 pub async fn create_lot(db: &Db, cooperative_id: i64, user_id: Option<i64>, lot: &NewLot) -> Result<Lot, StockError> {

@@ -1,16 +1,14 @@
 //! The cart: what a buyer means to order, kept per user until checkout.
 
-use super::access::*;
-use super::pages::internal;
-use super::{Chrome, Fields, error_page, field, render};
-use crate::api::extract::MaybeUser;
+use super::page::{BUYERS, Or500};
+use super::{Chrome, Fields, Page, PageResult, field};
 use crate::app::AppState;
 use crate::orders::cart;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 /// A cart line as shown.
@@ -65,84 +63,56 @@ pub struct CartQuery {
 }
 
 /// `GET /cart`.
-pub async fn cart_page(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Query(q): Query<CartQuery>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/cart");
-    let actor = match with_role(&c, actor, &BUYERS) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    match cart::lines(&state.db, actor.id).await {
-        Ok((lines, total)) => render(
-            &c,
-            StatusCode::OK,
-            &CartPage {
-                c: &c,
-                lines: cart_rows(lines),
-                total: total.to_string(),
-                added: q.added.is_some(),
-                full: q.full.is_some(),
-                bad_quantity: q.bad_quantity.is_some(),
-            },
-        ),
-        Err(e) => internal(&c, e.into()),
-    }
+pub async fn cart_page(page: Page, State(state): State<AppState>, Query(q): Query<CartQuery>) -> PageResult {
+    let actor = page.with_role(&BUYERS)?;
+    let (lines, total) = cart::lines(&state.db, actor.id).await.or_500(&page)?;
+    page.render(
+        StatusCode::OK,
+        &CartPage {
+            c: &page.c,
+            lines: cart_rows(lines),
+            total: total.to_string(),
+            added: q.added.is_some(),
+            full: q.full.is_some(),
+            bad_quantity: q.bad_quantity.is_some(),
+        },
+    )
 }
 
 /// `POST /cart` (product_id, quantity): adds to the cart.
-pub async fn cart_add(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Form(f): Form<Fields>) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/cart");
-    let actor = match form_user(&c, actor, &headers, &f, &BUYERS) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Some(product) = crate::ids::parse(field(&f, "product_id")) else { return error_page(&c, StatusCode::NOT_FOUND) };
+pub async fn cart_add(page: Page, State(state): State<AppState>, Form(f): Form<Fields>) -> PageResult {
+    let actor = page.form_user(&f, &BUYERS)?;
+    let product = crate::ids::parse(field(&f, "product_id")).ok_or_else(|| page.not_found())?;
     // An empty field means one; anything else must be a whole number in
     // range, or the buyer is told (it used to say "added" and add nothing).
     let text = field(&f, "quantity").trim();
     let quantity: i64 = if text.is_empty() { 1 } else { text.parse().unwrap_or(0) };
     if !(1..=cart::MAX_QUANTITY).contains(&quantity) {
-        return Redirect::to("/cart?bad_quantity=1").into_response();
+        return Ok(Redirect::to("/cart?bad_quantity=1").into_response());
     }
-    match cart::add(&state.db, actor.id, product, quantity).await {
-        Ok(cart::Added::Yes) => Redirect::to("/cart?added=1").into_response(),
-        Ok(cart::Added::CartFull) => Redirect::to("/cart?full=1").into_response(),
-        Ok(cart::Added::NoSuchProduct) => error_page(&c, StatusCode::NOT_FOUND),
-        Err(e) => internal(&c, e.into()),
+    match cart::add(&state.db, actor.id, product, quantity).await.or_500(&page)? {
+        cart::Added::Yes => Ok(Redirect::to("/cart?added=1").into_response()),
+        cart::Added::CartFull => Ok(Redirect::to("/cart?full=1").into_response()),
+        cart::Added::NoSuchProduct => Err(page.not_found()),
     }
 }
 
 /// `POST /cart/{product_id}` (quantity; 0 or `remove` removes the line).
-pub async fn cart_set(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Path(product): Path<String>,
-    Form(f): Form<Fields>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/cart");
-    let actor = match form_user(&c, actor, &headers, &f, &BUYERS) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Some(product) = crate::ids::parse(&product) else { return error_page(&c, StatusCode::NOT_FOUND) };
+pub async fn cart_set(page: Page, State(state): State<AppState>, Path(product): Path<String>, Form(f): Form<Fields>) -> PageResult {
+    let page = page.at("/cart");
+    let actor = page.form_user(&f, &BUYERS)?;
+    let product = crate::ids::parse(&product).ok_or_else(|| page.not_found())?;
     // "Remove", or a quantity of 0, takes the line out; anything that is not
     // a whole number up to the maximum is explained and changes nothing (it
     // used to remove the line without a word).
     let quantity = if field(&f, "remove").is_empty() {
         match field(&f, "quantity").trim().parse::<i64>() {
             Ok(q) if (0..=cart::MAX_QUANTITY).contains(&q) => q,
-            _ => return Redirect::to("/cart?bad_quantity=1").into_response(),
+            _ => return Ok(Redirect::to("/cart?bad_quantity=1").into_response()),
         }
     } else {
         0
     };
-    match cart::set(&state.db, actor.id, product, quantity).await {
-        Ok(()) => Redirect::to("/cart").into_response(),
-        Err(e) => internal(&c, e.into()),
-    }
+    cart::set(&state.db, actor.id, product, quantity).await.or_500(&page)?;
+    Ok(Redirect::to("/cart").into_response())
 }

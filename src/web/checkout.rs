@@ -1,11 +1,9 @@
 //! Checkout with the cascading region picker. The form carries a key, so a
 //! double submit places one order.
 
-use super::access::*;
 use super::cart::{CartRow, cart_rows};
-use super::pages::internal;
-use super::{Chrome, Fields, error_page, field, render, words};
-use crate::api::extract::MaybeUser;
+use super::page::{BUYERS, Or500};
+use super::{Chrome, Fields, Page, PageResult, field, words};
 use crate::app::AppState;
 use crate::auth::Actor;
 use crate::orders::{self, cart};
@@ -14,8 +12,8 @@ use crate::validation::FieldErrors;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 /// One select of the region picker.
@@ -73,20 +71,22 @@ async fn picker(state: &AppState, region: Option<&crate::regions::Region>) -> sq
     Ok(levels)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The checkout page: the cart, the region picker down to `region`, the
+/// form (as posted, when shown again with `errors`).
 async fn checkout_page(
     state: &AppState,
-    c: &Chrome,
+    page: &Page,
     actor: &Actor,
     region: Option<&str>,
     form: Option<&Fields>,
     errors: Vec<String>,
     status: StatusCode,
-) -> Response {
-    let result: anyhow::Result<Response> = async {
+) -> PageResult {
+    let c = &page.c;
+    let result: anyhow::Result<PageResult> = async {
         let (lines, total) = cart::lines(&state.db, actor.id).await?;
         if lines.is_empty() && errors.is_empty() {
-            return Ok(Redirect::to("/cart").into_response());
+            return Ok(Ok(Redirect::to("/cart").into_response()));
         }
         let region = match region.and_then(|r| RegionCode::parse(r).ok()) {
             Some(code) => crate::regions::get(&state.db, code).await?,
@@ -96,7 +96,7 @@ async fn checkout_page(
         let region_ok =
             region.as_ref().is_some_and(|r| matches!(r.level, RegionLevel::County | RegionLevel::Township | RegionLevel::Village));
         let get = |name: &str| form.map(|f| field(f, name).to_owned()).unwrap_or_default();
-        let page = CheckoutPage {
+        let view = CheckoutPage {
             c,
             lines: cart_rows(lines),
             total: total.to_string(),
@@ -112,51 +112,39 @@ async fn checkout_page(
             stripe: state.stripe.is_some(),
             errors,
         };
-        Ok(render(c, status, &page))
+        Ok(page.render(status, &view))
     }
     .await;
-    result.unwrap_or_else(|e| internal(c, e))
+    result.or_500(page)?
 }
 
 /// `GET /checkout?region=`.
-pub async fn checkout(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Query(q): Query<CheckoutQuery>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/checkout");
-    let actor = match with_role(&c, actor, &BUYERS) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    checkout_page(&state, &c, &actor, q.region.as_deref(), None, Vec::new(), StatusCode::OK).await
+pub async fn checkout(page: Page, State(state): State<AppState>, Query(q): Query<CheckoutQuery>) -> PageResult {
+    let actor = page.with_role(&BUYERS)?;
+    checkout_page(&state, &page, &actor, q.region.as_deref(), None, Vec::new(), StatusCode::OK).await
 }
 
 /// `POST /checkout`: places the cart as one order through the domain's
 /// idempotent door (the form's key); on success the cart is emptied and the
 /// order shown.
-pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Form(f): Form<Fields>) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/checkout");
-    let actor = match form_user(&c, actor, &headers, &f, &BUYERS) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn place(page: Page, State(state): State<AppState>, Form(f): Form<Fields>) -> PageResult {
+    let actor = page.form_user(&f, &BUYERS)?;
+    let c = &page.c;
     let key = field(&f, "key");
     let key = (!key.is_empty() && key.len() <= 200).then_some(key);
     // A second submit of a form that already placed its order (the cart is
     // empty by then) shows that order.
     if let Some(key) = key {
         match orders::placed_with_key(&state.db, &actor, orders::idempotency::PLACE_CHECKOUT, key).await {
-            Ok(Some(id)) => return placed(id),
+            Ok(Some(id)) => return Ok(placed(id)),
             Ok(None) => {}
-            Err(e) => return internal(&c, e.into()),
+            Err(e) => return Err(page.fail(e)),
         }
     }
     let region = field(&f, "region_code").to_owned();
     let lines = match cart::lines(&state.db, actor.id).await {
         Ok((lines, _)) => lines,
-        Err(e) => return internal(&c, e.into()),
+        Err(e) => return Err(page.fail(e)),
     };
     let order = orders::NewOrder {
         lines: lines.iter().map(|l| orders::NewLine { product_id: l.product_id, quantity: l.quantity }).collect(),
@@ -191,7 +179,7 @@ pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, h
         };
         let request = orders::PlaceRequest { endpoint: orders::idempotency::PLACE_CHECKOUT, key, order: &order };
         match orders::place_idempotent(&state.db, &holds, state.stripe.is_some(), &actor, request, &render).await {
-            Err(e) => return internal(&c, e.into()),
+            Err(e) => return Err(page.fail(e)),
             Ok(orders::PlaceOutcome::Placed(o)) => {
                 // The order is committed; emptying the cart is a convenience.
                 if let Ok(mut tx) = state.db.begin_write().await
@@ -199,12 +187,12 @@ pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, h
                 {
                     let _ = tx.commit().await;
                 }
-                return placed(o.id);
+                return Ok(placed(o.id));
             }
             // Two submits at once: the other one placed the order and
             // emptied the cart.
             Ok(orders::PlaceOutcome::Replayed(answer)) => match answer.placed_order() {
-                Some(id) => return placed(id),
+                Some(id) => return Ok(placed(id)),
                 None => {
                     let stored: serde_json::Value = serde_json::from_str(&answer.body).unwrap_or_default();
                     // The stored refusal's problems by their codes (what
@@ -222,32 +210,32 @@ pub async fn place(State(state): State<AppState>, MaybeUser(actor): MaybeUser, h
             },
             // The hold cap, explained in the page's language with the numbers now.
             Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::HoldLimit(errors), .. }) => {
-                let words = match hold_limit_words(&state, &c, &actor, &lines, &errors).await {
+                let words = match hold_limit_words(&state, c, &actor, &lines, &errors).await {
                     Ok(e) => e,
-                    Err(e) => return internal(&c, e.into()),
+                    Err(e) => return Err(page.fail(e)),
                 };
                 let mut f = f;
                 f.retain(|(k, _)| k != "key");
-                return checkout_page(&state, &c, &actor, Some(&region), Some(&f), words, StatusCode::CONFLICT).await;
+                return checkout_page(&state, &page, &actor, Some(&region), Some(&f), words, StatusCode::CONFLICT).await;
             }
             Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::OutOfStock(errors), .. }) => (errors, StatusCode::CONFLICT),
             Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::Invalid(errors), .. }) => refused(errors),
             Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::Forbidden(_), .. }) => {
-                return error_page(&c, StatusCode::FORBIDDEN);
+                return Ok(super::error_page(c, StatusCode::FORBIDDEN));
             }
-            Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::Db(e), .. }) => return internal(&c, e.into()),
+            Ok(orders::PlaceOutcome::Refused { why: orders::PlaceError::Db(e), .. }) => return Err(page.fail(e)),
         }
     };
     // Each problem in the page's language, a line's named by its product:
     // "伽师瓜：库存仅 3，订购 5".
-    let mut errors: Vec<String> = errors.0.iter().map(|e| line_error(&c, &lines, &e.field, &e.problem)).collect();
+    let mut errors: Vec<String> = errors.0.iter().map(|e| line_error(c, &lines, &e.field, &e.problem)).collect();
     if errors.is_empty() {
         errors.push(c.w.not_placed.to_owned());
     }
     // A refused order keeps its key's answer: the next try needs a new key.
     let mut f = f;
     f.retain(|(k, _)| k != "key");
-    checkout_page(&state, &c, &actor, Some(&region), Some(&f), errors, shown).await
+    checkout_page(&state, &page, &actor, Some(&region), Some(&f), errors, shown).await
 }
 
 /// The cart line a field of an order names (`lines[2].quantity`).
@@ -286,7 +274,7 @@ fn refusal(code: &str, field: &str, lines: &[cart::CartLine]) -> Option<crate::v
 }
 
 /// The redirect to a placed order.
-fn placed(id: i64) -> Response {
+fn placed(id: i64) -> axum::response::Response {
     Redirect::to(&format!("/orders/{id}?placed=1")).into_response()
 }
 

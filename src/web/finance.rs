@@ -1,18 +1,16 @@
 //! Finance: bank-transfer invoices to confirm, and refunds.
 
-use super::access::*;
 use super::orders::{LineView, OrderSummary, PER_PAGE, summary};
-use super::pages::internal;
-use super::{Chrome, Fields, error_page, field, render};
-use crate::api::extract::MaybeUser;
+use super::page::Or500;
+use super::{Chrome, Fields, Page, PageResult, field};
 use crate::app::AppState;
 use crate::auth::Role;
 use crate::orders::{self, Transition, TransitionError};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -33,71 +31,53 @@ pub struct FinanceQuery {
     done: Option<String>,
 }
 
-async fn finance_page(state: &AppState, c: &Chrome, page: i64, done: Option<String>, errors: Vec<String>) -> Response {
+/// The invoices awaiting confirmation, page `number`, with `errors` of a
+/// refused confirmation.
+async fn finance_page(state: &AppState, page: &Page, number: i64, done: Option<String>, errors: Vec<String>) -> PageResult {
     let filter = orders::Filter { org_id: None, status: Some("awaiting_payment"), payment_method: Some("invoice") };
-    match orders::list_filtered(&state.db, filter, PER_PAGE, (page - 1) * PER_PAGE).await {
-        Ok((list, total)) => {
-            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-            let view = FinancePage {
-                c,
-                orders: list.iter().map(|o| summary(c, o)).collect(),
-                page,
-                pages: (total + PER_PAGE - 1) / PER_PAGE,
-                done,
-                errors,
-            };
-            render(c, status, &view)
-        }
-        Err(e) => internal(c, e.into()),
-    }
+    let (list, total) = orders::list_filtered(&state.db, filter, PER_PAGE, (number - 1) * PER_PAGE).await.or_500(page)?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let c = &page.c;
+    let view = FinancePage {
+        c,
+        orders: list.iter().map(|o| summary(c, o)).collect(),
+        page: number,
+        pages: (total + PER_PAGE - 1) / PER_PAGE,
+        done,
+        errors,
+    };
+    page.render(status, &view)
 }
 
 /// `GET /finance/invoices`: bank-transfer orders awaiting confirmation.
-pub async fn finance(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Query(q): Query<FinanceQuery>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/finance/invoices");
-    if let Err(r) = with_role(&c, actor, &[Role::PlatformFinance]) {
-        return r;
-    }
-    finance_page(&state, &c, q.page.unwrap_or(1).clamp(1, 100_000), q.done, Vec::new()).await
+pub async fn finance(page: Page, State(state): State<AppState>, Query(q): Query<FinanceQuery>) -> PageResult {
+    page.with_role(&[Role::PlatformFinance])?;
+    finance_page(&state, &page, q.page.unwrap_or(1).clamp(1, 100_000), q.done, Vec::new()).await
 }
 
 /// `POST /finance/invoices/{id}` (reference): confirms the transfer.
-pub async fn confirm(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(f): Form<Fields>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/finance/invoices");
-    let actor = match form_user(&c, actor, &headers, &f, &[Role::PlatformFinance]) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
+pub async fn confirm(page: Page, State(state): State<AppState>, Path(id): Path<String>, Form(f): Form<Fields>) -> PageResult {
+    let page = page.at("/finance/invoices");
+    let actor = page.form_user(&f, &[Role::PlatformFinance])?;
+    let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
     let reference = field(&f, "reference").trim();
     if reference.is_empty() || reference.chars().count() > 100 {
         return finance_page(
             &state,
-            &c,
+            &page,
             1,
             None,
-            vec![super::words::problem(c.lang, c.w.reference, &crate::validation::Problem::BankReference { max: 100 })],
+            vec![super::words::problem(page.c.lang, page.c.w.reference, &crate::validation::Problem::BankReference { max: 100 })],
         )
         .await;
     }
     match orders::transition(&state.db, &actor, id, Transition::ConfirmInvoice, reference).await {
         Ok(o) => {
             tracing::info!(order.id = id, user.id = actor.id, "bank transfer confirmed");
-            Redirect::to(&format!("/finance/invoices?done={}", o.number)).into_response()
+            Ok(Redirect::to(&format!("/finance/invoices?done={}", o.number)).into_response())
         }
-        Err(TransitionError::NotFound) => error_page(&c, StatusCode::NOT_FOUND),
-        Err(e) => finance_page(&state, &c, 1, None, vec![super::words::transition_error(c.lang, &e)]).await,
+        Err(TransitionError::NotFound) => Err(page.not_found()),
+        Err(e) => finance_page(&state, &page, 1, None, vec![super::words::transition_error(page.c.lang, &e)]).await,
     }
 }
 
@@ -129,18 +109,13 @@ pub struct RefundsQuery {
     done: Option<String>,
 }
 
-async fn refunds_page(state: &AppState, c: &Chrome, number: &str, errors: Vec<String>, done: Option<String>) -> Response {
-    let result: anyhow::Result<Response> = async {
+/// The refunds page: the order with `number` (any buyer's: finance
+/// refunds for the platform), with `errors` of a refused refund.
+async fn refunds_page(state: &AppState, page: &Page, number: &str, errors: Vec<String>, done: Option<String>) -> PageResult {
+    let c = &page.c;
+    let result: anyhow::Result<PageResult> = async {
         let number = number.trim().to_uppercase();
-        let found: Option<(i64, i64)> = if number.is_empty() {
-            None
-        } else {
-            sqlx::query_as("SELECT id, buyer_org_id FROM orders WHERE number = $1").bind(&number).fetch_optional(state.db.pool()).await?
-        };
-        let order = match found {
-            Some((id, buyer)) => orders::get(&state.db, buyer, id).await?,
-            None => None,
-        };
+        let order = if number.is_empty() { None } else { orders::find_by_number(&state.db, &number).await? };
         let view = order.map(|o| {
             let lines = o
                 .lines
@@ -170,37 +145,25 @@ async fn refunds_page(state: &AppState, c: &Chrome, number: &str, errors: Vec<St
         } else {
             StatusCode::OK
         };
-        let page = RefundsPage { c, not_found: !number.is_empty() && view.is_none(), number, order: view, errors, done };
-        Ok(render(c, status, &page))
+        let view = RefundsPage { c, not_found: !number.is_empty() && view.is_none(), number, order: view, errors, done };
+        Ok(page.render(status, &view))
     }
     .await;
-    result.unwrap_or_else(|e| internal(c, e))
+    result.or_500(page)?
 }
 
 /// `GET /finance/refunds?number=`: find an order to refund.
-pub async fn refunds(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Query(q): Query<RefundsQuery>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/finance/refunds");
-    if let Err(r) = with_role(&c, actor, &[Role::PlatformFinance]) {
-        return r;
-    }
-    refunds_page(&state, &c, q.number.as_deref().unwrap_or(""), Vec::new(), q.done).await
+pub async fn refunds(page: Page, State(state): State<AppState>, Query(q): Query<RefundsQuery>) -> PageResult {
+    page.with_role(&[Role::PlatformFinance])?;
+    refunds_page(&state, &page, q.number.as_deref().unwrap_or(""), Vec::new(), q.done).await
 }
 
 /// `POST /finance/refunds` (number, qty_{line}, reason): refunds through
 /// the same function as the API.
-pub async fn refund(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Form(f): Form<Fields>) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/finance/refunds");
-    let actor = match form_user(&c, actor, &headers, &f, &[Role::PlatformFinance]) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn refund(page: Page, State(state): State<AppState>, Form(f): Form<Fields>) -> PageResult {
+    let actor = page.form_user(&f, &[Role::PlatformFinance])?;
     let number = field(&f, "number").to_owned();
-    let Some(id) = crate::ids::parse(field(&f, "order_id")) else { return error_page(&c, StatusCode::NOT_FOUND) };
+    let id = crate::ids::parse(field(&f, "order_id")).ok_or_else(|| page.not_found())?;
     let lines: Vec<orders::RefundLine> = f
         .iter()
         .filter_map(|(k, v)| {
@@ -213,19 +176,19 @@ pub async fn refund(State(state): State<AppState>, MaybeUser(actor): MaybeUser, 
     match orders::refund(&state.db, state.stripe.as_ref(), &actor, id, &request).await {
         Ok(r) => {
             tracing::info!(order.id = id, refund.id = r.id, user.id = actor.id, "order refunded");
-            Redirect::to(&format!("/finance/refunds?number={}&done={}", r.order.number, r.reference)).into_response()
+            Ok(Redirect::to(&format!("/finance/refunds?number={}&done={}", r.order.number, r.reference)).into_response())
         }
         Err(orders::RefundError::Invalid(errors)) => {
-            let messages = super::words::field_errors(c.lang, &errors);
-            refunds_page(&state, &c, &number, messages, None).await
+            let messages = super::words::field_errors(page.c.lang, &errors);
+            refunds_page(&state, &page, &number, messages, None).await
         }
-        Err(orders::RefundError::Transition(TransitionError::NotFound)) => error_page(&c, StatusCode::NOT_FOUND),
-        Err(orders::RefundError::Transition(TransitionError::Db(e))) => internal(&c, e.into()),
+        Err(orders::RefundError::Transition(TransitionError::NotFound)) => Err(page.not_found()),
+        Err(orders::RefundError::Transition(TransitionError::Db(e))) => Err(page.fail(e)),
         Err(orders::RefundError::Transition(e)) => {
-            refunds_page(&state, &c, &number, vec![super::words::transition_error(c.lang, &e)], None).await
+            refunds_page(&state, &page, &number, vec![super::words::transition_error(page.c.lang, &e)], None).await
         }
         Err(orders::RefundError::Stripe(e)) => {
-            refunds_page(&state, &c, &number, vec![super::words::stripe_failure(c.lang, &e)], None).await
+            refunds_page(&state, &page, &number, vec![super::words::stripe_failure(page.c.lang, &e)], None).await
         }
     }
 }

@@ -1,11 +1,9 @@
 //! The hub page: paid orders to dispatch and dispatched ones to deliver,
 //! until routing moves goods by shipment scans.
 
-use super::access::*;
 use super::orders::{OrderQuery, OrderSummary, summary};
-use super::pages::internal;
-use super::{Chrome, Fields, error_page, render};
-use crate::api::extract::MaybeUser;
+use super::page::Or500;
+use super::{Chrome, Fields, Page, PageResult};
 use crate::app::AppState;
 use crate::auth::{Actor, Role};
 use crate::orders::{self, Transition, TransitionError};
@@ -13,8 +11,8 @@ use crate::regions::RegionCode;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 
 #[derive(Template)]
 #[template(path = "hub.html")]
@@ -35,8 +33,10 @@ struct HubRow {
 
 const MOVERS: [Role; 2] = [Role::HubOperator, Role::PlatformAdmin];
 
-async fn hub_page(state: &AppState, c: &Chrome, actor: &Actor, errors: Vec<String>, done: bool) -> Response {
-    let result: anyhow::Result<Response> = async {
+/// The orders `actor` may move, with `errors` of a refused move.
+async fn hub_page(state: &AppState, page: &Page, actor: &Actor, errors: Vec<String>, done: bool) -> PageResult {
+    let c = &page.c;
+    let result: anyhow::Result<PageResult> = async {
         let list = orders::to_move(&state.db, actor, 200).await?;
         let codes: Vec<RegionCode> = list.iter().filter_map(|o| RegionCode::parse(&o.delivery.region_code).ok()).collect();
         let places = crate::regions::get_many(&state.db, &codes).await?;
@@ -53,46 +53,38 @@ async fn hub_page(state: &AppState, c: &Chrome, actor: &Actor, errors: Vec<Strin
             })
             .collect();
         let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::CONFLICT };
-        Ok(render(c, status, &HubPage { c, orders: rows, errors, done }))
+        Ok(page.render(status, &HubPage { c, orders: rows, errors, done }))
     }
     .await;
-    result.unwrap_or_else(|e| internal(c, e))
+    result.or_500(page)?
 }
 
 /// `GET /hub/orders`: paid orders to dispatch and dispatched ones to
 /// deliver, until routing moves them by shipment scans.
-pub async fn hub(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Query(q): Query<OrderQuery>) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/hub/orders");
-    let actor = match with_role(&c, actor, &MOVERS) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    hub_page(&state, &c, &actor, Vec::new(), q.done.is_some()).await
+pub async fn hub(page: Page, State(state): State<AppState>, Query(q): Query<OrderQuery>) -> PageResult {
+    let actor = page.with_role(&MOVERS)?;
+    hub_page(&state, &page, &actor, Vec::new(), q.done.is_some()).await
 }
 
 /// `POST /hub/orders/{id}/{dispatch|deliver}`.
 pub async fn hub_step(
+    page: Page,
     State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
     Path((id, step)): Path<(String, String)>,
     Form(f): Form<Fields>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/hub/orders");
-    let actor = match form_user(&c, actor, &headers, &f, &MOVERS) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
+) -> PageResult {
+    let page = page.at("/hub/orders");
+    let actor = page.form_user(&f, &MOVERS)?;
+    let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
     let t = match step.as_str() {
         "dispatch" => Transition::Dispatch,
         "deliver" => Transition::Deliver,
-        _ => return error_page(&c, StatusCode::NOT_FOUND),
+        _ => return Err(page.not_found()),
     };
     match orders::transition(&state.db, &actor, id, t, "").await {
-        Ok(_) => Redirect::to("/hub/orders?done=1").into_response(),
-        Err(TransitionError::NotFound) => error_page(&c, StatusCode::NOT_FOUND),
-        Err(TransitionError::Db(e)) => internal(&c, e.into()),
-        Err(e) => hub_page(&state, &c, &actor, vec![super::words::transition_error(c.lang, &e)], false).await,
+        Ok(_) => Ok(Redirect::to("/hub/orders?done=1").into_response()),
+        Err(TransitionError::NotFound) => Err(page.not_found()),
+        Err(TransitionError::Db(e)) => Err(page.fail(e)),
+        Err(e) => hub_page(&state, &page, &actor, vec![super::words::transition_error(page.c.lang, &e)], false).await,
     }
 }

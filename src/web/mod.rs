@@ -3,11 +3,12 @@
 //! the JSON API; forms carry a CSRF token.
 //!
 //! Pages are built for a slow rural link: no web fonts, one small
-//! stylesheet and one small script, both cached for a year under a
-//! versioned URL, and gzip on every response.
+//! stylesheet and one small script, both cached for a year under a name
+//! that carries a hash of their content (`assets.rs`), and gzip on every
+//! response.
 
-mod access;
 mod approvals;
+mod assets;
 mod browse;
 mod cart;
 mod checkout;
@@ -15,10 +16,13 @@ mod console;
 mod finance;
 mod hub;
 mod orders;
+mod page;
 mod pages;
 mod search;
 mod words;
 
+pub use assets::asset_url;
+pub use page::{Page, PageError, PageResult};
 pub use words::{Lang, Words};
 
 use crate::app::AppState;
@@ -66,23 +70,10 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", axum::routing::post(pages::logout))
         .route("/lang/{to}", get(pages::switch_language))
-        .route("/static/{file}", get(static_file))
+        .route("/static/{file}", get(assets::static_file))
 }
 
-/// Name of the cookie that carries the CSRF nonce of visitors who are not
-/// signed in (the login form), when cookies are not marked `Secure`.
-pub const CSRF_COOKIE: &str = "zn_csrf";
-/// The same cookie when `secure_cookies` is on: a `__Host-` cookie can only
-/// be set over HTTPS by this host itself (never by a sibling subdomain or
-/// a man in the middle of plain HTTP), so it cannot be planted.
-pub const SECURE_CSRF_COOKIE: &str = "__Host-zn_csrf";
-/// Name of the language cookie.
-pub const LANG_COOKIE: &str = "zn_lang";
-
-/// The visitors' CSRF cookie name under `config`.
-pub fn csrf_cookie_name(config: &crate::config::Config) -> &'static str {
-    if config.secure_cookies { SECURE_CSRF_COOKIE } else { CSRF_COOKIE }
-}
+pub use crate::http::{CSRF_COOKIE, LANG_COOKIE, SECURE_CSRF_COOKIE, csrf_cookie_name};
 
 /// The Content-Security-Policy of every response: everything from this
 /// origin only, no inline script or style, no plugins, no framing, forms
@@ -102,6 +93,7 @@ pub const PAY_PAGE_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
 
 /// What every page needs: language, words, the signed-in user, the CSRF
 /// token for its forms.
+#[derive(Clone)]
 pub struct Chrome {
     /// Language.
     pub lang: Lang,
@@ -133,7 +125,7 @@ pub struct Chrome {
 impl Chrome {
     /// Builds the chrome of a request.
     pub fn new(headers: &HeaderMap, actor: Option<&Actor>, path: &str) -> Chrome {
-        let lang = Lang::from_cookie(crate::api::extract::cookie(headers, LANG_COOKIE).as_deref());
+        let lang = Lang::from_cookie(crate::http::cookie(headers, LANG_COOKIE).as_deref());
         Chrome {
             lang,
             t: lang.t(),
@@ -153,10 +145,10 @@ impl Chrome {
     /// Gives a visitor's page (the sign-in form) its CSRF token: the
     /// visitor's nonce cookie is kept (or a fresh one made and set by
     /// [`Chrome::set_cookies`]), and the form token is its HMAC under the
-    /// server's key, which [`visitor_csrf_ok`] checks.
+    /// server's key, which [`crate::http::visitor_csrf_ok`] checks.
     pub fn with_visitor_token(mut self, headers: &HeaderMap, config: &crate::config::Config, key: &ServerKey) -> Chrome {
         let name = csrf_cookie_name(config);
-        let nonce = crate::api::extract::cookie(headers, name).filter(|c| is_nonce(c)).unwrap_or_else(crate::auth::random_token);
+        let nonce = crate::http::visitor_nonce(headers, config).unwrap_or_else(crate::auth::random_token);
         self.csrf = key.visitor_csrf_token(&nonce);
         let secure = if config.secure_cookies { "; Secure" } else { "" };
         self.visitor_cookie = Some(format!("{name}={nonce}; Path=/; HttpOnly; SameSite=Strict{secure}"));
@@ -174,56 +166,12 @@ impl Chrome {
     }
 }
 
-/// True for a nonce this server could have issued: 64 hex digits.
-fn is_nonce(c: &str) -> bool {
-    c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 /// A submitted form, as name–value pairs (repeated names kept).
 pub(crate) type Fields = Vec<(String, String)>;
 
 /// The first value of field `name`, or "".
 pub(crate) fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
     f.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
-}
-
-/// True when the browser says another site made it send this request
-/// (`Sec-Fetch-Site`, sent by every current browser). Such a request is
-/// refused whatever token it carries; older browsers and other clients
-/// do not send the header and are judged by the token alone.
-fn from_another_site(headers: &HeaderMap) -> bool {
-    matches!(headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()), Some("cross-site" | "same-site"))
-}
-
-/// True when a signed-in user's submitted form token is the session's
-/// token. A visitor (`actor` None) has no session: their forms are checked
-/// with [`visitor_csrf_ok`], which needs the server's key, so here they
-/// always fail.
-pub fn csrf_ok(headers: &HeaderMap, actor: Option<&Actor>, submitted: &str) -> bool {
-    match actor {
-        Some(a) if !a.csrf_token.is_empty() => {
-            !from_another_site(headers) && constant_time_eq(a.csrf_token.as_bytes(), submitted.as_bytes())
-        }
-        _ => false,
-    }
-}
-
-/// True when a visitor's submitted form token is the HMAC of their nonce
-/// cookie. A planted cookie does not help a forger: the matching token is
-/// not the cookie's value, and under `secure_cookies` the cookie is a
-/// `__Host-` one that other sites cannot plant at all.
-pub fn visitor_csrf_ok(headers: &HeaderMap, config: &crate::config::Config, key: &ServerKey, submitted: &str) -> bool {
-    if from_another_site(headers) {
-        return false;
-    }
-    match crate::api::extract::cookie(headers, csrf_cookie_name(config)).filter(|c| is_nonce(c)) {
-        Some(nonce) => constant_time_eq(key.visitor_csrf_token(&nonce).as_bytes(), submitted.as_bytes()),
-        None => false,
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Longest redirect target accepted, in bytes.
@@ -271,7 +219,7 @@ pub fn render(chrome: &Chrome, status: StatusCode, page: &impl Template) -> Resp
             res
         }
         Err(e) => {
-            let id = crate::api::error::request_id().unwrap_or_default();
+            let id = crate::http::request_id().unwrap_or_default();
             tracing::error!(request.id = id, error = %e, "template failed");
             (StatusCode::INTERNAL_SERVER_ERROR, format!("template error; request id {id}")).into_response()
         }
@@ -292,43 +240,26 @@ pub struct ErrorPage<'a> {
     pub request_id: Option<String>,
 }
 
-/// An error page in the user's language.
+/// An error page in the user's language. A 403 says the user may not
+/// see the page; a stale form, also a 403, has its own page
+/// ([`stale_form_page`]).
 pub fn error_page(chrome: &Chrome, status: StatusCode) -> Response {
     let t = chrome.t;
     let (heading, detail, request_id) = match status {
         StatusCode::NOT_FOUND => (t.not_found, t.not_found_detail, None),
-        StatusCode::FORBIDDEN => (t.forbidden_form, "", None),
+        StatusCode::FORBIDDEN => (t.forbidden, t.forbidden_detail, None),
         StatusCode::PAYLOAD_TOO_LARGE => (t.too_large, t.too_large_detail, None),
-        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => (t.busy, t.busy_detail, crate::api::error::request_id()),
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => (t.busy, t.busy_detail, crate::http::request_id()),
         s if s.is_client_error() => (t.bad_request, t.bad_request_detail, None),
-        _ => (t.server_error, t.server_error_detail, crate::api::error::request_id()),
+        _ => (t.server_error, t.server_error_detail, crate::http::request_id()),
     };
     render(chrome, status, &ErrorPage { c: chrome, heading, detail, request_id })
 }
 
-/// The 403 page for a user whose role does not open a page (a form sent
-/// without its token gets [`error_page`]'s "the form has expired").
-pub fn forbidden_page(chrome: &Chrome) -> Response {
-    let t = chrome.t;
-    render(chrome, StatusCode::FORBIDDEN, &ErrorPage { c: chrome, heading: t.forbidden, detail: t.forbidden_detail, request_id: None })
-}
-
-/// Version of the static files, for cache-busting URLs.
-pub const STATIC_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-const APP_CSS: &str = include_str!("../../frontend/static/app.css");
-const APP_JS: &str = include_str!("../../frontend/static/app.js");
-const PAY_JS: &str = include_str!("../../frontend/static/pay.js");
-
-async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    let (body, content_type) = match file.as_str() {
-        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
-        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
-        "pay.js" => (PAY_JS, "text/javascript; charset=utf-8"),
-        _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
-    };
-    // The URL carries the version (`?v=`), so the file may be cached for good.
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")], body).into_response()
+/// The 403 page of a form whose CSRF token is missing, stale or forged:
+/// it asks the user to reload, which gives the form a fresh token.
+pub fn stale_form_page(chrome: &Chrome) -> Response {
+    render(chrome, StatusCode::FORBIDDEN, &ErrorPage { c: chrome, heading: chrome.t.forbidden_form, detail: "", request_id: None })
 }
 
 #[cfg(test)]
@@ -374,21 +305,5 @@ mod tests {
                 assert!(text.starts_with('/') && !text.starts_with("//") && !text[1..].starts_with('\\'), "{c:?} gave {text}");
             }
         }
-    }
-
-    #[test]
-    fn a_visitor_token_is_not_the_cookie_and_another_site_is_refused() {
-        let config = crate::config::Config::from_sources(&Default::default(), None).unwrap();
-        let key = crate::auth::ServerKey::for_tests([7; 32]);
-        let nonce = "ab".repeat(32);
-        let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_str(&format!("zn_csrf={nonce}")).unwrap());
-        assert!(!visitor_csrf_ok(&headers, &config, &key, &nonce), "the cookie's own value is not the token");
-        let token = key.visitor_csrf_token(&nonce);
-        assert!(visitor_csrf_ok(&headers, &config, &key, &token));
-        headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
-        assert!(!visitor_csrf_ok(&headers, &config, &key, &token));
-        headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
-        assert!(visitor_csrf_ok(&headers, &config, &key, &token));
     }
 }

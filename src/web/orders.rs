@@ -2,10 +2,8 @@
 //! reminders), the order page with its actions, card payment and the
 //! printable invoice.
 
-use super::access::*;
-use super::pages::internal;
-use super::{Chrome, Fields, error_page, field, render};
-use crate::api::extract::MaybeUser;
+use super::page::{BUYERS, Or500};
+use super::{Chrome, Fields, Page, PageResult, field};
 use crate::app::AppState;
 use crate::auth::{Actor, Role};
 use crate::money::Fen;
@@ -14,8 +12,8 @@ use crate::regions::RegionCode;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 /// An order in a list.
@@ -91,39 +89,34 @@ pub struct ListQuery {
 pub(super) const PER_PAGE: i64 = 20;
 
 /// `GET /orders?status=&page=`: the organisation's orders.
-pub async fn list(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/orders");
-    let actor = match with_role(&c, actor, &[Role::AgencyBuyer, Role::PartnerBuyer, Role::AgencyApprover]) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn list(page: Page, State(state): State<AppState>, Query(q): Query<ListQuery>) -> PageResult {
+    let actor = page.with_role(&[Role::AgencyBuyer, Role::PartnerBuyer, Role::AgencyApprover])?;
+    let c = &page.c;
     let status = q.status.filter(|s| orders::OrderStatus::parse(s).is_some()).unwrap_or_default();
-    let page = q.page.unwrap_or(1).clamp(1, 100_000);
-    let result: anyhow::Result<Response> = async {
+    let number = q.page.unwrap_or(1).clamp(1, 100_000);
+    let result: anyhow::Result<PageResult> = async {
         let (list, total) =
-            orders::list(&state.db, actor.org.id, Some(status.as_str()).filter(|s| !s.is_empty()), PER_PAGE, (page - 1) * PER_PAGE).await?;
-        let to_accept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE buyer_org_id = $1 AND status = 'delivered'")
-            .bind(actor.org.id)
-            .fetch_one(state.db.pool())
-            .await?;
+            orders::list(&state.db, actor.org.id, Some(status.as_str()).filter(|s| !s.is_empty()), PER_PAGE, (number - 1) * PER_PAGE)
+                .await?;
+        let to_accept = orders::awaiting_acceptance(&state.db, actor.org.id).await?;
         let page_view = OrdersPage {
-            c: &c,
-            orders: list.iter().map(|o| summary(&c, o)).collect(),
+            c,
+            orders: list.iter().map(|o| summary(c, o)).collect(),
             statuses: orders::OrderStatus::ALL
                 .iter()
                 .filter(|s| **s != orders::OrderStatus::Placed)
                 .map(|s| (s.as_str(), c.w.status(s.as_str())))
                 .collect(),
             status,
-            page,
+            page: number,
             pages: (total + PER_PAGE - 1) / PER_PAGE,
             to_accept,
             share: share_widget(&state, &actor).await?,
         };
-        Ok(render(&c, StatusCode::OK, &page_view))
+        Ok(page.render(StatusCode::OK, &page_view))
     }
     .await;
-    result.unwrap_or_else(|e| internal(&c, e))
+    result.or_500(&page)?
 }
 
 /// A line of the order page.
@@ -171,9 +164,18 @@ pub(super) struct OrderQuery {
     pub(super) done: Option<String>,
 }
 
-async fn order_page(state: &AppState, c: &Chrome, actor: &Actor, id: i64, errors: Vec<String>, notice: Option<&'static str>) -> Response {
-    let result: anyhow::Result<Response> = async {
-        let Some(o) = orders::get(&state.db, actor.org.id, id).await? else { return Ok(error_page(c, StatusCode::NOT_FOUND)) };
+/// The order page, with `errors` of a refused action or a `notice`.
+async fn order_page(
+    state: &AppState,
+    page: &Page,
+    actor: &Actor,
+    id: i64,
+    errors: Vec<String>,
+    notice: Option<&'static str>,
+) -> PageResult {
+    let c = &page.c;
+    let result: anyhow::Result<PageResult> = async {
+        let Some(o) = orders::get(&state.db, actor.org.id, id).await? else { return Ok(Err(page.not_found())) };
         let region = match RegionCode::parse(&o.delivery.region_code) {
             Ok(code) => crate::regions::get(&state.db, code).await?.map(|r| r.chain_label()),
             Err(_) => None,
@@ -188,21 +190,10 @@ async fn order_page(state: &AppState, c: &Chrome, actor: &Actor, id: i64, errors
             .collect();
         let paid = o.status.is_paid();
         let reach = if paid { Some(orders::reach(&state.db, id).await?) } else { None };
-        let coops: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT DISTINCT l.cooperative_id, g.name FROM order_lines l JOIN organisations g ON g.id = l.cooperative_id \
-             WHERE l.order_id = $1 ORDER BY l.cooperative_id",
-        )
-        .bind(id)
-        .fetch_all(state.db.pool())
-        .await?;
-        let stripe_error: Option<String> = sqlx::query_scalar(
-            "SELECT last_error FROM stripe_payment_intents WHERE order_id = $1 AND last_error <> '' ORDER BY updated_at DESC LIMIT 1",
-        )
-        .bind(id)
-        .fetch_optional(state.db.pool())
-        .await?;
+        let coops = orders::cooperatives(&state.db, id).await?;
+        let stripe_error = orders::last_stripe_error(&state.db, id).await?;
         let buyer = BUYERS.iter().any(|r| actor.has(*r));
-        let page = OrderPage {
+        let view = OrderPage {
             c,
             delivery: region.unwrap_or_else(|| o.delivery.region_code.clone()),
             address: o.delivery.address.clone(),
@@ -241,45 +232,31 @@ async fn order_page(state: &AppState, c: &Chrome, actor: &Actor, id: i64, errors
             notice,
             o: summary(c, &o),
         };
-        Ok(render(c, StatusCode::OK, &page))
+        Ok(page.render(StatusCode::OK, &view))
     }
     .await;
-    result.unwrap_or_else(|e| internal(c, e))
+    result.or_500(page)?
 }
 
 /// `GET /orders/{id}`.
-pub async fn order(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<OrderQuery>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), &format!("/orders/{id}"));
-    let actor = match signed_in(actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
-    let notice = if q.placed.is_some() || q.done.is_some() { Some(c.w.done) } else { None };
-    order_page(&state, &c, &actor, id, Vec::new(), notice).await
+pub async fn order(page: Page, State(state): State<AppState>, Path(id): Path<String>, Query(q): Query<OrderQuery>) -> PageResult {
+    let actor = page.user()?;
+    let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
+    let notice = if q.placed.is_some() || q.done.is_some() { Some(page.c.w.done) } else { None };
+    order_page(&state, &page, &actor, id, Vec::new(), notice).await
 }
 
 /// `POST /orders/{id}/{action}`: cancel, approve, reject, accept (with a
 /// rating per cooperative). Back to `next` (the order page by default).
 pub async fn act(
+    page: Page,
     State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
     Form(f): Form<Fields>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), &format!("/orders/{id}"));
-    let actor = match form_user(&c, actor, &headers, &f, &[]) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
+) -> PageResult {
+    let page = page.at(&format!("/orders/{id}"));
+    let actor = page.form_user(&f, &[])?;
+    let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
     let outcome: Result<(), TransitionError> = match action.as_str() {
         "cancel" => orders::cancel(&state.db, &actor, id).await.map(|_| ()),
         "approve" | "reject" => {
@@ -302,22 +279,22 @@ pub async fn act(
             match orders::accept(&state.db, &actor, id, &ratings).await {
                 Ok(_) => Ok(()),
                 Err(orders::AcceptError::Invalid(errors)) => {
-                    let messages = super::words::field_errors(c.lang, &errors);
-                    return order_page(&state, &c, &actor, id, messages, None).await;
+                    let messages = super::words::field_errors(page.c.lang, &errors);
+                    return order_page(&state, &page, &actor, id, messages, None).await;
                 }
                 Err(orders::AcceptError::Transition(e)) => Err(e),
             }
         }
-        _ => return error_page(&c, StatusCode::NOT_FOUND),
+        _ => return Err(page.not_found()),
     };
     match outcome {
         Ok(()) => {
             let next = super::local_path(field(&f, "next")).unwrap_or_else(|| format!("/orders/{id}?done=1"));
-            Redirect::to(&next).into_response()
+            Ok(Redirect::to(&next).into_response())
         }
-        Err(TransitionError::NotFound) => error_page(&c, StatusCode::NOT_FOUND),
-        Err(TransitionError::Db(e)) => internal(&c, e.into()),
-        Err(e) => order_page(&state, &c, &actor, id, vec![super::words::transition_error(c.lang, &e)], None).await,
+        Err(TransitionError::NotFound) => Err(page.not_found()),
+        Err(TransitionError::Db(e)) => Err(page.fail(e)),
+        Err(e) => order_page(&state, &page, &actor, id, vec![super::words::transition_error(page.c.lang, &e)], None).await,
     }
 }
 
@@ -335,28 +312,15 @@ struct PayPage<'a> {
 }
 
 /// `POST /orders/{id}/pay`: the PaymentIntent, and Stripe's payment form.
-pub async fn pay(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(f): Form<Fields>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), &format!("/orders/{id}"));
-    let actor = match form_user(&c, actor, &headers, &f, &BUYERS) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
+pub async fn pay(page: Page, State(state): State<AppState>, Path(id): Path<String>, Form(f): Form<Fields>) -> PageResult {
+    let page = page.at(&format!("/orders/{id}"));
+    let actor = page.form_user(&f, &BUYERS)?;
+    let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
     match orders::start_stripe(&state.db, state.stripe.as_ref(), &actor, id).await {
         Ok(intent) => {
-            let o = match orders::get(&state.db, actor.org.id, id).await {
-                Ok(Some(o)) => o,
-                Ok(None) => return error_page(&c, StatusCode::NOT_FOUND),
-                Err(e) => return internal(&c, e.into()),
-            };
-            let page = PayPage {
-                c: &c,
+            let o = orders::get(&state.db, actor.org.id, id).await.or_500(&page)?.ok_or_else(|| page.not_found())?;
+            let view = PayPage {
+                c: &page.c,
                 id,
                 number: o.number,
                 total: o.total_fen.to_string(),
@@ -365,19 +329,19 @@ pub async fn pay(
             };
             // The one page that loads Stripe.js: its wider policy replaces
             // the strict one the router would add.
-            let mut res = render(&c, StatusCode::OK, &page);
+            let mut res = page.render(StatusCode::OK, &view)?;
             res.headers_mut().insert(
                 axum::http::header::CONTENT_SECURITY_POLICY,
                 axum::http::HeaderValue::from_static(super::PAY_PAGE_CONTENT_SECURITY_POLICY),
             );
-            res
+            Ok(res)
         }
-        Err(orders::StartError::Transition(TransitionError::NotFound)) => error_page(&c, StatusCode::NOT_FOUND),
+        Err(orders::StartError::Transition(TransitionError::NotFound)) => Err(page.not_found()),
         Err(orders::StartError::Transition(e)) => {
-            order_page(&state, &c, &actor, id, vec![super::words::transition_error(c.lang, &e)], None).await
+            order_page(&state, &page, &actor, id, vec![super::words::transition_error(page.c.lang, &e)], None).await
         }
         Err(orders::StartError::Stripe(e)) => {
-            order_page(&state, &c, &actor, id, vec![super::words::stripe_failure(c.lang, &e)], None).await
+            order_page(&state, &page, &actor, id, vec![super::words::stripe_failure(page.c.lang, &e)], None).await
         }
     }
 }
@@ -397,21 +361,15 @@ struct InvoicePage<'a> {
 }
 
 /// `GET /orders/{id}/invoice`: the printable payment notice.
-pub async fn invoice(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), &format!("/orders/{id}/invoice"));
-    let actor = match signed_in(actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
-    let o = match orders::get(&state.db, actor.org.id, id).await {
-        Ok(Some(o)) if o.payment_method == orders::PaymentMethod::Invoice => o,
-        Ok(_) => return error_page(&c, StatusCode::NOT_FOUND),
-        Err(e) => return internal(&c, e.into()),
-    };
+pub async fn invoice(page: Page, State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
+    let actor = page.user()?;
+    let c = &page.c;
+    let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
+    let o = orders::get(&state.db, actor.org.id, id).await.or_500(&page)?.filter(|o| o.payment_method == orders::PaymentMethod::Invoice);
+    let o = o.ok_or_else(|| page.not_found())?;
     let delivery = format!("{} {} {} {}", o.delivery.region_code, o.delivery.address, o.delivery.contact_name, o.delivery.phone);
-    let page = InvoicePage {
-        c: &c,
+    let view = InvoicePage {
+        c,
         lines: o
             .lines
             .iter()
@@ -431,7 +389,7 @@ pub async fn invoice(State(state): State<AppState>, MaybeUser(actor): MaybeUser,
         total_upper: o.total_fen.chinese_uppercase(),
         payee: &state.config.payee,
         delivery,
-        o: summary(&c, &o),
+        o: summary(c, &o),
     };
-    render(&c, StatusCode::OK, &page)
+    page.render(StatusCode::OK, &view)
 }

@@ -1,10 +1,11 @@
 //! The page handlers: storefront home, product page, sign-in and sign-out,
 //! language switch.
 
-use super::{Chrome, Lang, csrf_ok, error_page, render, visitor_csrf_ok};
-use crate::api::extract::{ClientAddr, MaybeUser, session_token};
+use super::page::Or500;
+use super::{Chrome, Lang, Page, PageResult, render};
 use crate::app::AppState;
 use crate::catalog::{self, ListQuery, Product};
+use crate::http::{ClientAddr, session_token, visitor_csrf_ok};
 use crate::regions::{RegionLevel, short_name};
 use askama::Template;
 use axum::Form;
@@ -14,6 +15,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 const PER_PAGE: i64 = 24;
+/// Prefectures the home page offers to browse by (those with most produce).
+const FEATURED_PREFECTURES: i64 = 6;
 
 /// A product as a card of the storefront grid.
 pub struct Card {
@@ -62,6 +65,8 @@ struct HomePage<'a> {
     cards: Vec<Card>,
     paired: Vec<Card>,
     paired_href: Option<String>,
+    /// Prefectures to browse: link and name.
+    featured: Vec<(String, String)>,
     total: i64,
     page: i64,
     pages: i64,
@@ -74,50 +79,38 @@ pub struct HomeQuery {
 }
 
 /// `GET /` — the storefront home: the catalogue with origins.
-pub async fn home(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Query(q): Query<HomeQuery>) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/");
+pub async fn home(page: Page, State(state): State<AppState>, Query(q): Query<HomeQuery>) -> PageResult {
+    let c = &page.c;
     // A page number that is not a number is treated as the first page.
-    let page = q.page.and_then(|p| p.parse::<i64>().ok()).filter(|p| (1..=100_000).contains(p)).unwrap_or(1);
-    let query = ListQuery { limit: PER_PAGE, offset: (page - 1) * PER_PAGE, ..ListQuery::default() };
-    let (products, total) = match catalog::list(&state.db, &query).await {
-        Ok(r) => r,
-        Err(e) => return internal(&c, e.into()),
-    };
+    let number = q.page.and_then(|p| p.parse::<i64>().ok()).filter(|p| (1..=100_000).contains(p)).unwrap_or(1);
+    let query = ListQuery { limit: PER_PAGE, offset: (number - 1) * PER_PAGE, ..ListQuery::default() };
+    let (products, total) = catalog::list(&state.db, &query).await.or_500(&page)?;
     // A partner city's buyer sees its paired regions' produce first.
     let mut paired = Vec::new();
     let mut paired_href = None;
-    if let Some(a) = actor.as_ref().filter(|a| a.has(crate::auth::Role::PartnerBuyer)) {
-        let params = crate::api::catalog::SearchParams {
+    if let Some(a) = page.actor.as_ref().filter(|a| a.has(crate::auth::Role::PartnerBuyer)) {
+        let params = crate::search::SearchParams {
             partner: Some(a.org.id.to_string()),
             sort: Some("sales".into()),
             per_page: Some("8".into()),
             ..Default::default()
         };
-        match crate::api::catalog::parse(&state, &params).await {
-            Ok((query, page, per_page)) => match crate::api::catalog::run(&state, &query, page, per_page).await {
-                Ok(found) => paired = found.items.iter().map(|p| Card::new(p, c.lang)).collect(),
-                Err(e) => return internal(&c, anyhow::anyhow!(e)),
-            },
-            Err(e) => return internal(&c, anyhow::anyhow!(e)),
-        }
+        let found = crate::search::search_page(&state.db, &state.search, state.indexer.cards(), &params).await.or_500(&page)?;
+        paired = found.items.iter().map(|p| Card::new(p, c.lang)).collect();
         paired_href = Some(format!("/search?partner={}", a.org.id));
     }
+    let featured = catalog::prefectures_on_sale(&state.db, FEATURED_PREFECTURES).await.or_500(&page)?;
     let page_view = HomePage {
-        c: &c,
+        c,
+        featured: featured.into_iter().map(|(r, _)| (format!("/regions/{}", r.code), r.name)).collect(),
         paired,
         paired_href,
         cards: products.iter().map(|p| Card::new(p, c.lang)).collect(),
         total,
-        page,
+        page: number,
         pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
     };
-    render(&c, StatusCode::OK, &page_view)
-}
-
-pub(super) fn internal(c: &Chrome, e: anyhow::Error) -> Response {
-    let id = crate::api::error::request_id().unwrap_or_default();
-    tracing::error!(request.id = id, error = format!("{e:#}"), "page failed");
-    error_page(c, StatusCode::INTERNAL_SERVER_ERROR)
+    page.render(StatusCode::OK, &page_view)
 }
 
 /// One link of the origin breadcrumb.
@@ -142,19 +135,13 @@ struct ProductPage<'a> {
 
 /// `GET /products/{id}` — origin chain, cooperative, certificates, tiers,
 /// availability and the households the product supports.
-pub async fn product(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), &format!("/products/{id}"));
-    let Some(id) = crate::ids::parse(&id) else {
-        return error_page(&c, StatusCode::NOT_FOUND);
-    };
-    let p = match catalog::get(&state.db, id).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return error_page(&c, StatusCode::NOT_FOUND),
-        Err(e) => return internal(&c, e.into()),
-    };
+pub async fn product(page: Page, State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
+    let c = &page.c;
+    let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
+    let p = catalog::get(&state.db, id).await.or_500(&page)?.ok_or_else(|| page.not_found())?;
     let today = crate::time::format_date(crate::time::today());
-    let page = ProductPage {
-        c: &c,
+    let view = ProductPage {
+        c,
         card: Card::new(&p, c.lang),
         crumbs: p
             .origin
@@ -172,7 +159,7 @@ pub async fn product(State(state): State<AppState>, MaybeUser(actor): MaybeUser,
             .collect(),
         p: &p,
     };
-    render(&c, StatusCode::OK, &page)
+    page.render(StatusCode::OK, &view)
 }
 
 #[derive(Template)]
@@ -209,11 +196,11 @@ fn login_chrome(state: &AppState, headers: &HeaderMap) -> Chrome {
 }
 
 /// `GET /login`.
-pub async fn login_form(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap) -> Response {
-    if actor.is_some() {
+pub async fn login_form(page: Page, State(state): State<AppState>) -> Response {
+    if page.actor.is_some() {
         return Redirect::to("/").into_response();
     }
-    let c = login_chrome(&state, &headers);
+    let c = login_chrome(&state, page.headers());
     login_page(&state, &c, StatusCode::OK, None, String::new()).await
 }
 
@@ -235,14 +222,14 @@ pub async fn login(
 ) -> Response {
     let c = login_chrome(&state, &headers);
     if !visitor_csrf_ok(&headers, &state.config, &state.csrf_key, &form.csrf) {
-        return error_page(&c, StatusCode::FORBIDDEN);
+        return super::stale_form_page(&c);
     }
     let attempt = crate::auth::Attempt { email: &form.email, password: &form.password, client };
     match crate::auth::login(&state.db, &state.config, &attempt).await {
         Ok(session) => {
             tracing::info!(user.id = session.actor.id, org.id = session.actor.org.id, "signed in (page)");
             let mut res = Redirect::to("/").into_response();
-            res.headers_mut().insert(header::SET_COOKIE, crate::api::session_cookie(&state, &session.token));
+            res.headers_mut().insert(header::SET_COOKIE, crate::http::session_cookie(&state.config, &session.token));
             res
         }
         Err(crate::auth::LoginError::Invalid(_)) => {
@@ -264,7 +251,11 @@ pub async fn login(
             res.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
             res
         }
-        Err(crate::auth::LoginError::Db(e)) => internal(&c, e.into()),
+        Err(crate::auth::LoginError::Db(e)) => {
+            let id = crate::http::request_id().unwrap_or_default();
+            tracing::error!(request.id = id, error = %e, "sign-in failed");
+            super::error_page(&c, StatusCode::INTERNAL_SERVER_ERROR)
+        }
     }
 }
 
@@ -275,24 +266,16 @@ pub struct CsrfForm {
 }
 
 /// `POST /logout`.
-pub async fn logout(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/logout");
-    if actor.is_some() && !csrf_ok(&headers, actor.as_ref(), &form.csrf) {
-        return error_page(&c, StatusCode::FORBIDDEN);
+pub async fn logout(page: Page, State(state): State<AppState>, Form(form): Form<CsrfForm>) -> PageResult {
+    if let Some(actor) = &page.actor {
+        page.check_token(actor, &form.csrf)?;
     }
-    if let Some(token) = session_token(&headers, &state.config)
-        && let Err(e) = crate::auth::logout(&state.db, &token).await
-    {
-        return internal(&c, e.into());
+    if let Some(token) = session_token(page.headers(), &state.config) {
+        crate::auth::logout(&state.db, &token).await.or_500(&page)?;
     }
     let mut res = Redirect::to("/").into_response();
-    res.headers_mut().insert(header::SET_COOKIE, crate::api::clear_session_cookie(&state.config));
-    res
+    res.headers_mut().insert(header::SET_COOKIE, crate::http::clear_session_cookie(&state.config));
+    Ok(res)
 }
 
 /// Where to go back to after switching language.

@@ -4,16 +4,13 @@
 //! with just that fragment).
 
 use super::pages::Card;
-use super::{Chrome, render};
-use crate::api::catalog::{FacetValue, SearchPage, SearchParams, parse, run};
-use crate::api::error::ApiError;
-use crate::api::extract::MaybeUser;
+use super::{Chrome, Page, PageResult};
 use crate::app::AppState;
 use crate::auth::Role;
+use crate::search::{FacetValue, SearchPage, SearchPageError, SearchParams, search_page};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::StatusCode;
 
 const PER_PAGE: i64 = 24;
 
@@ -142,30 +139,23 @@ fn english_label(key: &str, value: &str) -> Option<String> {
 }
 
 /// `GET /search`.
-pub async fn search(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Query(p): Query<SearchParams>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/search");
+pub async fn search(page: Page, State(state): State<AppState>, Query(p): Query<SearchParams>) -> PageResult {
+    let c = &page.c;
     let t = c.t;
     let en = c.lang.is_en();
     let mut p = p;
     if p.per_page.is_none() {
         p.per_page = Some(PER_PAGE.to_string());
     }
-    let partner_org = actor.as_ref().filter(|a| a.has(Role::PartnerBuyer)).map(|a| a.org.id.to_string());
-    let (found, error): (Option<SearchPage>, Option<String>) = match parse(&state, &p).await {
-        Ok((query, page, per_page)) => match run(&state, &query, page, per_page).await {
-            Ok(found) => (Some(found), None),
-            Err(e) => return super::pages::internal(&c, anyhow::anyhow!(e)),
-        },
-        Err(ApiError::Invalid(errors)) => (None, Some(super::words::field_errors(c.lang, &errors).join(" "))),
-        Err(e) => return super::pages::internal(&c, anyhow::anyhow!(e)),
+    let partner_org = page.actor.as_ref().filter(|a| a.has(Role::PartnerBuyer)).map(|a| a.org.id.to_string());
+    let (found, error): (Option<SearchPage>, Option<String>) = match search_page(&state.db, &state.search, state.indexer.cards(), &p).await
+    {
+        Ok(found) => (Some(found), None),
+        Err(SearchPageError::Invalid(errors)) => (None, Some(super::words::field_errors(c.lang, &errors).join(" "))),
+        Err(e) => return Err(page.fail(e)),
     };
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let (cards, total, facets, page, pages) = match &found {
+    let (cards, total, facets, number, pages) = match &found {
         Some(f) => (
             f.items.iter().map(|item| Card::new(item, c.lang)).collect(),
             f.total,
@@ -203,9 +193,9 @@ pub async fn search(
         facets,
         sorts,
         hidden,
-        prev: (page > 1).then(|| link(&p, "page", Some(&(page - 1).to_string()))),
-        next: (page < pages).then(|| link(&p, "page", Some(&(page + 1).to_string()))),
-        page,
+        prev: (number > 1).then(|| link(&p, "page", Some(&(number - 1).to_string()))),
+        next: (number < pages).then(|| link(&p, "page", Some(&(number + 1).to_string()))),
+        page: number,
         pages,
         clear: any_filter.then(|| format!("/search?q={}", encode(p.q.as_deref().unwrap_or("")))),
         error,
@@ -214,10 +204,10 @@ pub async fn search(
             (link(&p, "partner", if on { None } else { Some(&org) }), on)
         }),
     };
-    if headers.get("x-partial").is_some_and(|v| v == "1") {
-        return render(&c, status, &results);
+    if page.headers().get("x-partial").is_some_and(|v| v == "1") {
+        return page.render(status, &results);
     }
-    render(&c, status, &SearchPageView { c: &c, r: results })
+    page.render(status, &SearchPageView { c, r: results })
 }
 
 #[cfg(test)]

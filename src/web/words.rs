@@ -227,7 +227,7 @@ words! {
     not_found_detail: "您要找的内容不存在或已下架。", "What you are looking for does not exist or is no longer listed.";
     server_error: "服务器出错了", "Something went wrong";
     server_error_detail: "我们已记录此问题。反馈时请提供请求编号。", "We have logged the problem. Please quote the request id if you report it.";
-    forbidden: "没有权限", "Not allowed";
+    forbidden: "您没有权限访问此页面", "You don't have access to this page";
     forbidden_detail: "您的账号没有打开此页面的权限；如需要，请联系本单位的管理员。", "Your account may not open this page; ask your organisation's administrator if you need to.";
     forbidden_form: "表单已过期，请刷新页面后重试。", "This form has expired; reload the page and try again.";
     bad_request: "无法处理该请求", "This request could not be handled";

@@ -22,6 +22,7 @@ mod import_limit;
 mod lifecycle;
 mod listener;
 mod orders;
+mod page_errors;
 mod pages;
 mod platform;
 mod properties;

@@ -295,7 +295,7 @@ async fn every_answer_carries_a_strict_content_security_policy_that_the_pages_ke
         ("/cart", Some(session.as_str())),
         ("/no/such/page", None),
         ("/api/v1/products", None),
-        ("/static/app.css", None),
+        (&zhunong::web::asset_url("app.css") as &str, None),
     ] {
         let res = page(&app, path, cookie).await;
         let policy = csp(&res);
@@ -330,7 +330,7 @@ async fn signed_in_answers_are_never_stored_and_the_static_files_stay_cacheable(
     assert_eq!(cache(&login).as_deref(), Some("no-store"));
     // The login form's CSRF token is personal too.
     assert_eq!(cache(&page(&app, "/login", None).await).as_deref(), Some("no-store"));
-    let css = page(&app, "/static/app.css", Some(&session)).await;
+    let css = page(&app, &zhunong::web::asset_url("app.css"), Some(&session)).await;
     assert_eq!(cache(&css).as_deref(), Some("public, max-age=31536000, immutable"));
     assert_eq!(cache(&page(&app, "/products/1", None).await), None, "a visitor's product page may be cached");
 }

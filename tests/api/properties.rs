@@ -259,7 +259,7 @@ proptest! {
             Ok(u) => u,
             Err(_) => return Ok(()),
         };
-        let _ = axum::extract::Query::<zhunong::api::catalog::SearchParams>::try_from_uri(&uri);
+        let _ = axum::extract::Query::<zhunong::search::SearchParams>::try_from_uri(&uri);
         let checked = zhunong::api::extract::PageParams { page: Some(page), per_page: Some(per_page) }.check();
         if let Ok(p) = checked {
             prop_assert!((1..=200).contains(&p.per_page));

@@ -1,15 +1,12 @@
 //! A cooperative's order lines to send, with their lots.
 
-use crate::api::extract::MaybeUser;
 use crate::app::AppState;
 use crate::orders;
-use crate::web::access::*;
-use crate::web::pages::internal;
-use crate::web::{Chrome, render};
+use crate::web::page::Or500;
+use crate::web::{Chrome, Page, PageResult};
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::StatusCode;
 
 #[derive(Template)]
 #[template(path = "fulfil.html")]
@@ -20,15 +17,8 @@ struct FulfilPage<'a> {
 }
 
 /// `GET /console/orders`: the cooperative's lines to send, with their lots.
-pub async fn fulfil(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/console/orders");
-    let actor = match signed_in(actor) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Some(coop) = actor.managed_cooperative() else { return crate::web::forbidden_page(&c) };
-    match orders::to_fulfil(&state.db, coop, 500).await {
-        Ok(lines) => render(&c, StatusCode::OK, &FulfilPage { c: &c, coop: actor.org.name.clone(), lines }),
-        Err(e) => internal(&c, e.into()),
-    }
+pub async fn fulfil(page: Page, State(state): State<AppState>) -> PageResult {
+    let (actor, coop) = page.manager()?;
+    let lines = orders::to_fulfil(&state.db, coop, 500).await.or_500(&page)?;
+    page.render(StatusCode::OK, &FulfilPage { c: &page.c, coop: actor.org.name.clone(), lines })
 }

@@ -1,16 +1,12 @@
 //! Importing lots from a CSV or XLSX file.
 
-use super::*;
-use crate::api::extract::MaybeUser;
 use crate::app::AppState;
 use crate::stock::{self};
-use crate::web::pages::internal;
 use crate::web::words;
-use crate::web::{Chrome, csrf_ok, error_page, render};
+use crate::web::{Chrome, Page, PageResult, render};
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::StatusCode;
 
 #[derive(Template)]
 #[template(path = "import.html")]
@@ -27,30 +23,17 @@ struct ImportPage<'a> {
 }
 
 /// `GET /console/import`.
-pub async fn import_form(MaybeUser(actor): MaybeUser, headers: HeaderMap) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/console/import");
-    if let Err(r) = manager(&c, actor) {
-        return r;
-    }
-    render(
-        &c,
+pub async fn import_form(page: Page) -> PageResult {
+    page.manager()?;
+    page.render(
         StatusCode::OK,
-        &ImportPage { c: &c, columns: &stock::IMPORT_COLUMNS, errors: Vec::new(), more_rows: None, problem: None, done: None },
+        &ImportPage { c: &page.c, columns: &stock::IMPORT_COLUMNS, errors: Vec::new(), more_rows: None, problem: None, done: None },
     )
 }
 
 /// `POST /console/import` — a CSV or XLSX file; all lots or none.
-pub async fn import(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    mut form: axum::extract::Multipart,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/console/import");
-    let (actor, coop) = match manager(&c, actor) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+pub async fn import(page: Page, State(state): State<AppState>, mut form: axum::extract::Multipart) -> PageResult {
+    let (actor, coop) = page.manager()?;
     let mut csrf = String::new();
     let mut file: Option<(String, String, axum::body::Bytes)> = None;
     loop {
@@ -63,27 +46,26 @@ pub async fn import(
                     Ok(bytes) if name == "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
                     Ok(bytes) if name == "file" => file = Some((file_name, content_type, bytes)),
                     Ok(_) => {}
-                    Err(_) => return error_page(&c, StatusCode::BAD_REQUEST),
+                    Err(_) => return Err(page.bad_request()),
                 }
             }
             Ok(None) => break,
-            Err(_) => return error_page(&c, StatusCode::BAD_REQUEST),
+            Err(_) => return Err(page.bad_request()),
         }
     }
-    if !csrf_ok(&headers, Some(&actor), &csrf) {
-        return error_page(&c, StatusCode::FORBIDDEN);
-    }
-    let page = |status, report: Option<stock::ImportReport>, errors, more_rows, problem| {
+    page.check_token(&actor, &csrf)?;
+    let c = &page.c;
+    let show = |status, report: Option<stock::ImportReport>, errors, more_rows, problem| {
         let done = report
             .as_ref()
             .map(|r| words::fill(c.t.import_done, &[("lots", &r.lots), ("contributions", &r.contributions), ("units", &r.units)]));
-        render(&c, status, &ImportPage { c: &c, columns: &stock::IMPORT_COLUMNS, errors, more_rows, problem, done })
+        Ok(render(c, status, &ImportPage { c, columns: &stock::IMPORT_COLUMNS, errors, more_rows, problem, done }))
     };
     let Some((name, content_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
-        return page(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(c.t.import_choose_file.to_owned()));
+        return show(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(c.t.import_choose_file.to_owned()));
     };
     match stock::import_upload(&state.db, &state.imports, coop, actor.id, stock::FileKind::of(&content_type, &name), bytes).await {
-        Ok(report) => page(StatusCode::CREATED, Some(report), Vec::new(), None, None),
+        Ok(report) => show(StatusCode::CREATED, Some(report), Vec::new(), None, None),
         Err(stock::ImportError::Rows { errors, more_rows }) => {
             let more = (more_rows > 0)
                 .then(|| words::problem(c.lang, "", &crate::validation::Problem::MoreRows { n: more_rows, max: stock::MAX_ROW_ERRORS }));
@@ -94,22 +76,22 @@ pub async fn import(
                     (e.row, e.problems.iter().map(|p| words::problem(c.lang, &label, p)).collect())
                 })
                 .collect();
-            page(StatusCode::UNPROCESSABLE_ENTITY, None, rows, more, None)
+            show(StatusCode::UNPROCESSABLE_ENTITY, None, rows, more, None)
         }
         Err(stock::ImportError::Unreadable(m)) => {
             let problem = words::fill(c.t.import_unreadable, &[("detail", &m)]);
-            page(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(problem))
+            show(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(problem))
         }
         Err(stock::ImportError::OverBudget(over)) => {
-            page(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(words::over_budget(c.lang, &over)))
+            show(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(words::over_budget(c.lang, &over)))
         }
         Err(stock::ImportError::Busy { retry_after_secs }) => {
-            let mut res = page(StatusCode::SERVICE_UNAVAILABLE, None, Vec::new(), None, Some(c.t.import_busy.to_owned()));
+            let mut res = show(StatusCode::SERVICE_UNAVAILABLE, None, Vec::new(), None, Some(c.t.import_busy.to_owned()))?;
             if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
                 res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
             }
-            res
+            Ok(res)
         }
-        Err(stock::ImportError::Db(e)) => internal(&c, e.into()),
+        Err(stock::ImportError::Db(e)) => Err(page.fail(e)),
     }
 }

@@ -1,15 +1,13 @@
 //! Creating and editing the cooperative's products.
 
-use super::*;
-use crate::api::extract::MaybeUser;
 use crate::app::AppState;
-use crate::web::pages::internal;
-use crate::web::{Chrome, Fields, csrf_ok, error_page, field, render};
+use crate::web::page::Or500;
+use crate::web::{Chrome, Fields, Page, PageResult, field};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 
 /// The product form's values, as text (kept as typed when refused).
 #[derive(Default)]
@@ -50,12 +48,8 @@ async fn product_form<'a>(
 ) -> anyhow::Result<ProductForm<'a>> {
     let village =
         crate::catalog::cooperative_village(&state.db, coop).await?.ok_or_else(|| anyhow::anyhow!("cooperative without a village"))?;
-    let county = village.ancestor(crate::regions::RegionLevel::County).expect("a village has a county").prefix();
-    let villages: Vec<(String, String)> =
-        sqlx::query_as("SELECT code, name FROM regions WHERE level = 'village' AND code LIKE $1 ORDER BY code")
-            .bind(format!("{county}%"))
-            .fetch_all(state.db.pool())
-            .await?;
+    let county = village.ancestor(crate::regions::RegionLevel::County).expect("a village has a county");
+    let villages = crate::regions::villages_in(&state.db, county).await?;
     if f.origin_code.is_empty() {
         f.origin_code = village.to_string();
     }
@@ -71,7 +65,7 @@ async fn product_form<'a>(
         action,
         f,
         categories: crate::catalog::CATEGORIES.iter().map(|k| (k.slug, if en { k.en } else { k.zh })).collect(),
-        villages: villages.into_iter().map(|(code, name)| (code, crate::regions::short_name(&name))).collect(),
+        villages: villages.into_iter().map(|v| (v.code.to_string(), crate::regions::short_name(&v.name))).collect(),
         editing,
         errors,
     })
@@ -128,73 +122,40 @@ fn read_product(form: &Fields, lang: crate::web::Lang) -> (ProductFields, Result
 }
 
 /// `GET /console/products/new`.
-pub async fn new_product(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/console/products/new");
-    let (_, coop) = match manager(&c, actor) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+pub async fn new_product(page: Page, State(state): State<AppState>) -> PageResult {
+    let (_, coop) = page.manager()?;
     let f = ProductFields { storage: "ambient".into(), unit: "kg".into(), active: true, ..Default::default() };
-    match product_form(&state, &c, coop, "/console/products".into(), f, false, Vec::new()).await {
-        Ok(page) => render(&c, StatusCode::OK, &page),
-        Err(e) => internal(&c, e),
-    }
+    let form = product_form(&state, &page.c, coop, "/console/products".into(), f, false, Vec::new()).await.or_500(&page)?;
+    page.render(StatusCode::OK, &form)
 }
 
 /// `POST /console/products`.
-pub async fn create_product(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Form(form): Form<Fields>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/console/products/new");
-    let (actor, coop) = match manager(&c, actor) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    if !csrf_ok(&headers, Some(&actor), field(&form, "csrf")) {
-        return error_page(&c, StatusCode::FORBIDDEN);
-    }
-    let (fields, product) = read_product(&form, c.lang);
+pub async fn create_product(page: Page, State(state): State<AppState>, Form(form): Form<Fields>) -> PageResult {
+    let page = page.at("/console/products/new");
+    let (actor, coop) = page.manager()?;
+    page.check_token(&actor, field(&form, "csrf"))?;
+    let (fields, product) = read_product(&form, page.c.lang);
     let problems = match product {
         Ok(p) => match crate::catalog::create_checked(&state.db, coop, &p).await {
             Ok(id) => {
-                return Redirect::to(&format!("/products/{id}")).into_response();
+                return Ok(Redirect::to(&format!("/products/{id}")).into_response());
             }
-            Err(crate::catalog::ChangeError::Invalid(e)) => crate::web::words::field_errors(c.lang, &e),
-            Err(e) => return internal(&c, e.into()),
+            Err(crate::catalog::ChangeError::Invalid(e)) => crate::web::words::field_errors(page.c.lang, &e),
+            Err(e) => return Err(page.fail(e)),
         },
         Err(problems) => problems,
     };
-    match product_form(&state, &c, coop, "/console/products".into(), fields, false, problems).await {
-        Ok(page) => render(&c, StatusCode::UNPROCESSABLE_ENTITY, &page),
-        Err(e) => internal(&c, e),
-    }
+    let form = product_form(&state, &page.c, coop, "/console/products".into(), fields, false, problems).await.or_500(&page)?;
+    Err(page.form_again(&form))
 }
 
 /// `GET /console/products/{id}/edit`.
-pub async fn edit_product(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), &format!("/console/products/{id}/edit"));
-    let (_, coop) = match manager(&c, actor) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
-    let p = match crate::catalog::get(&state.db, id).await {
-        Ok(Some(p)) if p.cooperative.id == coop => p,
-        Ok(_) => return error_page(&c, StatusCode::NOT_FOUND),
-        Err(e) => return internal(&c, e.into()),
-    };
-    let active: i64 = match sqlx::query_scalar("SELECT active FROM products WHERE id = $1").bind(id).fetch_one(state.db.pool()).await {
-        Ok(a) => a,
-        Err(e) => return internal(&c, e.into()),
-    };
+pub async fn edit_product(page: Page, State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
+    let (_, coop) = page.manager()?;
+    let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
+    let p = crate::catalog::get(&state.db, id).await.or_500(&page)?.filter(|p| p.cooperative.id == coop);
+    let p = p.ok_or_else(|| page.not_found())?;
+    let active = crate::catalog::is_active(&state.db, coop, id).await.or_500(&page)?.ok_or_else(|| page.not_found())?;
     let f = ProductFields {
         name: p.name,
         name_en: p.name_en.unwrap_or_default(),
@@ -206,32 +167,19 @@ pub async fn edit_product(
         description: p.description,
         tiers: p.price_tiers.iter().map(|t| (t.min_quantity.to_string(), t.unit_price_fen.yuan_text())).collect(),
         certificates: p.certificates.iter().map(|x| (x.kind.as_str().to_owned(), x.number.clone(), x.valid_until.clone())).collect(),
-        active: active == 1,
+        active,
     };
-    match product_form(&state, &c, coop, format!("/console/products/{id}"), f, true, Vec::new()).await {
-        Ok(page) => render(&c, StatusCode::OK, &page),
-        Err(e) => internal(&c, e),
-    }
+    let form = product_form(&state, &page.c, coop, format!("/console/products/{id}"), f, true, Vec::new()).await.or_500(&page)?;
+    page.render(StatusCode::OK, &form)
 }
 
 /// `POST /console/products/{id}`.
-pub async fn update_product(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<Fields>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), &format!("/console/products/{id}/edit"));
-    let (actor, coop) = match manager(&c, actor) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    if !csrf_ok(&headers, Some(&actor), field(&form, "csrf")) {
-        return error_page(&c, StatusCode::FORBIDDEN);
-    }
-    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
-    let (fields, product) = read_product(&form, c.lang);
+pub async fn update_product(page: Page, State(state): State<AppState>, Path(id): Path<String>, Form(form): Form<Fields>) -> PageResult {
+    let page = page.at(&format!("/console/products/{id}/edit"));
+    let (actor, coop) = page.manager()?;
+    page.check_token(&actor, field(&form, "csrf"))?;
+    let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
+    let (fields, product) = read_product(&form, page.c.lang);
     let problems = match product {
         Ok(p) => {
             let patch = crate::catalog::ProductPatch {
@@ -249,19 +197,17 @@ pub async fn update_product(
             };
             match crate::catalog::update(&state.db, coop, id, &patch).await {
                 Ok(()) => {
-                    return Redirect::to(&format!("/products/{id}")).into_response();
+                    return Ok(Redirect::to(&format!("/products/{id}")).into_response());
                 }
-                Err(crate::catalog::ChangeError::Invalid(e)) => crate::web::words::field_errors(c.lang, &e),
+                Err(crate::catalog::ChangeError::Invalid(e)) => crate::web::words::field_errors(page.c.lang, &e),
                 Err(crate::catalog::ChangeError::NotFound) | Err(crate::catalog::ChangeError::Forbidden) => {
-                    return error_page(&c, StatusCode::NOT_FOUND);
+                    return Err(page.not_found());
                 }
-                Err(e) => return internal(&c, e.into()),
+                Err(e) => return Err(page.fail(e)),
             }
         }
         Err(problems) => problems,
     };
-    match product_form(&state, &c, coop, format!("/console/products/{id}"), fields, true, problems).await {
-        Ok(page) => render(&c, StatusCode::UNPROCESSABLE_ENTITY, &page),
-        Err(e) => internal(&c, e),
-    }
+    let form = product_form(&state, &page.c, coop, format!("/console/products/{id}"), fields, true, problems).await.or_500(&page)?;
+    Err(page.form_again(&form))
 }

@@ -3,17 +3,19 @@
 //! adjustments and a lot's history.
 
 use super::*;
-use crate::api::extract::MaybeUser;
 use crate::app::AppState;
+use crate::auth::Actor;
+use crate::catalog::{self, OwnOrder};
+use crate::households::{self, Viewer};
 use crate::stock::{self, Adjustment, NewContribution, NewLot, StockError};
-use crate::web::pages::internal;
+use crate::web::page::Or500;
 use crate::web::words::{self, fill};
-use crate::web::{Chrome, Fields, csrf_ok, error_page, field, render};
+use crate::web::{Chrome, Fields, Page, PageResult, field};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 
 /// A lot row of the console.
 pub struct LotRow {
@@ -51,15 +53,11 @@ async fn stock_overview(state: &AppState, coop: i64) -> anyhow::Result<Vec<Produ
     let today = crate::time::today();
     let soon = crate::time::format_date(today + time::Duration::days(NEAR_EXPIRY_DAYS));
     let today = crate::time::format_date(today);
-    let products: Vec<(i64, String, String)> =
-        sqlx::query_as("SELECT id, name, unit FROM products WHERE cooperative_id = $1 AND active = 1 ORDER BY id")
-            .bind(coop)
-            .fetch_all(state.db.pool())
-            .await?;
+    let products = catalog::own_products(&state.db, coop, OwnOrder::Listed).await?;
     let (lots, _) = stock::list(&state.db, coop, None, 10_000, 0).await?;
     Ok(products
         .into_iter()
-        .map(|(id, name, unit)| {
+        .map(|catalog::OwnProduct { id, name, unit }| {
             let lots: Vec<LotRow> = lots
                 .iter()
                 .filter(|l| l.product_id == id)
@@ -81,20 +79,12 @@ async fn stock_overview(state: &AppState, coop: i64) -> anyhow::Result<Vec<Produ
 }
 
 /// `GET /console`.
-pub async fn overview(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/console");
-    let (actor, coop) = match manager(&c, actor) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    match stock_overview(&state, coop).await {
-        Ok(products) => {
-            let near_expiry = products.iter().flat_map(|p| &p.lots).filter(|l| l.near_expiry).count();
-            let low = products.iter().filter(|p| p.low).count();
-            render(&c, StatusCode::OK, &ConsolePage { c: &c, coop: actor.org.name.clone(), products, near_expiry, low })
-        }
-        Err(e) => internal(&c, e),
-    }
+pub async fn overview(page: Page, State(state): State<AppState>) -> PageResult {
+    let (actor, coop) = page.manager()?;
+    let products = stock_overview(&state, coop).await.or_500(&page)?;
+    let near_expiry = products.iter().flat_map(|p| &p.lots).filter(|l| l.near_expiry).count();
+    let low = products.iter().filter(|p| p.low).count();
+    page.render(StatusCode::OK, &ConsolePage { c: &page.c, coop: actor.org.name.clone(), products, near_expiry, low })
 }
 
 /// A household choice of the lot form.
@@ -126,11 +116,7 @@ async fn lot_form<'a>(
 ) -> anyhow::Result<LotForm<'a>> {
     let chosen_product = posted.map(|f| field(f, "product_id").to_owned()).unwrap_or_default();
     let chosen_node = posted.map(|f| field(f, "node_id").to_owned()).unwrap_or_default();
-    let products: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, name FROM products WHERE cooperative_id = $1 AND active = 1 ORDER BY name")
-            .bind(coop)
-            .fetch_all(state.db.pool())
-            .await?;
+    let products = catalog::own_products(&state.db, coop, OwnOrder::Name).await?;
     // The nodes a lot may sit at (the village's chain), the village point first.
     let nodes = stock::lot_nodes(&state.db, coop).await?;
     let viewer = crate::households::Viewer { cooperative_id: Some(coop), official_region: None };
@@ -149,7 +135,7 @@ async fn lot_form<'a>(
     let today = crate::time::format_date(crate::time::today());
     Ok(LotForm {
         c,
-        products: products.into_iter().map(|(id, name)| (id, name, id.to_string() == chosen_product)).collect(),
+        products: products.into_iter().map(|p| (p.id, p.name, p.id.to_string() == chosen_product)).collect(),
         nodes: nodes
             .into_iter()
             .enumerate()
@@ -168,29 +154,19 @@ async fn lot_form<'a>(
 }
 
 /// `GET /console/lots/new`.
-pub async fn new_lot(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/console/lots/new");
-    let (_, coop) = match manager(&c, actor) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    match lot_form(&state, &c, coop, None, Vec::new()).await {
-        Ok(page) => render(&c, StatusCode::OK, &page),
-        Err(e) => internal(&c, e),
-    }
+pub async fn new_lot(page: Page, State(state): State<AppState>) -> PageResult {
+    let (_, coop) = page.manager()?;
+    let form = lot_form(&state, &page.c, coop, None, Vec::new()).await.or_500(&page)?;
+    page.render(StatusCode::OK, &form)
 }
 
 /// `POST /console/lots` — records the lot, or shows the form again with
 /// every problem listed and the input kept.
-pub async fn create_lot(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Form(f): Form<Fields>) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), "/console/lots/new");
-    let (actor, coop) = match manager(&c, actor) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    if !csrf_ok(&headers, Some(&actor), field(&f, "csrf")) {
-        return error_page(&c, StatusCode::FORBIDDEN);
-    }
+pub async fn create_lot(page: Page, State(state): State<AppState>, Form(f): Form<Fields>) -> PageResult {
+    let page = page.at("/console/lots/new");
+    let (actor, coop) = page.manager()?;
+    page.check_token(&actor, field(&f, "csrf"))?;
+    let c = &page.c;
     let mut problems = Vec::new();
     let mut number = |name: &str, label: &str| -> i64 {
         field(&f, name).trim().parse::<i64>().unwrap_or_else(|_| {
@@ -227,16 +203,14 @@ pub async fn create_lot(State(state): State<AppState>, MaybeUser(actor): MaybeUs
         Err(StockError::Invalid(Default::default()))
     };
     match result {
-        Ok(created) => Redirect::to(&format!("/console/lots/{}", created.id)).into_response(),
+        Ok(created) => Ok(Redirect::to(&format!("/console/lots/{}", created.id)).into_response()),
         Err(StockError::Invalid(errors)) => {
-            problems.extend(words::field_errors(c.lang, &errors));
-            match lot_form(&state, &c, coop, Some(&f), problems).await {
-                Ok(page) => render(&c, StatusCode::UNPROCESSABLE_ENTITY, &page),
-                Err(e) => internal(&c, e),
-            }
+            problems.extend(words::field_errors(page.c.lang, &errors));
+            let form = lot_form(&state, &page.c, coop, Some(&f), problems).await.or_500(&page)?;
+            Err(page.form_again(&form))
         }
-        Err(StockError::Forbidden) | Err(StockError::NotFound(_)) => error_page(&c, StatusCode::NOT_FOUND),
-        Err(e) => internal(&c, e.into()),
+        Err(StockError::Forbidden) | Err(StockError::NotFound(_)) => Err(page.not_found()),
+        Err(e) => Err(page.fail(e)),
     }
 }
 
@@ -253,69 +227,48 @@ struct LotPage<'a> {
     errors: Vec<String>,
 }
 
-async fn lot_page<'a>(state: &AppState, c: &'a Chrome, coop: i64, id: i64, errors: Vec<String>) -> Result<LotPage<'a>, StockError> {
+/// Lot `id` of the manager's cooperative with its history and households
+/// (names as [`households::lot_contributions`] lets the manager see them).
+async fn lot_page<'a>(
+    state: &AppState,
+    c: &'a Chrome,
+    actor: &Actor,
+    coop: i64,
+    id: i64,
+    errors: Vec<String>,
+) -> Result<LotPage<'a>, StockError> {
+    let stock::LotOfProduct { lot, product, unit } = stock::get(&state.db, coop, id).await?;
     let history = stock::history(&state.db, coop, id).await?;
-    let lot = sqlx::query_as::<_, stock::Lot>(
-        "SELECT l.id, l.product_id, l.quantity, l.allocated, l.quantity - l.allocated AS available, l.harvested_on, l.expires_on, l.node_id, l.created_at \
-         FROM lots l WHERE l.id = $1",
-    )
-    .bind(id)
-    .fetch_one(state.db.pool())
-    .await?;
-    let (product, unit): (String, String) =
-        sqlx::query_as("SELECT name, unit FROM products WHERE id = $1").bind(lot.product_id).fetch_one(state.db.pool()).await?;
-    let contributions: Vec<(String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT h.code, h.head_name, c.quantity FROM lot_contributions c JOIN households h ON h.id = c.household_id WHERE c.lot_id = $1 ORDER BY c.quantity DESC, h.code",
-    )
-    .bind(id)
-    .fetch_all(state.db.pool())
-    .await?;
+    let contributions = households::lot_contributions(&state.db, &Viewer::of(Some(actor)), id).await?;
     Ok(LotPage {
         c,
         lot,
         product,
         unit,
         history,
-        // The lot is this cooperative's (history checked it), so its members'
-        // names may be shown here.
-        contributions: contributions.into_iter().map(|(code, name, q)| (code, name.unwrap_or_default(), q)).collect(),
+        contributions: contributions.into_iter().map(|(h, q)| (h.code, h.head_name.unwrap_or_default(), q)).collect(),
         reasons: stock::ADJUSTMENT_REASONS,
         errors,
     })
 }
 
 /// `GET /console/lots/{id}` — the lot, its households and its history.
-pub async fn lot(State(state): State<AppState>, MaybeUser(actor): MaybeUser, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), &format!("/console/lots/{id}"));
-    let (_, coop) = match manager(&c, actor) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
-    match lot_page(&state, &c, coop, id, Vec::new()).await {
-        Ok(page) => render(&c, StatusCode::OK, &page),
-        Err(StockError::NotFound(_)) => error_page(&c, StatusCode::NOT_FOUND),
-        Err(e) => internal(&c, e.into()),
+pub async fn lot(page: Page, State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
+    let (actor, coop) = page.manager()?;
+    let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
+    match lot_page(&state, &page.c, &actor, coop, id, Vec::new()).await {
+        Ok(view) => page.render(StatusCode::OK, &view),
+        Err(StockError::NotFound(_)) => Err(page.not_found()),
+        Err(e) => Err(page.fail(e)),
     }
 }
 
 /// `POST /console/lots/{id}/adjustments`.
-pub async fn adjust(
-    State(state): State<AppState>,
-    MaybeUser(actor): MaybeUser,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(f): Form<Fields>,
-) -> Response {
-    let c = Chrome::new(&headers, actor.as_ref(), &format!("/console/lots/{id}"));
-    let (actor, coop) = match manager(&c, actor) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    if !csrf_ok(&headers, Some(&actor), field(&f, "csrf")) {
-        return error_page(&c, StatusCode::FORBIDDEN);
-    }
-    let Some(id) = crate::ids::parse(&id) else { return error_page(&c, StatusCode::NOT_FOUND) };
+pub async fn adjust(page: Page, State(state): State<AppState>, Path(id): Path<String>, Form(f): Form<Fields>) -> PageResult {
+    let page = page.at(&format!("/console/lots/{id}"));
+    let (actor, coop) = page.manager()?;
+    page.check_token(&actor, field(&f, "csrf"))?;
+    let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
     let adj = Adjustment {
         // A whole number too long for i64 is out of range, not zero: the
         // bounds check then says how far a lot may change.
@@ -339,17 +292,19 @@ pub async fn adjust(
     };
     let errors = match stock::adjust(&state.db, coop, actor.id, id, &adj).await {
         Ok(_) => {
-            return Redirect::to(&format!("/console/lots/{id}")).into_response();
+            return Ok(Redirect::to(&format!("/console/lots/{id}")).into_response());
         }
-        Err(StockError::NotFound(_)) => return error_page(&c, StatusCode::NOT_FOUND),
-        Err(StockError::Invalid(errors)) => words::field_errors(c.lang, &errors),
+        Err(StockError::NotFound(_)) => return Err(page.not_found()),
+        Err(StockError::Invalid(errors)) => words::field_errors(page.c.lang, &errors),
         Err(StockError::BelowAllocated { lot, allocated, available }) => {
-            vec![words::problem(c.lang, c.t.console_delta, &crate::validation::Problem::BelowAllocated { lot, allocated, available })]
+            vec![words::problem(
+                page.c.lang,
+                page.c.t.console_delta,
+                &crate::validation::Problem::BelowAllocated { lot, allocated, available },
+            )]
         }
-        Err(e) => return internal(&c, e.into()),
+        Err(e) => return Err(page.fail(e)),
     };
-    match lot_page(&state, &c, coop, id, errors).await {
-        Ok(page) => render(&c, StatusCode::UNPROCESSABLE_ENTITY, &page),
-        Err(e) => internal(&c, e.into()),
-    }
+    let view = lot_page(&state, &page.c, &actor, coop, id, errors).await.or_500(&page)?;
+    page.render(StatusCode::UNPROCESSABLE_ENTITY, &view)
 }
