@@ -78,6 +78,7 @@ test('a cooperative manager signs in and records a harvest lot with its househol
   await page.getByRole('button', { name: '保存' }).click();
   await page.waitForURL(/\/console\/lots\/\d+$/);
   assert.match(await page.locator('#quantity').innerText(), /^30 /);
-  assert.match(await page.locator('table.history').innerText(), /receipt/);
+  // The movement kind is a word (入库), not the code `receipt`.
+  assert.match(await page.locator('table.history').innerText(), /入库/);
   await page.screenshot({ path: SHOTS + '07-lot.png', fullPage: true });
 });

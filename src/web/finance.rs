@@ -122,17 +122,7 @@ async fn refunds_page(state: &AppState, page: &Page, number: &str, errors: Vec<S
                 .iter()
                 .map(|l| {
                     let left = l.quantity - l.refunded_quantity;
-                    let view = LineView {
-                        id: l.id,
-                        product_id: l.product_id,
-                        name: l.product_name.clone(),
-                        quantity: l.quantity,
-                        refunded: l.refunded_quantity,
-                        unit_price: l.unit_price_fen.to_string(),
-                        amount: l.amount_fen.to_string(),
-                        lots: String::new(),
-                        status_label: c.w.status(l.status.as_str()),
-                    };
+                    let view = LineView::of(c, l, String::new());
                     (view, left)
                 })
                 .collect();

@@ -132,6 +132,24 @@ pub(super) struct LineView {
     pub(super) status_label: &'static str,
 }
 
+impl LineView {
+    /// Line `l` in the page's words, with `lots` as the page shows them
+    /// (or empty).
+    pub(super) fn of(c: &Chrome, l: &orders::Line, lots: String) -> LineView {
+        LineView {
+            id: l.id,
+            product_id: l.product_id,
+            name: l.product_name.clone(),
+            quantity: l.quantity,
+            refunded: l.refunded_quantity,
+            unit_price: l.unit_price_fen.to_string(),
+            amount: l.amount_fen.to_string(),
+            lots,
+            status_label: c.w.status(l.status.as_str()),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "order.html")]
 struct OrderPage<'a> {
@@ -204,16 +222,12 @@ async fn order_page(
             lines: o
                 .lines
                 .iter()
-                .map(|l| LineView {
-                    id: l.id,
-                    product_id: l.product_id,
-                    name: l.product_name.clone(),
-                    quantity: l.quantity,
-                    refunded: l.refunded_quantity,
-                    unit_price: l.unit_price_fen.to_string(),
-                    amount: l.amount_fen.to_string(),
-                    lots: l.allocations.iter().map(|a| format!("#{} × {}", a.lot_id, a.quantity)).collect::<Vec<_>>().join(", "),
-                    status_label: c.w.status(l.status.as_str()),
+                .map(|l| {
+                    LineView::of(
+                        c,
+                        l,
+                        l.allocations.iter().map(|a| format!("#{} × {}", a.lot_id, a.quantity)).collect::<Vec<_>>().join(", "),
+                    )
                 })
                 .collect(),
             events,
@@ -370,21 +384,7 @@ pub async fn invoice(page: Page, State(state): State<AppState>, Path(id): Path<S
     let delivery = format!("{} {} {} {}", o.delivery.region_code, o.delivery.address, o.delivery.contact_name, o.delivery.phone);
     let view = InvoicePage {
         c,
-        lines: o
-            .lines
-            .iter()
-            .map(|l| LineView {
-                id: l.id,
-                product_id: l.product_id,
-                name: l.product_name.clone(),
-                quantity: l.quantity,
-                refunded: l.refunded_quantity,
-                unit_price: l.unit_price_fen.to_string(),
-                amount: l.amount_fen.to_string(),
-                lots: String::new(),
-                status_label: c.w.status(l.status.as_str()),
-            })
-            .collect(),
+        lines: o.lines.iter().map(|l| LineView::of(c, l, String::new())).collect(),
         total: o.total_fen.to_string(),
         total_upper: o.total_fen.chinese_uppercase(),
         payee: &state.config.payee,

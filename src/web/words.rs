@@ -191,7 +191,7 @@ words! {
     sign_in: "登录", "Sign in";
     sign_out: "退出", "Sign out";
     home_heading: "脱贫地区特色农产品", "Produce from poverty-alleviation regions";
-    home_intro: "来自喀什、昌都、恩施的合作社直供，每一笔销售都追溯到供货农户。", "Straight from cooperatives in Kashgar, Chamdo and Enshi; every sale is traced to the households that grew it.";
+    home_intro: "帮扶地区的合作社直供，每一笔销售都追溯到供货农户。", "Straight from the cooperatives of the regions we help; every sale is traced to the households that grew it.";
     sold_by: "合作社", "Cooperative";
     origin: "产地", "Origin";
     from_price: "起", "from";

@@ -16,7 +16,9 @@ async fn get(app: &TestApp, path: &str, token: Option<&str>) -> Res {
     app.raw(req.body(Body::empty()).unwrap()).await
 }
 
-async fn post(app: &TestApp, path: &str, token: &str, form: &[(&str, &str)]) -> Res {
+/// Posts a form (URL-encoded) with the session cookie. Shared with the
+/// words tests.
+pub(crate) async fn post(app: &TestApp, path: &str, token: &str, form: &[(&str, &str)]) -> Res {
     let body: String = form.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect::<Vec<_>>().join("&");
     let req = Request::post(path)
         .header(header::COOKIE, format!("zn_session={token}"))
@@ -32,7 +34,8 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-fn input(page: &Res, name: &str) -> String {
+/// The value of the page's input `name`.
+pub(crate) fn input(page: &Res, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let at = page.text.find(&marker).unwrap_or_else(|| panic!("no {name} in {}", page.text)) + marker.len();
     page.text[at..].split('"').next().unwrap().to_owned()

@@ -3,34 +3,13 @@
 //! API's English. Each test sends bad input through the forms a person
 //! uses and reads every error text on the page that comes back.
 
+use crate::buying::{input, post};
 use crate::helpers::{Res, TestApp};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 
 async fn get(app: &TestApp, path: &str, token: &str) -> Res {
     app.raw(Request::get(path).header(header::COOKIE, format!("zn_session={token}")).body(Body::empty()).unwrap()).await
-}
-
-async fn post(app: &TestApp, path: &str, token: &str, form: &[(&str, &str)]) -> Res {
-    let body: String = form.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect::<Vec<_>>().join("&");
-    let req = Request::post(path)
-        .header(header::COOKIE, format!("zn_session={token}"))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap();
-    app.raw(req).await
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
-}
-
-fn input(page: &Res, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let at = page.text.find(&marker).unwrap_or_else(|| panic!("no {name} in {}", page.text)) + marker.len();
-    page.text[at..].split('"').next().unwrap().to_owned()
 }
 
 /// The texts of the page's error blocks (`class="error"`), one per
