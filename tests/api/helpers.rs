@@ -104,6 +104,7 @@ async fn templates() -> &'static (String, String) {
                     (bare.display().to_string(), demo.display().to_string())
                 }
                 Backend::Postgres(url) => {
+                    drop_stale_databases(&url).await;
                     let pid = std::process::id();
                     let (bare, demo) = (format!("zhunong_tpl_bare_{pid}"), format!("zhunong_tpl_demo_{pid}"));
                     admin(&url, &format!("CREATE DATABASE {bare}")).await;
@@ -115,6 +116,47 @@ async fn templates() -> &'static (String, String) {
             }
         })
         .await
+}
+
+/// The id of the test process a database of this harness belongs to:
+/// `zhunong_test_{pid}_{n}`, `zhunong_tpl_bare_{pid}`, `zhunong_tpl_demo_{pid}`.
+fn owner_pid(name: &str) -> Option<u32> {
+    let rest = name
+        .strip_prefix("zhunong_test_")
+        .or_else(|| name.strip_prefix("zhunong_tpl_bare_"))
+        .or_else(|| name.strip_prefix("zhunong_tpl_demo_"))?;
+    rest.split('_').next()?.parse().ok()
+}
+
+/// Drops the databases of earlier test processes on this machine that no
+/// longer run, like [`remove_stale_scratch_dirs`] for SQLite: each process
+/// leaves its copies behind (there is no teardown after the last test), and
+/// a day of runs against one server once filled this machine's disk with
+/// two thousand of them. A database still in use (a run on another machine
+/// whose pid happens to be free here) is refused by `DROP DATABASE` and
+/// kept.
+async fn drop_stale_databases(url: &str) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let Ok(mut conn) = sqlx::AnyConnection::connect(url).await else { return };
+    let names: Vec<String> = sqlx::query_scalar(r"SELECT datname::text FROM pg_database WHERE datname LIKE 'zhunong\_t%'")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap_or_else(|e| {
+            eprintln!("leftover test databases not listed (so not dropped): {e}");
+            Vec::new()
+        });
+    for name in names {
+        if let Some(pid) = owner_pid(&name)
+            && pid != std::process::id()
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        {
+            // Templates last would be tidier, but a template is only a
+            // database: copies never depend on it once made.
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut conn).await;
+        }
+    }
+    conn.close().await.ok();
 }
 
 /// Runs one statement on the server's maintenance database.
