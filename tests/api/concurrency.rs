@@ -117,3 +117,47 @@ async fn a_commit_that_writes_to_the_search_outbox_wakes_the_indexer_and_others_
     assert!(woken().await, "the adjustment's commit wakes the indexer, with no handler asking");
     assert!(!woken().await, "once");
 }
+
+#[tokio::test]
+async fn two_tabs_adding_the_last_two_products_to_a_nearly_full_cart_get_one_in() {
+    use zhunong::orders::cart::{self, Added, MAX_LINES};
+    let app = TestApp::demo().await;
+    let manager = app.login("manager@coop.zhunong.demo").await;
+    let village = app.get("/api/v1/me", Some(&manager)).await.json()["org"]["region_code"].as_str().unwrap().to_owned();
+    let mut products = Vec::new();
+    for i in 0..=MAX_LINES {
+        let body = json!({
+            "name": format!("伽师新梅 {i} 号"), "category": "fruit", "unit": "kg", "storage": "ambient",
+            "origin_code": village, "price_tiers": [{"min_quantity": 1, "unit_price_fen": 3200}]
+        });
+        let res = app.post("/api/v1/products", body, Some(&manager)).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        products.push(zhunong::ids::parse(res.json()["id"].as_str().unwrap()).unwrap());
+    }
+    let buyer = app.count("SELECT id FROM users WHERE email = 'buyer@agency.zhunong.demo'").await;
+    for p in &products[..MAX_LINES - 1] {
+        assert_eq!(cart::add(app.db(), buyer, *p, 1).await.unwrap(), Added::Yes);
+    }
+    // One free line, two tabs: each used to count 99 lines and both went in.
+    let holder = match backend() {
+        Backend::Postgres(_) => {
+            let mut tx = app.db().begin_write().await.unwrap();
+            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(buyer).fetch_one(&mut *tx).await.unwrap();
+            Some(tx)
+        }
+        Backend::Sqlite => None,
+    };
+    let release = async {
+        if let Some(tx) = holder {
+            until_waiting_for_locks(app.db(), 2).await;
+            tx.rollback().await.unwrap();
+        }
+    };
+    let (a, b, ()) =
+        tokio::join!(cart::add(app.db(), buyer, products[MAX_LINES - 1], 1), cart::add(app.db(), buyer, products[MAX_LINES], 1), release);
+    let mut outcomes = [a.unwrap(), b.unwrap()];
+    outcomes.sort_by_key(|o| *o != Added::Yes);
+    assert_eq!(outcomes, [Added::Yes, Added::CartFull]);
+    let lines = app.count(&format!("SELECT COUNT(*) FROM cart_lines WHERE user_id = {buyer}")).await;
+    assert_eq!(lines, MAX_LINES as i64, "the cart holds at most {MAX_LINES} products");
+}
