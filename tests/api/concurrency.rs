@@ -10,7 +10,7 @@ use crate::helpers::{Backend, TestApp, backend};
 use axum::http::StatusCode;
 use serde_json::json;
 use std::time::{Duration, Instant};
-use zhunong::db::Db;
+use zhunong::db::{Db, Tx};
 use zhunong::demo::{self, Outcome};
 
 /// Waits until `n` sessions of this database wait for a lock (PostgreSQL).
@@ -30,6 +30,28 @@ pub async fn until_waiting_for_locks(db: &Db, n: i64) {
         }
         assert!(Instant::now() < deadline, "{waiting} of {n} sessions came to wait for a lock within 30 s");
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// On PostgreSQL, a transaction holding row `id` of `table` locked, so the
+/// writers a test starts next line up behind it; `None` on SQLite, whose
+/// one writer lines them up anyway.
+pub async fn hold_row(db: &Db, table: &str, id: i64) -> Option<Tx> {
+    match backend() {
+        Backend::Postgres(_) => {
+            let mut tx = db.begin_write().await.unwrap();
+            sqlx::query(&format!("SELECT id FROM {table} WHERE id = $1 FOR UPDATE")).bind(id).fetch_one(&mut *tx).await.unwrap();
+            Some(tx)
+        }
+        Backend::Sqlite => None,
+    }
+}
+
+/// Lets a [`hold_row`] go once `n` sessions wait for a lock.
+pub async fn release_when_waiting(db: &Db, holder: Option<Tx>, n: i64) {
+    if let Some(tx) = holder {
+        until_waiting_for_locks(db, n).await;
+        tx.rollback().await.unwrap();
     }
 }
 
@@ -64,20 +86,8 @@ async fn two_patches_of_different_fields_of_one_product_at_once_both_stick() {
     let path = format!("/api/v1/products/{id}");
     // Both patches read the product before either writes; then each used to
     // write back every field it had read, undoing the other's.
-    let holder = match backend() {
-        Backend::Postgres(_) => {
-            let mut tx = app.db().begin_write().await.unwrap();
-            sqlx::query("SELECT id FROM products WHERE id = $1 FOR UPDATE").bind(id).fetch_one(&mut *tx).await.unwrap();
-            Some(tx)
-        }
-        Backend::Sqlite => None,
-    };
-    let release = async {
-        if let Some(tx) = holder {
-            until_waiting_for_locks(app.db(), 2).await;
-            tx.rollback().await.unwrap();
-        }
-    };
+    let holder = hold_row(app.db(), "products", id).await;
+    let release = release_when_waiting(app.db(), holder, 2);
     let (described, specified, ()) = tokio::join!(
         app.send("PATCH", &path, Some(json!({"description": "喀什地区伽师县的甜瓜，七月采摘"})), Some(&token)),
         app.send("PATCH", &path, Some(json!({"spec": "每箱约 5 公斤"})), Some(&token)),
@@ -139,20 +149,8 @@ async fn two_tabs_adding_the_last_two_products_to_a_nearly_full_cart_get_one_in(
         assert_eq!(cart::add(app.db(), buyer, *p, 1).await.unwrap(), Added::Yes);
     }
     // One free line, two tabs: each used to count 99 lines and both went in.
-    let holder = match backend() {
-        Backend::Postgres(_) => {
-            let mut tx = app.db().begin_write().await.unwrap();
-            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(buyer).fetch_one(&mut *tx).await.unwrap();
-            Some(tx)
-        }
-        Backend::Sqlite => None,
-    };
-    let release = async {
-        if let Some(tx) = holder {
-            until_waiting_for_locks(app.db(), 2).await;
-            tx.rollback().await.unwrap();
-        }
-    };
+    let holder = hold_row(app.db(), "users", buyer).await;
+    let release = release_when_waiting(app.db(), holder, 2);
     let (a, b, ()) =
         tokio::join!(cart::add(app.db(), buyer, products[MAX_LINES - 1], 1), cart::add(app.db(), buyer, products[MAX_LINES], 1), release);
     let mut outcomes = [a.unwrap(), b.unwrap()];

@@ -47,20 +47,7 @@ async fn two_writers_moving_one_order_at_once_have_one_winner_and_the_loser_is_t
     if let Backend::Postgres(_) = backend() {
         // Commit only once the second really waits on the row, so the race
         // is run, not merely taken in turns.
-        let mut waited = false;
-        for _ in 0..100_000 {
-            let waiting: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-                    .fetch_one(db.pool())
-                    .await
-                    .unwrap();
-            if waiting > 0 {
-                waited = true;
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
-        assert!(waited, "the second writer never waited on the first");
+        crate::concurrency::until_waiting_for_locks(&db, 1).await;
     }
     first.commit().await.unwrap();
     let lost = second.await.unwrap();

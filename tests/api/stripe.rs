@@ -591,18 +591,7 @@ async fn a_payment_arriving_while_the_order_is_being_cancelled_is_kept_or_given_
     // the cancellation commits while the payment waits. The payment used to
     // decide from the status it had read before waiting ("awaiting
     // payment"), so the money was neither kept as a payment nor given back.
-    let holder = match crate::helpers::backend() {
-        crate::helpers::Backend::Postgres(_) => {
-            let mut tx = app.db().begin_write().await.unwrap();
-            sqlx::query("SELECT id FROM orders WHERE id = $1 FOR UPDATE")
-                .bind(id.parse::<i64>().unwrap())
-                .fetch_one(&mut *tx)
-                .await
-                .unwrap();
-            Some(tx)
-        }
-        crate::helpers::Backend::Sqlite => None,
-    };
+    let holder = crate::concurrency::hold_row(app.db(), "orders", id.parse::<i64>().unwrap()).await;
     let held = holder.is_some();
     let db = app.db();
     let waiting = |n| async move {
@@ -616,12 +605,7 @@ async fn a_payment_arriving_while_the_order_is_being_cancelled_is_kept_or_given_
         waiting(1).await;
         webhook(&app, &payload, signed(&payload)).await
     };
-    let release = async {
-        waiting(2).await;
-        if let Some(tx) = holder {
-            tx.rollback().await.unwrap();
-        }
-    };
+    let release = crate::concurrency::release_when_waiting(db, holder, 2);
     let (cancelled, paid, ()) = tokio::join!(cancel, pay, release);
     assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
     let status = app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json()["status"].as_str().unwrap().to_owned();
