@@ -7,6 +7,10 @@
 //! [`MoverScope::may_move`] before it moves a line).
 
 pub mod route;
+pub mod routing;
+pub mod shipments;
+
+pub use routing::release_in;
 
 use crate::auth::{Actor, Role};
 use crate::db::Db;
