@@ -82,8 +82,9 @@ pub async fn node_shipments(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let (items, total) =
-        views::node_shipments(&state.db, &actor, id, direction, status, page.per_page, page.offset()).await?.ok_or(ApiError::NotFound("node"))?;
+    let (items, total) = views::node_shipments(&state.db, &actor, id, direction, status, page.per_page, page.offset())
+        .await?
+        .ok_or(ApiError::NotFound("node"))?;
     Ok(Json(Paged::new(items, total, page)))
 }
 

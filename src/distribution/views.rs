@@ -14,8 +14,8 @@ use super::route::{LegKind, Skipped};
 use super::routing::parse_skipped;
 use super::shipments::{Destination, NodeRef, ScanEvent, Shipment, ShipmentLine, ShipmentStatus};
 use crate::auth::{Actor, Role};
-use crate::orgs::OrgKind;
 use crate::db::Db;
+use crate::orgs::OrgKind;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -101,10 +101,10 @@ async fn assemble(conn: &mut sqlx::AnyConnection, rows: Vec<ShipmentRow>) -> sql
     for (shipment, order_id, order_number, line_id, product_id, product_name, unit, quantity, weight_g, unweighed) in
         q.fetch_all(&mut *conn).await?
     {
-        lines.entry(shipment).or_default().push((
-            ShipmentLine { order_id, order_number, line_id, product_id, product_name, unit, quantity, weight_g },
-            unweighed == 1,
-        ));
+        lines
+            .entry(shipment)
+            .or_default()
+            .push((ShipmentLine { order_id, order_number, line_id, product_id, product_name, unit, quantity, weight_g }, unweighed == 1));
     }
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
@@ -203,10 +203,8 @@ pub async fn node_shipments(
         q.fetch_one(&mut *conn).await?
     };
     let n = if status.is_some() { 3 } else { 2 };
-    let sql = format!(
-        "{SHIPMENT_SELECT} WHERE {column} = $1{status_sql} ORDER BY s.window_ends_at DESC, s.id DESC LIMIT ${n} OFFSET ${}",
-        n + 1
-    );
+    let sql =
+        format!("{SHIPMENT_SELECT} WHERE {column} = $1{status_sql} ORDER BY s.window_ends_at DESC, s.id DESC LIMIT ${n} OFFSET ${}", n + 1);
     let mut q = sqlx::query_as::<_, ShipmentRow>(&sql).bind(node);
     if let Some(s) = status {
         q = q.bind(s.as_str());
@@ -483,7 +481,9 @@ pub async fn tracking(db: &Db, actor: &Actor, id: i64) -> sqlx::Result<Option<Tr
             for g in &its {
                 let from = NodeRef { node_id: g.from_id, kind: kind_of(&g.from_kind)?, name: g.from_name.clone() };
                 let to = match (g.to_id, &g.to_kind, &g.to_name) {
-                    (Some(node_id), Some(kind), Some(name)) => Destination::Node(NodeRef { node_id, kind: kind_of(kind)?, name: name.clone() }),
+                    (Some(node_id), Some(kind), Some(name)) => {
+                        Destination::Node(NodeRef { node_id, kind: kind_of(kind)?, name: name.clone() })
+                    }
                     _ => Destination::Buyer { buyer: true, order_id: id, order_number: String::new(), place: String::new() },
                 };
                 leg_views.push(LegView {

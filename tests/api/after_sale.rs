@@ -102,15 +102,20 @@ async fn delivered_goods_are_accepted_with_a_rating_and_count_towards_the_reserv
 
     // Not before delivery.
     assert_eq!(app.post(&format!("/api/v1/orders/{id}/accept"), ratings.clone(), Some(&buyer)).await.status, StatusCode::CONFLICT);
-    // The buyer does not move goods; the origin's hub operator does.
-    assert_eq!(app.send("POST", &format!("/api/v1/orders/{id}/dispatch"), None, Some(&buyer)).await.status, StatusCode::FORBIDDEN);
+    // The buyer does not move goods; the operators of the chain scan them.
     let operator = app.login("operator@hub.zhunong.demo").await;
-    let dispatched = app.send("POST", &format!("/api/v1/orders/{id}/dispatch"), None, Some(&operator)).await;
-    assert_eq!(dispatched.status, StatusCode::OK, "{}", dispatched.text);
-    assert_eq!(dispatched.json()["status"], "in_transit");
-    let twice = app.send("POST", &format!("/api/v1/orders/{id}/dispatch"), None, Some(&operator)).await;
-    assert_eq!(twice.status, StatusCode::CONFLICT, "an illegal transition is a 409");
-    assert_eq!(app.send("POST", &format!("/api/v1/orders/{id}/deliver"), None, Some(&operator)).await.json()["status"], "delivered");
+    let first = app.next_scans(&operator, &id).await;
+    let (code, node, event) = first.first().expect("the paid order's goods wait at their village point").clone();
+    assert_eq!(event, "dispatched");
+    assert_eq!(app.scan(&buyer, &code, &node, event).await.status, StatusCode::FORBIDDEN);
+    let dispatched = app.scan(&operator, &code, &node, event).await;
+    assert_eq!(dispatched.status, StatusCode::CREATED, "{}", dispatched.text);
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json()["status"], "in_transit");
+    let twice = app.scan(&operator, &code, &node, event).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "a repeated scan is a 409");
+    assert_eq!(twice.json()["detail"], "the shipment is dispatched; this scan does not follow");
+    app.deliver_all(&id).await;
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json()["status"], "delivered");
 
     // Every cooperative must be rated, 1 to 5.
     let bad =
