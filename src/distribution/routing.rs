@@ -245,6 +245,37 @@ async fn route_ids(tx: &mut Tx, items: &[ToRoute]) -> sqlx::Result<HashMap<(i64,
     Ok(out)
 }
 
+/// Brings the routes of line `line` in line with its allocations after
+/// units went back to their lots (a refund before anything left): a route
+/// whose lot holds nothing for the line any more is withdrawn, legs and
+/// all (none of them has moved: the order had not left); the others carry
+/// the quantity and weight still to send.
+pub async fn follow_allocations_in(tx: &mut Tx, line: i64) -> sqlx::Result<()> {
+    let routes: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT r.id, CAST(COALESCE((SELECT SUM(a.quantity) FROM allocations a WHERE a.line_id = r.line_id AND a.lot_id = r.lot_id), 0) AS BIGINT), \
+                COALESCE(p.unit_weight_g, 0), \
+                (SELECT COUNT(*) FROM route_legs g WHERE g.route_id = r.id AND g.status <> 'planned') \
+         FROM routes r JOIN order_lines l ON l.id = r.line_id JOIN products p ON p.id = l.product_id WHERE r.line_id = $1",
+    )
+    .bind(line)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (route, held, unit_weight, moved) in routes {
+        if held > 0 {
+            sqlx::query("UPDATE routes SET quantity = $1, weight_g = $2 WHERE id = $3")
+                .bind(held)
+                .bind(held.saturating_mul(unit_weight))
+                .bind(route)
+                .execute(&mut **tx)
+                .await?;
+        } else if moved == 0 {
+            sqlx::query("DELETE FROM route_legs WHERE route_id = $1").bind(route).execute(&mut **tx).await?;
+            sqlx::query("DELETE FROM routes WHERE id = $1").bind(route).execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
+}
+
 /// The stored form of a route's skipped levels: `level:reason` pairs.
 fn skipped_text(skipped: &[Skipped]) -> String {
     skipped.iter().map(|s| format!("{}:{}", s.level.as_str(), s.reason.as_str())).collect::<Vec<_>>().join(",")
