@@ -15,6 +15,7 @@ USAGE:
     zhunong reindex                      rebuild the search index from the database
     zhunong bench search                 benchmark search on 100,000 generated products (see docs/PERFORMANCE.md)
     zhunong bench checkout               benchmark order placement at 16 and 64 buyers, and 300 racing for 100 units
+    zhunong bench routing                benchmark routing 100,000 released lines, then 10,000 scans at 16 clients
     zhunong help                         this text
 
 Configuration comes from environment variables (see README.md), e.g.
@@ -60,6 +61,10 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
         ["bench", "search"] => {
             init_tracing();
             zhunong::bench::search(Config::from_env()?).await
+        }
+        ["bench", "routing"] => {
+            init_tracing();
+            zhunong::bench::routing(Config::from_env()?).await
         }
         ["bench", "checkout"] => {
             init_tracing();

@@ -500,3 +500,43 @@ async fn two_instances_sweeping_at_once_close_each_window_once_and_only_one_hold
     zhunong::jobs::release(app.db(), "test.lease", &holder).await.unwrap();
     assert!(zhunong::jobs::claim(app.db(), "test.lease", "instance-c", 60).await.unwrap(), "a released lease is free");
 }
+
+#[tokio::test]
+async fn an_operator_reroutes_a_planned_leg_with_a_reason_and_the_rest_of_the_route_follows() {
+    let app = TestApp::demo().await;
+    let melon = product(&app, "伽师瓜").await;
+    let id = paid_order_to(&app, melon, 1, "653101000000").await;
+    let t = tracking(&app, &id).await;
+    let first = t["lines"][0]["legs"][0].clone();
+    assert_eq!(first["to"]["kind"], "township_sorting");
+    let leg = first["id"].as_str().unwrap();
+    let county = app.count("SELECT id FROM nodes WHERE name = '伽师县配送中心'").await.to_string();
+    let path = format!("/api/v1/legs/{leg}/reroute");
+    let operator = app.login("operator@hub.zhunong.demo").await;
+    let yecheng = app.login("operator@yecheng.hub.zhunong.demo").await;
+
+    let body = json!({"to_node_id": county, "reason": "乡分拣中心停电，直送县配送中心"});
+    assert_eq!(app.post(&path, body.clone(), Some(&yecheng)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post(&path, json!({"to_node_id": county, "reason": ""}), Some(&operator)).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let done = app.post(&path, body, Some(&operator)).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    let routes = routes_of(&done.json());
+    assert_eq!(
+        routes[0].0,
+        ["village_point>county_distribution:collection", "county_distribution>prefecture_hub:trunk", "prefecture_hub>buyer:last_mile"],
+        "the rest of the route is planned again from the new node"
+    );
+    let new_code = done.json()["lines"][0]["legs"][0]["shipment_code"].as_str().unwrap().to_owned();
+    assert_ne!(new_code, first["shipment_code"].as_str().unwrap(), "the leg joins the shipment for its new next hop");
+    let recorded: (String, i64) = sqlx::query_as("SELECT reason, user_id FROM leg_reroutes").fetch_one(app.db().pool()).await.unwrap();
+    assert_eq!(recorded.0, "乡分拣中心停电，直送县配送中心");
+
+    // Once it has left, a leg stays where it goes.
+    let node = done.json()["lines"][0]["legs"][0]["from"]["node_id"].as_str().unwrap().to_owned();
+    assert_eq!(app.scan(&operator, &new_code, &node, "dispatched").await.status, StatusCode::CREATED);
+    let again = app.post(&path, json!({"to_node_id": county, "reason": "再改"}), Some(&operator)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+}
