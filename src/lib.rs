@@ -8,7 +8,8 @@
 //! - [`config`] — environment variables and `zhunong.toml`.
 //! - [`db`] — one `Any` pool, SQLite or PostgreSQL by URL; migrations.
 //! - [`money`], [`time`], [`ids`], [`validation`] — small types used everywhere;
-//!   [`bounds`] — the stated limits of everything that comes in.
+//!   [`bounds`] — the stated limits of everything that comes in;
+//!   [`barcode`] — Code 128 and QR codes as SVG for printed labels.
 //! - Domain areas, which never import `axum`:
 //!   [`regions`], [`orgs`], [`auth`], [`households`], [`catalog`],
 //!   [`stock`], [`distribution`], [`demo`]; [`outbox`], the search outbox's
@@ -50,6 +51,7 @@ macro_rules! named_enum {
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod barcode;
 pub mod bench;
 pub mod bounds;
 pub mod catalog;
