@@ -8,7 +8,8 @@
 //! - [`config`] — environment variables and `zhunong.toml`.
 //! - [`db`] — one `Any` pool, SQLite or PostgreSQL by URL; migrations.
 //! - [`money`], [`time`], [`ids`], [`validation`] — small types used everywhere;
-//!   [`bounds`] — the stated limits of everything that comes in;
+//!   [`bounds`] — the stated limits of everything that comes in; [`jobs`] —
+//!   leases for work on a clock, so several instances do it once;
 //!   [`barcode`] — Code 128 and QR codes as SVG for printed labels.
 //! - Domain areas, which never import `axum`:
 //!   [`regions`], [`orgs`], [`auth`], [`households`], [`catalog`],
@@ -62,6 +63,7 @@ pub mod distribution;
 pub mod households;
 pub mod http;
 pub mod ids;
+pub mod jobs;
 pub mod money;
 pub mod orders;
 pub mod orgs;

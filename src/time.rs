@@ -56,6 +56,24 @@ pub fn china_minute(stored: &str) -> String {
         .unwrap_or_else(|| stored.to_owned())
 }
 
+/// A daily China-time clock reading `HH:MM` (a node's cut-off), as hour
+/// and minute; anything else is `None`.
+pub fn parse_clock(s: &str) -> Option<time::Time> {
+    let (h, m) = s.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    time::Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()
+}
+
+/// The first moment strictly after `after` at which China's clocks read
+/// `at`: when a node's dispatch window that is open at `after` closes.
+pub fn next_china_clock(after: OffsetDateTime, at: time::Time) -> OffsetDateTime {
+    let local = after.to_offset(CHINA);
+    let today = local.date().with_time(at).assume_offset(CHINA);
+    if today > local { today } else { today + time::Duration::days(1) }
+}
+
 /// Parses `YYYY-MM-DD`, the only date form the API accepts.
 pub fn parse_date(s: &str) -> Option<Date> {
     Date::parse(s, DATE).ok()
@@ -82,6 +100,23 @@ mod tests {
         let b = timestamp(time::macros::datetime!(2026-01-02 03:04:05.1 UTC));
         assert_eq!(a, "2026-01-02T03:04:05.000006Z");
         assert!(a < b);
+    }
+
+    #[test]
+    fn a_window_closes_at_the_next_cut_off_on_chinas_clock() {
+        let cutoff = parse_clock("16:00").unwrap();
+        // 07:59 UTC is 15:59 in China: today's window, closing 08:00 UTC.
+        let before = time::macros::datetime!(2026-12-03 07:59 UTC);
+        assert_eq!(next_china_clock(before, cutoff), time::macros::datetime!(2026-12-03 08:00 UTC));
+        // At the cut-off itself the window has closed: the next one is tomorrow's.
+        let at = time::macros::datetime!(2026-12-03 08:00 UTC);
+        assert_eq!(next_china_clock(at, cutoff), time::macros::datetime!(2026-12-04 08:00 UTC));
+        // 17:00 UTC is already the next day (01:00) in China.
+        let late = time::macros::datetime!(2026-12-03 17:00 UTC);
+        assert_eq!(next_china_clock(late, cutoff), time::macros::datetime!(2026-12-04 08:00 UTC));
+        assert_eq!(parse_clock("24:00"), None);
+        assert_eq!(parse_clock("9:00"), None);
+        assert_eq!(parse_clock("09:5x"), None);
     }
 
     #[test]

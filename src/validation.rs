@@ -56,6 +56,19 @@ pub enum Problem {
     /// only the API shows it, in the parser's own words.
     Unreadable(String),
 
+    // ---- distribution ----
+    /// A scan's time that is not RFC 3339, lies in the future, or is older
+    /// than `max_age_days`.
+    ScanTime {
+        /// How old a queued scan may be.
+        max_age_days: i64,
+    },
+    /// A weight per unit outside 1..=`max` grams.
+    UnitWeight {
+        /// The most, in grams.
+        max: i64,
+    },
+
     // ---- regions ----
     /// Not a region code.
     RegionCode {
@@ -427,6 +440,8 @@ impl Problem {
             Length { .. } => "length",
             Date => "date",
             DateBetween { .. } => "date_between",
+            ScanTime { .. } => "scan_time",
+            UnitWeight { .. } => "unit_weight",
             OneOf(_) | Choice(_) => "one_of",
             ForbiddenChars => "forbidden_chars",
             More { .. } => "more",
@@ -539,6 +554,10 @@ impl std::fmt::Display for Problem {
             Length { min, max } => write!(f, "give {min} to {max} characters"),
             Date => f.write_str("give a date as YYYY-MM-DD"),
             DateBetween { from, to } => write!(f, "give a date between {from} and {to}"),
+            ScanTime { max_age_days } => {
+                write!(f, "give the time of the scan as RFC 3339, not in the future and at most {max_age_days} days ago")
+            }
+            UnitWeight { max } => write!(f, "give the weight of one unit in grams, 1 to {max}"),
             OneOf(items) => write!(f, "must be one of {}", items.join(", ")),
             Choice(items) => write!(f, "must be {}", or_list(items)),
             ForbiddenChars => {

@@ -5,6 +5,7 @@
 
 mod auth;
 pub mod catalog;
+mod distribution;
 pub mod error;
 pub mod extract;
 mod households;
@@ -21,8 +22,6 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use error::{ApiError, ApiResult};
-use extract::ApiQuery;
 
 /// The OpenAPI 3.1 document of this API.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -45,7 +44,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/lots/{id}/adjustments", post(stock::adjust))
         .route("/api/v1/lots/{id}/history", get(stock::history))
         .route("/api/v1/households", get(households::list).post(households::create))
-        .route("/api/v1/nodes", get(nodes))
+        .route("/api/v1/nodes", get(distribution::nodes))
+        .route("/api/v1/nodes/{id}/shipments", get(distribution::node_shipments))
+        .route("/api/v1/shipments/{code}", get(distribution::shipment))
+        .route("/api/v1/shipments/{code}/scans", post(distribution::scan))
         .route("/api/v1/orders", get(orders::list).post(orders::place))
         .route("/api/v1/orders/{id}", get(orders::get))
         .route("/api/v1/orders/{id}/cancel", post(orders::cancel))
@@ -55,8 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orders/{id}/attribution", get(orders::attribution))
         .route("/api/v1/orders/{id}/payments/stripe", post(orders::start_stripe))
         .route("/api/v1/orders/{id}/refunds", post(orders::refund))
-        .route("/api/v1/orders/{id}/dispatch", post(orders::dispatch))
-        .route("/api/v1/orders/{id}/deliver", post(orders::deliver))
+        .route("/api/v1/orders/{id}/tracking", get(distribution::tracking))
         .route("/api/v1/orders/{id}/accept", post(orders::accept))
         .route("/api/v1/stripe/webhook", post(orders::stripe_webhook))
         .route("/api/v1/reports/agencies/{org_id}/reserved-share", get(reports::reserved_share))
@@ -72,21 +73,4 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
-}
-
-#[derive(serde::Deserialize)]
-struct NodesQuery {
-    region: Option<String>,
-}
-
-async fn nodes(State(state): State<AppState>, ApiQuery(q): ApiQuery<NodesQuery>) -> ApiResult<axum::Json<serde_json::Value>> {
-    let region = match q.region.as_deref().filter(|r| !r.is_empty()) {
-        None => None,
-        Some(r) => Some(crate::regions::RegionCode::parse(r).map_err(|e| {
-            ApiError::Invalid(crate::validation::FieldErrors::one("region", crate::validation::Problem::RegionCode { text: e.0 }))
-        })?),
-    };
-    let items = crate::distribution::list(&state.db, region).await?;
-    let total = items.len();
-    Ok(axum::Json(serde_json::json!({ "items": items, "total": total })))
 }

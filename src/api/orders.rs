@@ -61,7 +61,7 @@ pub async fn place(State(state): State<AppState>, CurrentUser(actor): CurrentUse
 }
 
 /// The `Idempotency-Key` header, if sent: 1 to 200 visible characters.
-fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     match headers.get("idempotency-key") {
         None => Ok(None),
         Some(v) => match v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200) {
@@ -206,17 +206,6 @@ pub async fn attribution(
     let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("order"))?;
     let lines = orders::attribution(&state.db, &actor, id).await?.ok_or(ApiError::NotFound("order"))?;
     Ok(Json(serde_json::json!({ "lines": lines })))
-}
-
-/// `POST /api/v1/orders/{id}/dispatch` (platform admin or a hub operator of
-/// the origin prefecture) → in_transit. Until routing scans shipments.
-pub async fn dispatch(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Order>> {
-    step(&state, &actor, &id, orders::Transition::Dispatch, "").await
-}
-
-/// `POST /api/v1/orders/{id}/deliver` (same roles) → delivered.
-pub async fn deliver(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Order>> {
-    step(&state, &actor, &id, orders::Transition::Deliver, "").await
 }
 
 /// Body of a goods acceptance.

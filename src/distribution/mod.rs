@@ -1,14 +1,50 @@
-//! The distribution chain's sites (物流节点): village collection points,
-//! township sorting centres, county distribution centres and prefecture
-//! hubs, with cold storage and capacity — and who may move goods through
-//! them ([`MoverScope`]). Routing and shipments build on these.
+//! The distribution chain (DESIGN.md, Routing through the chain): its
+//! sites (物流节点) — village collection points, township sorting centres,
+//! county distribution centres and prefecture hubs, with cold storage,
+//! capacity and a daily cut-off — the routes of released order lines
+//! ([`route`] plans, [`routing`] stores), the consolidated shipments that
+//! carry them and their scans ([`shipments`]), and what operators, buyers
+//! and cooperatives see of it ([`views`]).
 //!
-//! Must not: know HTTP, or change orders (the orders module asks
-//! [`MoverScope::may_move`] before it moves a line).
+//! Must not: know HTTP, or change orders and their lines (a scan reports
+//! the lines it moved; the orders module moves them).
 
 pub mod route;
+pub mod routing;
+pub mod shipments;
+pub mod views;
 
-use crate::auth::{Actor, Role};
+pub use routing::release_in;
+
+/// The lease name of the chain's clock work.
+pub const SWEEP_LEASE: &str = "distribution.sweep";
+
+/// What one [`sweep`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Whether this instance held the lease (else it did nothing).
+    pub held: bool,
+    /// Shipments whose window closed at their node's cut-off.
+    pub closed: usize,
+    /// Routes written for lines released before routing existed.
+    pub routed: usize,
+}
+
+/// The chain's clock work, run every minute by each instance and done by
+/// the one that holds the lease: closes the shipments whose node's cut-off
+/// has passed, and routes lines released without a route (orders paid
+/// before routing existed), a bounded batch at a time.
+pub async fn sweep(db: &Db, holder: &str, now: time::OffsetDateTime) -> sqlx::Result<Swept> {
+    if !crate::jobs::claim(db, SWEEP_LEASE, holder, 55).await? {
+        return Ok(Swept::default());
+    }
+    let closed = shipments::close_due(db, now).await?.len();
+    let mut tx = db.begin_write().await?;
+    let routed = routing::route_unrouted(&mut tx, 200).await?;
+    tx.commit().await?;
+    Ok(Swept { held: true, closed, routed })
+}
+
 use crate::db::Db;
 use crate::regions::{RegionCode, RegionLevel};
 use serde::Serialize;
@@ -75,62 +111,25 @@ pub struct Node {
     pub cold_storage: bool,
     /// Capacity in kg.
     pub capacity_kg: i64,
+    /// Daily cut-off, China time `HH:MM`: goods here before it leave that day.
+    pub cutoff: String,
 }
 
 /// Nodes inside `region` (all nodes when `None`), by region then kind.
 pub async fn list(db: &Db, region: Option<RegionCode>) -> sqlx::Result<Vec<Node>> {
     let prefix = region.map(|r| format!("{}%", r.prefix())).unwrap_or_else(|| "%".into());
-    let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(
-        "SELECT id, kind, name, region_code, cold_storage, capacity_kg FROM nodes WHERE region_code LIKE $1 ORDER BY region_code, kind, id",
+    let rows: Vec<(i64, String, String, String, i64, i64, String)> = sqlx::query_as(
+        "SELECT id, kind, name, region_code, cold_storage, capacity_kg, cutoff FROM nodes WHERE region_code LIKE $1 ORDER BY region_code, kind, id",
     )
     .bind(prefix)
     .fetch_all(db.pool())
     .await?;
     rows.into_iter()
-        .map(|(id, kind, name, region_code, cold, capacity_kg)| {
+        .map(|(id, kind, name, region_code, cold, capacity_kg, cutoff)| {
             let kind = NodeKind::parse(&kind).ok_or_else(|| sqlx::Error::Decode(format!("{kind} is not a node kind").into()))?;
-            Ok(Node { id, kind, name, region_code, cold_storage: cold != 0, capacity_kg })
+            Ok(Node { id, kind, name, region_code, cold_storage: cold != 0, capacity_kg, cutoff })
         })
         .collect()
-}
-
-/// Whose goods an actor may move through the chain: the platform admin
-/// anyone's; a hub operator those whose origin lies inside the region of a
-/// node its organisation runs — the nodes the goods pass on their way up
-/// (village point, township sorting centre, county centre, prefecture hub);
-/// nobody else any. Until routing assigns shipments to nodes this is the
-/// rule: a 伽师县 operator never moves a 卡若区 line of a mixed order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MoverScope {
-    /// Every origin (the platform admin).
-    Everywhere,
-    /// Origins inside these regions (empty: none).
-    Regions(Vec<RegionCode>),
-}
-
-impl MoverScope {
-    /// The scope of `actor`, from the nodes its organisation runs.
-    pub async fn of(conn: &mut sqlx::AnyConnection, actor: &Actor) -> sqlx::Result<MoverScope> {
-        if actor.has(Role::PlatformAdmin) {
-            return Ok(MoverScope::Everywhere);
-        }
-        if !actor.has(Role::HubOperator) {
-            return Ok(MoverScope::Regions(Vec::new()));
-        }
-        let codes: Vec<String> = sqlx::query_scalar("SELECT DISTINCT region_code FROM nodes WHERE operator_org_id = $1")
-            .bind(actor.org.id)
-            .fetch_all(&mut *conn)
-            .await?;
-        Ok(MoverScope::Regions(codes.iter().filter_map(|c| RegionCode::parse(c).ok()).collect()))
-    }
-
-    /// Whether goods from `origin` are in this scope.
-    pub fn may_move(&self, origin: RegionCode) -> bool {
-        match self {
-            MoverScope::Everywhere => true,
-            MoverScope::Regions(regions) => regions.iter().any(|r| r.contains(origin)),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -149,15 +148,5 @@ mod tests {
             assert_eq!(NodeKind::for_level(k.level()), Some(*k));
             assert_eq!(NodeKind::parse(k.as_str()), Some(*k));
         }
-    }
-
-    #[test]
-    fn an_operator_moves_goods_from_inside_its_nodes_regions_only() {
-        let jiashi = RegionCode::parse("653129").unwrap();
-        let scope = MoverScope::Regions(vec![jiashi]);
-        assert!(scope.may_move(RegionCode::parse("653129100200").unwrap()), "a village of 伽师县");
-        assert!(!scope.may_move(RegionCode::parse("540102000000").unwrap()), "卡若区 is not");
-        assert!(!MoverScope::Regions(Vec::new()).may_move(jiashi));
-        assert!(MoverScope::Everywhere.may_move(jiashi));
     }
 }

@@ -1,114 +1,139 @@
-//! Fulfilment per line: dispatch and delivery move order lines, each on its
-//! own (a line can be delivered while another is still at the county
-//! centre), each move recorded as the line's event; the order's status then
-//! follows from its lines by the one rule, [`lifecycle::derive`].
+//! Fulfilment by scans: an operator scans a shipment at a node
+//! ([`crate::distribution::shipments::scan_in`] moves the shipment and its
+//! legs), and the lines in it follow — a line leaves (waiting →
+//! in_transit) at its first dispatch and is delivered when every leg of
+//! every route of it is — each move the line's event; the orders then
+//! follow their lines by the one rule ([`lifecycle::settle`]). All in one
+//! transaction: a scan moves everything or nothing.
 //!
-//! Who moves a line is the distribution chain's rule,
-//! [`crate::distribution::MoverScope`]: the platform admin any line, a hub
-//! operator the lines whose origin lies inside a region its nodes serve.
+//! A scan sent with an `Idempotency-Key` (the offline scan page sends one
+//! with every queued scan) is done once: a retry after a lost answer gets
+//! the first answer again.
 
+use super::idempotency::{self, Scope};
 use super::lifecycle::{self, LineStatus, OrderStatus};
-use super::{Order, Transition, TransitionError, get_in};
 use crate::auth::Actor;
 use crate::db::{Db, Tx};
-use crate::distribution::MoverScope;
-use crate::regions::RegionCode;
+use crate::distribution::shipments::{self, ScanError, ScanEvent, Shipment};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use time::OffsetDateTime;
 
-/// Dispatches (waiting → in_transit) or delivers (in_transit → delivered)
-/// the lines of order `id` that `actor` may move, then settles the order's
-/// status by the rule and records one event naming the lines when only
-/// some moved. 404 for someone with no line in the order (403 for the
-/// buyer's own people); 409 when none of their lines can take this step.
-pub(super) async fn move_lines(db: &Db, actor: &Actor, id: i64, t: Transition) -> Result<Order, TransitionError> {
-    let (from, to, verb) = match t {
-        Transition::Dispatch => (LineStatus::Waiting, LineStatus::InTransit, "dispatched"),
-        Transition::Deliver => (LineStatus::InTransit, LineStatus::Delivered, "delivered"),
-        _ => unreachable!("only dispatch and delivery move lines"),
-    };
-    let mut tx = db.begin_write().await?;
-    // Lock the order row first: two operators moving lines of one order at
-    // once then derive its status one after the other, each from the
-    // other's committed lines (PostgreSQL; SQLite has one writer anyway).
-    let locked = sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
-    if locked == 0 {
-        return Err(TransitionError::NotFound);
-    }
-    let (status, buyer): (String, i64) =
-        sqlx::query_as("SELECT status, buyer_org_id FROM orders WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
-    let status = OrderStatus::from_db(&status)?;
-    let lines = lines_of(&mut tx, id).await?;
-    let scope = MoverScope::of(&mut tx, actor).await?;
-    let mine: Vec<&LineRow> = lines.iter().filter(|l| may_move(&scope, l.origin)).collect();
-    if mine.is_empty() {
-        return Err(if actor.org.id == buyer {
-            TransitionError::Forbidden("only the hub operators of the origin move the goods")
-        } else {
-            TransitionError::NotFound
-        });
-    }
-    let order_ready = match t {
-        Transition::Dispatch => status.follows_lines(),
-        _ => status == OrderStatus::InTransit,
-    };
-    let movable: Vec<&&LineRow> = mine.iter().filter(|l| l.status == from && l.units_left > 0).collect();
-    if !order_ready || movable.is_empty() {
-        return Err(TransitionError::Illegal(status.as_str().to_owned()));
-    }
-    for l in &movable {
-        if let Err(lost) = lifecycle::transition_line(&mut tx, l.id, from, to, Some(actor.id), "").await? {
-            // Cannot happen under the order's lock; answered as a conflict
-            // rather than assumed away.
-            return Err(TransitionError::Illegal(lost.current.map_or("gone", |s| s.as_str()).to_owned()));
+/// The endpoint name of scans, for their idempotency keys.
+pub const SCAN_API: &str = "POST /api/v1/shipments/{code}/scans";
+
+/// A scan as asked.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanRequest<'a> {
+    /// The shipment's code.
+    pub code: &'a str,
+    /// The node scanning.
+    pub node_id: i64,
+    /// What happened.
+    pub event: ScanEvent,
+    /// When it was scanned (now, or earlier for a scan queued offline).
+    pub at: OffsetDateTime,
+}
+
+/// A scan done: the shipment as it is now.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scan {
+    /// The shipment after the scan.
+    pub shipment: Shipment,
+    /// What was scanned.
+    pub event: ScanEvent,
+    /// When, as stored.
+    pub at: String,
+}
+
+/// The answer to a scan.
+#[derive(Debug)]
+pub enum ScanOutcome {
+    /// Done now.
+    Done(Box<Scan>),
+    /// A retry of a scan done before with this key: its first answer.
+    Replayed(idempotency::Answer),
+    /// The key was used before for another scan.
+    KeyReused,
+}
+
+/// Scans once per key (without one, every call is a new scan; a repeat is
+/// then refused as out of order).
+pub async fn scan(db: &Db, actor: &Actor, req: ScanRequest<'_>, key: Option<&str>) -> Result<ScanOutcome, ScanError> {
+    let scope = key.map(|key| Scope { user_id: actor.id, org_id: actor.org.id, endpoint: SCAN_API, key });
+    let hash = format!("{}|{}|{}|{}", req.code, req.node_id, req.event.as_str(), crate::time::timestamp(req.at));
+    if let Some(scope) = scope {
+        let mut conn = db.pool().acquire().await?;
+        if let Some(stored) = idempotency::find(&mut conn, scope).await?
+            && stored.status_code != 0
+        {
+            return Ok(if stored.request_hash == hash {
+                ScanOutcome::Replayed(idempotency::Answer { status: stored.status_code as u16, body: stored.response_body })
+            } else {
+                ScanOutcome::KeyReused
+            });
         }
     }
-    // The whole order moving reads as before ("paid → in_transit"); a part
-    // of it names the lines.
-    let every_line = lines.iter().filter(|l| l.status == from && l.units_left > 0).count() == movable.len();
-    let note = if every_line {
-        String::new()
-    } else {
-        format!("{verb}: {}", movable.iter().map(|l| l.product.as_str()).collect::<Vec<_>>().join("、"))
-    };
-    if let Err(lost) = lifecycle::settle(&mut tx, id, status, Some(actor.id), &note).await? {
-        return Err(TransitionError::lost(lost));
+    let mut tx = db.begin_write().await?;
+    if let Some(scope) = scope
+        && !idempotency::store(&mut tx, scope, &hash, 0, "").await?
+    {
+        // The same key at work in another request (the device sent twice):
+        // this one is a repeat.
+        tx.rollback().await?;
+        return Ok(ScanOutcome::KeyReused);
     }
-    let order = get_in(&mut tx, buyer, id).await?.ok_or(TransitionError::NotFound)?;
+    let scanned = shipments::scan_in(&mut tx, actor, req.code, req.node_id, req.event, req.at).await?;
+    follow(&mut tx, actor, &scanned).await?;
+    let shipment = crate::distribution::views::shipment_in(&mut tx, scanned.shipment_id).await?;
+    let done = Scan { shipment, event: scanned.event, at: scanned.at };
+    if let Some(scope) = scope {
+        let body = serde_json::to_string(&done).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        idempotency::complete(&mut tx, scope, 201, &body).await?;
+    }
     tx.commit().await?;
-    Ok(order)
+    tracing::info!(shipment = %done.shipment.code, event = done.event.as_str(), user.id = actor.id, "shipment scanned");
+    Ok(ScanOutcome::Done(Box::new(done)))
 }
 
-/// Whether `scope` covers a line of `origin` (a code that does not parse is
-/// covered only by the scope of everywhere).
-fn may_move(scope: &MoverScope, origin: Option<RegionCode>) -> bool {
-    match origin {
-        Some(o) => scope.may_move(o),
-        None => *scope == MoverScope::Everywhere,
+/// Moves the lines a scan moved, then settles their orders. Orders are
+/// locked in id order (the shipment row is already locked by the scan), so
+/// two scans touching one order wait for each other instead of
+/// deadlocking, and each settles from the other's committed lines.
+async fn follow(tx: &mut Tx, actor: &Actor, scanned: &shipments::Scanned) -> sqlx::Result<()> {
+    let (lines, from, to) = match scanned.event {
+        ScanEvent::Dispatched => (&scanned.dispatched_lines, LineStatus::Waiting, LineStatus::InTransit),
+        ScanEvent::Delivered => (&scanned.delivered_lines, LineStatus::InTransit, LineStatus::Delivered),
+        ScanEvent::Received => return Ok(()),
+    };
+    let orders: BTreeSet<i64> = lines.iter().map(|(_, o)| *o).collect();
+    for order in &orders {
+        sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1").bind(order).execute(&mut **tx).await?;
     }
-}
-
-struct LineRow {
-    id: i64,
-    status: LineStatus,
-    /// `None` for a code that does not parse (moved by nobody but the
-    /// platform admin's scope, which needs no origin).
-    origin: Option<RegionCode>,
-    product: String,
-    /// Units left to send: ordered less refunded.
-    units_left: i64,
-}
-
-async fn lines_of(tx: &mut Tx, id: i64) -> sqlx::Result<Vec<LineRow>> {
-    let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
-        "SELECT l.id, l.status, p.origin_code, p.name, \
-                l.quantity - CAST(COALESCE((SELECT SUM(r.quantity) FROM refund_lines r JOIN refunds f ON f.id = r.refund_id WHERE r.line_id = l.id AND f.answered_at IS NOT NULL), 0) AS BIGINT) \
-         FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = $1 ORDER BY l.id",
-    )
-    .bind(id)
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.into_iter()
-        .map(|(id, status, origin, product, units_left)| {
-            Ok(LineRow { id, status: LineStatus::from_db(&status)?, origin: RegionCode::parse(&origin).ok(), product, units_left })
-        })
-        .collect()
+    let note = format!("{} {}", scanned.event.as_str(), scanned.code);
+    for (line, _) in lines {
+        let current: String = sqlx::query_scalar("SELECT status FROM order_lines WHERE id = $1").bind(line).fetch_one(&mut **tx).await?;
+        // A line with lots at two nodes leaves with its first shipment;
+        // the second one's dispatch finds it already on its way.
+        if LineStatus::from_db(&current)? == from {
+            // Under the order's lock nobody else moves the line: a lost
+            // move here would be a bug, reported as an error, not skipped.
+            lifecycle::transition_line(tx, *line, from, to, Some(actor.id), &note)
+                .await?
+                .map_err(|lost| sqlx::Error::Protocol(format!("line {line} moved under its order's lock: {lost:?}")))?;
+        }
+    }
+    for order in orders {
+        let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(order).fetch_one(&mut **tx).await?;
+        let status = OrderStatus::from_db(&status)?;
+        // Goods of a refunded line may still travel (they were packed); a
+        // refunded or cancelled order does not move again.
+        if matches!(status, OrderStatus::Refunded | OrderStatus::Cancelled) {
+            continue;
+        }
+        if let Err(lost) = lifecycle::settle(tx, order, status, Some(actor.id), &note).await? {
+            return Err(sqlx::Error::Protocol(format!("order {order} moved under its lock: {lost:?}")));
+        }
+    }
+    Ok(())
 }

@@ -213,6 +213,13 @@ pub struct Prepared {
     region_code: String,
 }
 
+impl Prepared {
+    /// Whether the order will wait for an agency approver.
+    pub fn needs_approval(&self) -> bool {
+        self.next == OrderStatus::PendingApproval
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Priced {
     product_id: i64,
@@ -860,7 +867,7 @@ pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> Result<Order, Transition
 
 mod acceptance;
 pub mod cart;
-mod fulfil;
+pub mod fulfil;
 pub mod idempotency;
 mod ledger;
 pub mod lifecycle;
@@ -870,12 +877,13 @@ mod refunds;
 mod views;
 
 pub use acceptance::{AcceptError, Rating, accept};
+pub use fulfil::{Scan, ScanOutcome, ScanRequest, scan};
 pub use idempotency::Answer;
 pub use lifecycle::{LineStatus, OrderStatus, PaymentMethod};
 pub use payment::{Applied, StartError, apply_stripe_event, last_stripe_error, start_stripe};
 pub use place::{PlaceOutcome, PlaceRequest, place_idempotent, placed_with_key};
 pub use refunds::{NewRefund, Refund, RefundError, RefundLine, RefundOnce, finish_unanswered, refund, refund_once};
-pub use views::{Event, FulfilLine, Reach, awaiting_acceptance, cooperatives, events, find_by_number, reach, to_fulfil, to_move};
+pub use views::{Event, FulfilLine, Reach, awaiting_acceptance, cooperatives, events, find_by_number, reach, to_fulfil};
 
 /// Who is allowed to move an order, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -886,24 +894,14 @@ pub enum Transition {
     Reject,
     /// awaiting_payment → paid by bank transfer (platform finance).
     ConfirmInvoice,
-    /// Lines waiting → in_transit: the goods left the cooperatives
-    /// (platform admin: every line; a hub operator: the lines from its
-    /// nodes' regions). The order follows its lines ([`lifecycle::derive`]).
-    Dispatch,
-    /// Lines in_transit → delivered: the goods reached the buyer (same
-    /// roles, same lines).
-    Deliver,
 }
 
 /// Moves an order one step (approve, reject, confirm a bank transfer),
 /// checked against its current status and the actor's role and scope, and
-/// recorded. Confirming payment writes the attribution ledger in the same
-/// transaction.
+/// recorded. Confirming payment writes the attribution ledger and routes
+/// the lines in the same transaction. (Goods move by shipment scans:
+/// [`scan`].)
 pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, reference: &str) -> Result<Order, TransitionError> {
-    if matches!(t, Transition::Dispatch | Transition::Deliver) {
-        // Goods move line by line, each by whoever may move it.
-        return fulfil::move_lines(db, actor, id, t).await;
-    }
     let mut tx = db.begin_write().await?;
     let row: Option<(String, i64, String, i64)> =
         sqlx::query_as("SELECT status, buyer_org_id, payment_method, total_fen FROM orders WHERE id = $1")
@@ -915,7 +913,6 @@ pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, referenc
     let allowed = match t {
         Transition::Approve | Transition::Reject => actor.has(Role::AgencyApprover) && actor.org.id == buyer,
         Transition::ConfirmInvoice => actor.has(Role::PlatformFinance),
-        Transition::Dispatch | Transition::Deliver => unreachable!("moved by fulfil::move_lines"),
     };
     if !allowed {
         // The buyer's own people learn they lack the role; others learn
@@ -924,7 +921,6 @@ pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, referenc
             TransitionError::Forbidden(match t {
                 Transition::Approve | Transition::Reject => "only an agency approver approves or rejects orders",
                 Transition::ConfirmInvoice => "only platform finance confirms bank transfers",
-                Transition::Dispatch | Transition::Deliver => unreachable!("moved by fulfil::move_lines"),
             })
         } else {
             TransitionError::NotFound
@@ -934,7 +930,6 @@ pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, referenc
         Transition::Approve => (OrderStatus::PendingApproval, OrderStatus::AwaitingPayment),
         Transition::Reject => (OrderStatus::PendingApproval, OrderStatus::Cancelled),
         Transition::ConfirmInvoice => (OrderStatus::AwaitingPayment, OrderStatus::Paid),
-        Transition::Dispatch | Transition::Deliver => unreachable!("moved by fulfil::move_lines"),
     };
     if t == Transition::ConfirmInvoice && PaymentMethod::from_db(&method)? != PaymentMethod::Invoice {
         return Err(TransitionError::Illegal(format!("{status} (paid by card, not by invoice)")));

@@ -13,7 +13,8 @@ use crate::money::Fen;
 use crate::payments::{EventKind, Intent, Stripe, StripeFailure, WebhookEvent};
 
 /// Records the payment of order `id` (which the caller has just moved to
-/// `paid`) and writes its attribution ledger, in the caller's transaction.
+/// `paid`), writes its attribution ledger and releases its lines for
+/// fulfilment, in the caller's transaction.
 pub(super) async fn record_payment_in(
     tx: &mut Tx,
     id: i64,
@@ -33,7 +34,16 @@ pub(super) async fn record_payment_in(
     .bind(crate::time::now())
     .execute(&mut **tx)
     .await?;
-    ledger::attribute_sale(tx, id).await
+    sqlx::query("UPDATE orders SET paid_at = $1 WHERE id = $2 AND paid_at IS NULL")
+        .bind(crate::time::now())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    ledger::attribute_sale(tx, id).await?;
+    // Paid goods start moving: the lines are routed in the same
+    // transaction (a no-op for an order released earlier on credit terms).
+    crate::distribution::release_in(tx, id).await?;
+    Ok(())
 }
 
 /// Why a Stripe payment could not start.

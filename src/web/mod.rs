@@ -62,7 +62,6 @@ pub fn router() -> Router<AppState> {
         .route("/finance/invoices", get(finance::finance))
         .route("/finance/refunds", get(finance::refunds).post(finance::refund))
         .route("/hub/orders", get(hub::hub))
-        .route("/hub/orders/{id}/{step}", axum::routing::post(hub::hub_step))
         .route("/finance/invoices/{id}", axum::routing::post(finance::confirm))
         .route("/regions/{code}", get(browse::region))
         .route("/cooperatives/{id}", get(browse::cooperative))

@@ -38,6 +38,22 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
             say!(lang, "请填写{label}（{min}–{max} 个字）", "{label}: give {min} to {max} characters", label = label, min = min, max = max)
         }
         Date => say!(lang, "{label}请按“年-月-日”填写，如 2026-09-01", "{label}: give a date as YYYY-MM-DD", label = label),
+        ScanTime { max_age_days } => say!(
+            lang,
+            "{label}：扫描时间无效（不能晚于现在，也不能早于 {max_age_days} 天前）",
+            "{label}: the time of the scan must not be in the future or more than {max_age_days} days ago",
+            label = label,
+            max_age_days = max_age_days
+        ),
+        UnitWeight { max } => {
+            say!(
+                lang,
+                "{label}请填写每件重量（1–{max} 克）",
+                "{label}: give the weight of one unit in grams (1–{max})",
+                label = label,
+                max = grouped(*max)
+            )
+        }
         DateBetween { from, to } => say!(
             lang,
             "{label}须在 {from} 年至 {to} 年之间",
@@ -375,6 +391,7 @@ pub fn label(lang: Lang, field: &str) -> String {
         "category" => t.facet_category,
         "unit" => t.pf_unit,
         "spec" => t.spec,
+        "unit_weight_g" => t.unit_weight,
         "storage" => t.storage,
         "price_tiers" => t.price_tiers,
         "certificates" | "certified" => t.certificates,

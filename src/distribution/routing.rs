@@ -1,0 +1,317 @@
+//! Releasing order lines for fulfilment: each lot allocated to a released
+//! line gets a route ([`super::route::plan`]) from the node where the lot
+//! sits to the buyer, stored as legs, and the first leg joins its node's
+//! open shipment for its next hop ([`super::shipments::join_in`]).
+//!
+//! A route is planned once and never silently recomputed: the table's
+//! `UNIQUE (line_id, lot_id)` makes a second release of the same line a
+//! no-op, whoever asks (payment, approval on credit terms, the sweep that
+//! routes lines released before routing existed).
+//!
+//! Everything is written in the caller's transaction, in batches (one
+//! INSERT per few hundred routes, one per shipment key), so releasing the
+//! 100,000 lines of the benchmark costs a few hundred statements, not a
+//! million.
+
+use super::route::{self, LegKind, Route, Site, Skipped};
+use super::shipments::{self, Hop};
+use crate::db::Tx;
+use crate::regions::RegionCode;
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+/// One lot's share of a released line, as routing needs it.
+#[derive(Debug, Clone)]
+struct ToRoute {
+    order_id: i64,
+    line_id: i64,
+    lot_id: i64,
+    quantity: i64,
+    start: i64,
+    delivery: RegionCode,
+    cold: bool,
+    weight_g: i64,
+}
+
+/// Releases order `id` for fulfilment: marks it released (once) and routes
+/// every lot of every line. Returns the number of routes written (0 when
+/// the order was released before).
+pub async fn release_in(tx: &mut Tx, id: i64) -> sqlx::Result<usize> {
+    let now = OffsetDateTime::now_utc();
+    let marked = sqlx::query("UPDATE orders SET released_at = $1 WHERE id = $2 AND released_at IS NULL")
+        .bind(crate::time::timestamp(now))
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if marked == 0 {
+        return Ok(0);
+    }
+    route_orders(tx, &[id], now).await
+}
+
+/// Routes the lots of every line of `orders` that has no route yet. Used by
+/// [`release_in`] and by [`route_unrouted`]; the benchmark calls it with
+/// thousands of orders at once.
+pub async fn route_orders(tx: &mut Tx, orders: &[i64], now: OffsetDateTime) -> sqlx::Result<usize> {
+    let mut written = 0;
+    for chunk in orders.chunks(500) {
+        let items = to_route(tx, chunk).await?;
+        written += store(tx, &items, now).await?;
+    }
+    Ok(written)
+}
+
+/// Routes the lines of orders released before routing existed (paid
+/// before migration 0009, or released by an instance that crashed between
+/// two steps — which cannot happen, as release and routing share one
+/// transaction, but costs nothing to cover): at most `limit` orders per
+/// call. Safe to run on several instances at once (the unique route per
+/// line and lot makes a second writer's rows no-ops).
+pub async fn route_unrouted(tx: &mut Tx, limit: i64) -> sqlx::Result<usize> {
+    let orders: Vec<i64> = sqlx::query_scalar(
+        "SELECT o.id FROM orders o WHERE o.released_at IS NOT NULL AND o.status IN ('awaiting_payment', 'paid', 'in_transit') \
+           AND EXISTS (SELECT 1 FROM order_lines l JOIN allocations a ON a.line_id = l.id \
+                        WHERE l.order_id = o.id AND l.status = 'waiting' \
+                          AND NOT EXISTS (SELECT 1 FROM routes r WHERE r.line_id = l.id AND r.lot_id = a.lot_id)) \
+         ORDER BY o.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await?;
+    route_orders(tx, &orders, OffsetDateTime::now_utc()).await
+}
+
+/// The lots of the still-waiting lines of `orders` that have no route.
+async fn to_route(tx: &mut Tx, orders: &[i64]) -> sqlx::Result<Vec<ToRoute>> {
+    if orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = crate::db::list_placeholders(1, orders.len());
+    let sql = format!(
+        "SELECT o.id, l.id, a.lot_id, a.quantity, t.node_id, o.delivery_region_code, p.storage, COALESCE(p.unit_weight_g, 0) \
+         FROM orders o JOIN order_lines l ON l.order_id = o.id JOIN allocations a ON a.line_id = l.id \
+         JOIN lots t ON t.id = a.lot_id JOIN products p ON p.id = l.product_id \
+         WHERE o.id IN ({list}) AND l.status = 'waiting' \
+           AND NOT EXISTS (SELECT 1 FROM routes r WHERE r.line_id = l.id AND r.lot_id = a.lot_id) \
+         ORDER BY o.id, l.id, a.id"
+    );
+    let mut q = sqlx::query_as::<_, (i64, i64, i64, i64, i64, String, String, i64)>(&sql);
+    for o in orders {
+        q = q.bind(o);
+    }
+    let rows = q.fetch_all(&mut **tx).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (order_id, line_id, lot_id, quantity, start, delivery, storage, unit_weight) in rows {
+        let delivery = RegionCode::parse(&delivery).map_err(|e| sqlx::Error::Decode(format!("order {order_id}: {e}").into()))?;
+        out.push(ToRoute {
+            order_id,
+            line_id,
+            lot_id,
+            quantity,
+            start,
+            delivery,
+            cold: storage != "ambient",
+            weight_g: quantity.saturating_mul(unit_weight),
+        });
+    }
+    Ok(out)
+}
+
+/// Every node as the planner sees it, with its cut-off. The chain is small
+/// (a prefecture has a few hundred nodes), so it is read whole once per
+/// batch rather than per route.
+pub(super) async fn sites(tx: &mut Tx) -> sqlx::Result<HashMap<i64, (Site, time::Time)>> {
+    let rows: Vec<(i64, String, i64, String)> =
+        sqlx::query_as("SELECT id, region_code, cold_storage, cutoff FROM nodes").fetch_all(&mut **tx).await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for (id, region, cold, cutoff) in rows {
+        let region = RegionCode::parse(&region).map_err(|e| sqlx::Error::Decode(format!("node {id}: {e}").into()))?;
+        let cutoff = crate::time::parse_clock(&cutoff).ok_or_else(|| sqlx::Error::Decode(format!("node {id}: cut-off {cutoff}").into()))?;
+        out.insert(id, (Site { id, region, cold: cold != 0 }, cutoff));
+    }
+    Ok(out)
+}
+
+/// Plans and writes the routes of `items`, and puts each first leg into its
+/// node's open shipment.
+async fn store(tx: &mut Tx, items: &[ToRoute], now: OffsetDateTime) -> sqlx::Result<usize> {
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let sites = sites(tx).await?;
+    let candidates: Vec<Site> = sites.values().map(|(s, _)| *s).collect();
+    let created = crate::time::timestamp(now);
+    let mut planned: Vec<(&ToRoute, Route)> = Vec::with_capacity(items.len());
+    for item in items {
+        let (start, cutoff) = sites.get(&item.start).copied().ok_or_else(|| sqlx::Error::RowNotFound)?;
+        // Goods released after the start node's cut-off leave tomorrow.
+        let closes = crate::time::next_china_clock(now, cutoff);
+        let first_day = closes.to_offset(crate::time::CHINA).date();
+        planned.push((item, route::plan(start, &candidates, item.delivery, item.cold, first_day)));
+    }
+
+    // Routes, a few hundred rows per statement; their ids read back by
+    // (line, lot), which is unique.
+    for chunk in planned.chunks(400) {
+        let sql = format!(
+            "INSERT INTO routes (line_id, lot_id, quantity, weight_g, cold, leaves_on_pickup_day, skipped, created_at) VALUES {} \
+             ON CONFLICT (line_id, lot_id) DO NOTHING",
+            crate::db::values_placeholders(chunk.len(), 8)
+        );
+        let mut q = sqlx::query(&sql);
+        for (item, r) in chunk {
+            q = q
+                .bind(item.line_id)
+                .bind(item.lot_id)
+                .bind(item.quantity)
+                .bind(item.weight_g)
+                .bind(item.cold as i64)
+                .bind(r.leaves_on_pickup_day as i64)
+                .bind(skipped_text(&r.skipped))
+                .bind(&created);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    let ids = route_ids(tx, items).await?;
+
+    // The first leg of each route joins the open shipment of its node for
+    // its next hop: one find-or-open per distinct (node, hop, cold).
+    let mut first_legs: HashMap<(i64, Hop, bool), Vec<i64>> = HashMap::new();
+    let mut legs: Vec<(i64, i64, &route::PlannedLeg)> = Vec::new();
+    let mut written = 0;
+    for (item, r) in &planned {
+        let Some(&route_id) = ids.get(&(item.line_id, item.lot_id)) else { continue };
+        written += 1;
+        for (i, leg) in r.legs.iter().enumerate() {
+            legs.push((route_id, i as i64 + 1, leg));
+        }
+        if let Some(first) = r.legs.first() {
+            first_legs.entry((first.from, Hop::of(first.to, item.order_id), item.cold)).or_default().push(route_id);
+        }
+    }
+    let mut shipment_of: HashMap<i64, i64> = HashMap::new();
+    for ((node, hop, cold), routes) in &first_legs {
+        let cutoff = sites.get(node).map(|(_, c)| *c).ok_or(sqlx::Error::RowNotFound)?;
+        let shipment = shipments::open_for(tx, *node, *hop, *cold, cutoff, now).await?;
+        for r in routes {
+            shipment_of.insert(*r, shipment);
+        }
+    }
+    for chunk in legs.chunks(500) {
+        let sql = format!(
+            "INSERT INTO route_legs (route_id, seq, from_node_id, to_node_id, kind, planned_on, status, shipment_id) VALUES {}",
+            crate::db::values_placeholders(chunk.len(), 8)
+        );
+        let mut q = sqlx::query(&sql);
+        for (route_id, seq, leg) in chunk {
+            let shipment = if *seq == 1 { shipment_of.get(route_id).copied() } else { None };
+            q = q
+                .bind(route_id)
+                .bind(seq)
+                .bind(leg.from)
+                .bind(leg.to)
+                .bind(leg.kind.as_str())
+                .bind(crate::time::format_date(leg.planned_on))
+                .bind("planned")
+                .bind(shipment);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(written)
+}
+
+/// The ids of the routes just written for `items` — only those without
+/// legs yet, so a route another writer made first is not given legs twice.
+async fn route_ids(tx: &mut Tx, items: &[ToRoute]) -> sqlx::Result<HashMap<(i64, i64), i64>> {
+    let mut lines: Vec<i64> = items.iter().map(|i| i.line_id).collect();
+    lines.sort_unstable();
+    lines.dedup();
+    let mut out = HashMap::with_capacity(items.len());
+    for chunk in lines.chunks(900) {
+        let sql = format!(
+            "SELECT r.id, r.line_id, r.lot_id FROM routes r WHERE r.line_id IN ({}) \
+               AND NOT EXISTS (SELECT 1 FROM route_legs g WHERE g.route_id = r.id)",
+            crate::db::list_placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (i64, i64, i64)>(&sql);
+        for l in chunk {
+            q = q.bind(l);
+        }
+        for (id, line, lot) in q.fetch_all(&mut **tx).await? {
+            out.insert((line, lot), id);
+        }
+    }
+    Ok(out)
+}
+
+/// Brings the routes of line `line` in line with its allocations after
+/// units went back to their lots (a refund before anything left): a route
+/// whose lot holds nothing for the line any more is withdrawn, legs and
+/// all (none of them has moved: the order had not left); the others carry
+/// the quantity and weight still to send.
+pub async fn follow_allocations_in(tx: &mut Tx, line: i64) -> sqlx::Result<()> {
+    let routes: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT r.id, CAST(COALESCE((SELECT SUM(a.quantity) FROM allocations a WHERE a.line_id = r.line_id AND a.lot_id = r.lot_id), 0) AS BIGINT), \
+                COALESCE(p.unit_weight_g, 0), \
+                (SELECT COUNT(*) FROM route_legs g WHERE g.route_id = r.id AND g.status <> 'planned') \
+         FROM routes r JOIN order_lines l ON l.id = r.line_id JOIN products p ON p.id = l.product_id WHERE r.line_id = $1",
+    )
+    .bind(line)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (route, held, unit_weight, moved) in routes {
+        if held > 0 {
+            sqlx::query("UPDATE routes SET quantity = $1, weight_g = $2 WHERE id = $3")
+                .bind(held)
+                .bind(held.saturating_mul(unit_weight))
+                .bind(route)
+                .execute(&mut **tx)
+                .await?;
+        } else if moved == 0 {
+            sqlx::query("DELETE FROM route_legs WHERE route_id = $1").bind(route).execute(&mut **tx).await?;
+            sqlx::query("DELETE FROM routes WHERE id = $1").bind(route).execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The stored form of a route's skipped levels: `level:reason` pairs.
+fn skipped_text(skipped: &[Skipped]) -> String {
+    skipped.iter().map(|s| format!("{}:{}", s.level.as_str(), s.reason.as_str())).collect::<Vec<_>>().join(",")
+}
+
+/// Reads [`skipped_text`] back (unknown pairs are dropped: the text is
+/// only ever written above).
+pub fn parse_skipped(text: &str) -> Vec<Skipped> {
+    text.split(',')
+        .filter_map(|pair| {
+            let (level, reason) = pair.split_once(':')?;
+            Some(Skipped { level: crate::regions::RegionLevel::parse(level)?, reason: route::SkipReason::parse(reason)? })
+        })
+        .collect()
+}
+
+/// Whether a leg of `kind` ends at the buyer.
+pub fn to_buyer(kind: LegKind) -> bool {
+    matches!(kind, LegKind::LastMile | LegKind::LineHaul)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::regions::RegionLevel;
+    use route::SkipReason;
+
+    #[test]
+    fn skipped_levels_are_stored_as_text_and_read_back() {
+        let skipped = vec![
+            Skipped { level: RegionLevel::Township, reason: SkipReason::NoNode },
+            Skipped { level: RegionLevel::County, reason: SkipReason::NoColdStorage },
+        ];
+        let text = skipped_text(&skipped);
+        assert_eq!(text, "township:no_node,county:no_cold_storage");
+        assert_eq!(parse_skipped(&text), skipped);
+        assert!(parse_skipped("").is_empty());
+    }
+}
