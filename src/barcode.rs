@@ -37,9 +37,9 @@ pub enum BarcodeError {
         /// The most accepted.
         max: usize,
     },
-    /// A module or the bars would be zero pixels.
-    #[error("barcode size must be at least one pixel")]
-    ZeroSize,
+    /// A module or the bars would be zero pixels, or absurdly large.
+    #[error("barcode size out of range")]
+    BadSize,
     /// The QR encoder refused the data.
     #[error("QR encoding failed")]
     Qr(#[from] qrcode::types::QrError),
@@ -53,6 +53,11 @@ pub const CODE128_MAX_CHARS: usize = 80;
 /// The most bytes a QR code takes here: a shipment code or a short URL to
 /// the scan page, well within version 10 at level M (213 bytes).
 pub const QR_MAX_BYTES: usize = 200;
+
+/// The largest module and bar height accepted, in pixels: far beyond any
+/// label, and small enough that no size can overflow a `u32`.
+const MAX_MODULE_PX: u32 = 100;
+const MAX_HEIGHT_PX: u32 = 10_000;
 
 /// Light modules on each side of a Code 128 symbol (ISO/IEC 15417 asks for
 /// at least ten).
@@ -133,11 +138,12 @@ fn code128_symbols(data: &str) -> Result<Vec<u8>, BarcodeError> {
 
 /// `data` as a Code 128 barcode (code set B): one `<svg>` of
 /// `module_px` pixels per module and `height_px` tall, with ten light
-/// modules each side. Printable ASCII only, at most
+/// modules each side. `module_px` is 1..=100, `height_px` 1..=10,000.
+/// Printable ASCII only, at most
 /// [`CODE128_MAX_CHARS`] characters.
 pub fn code128_svg(data: &str, module_px: u32, height_px: u32) -> Result<String, BarcodeError> {
-    if module_px == 0 || height_px == 0 {
-        return Err(BarcodeError::ZeroSize);
+    if !(1..=MAX_MODULE_PX).contains(&module_px) || !(1..=MAX_HEIGHT_PX).contains(&height_px) {
+        return Err(BarcodeError::BadSize);
     }
     let symbols = code128_symbols(data)?;
     let mut path = String::new();
@@ -159,10 +165,11 @@ pub fn code128_svg(data: &str, module_px: u32, height_px: u32) -> Result<String,
 
 /// `data` as a QR code at error correction level M (about 15 % of the
 /// symbol may be smudged), `module_px` pixels per module, with four light
-/// modules around it. At most [`QR_MAX_BYTES`] bytes.
+/// modules around it; `module_px` is 1..=100. At most [`QR_MAX_BYTES`]
+/// bytes.
 pub fn qr_svg(data: &str, module_px: u32) -> Result<String, BarcodeError> {
-    if module_px == 0 {
-        return Err(BarcodeError::ZeroSize);
+    if !(1..=MAX_MODULE_PX).contains(&module_px) {
+        return Err(BarcodeError::BadSize);
     }
     let matrix = qr_matrix(data)?;
     let n = matrix.len() as u32;
@@ -419,11 +426,15 @@ mod tests {
     }
 
     #[test]
-    fn code128_refuses_more_than_80_characters_and_zero_sizes() {
+    fn code128_refuses_more_than_80_characters_and_sizes_out_of_range() {
         assert!(code128_svg(&"A".repeat(80), 1, 10).is_ok());
         assert_eq!(code128_svg(&"A".repeat(81), 1, 10), Err(BarcodeError::TooLong { len: 81, max: 80 }));
-        assert_eq!(code128_svg("SH-1", 0, 10), Err(BarcodeError::ZeroSize));
-        assert_eq!(code128_svg("SH-1", 1, 0), Err(BarcodeError::ZeroSize));
+        assert_eq!(code128_svg("SH-1", 0, 10), Err(BarcodeError::BadSize));
+        assert_eq!(code128_svg("SH-1", 1, 0), Err(BarcodeError::BadSize));
+        assert_eq!(code128_svg("SH-1", u32::MAX, 10), Err(BarcodeError::BadSize));
+        assert_eq!(code128_svg("SH-1", 1, 10_001), Err(BarcodeError::BadSize));
+        // The largest of everything is drawn without overflow.
+        assert!(code128_svg(&"~".repeat(80), 100, 10_000).is_ok());
     }
 
     #[test]
@@ -472,13 +483,15 @@ mod tests {
     }
 
     #[test]
-    fn qr_refuses_more_than_200_bytes_empty_text_and_zero_sizes() {
+    fn qr_refuses_more_than_200_bytes_empty_text_and_sizes_out_of_range() {
         assert!(qr_svg(&"a".repeat(200), 1).is_ok());
         assert_eq!(qr_svg(&"a".repeat(201), 1), Err(BarcodeError::TooLong { len: 201, max: 200 }));
         // Bytes, not characters: 67 Chinese characters are 201 bytes.
         assert_eq!(qr_svg(&"农".repeat(67), 1), Err(BarcodeError::TooLong { len: 201, max: 200 }));
         assert_eq!(qr_svg("", 1), Err(BarcodeError::Empty));
-        assert_eq!(qr_svg("SH-1", 0), Err(BarcodeError::ZeroSize));
+        assert_eq!(qr_svg("SH-1", 0), Err(BarcodeError::BadSize));
+        assert_eq!(qr_svg("SH-1", 101), Err(BarcodeError::BadSize));
+        assert!(qr_svg(&"a".repeat(200), 100).is_ok());
     }
 
     #[test]
