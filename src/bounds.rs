@@ -28,6 +28,10 @@ pub const MAX_LINE_UNITS: i64 = 1_000_000;
 /// Highest unit price: ¥1,000,000.
 pub const MAX_UNIT_PRICE_FEN: i64 = 100_000_000;
 
+/// The heaviest unit a product may declare: one tonne, in grams. With
+/// [`MAX_LINE_UNITS`] units a line weighs at most 10¹⁵ g, far inside i64.
+pub const MAX_UNIT_WEIGHT_G: i64 = 1_000_000;
+
 /// Highest order total: ¥100,000,000. Larger purchases are split.
 pub const MAX_ORDER_TOTAL_FEN: i64 = 10_000_000_000;
 

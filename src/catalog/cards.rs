@@ -152,6 +152,7 @@ mod tests {
             unit: "kg".into(),
             spec: String::new(),
             storage: Storage::Ambient,
+            unit_weight_g: None,
             price_tiers: Vec::new(),
             available: 0,
             origin: Origin { code: String::new(), chain: Vec::new(), label: String::new() },

@@ -36,6 +36,7 @@ struct ProductRow {
     unit: String,
     spec: String,
     storage: String,
+    unit_weight_g: Option<i64>,
     origin_code: String,
     description: String,
     sales_count: i64,
@@ -49,7 +50,7 @@ struct ProductRow {
 /// `$today` is the placeholder number that carries today's date.
 fn product_select(today: usize) -> String {
     format!(
-        "SELECT p.id, p.name, p.name_en, p.category, p.unit, p.spec, p.storage, p.origin_code, \
+        "SELECT p.id, p.name, p.name_en, p.category, p.unit, p.spec, p.storage, p.unit_weight_g, p.origin_code, \
          p.description, p.sales_count, p.created_at, p.cooperative_id, o.name AS cooperative_name, \
          {} AS available \
          FROM products p JOIN organisations o ON o.id = p.cooperative_id",
@@ -184,6 +185,7 @@ async fn assemble(db: &Db, rows: Vec<ProductRow>) -> sqlx::Result<Vec<Product>> 
                 unit: r.unit,
                 spec: r.spec,
                 storage: Storage::parse(&r.storage).unwrap_or(Storage::Ambient),
+                unit_weight_g: r.unit_weight_g,
                 price_tiers: tiers_by.remove(&r.id).unwrap_or_default(),
                 available: r.available,
                 origin: Origin {
@@ -228,6 +230,9 @@ pub fn validate(p: &NewProduct, coop_village: RegionCode) -> Result<RegionCode, 
     }
     if Storage::parse(&p.storage).is_none() {
         errors.add("storage", Problem::Choice(&["ambient", "chilled", "frozen"]));
+    }
+    if !p.unit_weight_g.is_some_and(|g| (1..=crate::bounds::MAX_UNIT_WEIGHT_G).contains(&g)) {
+        errors.add("unit_weight_g", Problem::UnitWeight { max: crate::bounds::MAX_UNIT_WEIGHT_G });
     }
     use crate::bounds::{MAX_CERTIFICATES, MAX_LINE_UNITS, MAX_PRICE_TIERS, MAX_UNIT_PRICE_FEN};
     if p.price_tiers.is_empty() {
@@ -303,8 +308,8 @@ pub async fn create(tx: &mut Tx, cooperative_id: i64, p: &NewProduct, origin: Re
     let now = crate::time::now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO products (cooperative_id, name, name_en, category, unit, spec, storage, origin_code, description, \
-                               created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+                               created_at, updated_at, unit_weight_g) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
     )
     .bind(cooperative_id)
     .bind(p.name.trim())
@@ -316,6 +321,7 @@ pub async fn create(tx: &mut Tx, cooperative_id: i64, p: &NewProduct, origin: Re
     .bind(origin.to_string())
     .bind(&p.description)
     .bind(&now)
+    .bind(p.unit_weight_g)
     .fetch_one(&mut **tx)
     .await?;
     for t in &p.price_tiers {
@@ -351,6 +357,7 @@ mod tests {
             unit: "kg".into(),
             spec: "一级果 500g×2".into(),
             storage: "ambient".into(),
+            unit_weight_g: Some(1000),
             origin_code: "653126200200".into(),
             description: String::new(),
             price_tiers: vec![
@@ -401,6 +408,8 @@ pub struct ProductPatch {
     pub spec: Option<String>,
     /// ambient, chilled or frozen
     pub storage: Option<String>,
+    /// Weight of one unit in grams.
+    pub unit_weight_g: Option<i64>,
     /// A village of the cooperative's county.
     pub origin_code: Option<String>,
     /// Free text.
@@ -560,6 +569,9 @@ pub async fn update(db: &Db, cooperative_id: i64, id: i64, patch: &ProductPatch)
         unit: patch.unit.clone().unwrap_or(current.unit),
         spec: patch.spec.clone().unwrap_or(current.spec),
         storage: patch.storage.clone().unwrap_or_else(|| current.storage.as_str().to_owned()),
+        // A product listed before weights were required may be patched
+        // without giving one; a weight given is checked.
+        unit_weight_g: patch.unit_weight_g.or(current.unit_weight_g).or(Some(1)),
         origin_code: patch.origin_code.clone().unwrap_or(current.origin.code),
         description: patch.description.clone().unwrap_or(current.description),
         price_tiers: patch.price_tiers.clone().unwrap_or(current.price_tiers),
@@ -585,7 +597,7 @@ pub async fn update(db: &Db, cooperative_id: i64, id: i64, patch: &ProductPatch)
         "UPDATE products SET name = COALESCE($1, name), name_en = COALESCE($2, name_en), category = COALESCE($3, category), \
          unit = COALESCE($4, unit), spec = COALESCE($5, spec), storage = COALESCE($6, storage), \
          origin_code = COALESCE($7, origin_code), description = COALESCE($8, description), active = COALESCE($9, active), \
-         updated_at = $10 WHERE id = $11",
+         updated_at = $10, unit_weight_g = COALESCE($12, unit_weight_g) WHERE id = $11",
     )
     .bind(patch.name.as_deref().map(str::trim))
     .bind(patch.name_en.as_deref())
@@ -598,6 +610,7 @@ pub async fn update(db: &Db, cooperative_id: i64, id: i64, patch: &ProductPatch)
     .bind(patch.active.map(i64::from))
     .bind(crate::time::now())
     .bind(id)
+    .bind(patch.unit_weight_g)
     .execute(&mut *tx)
     .await;
     if let Err(e) = result {

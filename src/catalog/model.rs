@@ -172,6 +172,9 @@ pub struct Product {
     pub spec: String,
     /// Storage class.
     pub storage: Storage,
+    /// Weight of one unit in grams (packed); `None` for a product listed
+    /// before weights were required, until its cooperative gives it.
+    pub unit_weight_g: Option<i64>,
     /// Ascending by quantity, descending by price.
     pub price_tiers: Vec<PriceTier>,
     /// Units on unexpired lots not held by orders.
@@ -223,6 +226,9 @@ pub struct NewProduct {
     pub spec: String,
     /// ambient, chilled or frozen
     pub storage: String,
+    /// Weight of one unit in grams, packed (required).
+    #[serde(default)]
+    pub unit_weight_g: Option<i64>,
     /// The village where it is grown.
     pub origin_code: String,
     /// Free text.

@@ -7,6 +7,7 @@
 //! data is generated from a fixed seed, so every demo database is alike.
 
 mod data;
+pub mod journeys;
 
 use crate::auth::{self, Role};
 use crate::catalog::{self, NewCertificate, NewProduct, PriceTier};
@@ -328,13 +329,19 @@ impl Loader<'_> {
     async fn nodes(&mut self, coops: &mut [Coop]) -> anyhow::Result<()> {
         let jiashi_operator = self.org("hub_operator", "伽师县供销物流有限公司", "653129000000").await?;
         self.user("operator@hub.zhunong.demo", "伽师配送中心 调度员", jiashi_operator, &[Role::HubOperator]).await?;
+        let yecheng_operator = self.org("hub_operator", "叶城县邮政快递物流中心", "653126000000").await?;
+        self.user("operator@yecheng.hub.zhunong.demo", "叶城配送中心 调度员", yecheng_operator, &[Role::HubOperator]).await?;
         for (index, coop) in coops.iter_mut().enumerate() {
             let chain = crate::regions::get_many_in(self.tx, &[coop.village]).await?;
             let region = chain.get(&coop.village).context("coop village")?;
             let name_at = |level| region.at(level).map(|l| short_name(&l.name)).unwrap_or_default();
             let code_at = |level| region.at(level).map(|l| l.code.to_string()).unwrap_or_default();
             let county = code_at(RegionLevel::County);
-            let operator = (county == "653129000000").then_some(jiashi_operator);
+            let operator = match county.as_str() {
+                "653129000000" => Some(jiashi_operator),
+                "653126000000" => Some(yecheng_operator),
+                _ => None,
+            };
             let prefecture = name_at(RegionLevel::Prefecture);
             self.node("prefecture_hub", &format!("{prefecture}集散分流中心"), &code_at(RegionLevel::Prefecture), true, 500_000, None)
                 .await?;
@@ -346,7 +353,10 @@ impl Loader<'_> {
                 self.node("township_sorting", &name, &code_at(RegionLevel::Township), index % 3 == 0, 30_000, operator).await?;
             }
             let name = format!("{}{}合作社集货点", name_at(RegionLevel::County), name_at(RegionLevel::Village));
-            coop.node = self.node("village_point", &name, &coop.village.to_string(), false, 8_000, None).await?;
+            // 伽师县's supply-and-marketing company also runs the county's
+            // village collection points, so its operator scans goods from
+            // the village up to the county centre.
+            coop.node = self.node("village_point", &name, &coop.village.to_string(), false, 8_000, operator).await?;
         }
         Ok(())
     }
@@ -361,6 +371,7 @@ impl Loader<'_> {
                 unit: p.unit.into(),
                 spec: p.spec.into(),
                 storage: p.storage.into(),
+                unit_weight_g: Some(unit_weight_g(p.unit, p.spec)),
                 origin_code: coop.village.to_string(),
                 description: p.description.into(),
                 price_tiers: p.tiers.iter().map(|(q, fen)| PriceTier { min_quantity: *q, unit_price_fen: Fen::new(*fen) }).collect(),
@@ -415,5 +426,55 @@ impl Loader<'_> {
             }
         }
         Ok(spec.products.len())
+    }
+}
+
+/// The packed weight of one unit of a demo product, read from its unit and
+/// specification: a kilogram for goods sold by the kilogram; else the
+/// first weight or volume in the specification ("约5kg/箱" → 5 kg, "250ml×12瓶"
+/// → 3 kg, "500g×10袋" → 5 kg), with a tenth added for the packing; a box
+/// of 30 eggs is weighed by hand.
+pub fn unit_weight_g(unit: &str, spec: &str) -> i64 {
+    if unit == "kg" {
+        return 1000;
+    }
+    if spec.starts_with("30枚") {
+        return 2_000;
+    }
+    let digits: String = spec.chars().skip_while(|c| !c.is_ascii_digit()).collect();
+    let number: String = digits.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    let rest = &digits[number.len()..];
+    let value: f64 = number.parse().unwrap_or(0.0);
+    let grams = if rest.starts_with("kg") {
+        value * 1000.0
+    } else if rest.starts_with('g') || rest.starts_with("ml") {
+        value
+    } else {
+        0.0
+    };
+    let count: f64 = rest
+        .split_once('×')
+        .map(|(_, n)| n.chars().take_while(|c| c.is_ascii_digit()).collect::<String>())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1.0);
+    ((grams * count * 1.1).round() as i64).max(0)
+}
+
+#[cfg(test)]
+mod weight_tests {
+    use super::*;
+
+    #[test]
+    fn every_demo_product_has_a_weight_read_from_its_specification() {
+        assert_eq!(unit_weight_g("箱", "约5kg/箱，2-3个"), 5_500);
+        assert_eq!(unit_weight_g("箱", "250ml×12瓶"), 3_300);
+        assert_eq!(unit_weight_g("袋", "500g/袋"), 550);
+        assert_eq!(unit_weight_g("kg", "一级"), 1_000);
+        for coop in COOPS {
+            for p in coop.products {
+                let g = unit_weight_g(p.unit, p.spec);
+                assert!((100..=10_000).contains(&g), "{}: {} g from {:?} {:?}", p.name, g, p.unit, p.spec);
+            }
+        }
     }
 }

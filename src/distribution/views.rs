@@ -14,8 +14,8 @@ use super::route::{LegKind, Skipped};
 use super::routing::parse_skipped;
 use super::shipments::{Destination, NodeRef, ScanEvent, Shipment, ShipmentLine, ShipmentStatus};
 use crate::auth::{Actor, Role};
-use crate::orgs::OrgKind;
 use crate::db::Db;
+use crate::orgs::OrgKind;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -87,24 +87,29 @@ async fn assemble(conn: &mut sqlx::AnyConnection, rows: Vec<ShipmentRow>) -> sql
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let sql = format!(
         "SELECT g.shipment_id, l.order_id, o.number, l.id, p.id, p.name, p.unit, r.quantity, r.weight_g, \
-                CASE WHEN p.unit_weight_g IS NULL THEN 1 ELSE 0 END \
+                CASE WHEN p.unit_weight_g IS NULL THEN 1 ELSE 0 END, g.planned_on \
          FROM route_legs g JOIN routes r ON r.id = g.route_id JOIN order_lines l ON l.id = r.line_id \
          JOIN orders o ON o.id = l.order_id JOIN products p ON p.id = l.product_id \
          WHERE g.shipment_id IN ({}) ORDER BY g.shipment_id, l.order_id, l.id, r.id",
         crate::db::list_placeholders(1, ids.len())
     );
-    let mut q = sqlx::query_as::<_, (i64, i64, String, i64, i64, String, String, i64, i64, i64)>(&sql);
+    let mut q = sqlx::query_as::<_, (i64, i64, String, i64, i64, String, String, i64, i64, i64, String)>(&sql);
     for id in &ids {
         q = q.bind(id);
     }
     let mut lines: HashMap<i64, Vec<(ShipmentLine, bool)>> = HashMap::new();
-    for (shipment, order_id, order_number, line_id, product_id, product_name, unit, quantity, weight_g, unweighed) in
+    let mut planned: HashMap<i64, String> = HashMap::new();
+    for (shipment, order_id, order_number, line_id, product_id, product_name, unit, quantity, weight_g, unweighed, planned_on) in
         q.fetch_all(&mut *conn).await?
     {
-        lines.entry(shipment).or_default().push((
-            ShipmentLine { order_id, order_number, line_id, product_id, product_name, unit, quantity, weight_g },
-            unweighed == 1,
-        ));
+        let earliest = planned.entry(shipment).or_insert_with(|| planned_on.clone());
+        if planned_on < *earliest {
+            *earliest = planned_on;
+        }
+        lines
+            .entry(shipment)
+            .or_default()
+            .push((ShipmentLine { order_id, order_number, line_id, product_id, product_name, unit, quantity, weight_g }, unweighed == 1));
     }
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
@@ -130,6 +135,7 @@ async fn assemble(conn: &mut sqlx::AnyConnection, rows: Vec<ShipmentRow>) -> sql
                 cold: r.cold != 0,
                 unweighed_lines: mine.iter().filter(|(_, u)| *u).count() as i64,
                 window_ends_at: r.window_ends_at,
+                planned_on: planned.remove(&r.id),
                 lines: mine.into_iter().map(|(l, _)| l).collect(),
             },
         ));
@@ -203,10 +209,8 @@ pub async fn node_shipments(
         q.fetch_one(&mut *conn).await?
     };
     let n = if status.is_some() { 3 } else { 2 };
-    let sql = format!(
-        "{SHIPMENT_SELECT} WHERE {column} = $1{status_sql} ORDER BY s.window_ends_at DESC, s.id DESC LIMIT ${n} OFFSET ${}",
-        n + 1
-    );
+    let sql =
+        format!("{SHIPMENT_SELECT} WHERE {column} = $1{status_sql} ORDER BY s.window_ends_at DESC, s.id DESC LIMIT ${n} OFFSET ${}", n + 1);
     let mut q = sqlx::query_as::<_, ShipmentRow>(&sql).bind(node);
     if let Some(s) = status {
         q = q.bind(s.as_str());
@@ -483,7 +487,9 @@ pub async fn tracking(db: &Db, actor: &Actor, id: i64) -> sqlx::Result<Option<Tr
             for g in &its {
                 let from = NodeRef { node_id: g.from_id, kind: kind_of(&g.from_kind)?, name: g.from_name.clone() };
                 let to = match (g.to_id, &g.to_kind, &g.to_name) {
-                    (Some(node_id), Some(kind), Some(name)) => Destination::Node(NodeRef { node_id, kind: kind_of(kind)?, name: name.clone() }),
+                    (Some(node_id), Some(kind), Some(name)) => {
+                        Destination::Node(NodeRef { node_id, kind: kind_of(kind)?, name: name.clone() })
+                    }
                     _ => Destination::Buyer { buyer: true, order_id: id, order_number: String::new(), place: String::new() },
                 };
                 leg_views.push(LegView {

@@ -230,6 +230,13 @@ pub struct Prepared {
     credit_terms_days: Option<i64>,
 }
 
+impl Prepared {
+    /// Whether the order will wait for an agency approver.
+    pub fn needs_approval(&self) -> bool {
+        self.next == OrderStatus::PendingApproval
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Priced {
     product_id: i64,
@@ -970,12 +977,12 @@ pub mod terms;
 mod views;
 
 pub use acceptance::{AcceptError, Rating, accept};
+pub use fulfil::{Scan, ScanOutcome, ScanRequest, scan};
 pub use idempotency::Answer;
 pub use lifecycle::{LineStatus, OrderStatus, PaymentMethod};
 pub use payment::{Applied, StartError, apply_stripe_event, last_stripe_error, start_stripe};
 pub use place::{PlaceOutcome, PlaceRequest, place_idempotent, placed_with_key};
 pub use refunds::{NewRefund, Refund, RefundError, RefundLine, RefundOnce, finish_unanswered, refund, refund_once};
-pub use fulfil::{Scan, ScanOutcome, ScanRequest, scan};
 pub use views::{Event, FulfilLine, Reach, awaiting_acceptance, cooperatives, events, find_by_number, reach, to_fulfil};
 
 /// Who is allowed to move an order, and how.

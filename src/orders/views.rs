@@ -177,4 +177,3 @@ pub async fn to_fulfil(db: &Db, coop: i64, limit: i64) -> sqlx::Result<Vec<Fulfi
     }
     Ok(out)
 }
-

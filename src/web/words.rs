@@ -213,6 +213,7 @@ words! {
     expired: "已过期", "expired";
     storage: "储存方式", "Storage";
     spec: "规格", "Specification";
+    unit_weight: "每件重量（克，含包装）", "Weight per unit (grams, packed)";
     supports: "带动 {households} 户农户增收，产地 {village}（其中建档立卡户 {poor}）", "Supports {households} households in {village} ({poor} registered poor households among them)";
     of_which_poor: "其中建档立卡户", "registered poor households among them";
     region_code: "区划代码", "Region code";

@@ -56,6 +56,9 @@ async fn a_refund_before_dispatch_returns_stock_and_reverses_exactly_what_was_re
     assert_eq!(refund["order"]["status"], "paid", "a partial refund leaves the order where it is");
     assert_eq!(refund["order"]["refunded_fen"], 3 * unit);
     assert_eq!(allocated(&app, &product).await, before - 3, "three units back on sale");
+    let routed = |t: Value| t["lines"][0]["routes"].as_array().unwrap().iter().map(|r| r["quantity"].as_i64().unwrap()).sum::<i64>();
+    let tracking = format!("/api/v1/orders/{id}/tracking");
+    assert_eq!(routed(app.get(&tracking, Some(&buyer)).await.json()), 7, "only what is still sent travels");
     let a = app.get(&format!("/api/v1/orders/{id}/attribution"), Some(&buyer)).await.json();
     assert_eq!(a["lines"][0]["refunded_fen"], 3 * unit);
     assert_eq!(net(&a), 7 * unit);
@@ -81,6 +84,8 @@ async fn a_refund_before_dispatch_returns_stock_and_reverses_exactly_what_was_re
     assert_eq!(net(&a), 0);
     assert!(a["lines"][0]["entries"].as_array().unwrap().iter().all(|e| e["gross_fen"] == 0 && e["income_fen"] == 0));
     assert_eq!(allocated(&app, &product).await, before - 10);
+    let t = app.get(&tracking, Some(&buyer)).await.json();
+    assert!(t["lines"][0]["legs"].as_array().unwrap().is_empty(), "nothing left to send leaves its shipments: {t}");
     // Append-only: the sale entries are all still there.
     assert!(app.count(&format!("SELECT COUNT(*) FROM attribution_entries WHERE order_id = {id} AND kind = 'sale'")).await > 0);
     let again = app
@@ -102,15 +107,20 @@ async fn delivered_goods_are_accepted_with_a_rating_and_count_towards_the_reserv
 
     // Not before delivery.
     assert_eq!(app.post(&format!("/api/v1/orders/{id}/accept"), ratings.clone(), Some(&buyer)).await.status, StatusCode::CONFLICT);
-    // The buyer does not move goods; the origin's hub operator does.
-    assert_eq!(app.send("POST", &format!("/api/v1/orders/{id}/dispatch"), None, Some(&buyer)).await.status, StatusCode::FORBIDDEN);
+    // The buyer does not move goods; the operators of the chain scan them.
     let operator = app.login("operator@hub.zhunong.demo").await;
-    let dispatched = app.send("POST", &format!("/api/v1/orders/{id}/dispatch"), None, Some(&operator)).await;
-    assert_eq!(dispatched.status, StatusCode::OK, "{}", dispatched.text);
-    assert_eq!(dispatched.json()["status"], "in_transit");
-    let twice = app.send("POST", &format!("/api/v1/orders/{id}/dispatch"), None, Some(&operator)).await;
-    assert_eq!(twice.status, StatusCode::CONFLICT, "an illegal transition is a 409");
-    assert_eq!(app.send("POST", &format!("/api/v1/orders/{id}/deliver"), None, Some(&operator)).await.json()["status"], "delivered");
+    let first = app.next_scans(&operator, &id).await;
+    let (code, node, event) = first.first().expect("the paid order's goods wait at their village point").clone();
+    assert_eq!(event, "dispatched");
+    assert_eq!(app.scan(&buyer, &code, &node, event).await.status, StatusCode::FORBIDDEN);
+    let dispatched = app.scan(&operator, &code, &node, event).await;
+    assert_eq!(dispatched.status, StatusCode::CREATED, "{}", dispatched.text);
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json()["status"], "in_transit");
+    let twice = app.scan(&operator, &code, &node, event).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "a repeated scan is a 409");
+    assert_eq!(twice.json()["detail"], "the shipment is dispatched; this scan does not follow");
+    app.deliver_all(&id).await;
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json()["status"], "delivered");
 
     // Every cooperative must be rated, 1 to 5.
     let bad =

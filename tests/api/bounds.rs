@@ -79,7 +79,7 @@ async fn a_price_too_large_to_multiply_is_refused() {
     let origin: String =
         sqlx::query_scalar("SELECT origin_code FROM products WHERE id = $1").bind(product).fetch_one(app.db().pool()).await.unwrap();
     let body = json!({"name": "伽师瓜礼盒", "category": "fruit", "unit": "箱", "spec": "5kg", "storage": "ambient", "origin_code": origin,
-        "price_tiers": [{"min_quantity": 1, "unit_price_fen": i64::MAX}], "certificates": []});
+        "unit_weight_g": 5500, "price_tiers": [{"min_quantity": 1, "unit_price_fen": i64::MAX}], "certificates": []});
     let res = app.post("/api/v1/products", body, Some(&token)).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
     assert!(fields(&res).contains(&"price_tiers[0].unit_price_fen".to_owned()), "{}", res.text);
@@ -134,7 +134,7 @@ async fn a_cart_holds_at_most_as_many_products_as_an_order_has_lines() {
     let mut ids = Vec::new();
     for i in 0..=limit {
         let body = json!({"name": format!("伽师瓜 {i} 号箱"), "category": "fruit", "unit": "箱", "spec": "5kg", "storage": "ambient",
-            "origin_code": origin, "price_tiers": [{"min_quantity": 1, "unit_price_fen": 8800}], "certificates": []});
+            "origin_code": origin, "unit_weight_g": 5500, "price_tiers": [{"min_quantity": 1, "unit_price_fen": 8800}], "certificates": []});
         let res = app.post("/api/v1/products", body, Some(&manager)).await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
         ids.push(res.json()["id"].as_str().unwrap().parse::<i64>().unwrap());

@@ -108,6 +108,7 @@ fn new_product(village: &str) -> serde_json::Value {
         "unit": "kg",
         "spec": "单果25g以上",
         "storage": "chilled",
+        "unit_weight_g": 1050,
         "origin_code": village,
         "price_tiers": [{"min_quantity": 1, "unit_price_fen": 3200}, {"min_quantity": 100, "unit_price_fen": 2800}],
         "certificates": [{"kind": "organic", "number": "ORG-2026-0007", "valid_until": "2027-06-30"}]
@@ -156,10 +157,19 @@ async fn product_rules_are_enforced_with_every_problem_named() {
     let mut bad = new_product("422822100200"); // a village of 建始县, not of the cooperative's county
     bad["price_tiers"] = serde_json::json!([{"min_quantity": 1, "unit_price_fen": 3200}, {"min_quantity": 100, "unit_price_fen": 3300}]);
     bad["certificates"][0]["valid_until"] = serde_json::json!("2027-13-01");
-    let res = app.post("/api/v1/products", bad, Some(&token)).await;
+    bad["unit_weight_g"] = serde_json::json!(0);
+    let res = app.post("/api/v1/products", bad.clone(), Some(&token)).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Vec<String> = res.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(fields, ["price_tiers[1].unit_price_fen", "certificates[0].valid_until", "origin_code"]);
+    assert_eq!(fields, ["unit_weight_g", "price_tiers[1].unit_price_fen", "certificates[0].valid_until", "origin_code"]);
+    // A weight per unit is required of a new product: legs and shipments
+    // carry weights.
+    let mut unweighed = new_product("653129100200");
+    unweighed.as_object_mut().unwrap().remove("unit_weight_g");
+    let res = app.post("/api/v1/products", unweighed, Some(&token)).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.json()["errors"][0]["field"], "unit_weight_g");
+    assert_eq!(res.json()["errors"][0]["code"], "unit_weight");
 
     // Another cooperative's product cannot be changed; a buyer cannot list.
     let other = app.count("SELECT MAX(id) FROM products").await;

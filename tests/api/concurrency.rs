@@ -138,7 +138,7 @@ async fn two_tabs_adding_the_last_two_products_to_a_nearly_full_cart_get_one_in(
     for i in 0..=MAX_LINES {
         let body = json!({
             "name": format!("伽师新梅 {i} 号"), "category": "fruit", "unit": "kg", "storage": "ambient",
-            "origin_code": village, "price_tiers": [{"min_quantity": 1, "unit_price_fen": 3200}]
+            "origin_code": village, "unit_weight_g": 1000, "price_tiers": [{"min_quantity": 1, "unit_price_fen": 3200}]
         });
         let res = app.post("/api/v1/products", body, Some(&manager)).await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);

@@ -177,7 +177,7 @@ async fn a_manager_lists_a_product_from_the_form_with_prices_in_yuan_and_edits_i
     let csrf = csrf(&form);
     let village = app.get("/api/v1/me", Some(&token)).await.json()["org"]["region_code"].as_str().unwrap().to_owned();
     let body = format!(
-        "csrf={csrf}&name=%E4%BC%BD%E5%B8%88%E8%9C%9C%E7%93%9C&name_en=Jiashi+honeydew&category=fruit&unit=kg&spec=&storage=ambient&origin_code={village}&description=\
+        "csrf={csrf}&name=%E4%BC%BD%E5%B8%88%E8%9C%9C%E7%93%9C&name_en=Jiashi+honeydew&category=fruit&unit=kg&spec=&storage=ambient&unit_weight_g=1000&origin_code={village}&description=\
          &tier_min=1&tier_price=32.50&tier_min=100&tier_price=29.9&tier_min=&tier_price=&cert_kind=&cert_number=&cert_until=&active=on"
     );
     let created = post(&app, "/console/products", &token, &body).await;

@@ -318,6 +318,76 @@ impl TestApp {
         self.raw(from_address(req, ip)).await
     }
 
+    /// The scans that move order `order`'s goods one step further, each
+    /// once: per route, its first leg not yet done — dispatched at its
+    /// sending node when planned, then received at the next node (or, for
+    /// a leg to the buyer, delivered by the sending node). As the tracking
+    /// of `token`'s user shows it.
+    pub async fn next_scans(&self, token: &str, order: &str) -> Vec<(String, String, &'static str)> {
+        self.next_scans_of(token, order, None).await
+    }
+
+    /// [`TestApp::next_scans`] for the lines of one product only.
+    pub async fn next_scans_of(&self, token: &str, order: &str, product_name: Option<&str>) -> Vec<(String, String, &'static str)> {
+        let tracking = self.get(&format!("/api/v1/orders/{order}/tracking"), Some(token)).await;
+        assert_eq!(tracking.status, StatusCode::OK, "{}", tracking.text);
+        let mut scans: Vec<(String, String, &'static str)> = Vec::new();
+        for line in tracking.json()["lines"].as_array().unwrap() {
+            if product_name.is_some_and(|p| line["product_name"] != p) {
+                continue;
+            }
+            let legs = line["legs"].as_array().unwrap();
+            let routes: std::collections::BTreeSet<i64> = legs.iter().map(|l| l["route"].as_i64().unwrap()).collect();
+            for route in routes {
+                let Some(leg) =
+                    legs.iter().find(|l| l["route"] == route && !matches!(l["status"].as_str(), Some("received" | "delivered")))
+                else {
+                    continue;
+                };
+                let Some(code) = leg["shipment_code"].as_str() else { continue };
+                let (node, event) = match (leg["status"].as_str().unwrap(), leg["to"]["node_id"].as_str()) {
+                    ("planned", _) => (leg["from"]["node_id"].as_str().unwrap(), "dispatched"),
+                    ("dispatched", Some(to)) => (to, "received"),
+                    ("dispatched", None) => (leg["from"]["node_id"].as_str().unwrap(), "delivered"),
+                    (other, _) => panic!("leg status {other}"),
+                };
+                let scan = (code.to_owned(), node.to_owned(), event);
+                if !scans.contains(&scan) {
+                    scans.push(scan);
+                }
+            }
+        }
+        scans
+    }
+
+    /// Scans shipment `code` at node `node` as `token`'s user.
+    pub async fn scan(&self, token: &str, code: &str, node: &str, event: &str) -> Res {
+        self.post(&format!("/api/v1/shipments/{code}/scans"), serde_json::json!({"node_id": node, "event": event}), Some(token)).await
+    }
+
+    /// Moves order `order`'s goods one step further by scans (as the
+    /// platform admin); returns how many scans that took (0: nothing left).
+    pub async fn advance(&self, order: &str) -> usize {
+        let admin = self.login("admin@zhunong.demo").await;
+        let scans = self.next_scans(&admin, order).await;
+        for (code, node, event) in &scans {
+            let res = self.scan(&admin, code, node, event).await;
+            assert_eq!(res.status, StatusCode::CREATED, "{event} {code}: {}", res.text);
+        }
+        scans.len()
+    }
+
+    /// Scans order `order`'s goods all the way to the buyer (as the
+    /// platform admin), as the operators of the chain would.
+    pub async fn deliver_all(&self, order: &str) {
+        for _ in 0..12 {
+            if self.advance(order).await == 0 {
+                return;
+            }
+        }
+        panic!("order {order} still travels after 12 rounds of scans");
+    }
+
     /// Signs a demo user in and returns the bearer token.
     pub async fn login(&self, email: &str) -> String {
         let res = self.post("/api/v1/auth/login", serde_json::json!({"email": email, "password": "zhunong-demo"}), None).await;

@@ -28,6 +28,7 @@ mod pages;
 mod platform;
 mod properties;
 mod regions;
+mod routing;
 mod rules;
 mod search;
 mod search_contract;

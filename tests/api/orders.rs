@@ -348,7 +348,6 @@ async fn attribution_conserves_value_over_random_orders_contributions_and_refund
     let app = TestApp::demo().await;
     let buyer = app.login("buyer@partner.zhunong.demo").await; // no approval limit for partner cities
     let finance = app.login("finance@zhunong.demo").await;
-    let admin = app.login("admin@zhunong.demo").await;
     let mut seed: u64 = 0x2026_1122;
     let mut next = move |n: i64| {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -375,7 +374,7 @@ async fn attribution_conserves_value_over_random_orders_contributions_and_refund
         assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
         // Some orders travel first; then random partial refunds.
         if next(2) == 0 {
-            app.send("POST", &format!("/api/v1/orders/{id}/dispatch"), None, Some(&admin)).await;
+            app.advance(&id).await;
         }
         for _ in 0..next(3) {
             let o = app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json();

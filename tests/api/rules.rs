@@ -315,10 +315,6 @@ async fn mixed_paid_order(app: &TestApp) -> (String, String, i64, i64) {
     (buyer, id, melon, karuo)
 }
 
-async fn step(app: &TestApp, id: &str, who: &str, s: &str) -> crate::helpers::Res {
-    app.send("POST", &format!("/api/v1/orders/{id}/{s}"), None, Some(who)).await
-}
-
 fn line_status(order: &Value, product: i64) -> String {
     let lines = order["lines"].as_array().unwrap();
     let want = product.to_string();
@@ -327,39 +323,64 @@ fn line_status(order: &Value, product: i64) -> String {
 }
 
 #[tokio::test]
-async fn a_hub_operator_moves_only_the_lines_of_a_mixed_order_that_come_from_its_region() {
+async fn a_hub_operator_scans_only_at_its_own_nodes_and_each_line_of_a_mixed_order_moves_on_its_own() {
     let app = TestApp::demo().await;
     let (buyer, id, melon, karuo) = mixed_paid_order(&app).await;
     let operator = app.login("operator@hub.zhunong.demo").await;
     let admin = app.login("admin@zhunong.demo").await;
+    let order = || async { app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json() };
 
-    let dispatched = step(&app, &id, &operator, "dispatch").await;
-    assert_eq!(dispatched.status, StatusCode::OK, "{}", dispatched.text);
-    let o = dispatched.json();
+    // The 伽师县 operator dispatches the melons from their village point.
+    let mine = app.next_scans(&operator, &id).await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    let (code, node, event) = &mine[0];
+    assert_eq!(app.scan(&operator, code, node, event).await.status, StatusCode::CREATED);
+    let o = order().await;
     assert_eq!(
         (o["status"].as_str(), line_status(&o, melon), line_status(&o, karuo)),
         (Some("in_transit"), "in_transit".into(), "waiting".into())
     );
-    assert_eq!(step(&app, &id, &operator, "dispatch").await.status, StatusCode::CONFLICT, "nothing of theirs left to dispatch");
-    let delivered = step(&app, &id, &operator, "deliver").await.json();
+    // The 卡若区 goods wait at a node it does not run: its scan there is refused.
+    let karuo_name = app.get(&format!("/api/v1/products/{karuo}"), None).await.json()["name"].as_str().unwrap().to_owned();
+    let karuo_scans = app.next_scans_of(&admin, &id, Some(&karuo_name)).await;
+    let (code, node, event) = karuo_scans.first().cloned().unwrap_or_else(|| panic!("{karuo_scans:?}"));
+    let refused = app.scan(&operator, &code, &node, event).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+
+    // The melons travel all the way; the order waits for its other line.
+    deliver_product(&app, &id, melon).await;
+    let o = order().await;
     assert_eq!(
-        (delivered["status"].as_str(), line_status(&delivered, melon), line_status(&delivered, karuo)),
+        (o["status"].as_str(), line_status(&o, melon), line_status(&o, karuo)),
         (Some("in_transit"), "delivered".into(), "waiting".into()),
         "the order is delivered only when every line is"
     );
-    // The platform admin moves the rest; then the order is delivered.
-    assert_eq!(step(&app, &id, &admin, "dispatch").await.json()["status"], "in_transit");
-    let done = step(&app, &id, &admin, "deliver").await.json();
+    app.deliver_all(&id).await;
+    let done = order().await;
     assert_eq!((done["status"].as_str(), line_status(&done, karuo)), (Some("delivered"), "delivered".into()));
-    let buyer_view = app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json();
-    assert_eq!(buyer_view["status"], "delivered");
 
-    // An order with only 卡若区 lines does not exist for the 伽师县 operator.
-    let only_karuo = id_of(&app.post("/api/v1/orders", order(&[(karuo, 1)]), Some(&buyer)).await);
+    // An order with only 卡若区 lines shows the 伽师县 operator nothing.
+    let only_karuo = id_of(&app.post("/api/v1/orders", order_body_of(karuo), Some(&buyer)).await);
     let finance = app.login("finance@zhunong.demo").await;
     app.post(&format!("/api/v1/orders/{only_karuo}/payments/invoice"), json!({"reference": "CCB-17"}), Some(&finance)).await;
-    let res = app.send("POST", &format!("/api/v1/orders/{only_karuo}/dispatch"), None, Some(&operator)).await;
+    let res = app.get(&format!("/api/v1/orders/{only_karuo}/tracking"), Some(&operator)).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
+}
+
+/// Scans the goods of `product`'s line of order `id` all the way to the
+/// buyer (as the platform admin), and nothing else of the order.
+async fn deliver_product(app: &TestApp, id: &str, product: i64) {
+    let admin = app.login("admin@zhunong.demo").await;
+    let name = app.get(&format!("/api/v1/products/{product}"), None).await.json()["name"].as_str().unwrap().to_owned();
+    for _ in 0..8 {
+        for (code, node, event) in app.next_scans_of(&admin, id, Some(&name)).await {
+            assert_eq!(app.scan(&admin, &code, &node, event).await.status, StatusCode::CREATED);
+        }
+    }
+}
+
+fn order_body_of(product: i64) -> Value {
+    order(&[(product, 1)])
 }
 
 #[tokio::test]
@@ -541,10 +562,9 @@ async fn concurrent_retries_of_an_expired_key_start_over_once() {
 #[tokio::test]
 async fn refunding_the_last_undelivered_line_in_full_lets_the_order_be_delivered() {
     let app = TestApp::demo().await;
-    let (buyer, id, _, karuo) = mixed_paid_order(&app).await;
-    let operator = app.login("operator@hub.zhunong.demo").await;
-    assert_eq!(step(&app, &id, &operator, "dispatch").await.status, StatusCode::OK);
-    assert_eq!(step(&app, &id, &operator, "deliver").await.json()["status"], "in_transit");
+    let (buyer, id, melon, karuo) = mixed_paid_order(&app).await;
+    deliver_product(&app, &id, melon).await;
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json()["status"], "in_transit");
     let o = app.get(&format!("/api/v1/orders/{id}"), Some(&buyer)).await.json();
     let want = karuo.to_string();
     let line = o["lines"].as_array().unwrap().iter().find(|l| l["product_id"] == want.as_str()).unwrap()["id"].clone();

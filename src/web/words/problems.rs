@@ -46,7 +46,13 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
             max_age_days = max_age_days
         ),
         UnitWeight { max } => {
-            say!(lang, "{label}请填写每件重量（1–{max} 克）", "{label}: give the weight of one unit in grams (1–{max})", label = label, max = grouped(*max))
+            say!(
+                lang,
+                "{label}请填写每件重量（1–{max} 克）",
+                "{label}: give the weight of one unit in grams (1–{max})",
+                label = label,
+                max = grouped(*max)
+            )
         }
         DateBetween { from, to } => say!(
             lang,
@@ -391,6 +397,7 @@ pub fn label(lang: Lang, field: &str) -> String {
         "category" => t.facet_category,
         "unit" => t.pf_unit,
         "spec" => t.spec,
+        "unit_weight_g" => t.unit_weight,
         "storage" => t.storage,
         "price_tiers" => t.price_tiers,
         "certificates" | "certified" => t.certificates,
