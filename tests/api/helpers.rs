@@ -435,51 +435,6 @@ impl TestApp {
         }
     }
 
-    /// Moves every leg of order `id` (released: paid, or on credit terms)
-    /// to the buyer the way operators do, by scanning its shipments as the
-    /// platform admin, hop by hop: `dispatched` at the sending node, then
-    /// `received` at the next one or `delivered` to the buyer. Other orders'
-    /// legs consolidated into the same shipments move with them, as they
-    /// would.
-    pub async fn deliver_all(&self, id: &str) {
-        let id: i64 = id.parse().unwrap_or_else(|_| panic!("an order id: {id}"));
-        let admin = self.login("admin@zhunong.demo").await;
-        // A route has at most five legs, each two scans.
-        for _ in 0..12 {
-            let pending: Vec<(String, i64, Option<i64>, String)> = sqlx::query_as(
-                "SELECT DISTINCT s.code, s.from_node_id, s.to_node_id, s.status FROM route_legs g JOIN routes r ON r.id = g.route_id \
-                 JOIN order_lines l ON l.id = r.line_id JOIN shipments s ON s.id = g.shipment_id \
-                 WHERE l.order_id = $1 AND g.status IN ('planned', 'dispatched') ORDER BY s.code",
-            )
-            .bind(id)
-            .fetch_all(self.db().pool())
-            .await
-            .unwrap();
-            if pending.is_empty() {
-                let unrouted = self
-                    .count(&format!(
-                        "SELECT COUNT(*) FROM route_legs g JOIN routes r ON r.id = g.route_id JOIN order_lines l ON l.id = r.line_id \
-                         WHERE l.order_id = {id} AND g.status IN ('planned', 'dispatched')"
-                    ))
-                    .await;
-                assert_eq!(unrouted, 0, "legs of order {id} wait in no shipment");
-                return;
-            }
-            for (code, from, to, status) in pending {
-                let (node, event) = match (status.as_str(), to) {
-                    ("open" | "closed", _) => (from, "dispatched"),
-                    ("dispatched", Some(next)) => (next, "received"),
-                    ("dispatched", None) => (from, "delivered"),
-                    _ => panic!("shipment {code} is {status} with legs of order {id} not yet moved"),
-                };
-                let body = serde_json::json!({"node_id": node.to_string(), "event": event});
-                let res = self.post(&format!("/api/v1/shipments/{code}/scans"), body, Some(&admin)).await;
-                assert_eq!(res.status, StatusCode::CREATED, "{event} {code} at node {node}: {}", res.text);
-            }
-        }
-        panic!("order {id} did not reach its buyer in twelve rounds of scans");
-    }
-
     /// A number from one SQL query.
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sql).fetch_one(self.db().pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
