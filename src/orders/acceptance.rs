@@ -121,4 +121,3 @@ pub async fn accept(db: &Db, actor: &Actor, id: i64, ratings: &[Rating]) -> Resu
     tx.commit().await?;
     Ok(order)
 }
-

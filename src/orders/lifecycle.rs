@@ -412,7 +412,11 @@ mod tests {
         assert_eq!(derive(O::AwaitingPayment, true, &[l(Waiting, 3)]), O::AwaitingPayment, "released, nothing has left yet");
         assert_eq!(derive(O::AwaitingPayment, true, &[l(InTransit, 3), l(Waiting, 1)]), O::InTransit);
         assert_eq!(derive(O::InTransit, true, &[l(Delivered, 3), l(Delivered, 1)]), O::Delivered);
-        assert_eq!(derive(O::AwaitingPayment, false, &[l(InTransit, 3)]), O::AwaitingPayment, "lines of an unreleased order decide nothing");
+        assert_eq!(
+            derive(O::AwaitingPayment, false, &[l(InTransit, 3)]),
+            O::AwaitingPayment,
+            "lines of an unreleased order decide nothing"
+        );
         assert!(O::AwaitingPayment.is_cancellable(false) && !O::AwaitingPayment.is_cancellable(true));
     }
 
@@ -438,8 +442,8 @@ mod tests {
                 // The naive reference: lines decide once the order is
                 // released (paid, or on credit terms) and until delivery.
                 let nothing_left = lines.iter().all(|x| x.units_left == 0);
-                let lines_decide = matches!(current, OrderStatus::Paid | OrderStatus::InTransit)
-                    || (released && current == OrderStatus::AwaitingPayment);
+                let lines_decide =
+                    matches!(current, OrderStatus::Paid | OrderStatus::InTransit) || (released && current == OrderStatus::AwaitingPayment);
                 let want = if matches!(current, OrderStatus::Paid | OrderStatus::InTransit | OrderStatus::Delivered | OrderStatus::Accepted)
                     && nothing_left
                 {

@@ -357,17 +357,15 @@ pub async fn prepare(conn: &mut sqlx::AnyConnection, actor: &Actor, o: &NewOrder
             }
         }
     }
-    let agency: Option<(i64, Option<i64>)> =
-        sqlx::query_as("SELECT approval_limit_fen, credit_terms_days FROM agencies WHERE org_id = $1")
-            .bind(actor.org.id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let agency: Option<(i64, Option<i64>)> = sqlx::query_as("SELECT approval_limit_fen, credit_terms_days FROM agencies WHERE org_id = $1")
+        .bind(actor.org.id)
+        .fetch_optional(&mut *conn)
+        .await?;
     let next =
         if agency.is_some_and(|(limit, _)| total.get() > limit) { OrderStatus::PendingApproval } else { OrderStatus::AwaitingPayment };
     // Terms are for the bank transfer that follows the goods; a card
     // payment is paying now, so a Stripe order never uses them.
-    let credit_terms_days =
-        agency.and_then(|(_, terms)| terms).filter(|_| o.payment_method == PaymentMethod::Invoice.as_str());
+    let credit_terms_days = agency.and_then(|(_, terms)| terms).filter(|_| o.payment_method == PaymentMethod::Invoice.as_str());
     Ok(Prepared { lines, total, next, region_code, credit_terms_days })
 }
 

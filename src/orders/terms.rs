@@ -107,12 +107,7 @@ async fn settings_in(conn: &mut sqlx::AnyConnection, org_id: i64) -> sqlx::Resul
     .bind(org_id)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row.map(|(name, limit, terms)| AgencySettings {
-        org_id,
-        name,
-        approval_limit_fen: Fen::new(limit),
-        credit_terms_days: terms,
-    }))
+    Ok(row.map(|(name, limit, terms)| AgencySettings { org_id, name, approval_limit_fen: Fen::new(limit), credit_terms_days: terms }))
 }
 
 /// Releases order `id`, on credit terms, for fulfilment in the caller's

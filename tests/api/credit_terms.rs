@@ -109,8 +109,9 @@ async fn an_agency_on_credit_terms_gets_its_approved_order_delivered_and_accepte
     assert_eq!(ledger_of(&app, &id).await, (0, 0));
     let finance = app.login(FINANCE).await;
     let line = approved["lines"][0]["id"].as_str().unwrap();
-    let refund =
-        app.post(&format!("/api/v1/orders/{id}/refunds"), json!({"lines": [{"line_id": line, "quantity": 1}], "reason": "x"}), Some(&finance)).await;
+    let refund = app
+        .post(&format!("/api/v1/orders/{id}/refunds"), json!({"lines": [{"line_id": line, "quantity": 1}], "reason": "x"}), Some(&finance))
+        .await;
     assert_eq!(refund.status, StatusCode::CONFLICT, "{}", refund.text);
 
     app.deliver_all(&id).await;
