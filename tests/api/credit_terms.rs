@@ -249,6 +249,12 @@ async fn page(app: &TestApp, path: &str, token: &str) -> Res {
     app.raw(req).await
 }
 
+/// The same page in English.
+async fn page_en(app: &TestApp, path: &str, token: &str) -> Res {
+    let req = Request::get(path).header(header::COOKIE, format!("zn_session={token}; zn_lang=en")).body(Body::empty()).unwrap();
+    app.raw(req).await
+}
+
 #[tokio::test]
 async fn an_order_unpaid_past_its_due_date_is_listed_for_finance_and_flagged_to_its_buyer() {
     let app = TestApp::demo().await;
@@ -301,6 +307,8 @@ async fn an_order_unpaid_past_its_due_date_is_listed_for_finance_and_flagged_to_
     assert_eq!(order_page.status, StatusCode::OK);
     assert!(order_page.text.contains("逾期未付"), "the order page flags it");
     assert!(order_page.text.contains(&format!("账期 7 天，应付日期 {}", china_date_in(-1))), "{}", order_page.text);
+    let english = page_en(&app, &format!("/orders/{id}"), &buyer).await.text;
+    assert!(english.contains("Overdue") && english.contains(&format!("7 days, due on {}", china_date_in(-1))), "{english}");
     let list_page = page(&app, "/orders", &buyer).await;
     assert!(list_page.text.contains("逾期未付"), "so does the order list");
     let finance_page = page(&app, "/finance/invoices", &finance).await;
