@@ -37,9 +37,10 @@ pub(super) struct OrderSummary {
 /// The credit terms of order `o` in the page's words, if it has any.
 fn terms_words(c: &Chrome, o: &Order) -> Option<String> {
     let days = o.credit_terms_days?;
-    Some(match &o.due_on {
-        Some(due) => super::words::fill(c.w.credit_terms_due, &[("days", &days), ("due", due)]),
-        None => super::words::fill(c.w.credit_terms_pending, &[("days", &days)]),
+    Some(match (&o.paid_at, &o.due_on) {
+        (Some(_), _) => super::words::fill(c.w.credit_terms_paid, &[("days", &days)]),
+        (None, Some(due)) => super::words::fill(c.w.credit_terms_due, &[("days", &days), ("due", due)]),
+        (None, None) => super::words::fill(c.w.credit_terms_pending, &[("days", &days)]),
     })
 }
 

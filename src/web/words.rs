@@ -444,6 +444,7 @@ words! {
     credit_terms: "账期", "Credit terms";
     credit_terms_pending: "账期 {days} 天，验收后起算", "{days} days, counted from acceptance";
     credit_terms_due: "账期 {days} 天，应付日期 {due}", "{days} days, due on {due}";
+    credit_terms_paid: "账期 {days} 天，已付款", "{days} days, paid";
     credit_terms_hint: "先收货后付款：订单（需审批的，批准后）即放行发运，验收后请在账期内转账。", "Goods first, payment after: the order ships at once (or once approved, if it needs approval); pay by bank transfer within the terms after acceptance.";
     overdue: "逾期未付", "Overdue";
     due_on: "应付日期", "Due on";

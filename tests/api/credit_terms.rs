@@ -319,7 +319,8 @@ async fn an_order_unpaid_past_its_due_date_is_listed_for_finance_and_flagged_to_
     // Paid late is paid: no longer overdue anywhere.
     assert_eq!(confirm(&app, &id, "LATE-1").await.json()["overdue"], false);
     assert_eq!(app.get("/api/v1/orders?overdue=true", Some(&finance)).await.json()["total"], 0);
-    assert!(!page(&app, &format!("/orders/{id}"), &buyer).await.text.contains("逾期未付"));
+    let paid_page = page(&app, &format!("/orders/{id}"), &buyer).await.text;
+    assert!(!paid_page.contains("逾期未付") && paid_page.contains("账期 7 天，已付款"), "{paid_page}");
 }
 
 /// Two finance clerks confirm the same transfer of an order on terms that
