@@ -167,6 +167,10 @@ async fn a_credit_order_that_needs_no_approval_is_released_when_placed_and_payin
     assert!(placed["released_at"].is_string(), "{placed}");
     assert_eq!(placed["hold_until"], Value::Null);
     assert!(routes_of(&app, &id).await > 0);
+    // Released unpaid, its goods are the cooperative's to send.
+    let manager = app.login("manager@coop.zhunong.demo").await;
+    let number = placed["number"].as_str().unwrap();
+    assert!(page(&app, "/console/orders", &manager).await.text.contains(number), "the cooperative sees {number} to fulfil");
 
     // Paid before the goods move: awaiting_payment → paid as for anyone;
     // accepted later, it is not made due.
@@ -186,6 +190,8 @@ async fn a_credit_order_that_needs_no_approval_is_released_when_placed_and_payin
     assert_eq!(plain["released_at"], Value::Null);
     assert!(plain["hold_until"].is_string());
     assert_eq!(routes_of(&app, plain["id"].as_str().unwrap()).await, 0);
+    let plain_number = plain["number"].as_str().unwrap();
+    assert!(!page(&app, "/console/orders", &manager).await.text.contains(plain_number), "nothing to send before the money");
 }
 
 #[tokio::test]
