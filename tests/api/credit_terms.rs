@@ -363,3 +363,22 @@ async fn two_confirmations_at_once_of_an_order_on_its_way_record_one_payment() {
     assert_eq!(ledger_of(&app, &id).await.1, placed["total_fen"].as_i64().unwrap(), "the ledger written once");
     assert_eq!(app.get(&format!("/api/v1/orders/{id}"), Some(&app.login(BUYER).await)).await.json()["status"], "delivered");
 }
+
+/// The unpaid hold cap is there against stock held by orders that may
+/// lapse; an order released on credit terms is on its way and cannot be
+/// cancelled, like a paid one.
+#[tokio::test]
+async fn an_order_released_on_credit_terms_holds_nothing_against_the_unpaid_hold_cap() {
+    let app = TestApp::demo().await;
+    set_terms(&app, Some(30)).await;
+    let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
+    app.empty_stock(product).await;
+    app.top_up(product, 10).await;
+    order(&app, 5).await;
+    // Counted as an unpaid hold, the first order would leave room for
+    // nothing more (half of 10 on offer is 5, all held); released, it
+    // leaves 5 on offer, and half of them, 3, may be ordered.
+    let buyer = app.login(BUYER).await;
+    let res = app.post("/api/v1/orders", crate::helpers::order_body(&[(product, 3)]), Some(&buyer)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+}
