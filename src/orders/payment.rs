@@ -29,7 +29,7 @@ pub(super) async fn claim_payment(tx: &mut Tx, id: i64) -> sqlx::Result<bool> {
 }
 
 /// Records the payment of order `id` (which the caller has just moved to
-/// `paid`, or — on credit terms — claimed with [`claim_payment`]), writes
+/// `paid` or, for a bank transfer, claimed with [`claim_payment`]), writes
 /// its attribution ledger and releases its lines for fulfilment (if not
 /// released before), in the caller's transaction. The ledger is written
 /// here and nowhere else: only confirmed money is attributed.
