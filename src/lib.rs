@@ -8,7 +8,8 @@
 //! - [`config`] — environment variables and `zhunong.toml`.
 //! - [`db`] — one `Any` pool, SQLite or PostgreSQL by URL; migrations.
 //! - [`money`], [`time`], [`ids`], [`validation`] — small types used everywhere;
-//!   [`bounds`] — the stated limits of everything that comes in.
+//!   [`bounds`] — the stated limits of everything that comes in; [`jobs`] —
+//!   leases for work on a clock, so several instances do it once.
 //! - Domain areas, which never import `axum`:
 //!   [`regions`], [`orgs`], [`auth`], [`households`], [`catalog`],
 //!   [`stock`], [`distribution`], [`demo`]; [`outbox`], the search outbox's
@@ -60,6 +61,7 @@ pub mod distribution;
 pub mod households;
 pub mod http;
 pub mod ids;
+pub mod jobs;
 pub mod money;
 pub mod orders;
 pub mod orgs;

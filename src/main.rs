@@ -15,6 +15,7 @@ USAGE:
     zhunong reindex                      rebuild the search index from the database
     zhunong bench search                 benchmark search on 100,000 generated products (see docs/PERFORMANCE.md)
     zhunong bench checkout               benchmark order placement at 16 and 64 buyers, and 300 racing for 100 units
+    zhunong bench routing                benchmark routing 100,000 released lines, then 10,000 scans at 16 clients
     zhunong help                         this text
 
 Configuration comes from environment variables (see README.md), e.g.
@@ -44,7 +45,10 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
             let app = build().await?;
             match zhunong::demo::load(&app.state.db).await? {
                 zhunong::demo::Outcome::Loaded { cooperatives, products, households } => {
-                    println!("demo loaded: {cooperatives} cooperatives, {products} products, {households} households")
+                    let orders = zhunong::demo::journeys::run(&app.state.db).await?;
+                    println!(
+                        "demo loaded: {cooperatives} cooperatives, {products} products, {households} households, {orders} orders along the chain"
+                    )
                 }
                 zhunong::demo::Outcome::AlreadyLoaded => {
                     println!("demo already loaded; nothing changed")
@@ -57,6 +61,10 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
         ["bench", "search"] => {
             init_tracing();
             zhunong::bench::search(Config::from_env()?).await
+        }
+        ["bench", "routing"] => {
+            init_tracing();
+            zhunong::bench::routing(Config::from_env()?).await
         }
         ["bench", "checkout"] => {
             init_tracing();
@@ -101,7 +109,10 @@ async fn serve() -> anyhow::Result<()> {
     let db = app.state.db.clone();
     if app.state.config.demo_on_empty && zhunong::demo::database_is_empty(&db).await? {
         tracing::info!("the database is empty: loading the demo data (sign-ins in README.md; set ZHUNONG_DEMO=false to skip)");
-        zhunong::demo::load(&db).await?;
+        if let zhunong::demo::Outcome::Loaded { .. } = zhunong::demo::load(&db).await? {
+            let orders = zhunong::demo::journeys::run(&db).await?;
+            tracing::info!(orders, "demo orders placed along the chain");
+        }
     }
     let indexer = app.state.indexer.clone();
     let products: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM products WHERE active = 1").fetch_one(db.pool()).await?;
@@ -143,8 +154,9 @@ async fn serve() -> anyhow::Result<()> {
 
 /// Every minute, cancels the unpaid orders whose hold on their stock has
 /// lapsed (deadlines set at placement from the configuration), releasing
-/// their stock, finishes Stripe refunds whose answer was lost, and purges a
-/// bounded batch of expired idempotency keys.
+/// their stock, finishes Stripe refunds whose answer was lost, closes the
+/// shipment windows whose cut-off passed (under a lease: one instance does
+/// it), and purges a bounded batch of expired idempotency keys.
 async fn expire_orders(db: zhunong::db::Db, stripe: Option<zhunong::payments::Stripe>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
@@ -158,6 +170,11 @@ async fn expire_orders(db: zhunong::db::Db, stripe: Option<zhunong::payments::St
             Ok(0) => {}
             Ok(n) => tracing::info!(refunds = n, "unanswered Stripe refunds finished"),
             Err(e) => tracing::warn!(error = %e, "finishing unanswered Stripe refunds failed; will retry"),
+        }
+        match zhunong::distribution::sweep(&db, zhunong::jobs::instance_id(), time::OffsetDateTime::now_utc()).await {
+            Ok(s) if s.closed + s.routed > 0 => tracing::info!(shipments_closed = s.closed, routes = s.routed, "distribution sweep"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the distribution sweep failed; will retry"),
         }
         match zhunong::orders::idempotency::purge_expired(&db, 5_000).await {
             Ok(0) => {}

@@ -191,6 +191,38 @@ fn scan_error(e: ScanError) -> ApiError {
     }
 }
 
+/// Body of a re-route.
+#[derive(Deserialize)]
+pub struct RerouteBody {
+    #[serde(deserialize_with = "crate::ids::deserialize")]
+    to_node_id: i64,
+    reason: String,
+}
+
+/// `POST /api/v1/legs/{id}/reroute` `{to_node_id, reason}` (operators of
+/// the node the goods leave from, platform admin) → the order's tracking
+/// as the caller may see it.
+pub async fn reroute(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RerouteBody>,
+) -> ApiResult<Json<views::Tracking>> {
+    use crate::distribution::routing::{self, RerouteError};
+    let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("leg"))?;
+    let order = routing::reroute(&state.db, &actor, id, body.to_node_id, &body.reason).await.map_err(|e| match e {
+        RerouteError::NotFound => ApiError::NotFound("leg"),
+        e @ RerouteError::NotYourNode => ApiError::Forbidden(e.to_string()),
+        e @ RerouteError::Moved => ApiError::Conflict { title: "Leg has left", detail: e.to_string(), errors: Default::default() },
+        RerouteError::BadNode | RerouteError::NoColdStorage => {
+            ApiError::Invalid(FieldErrors::one("to_node_id", Problem::Unreadable(e.to_string())))
+        }
+        RerouteError::Reason => ApiError::Invalid(FieldErrors::one("reason", Problem::Length { min: 1, max: 200 })),
+        RerouteError::Db(e) => e.into(),
+    })?;
+    Ok(Json(views::tracking(&state.db, &actor, order).await?.ok_or(ApiError::NotFound("leg"))?))
+}
+
 /// `GET /api/v1/orders/{id}/tracking` (the buyer; a cooperative its lines;
 /// an operator the lines through its nodes; platform admin).
 pub async fn tracking(

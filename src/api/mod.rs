@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/shipments/{code}", get(distribution::shipment))
         .route("/api/v1/shipments/{code}/label", get(distribution::label))
         .route("/api/v1/shipments/{code}/scans", post(distribution::scan))
+        .route("/api/v1/legs/{id}/reroute", post(distribution::reroute))
         .route("/api/v1/orders", get(orders::list).post(orders::place))
         .route("/api/v1/orders/{id}", get(orders::get))
         .route("/api/v1/orders/{id}/cancel", post(orders::cancel))

@@ -126,7 +126,7 @@ async fn stock_everything(app: &crate::app::App) -> anyhow::Result<Vec<i64>> {
     Ok(rows.into_iter().map(|(p, _)| p).collect())
 }
 
-async fn login(client: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
+pub(super) async fn login(client: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
     let res: serde_json::Value = client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&serde_json::json!({"email": email, "password": crate::demo::DEMO_PASSWORD}))

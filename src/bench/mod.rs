@@ -1,4 +1,5 @@
-//! Benchmarks, run by `zhunong bench search` and `zhunong bench checkout`
+//! Benchmarks, run by `zhunong bench search`, `zhunong bench checkout` and
+//! `zhunong bench routing`
 //! (see docs/PERFORMANCE.md). Each builds a fresh database with the demo
 //! data in a temporary folder — SQLite, or the PostgreSQL database that
 //! `DATABASE_URL` names, which must be empty — serves the real router on
@@ -9,9 +10,11 @@
 //! in time and in requests, and talks only to 127.0.0.1.
 
 mod checkout;
+mod routing;
 mod search;
 
 pub use checkout::checkout;
+pub use routing::routing;
 pub use search::{PRODUCTS, search};
 
 use crate::app::App;

@@ -7,6 +7,7 @@
 //! data is generated from a fixed seed, so every demo database is alike.
 
 mod data;
+pub mod journeys;
 
 use crate::auth::{self, Role};
 use crate::catalog::{self, NewCertificate, NewProduct, PriceTier};
@@ -328,13 +329,19 @@ impl Loader<'_> {
     async fn nodes(&mut self, coops: &mut [Coop]) -> anyhow::Result<()> {
         let jiashi_operator = self.org("hub_operator", "伽师县供销物流有限公司", "653129000000").await?;
         self.user("operator@hub.zhunong.demo", "伽师配送中心 调度员", jiashi_operator, &[Role::HubOperator]).await?;
+        let yecheng_operator = self.org("hub_operator", "叶城县邮政快递物流中心", "653126000000").await?;
+        self.user("operator@yecheng.hub.zhunong.demo", "叶城配送中心 调度员", yecheng_operator, &[Role::HubOperator]).await?;
         for (index, coop) in coops.iter_mut().enumerate() {
             let chain = crate::regions::get_many_in(self.tx, &[coop.village]).await?;
             let region = chain.get(&coop.village).context("coop village")?;
             let name_at = |level| region.at(level).map(|l| short_name(&l.name)).unwrap_or_default();
             let code_at = |level| region.at(level).map(|l| l.code.to_string()).unwrap_or_default();
             let county = code_at(RegionLevel::County);
-            let operator = (county == "653129000000").then_some(jiashi_operator);
+            let operator = match county.as_str() {
+                "653129000000" => Some(jiashi_operator),
+                "653126000000" => Some(yecheng_operator),
+                _ => None,
+            };
             let prefecture = name_at(RegionLevel::Prefecture);
             self.node("prefecture_hub", &format!("{prefecture}集散分流中心"), &code_at(RegionLevel::Prefecture), true, 500_000, None)
                 .await?;

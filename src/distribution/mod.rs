@@ -16,6 +16,35 @@ pub mod views;
 
 pub use routing::release_in;
 
+/// The lease name of the chain's clock work.
+pub const SWEEP_LEASE: &str = "distribution.sweep";
+
+/// What one [`sweep`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Whether this instance held the lease (else it did nothing).
+    pub held: bool,
+    /// Shipments whose window closed at their node's cut-off.
+    pub closed: usize,
+    /// Routes written for lines released before routing existed.
+    pub routed: usize,
+}
+
+/// The chain's clock work, run every minute by each instance and done by
+/// the one that holds the lease: closes the shipments whose node's cut-off
+/// has passed, and routes lines released without a route (orders paid
+/// before routing existed), a bounded batch at a time.
+pub async fn sweep(db: &Db, holder: &str, now: time::OffsetDateTime) -> sqlx::Result<Swept> {
+    if !crate::jobs::claim(db, SWEEP_LEASE, holder, 55).await? {
+        return Ok(Swept::default());
+    }
+    let closed = shipments::close_due(db, now).await?.len();
+    let mut tx = db.begin_write().await?;
+    let routed = routing::route_unrouted(&mut tx, 200).await?;
+    tx.commit().await?;
+    Ok(Swept { held: true, closed, routed })
+}
+
 use crate::db::Db;
 use crate::regions::{RegionCode, RegionLevel};
 use serde::Serialize;

@@ -245,6 +245,153 @@ async fn route_ids(tx: &mut Tx, items: &[ToRoute]) -> sqlx::Result<HashMap<(i64,
     Ok(out)
 }
 
+/// Brings the routes of line `line` in line with its allocations after
+/// units went back to their lots (a refund before anything left): a route
+/// whose lot holds nothing for the line any more is withdrawn, legs and
+/// all (none of them has moved: the order had not left); the others carry
+/// the quantity and weight still to send.
+pub async fn follow_allocations_in(tx: &mut Tx, line: i64) -> sqlx::Result<()> {
+    let routes: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT r.id, CAST(COALESCE((SELECT SUM(a.quantity) FROM allocations a WHERE a.line_id = r.line_id AND a.lot_id = r.lot_id), 0) AS BIGINT), \
+                COALESCE(p.unit_weight_g, 0), \
+                (SELECT COUNT(*) FROM route_legs g WHERE g.route_id = r.id AND g.status <> 'planned') \
+         FROM routes r JOIN order_lines l ON l.id = r.line_id JOIN products p ON p.id = l.product_id WHERE r.line_id = $1",
+    )
+    .bind(line)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (route, held, unit_weight, moved) in routes {
+        if held > 0 {
+            sqlx::query("UPDATE routes SET quantity = $1, weight_g = $2 WHERE id = $3")
+                .bind(held)
+                .bind(held.saturating_mul(unit_weight))
+                .bind(route)
+                .execute(&mut **tx)
+                .await?;
+        } else if moved == 0 {
+            sqlx::query("DELETE FROM route_legs WHERE route_id = $1").bind(route).execute(&mut **tx).await?;
+            sqlx::query("DELETE FROM routes WHERE id = $1").bind(route).execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Why a re-route was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RerouteError {
+    /// No such leg, or not one the actor may see.
+    #[error("no such leg")]
+    NotFound,
+    /// The actor does not operate the node the goods are at.
+    #[error("only the operators of the node the goods leave from re-route them")]
+    NotYourNode,
+    /// The leg has left.
+    #[error("the leg has left; only a planned leg is re-routed")]
+    Moved,
+    /// The new next node is no node, the current one, or the leg's own start.
+    #[error("choose another node")]
+    BadNode,
+    /// Cold goods to a node without cold storage.
+    #[error("the goods need cold storage, which that node does not have")]
+    NoColdStorage,
+    /// The reason is missing or too long.
+    #[error("give a reason of 1 to 200 characters")]
+    Reason,
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Sends planned leg `leg` to node `to` instead, for `reason` (recorded
+/// with who and when): the legs after it are planned again from `to` by the
+/// same rules, and the leg moves to its node's open shipment for the new
+/// hop. Returns the order the leg belongs to. Never done silently: only
+/// here, by an operator of the node the goods leave from (or the platform
+/// admin), with a reason.
+pub async fn reroute_in(tx: &mut Tx, actor: &crate::auth::Actor, leg: i64, to: i64, reason: &str) -> Result<i64, RerouteError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 200 || reason.chars().any(crate::validation::forbidden_char) {
+        return Err(RerouteError::Reason);
+    }
+    let row: Option<(i64, i64, i64, Option<i64>, String, String, Option<i64>, i64, i64, String, i64)> = sqlx::query_as(&format!(
+        "SELECT g.route_id, g.seq, g.from_node_id, g.to_node_id, g.status, g.planned_on, g.shipment_id, r.cold, l.order_id, \
+                o.delivery_region_code, f.id \
+         FROM route_legs g JOIN routes r ON r.id = g.route_id JOIN order_lines l ON l.id = r.line_id JOIN orders o ON o.id = l.order_id \
+         JOIN nodes f ON f.id = g.from_node_id WHERE g.id = $1{}",
+        tx.for_update()
+    ))
+    .bind(leg)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((route, seq, from, old_to, status, planned_on, shipment, cold, order, delivery, _)) = row else {
+        return Err(RerouteError::NotFound);
+    };
+    if !super::views::operates(tx, actor, from).await? {
+        return Err(RerouteError::NotYourNode);
+    }
+    if status != "planned" {
+        return Err(RerouteError::Moved);
+    }
+    let sites = sites(tx).await?;
+    let Some(&(next, _)) = sites.get(&to) else { return Err(RerouteError::BadNode) };
+    if to == from || Some(to) == old_to {
+        return Err(RerouteError::BadNode);
+    }
+    if cold != 0 && !next.cold {
+        return Err(RerouteError::NoColdStorage);
+    }
+    let delivery = RegionCode::parse(&delivery).map_err(|e| sqlx::Error::Decode(format!("order {order}: {e}").into()))?;
+    let start_is_village = sites.get(&from).is_some_and(|(s, _)| s.region.level() == crate::regions::RegionLevel::Village);
+    let kind = if start_is_village { LegKind::Collection } else { LegKind::Trunk };
+    sqlx::query("DELETE FROM route_legs WHERE route_id = $1 AND seq > $2").bind(route).bind(seq).execute(&mut **tx).await?;
+    sqlx::query("UPDATE route_legs SET to_node_id = $1, kind = $2 WHERE id = $3")
+        .bind(to)
+        .bind(kind.as_str())
+        .bind(leg)
+        .execute(&mut **tx)
+        .await?;
+    let candidates: Vec<Site> = sites.values().map(|(s, _)| *s).collect();
+    let day = crate::time::parse_date(&planned_on).and_then(|d| d.next_day()).unwrap_or_else(crate::time::china_today);
+    let rest = route::plan(next, &candidates, delivery, cold != 0, day);
+    for (i, l) in rest.legs.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO route_legs (route_id, seq, from_node_id, to_node_id, kind, planned_on, status) VALUES ($1, $2, $3, $4, $5, $6, 'planned')",
+        )
+        .bind(route)
+        .bind(seq + 1 + i as i64)
+        .bind(l.from)
+        .bind(l.to)
+        .bind(l.kind.as_str())
+        .bind(crate::time::format_date(l.planned_on))
+        .execute(&mut **tx)
+        .await?;
+    }
+    if shipment.is_some() {
+        let cutoff = sites.get(&from).map(|(_, c)| *c).ok_or(sqlx::Error::RowNotFound)?;
+        let joined = shipments::open_for(tx, from, Hop::Node(to), cold != 0, cutoff, OffsetDateTime::now_utc()).await?;
+        sqlx::query("UPDATE route_legs SET shipment_id = $1 WHERE id = $2").bind(joined).bind(leg).execute(&mut **tx).await?;
+    }
+    sqlx::query("INSERT INTO leg_reroutes (leg_id, old_to_node, new_to_node, reason, user_id, at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(leg)
+        .bind(old_to)
+        .bind(to)
+        .bind(reason)
+        .bind(actor.id)
+        .bind(crate::time::now())
+        .execute(&mut **tx)
+        .await?;
+    Ok(order)
+}
+
+/// [`reroute_in`] in a transaction of its own.
+pub async fn reroute(db: &crate::db::Db, actor: &crate::auth::Actor, leg: i64, to: i64, reason: &str) -> Result<i64, RerouteError> {
+    let mut tx = db.begin_write().await?;
+    let order = reroute_in(&mut tx, actor, leg, to, reason).await?;
+    tx.commit().await?;
+    tracing::info!(leg, to, user.id = actor.id, "leg re-routed");
+    Ok(order)
+}
+
 /// The stored form of a route's skipped levels: `level:reason` pairs.
 fn skipped_text(skipped: &[Skipped]) -> String {
     skipped.iter().map(|s| format!("{}:{}", s.level.as_str(), s.reason.as_str())).collect::<Vec<_>>().join(",")

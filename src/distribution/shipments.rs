@@ -190,6 +190,8 @@ pub struct Shipment {
     pub unweighed_lines: i64,
     /// When its window closes (the sending node's cut-off).
     pub window_ends_at: String,
+    /// The earliest day its legs were planned to leave (China date).
+    pub planned_on: Option<String>,
     /// The goods in it.
     pub lines: Vec<ShipmentLine>,
 }

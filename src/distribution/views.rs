@@ -87,20 +87,25 @@ async fn assemble(conn: &mut sqlx::AnyConnection, rows: Vec<ShipmentRow>) -> sql
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let sql = format!(
         "SELECT g.shipment_id, l.order_id, o.number, l.id, p.id, p.name, p.unit, r.quantity, r.weight_g, \
-                CASE WHEN p.unit_weight_g IS NULL THEN 1 ELSE 0 END \
+                CASE WHEN p.unit_weight_g IS NULL THEN 1 ELSE 0 END, g.planned_on \
          FROM route_legs g JOIN routes r ON r.id = g.route_id JOIN order_lines l ON l.id = r.line_id \
          JOIN orders o ON o.id = l.order_id JOIN products p ON p.id = l.product_id \
          WHERE g.shipment_id IN ({}) ORDER BY g.shipment_id, l.order_id, l.id, r.id",
         crate::db::list_placeholders(1, ids.len())
     );
-    let mut q = sqlx::query_as::<_, (i64, i64, String, i64, i64, String, String, i64, i64, i64)>(&sql);
+    let mut q = sqlx::query_as::<_, (i64, i64, String, i64, i64, String, String, i64, i64, i64, String)>(&sql);
     for id in &ids {
         q = q.bind(id);
     }
     let mut lines: HashMap<i64, Vec<(ShipmentLine, bool)>> = HashMap::new();
-    for (shipment, order_id, order_number, line_id, product_id, product_name, unit, quantity, weight_g, unweighed) in
+    let mut planned: HashMap<i64, String> = HashMap::new();
+    for (shipment, order_id, order_number, line_id, product_id, product_name, unit, quantity, weight_g, unweighed, planned_on) in
         q.fetch_all(&mut *conn).await?
     {
+        let earliest = planned.entry(shipment).or_insert_with(|| planned_on.clone());
+        if planned_on < *earliest {
+            *earliest = planned_on;
+        }
         lines
             .entry(shipment)
             .or_default()
@@ -130,6 +135,7 @@ async fn assemble(conn: &mut sqlx::AnyConnection, rows: Vec<ShipmentRow>) -> sql
                 cold: r.cold != 0,
                 unweighed_lines: mine.iter().filter(|(_, u)| *u).count() as i64,
                 window_ends_at: r.window_ends_at,
+                planned_on: planned.remove(&r.id),
                 lines: mine.into_iter().map(|(l, _)| l).collect(),
             },
         ));

@@ -213,6 +213,13 @@ pub struct Prepared {
     region_code: String,
 }
 
+impl Prepared {
+    /// Whether the order will wait for an agency approver.
+    pub fn needs_approval(&self) -> bool {
+        self.next == OrderStatus::PendingApproval
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Priced {
     product_id: i64,

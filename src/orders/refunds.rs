@@ -384,6 +384,8 @@ async fn apply_in(tx: &mut Tx, refund_id: i64) -> sqlx::Result<()> {
         ledger::attribute_refund(tx, order, line, line_amount, refunded_after).await?;
         if restock {
             give_back(tx, line, quantity).await?;
+            // What is no longer sent leaves its shipments.
+            crate::distribution::routing::follow_allocations_in(tx, line).await?;
         }
     }
     if status.is_refundable() {

@@ -56,6 +56,9 @@ async fn a_refund_before_dispatch_returns_stock_and_reverses_exactly_what_was_re
     assert_eq!(refund["order"]["status"], "paid", "a partial refund leaves the order where it is");
     assert_eq!(refund["order"]["refunded_fen"], 3 * unit);
     assert_eq!(allocated(&app, &product).await, before - 3, "three units back on sale");
+    let routed = |t: Value| t["lines"][0]["routes"].as_array().unwrap().iter().map(|r| r["quantity"].as_i64().unwrap()).sum::<i64>();
+    let tracking = format!("/api/v1/orders/{id}/tracking");
+    assert_eq!(routed(app.get(&tracking, Some(&buyer)).await.json()), 7, "only what is still sent travels");
     let a = app.get(&format!("/api/v1/orders/{id}/attribution"), Some(&buyer)).await.json();
     assert_eq!(a["lines"][0]["refunded_fen"], 3 * unit);
     assert_eq!(net(&a), 7 * unit);
@@ -81,6 +84,8 @@ async fn a_refund_before_dispatch_returns_stock_and_reverses_exactly_what_was_re
     assert_eq!(net(&a), 0);
     assert!(a["lines"][0]["entries"].as_array().unwrap().iter().all(|e| e["gross_fen"] == 0 && e["income_fen"] == 0));
     assert_eq!(allocated(&app, &product).await, before - 10);
+    let t = app.get(&tracking, Some(&buyer)).await.json();
+    assert!(t["lines"][0]["legs"].as_array().unwrap().is_empty(), "nothing left to send leaves its shipments: {t}");
     // Append-only: the sale entries are all still there.
     assert!(app.count(&format!("SELECT COUNT(*) FROM attribution_entries WHERE order_id = {id} AND kind = 'sale'")).await > 0);
     let again = app

@@ -1,6 +1,7 @@
 //! The demo data: loads once, adds up, and is what the README promises.
 
 use crate::helpers::TestApp;
+use axum::http::StatusCode;
 use zhunong::demo::{self, Outcome};
 
 const TABLES: &[&str] = &[
@@ -116,4 +117,41 @@ async fn every_demo_sign_in_works_with_its_role() {
     assert!(manager["org"]["region_code"].as_str().unwrap().starts_with("653129"), "the manager's cooperative is in 伽师县");
     let partner = app.get("/api/v1/me", Some(&app.login("buyer@partner.zhunong.demo").await)).await.json();
     assert_eq!(partner["org"]["region_code"], "500000000000", "the partner buyer is of 重庆市");
+}
+
+#[tokio::test]
+async fn the_demo_orders_show_a_living_chain_with_work_for_the_jiashi_county_centre() {
+    let app = TestApp::demo().await;
+    assert_eq!(zhunong::demo::journeys::run(app.db()).await.unwrap(), 5);
+    assert_eq!(zhunong::demo::journeys::run(app.db()).await.unwrap(), 0, "once per database");
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM orders ORDER BY id").fetch_all(app.db().pool()).await.unwrap();
+    assert_eq!(statuses, ["accepted", "in_transit", "in_transit", "paid", "in_transit"]);
+
+    let operator = app.login("operator@hub.zhunong.demo").await;
+    let centre = app.count("SELECT id FROM nodes WHERE name = '伽师县配送中心'").await;
+    let list = |direction: &'static str, status: &'static str| {
+        let (app, operator) = (&app, &operator);
+        async move {
+            let res = app.get(&format!("/api/v1/nodes/{centre}/shipments?direction={direction}&status={status}"), Some(operator)).await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+            res.json()["total"].as_i64().unwrap()
+        }
+    };
+    assert!(list("inbound", "dispatched").await >= 1, "a shipment on its way from a township centre, to receive");
+    assert!(list("outbound", "open").await >= 1, "goods received at the centre, to dispatch to the 喀什 hub");
+
+    // Every demo order's goods can be followed along their route: each leg
+    // leaves from where the one before it arrived, and the last reaches the buyer.
+    let admin = app.login("admin@zhunong.demo").await;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM orders ORDER BY id").fetch_all(app.db().pool()).await.unwrap();
+    for id in ids {
+        let t = app.get(&format!("/api/v1/orders/{id}/tracking"), Some(&admin)).await.json();
+        let legs = t["lines"][0]["legs"].as_array().unwrap();
+        assert!(!legs.is_empty(), "{t}");
+        for pair in legs.windows(2) {
+            assert_eq!(pair[0]["to"]["node_id"], pair[1]["from"]["node_id"], "{t}");
+        }
+        assert_eq!(legs.last().unwrap()["to"]["buyer"], true);
+        assert_eq!(legs[0]["from"]["kind"], "village_point");
+    }
 }
