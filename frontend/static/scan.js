@@ -116,7 +116,6 @@
       return null;
     };
     if (status === 404) return W.not_found;
-    if (status === 401) return W.signed_out;
     if (status === 403) return W.not_your_node;
     if (status === 409) {
       // The API names the state the shipment is in ("the shipment is
@@ -135,7 +134,13 @@
 
   // Sends one scan. Resolves 'done', 'refused' or 'later' (no answer, or
   // the server asks to come back: the scan stays waiting).
+  var inflight = {};
   function send(scan) {
+    // A scan already on its way (the retry timer met a fresh scan) is not
+    // sent twice at once: the server would take the second for a reused key.
+    if (inflight[scan.key]) return Promise.resolve('later');
+    inflight[scan.key] = true;
+    var settle = function (r) { delete inflight[scan.key]; return r; };
     return fetch('/api/v1/shipments/' + encodeURIComponent(scan.code) + '/scans', {
       method: 'POST',
       credentials: 'same-origin',
@@ -151,11 +156,16 @@
           return remove('waiting', scan.key).then(function () { return 'done'; });
         }
         if (res.status >= 500 || res.status === 429 || res.status === 408) return 'later';
+        if (res.status === 401) {
+          // Signed out: the scan waits until the page is opened signed in.
+          show(false, fill(W.refused_title, { code: scan.code }), W.signed_out);
+          return 'later';
+        }
         scan.reason = reason(res.status, body, scan);
         show(false, fill(W.refused_title, { code: scan.code }), scan.reason);
         return put('refused', scan).then(function () { return remove('waiting', scan.key); }).then(function () { return 'refused'; });
       });
-    }, function () { return 'later'; });
+    }, function () { return 'later'; }).then(settle, function (e) { settle(); throw e; });
   }
 
   var flushing = false;

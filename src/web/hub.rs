@@ -86,6 +86,8 @@ struct ShipmentRow {
     cold: bool,
     /// When its window closes (the sending node's cut-off), China time.
     cutoff: String,
+    /// The earliest day its legs were planned to leave (China date).
+    planned: String,
     unweighed: Option<String>,
 }
 
@@ -110,6 +112,7 @@ fn row(c: &Chrome, s: &Shipment, inbound: bool) -> ShipmentRow {
         lines: s.lines.len(),
         cold: s.cold,
         cutoff: crate::time::china_minute(&s.window_ends_at),
+        planned: s.planned_on.clone().unwrap_or_default(),
         unweighed: (s.unweighed_lines > 0).then(|| fill(c.w.ship_unweighed, &[("n", &s.unweighed_lines)])),
     }
 }

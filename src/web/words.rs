@@ -377,6 +377,7 @@ words! {
     ship_weight: "重量", "Weight";
     ship_lines: "行数", "Lines";
     ship_cutoff: "截单时间", "Cut-off";
+    ship_planned: "计划发出日", "Planned to leave";
     ship_cold: "冷链", "Cold chain";
     ship_ambient: "常温", "Ambient";
     ship_label: "标签", "Label";

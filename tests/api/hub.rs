@@ -55,16 +55,18 @@ fn row_of(text: &str, line: &str) -> String {
     text[at..].split("</tr>").next().unwrap().to_owned()
 }
 
-/// True when `text` holds a run of twelve digits: a region code.
+/// True when `text` holds a region code: a number of twelve digits on its
+/// own (not inside a token of letters and digits, as a CSRF token's hex
+/// may be).
 fn has_region_code(text: &str) -> bool {
-    let mut run = 0;
-    for c in text.chars() {
-        run = if c.is_ascii_digit() { run + 1 } else { 0 };
-        if run >= 12 {
-            return true;
-        }
-    }
-    false
+    text.split(|c: char| !c.is_ascii_alphanumeric()).any(|word| word.len() == 12 && word.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[test]
+fn a_region_code_is_found_on_its_own_and_not_inside_a_token() {
+    assert!(has_region_code("喀什市 653101000000 人民东路"));
+    assert!(!has_region_code("csrf a3653101000000f7"));
+    assert!(!has_region_code("2026-12-01 16:00 · 12.5 kg"));
 }
 
 #[tokio::test]
@@ -84,13 +86,18 @@ async fn an_operator_opens_the_consoles_of_its_nodes_and_no_one_else_does() {
     for words in ["即将到站", "待发运（按下一站分组）", "库容", "每日截单时间"] {
         assert!(console.text.contains(words), "{words}: {}", console.text);
     }
-    assert!(!has_region_code(&console.text), "no region code on the console");
+    assert!(!has_region_code(&console.text), "no region code on the console: {}", console.text);
 
     // The prefecture hub is not the operator's: as if it did not exist.
     let hub = node_named(&app, "喀什地区集散分流中心").await;
     assert_eq!(page(&app, &format!("/hub/nodes/{hub}"), &operator).await.status, StatusCode::NOT_FOUND);
     assert_eq!(page(&app, &format!("/hub/nodes/{hub}/scan"), &operator).await.status, StatusCode::NOT_FOUND);
     assert_eq!(page(&app, "/hub/nodes/x/scan", &operator).await.status, StatusCode::NOT_FOUND);
+
+    // Nor does 叶城县's operator open 伽师县's centre.
+    let yecheng = app.login("operator@yecheng.hub.zhunong.demo").await;
+    assert_eq!(page(&app, &format!("/hub/nodes/{county}"), &yecheng).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(page(&app, &format!("/hub/nodes/{county}/scan"), &yecheng).await.status, StatusCode::NOT_FOUND);
 
     // A buyer has no console at all.
     let buyer = app.login(BUYER).await;
