@@ -9,7 +9,8 @@
 //! - [`db`] — one `Any` pool, SQLite or PostgreSQL by URL; migrations.
 //! - [`money`], [`time`], [`ids`], [`validation`] — small types used everywhere;
 //!   [`bounds`] — the stated limits of everything that comes in; [`jobs`] —
-//!   leases for work on a clock, so several instances do it once.
+//!   leases for work on a clock, so several instances do it once;
+//!   [`barcode`] — Code 128 and QR codes as SVG for printed labels.
 //! - Domain areas, which never import `axum`:
 //!   [`regions`], [`orgs`], [`auth`], [`households`], [`catalog`],
 //!   [`stock`], [`distribution`], [`demo`]; [`outbox`], the search outbox's
@@ -51,6 +52,7 @@ macro_rules! named_enum {
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod barcode;
 pub mod bench;
 pub mod bounds;
 pub mod catalog;

@@ -228,7 +228,7 @@ async fn released_lines(db: &crate::db::Db) -> anyhow::Result<(Vec<i64>, Vec<i64
         let sql = format!(
             "INSERT INTO orders (number, buyer_org_id, buyer_user_id, status, payment_method, delivery_region_code, delivery_address, \
                                  contact_name, phone, note, total_fen, created_at, updated_at, released_at, paid_at) VALUES {}",
-            crate::db::values_placeholders(chunk.len(), 15)
+            crate::db::batch_placeholders(db.backend(), chunk.len(), 15)
         );
         let mut q = sqlx::query(&sql);
         for (i, (region, order)) in chunk.iter().enumerate() {
@@ -263,7 +263,7 @@ async fn released_lines(db: &crate::db::Db) -> anyhow::Result<(Vec<i64>, Vec<i64
         }
         let sql = format!(
             "INSERT INTO order_lines (order_id, product_id, cooperative_id, quantity, unit_price_fen, amount_fen) VALUES {}",
-            crate::db::values_placeholders(rows.len(), 6)
+            crate::db::batch_placeholders(db.backend(), rows.len(), 6)
         );
         let mut q = sqlx::query(&sql);
         for (order, p, n) in &rows {
@@ -278,8 +278,10 @@ async fn released_lines(db: &crate::db::Db) -> anyhow::Result<(Vec<i64>, Vec<i64
                 .bind(last)
                 .fetch_all(&mut *tx)
                 .await?;
-        let sql =
-            format!("INSERT INTO allocations (line_id, lot_id, quantity) VALUES {}", crate::db::values_placeholders(line_rows.len(), 3));
+        let sql = format!(
+            "INSERT INTO allocations (line_id, lot_id, quantity) VALUES {}",
+            crate::db::batch_placeholders(db.backend(), line_rows.len(), 3)
+        );
         let mut q = sqlx::query(&sql);
         for (line, product, n) in &line_rows {
             let index = products.iter().position(|(p, _, _)| p == product).unwrap_or(0);

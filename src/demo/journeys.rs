@@ -163,7 +163,9 @@ async fn actor(db: &Db, email: &str) -> anyhow::Result<Actor> {
 /// not yet done needs (dispatched when planned; received at the next node,
 /// or delivered to the buyer, when dispatched). Returns the scans made.
 async fn advance(db: &Db, operators: &[Actor], id: i64, at: OffsetDateTime) -> anyhow::Result<usize> {
-    let legs: Vec<(i64, i64, i64, Option<i64>, String, Option<String>)> = sqlx::query_as(
+    /// route, seq, from, to, status, shipment code
+    type LegRow = (i64, i64, i64, Option<i64>, String, Option<String>);
+    let legs: Vec<LegRow> = sqlx::query_as(
         "SELECT g.route_id, g.seq, g.from_node_id, g.to_node_id, g.status, s.code FROM route_legs g JOIN routes r ON r.id = g.route_id \
          JOIN order_lines l ON l.id = r.line_id LEFT JOIN shipments s ON s.id = g.shipment_id \
          WHERE l.order_id = $1 AND g.status NOT IN ('received', 'delivered') ORDER BY g.route_id, g.seq",

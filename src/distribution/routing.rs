@@ -157,7 +157,7 @@ async fn store(tx: &mut Tx, items: &[ToRoute], now: OffsetDateTime) -> sqlx::Res
         let sql = format!(
             "INSERT INTO routes (line_id, lot_id, quantity, weight_g, cold, leaves_on_pickup_day, skipped, created_at) VALUES {} \
              ON CONFLICT (line_id, lot_id) DO NOTHING",
-            crate::db::values_placeholders(chunk.len(), 8)
+            crate::db::batch_placeholders(tx.backend(), chunk.len(), 8)
         );
         let mut q = sqlx::query(&sql);
         for (item, r) in chunk {
@@ -201,7 +201,7 @@ async fn store(tx: &mut Tx, items: &[ToRoute], now: OffsetDateTime) -> sqlx::Res
     for chunk in legs.chunks(500) {
         let sql = format!(
             "INSERT INTO route_legs (route_id, seq, from_node_id, to_node_id, kind, planned_on, status, shipment_id) VALUES {}",
-            crate::db::values_placeholders(chunk.len(), 8)
+            crate::db::batch_placeholders(tx.backend(), chunk.len(), 8)
         );
         let mut q = sqlx::query(&sql);
         for (route_id, seq, leg) in chunk {

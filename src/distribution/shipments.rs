@@ -354,7 +354,8 @@ pub async fn scan_in(
         sqlx::query_scalar("SELECT operator_org_id FROM nodes WHERE id = $1").bind(node).fetch_optional(&mut **tx).await?;
     let Some(operator) = operator else { return Err(ScanError::NotFound) };
     let admin = actor.has(Role::PlatformAdmin);
-    if !admin && !(actor.has(Role::HubOperator) && operator == Some(actor.org.id)) {
+    let runs_it = actor.has(Role::HubOperator) && operator == Some(actor.org.id);
+    if !(admin || runs_it) {
         return Err(ScanError::NotYourNode);
     }
     let row: Option<(i64, i64, Option<i64>, String)> =
