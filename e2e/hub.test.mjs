@@ -127,8 +127,13 @@ test('an operator scans shipments on a phone, online and offline, and the buyer 
   await buyerPage.reload();
   assert.match(await buyerPage.locator('#tracking').innerText(), /在途：/);
 
-  // The node console and label at desktop width.
+  // The node console and label at desktop width; the county centre has
+  // the demo's shipments to receive and to send.
   await op.setViewportSize({ width: 1366, height: 900 });
+  await op.goto(`${BASE}/hub`);
+  await op.getByRole('link', { name: '伽师县配送中心' }).click();
+  await op.locator('#capacity').waitFor();
+  await op.screenshot({ path: SHOTS + '27-county-centre-desktop.png', fullPage: true });
   await op.goto(`${BASE}/hub/nodes/${township}`);
   await op.screenshot({ path: SHOTS + '25-node-console-desktop.png', fullPage: true });
   await op.goto(`${BASE}/hub/shipments/${code2}/label`);

@@ -8,9 +8,9 @@
 
 use super::Chrome;
 use crate::distribution::NodeKind;
+use crate::distribution::route::LegKind;
 use crate::distribution::shipments::{Destination, ScanEvent};
 use crate::distribution::views::{LegView, LineTracking, RouteView, Tracking, WhereNow};
-use crate::distribution::route::LegKind;
 
 /// One step of a route's diagram.
 pub struct Step {
@@ -148,11 +148,21 @@ fn route_row(c: &Chrome, l: &LineTracking, r: &RouteView) -> RouteRow {
             Some(p) if i == p => "next",
             _ => "ahead",
         };
-        by_level.push((*kind, Step { level: w.level_of(*kind), name: name.clone(), state, note: String::new(), scans: scans_at(*id, false) }));
+        by_level
+            .push((*kind, Step { level: w.level_of(*kind), name: name.clone(), state, note: String::new(), scans: scans_at(*id, false) }));
     }
     for s in &r.skipped {
         if let Some(kind) = NodeKind::for_level(s.level) {
-            by_level.push((kind, Step { level: w.level_of(kind), name: String::new(), state: "skipped", note: w.skip_reason(s.reason).to_owned(), scans: Vec::new() }));
+            by_level.push((
+                kind,
+                Step {
+                    level: w.level_of(kind),
+                    name: String::new(),
+                    state: "skipped",
+                    note: w.skip_reason(s.reason).to_owned(),
+                    scans: Vec::new(),
+                },
+            ));
         }
     }
     by_level.sort_by_key(|(k, _)| *k);

@@ -61,9 +61,12 @@ pub async fn hub(page: Page, State(state): State<AppState>) -> PageResult {
     page.render(StatusCode::OK, &HubPage { c: &page.c, nodes })
 }
 
-/// `GET /hub/orders`: the page's former address (bookmarks, old links).
-pub async fn hub_orders() -> Redirect {
-    Redirect::permanent("/hub")
+/// `GET /hub/orders`: the page's former address (bookmarks, old links),
+/// leading to `/hub` — for the people `/hub` is for; anyone else hears
+/// what `/hub` would say (sign in, or not your page).
+pub async fn hub_orders(page: Page) -> PageResult {
+    page.with_role(&MOVERS)?;
+    Ok(Redirect::permanent("/hub").into_response())
 }
 
 /// Node `id` (a path segment) if `actor` operates it; else the 404 page.
@@ -96,9 +99,7 @@ struct ShipmentRow {
 fn destination(c: &Chrome, to: &Destination) -> String {
     match to {
         Destination::Node(n) => format!("{}（{}）", n.name, c.w.node_kind(n.kind)),
-        Destination::Buyer { order_number, place, .. } => {
-            fill(c.w.ship_to_buyer, &[("number", order_number), ("place", place)])
-        }
+        Destination::Buyer { order_number, place, .. } => fill(c.w.ship_to_buyer, &[("number", order_number), ("place", place)]),
     }
 }
 
@@ -164,10 +165,7 @@ pub async fn node(page: Page, State(state): State<AppState>, Path(id): Path<Stri
         name: board.node.name.clone(),
         kind: w.node_kind(board.node.kind),
         cutoff: fill(w.node_cutoff, &[("cutoff", &board.node.cutoff)]),
-        use_line: fill(
-            w.node_use,
-            &[("on_hand", &kg(board.on_hand_g)), ("inbound", &kg(board.inbound_g)), ("capacity", &capacity)],
-        ),
+        use_line: fill(w.node_use, &[("on_hand", &kg(board.on_hand_g)), ("inbound", &kg(board.inbound_g)), ("capacity", &capacity)]),
         cold_line: if board.node.cold_storage {
             Some(fill(w.node_cold_use, &[("cold", &kg(board.cold_on_hand_g))]))
         } else {
@@ -338,11 +336,8 @@ pub async fn scan_submit(page: Page, State(state): State<AppState>, Path(id): Pa
             // the form is stale.
             match views::shipment(&state.db, &actor, &code).await.or_500(&page)? {
                 Some(s) if s.status.as_str() == event.as_str() => {
-                    let result = ScanResult {
-                        ok: true,
-                        headline: fill(w.scan_replayed, &[("code", &code)]),
-                        detail: scanned_detail(c, &s),
-                    };
+                    let result =
+                        ScanResult { ok: true, headline: fill(w.scan_replayed, &[("code", &code)]), detail: scanned_detail(c, &s) };
                     page.render(StatusCode::OK, &scan_page(c, &node, event, Some(result)))
                 }
                 _ => refused(StatusCode::CONFLICT, w.forbidden_form.to_owned()),

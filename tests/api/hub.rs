@@ -132,7 +132,8 @@ async fn a_scan_posted_without_javascript_moves_the_shipment_and_shows_where_it_
     let csrf = input(&form, "csrf");
     let key = input(&form, "key");
     let path = format!("/hub/nodes/{node}/scan");
-    let done = post(&app, &path, &operator, &[("csrf", &csrf), ("key", &key), ("code", &code.to_lowercase()), ("event", "dispatched")]).await;
+    let done =
+        post(&app, &path, &operator, &[("csrf", &csrf), ("key", &key), ("code", &code.to_lowercase()), ("event", "dispatched")]).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
     assert!(done.text.contains(&format!("已登记发运：{code}")), "{}", done.text);
     assert!(done.text.contains("scan-result ok") && done.text.contains("分拣中心"), "from → to in words: {}", done.text);
@@ -206,7 +207,8 @@ async fn the_label_carries_the_code_twice_as_svg_and_names_places_not_region_cod
     let packing = page(&app, &format!("/hub/shipments/{code}"), &operator).await;
     assert_eq!(packing.status, StatusCode::OK, "{}", packing.text);
     assert!(packing.text.contains("伽师冷冻羔羊肉") && packing.text.contains(" kg"), "{}", packing.text);
-    let number = app.get(&format!("/api/v1/orders/{order}"), Some(&app.login(BUYER).await)).await.json()["number"].as_str().unwrap().to_owned();
+    let number =
+        app.get(&format!("/api/v1/orders/{order}"), Some(&app.login(BUYER).await)).await.json()["number"].as_str().unwrap().to_owned();
     assert!(packing.text.contains(&number), "the order's number: {}", packing.text);
 
     // The API leads to the same page; others see no such shipment.
