@@ -94,11 +94,16 @@ struct ShipmentRow {
     unweighed: Option<String>,
 }
 
+/// A node's name with its kind: 伽师县配送中心（县配送中心）.
+fn named(c: &Chrome, name: &str, kind: NodeKind) -> String {
+    c.lang.pick(format!("{name}（{}）", c.w.node_kind(kind)), format!("{name} ({})", c.w.node_kind(kind)))
+}
+
 /// Where a shipment goes, in words: the node (with its kind), or the
 /// buyer's order number and place.
 fn destination(c: &Chrome, to: &Destination) -> String {
     match to {
-        Destination::Node(n) => format!("{}（{}）", n.name, c.w.node_kind(n.kind)),
+        Destination::Node(n) => named(c, &n.name, n.kind),
         Destination::Buyer { order_number, place, .. } => fill(c.w.ship_to_buyer, &[("number", order_number), ("place", place)]),
     }
 }
@@ -106,7 +111,7 @@ fn destination(c: &Chrome, to: &Destination) -> String {
 fn row(c: &Chrome, s: &Shipment, inbound: bool) -> ShipmentRow {
     ShipmentRow {
         code: s.code.clone(),
-        other: if inbound { format!("{}（{}）", s.from.name, c.w.node_kind(s.from.kind)) } else { destination(c, &s.to) },
+        other: if inbound { named(c, &s.from.name, s.from.kind) } else { destination(c, &s.to) },
         status: c.w.shipment_status(s.status),
         status_class: s.status.as_str(),
         weight: kg(s.weight_g),
@@ -399,7 +404,7 @@ pub async fn packing(page: Page, State(state): State<AppState>, Path(code): Path
         c,
         code: s.code.clone(),
         from_id: s.from.node_id,
-        from: format!("{}（{}）", s.from.name, c.w.node_kind(s.from.kind)),
+        from: named(c, &s.from.name, s.from.kind),
         to: destination(c, &s.to),
         status: c.w.shipment_status(s.status),
         cold: s.cold,
