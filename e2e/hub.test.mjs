@@ -112,6 +112,11 @@ test('an operator scans shipments on a phone, online and offline, and the buyer 
   await op.locator('#scan-result.wait').waitFor();
   await op.locator(`#scan-waiting li[data-code="${code2}"]`).waitFor();
   assert.equal(await op.locator('#scan-offline').isVisible(), true);
+  // The service worker keeps the page: it opens again without a link,
+  // with the waiting scan still listed (it lives in IndexedDB).
+  assert.equal(await op.evaluate(async () => !!(await navigator.serviceWorker.ready).active), true);
+  await op.reload();
+  await op.locator(`#scan-waiting li[data-code="${code2}"]`).waitFor();
   await op.screenshot({ path: SHOTS + '24-scan-queued-offline-phone.png', fullPage: true });
   const stillClosed = await api('GET', `/api/v1/shipments/${code2}`, await token('admin@zhunong.demo'));
   assert.ok(['open', 'closed'].includes(stillClosed.json.status), 'nothing reached the server while offline');
