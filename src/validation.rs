@@ -392,6 +392,12 @@ pub enum Problem {
         /// The cooperative's id.
         cooperative: i64,
     },
+    /// Credit terms (账期) that are neither `null` nor a whole number of
+    /// days from 1 to `max`.
+    CreditTerms {
+        /// The longest terms, in days.
+        max: i64,
+    },
 
     // ---- sign-in ----
     /// An e-mail address longer than `max` characters.
@@ -522,6 +528,7 @@ impl Problem {
             RatedTwice => "rated_twice",
             Stars => "stars",
             Unrated { .. } => "unrated",
+            CreditTerms { .. } => "credit_terms",
             EmailTooLong { .. } => "email_too_long",
             PasswordTooLong { .. } => "password_too_long",
             WholeNumber => "whole_number",
@@ -672,6 +679,7 @@ impl std::fmt::Display for Problem {
             RatedTwice => f.write_str("this cooperative is already rated above"),
             Stars => f.write_str("give 1 to 5 stars"),
             Unrated { cooperative } => write!(f, "rate every cooperative of the order (cooperative {cooperative} is missing)"),
+            CreditTerms { max } => write!(f, "give a whole number of days from 1 to {max}, or null for payment before dispatch"),
             EmailTooLong { max } => write!(f, "an e-mail address has at most {max} characters"),
             PasswordTooLong { max } => write!(f, "a password has at most {max} bytes"),
             WholeNumber => f.write_str("give a whole number of 0 or more"),

@@ -71,13 +71,17 @@ CREATE INDEX shipments_to ON shipments (to_node_id, status);
 CREATE INDEX shipments_window ON shipments (window_ends_at) WHERE status = 'open';
 
 -- The legs of a route, in travel order. A leg joins a shipment when its
--- goods are at (or routed to start from) its `from` node.
+-- goods are at (or routed to start from) its `from` node. The node columns
+-- carry no foreign key on purpose: nodes are reference data that nothing
+-- deletes, every leg is planned from nodes just read, and on PostgreSQL
+-- the two checks per leg were half the cost of routing a day's lines
+-- (docs/PERFORMANCE.md, Routing).
 CREATE TABLE route_legs (
     id           INTEGER PRIMARY KEY,
     route_id     BIGINT NOT NULL REFERENCES routes (id),
     seq          BIGINT NOT NULL CHECK (seq >= 1),
-    from_node_id BIGINT NOT NULL REFERENCES nodes (id),
-    to_node_id   BIGINT REFERENCES nodes (id),
+    from_node_id BIGINT NOT NULL,
+    to_node_id   BIGINT,
     kind         TEXT NOT NULL CHECK (kind IN ('collection', 'trunk', 'line_haul', 'last_mile')),
     planned_on   TEXT NOT NULL,
     status       TEXT NOT NULL DEFAULT 'planned' CHECK (status IN ('planned', 'dispatched', 'received', 'delivered')),

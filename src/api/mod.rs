@@ -3,6 +3,7 @@
 //! `/api/v1/openapi.json`). Handlers parse, call one domain function with
 //! the caller's [`crate::auth::Actor`], and shape the answer.
 
+mod agencies;
 mod auth;
 pub mod catalog;
 mod distribution;
@@ -21,7 +22,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 
 /// The OpenAPI 3.1 document of this API.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -63,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orders/{id}/accept", post(orders::accept))
         .route("/api/v1/stripe/webhook", post(orders::stripe_webhook))
         .route("/api/v1/reports/agencies/{org_id}/reserved-share", get(reports::reserved_share))
+        .route("/api/v1/agencies/{org_id}", patch(agencies::update))
 }
 
 async fn healthz() -> &'static str {

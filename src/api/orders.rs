@@ -120,11 +120,16 @@ pub async fn get(State(state): State<AppState>, CurrentUser(actor): CurrentUser,
 #[derive(Deserialize)]
 pub struct ListQuery {
     status: Option<String>,
+    /// `true`: only orders on credit terms unpaid past their due date.
+    overdue: Option<bool>,
     page: Option<i64>,
     per_page: Option<i64>,
 }
 
-/// `GET /api/v1/orders?status=` — the organisation's orders, newest first.
+/// `GET /api/v1/orders?status=&overdue=` — the organisation's orders,
+/// newest first. With `overdue=true`, only those unpaid past their due
+/// date (credit terms): platform finance, who chase them, sees every
+/// buyer's; anyone else their own organisation's.
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
@@ -137,8 +142,15 @@ pub async fn list(
         let names = orders::OrderStatus::ALL.iter().map(|s| s.as_str().to_owned()).collect();
         return Err(ApiError::Invalid(FieldErrors::one("status", Problem::OneOf(names))));
     }
-    let (items, total) =
-        orders::list(&state.db, actor.org.id, q.status.as_deref().filter(|s| !s.is_empty()), page.per_page, page.offset()).await?;
+    let status = q.status.as_deref().filter(|s| !s.is_empty());
+    let (items, total) = if q.overdue == Some(true) {
+        let today = crate::time::format_date(crate::time::china_today());
+        let org_id = if actor.has(crate::auth::Role::PlatformFinance) { None } else { Some(actor.org.id) };
+        let filter = orders::Filter { org_id, status, overdue_on: Some(&today), ..orders::Filter::default() };
+        orders::list_filtered(&state.db, filter, page.per_page, page.offset()).await?
+    } else {
+        orders::list(&state.db, actor.org.id, status, page.per_page, page.offset()).await?
+    };
     Ok(Json(Paged::new(items, total, page)))
 }
 
@@ -151,7 +163,7 @@ pub async fn cancel(State(state): State<AppState>, CurrentUser(actor): CurrentUs
 fn transition_error(e: TransitionError) -> ApiError {
     match e {
         TransitionError::NotFound => ApiError::NotFound("order"),
-        e @ TransitionError::Illegal(_) => {
+        e @ (TransitionError::Illegal(_) | TransitionError::Refused(_)) => {
             ApiError::Conflict { title: "Illegal transition", detail: e.to_string(), errors: Default::default() }
         }
         TransitionError::Forbidden(m) => ApiError::Forbidden(m.into()),
@@ -260,6 +272,9 @@ pub async fn refund(
                 detail: orders::TransitionError::Illegal(s.clone()).to_string(),
                 errors: Default::default(),
             },
+            orders::RefundError::Transition(orders::TransitionError::Refused(r)) => {
+                ApiError::Conflict { title: "Illegal transition", detail: r.to_string(), errors: Default::default() }
+            }
             orders::RefundError::Transition(orders::TransitionError::Forbidden(m)) => ApiError::Forbidden((*m).into()),
             other => ApiError::Internal(anyhow::anyhow!("{other}")),
         };

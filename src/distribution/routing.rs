@@ -151,15 +151,17 @@ async fn store(tx: &mut Tx, items: &[ToRoute], now: OffsetDateTime) -> sqlx::Res
         planned.push((item, route::plan(start, &candidates, item.delivery, item.cold, first_day)));
     }
 
-    // Routes, a few hundred rows per statement; their ids read back by
-    // (line, lot), which is unique.
+    // Routes, a few hundred rows per statement; the insert returns the ids
+    // of the rows it wrote — none for a (line, lot) routed before, whose
+    // route must not get legs twice.
+    let mut ids: HashMap<(i64, i64), i64> = HashMap::with_capacity(items.len());
     for chunk in planned.chunks(400) {
         let sql = format!(
             "INSERT INTO routes (line_id, lot_id, quantity, weight_g, cold, leaves_on_pickup_day, skipped, created_at) VALUES {} \
-             ON CONFLICT (line_id, lot_id) DO NOTHING",
+             ON CONFLICT (line_id, lot_id) DO NOTHING RETURNING id, line_id, lot_id",
             crate::db::batch_placeholders(tx.backend(), chunk.len(), 8)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query_as::<_, (i64, i64, i64)>(&sql);
         for (item, r) in chunk {
             q = q
                 .bind(item.line_id)
@@ -171,9 +173,10 @@ async fn store(tx: &mut Tx, items: &[ToRoute], now: OffsetDateTime) -> sqlx::Res
                 .bind(skipped_text(&r.skipped))
                 .bind(&created);
         }
-        q.execute(&mut **tx).await?;
+        for (id, line, lot) in q.fetch_all(&mut **tx).await? {
+            ids.insert((line, lot), id);
+        }
     }
-    let ids = route_ids(tx, items).await?;
 
     // The first leg of each route joins the open shipment of its node for
     // its next hop: one find-or-open per distinct (node, hop, cold).
@@ -219,30 +222,6 @@ async fn store(tx: &mut Tx, items: &[ToRoute], now: OffsetDateTime) -> sqlx::Res
         q.execute(&mut **tx).await?;
     }
     Ok(written)
-}
-
-/// The ids of the routes just written for `items` — only those without
-/// legs yet, so a route another writer made first is not given legs twice.
-async fn route_ids(tx: &mut Tx, items: &[ToRoute]) -> sqlx::Result<HashMap<(i64, i64), i64>> {
-    let mut lines: Vec<i64> = items.iter().map(|i| i.line_id).collect();
-    lines.sort_unstable();
-    lines.dedup();
-    let mut out = HashMap::with_capacity(items.len());
-    for chunk in lines.chunks(900) {
-        let sql = format!(
-            "SELECT r.id, r.line_id, r.lot_id FROM routes r WHERE r.line_id IN ({}) \
-               AND NOT EXISTS (SELECT 1 FROM route_legs g WHERE g.route_id = r.id)",
-            crate::db::list_placeholders(1, chunk.len())
-        );
-        let mut q = sqlx::query_as::<_, (i64, i64, i64)>(&sql);
-        for l in chunk {
-            q = q.bind(l);
-        }
-        for (id, line, lot) in q.fetch_all(&mut **tx).await? {
-            out.insert((line, lot), id);
-        }
-    }
-    Ok(out)
 }
 
 /// Brings the routes of line `line` in line with its allocations after

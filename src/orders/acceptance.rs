@@ -1,6 +1,8 @@
 //! Goods acceptance (验收): after delivery the buyer accepts the order and
 //! rates each cooperative in it, 1 to 5 stars, in one step — the step that
-//! makes an agency's order count towards its reserved share.
+//! makes an agency's order count towards its reserved share. An order on
+//! credit terms (账期) still unpaid falls due then: `due_on` is the China
+//! date of acceptance plus its terms.
 
 use super::lifecycle::{self, OrderStatus};
 use super::{Order, TransitionError, get_in};
@@ -50,12 +52,13 @@ pub async fn accept(db: &Db, actor: &Actor, id: i64, ratings: &[Rating]) -> Resu
         return Err(AcceptError::Invalid(errors));
     }
     let mut tx = db.begin_write().await?;
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1 AND buyer_org_id = $2")
-        .bind(id)
-        .bind(actor.org.id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let status = status.ok_or(TransitionError::NotFound)?;
+    let row: Option<(String, Option<i64>, Option<String>)> =
+        sqlx::query_as("SELECT status, credit_terms_days, paid_at FROM orders WHERE id = $1 AND buyer_org_id = $2")
+            .bind(id)
+            .bind(actor.org.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (status, terms, paid) = row.ok_or(TransitionError::NotFound)?;
     if !(actor.has(Role::AgencyBuyer) || actor.has(Role::AgencyApprover) || actor.has(Role::PartnerBuyer)) {
         return Err(TransitionError::Forbidden("only the buyer's purchasers accept goods").into());
     }
@@ -92,6 +95,17 @@ pub async fn accept(db: &Db, actor: &Actor, id: i64, ratings: &[Rating]) -> Resu
     lifecycle::transition(&mut tx, id, OrderStatus::Delivered, OrderStatus::Accepted, Some(actor.id), "")
         .await?
         .map_err(TransitionError::lost)?;
+    if let Some(days) = terms.filter(|_| paid.is_none()) {
+        // The buyer's calendar day (China), as every date a buyer sees. A
+        // payment confirmed meanwhile (the order's row is locked by the
+        // move above) is not made due: `paid_at IS NULL` is re-checked.
+        let due = super::terms::due_on(crate::time::china_today(), days);
+        sqlx::query("UPDATE orders SET due_on = $1 WHERE id = $2 AND paid_at IS NULL")
+            .bind(crate::time::format_date(due))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
     for r in ratings {
         sqlx::query("INSERT INTO ratings (order_id, cooperative_id, stars, comment, rated_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(id)

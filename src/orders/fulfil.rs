@@ -107,25 +107,29 @@ async fn follow(tx: &mut Tx, actor: &Actor, scanned: &shipments::Scanned) -> sql
         ScanEvent::Received => return Ok(()),
     };
     let orders: BTreeSet<i64> = lines.iter().map(|(_, o)| *o).collect();
+    let mut statuses = Vec::with_capacity(orders.len());
     for order in &orders {
-        sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1").bind(order).execute(&mut **tx).await?;
+        // The lock, and the status the order is in under it.
+        let status: String = sqlx::query_scalar("UPDATE orders SET updated_at = updated_at WHERE id = $1 RETURNING status")
+            .bind(order)
+            .fetch_one(&mut **tx)
+            .await?;
+        statuses.push((*order, OrderStatus::from_db(&status)?));
     }
     let note = format!("{} {}", scanned.event.as_str(), scanned.code);
     for (line, _) in lines {
-        let current: String = sqlx::query_scalar("SELECT status FROM order_lines WHERE id = $1").bind(line).fetch_one(&mut **tx).await?;
         // A line with lots at two nodes leaves with its first shipment;
-        // the second one's dispatch finds it already on its way.
-        if LineStatus::from_db(&current)? == from {
-            // Under the order's lock nobody else moves the line: a lost
-            // move here would be a bug, reported as an error, not skipped.
-            lifecycle::transition_line(tx, *line, from, to, Some(actor.id), &note)
-                .await?
-                .map_err(|lost| sqlx::Error::Protocol(format!("line {line} moved under its order's lock: {lost:?}")))?;
+        // the second one's dispatch finds it already on its way (the move
+        // is lost to where the line already is). Under the order's lock
+        // nobody else moves it: any other loss is a bug, reported.
+        let rank = |s: LineStatus| LineStatus::ALL.iter().position(|x| *x == s);
+        if let Err(lost) = lifecycle::transition_line(tx, *line, from, to, Some(actor.id), &note).await?
+            && lost.current.is_none_or(|c| rank(c) < rank(to))
+        {
+            return Err(sqlx::Error::Protocol(format!("line {line} moved under its order's lock: {lost:?}")));
         }
     }
-    for order in orders {
-        let status: String = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(order).fetch_one(&mut **tx).await?;
-        let status = OrderStatus::from_db(&status)?;
+    for (order, status) in statuses {
         // Goods of a refunded line may still travel (they were packed); a
         // refunded or cancelled order does not move again.
         if matches!(status, OrderStatus::Refunded | OrderStatus::Cancelled) {

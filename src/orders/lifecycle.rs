@@ -7,9 +7,15 @@
 //! placed → pending_approval → awaiting_payment → paid → in_transit → delivered → accepted
 //!    └──────────┴──────────────────┴────→ cancelled (stock released)
 //! paid … accepted → refunded (every unit refunded)
+//! awaiting_payment → in_transit → delivered → accepted (released on credit terms, 账期)
 //!
 //! line: waiting → in_transit → delivered
 //! ```
+//!
+//! Whether an order is paid is `orders.paid_at`, not its status: an order
+//! of an agency on credit terms is released for fulfilment unpaid, travels
+//! and is accepted, and is paid later (its status then stays where the
+//! goods are; the payment is an event in place).
 //!
 //! Every change is a conditional `UPDATE … WHERE id = ? AND status = from`
 //! and its event row, written together in the caller's transaction: two
@@ -50,31 +56,25 @@ pub enum OrderStatus {
 named_enum!(OrderStatus { Placed => "placed", PendingApproval => "pending_approval", AwaitingPayment => "awaiting_payment", Paid => "paid", InTransit => "in_transit", Delivered => "delivered", Accepted => "accepted", Cancelled => "cancelled", Refunded => "refunded" });
 
 impl OrderStatus {
-    /// Nothing paid yet: the order holds stock until paid, and the buyer may
-    /// still cancel it.
-    pub fn is_unpaid(self) -> bool {
-        matches!(self, OrderStatus::Placed | OrderStatus::PendingApproval | OrderStatus::AwaitingPayment)
+    /// The buyer may cancel: the order is before payment in the diagram and
+    /// was not `released` for fulfilment (an order released on credit terms
+    /// is on its way and is no longer the buyer's to call back).
+    pub fn is_cancellable(self, released: bool) -> bool {
+        !released && matches!(self, OrderStatus::Placed | OrderStatus::PendingApproval | OrderStatus::AwaitingPayment)
     }
 
-    /// The buyer may cancel (nothing paid yet).
-    pub fn is_cancellable(self) -> bool {
-        self.is_unpaid()
-    }
-
-    /// The order holds paid money that can be refunded.
+    /// A status in which the order may hold paid money, so a refund may
+    /// apply. Whether money really came in is `orders.paid_at` (an order on
+    /// credit terms can be accepted unpaid): refunds check both.
     pub fn is_refundable(self) -> bool {
         matches!(self, OrderStatus::Paid | OrderStatus::InTransit | OrderStatus::Delivered | OrderStatus::Accepted)
     }
 
-    /// The money is in: paid, or anywhere after (a refunded order was paid).
-    pub fn is_paid(self) -> bool {
-        !self.is_unpaid() && self != OrderStatus::Cancelled
-    }
-
-    /// Between payment and delivery, where the lines decide the status
-    /// ([`derive`]).
-    pub fn follows_lines(self) -> bool {
-        matches!(self, OrderStatus::Paid | OrderStatus::InTransit)
+    /// Between release and delivery, where the lines decide the status
+    /// ([`derive`]): `paid` and `in_transit`, and `awaiting_payment` once
+    /// the order was `released` on credit terms.
+    pub fn follows_lines(self, released: bool) -> bool {
+        matches!(self, OrderStatus::Paid | OrderStatus::InTransit) || (released && self == OrderStatus::AwaitingPayment)
     }
 
     /// Whether the state diagram above has the edge `self → to`. A change to
@@ -88,7 +88,9 @@ impl OrderStatus {
         match self {
             Placed => matches!(to, PendingApproval | AwaitingPayment | Cancelled),
             PendingApproval => matches!(to, AwaitingPayment | Cancelled),
-            AwaitingPayment => matches!(to, Paid | Cancelled),
+            // On credit terms the goods move before the money: the lines
+            // take a released order on (the rule checks "released").
+            AwaitingPayment => matches!(to, Paid | Cancelled | InTransit | Delivered),
             Paid => matches!(to, InTransit | Delivered | Refunded),
             InTransit => matches!(to, Delivered | Refunded),
             Delivered => matches!(to, Accepted | Refunded),
@@ -182,9 +184,13 @@ pub enum Unless<'a> {
     /// No other condition.
     Nothing,
     /// The order's hold on its stock has not lapsed by this time (RFC 3339,
-    /// as stored): the expiry sweep cancels only what has lapsed, so an
-    /// order approved a moment earlier (with a later deadline) stays.
+    /// as stored), or it was released: the expiry sweep cancels only what
+    /// has lapsed, so an order approved a moment earlier (with a later
+    /// deadline, or released on credit terms) stays.
     HoldLiveAt(&'a str),
+    /// The order was released for fulfilment: goods on their way on credit
+    /// terms are not called back by a cancellation.
+    Released,
 }
 
 /// Moves order `id` from `from` to `to` and records the event (who, why),
@@ -215,10 +221,13 @@ pub async fn transition_unless(
     let now = crate::time::now();
     let condition = match unless {
         Unless::Nothing => " AND $5 = ''",
-        Unless::HoldLiveAt(_) => " AND ((status = 'pending_approval' AND approve_by IS NOT NULL AND approve_by < $5) OR pay_by < $5)",
+        Unless::HoldLiveAt(_) => {
+            " AND released_at IS NULL AND ((status = 'pending_approval' AND approve_by IS NOT NULL AND approve_by < $5) OR pay_by < $5)"
+        }
+        Unless::Released => " AND released_at IS NULL AND $5 = ''",
     };
     let lapsed_by = match unless {
-        Unless::Nothing => "",
+        Unless::Nothing | Unless::Released => "",
         Unless::HoldLiveAt(t) => t,
     };
     let moved = sqlx::query(&format!("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4{condition}"))
@@ -316,36 +325,37 @@ pub struct LineState {
     pub units_left: i64,
 }
 
-/// The one rule: the status order now `current` should have, given its
-/// lines.
+/// The one rule: the status order now `current` should have, given
+/// whether it was `released` for fulfilment and its lines.
 ///
-/// - An order that holds paid money and has no unit left unrefunded is
-///   `refunded`.
-/// - Between payment and delivery (`paid`, `in_transit`) the lines decide:
-///   `delivered` when every line with units left is delivered; `in_transit`
-///   when any line has left (dispatched or delivered); else `paid`. Fully
-///   refunded lines send nothing and do not hold the order back.
-/// - Otherwise the order stays where it is: before payment lines do not
+/// - An order that may hold paid money and has no unit left unrefunded is
+///   `refunded` (units are refunded only once money is in).
+/// - Between release and delivery ([`OrderStatus::follows_lines`]: `paid`,
+///   `in_transit`, and `awaiting_payment` once released on credit terms)
+///   the lines decide: `delivered` when every line with units left is
+///   delivered; `in_transit` when any line has left (dispatched or
+///   delivered); else the order stays where it is. Fully refunded lines
+///   send nothing and do not hold the order back.
+/// - Otherwise the order stays where it is: before release lines do not
 ///   move, and after delivery the buyer's acceptance moves the order.
 ///
 /// The rule never moves an order backwards (lines never move back, so
 /// it could only on rows changed by hand; an order stays `in_transit` then).
-pub fn derive(current: OrderStatus, lines: &[LineState]) -> OrderStatus {
+pub fn derive(current: OrderStatus, released: bool, lines: &[LineState]) -> OrderStatus {
     if current.is_refundable() && !lines.is_empty() && lines.iter().all(|l| l.units_left <= 0) {
         return OrderStatus::Refunded;
     }
-    if !current.follows_lines() {
+    if !current.follows_lines(released) {
         return current;
     }
     let live: Vec<&LineState> = lines.iter().filter(|l| l.units_left > 0).collect();
-    let by_lines = if !live.is_empty() && live.iter().all(|l| l.status == LineStatus::Delivered) {
+    if !live.is_empty() && live.iter().all(|l| l.status == LineStatus::Delivered) {
         OrderStatus::Delivered
     } else if lines.iter().any(|l| l.status != LineStatus::Waiting) {
         OrderStatus::InTransit
     } else {
-        OrderStatus::Paid
-    };
-    if current == OrderStatus::InTransit && by_lines == OrderStatus::Paid { current } else { by_lines }
+        current
+    }
 }
 
 /// The lines of order `id` as [`derive`] needs them, in line order.
@@ -366,7 +376,10 @@ pub async fn line_states(tx: &mut Tx, id: i64) -> sqlx::Result<Vec<(i64, LineSta
 /// event in place when that is where it is — through [`transition`].
 pub async fn settle(tx: &mut Tx, id: i64, current: OrderStatus, user: Option<i64>, note: &str) -> sqlx::Result<Result<Moved, Lost>> {
     let lines: Vec<LineState> = line_states(tx, id).await?.into_iter().map(|(_, s)| s).collect();
-    transition(tx, id, current, derive(current, &lines), user, note).await
+    let released: Option<Option<String>> =
+        sqlx::query_scalar("SELECT released_at FROM orders WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
+    let released = released.flatten().is_some();
+    transition(tx, id, current, derive(current, released, &lines), user, note).await
 }
 
 #[cfg(test)]
@@ -381,14 +394,30 @@ mod tests {
     #[test]
     fn an_order_is_delivered_only_when_every_line_with_goods_left_is() {
         use OrderStatus as O;
-        assert_eq!(derive(O::Paid, &[l(Waiting, 3), l(Waiting, 1)]), O::Paid);
-        assert_eq!(derive(O::Paid, &[l(InTransit, 3), l(Waiting, 1)]), O::InTransit);
-        assert_eq!(derive(O::InTransit, &[l(Delivered, 3), l(Waiting, 1)]), O::InTransit);
-        assert_eq!(derive(O::InTransit, &[l(Delivered, 3), l(Delivered, 1)]), O::Delivered);
-        assert_eq!(derive(O::InTransit, &[l(Delivered, 3), l(Waiting, 0)]), O::Delivered, "a fully refunded line holds nothing back");
-        assert_eq!(derive(O::Delivered, &[l(Delivered, 0), l(Waiting, 0)]), O::Refunded);
-        assert_eq!(derive(O::Accepted, &[l(Delivered, 2)]), O::Accepted, "after delivery the buyer moves the order");
-        assert_eq!(derive(O::AwaitingPayment, &[l(Waiting, 0)]), O::AwaitingPayment, "nothing unpaid is refunded");
+        // A paid order was released when it was paid.
+        let r = true;
+        assert_eq!(derive(O::Paid, r, &[l(Waiting, 3), l(Waiting, 1)]), O::Paid);
+        assert_eq!(derive(O::Paid, r, &[l(InTransit, 3), l(Waiting, 1)]), O::InTransit);
+        assert_eq!(derive(O::InTransit, r, &[l(Delivered, 3), l(Waiting, 1)]), O::InTransit);
+        assert_eq!(derive(O::InTransit, r, &[l(Delivered, 3), l(Delivered, 1)]), O::Delivered);
+        assert_eq!(derive(O::InTransit, r, &[l(Delivered, 3), l(Waiting, 0)]), O::Delivered, "a fully refunded line holds nothing back");
+        assert_eq!(derive(O::Delivered, r, &[l(Delivered, 0), l(Waiting, 0)]), O::Refunded);
+        assert_eq!(derive(O::Accepted, r, &[l(Delivered, 2)]), O::Accepted, "after delivery the buyer moves the order");
+        assert_eq!(derive(O::AwaitingPayment, false, &[l(Waiting, 0)]), O::AwaitingPayment, "nothing unpaid is refunded");
+    }
+
+    #[test]
+    fn an_order_released_on_credit_terms_follows_its_lines_before_it_is_paid() {
+        use OrderStatus as O;
+        assert_eq!(derive(O::AwaitingPayment, true, &[l(Waiting, 3)]), O::AwaitingPayment, "released, nothing has left yet");
+        assert_eq!(derive(O::AwaitingPayment, true, &[l(InTransit, 3), l(Waiting, 1)]), O::InTransit);
+        assert_eq!(derive(O::InTransit, true, &[l(Delivered, 3), l(Delivered, 1)]), O::Delivered);
+        assert_eq!(
+            derive(O::AwaitingPayment, false, &[l(InTransit, 3)]),
+            O::AwaitingPayment,
+            "lines of an unreleased order decide nothing"
+        );
+        assert!(O::AwaitingPayment.is_cancellable(false) && !O::AwaitingPayment.is_cancellable(true));
     }
 
     /// Every order status with every combination of up to three lines (each
@@ -407,16 +436,19 @@ mod tests {
                 }
             }
         }
-        for current in OrderStatus::ALL.iter().copied() {
+        for (current, released) in OrderStatus::ALL.iter().flat_map(|s| [(*s, false), (*s, true)]) {
             for lines in &combos {
-                let got = derive(current, lines);
-                // The naive reference.
+                let got = derive(current, released, lines);
+                // The naive reference: lines decide once the order is
+                // released (paid, or on credit terms) and until delivery.
                 let nothing_left = lines.iter().all(|x| x.units_left == 0);
+                let lines_decide =
+                    matches!(current, OrderStatus::Paid | OrderStatus::InTransit) || (released && current == OrderStatus::AwaitingPayment);
                 let want = if matches!(current, OrderStatus::Paid | OrderStatus::InTransit | OrderStatus::Delivered | OrderStatus::Accepted)
                     && nothing_left
                 {
                     OrderStatus::Refunded
-                } else if matches!(current, OrderStatus::Paid | OrderStatus::InTransit) {
+                } else if lines_decide {
                     let mut all_delivered = true;
                     let mut any_live = false;
                     let mut any_left = false;
@@ -433,15 +465,15 @@ mod tests {
                     }
                     if any_live && all_delivered {
                         OrderStatus::Delivered
-                    } else if any_left || current == OrderStatus::InTransit {
+                    } else if any_left {
                         OrderStatus::InTransit
                     } else {
-                        OrderStatus::Paid
+                        current
                     }
                 } else {
                     current
                 };
-                assert_eq!(got, want, "{current} with {lines:?}");
+                assert_eq!(got, want, "{current} (released: {released}) with {lines:?}");
                 assert!(
                     got == current || current.may_become(got),
                     "the rule must only follow the lifecycle: {current} → {got} with {lines:?}"
@@ -458,6 +490,7 @@ mod tests {
             (Placed, AwaitingPayment),
             (PendingApproval, AwaitingPayment),
             (AwaitingPayment, Paid),
+            (AwaitingPayment, InTransit),
             (Paid, InTransit),
             (InTransit, Delivered),
             (Delivered, Accepted),

@@ -147,8 +147,22 @@ pub struct Order {
     pub created_at: String,
     /// While unpaid: when the order's hold on its stock lapses and it is
     /// cancelled (RFC 3339) — sooner while it waits for approval. `None`
-    /// once paid, cancelled or later.
+    /// once paid, released on credit terms, cancelled or later.
     pub hold_until: Option<String>,
+    /// The credit terms (账期) the order was placed under: the buyer pays
+    /// within this many days of acceptance. `None`: pay before dispatch.
+    pub credit_terms_days: Option<i64>,
+    /// When the order was released for fulfilment (its lines routed): when
+    /// paid, or — on credit terms — when placed or approved.
+    pub released_at: Option<String>,
+    /// When its money was confirmed (`None`: unpaid). Not implied by the
+    /// status: an order on credit terms travels and is accepted unpaid.
+    pub paid_at: Option<String>,
+    /// The China date (`YYYY-MM-DD`) by which an order on credit terms must
+    /// be paid: its acceptance plus the terms; set at acceptance.
+    pub due_on: Option<String>,
+    /// Unpaid past its due date (`due_on` before today in China).
+    pub overdue: bool,
 }
 
 /// The rules an order body must keep, checked without the database: line
@@ -211,6 +225,9 @@ pub struct Prepared {
     /// pending_approval or awaiting_payment
     next: OrderStatus,
     region_code: String,
+    /// The agency's credit terms, for an order paid by invoice: such an
+    /// order is released for fulfilment without waiting for the money.
+    credit_terms_days: Option<i64>,
 }
 
 impl Prepared {
@@ -340,12 +357,16 @@ pub async fn prepare(conn: &mut sqlx::AnyConnection, actor: &Actor, o: &NewOrder
             }
         }
     }
-    let limit: Option<i64> = sqlx::query_scalar("SELECT approval_limit_fen FROM agencies WHERE org_id = $1")
+    let agency: Option<(i64, Option<i64>)> = sqlx::query_as("SELECT approval_limit_fen, credit_terms_days FROM agencies WHERE org_id = $1")
         .bind(actor.org.id)
         .fetch_optional(&mut *conn)
         .await?;
-    let next = if limit.is_some_and(|l| total.get() > l) { OrderStatus::PendingApproval } else { OrderStatus::AwaitingPayment };
-    Ok(Prepared { lines, total, next, region_code })
+    let next =
+        if agency.is_some_and(|(limit, _)| total.get() > limit) { OrderStatus::PendingApproval } else { OrderStatus::AwaitingPayment };
+    // Terms are for the bank transfer that follows the goods; a card
+    // payment is paying now, so a Stripe order never uses them.
+    let credit_terms_days = agency.and_then(|(_, terms)| terms).filter(|_| o.payment_method == PaymentMethod::Invoice.as_str());
+    Ok(Prepared { lines, total, next, region_code, credit_terms_days })
 }
 
 /// Places a prepared order inside the caller's write transaction:
@@ -446,8 +467,8 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
     let approve_by = (prepared.next == OrderStatus::PendingApproval).then(|| crate::time::in_seconds(holds.approval_hours * 3600));
     let order_id: i64 = sqlx::query_scalar(
         "INSERT INTO orders (number, buyer_org_id, buyer_user_id, status, payment_method, delivery_region_code, delivery_address, contact_name, \
-                             phone, note, total_fen, created_at, updated_at, pay_by, approve_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14) RETURNING id",
+                             phone, note, total_fen, created_at, updated_at, pay_by, approve_by, credit_terms_days) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15) RETURNING id",
     )
     .bind(&number)
     .bind(actor.org.id)
@@ -463,6 +484,7 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
     .bind(&now)
     .bind(&pay_by)
     .bind(&approve_by)
+    .bind(prepared.credit_terms_days)
     .fetch_one(&mut **tx)
     .await?;
     let mut lines = Vec::with_capacity(priced.len());
@@ -501,6 +523,13 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
     let products: Vec<i64> = priced.iter().map(|p| p.product_id).collect();
     crate::outbox::enqueue_many(tx, &products).await?;
     lifecycle::born(tx, order_id, actor.id, prepared.next, &now).await?;
+    // On credit terms an order that needs no approval goes out at once
+    // (one that does, when approved: `transition`).
+    let released_at = if prepared.credit_terms_days.is_some() && prepared.next == OrderStatus::AwaitingPayment {
+        terms::release_on_credit(tx, order_id).await?
+    } else {
+        None
+    };
     Ok(Order {
         id: order_id,
         number,
@@ -513,7 +542,12 @@ pub async fn place_in(tx: &mut Tx, actor: &Actor, o: &NewOrder, prepared: &Prepa
         delivery,
         note,
         created_at: now,
-        hold_until: Some(approve_by.unwrap_or(pay_by)),
+        hold_until: if released_at.is_some() { None } else { Some(approve_by.unwrap_or(pay_by)) },
+        credit_terms_days: prepared.credit_terms_days,
+        released_at,
+        paid_at: None,
+        due_on: None,
+        overdue: false,
     })
 }
 
@@ -566,7 +600,7 @@ pub async fn hold_room(conn: &mut sqlx::AnyConnection, org: i64, product: i64, h
         "SELECT CAST(COALESCE(SUM(a.quantity), 0) AS BIGINT), \
                 CAST(COALESCE(SUM(CASE WHEN o.buyer_org_id = $2 THEN a.quantity ELSE 0 END), 0) AS BIGINT) \
          FROM orders o JOIN order_lines l ON l.order_id = o.id JOIN allocations a ON a.line_id = l.id \
-         WHERE o.status IN ('placed', 'pending_approval', 'awaiting_payment') AND l.product_id = $1",
+         WHERE o.status IN ('placed', 'pending_approval', 'awaiting_payment') AND o.released_at IS NULL AND l.product_id = $1",
     )
     .bind(product)
     .bind(org)
@@ -613,10 +647,15 @@ struct OrderRow {
     created_at: String,
     pay_by: Option<String>,
     approve_by: Option<String>,
+    credit_terms_days: Option<i64>,
+    released_at: Option<String>,
+    paid_at: Option<String>,
+    due_on: Option<String>,
 }
 
 const ORDER_SELECT: &str = "SELECT o.id, o.number, o.status, o.buyer_org_id, g.name AS buyer_name, o.payment_method, o.delivery_region_code, \
-    o.delivery_address, o.contact_name, o.phone, o.note, o.total_fen, o.created_at, o.pay_by, o.approve_by \
+    o.delivery_address, o.contact_name, o.phone, o.note, o.total_fen, o.created_at, o.pay_by, o.approve_by, \
+    o.credit_terms_days, o.released_at, o.paid_at, o.due_on \
     FROM orders o JOIN organisations g ON g.id = o.buyer_org_id";
 
 async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<Order> {
@@ -682,10 +721,12 @@ async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<O
     }
     let status = OrderStatus::from_db(&r.status)?;
     let hold_until = match status {
+        _ if r.released_at.is_some() => None,
         OrderStatus::PendingApproval => r.approve_by.or(r.pay_by),
         OrderStatus::Placed | OrderStatus::AwaitingPayment => r.pay_by,
         _ => None,
     };
+    let overdue = terms::is_overdue(r.due_on.as_deref(), r.paid_at.as_deref(), crate::time::china_today());
     Ok(Order {
         id: r.id,
         number: r.number,
@@ -704,6 +745,11 @@ async fn assemble(conn: &mut sqlx::AnyConnection, r: OrderRow) -> sqlx::Result<O
         note: r.note,
         created_at: r.created_at,
         hold_until,
+        credit_terms_days: r.credit_terms_days,
+        released_at: r.released_at,
+        paid_at: r.paid_at,
+        due_on: r.due_on,
+        overdue,
     })
 }
 
@@ -735,12 +781,20 @@ pub struct Filter<'a> {
     pub status: Option<&'a str>,
     /// One payment method.
     pub payment_method: Option<&'a str>,
+    /// Only orders whose money finance can confirm now: unpaid, and either
+    /// awaiting payment or released on credit terms (in transit, delivered
+    /// or accepted).
+    pub payable: bool,
+    /// Only orders overdue on this China date (`YYYY-MM-DD`, normally
+    /// today): on credit terms, unpaid, due before it. A parameter, so
+    /// that the rule can be checked on any day.
+    pub overdue_on: Option<&'a str>,
 }
 
 /// The orders of organisation `org_id`, newest first, optionally of one
 /// status; one page and the total.
 pub async fn list(db: &Db, org_id: i64, status: Option<&str>, limit: i64, offset: i64) -> sqlx::Result<(Vec<Order>, i64)> {
-    list_filtered(db, Filter { org_id: Some(org_id), status, payment_method: None }, limit, offset).await
+    list_filtered(db, Filter { org_id: Some(org_id), status, ..Filter::default() }, limit, offset).await
 }
 
 /// The orders `f` selects, newest first; one page and the total. Only the
@@ -762,6 +816,16 @@ pub async fn list_filtered(db: &Db, f: Filter<'_>, limit: i64, offset: i64) -> s
     if f.payment_method.is_some() {
         conditions.push(format!("o.payment_method = ${}", next()));
     }
+    if f.payable {
+        // Orders paid before dispatch have `paid_at` once past
+        // awaiting_payment, so only credit orders qualify in the later
+        // statuses.
+        conditions.push("o.paid_at IS NULL AND o.status IN ('awaiting_payment', 'in_transit', 'delivered', 'accepted')".to_owned());
+    }
+    if f.overdue_on.is_some() {
+        // Served by the partial index `orders_credit_due` (migration 0009).
+        conditions.push(format!("o.due_on IS NOT NULL AND o.paid_at IS NULL AND o.due_on < ${}", next()));
+    }
     let condition = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
     let (page_limit, page_offset) = (next(), next());
     let count_sql = format!("SELECT COUNT(*) FROM orders o{condition}");
@@ -779,6 +843,10 @@ pub async fn list_filtered(db: &Db, f: Filter<'_>, limit: i64, offset: i64) -> s
     if let Some(method) = f.payment_method {
         count = count.bind(method);
         page = page.bind(method);
+    }
+    if let Some(day) = f.overdue_on {
+        count = count.bind(day);
+        page = page.bind(day);
     }
     let total = count.fetch_one(db.pool()).await?;
     let rows = page.bind(limit).bind(offset).fetch_all(db.pool()).await?;
@@ -802,9 +870,29 @@ pub enum TransitionError {
     /// The caller's organisation owns the order but the caller lacks the role.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The status would allow the move, but a fact of the order forbids it.
+    #[error("{0}")]
+    Refused(Refusal),
     /// The database failed.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+}
+
+/// Why a move was refused although the order's status would allow it
+/// (each edge words it for its reader).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The order was released for fulfilment on credit terms: its goods
+    /// are on their way, and the buyer can no longer cancel it.
+    #[error("the order was released for delivery on credit terms and can no longer be cancelled")]
+    ReleasedOnCredit,
+    /// Nothing was paid yet (an order on credit terms, delivered or
+    /// accepted unpaid): there is no money to give back.
+    #[error("nothing has been paid for this order yet, so nothing can be refunded")]
+    NotPaid,
+    /// Its payment was confirmed before (the order is where the goods are).
+    #[error("the payment of this order is already confirmed (the order is {0})")]
+    AlreadyPaid(OrderStatus),
 }
 
 impl TransitionError {
@@ -834,14 +922,17 @@ async fn cancel_unpaid_in(
     note: &str,
     lapsed_by: Option<&str>,
 ) -> sqlx::Result<Result<lifecycle::Moved, lifecycle::Lost>> {
-    let from: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
-    let Some(from) = from.as_deref().map(OrderStatus::from_db).transpose()? else {
+    let row: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT status, released_at FROM orders WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
+    let Some((from, released)) = row else {
         return Ok(Err(lifecycle::Lost { current: None }));
     };
-    if !from.is_cancellable() {
+    let from = OrderStatus::from_db(&from)?;
+    if !from.is_cancellable(released.is_some()) {
         return Ok(Err(lifecycle::Lost { current: Some(from) }));
     }
-    let unless = lapsed_by.map_or(lifecycle::Unless::Nothing, lifecycle::Unless::HoldLiveAt);
+    // Re-checked in the UPDATE: never cancel what was released meanwhile.
+    let unless = lapsed_by.map_or(lifecycle::Unless::Released, lifecycle::Unless::HoldLiveAt);
     let moved = lifecycle::transition_unless(tx, id, from, OrderStatus::Cancelled, user, note, unless).await?;
     if moved.is_ok() {
         release(tx, id).await?;
@@ -853,12 +944,18 @@ async fn cancel_unpaid_in(
 /// unit it held.
 pub async fn cancel(db: &Db, actor: &Actor, id: i64) -> Result<Order, TransitionError> {
     let mut tx = db.begin_write().await?;
-    let mine: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE id = $1 AND buyer_org_id = $2")
-        .bind(id)
-        .bind(actor.org.id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    mine.ok_or(TransitionError::NotFound)?;
+    let mine: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT status, released_at FROM orders WHERE id = $1 AND buyer_org_id = $2")
+            .bind(id)
+            .bind(actor.org.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (status, released) = mine.ok_or(TransitionError::NotFound)?;
+    // Before payment by its status, but on its way on credit terms: say
+    // so, rather than "not while awaiting payment".
+    if released.is_some() && OrderStatus::from_db(&status)? == OrderStatus::AwaitingPayment {
+        return Err(TransitionError::Refused(Refusal::ReleasedOnCredit));
+    }
     cancel_unpaid_in(&mut tx, id, Some(actor.id), "", None).await?.map_err(TransitionError::lost)?;
     let order = get_in(&mut tx, actor.org.id, id).await?.ok_or(TransitionError::NotFound)?;
     tx.commit().await?;
@@ -874,6 +971,7 @@ pub mod lifecycle;
 mod payment;
 mod place;
 mod refunds;
+pub mod terms;
 mod views;
 
 pub use acceptance::{AcceptError, Rating, accept};
@@ -892,7 +990,9 @@ pub enum Transition {
     Approve,
     /// pending_approval → cancelled, stock released (agency approver).
     Reject,
-    /// awaiting_payment → paid by bank transfer (platform finance).
+    /// The bank transfer came in (platform finance): awaiting_payment →
+    /// paid; an order released on credit terms that is already in transit,
+    /// delivered or accepted stays there, the payment an event in place.
     ConfirmInvoice,
 }
 
@@ -903,12 +1003,18 @@ pub enum Transition {
 /// [`scan`].)
 pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, reference: &str) -> Result<Order, TransitionError> {
     let mut tx = db.begin_write().await?;
-    let row: Option<(String, i64, String, i64)> =
-        sqlx::query_as("SELECT status, buyer_org_id, payment_method, total_fen FROM orders WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((status, buyer, method, total)) = row else { return Err(TransitionError::NotFound) };
+    // Locked (PostgreSQL): what is read here — the status, whether it was
+    // released or paid — decides the move, and a scan moving the goods of
+    // an order on credit terms must not change it before the move is made.
+    #[allow(clippy::type_complexity)]
+    let row: Option<(String, i64, String, i64, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT status, buyer_org_id, payment_method, total_fen, credit_terms_days, released_at, paid_at FROM orders WHERE id = $1{}",
+        tx.for_update()
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((status, buyer, method, total, credit_terms, released, paid)) = row else { return Err(TransitionError::NotFound) };
     // Scope: an approver sees only its own agency's orders; finance all.
     let allowed = match t {
         Transition::Approve | Transition::Reject => actor.has(Role::AgencyApprover) && actor.org.id == buyer,
@@ -926,20 +1032,37 @@ pub async fn transition(db: &Db, actor: &Actor, id: i64, t: Transition, referenc
             TransitionError::NotFound
         });
     }
+    let current = OrderStatus::from_db(&status)?;
     let (from, to) = match t {
         Transition::Approve => (OrderStatus::PendingApproval, OrderStatus::AwaitingPayment),
         Transition::Reject => (OrderStatus::PendingApproval, OrderStatus::Cancelled),
-        Transition::ConfirmInvoice => (OrderStatus::AwaitingPayment, OrderStatus::Paid),
+        Transition::ConfirmInvoice => match current {
+            _ if paid.is_some() => return Err(TransitionError::Refused(Refusal::AlreadyPaid(current))),
+            OrderStatus::AwaitingPayment => (OrderStatus::AwaitingPayment, OrderStatus::Paid),
+            // On credit terms the money may come after the goods: the
+            // order stays where they are, and the payment is its event.
+            OrderStatus::InTransit | OrderStatus::Delivered | OrderStatus::Accepted if released.is_some() => (current, current),
+            _ => return Err(TransitionError::Illegal(status)),
+        },
     };
     if t == Transition::ConfirmInvoice && PaymentMethod::from_db(&method)? != PaymentMethod::Invoice {
         return Err(TransitionError::Illegal(format!("{status} (paid by card, not by invoice)")));
     }
-    lifecycle::transition(&mut tx, id, from, to, Some(actor.id), reference).await?.map_err(TransitionError::lost)?;
+    if t == Transition::ConfirmInvoice && !payment::claim_payment(&mut tx, id).await? {
+        // Cannot happen under the row lock above; the conditional claim is
+        // what keeps one payment per order wherever the lock is not taken.
+        return Err(TransitionError::Refused(Refusal::AlreadyPaid(current)));
+    }
+    let note = if from == to { format!("{PAID_IN_PLACE}{reference}") } else { reference.to_owned() };
+    lifecycle::transition(&mut tx, id, from, to, Some(actor.id), &note).await?.map_err(TransitionError::lost)?;
     if to == OrderStatus::Cancelled {
         release(&mut tx, id).await?;
     }
-    if to == OrderStatus::Paid {
+    if t == Transition::ConfirmInvoice {
         payment::record_payment_in(&mut tx, id, PaymentMethod::Invoice, reference, total, Some(actor.id)).await?;
+    }
+    if t == Transition::Approve && credit_terms.is_some() {
+        terms::release_on_credit(&mut tx, id).await?;
     }
     let order = get_in(&mut tx, buyer, id).await?.ok_or(TransitionError::NotFound)?;
     tx.commit().await?;
@@ -1076,7 +1199,7 @@ pub async fn attribution(db: &Db, actor: &Actor, id: i64) -> sqlx::Result<Option
 /// conditional UPDATE, so several instances may sweep at once.
 pub async fn expire_unpaid(db: &Db, now: &str) -> sqlx::Result<usize> {
     let due: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, status FROM orders WHERE status IN ('placed', 'pending_approval', 'awaiting_payment') \
+        "SELECT id, status FROM orders WHERE status IN ('placed', 'pending_approval', 'awaiting_payment') AND released_at IS NULL \
          AND ((status = 'pending_approval' AND approve_by IS NOT NULL AND approve_by < $1) OR pay_by < $1) ORDER BY id LIMIT 500",
     )
     .bind(now)
@@ -1099,3 +1222,7 @@ pub async fn expire_unpaid(db: &Db, now: &str) -> sqlx::Result<usize> {
 pub const LAPSED_UNAPPROVED: &str = "hold lapsed: not approved in time";
 /// The event note of an order cancelled because it was not paid in time.
 pub const LAPSED_UNPAID: &str = "hold lapsed: not paid in time";
+/// The start of the note of a payment confirmed after the goods moved (on
+/// credit terms): an event in place, `in_transit → in_transit`, say,
+/// followed by the bank reference.
+pub const PAID_IN_PLACE: &str = "paid: ";

@@ -12,9 +12,27 @@ use crate::db::{Db, Tx};
 use crate::money::Fen;
 use crate::payments::{EventKind, Intent, Stripe, StripeFailure, WebhookEvent};
 
+/// Marks order `id` paid now unless it was paid before, in the caller's
+/// transaction; `false` when it was. One conditional UPDATE: of two
+/// confirmations at once, PostgreSQL makes the second wait for the first's
+/// row lock and re-check `paid_at IS NULL`, so only one records a payment
+/// and writes the ledger — which the status cannot guard for an order on
+/// credit terms, whose confirmation moves no status.
+pub(super) async fn claim_payment(tx: &mut Tx, id: i64) -> sqlx::Result<bool> {
+    let claimed = sqlx::query("UPDATE orders SET paid_at = $1 WHERE id = $2 AND paid_at IS NULL")
+        .bind(crate::time::now())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    Ok(claimed == 1)
+}
+
 /// Records the payment of order `id` (which the caller has just moved to
-/// `paid`), writes its attribution ledger and releases its lines for
-/// fulfilment, in the caller's transaction.
+/// `paid` or, for a bank transfer, claimed with [`claim_payment`]), writes
+/// its attribution ledger and releases its lines for fulfilment (if not
+/// released before), in the caller's transaction. The ledger is written
+/// here and nowhere else: only confirmed money is attributed.
 pub(super) async fn record_payment_in(
     tx: &mut Tx,
     id: i64,

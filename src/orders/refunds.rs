@@ -179,14 +179,15 @@ async fn record_intent(db: &Db, stripe: bool, actor: &Actor, id: i64, r: &NewRef
     // its lock (PostgreSQL) until this step commits, so a concurrent one
     // reads what is left only after it. SQLite's one writer does the same.
     lock_order(&mut tx, id).await?;
-    let row: Option<(String, i64, String, String, String)> = sqlx::query_as(
-        "SELECT o.status, o.buyer_org_id, o.payment_method, o.number, COALESCE(p.reference, '') FROM orders o \
+    #[allow(clippy::type_complexity)]
+    let row: Option<(String, i64, String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT o.status, o.buyer_org_id, o.payment_method, o.number, COALESCE(p.reference, ''), o.paid_at FROM orders o \
          LEFT JOIN payments p ON p.order_id = o.id WHERE o.id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((status, buyer, method, number, payment_reference)) = row else { return Err(TransitionError::NotFound.into()) };
+    let Some((status, buyer, method, number, payment_reference, paid)) = row else { return Err(TransitionError::NotFound.into()) };
     if !actor.has(Role::PlatformFinance) {
         return Err(if actor.org.id == buyer {
             TransitionError::Forbidden("refunds are made by platform finance; ask them with the order number")
@@ -195,8 +196,13 @@ async fn record_intent(db: &Db, stripe: bool, actor: &Actor, id: i64, r: &NewRef
         }
         .into());
     }
+    // A refund gives money back, so money must have come in: an order on
+    // credit terms can be delivered and accepted unpaid.
     if !OrderStatus::from_db(&status)?.is_refundable() {
         return Err(TransitionError::Illegal(status).into());
+    }
+    if paid.is_none() {
+        return Err(TransitionError::Refused(super::Refusal::NotPaid).into());
     }
 
     let mut errors = FieldErrors::default();

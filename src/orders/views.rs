@@ -77,7 +77,7 @@ pub struct FulfilLine {
     pub line_id: i64,
     /// Order number.
     pub number: String,
-    /// paid or in_transit.
+    /// paid or in_transit (awaiting_payment: released on credit terms).
     pub status: String,
     /// The buyer.
     pub buyer: String,
@@ -127,8 +127,9 @@ pub async fn find_by_number(db: &Db, number: &str) -> sqlx::Result<Option<super:
     }
 }
 
-/// The lines of cooperative `coop`'s products in orders paid but not yet
-/// delivered, oldest order first.
+/// The lines of cooperative `coop`'s products in orders released for
+/// fulfilment (paid, or unpaid on credit terms) but not yet delivered,
+/// oldest order first.
 pub async fn to_fulfil(db: &Db, coop: i64, limit: i64) -> sqlx::Result<Vec<FulfilLine>> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -146,7 +147,8 @@ pub async fn to_fulfil(db: &Db, coop: i64, limit: i64) -> sqlx::Result<Vec<Fulfi
         "SELECT o.id AS order_id, l.id AS line_id, o.number, o.status, g.name AS buyer, o.delivery_region_code AS region, p.name AS product, \
                 l.quantity - CAST(COALESCE((SELECT SUM(r.quantity) FROM refund_lines r WHERE r.line_id = l.id), 0) AS BIGINT) AS quantity, p.unit \
          FROM order_lines l JOIN orders o ON o.id = l.order_id JOIN organisations g ON g.id = o.buyer_org_id JOIN products p ON p.id = l.product_id \
-         WHERE l.cooperative_id = $1 AND o.status IN ('paid', 'in_transit') ORDER BY o.id, l.id LIMIT $2",
+         WHERE l.cooperative_id = $1 AND (o.status IN ('paid', 'in_transit') OR (o.status = 'awaiting_payment' AND o.released_at IS NOT NULL)) \
+         ORDER BY o.id, l.id LIMIT $2",
     )
     .bind(coop)
     .bind(limit)

@@ -2,7 +2,8 @@
 //! reserved-share progress (预留份额) — per DESIGN.md, an order counts once
 //! it is paid, accepted and rated (acceptance carries the ratings, so an
 //! accepted order is rated), for its amount net of refunds, in the month
-//! it was accepted.
+//! it became all three: its acceptance, or — on credit terms, where the
+//! money comes after the goods — its payment.
 
 use crate::auth::{Actor, Role};
 use crate::db::Db;
@@ -60,11 +61,18 @@ pub async fn reserved_share(db: &Db, agency: i64, year: i32) -> sqlx::Result<Opt
         .bind(year as i64)
         .fetch_optional(db.pool())
         .await?;
-    // The month of acceptance, and the order's amount net of refunds.
+    // The month the order became paid, accepted and rated — its
+    // acceptance, or its payment when that came later (on credit terms) —
+    // and its amount net of refunds. An accepted order on credit terms
+    // that is not paid yet does not count. Timestamps are fixed-width
+    // text, so the later of two is the greater string.
     let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT SUBSTR(e.at, 1, 7), o.total_fen - CAST(COALESCE((SELECT SUM(r.amount_fen) FROM refunds r WHERE r.order_id = o.id), 0) AS BIGINT) \
-         FROM orders o JOIN order_events e ON e.order_id = o.id AND e.from_status = 'delivered' AND e.to_status = 'accepted' \
-         WHERE o.buyer_org_id = $1 AND o.status IN ('accepted', 'refunded') AND e.at >= $2 AND e.at < $3",
+        "SELECT SUBSTR(c.counted_at, 1, 7), c.net FROM ( \
+           SELECT CASE WHEN o.paid_at > e.at THEN o.paid_at ELSE e.at END AS counted_at, \
+                  o.total_fen - CAST(COALESCE((SELECT SUM(r.amount_fen) FROM refunds r WHERE r.order_id = o.id), 0) AS BIGINT) AS net \
+           FROM orders o JOIN order_events e ON e.order_id = o.id AND e.from_status = 'delivered' AND e.to_status = 'accepted' \
+           WHERE o.buyer_org_id = $1 AND o.status IN ('accepted', 'refunded') AND o.paid_at IS NOT NULL) c \
+         WHERE c.counted_at >= $2 AND c.counted_at < $3",
     )
     .bind(agency)
     .bind(format!("{year:04}-01-01"))

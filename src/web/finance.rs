@@ -1,4 +1,6 @@
-//! Finance: bank-transfer invoices to confirm, and refunds.
+//! Finance: bank-transfer invoices to confirm (orders awaiting payment, and
+//! orders on credit terms whose goods went first), the overdue ones among
+//! them, and refunds.
 
 use super::orders::{LineView, OrderSummary, PER_PAGE, summary};
 use super::page::Or500;
@@ -17,6 +19,10 @@ use serde::Deserialize;
 #[template(path = "finance.html")]
 struct FinancePage<'a> {
     c: &'a Chrome,
+    /// Orders on credit terms unpaid past their due date (the first page).
+    overdue: Vec<OrderSummary>,
+    /// "共 3 笔逾期未付".
+    overdue_count: String,
     orders: Vec<OrderSummary>,
     page: i64,
     pages: i64,
@@ -32,14 +38,19 @@ pub struct FinanceQuery {
 }
 
 /// The invoices awaiting confirmation, page `number`, with `errors` of a
-/// refused confirmation.
+/// refused confirmation; above them the overdue orders on credit terms.
 async fn finance_page(state: &AppState, page: &Page, number: i64, done: Option<String>, errors: Vec<String>) -> PageResult {
-    let filter = orders::Filter { org_id: None, status: Some("awaiting_payment"), payment_method: Some("invoice") };
+    let filter = orders::Filter { payment_method: Some("invoice"), payable: true, ..orders::Filter::default() };
     let (list, total) = orders::list_filtered(&state.db, filter, PER_PAGE, (number - 1) * PER_PAGE).await.or_500(page)?;
+    let today = crate::time::format_date(crate::time::china_today());
+    let overdue_filter = orders::Filter { overdue_on: Some(&today), ..orders::Filter::default() };
+    let (overdue, overdue_total) = orders::list_filtered(&state.db, overdue_filter, PER_PAGE, 0).await.or_500(page)?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let c = &page.c;
     let view = FinancePage {
         c,
+        overdue: overdue.iter().map(|o| summary(c, o)).collect(),
+        overdue_count: super::words::fill(c.w.finance_overdue_count, &[("total", &overdue_total)]),
         orders: list.iter().map(|o| summary(c, o)).collect(),
         page: number,
         pages: (total + PER_PAGE - 1) / PER_PAGE,
@@ -49,7 +60,8 @@ async fn finance_page(state: &AppState, page: &Page, number: i64, done: Option<S
     page.render(status, &view)
 }
 
-/// `GET /finance/invoices`: bank-transfer orders awaiting confirmation.
+/// `GET /finance/invoices`: bank-transfer orders awaiting confirmation,
+/// overdue ones on credit terms first.
 pub async fn finance(page: Page, State(state): State<AppState>, Query(q): Query<FinanceQuery>) -> PageResult {
     page.with_role(&[Role::PlatformFinance])?;
     finance_page(&state, &page, q.page.unwrap_or(1).clamp(1, 100_000), q.done, Vec::new()).await

@@ -27,6 +27,21 @@ pub(super) struct OrderSummary {
     pub(super) created: String,
     pub(super) products: String,
     pub(super) method: String,
+    /// For an order on credit terms: its terms, and its due date once
+    /// accepted ("账期 30 天，应付日期 2027-01-19").
+    pub(super) terms: Option<String>,
+    /// Unpaid past its due date.
+    pub(super) overdue: bool,
+}
+
+/// The credit terms of order `o` in the page's words, if it has any.
+fn terms_words(c: &Chrome, o: &Order) -> Option<String> {
+    let days = o.credit_terms_days?;
+    Some(match (&o.paid_at, &o.due_on) {
+        (Some(_), _) => super::words::fill(c.w.credit_terms_paid, &[("days", &days)]),
+        (None, Some(due)) => super::words::fill(c.w.credit_terms_due, &[("days", &days), ("due", due)]),
+        (None, None) => super::words::fill(c.w.credit_terms_pending, &[("days", &days)]),
+    })
 }
 
 pub(super) fn summary(c: &Chrome, o: &Order) -> OrderSummary {
@@ -40,6 +55,8 @@ pub(super) fn summary(c: &Chrome, o: &Order) -> OrderSummary {
         created: crate::time::china_minute(&o.created_at),
         products: o.lines.iter().map(|l| format!("{} × {}", l.product_name, l.quantity)).collect::<Vec<_>>().join("、"),
         method: o.payment_method.as_str().to_owned(),
+        terms: terms_words(c, o),
+        overdue: o.overdue,
     }
 }
 
@@ -165,6 +182,8 @@ struct OrderPage<'a> {
     events: Vec<(String, &'static str, String, String)>,
     hold_until: Option<String>,
     reach: Option<orders::Reach>,
+    terms: Option<String>,
+    overdue: bool,
     can_cancel: bool,
     can_approve: bool,
     can_accept: bool,
@@ -207,11 +226,16 @@ async fn order_page(
             .await?
             .into_iter()
             .map(|e| {
+                // A payment confirmed after the goods moved (credit terms)
+                // is an event in place: shown as the payment it is.
+                if let Some(reference) = e.note.strip_prefix(orders::PAID_IN_PLACE) {
+                    return (crate::time::china_minute(&e.at), c.w.status("paid"), e.who.unwrap_or_default(), reference.to_owned());
+                }
                 let note = if e.note.starts_with("hold lapsed") { c.w.hold_lapsed.to_owned() } else { scan_note(c, e.note) };
                 (crate::time::china_minute(&e.at), c.w.status(&e.to_status), e.who.unwrap_or_default(), note)
             })
             .collect();
-        let paid = o.status.is_paid();
+        let paid = o.paid_at.is_some();
         let reach = if paid { Some(orders::reach(&state.db, id).await?) } else { None };
         let coops = orders::cooperatives(&state.db, id).await?;
         let stripe_error = orders::last_stripe_error(&state.db, id).await?;
@@ -219,9 +243,12 @@ async fn order_page(
         let tracking = crate::distribution::views::tracking(&state.db, actor, id).await?;
         let journeys = tracking.as_ref().map(|t| super::chain::journeys(c, t)).unwrap_or_default();
         let routed = journeys.iter().any(|j| !j.routes.is_empty());
+        use orders::OrderStatus;
         let tracking_note = match o.status {
             _ if routed => None,
-            s if s.is_unpaid() => Some(c.w.track_before_release),
+            // On credit terms the goods leave once the order is approved.
+            OrderStatus::Placed | OrderStatus::PendingApproval if o.credit_terms_days.is_some() => Some(c.w.track_before_approval),
+            OrderStatus::Placed | OrderStatus::PendingApproval | OrderStatus::AwaitingPayment => Some(c.w.track_before_release),
             _ => Some(c.w.track_not_routed),
         };
         let view = OrderPage {
@@ -249,7 +276,9 @@ async fn order_page(
             events,
             hold_until: o.hold_until.as_deref().map(crate::time::china_minute),
             reach,
-            can_cancel: buyer && o.status.is_cancellable(),
+            terms: terms_words(c, &o),
+            overdue: o.overdue,
+            can_cancel: buyer && o.status.is_cancellable(o.released_at.is_some()),
             can_approve: actor.has(Role::AgencyApprover) && o.status == orders::OrderStatus::PendingApproval,
             can_accept: (buyer || actor.has(Role::AgencyApprover)) && o.status == orders::OrderStatus::Delivered,
             can_pay_stripe: buyer

@@ -118,6 +118,9 @@ pub fn transition_error(lang: Lang, e: &crate::orders::TransitionError) -> Strin
         E::NotFound => t.not_found_detail.to_owned(),
         E::Illegal(status) => fill(t.order_not_now, &[("status", &t.status(status))]),
         E::Forbidden(_) => t.not_allowed.to_owned(),
+        E::Refused(crate::orders::Refusal::ReleasedOnCredit) => t.released_on_credit.to_owned(),
+        E::Refused(crate::orders::Refusal::NotPaid) => t.nothing_paid_to_refund.to_owned(),
+        E::Refused(crate::orders::Refusal::AlreadyPaid(status)) => fill(t.already_paid, &[("status", &t.status(status.as_str()))]),
         E::Db(_) => t.server_error_detail.to_owned(),
     }
 }
@@ -412,6 +415,7 @@ words! {
     scan_scanned_at: "扫描时间", "Scanned";
     track_title: "物流跟踪", "Tracking";
     track_before_release: "付款后，货物从产地开始发运。", "The goods start moving once the order is paid.";
+    track_before_approval: "订单批准后，货物从产地开始发运（账期订单验收后付款）。", "The goods start moving once the order is approved (on credit terms, payment follows acceptance).";
     track_not_routed: "货物尚未安排线路。", "The goods have no route yet.";
     track_route: "第 {n} 批 · {quantity}", "Consignment {n} · {quantity}";
     track_skipped_no_node: "跳过：当地没有站点", "Skipped: no node there";
@@ -518,6 +522,18 @@ words! {
     hold_until: "未付款保留至", "Held unpaid until";
     hold_hint: "到期仍未付款（待审批的订单：仍未获批准）的订单将自动取消，库存释放给其他采购单位。时间为北京时间。", "If the order is not paid by then (or, while it waits for approval, not approved), it is cancelled and its stock goes back on sale. Times are China time (UTC+8).";
     order_not_now: "订单当前状态为“{status}”，不能进行此操作。", "Not possible while the order is “{status}”.";
+    released_on_credit: "此订单已按账期放行发货，不能再取消。", "This order was released for delivery on credit terms and can no longer be cancelled.";
+    already_paid: "此订单的付款已经确认过了（订单当前状态为“{status}”）。", "The payment of this order is already confirmed (the order is “{status}”).";
+    nothing_paid_to_refund: "此订单尚未付款，没有可退的款项。", "Nothing has been paid for this order yet, so there is nothing to refund.";
+    credit_terms: "账期", "Credit terms";
+    credit_terms_pending: "账期 {days} 天，验收后起算", "{days} days, counted from acceptance";
+    credit_terms_due: "账期 {days} 天，应付日期 {due}", "{days} days, due on {due}";
+    credit_terms_paid: "账期 {days} 天，已付款", "{days} days, paid";
+    credit_terms_hint: "先收货后付款：订单（需审批的，批准后）即放行发运，验收后请在账期内转账。", "Goods first, payment after: the order ships at once (or once approved, if it needs approval); pay by bank transfer within the terms after acceptance.";
+    overdue: "逾期未付", "Overdue";
+    due_on: "应付日期", "Due on";
+    finance_overdue_title: "逾期未付的账期订单", "Overdue orders on credit terms";
+    finance_overdue_count: "共 {total} 笔逾期未付", "{total} overdue in all";
     not_allowed: "您没有权限进行此操作。", "You may not do this.";
     stripe_declined: "支付服务商拒绝了请求：{detail}", "The payment provider declined: {detail}";
     stripe_unreachable: "暂时无法连接支付服务商，请稍后再试；本次操作未生效。", "The payment provider cannot be reached; nothing was changed. Try again later.";

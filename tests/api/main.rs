@@ -12,6 +12,7 @@ mod catalog;
 mod concurrency;
 mod console;
 mod contract;
+mod credit_terms;
 mod demo;
 mod domain_layers;
 mod durability;

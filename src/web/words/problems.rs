@@ -312,6 +312,12 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
         RatedTwice => say!(lang, "{label}：该合作社已经评价过", "{label}: this cooperative is already rated above", label = label),
         Stars => say!(lang, "{label}请选 1 至 5 星", "{label}: give 1 to 5 stars", label = label),
         Unrated { .. } => say!(lang, "请为订单中的每个合作社评分", "Rate every cooperative of the order"),
+        CreditTerms { max } => say!(
+            lang,
+            "账期须为 1 至 {max} 天的整数；不设账期（先付款后发货）请留空",
+            "Credit terms are a whole number of days from 1 to {max}; leave empty for payment before dispatch",
+            max = max
+        ),
         EmailTooLong { .. } | PasswordTooLong { .. } => lang.t().credentials_too_long.to_owned(),
         WholeNumber => say!(lang, "{label}请填写 0 或正整数", "{label}: give a whole number of 0 or more", label = label),
         Bool => say!(lang, "{label}：请填写“是”或“否”", "{label}: give true or false", label = label),
