@@ -292,7 +292,9 @@ pub async fn reroute_in(tx: &mut Tx, actor: &crate::auth::Actor, leg: i64, to: i
     if reason.is_empty() || reason.chars().count() > 200 || reason.chars().any(crate::validation::forbidden_char) {
         return Err(RerouteError::Reason);
     }
-    let row: Option<(i64, i64, i64, Option<i64>, String, String, Option<i64>, i64, i64, String, i64)> = sqlx::query_as(&format!(
+    /// route, seq, from, to, status, planned on, shipment, cold, order, delivery region, from again
+    type LegRow = (i64, i64, i64, Option<i64>, String, String, Option<i64>, i64, i64, String, i64);
+    let row: Option<LegRow> = sqlx::query_as(&format!(
         "SELECT g.route_id, g.seq, g.from_node_id, g.to_node_id, g.status, g.planned_on, g.shipment_id, r.cold, l.order_id, \
                 o.delivery_region_code, f.id \
          FROM route_legs g JOIN routes r ON r.id = g.route_id JOIN order_lines l ON l.id = r.line_id JOIN orders o ON o.id = l.order_id \

@@ -35,7 +35,8 @@ pub struct ScanRequest<'a> {
     pub at: OffsetDateTime,
 }
 
-/// A scan done: the shipment as it is now.
+/// A scan done: the shipment as it is after the scan (a scan of it that
+/// commits in the same instant may already show).
 #[derive(Debug, Clone, Serialize)]
 pub struct Scan {
     /// The shipment after the scan.
@@ -85,13 +86,25 @@ pub async fn scan(db: &Db, actor: &Actor, req: ScanRequest<'_>, key: Option<&str
     }
     let scanned = shipments::scan_in(&mut tx, actor, req.code, req.node_id, req.event, req.at).await?;
     follow(&mut tx, actor, &scanned).await?;
-    let shipment = crate::distribution::views::shipment_in(&mut tx, scanned.shipment_id).await?;
-    let done = Scan { shipment, event: scanned.event, at: scanned.at };
-    if let Some(scope) = scope {
-        let body = serde_json::to_string(&done).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-        idempotency::complete(&mut tx, scope, 201, &body).await?;
-    }
-    tx.commit().await?;
+    let done = match scope {
+        // The answer is stored with the scan, so it is read inside.
+        Some(scope) => {
+            let shipment = crate::distribution::views::shipment_in(&mut tx, scanned.shipment_id).await?;
+            let done = Scan { shipment, event: scanned.event, at: scanned.at };
+            let body = serde_json::to_string(&done).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+            idempotency::complete(&mut tx, scope, 201, &body).await?;
+            tx.commit().await?;
+            done
+        }
+        // Else after the commit: on SQLite the writer's turn is the scan's
+        // only, not the read of the answer (scans at a busy hub queue for it).
+        None => {
+            tx.commit().await?;
+            let mut conn = db.pool().acquire().await?;
+            let shipment = crate::distribution::views::shipment_in(&mut conn, scanned.shipment_id).await?;
+            Scan { shipment, event: scanned.event, at: scanned.at }
+        }
+    };
     tracing::info!(shipment = %done.shipment.code, event = done.event.as_str(), user.id = actor.id, "shipment scanned");
     Ok(ScanOutcome::Done(Box::new(done)))
 }

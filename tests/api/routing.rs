@@ -92,7 +92,10 @@ async fn paid_lines_follow_the_required_routes_through_the_chain() {
     let kashi_city = "653101000000";
 
     let ambient = |legs: &[&str]| legs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let cases: Vec<(&str, &str, String, Vec<String>, Vec<&str>, bool)> = vec![
+    /// What the case is, the product, the delivery region, the legs, the
+    /// skipped levels, and whether the goods leave on the day of pick-up.
+    type Case<'a> = (&'a str, &'a str, String, Vec<String>, Vec<&'a str>, bool);
+    let cases: Vec<Case> = vec![
         (
             "same village as the lot: straight to the buyer",
             "伽师瓜",
