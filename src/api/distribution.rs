@@ -97,6 +97,19 @@ pub async fn shipment(State(state): State<AppState>, CurrentUser(actor): Current
     Ok(Json(s).into_response())
 }
 
+/// `GET /api/v1/shipments/{code}/label` (operators of its nodes, platform
+/// admin) → 303 to the label page, `/hub/shipments/{code}/label`. The
+/// label is a page in the viewer's language, worded from the pages' one
+/// table of words, which the API does not reach (the edges never import
+/// each other); the same session or bearer token opens it.
+pub async fn label(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(code): Path<String>) -> ApiResult<Response> {
+    if !looks_like_code(&code) {
+        return Err(ApiError::NotFound("shipment"));
+    }
+    let s = views::shipment(&state.db, &actor, &code).await?.ok_or(ApiError::NotFound("shipment"))?;
+    Ok(axum::response::Redirect::to(&format!("/hub/shipments/{}/label", s.code)).into_response())
+}
+
 /// Body of a scan.
 #[derive(Deserialize)]
 pub struct ScanBody {

@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/nodes", get(distribution::nodes))
         .route("/api/v1/nodes/{id}/shipments", get(distribution::node_shipments))
         .route("/api/v1/shipments/{code}", get(distribution::shipment))
+        .route("/api/v1/shipments/{code}/label", get(distribution::label))
         .route("/api/v1/shipments/{code}/scans", post(distribution::scan))
         .route("/api/v1/legs/{id}/reroute", post(distribution::reroute))
         .route("/api/v1/orders", get(orders::list).post(orders::place))

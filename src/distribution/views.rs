@@ -75,9 +75,9 @@ struct ShipmentRow {
 
 const SHIPMENT_SELECT: &str = "SELECT s.id, s.code, f.id AS from_id, f.kind AS from_kind, f.name AS from_name, \
     t.id AS to_id, t.kind AS to_kind, t.name AS to_name, s.to_order_id, o.number AS order_number, \
-    o.contact_name AS order_place, s.cold, s.status, s.window_ends_at \
+    rg.name AS order_place, s.cold, s.status, s.window_ends_at \
     FROM shipments s JOIN nodes f ON f.id = s.from_node_id LEFT JOIN nodes t ON t.id = s.to_node_id \
-    LEFT JOIN orders o ON o.id = s.to_order_id";
+    LEFT JOIN orders o ON o.id = s.to_order_id LEFT JOIN regions rg ON rg.code = o.delivery_region_code";
 
 /// Shipments with their lines, in the order of `rows`.
 async fn assemble(conn: &mut sqlx::AnyConnection, rows: Vec<ShipmentRow>) -> sqlx::Result<Vec<(i64, Shipment)>> {

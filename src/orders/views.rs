@@ -71,6 +71,10 @@ pub async fn reach(db: &Db, id: i64) -> sqlx::Result<Reach> {
 /// A line a cooperative has to send, with the lots it comes from.
 #[derive(Debug, Clone)]
 pub struct FulfilLine {
+    /// The order.
+    pub order_id: i64,
+    /// The line.
+    pub line_id: i64,
     /// Order number.
     pub number: String,
     /// paid or in_transit (awaiting_payment: released on credit terms).
@@ -129,6 +133,7 @@ pub async fn find_by_number(db: &Db, number: &str) -> sqlx::Result<Option<super:
 pub async fn to_fulfil(db: &Db, coop: i64, limit: i64) -> sqlx::Result<Vec<FulfilLine>> {
     #[derive(sqlx::FromRow)]
     struct Row {
+        order_id: i64,
         line_id: i64,
         number: String,
         status: String,
@@ -139,7 +144,7 @@ pub async fn to_fulfil(db: &Db, coop: i64, limit: i64) -> sqlx::Result<Vec<Fulfi
         unit: String,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT l.id AS line_id, o.number, o.status, g.name AS buyer, o.delivery_region_code AS region, p.name AS product, \
+        "SELECT o.id AS order_id, l.id AS line_id, o.number, o.status, g.name AS buyer, o.delivery_region_code AS region, p.name AS product, \
                 l.quantity - CAST(COALESCE((SELECT SUM(r.quantity) FROM refund_lines r WHERE r.line_id = l.id), 0) AS BIGINT) AS quantity, p.unit \
          FROM order_lines l JOIN orders o ON o.id = l.order_id JOIN organisations g ON g.id = o.buyer_org_id JOIN products p ON p.id = l.product_id \
          WHERE l.cooperative_id = $1 AND (o.status IN ('paid', 'in_transit') OR (o.status = 'awaiting_payment' AND o.released_at IS NOT NULL)) \
@@ -165,6 +170,8 @@ pub async fn to_fulfil(db: &Db, coop: i64, limit: i64) -> sqlx::Result<Vec<Fulfi
         let destination =
             RegionCode::parse(&r.region).ok().and_then(|c| regions.get(&c)).map(|g| g.chain_label()).unwrap_or_else(|| r.region.clone());
         out.push(FulfilLine {
+            order_id: r.order_id,
+            line_id: r.line_id,
             number: r.number,
             status: r.status,
             buyer: r.buyer,

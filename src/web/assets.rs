@@ -12,7 +12,7 @@
 //! which a cache would then keep for a year.
 
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
@@ -49,13 +49,16 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         ("app.css", include_str!("../../frontend/static/app.css"), "text/css; charset=utf-8"),
         ("app.js", include_str!("../../frontend/static/app.js"), "text/javascript; charset=utf-8"),
         ("pay.js", include_str!("../../frontend/static/pay.js"), "text/javascript; charset=utf-8"),
+        ("scan.js", include_str!("../../frontend/static/scan.js"), "text/javascript; charset=utf-8"),
+        ("label.css", include_str!("../../frontend/static/label.css"), "text/css; charset=utf-8"),
     ]
     .into_iter()
     .map(|(name, body, content_type)| Asset { name, body, content_type, hashed: hashed_name(name, body.as_bytes()) })
     .collect()
 });
 
-/// The URL of static file `name` (`app.css`, `app.js`, `pay.js`), named by
+/// The URL of static file `name` (`app.css`, `app.js`, `pay.js`,
+/// `scan.js`, `label.css`), named by
 /// its content. Templates call it; an unknown name is a bug and panics in
 /// the first test that renders the page.
 pub fn asset_url(name: &str) -> String {
@@ -63,6 +66,34 @@ pub fn asset_url(name: &str) -> String {
         Some(a) => format!("/static/{}", a.hashed),
         None => panic!("no static file {name}"),
     }
+}
+
+/// The scan page's service worker: `CACHE` (named by the hash of the
+/// worker and of the static files' hashed names, so any change to either
+/// is a new cache) and `ASSETS` (the URLs it keeps), then the worker's own
+/// text (`frontend/static/sw.js`).
+static SERVICE_WORKER: LazyLock<String> = LazyLock::new(|| {
+    let body = include_str!("../../frontend/static/sw.js");
+    let assets: Vec<String> = ["app.css", "app.js", "scan.js"].iter().map(|n| asset_url(n)).collect();
+    let cache = hashed_name("zhunong-scan", format!("{}{body}", assets.join(" ")).as_bytes());
+    let list = serde_json::to_string(&assets).unwrap_or_else(|_| "[]".into());
+    format!("var CACHE = '{}';\nvar ASSETS = {list};\n{body}", cache.replace('.', "-"))
+});
+
+/// `GET /hub/sw.js`: the scan page's service worker. Served from `/hub/`
+/// so its scope covers the scan pages and nothing outside the hub; never
+/// cached by HTTP (browsers check a worker for updates, and a stale one
+/// would keep a stale cache).
+pub async fn service_worker() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (HeaderName::from_static("service-worker-allowed"), HeaderValue::from_static("/hub/")),
+        ],
+        SERVICE_WORKER.as_str(),
+    )
+        .into_response()
 }
 
 /// `GET /static/{file}`.

@@ -11,6 +11,7 @@ mod approvals;
 mod assets;
 mod browse;
 mod cart;
+mod chain;
 mod checkout;
 mod console;
 mod finance;
@@ -61,7 +62,13 @@ pub fn router() -> Router<AppState> {
         .route("/approvals", get(approvals::approvals))
         .route("/finance/invoices", get(finance::finance))
         .route("/finance/refunds", get(finance::refunds).post(finance::refund))
-        .route("/hub/orders", get(hub::hub))
+        .route("/hub", get(hub::hub))
+        .route("/hub/orders", get(hub::hub_orders))
+        .route("/hub/sw.js", get(assets::service_worker))
+        .route("/hub/nodes/{id}", get(hub::node))
+        .route("/hub/nodes/{id}/scan", get(hub::scan).post(hub::scan_submit))
+        .route("/hub/shipments/{code}", get(hub::packing))
+        .route("/hub/shipments/{code}/label", get(hub::label))
         .route("/finance/invoices/{id}", axum::routing::post(finance::confirm))
         .route("/regions/{code}", get(browse::region))
         .route("/cooperatives/{id}", get(browse::cooperative))

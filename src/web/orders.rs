@@ -192,6 +192,11 @@ struct OrderPage<'a> {
     coops: Vec<(i64, String)>,
     errors: Vec<String>,
     notice: Option<&'static str>,
+    journeys: Vec<super::chain::Journey>,
+    /// Said instead of (or before) the journeys: the goods start moving
+    /// once paid; none when the order was cancelled.
+    tracking_note: Option<&'static str>,
+    show_tracking: bool,
 }
 
 /// Query of the order page.
@@ -226,7 +231,7 @@ async fn order_page(
                 if let Some(reference) = e.note.strip_prefix(orders::PAID_IN_PLACE) {
                     return (crate::time::china_minute(&e.at), c.w.status("paid"), e.who.unwrap_or_default(), reference.to_owned());
                 }
-                let note = if e.note.starts_with("hold lapsed") { c.w.hold_lapsed.to_owned() } else { e.note };
+                let note = if e.note.starts_with("hold lapsed") { c.w.hold_lapsed.to_owned() } else { scan_note(c, e.note) };
                 (crate::time::china_minute(&e.at), c.w.status(&e.to_status), e.who.unwrap_or_default(), note)
             })
             .collect();
@@ -235,7 +240,21 @@ async fn order_page(
         let coops = orders::cooperatives(&state.db, id).await?;
         let stripe_error = orders::last_stripe_error(&state.db, id).await?;
         let buyer = BUYERS.iter().any(|r| actor.has(*r));
+        let tracking = crate::distribution::views::tracking(&state.db, actor, id).await?;
+        let journeys = tracking.as_ref().map(|t| super::chain::journeys(c, t)).unwrap_or_default();
+        let routed = journeys.iter().any(|j| !j.routes.is_empty());
+        use orders::OrderStatus;
+        let tracking_note = match o.status {
+            _ if routed => None,
+            // On credit terms the goods leave once the order is approved.
+            OrderStatus::Placed | OrderStatus::PendingApproval if o.credit_terms_days.is_some() => Some(c.w.track_before_approval),
+            OrderStatus::Placed | OrderStatus::PendingApproval | OrderStatus::AwaitingPayment => Some(c.w.track_before_release),
+            _ => Some(c.w.track_not_routed),
+        };
         let view = OrderPage {
+            journeys: if routed { journeys } else { Vec::new() },
+            tracking_note,
+            show_tracking: !matches!(o.status, orders::OrderStatus::Cancelled),
             c,
             delivery: region.unwrap_or_else(|| o.delivery.region_code.clone()),
             address: o.delivery.address.clone(),
@@ -276,6 +295,20 @@ async fn order_page(
     }
     .await;
     result.or_500(page)?
+}
+
+/// The note of a line's move by a scan (`dispatched SH3K9QX2M7`), in the
+/// page's words: the event, then the shipment's code.
+fn scan_note(c: &Chrome, note: String) -> String {
+    match note.split_once(' ') {
+        Some((event, code)) if crate::distribution::shipments::looks_like_code(code) => {
+            match crate::distribution::shipments::ScanEvent::parse(event) {
+                Some(e) => format!("{} {code}", c.w.scan_event(e)),
+                None => note,
+            }
+        }
+        _ => note,
+    }
 }
 
 /// `GET /orders/{id}`.

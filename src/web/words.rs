@@ -9,6 +9,9 @@ mod problems;
 pub use problems::{field_error, field_errors, label, over_budget, problem};
 
 use crate::catalog::{CertificateKind, Storage};
+use crate::distribution::NodeKind;
+use crate::distribution::route::SkipReason;
+use crate::distribution::shipments::{ScanEvent, ShipmentStatus};
 use std::fmt::Display;
 
 /// Fills the `{name}` placeholders of a sentence with the values given.
@@ -340,12 +343,93 @@ words! {
     nav_approvals: "待审批", "Approvals";
     nav_finance: "待确认收款", "Invoices to confirm";
     nav_fulfil: "待发货", "Orders to fulfil";
-    nav_hub: "发运与签收", "Dispatch and delivery";
-    hub_title: "待发运 / 待签收的订单", "Orders to dispatch or deliver";
-    hub_empty: "没有待发运或待签收的订单。", "No orders to dispatch or deliver.";
-    hub_hint: "线路调度上线前，由产地的配送中心在此登记发运和送达。", "Until routing schedules shipments, the origin's hubs record dispatch and delivery here.";
-    dispatch: "登记发运", "Mark dispatched";
-    deliver: "登记送达", "Mark delivered";
+    nav_hub: "分拣与发运", "Shipments";
+    hub_title: "我的物流站点", "My nodes";
+    hub_empty: "您的单位没有运营任何物流站点。", "Your organisation runs no node of the chain.";
+    kind_village_point: "村集货点", "Village collection point";
+    kind_township_sorting: "乡镇分拣中心", "Township sorting centre";
+    kind_county_distribution: "县配送中心", "County distribution centre";
+    kind_prefecture_hub: "地区集散中心", "Prefecture hub";
+    level_village: "村", "Village";
+    level_township: "乡", "Township";
+    level_county: "县", "County";
+    level_prefecture: "地区", "Prefecture";
+    level_buyer: "收货方", "Buyer";
+    ship_open: "集货中", "Collecting";
+    ship_closed: "已截单，待发运", "Closed, to dispatch";
+    ship_dispatched: "已发出", "Dispatched";
+    ship_received: "已到站", "Received";
+    ship_delivered: "已签收", "Delivered";
+    scan_dispatched: "发运", "Dispatched";
+    scan_received: "到货", "Received";
+    scan_delivered: "签收", "Delivered";
+    node_cutoff: "每日截单时间 {cutoff}（北京时间）：截单前到站的货物当天发出。", "Daily cut-off {cutoff} (China time): goods here before it leave that day.";
+    node_scan_link: "扫描运单", "Scan shipments";
+    node_use: "在站 {on_hand} kg · 计划到站 {inbound} kg · 容量 {capacity} kg", "On hand {on_hand} kg · planned inbound {inbound} kg · capacity {capacity} kg";
+    node_cold_use: "其中冷链货物 {cold} kg（本站有冷库）。", "Of which {cold} kg chilled or frozen (this node has cold storage).";
+    node_no_cold: "本站没有冷库：冷链货物在到站当天发出。", "No cold storage here: chilled and frozen goods leave the day they arrive.";
+    node_over_capacity: "注意：在站货物加上计划到站的货物共 {total} kg，将超过本站容量 {capacity} kg。", "Warning: goods on hand and planned inbound come to {total} kg, over this node's capacity of {capacity} kg.";
+    node_inbound: "即将到站", "Inbound expected";
+    node_inbound_empty: "目前没有发往本站的运单。", "No shipments are on their way here.";
+    node_outbound: "待发运（按下一站分组）", "Outbound, by next hop";
+    node_outbound_empty: "本站目前没有待发运的货物。", "No goods wait to leave this node.";
+    node_capacity: "库容", "Capacity";
+    ship_code: "运单号", "Shipment";
+    ship_from: "发出站点", "From";
+    ship_to: "下一站", "To";
+    ship_weight: "重量", "Weight";
+    ship_lines: "行数", "Lines";
+    ship_cutoff: "截单时间", "Cut-off";
+    ship_planned: "计划发出日", "Planned to leave";
+    ship_cold: "冷链", "Cold chain";
+    ship_ambient: "常温", "Ambient";
+    ship_label: "标签", "Label";
+    ship_packing: "装箱单", "Packing list";
+    ship_to_buyer: "收货方 · 订单 {number} · {place}", "Buyer · order {number} · {place}";
+    ship_unweighed: "其中 {n} 行的产品没有登记重量，按 0 kg 计。", "{n} lines are of products without a weight, counted as 0 kg.";
+    scan_title: "扫描运单", "Scan shipments";
+    scan_code: "运单号（扫描枪扫码后自动回车）", "Shipment code (the scanner types it and presses Enter)";
+    scan_event: "登记事件", "Event";
+    scan_submit: "登记", "Record";
+    scan_ok: "已登记{event}：{code}", "{event} recorded: {code}";
+    scan_ok_detail: "{from} → {to} · {lines} 行 · {kg} kg", "{from} → {to} · {lines} lines · {kg} kg";
+    scan_replayed: "这次扫描已经登记过：{code}", "This scan was recorded already: {code}";
+    scan_refused_title: "未能登记：{code}", "Not recorded: {code}";
+    scan_not_a_code: "这不是运单号：运单号是以 SH 开头的 9 位字母和数字。", "This is not a shipment code: codes are 9 letters and digits starting with SH.";
+    scan_not_found: "没有这个运单号的运单。", "There is no shipment with this code.";
+    scan_not_your_node: "您不是本站点的操作员，不能在此登记。", "Only this node's operators record scans here.";
+    scan_wrong_node: "这个运单不在本站登记“{event}”：它属于其他站点。", "This shipment is not “{event}” at this node: it belongs to another node.";
+    scan_wrong_node_any: "这个运单不能在本站这样登记：它属于其他站点，或应登记另一种事件。", "This shipment cannot be recorded so at this node: it belongs to another node, or needs another event.";
+    scan_wrong_event_node: "这个运单发往下一站点：到站时登记“到货”，而不是“签收”。", "This shipment goes to the next node: record “Received” there, not “Delivered”.";
+    scan_wrong_event_buyer: "这个运单直接送交收货方：送达时登记“签收”，而不是“到货”。", "This shipment goes straight to the buyer: record “Delivered”, not “Received”.";
+    scan_out_of_order: "运单当前状态为“{state}”，不能登记“{event}”。", "The shipment is “{state}”; “{event}” does not follow.";
+    scan_out_of_order_any: "运单的当前状态不允许这次登记（可能已登记过）。", "The shipment's state does not allow this scan (it may have been recorded already).";
+    scan_too_old: "扫描时间有误：离线保存的扫描已超过期限，或本机时间不对。", "The scan's time is wrong: it was kept offline too long, or this device's clock is off.";
+    scan_signed_out: "登录已过期：请重新登录，页面会再次发送。", "Your sign-in has expired: sign in again and the page sends it again.";
+    scan_failed: "服务器暂时没能登记，稍后自动重试。", "The server could not record it just now; it is retried shortly.";
+    scan_queued: "网络不通：已保存在本机，联网后自动发送。", "No connection: kept on this device and sent when the link returns.";
+    scan_waiting: "等待发送", "Waiting to send";
+    scan_refused: "被拒绝的扫描", "Refused scans";
+    scan_offline: "当前离线：扫描先保存在本机。", "Offline: scans are kept on this device.";
+    scan_dismiss: "清除", "Dismiss";
+    scan_scanned_at: "扫描时间", "Scanned";
+    track_title: "物流跟踪", "Tracking";
+    track_before_release: "付款后，货物从产地开始发运。", "The goods start moving once the order is paid.";
+    track_before_approval: "订单批准后，货物从产地开始发运（账期订单验收后付款）。", "The goods start moving once the order is approved (on credit terms, payment follows acceptance).";
+    track_not_routed: "货物尚未安排线路。", "The goods have no route yet.";
+    track_route: "第 {n} 批 · {quantity}", "Consignment {n} · {quantity}";
+    track_skipped_no_node: "跳过：当地没有站点", "Skipped: no node there";
+    track_skipped_no_cold: "跳过：当地站点没有冷库", "Skipped: no cold storage there";
+    track_here: "货物在此", "Goods here";
+    track_at: "在 {node}", "At {node}";
+    track_on_the_way: "在途：{from} → {to}", "On the way: {from} → {to}";
+    track_delivered: "已送达收货方", "Delivered to the buyer";
+    track_leaves_on_pickup: "起点没有冷库：冷链货物在集货当天发出。", "No cold storage where the goods start: chilled and frozen goods leave the day they are picked up.";
+    track_line_haul: "干线运输", "Line haul";
+    track_now: "当前位置", "Where now";
+    label_title: "运单标签", "Shipment label";
+    packing_title: "装箱单", "Packing list";
+    packing_order: "订单号", "Order";
     add_to_cart: "加入购物车", "Add to cart";
     added: "已加入购物车", "Added to the cart";
     bad_quantity: "数量请填写 1 至 1,000,000 之间的整数。", "Give the quantity as a whole number from 1 to 1,000,000.";
@@ -551,6 +635,55 @@ impl Words {
     /// A certificate kind by name, for templates.
     pub fn certificate_kind_named(&self, k: &str) -> String {
         certificate_kind_named(self.lang(), k)
+    }
+
+    /// A kind of node of the chain (村集货点 …).
+    pub fn node_kind(&self, k: NodeKind) -> &'static str {
+        match k {
+            NodeKind::VillagePoint => self.kind_village_point,
+            NodeKind::TownshipSorting => self.kind_township_sorting,
+            NodeKind::CountyDistribution => self.kind_county_distribution,
+            NodeKind::PrefectureHub => self.kind_prefecture_hub,
+        }
+    }
+
+    /// The step of the chain a kind of node stands for, in a route's
+    /// diagram (村 → 乡 → 县 → 地区).
+    pub fn level_of(&self, k: NodeKind) -> &'static str {
+        match k {
+            NodeKind::VillagePoint => self.level_village,
+            NodeKind::TownshipSorting => self.level_township,
+            NodeKind::CountyDistribution => self.level_county,
+            NodeKind::PrefectureHub => self.level_prefecture,
+        }
+    }
+
+    /// Where a shipment is, in words.
+    pub fn shipment_status(&self, s: ShipmentStatus) -> &'static str {
+        match s {
+            ShipmentStatus::Open => self.ship_open,
+            ShipmentStatus::Closed => self.ship_closed,
+            ShipmentStatus::Dispatched => self.ship_dispatched,
+            ShipmentStatus::Received => self.ship_received,
+            ShipmentStatus::Delivered => self.ship_delivered,
+        }
+    }
+
+    /// What a scan records, in words (发运, 到货, 签收).
+    pub fn scan_event(&self, e: ScanEvent) -> &'static str {
+        match e {
+            ScanEvent::Dispatched => self.scan_dispatched,
+            ScanEvent::Received => self.scan_received,
+            ScanEvent::Delivered => self.scan_delivered,
+        }
+    }
+
+    /// Why a route passed over a level of the chain.
+    pub fn skip_reason(&self, r: SkipReason) -> &'static str {
+        match r {
+            SkipReason::NoNode => self.track_skipped_no_node,
+            SkipReason::NoColdStorage => self.track_skipped_no_cold,
+        }
     }
 
     /// The label of an order status (or of a line's: waiting, in_transit,

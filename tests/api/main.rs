@@ -18,6 +18,7 @@ mod domain_layers;
 mod durability;
 mod hangups;
 mod households;
+mod hub;
 mod import;
 mod import_limit;
 mod lifecycle;

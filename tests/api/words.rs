@@ -246,3 +246,18 @@ async fn a_page_refused_for_a_role_says_so_in_chinese_not_that_the_form_expired(
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.text.contains("没有权限") && !refused.text.contains("表单已过期"), "{}", refused.text);
 }
+
+#[tokio::test]
+async fn a_refused_scan_is_explained_in_chinese() {
+    let app = TestApp::demo().await;
+    let operator = app.login("operator@hub.zhunong.demo").await;
+    let node = app.count("SELECT id FROM nodes WHERE name = '伽师县配送中心'").await;
+    let path = format!("/hub/nodes/{node}/scan");
+    let form = get(&app, &path, &operator).await;
+    let csrf = input(&form, "csrf");
+    for (code, event) in [("SH0000000", "received"), ("nonsense", "dispatched")] {
+        let refused = post(&app, &path, &operator, &[("csrf", &csrf), ("code", code), ("event", event)]).await;
+        assert!(refused.status.is_client_error(), "{code}: {}", refused.status);
+        assert_chinese_errors(&refused, code);
+    }
+}
