@@ -63,6 +63,21 @@ pub enum Problem {
         /// How old a queued scan may be.
         max_age_days: i64,
     },
+    /// A scan out of order or repeated: the shipment is in state `current`.
+    ShipmentState {
+        /// The shipment's state (open, closed, dispatched, received, delivered).
+        current: &'static str,
+    },
+    /// A scan at a node where this shipment is not `event`.
+    ScanNode {
+        /// dispatched, received or delivered.
+        event: &'static str,
+    },
+    /// `delivered` for a shipment to a node, or `received` for one to a buyer.
+    ScanEvent {
+        /// Where the shipment goes: "node" or "buyer".
+        to: &'static str,
+    },
     /// A weight per unit outside 1..=`max` grams.
     UnitWeight {
         /// The most, in grams.
@@ -447,6 +462,9 @@ impl Problem {
             Date => "date",
             DateBetween { .. } => "date_between",
             ScanTime { .. } => "scan_time",
+            ShipmentState { .. } => "shipment_state",
+            ScanNode { .. } => "scan_node",
+            ScanEvent { .. } => "scan_event",
             UnitWeight { .. } => "unit_weight",
             OneOf(_) | Choice(_) => "one_of",
             ForbiddenChars => "forbidden_chars",
@@ -565,6 +583,9 @@ impl std::fmt::Display for Problem {
                 write!(f, "give the time of the scan as RFC 3339, not in the future and at most {max_age_days} days ago")
             }
             UnitWeight { max } => write!(f, "give the weight of one unit in grams, 1 to {max}"),
+            ShipmentState { current } => write!(f, "the shipment is {current}"),
+            ScanNode { event } => write!(f, "this shipment is not {event} at this node"),
+            ScanEvent { to } => write!(f, "a shipment to a {to} is not scanned so"),
             OneOf(items) => write!(f, "must be one of {}", items.join(", ")),
             Choice(items) => write!(f, "must be {}", or_list(items)),
             ForbiddenChars => {

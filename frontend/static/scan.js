@@ -118,14 +118,16 @@
     if (status === 404) return W.not_found;
     if (status === 403) return W.not_your_node;
     if (status === 409) {
-      // The API names the state the shipment is in ("the shipment is
-      // dispatched"); only a known state's name is taken from it.
-      var e = codeOf('event'), m = e && /\b([a-z]+)$/.exec(e.message || '');
+      // The API names the state the shipment is in (code shipment_state,
+      // "the shipment is dispatched"); only a known state's name is taken.
+      var e = codeOf('event'), m = e && e.code === 'shipment_state' && /\b([a-z]+)$/.exec(e.message || '');
       var state = m && W.states[m[1]];
       return state ? fill(W.out_of_order, { state: state, event: W.events[scan.event] || scan.event }) : W.out_of_order_any;
     }
     if (status === 422) {
       if (codeOf('at')) return W.too_old;
+      var ev = codeOf('event');
+      if (ev && ev.code === 'scan_event') return W.wrong_event[scan.event] || W.wrong_node;
       if (codeOf('node_id')) return W.wrong_node;
       if (codeOf('Idempotency-Key')) return W.out_of_order_any;
     }

@@ -179,13 +179,15 @@ fn scan_error(e: ScanError) -> ApiError {
     match e {
         ScanError::NotFound => ApiError::NotFound("shipment"),
         e @ ScanError::NotYourNode => ApiError::Forbidden(e.to_string()),
-        e @ (ScanError::WrongNode { .. } | ScanError::WrongEvent(..)) => {
-            ApiError::Invalid(FieldErrors::one("node_id", Problem::Unreadable(e.to_string())))
+        ScanError::WrongNode { event } => ApiError::Invalid(FieldErrors::one("node_id", Problem::ScanNode { event: event.as_str() })),
+        ScanError::WrongEvent(to, _) => {
+            let to = if to == "a node" { "node" } else { "buyer" };
+            ApiError::Invalid(FieldErrors::one("event", Problem::ScanEvent { to }))
         }
         ScanError::OutOfOrder { current } => ApiError::Conflict {
             title: "Out of order",
             detail: format!("the shipment is {current}; this scan does not follow"),
-            errors: FieldErrors::one("event", Problem::Unreadable(format!("the shipment is {current}"))),
+            errors: FieldErrors::one("event", Problem::ShipmentState { current: current.as_str() }),
         },
         ScanError::Db(e) => e.into(),
     }

@@ -228,6 +228,8 @@ fn script_words(c: &Chrome) -> String {
         "not_found": w.scan_not_found,
         "not_your_node": w.scan_not_your_node,
         "wrong_node": w.scan_wrong_node_any,
+        // A delivery scan of a shipment to a node, a receipt of one to a buyer.
+        "wrong_event": { "delivered": w.scan_wrong_event_node, "received": w.scan_wrong_event_buyer },
         "out_of_order": w.scan_out_of_order,
         "out_of_order_any": w.scan_out_of_order_any,
         "too_old": w.scan_too_old,

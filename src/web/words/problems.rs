@@ -45,6 +45,21 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
             label = label,
             max_age_days = max_age_days
         ),
+        // Scan refusals are worded by the scan page itself (hub.rs) with
+        // the state's and event's words; these are their plain forms.
+        ShipmentState { current } => {
+            say!(lang, "{label}：运单当前状态为 {current}", "{label}: the shipment is {current}", label = label, current = current)
+        }
+        ScanNode { event } => say!(
+            lang,
+            "{label}：本站不能登记此运单的 {event}",
+            "{label}: this shipment is not {event} at this node",
+            label = label,
+            event = event
+        ),
+        ScanEvent { to } => {
+            say!(lang, "{label}：此运单不能这样登记", "{label}: this shipment is not scanned so ({to})", label = label, to = to)
+        }
         UnitWeight { max } => {
             say!(
                 lang,
