@@ -538,9 +538,16 @@ pub async fn authenticate(db: &Db, token: &str) -> sqlx::Result<Option<Actor>> {
     .bind(crate::time::now())
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((id, email, display_name, csrf_token, org_id, kind, org_name, region_code)) = row else {
-        return Ok(None);
-    };
+    match row {
+        Some(row) => actor_with_roles(&mut conn, row).await,
+        None => Ok(None),
+    }
+}
+
+/// The actor of a session row, with its roles (`None` for an organisation
+/// kind the code does not know).
+async fn actor_with_roles(conn: &mut sqlx::AnyConnection, row: SessionRow) -> sqlx::Result<Option<Actor>> {
+    let (id, email, display_name, csrf_token, org_id, kind, org_name, region_code) = row;
     let roles: Vec<String> =
         sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role").bind(id).fetch_all(&mut *conn).await?;
     let Some(kind) = OrgKind::parse(&kind) else {
@@ -560,29 +567,18 @@ pub async fn authenticate(db: &Db, token: &str) -> sqlx::Result<Option<Actor>> {
 /// token), for work the system does on a user's behalf: the demo's orders
 /// along the chain, the benchmarks. Never reachable from a request.
 pub async fn actor_of(db: &Db, email: &str) -> sqlx::Result<Option<Actor>> {
-    let row: Option<(i64, String, String, i64, String, String, String)> = sqlx::query_as(
-        "SELECT u.id, u.email, u.display_name, o.id, o.kind, o.name, o.region_code \
+    let mut conn = db.pool().acquire().await?;
+    let row: Option<SessionRow> = sqlx::query_as(
+        "SELECT u.id, u.email, u.display_name, '' AS csrf_token, o.id, o.kind, o.name, o.region_code \
          FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.email = $1 AND u.disabled = 0",
     )
     .bind(email)
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *conn)
     .await?;
-    let Some((id, email, display_name, org_id, kind, org_name, region_code)) = row else {
-        return Ok(None);
-    };
-    let roles: Vec<String> =
-        sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role").bind(id).fetch_all(db.pool()).await?;
-    let Some(kind) = OrgKind::parse(&kind) else {
-        return Ok(None);
-    };
-    Ok(Some(Actor {
-        id,
-        email,
-        display_name,
-        roles: roles.iter().filter_map(|r| Role::parse(r)).collect(),
-        org: OrgRef { id: org_id, kind, name: org_name, region_code },
-        csrf_token: String::new(),
-    }))
+    match row {
+        Some(row) => actor_with_roles(&mut conn, row).await,
+        None => Ok(None),
+    }
 }
 
 /// Ends the session of `token` (signing out); unknown tokens are ignored.

@@ -360,6 +360,29 @@ impl TestApp {
         scans
     }
 
+    /// Places an order of `quantity` × product `product` to `region`, paid
+    /// by invoice, as the partner city's buyer; returns its id.
+    pub async fn order_to(&self, product: i64, quantity: i64, region: &str) -> String {
+        let buyer = self.login("buyer@partner.zhunong.demo").await;
+        let mut delivery = canteen_delivery();
+        delivery["region_code"] = serde_json::json!(region);
+        let body = serde_json::json!({"lines": [{"product_id": product.to_string(), "quantity": quantity}], "delivery": delivery, "payment_method": "invoice"});
+        let placed = self.post("/api/v1/orders", body, Some(&buyer)).await;
+        assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
+        placed.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// [`TestApp::order_to`], its bank transfer then confirmed by platform
+    /// finance (which releases and routes it).
+    pub async fn paid_order_to(&self, product: i64, quantity: i64, region: &str) -> String {
+        let id = self.order_to(product, quantity, region).await;
+        let finance = self.login("finance@zhunong.demo").await;
+        let body = serde_json::json!({"reference": format!("R-{id}")});
+        let paid = self.post(&format!("/api/v1/orders/{id}/payments/invoice"), body, Some(&finance)).await;
+        assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+        id
+    }
+
     /// Scans shipment `code` at node `node` as `token`'s user.
     pub async fn scan(&self, token: &str, code: &str, node: &str, event: &str) -> Res {
         self.post(&format!("/api/v1/shipments/{code}/scans"), serde_json::json!({"node_id": node, "event": event}), Some(token)).await

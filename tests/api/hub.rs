@@ -5,10 +5,9 @@
 //! `advance`, `deliver_all`).
 
 use crate::buying::{input, post};
-use crate::helpers::{Res, TestApp, canteen_delivery};
+use crate::helpers::{Res, TestApp};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use serde_json::json;
 
 const OPERATOR: &str = "operator@hub.zhunong.demo";
 const BUYER: &str = "buyer@partner.zhunong.demo";
@@ -18,26 +17,16 @@ async fn page(app: &TestApp, path: &str, token: &str) -> Res {
     app.raw(Request::get(path).header(header::COOKIE, format!("zn_session={token}")).body(Body::empty()).unwrap()).await
 }
 
-/// Places and pays (by invoice) an order of `quantity` × the product named
-/// `product` to `region`, as the partner city's buyer; returns its id.
+/// [`TestApp::paid_order_to`] of the product named `product`.
 async fn paid_order(app: &TestApp, product: &str, quantity: i64, region: &str) -> String {
-    let id = placed_order(app, product, quantity, region).await;
-    let finance = app.login("finance@zhunong.demo").await;
-    let paid = app.post(&format!("/api/v1/orders/{id}/payments/invoice"), json!({"reference": format!("R-{id}")}), Some(&finance)).await;
-    assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
-    id
+    let product = app.count(&format!("SELECT id FROM products WHERE name = '{product}'")).await;
+    app.paid_order_to(product, quantity, region).await
 }
 
+/// [`TestApp::order_to`] of the product named `product` (not paid).
 async fn placed_order(app: &TestApp, product: &str, quantity: i64, region: &str) -> String {
     let product = app.count(&format!("SELECT id FROM products WHERE name = '{product}'")).await;
-    let buyer = app.login(BUYER).await;
-    let mut delivery = canteen_delivery();
-    delivery["region_code"] = json!(region);
-    let body =
-        json!({"lines": [{"product_id": product.to_string(), "quantity": quantity}], "delivery": delivery, "payment_method": "invoice"});
-    let placed = app.post("/api/v1/orders", body, Some(&buyer)).await;
-    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
-    placed.json()["id"].as_str().unwrap().to_owned()
+    app.order_to(product, quantity, region).await
 }
 
 async fn node_named(app: &TestApp, name: &str) -> i64 {

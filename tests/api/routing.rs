@@ -46,23 +46,6 @@ async fn region(app: &TestApp, sql: &str) -> String {
     code.unwrap_or_else(|| panic!("no region for {sql}"))
 }
 
-/// Places and pays (by invoice) an order of `quantity` × `product` to
-/// `region`, as the partner city's buyer; returns its id.
-async fn paid_order_to(app: &TestApp, product: i64, quantity: i64, region: &str) -> String {
-    let buyer = app.login("buyer@partner.zhunong.demo").await;
-    let mut delivery = canteen_delivery();
-    delivery["region_code"] = json!(region);
-    let body =
-        json!({"lines": [{"product_id": product.to_string(), "quantity": quantity}], "delivery": delivery, "payment_method": "invoice"});
-    let placed = app.post("/api/v1/orders", body, Some(&buyer)).await;
-    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
-    let id = placed.json()["id"].as_str().unwrap().to_owned();
-    let finance = app.login("finance@zhunong.demo").await;
-    let paid = app.post(&format!("/api/v1/orders/{id}/payments/invoice"), json!({"reference": format!("R-{id}")}), Some(&finance)).await;
-    assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
-    id
-}
-
 async fn tracking(app: &TestApp, id: &str) -> Value {
     let buyer = app.login("buyer@partner.zhunong.demo").await;
     let res = app.get(&format!("/api/v1/orders/{id}/tracking"), Some(&buyer)).await;
@@ -176,7 +159,7 @@ async fn paid_lines_follow_the_required_routes_through_the_chain() {
         ),
     ];
     for (what, name, delivery, legs, skipped, pickup_day) in cases {
-        let id = paid_order_to(&app, product(&app, name).await, 1, &delivery).await;
+        let id = app.paid_order_to(product(&app, name).await, 1, &delivery).await;
         let routes = routes_of(&tracking(&app, &id).await);
         assert_eq!(routes, vec![(legs, skipped.iter().map(|s| s.to_string()).collect(), pickup_day)], "{what}");
     }
@@ -216,7 +199,7 @@ async fn a_line_with_lots_at_two_village_points_gets_two_routes() {
         zhunong::stock::create_lot_in(&mut tx, coop, None, &lot).await.unwrap_or_else(|e| panic!("lot at node {node}: {e:?}"));
         tx.commit().await.unwrap();
     }
-    let id = paid_order_to(&app, melon, 5, "653101000000").await;
+    let id = app.paid_order_to(melon, 5, "653101000000").await;
     let t = tracking(&app, &id).await;
     let routes = &t["lines"][0]["routes"];
     assert_eq!(routes.as_array().unwrap().len(), 2, "{t}");
@@ -258,8 +241,8 @@ async fn legs_of_different_orders_leaving_a_node_for_one_next_hop_travel_as_one_
     let app = TestApp::demo().await;
     let melon = product(&app, "伽师瓜").await;
     let prunes = product(&app, "伽师西梅干").await;
-    let a = paid_order_to(&app, melon, 2, "653101000000").await;
-    let b = paid_order_to(&app, prunes, 3, "653101000000").await;
+    let a = app.paid_order_to(melon, 2, "653101000000").await;
+    let b = app.paid_order_to(prunes, 3, "653101000000").await;
     let (sa, sb) = (first_shipments(&app, &a).await, first_shipments(&app, &b).await);
     assert_eq!(sa.len(), 1);
     assert_eq!(sa, sb, "both leave the village point for its township centre in one shipment");
@@ -275,7 +258,7 @@ async fn legs_of_different_orders_leaving_a_node_for_one_next_hop_travel_as_one_
     let swept = zhunong::distribution::sweep(app.db(), "test-instance", tomorrow).await.unwrap();
     assert!(swept.held && swept.closed >= 1, "{swept:?}");
     assert_eq!(shipment(&app, &sa[0]).await["status"], "closed");
-    let c = paid_order_to(&app, melon, 1, "653101000000").await;
+    let c = app.paid_order_to(melon, 1, "653101000000").await;
     let sc = first_shipments(&app, &c).await;
     assert_ne!(sc, sa, "after the cut-off a new shipment takes the legs");
     assert_eq!(shipment(&app, &sc[0]).await["status"], "open");
@@ -331,7 +314,7 @@ async fn chilled_and_ambient_goods_never_share_a_shipment() {
 async fn scans_follow_the_shipments_state_and_node_and_anything_else_changes_nothing() {
     let app = TestApp::demo().await;
     let melon = product(&app, "伽师瓜").await;
-    let id = paid_order_to(&app, melon, 1, "653101000000").await;
+    let id = app.paid_order_to(melon, 1, "653101000000").await;
     let operator = app.login("operator@hub.zhunong.demo").await;
     let t = tracking(&app, &id).await;
     let first = &t["lines"][0]["legs"][0];
@@ -382,7 +365,7 @@ async fn scans_follow_the_shipments_state_and_node_and_anything_else_changes_not
 async fn an_operator_scans_only_at_the_nodes_it_runs() {
     let app = TestApp::demo().await;
     let melon = product(&app, "伽师瓜").await;
-    let id = paid_order_to(&app, melon, 1, "653101000000").await;
+    let id = app.paid_order_to(melon, 1, "653101000000").await;
     let t = tracking(&app, &id).await;
     let first = &t["lines"][0]["legs"][0];
     let (code, from) = (first["shipment_code"].as_str().unwrap(), first["from"]["node_id"].as_str().unwrap());
@@ -410,7 +393,7 @@ async fn an_operator_scans_only_at_the_nodes_it_runs() {
 async fn a_queued_scan_sent_twice_with_its_key_is_done_once() {
     let app = TestApp::demo().await;
     let melon = product(&app, "伽师瓜").await;
-    let id = paid_order_to(&app, melon, 1, "653101000000").await;
+    let id = app.paid_order_to(melon, 1, "653101000000").await;
     let t = tracking(&app, &id).await;
     let first = &t["lines"][0]["legs"][0];
     let (code, from) = (first["shipment_code"].as_str().unwrap(), first["from"]["node_id"].as_str().unwrap());
@@ -450,7 +433,7 @@ async fn a_queued_scan_sent_twice_with_its_key_is_done_once() {
 async fn two_scans_of_one_shipment_at_once_one_wins_and_the_other_is_a_conflict() {
     let app = TestApp::demo().await;
     let melon = product(&app, "伽师瓜").await;
-    let id = paid_order_to(&app, melon, 1, "653101000000").await;
+    let id = app.paid_order_to(melon, 1, "653101000000").await;
     let t = tracking(&app, &id).await;
     let first = &t["lines"][0]["legs"][0];
     let (code, from) = (first["shipment_code"].as_str().unwrap().to_owned(), first["from"]["node_id"].as_str().unwrap().to_owned());
@@ -478,7 +461,7 @@ async fn two_instances_sweeping_at_once_close_each_window_once_and_only_one_hold
     let melon = product(&app, "伽师瓜").await;
     let yecheng = product(&app, "叶城薄皮核桃").await;
     for p in [melon, yecheng, melon] {
-        paid_order_to(&app, p, 1, "653101000000").await;
+        app.paid_order_to(p, 1, "653101000000").await;
     }
     let open = app.count("SELECT COUNT(*) FROM shipments WHERE status = 'open'").await;
     assert!(open >= 2, "{open}");
@@ -508,7 +491,7 @@ async fn two_instances_sweeping_at_once_close_each_window_once_and_only_one_hold
 async fn an_operator_reroutes_a_planned_leg_with_a_reason_and_the_rest_of_the_route_follows() {
     let app = TestApp::demo().await;
     let melon = product(&app, "伽师瓜").await;
-    let id = paid_order_to(&app, melon, 1, "653101000000").await;
+    let id = app.paid_order_to(melon, 1, "653101000000").await;
     let t = tracking(&app, &id).await;
     let first = t["lines"][0]["legs"][0].clone();
     assert_eq!(first["to"]["kind"], "township_sorting");
