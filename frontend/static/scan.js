@@ -14,6 +14,9 @@
   if (!form || !wordsEl || !window.fetch || !window.indexedDB || !window.JSON) return;
   var W = JSON.parse(wordsEl.textContent);
   var node = form.dataset.node;
+  // Scans belong to who made them: queued scans of another operator who
+  // used this phone wait for that operator, never go out under this one.
+  var user = form.dataset.user;
   var csrf = form.querySelector('input[name=csrf]').value;
   var codeInput = document.getElementById('scan-code');
   var result = document.getElementById('scan-result');
@@ -89,7 +92,7 @@
   }
   function renderLists() {
     return Promise.all([all('waiting'), all('refused')]).then(function (lists) {
-      var mine = function (s) { return s.node === node; };
+      var mine = function (s) { return s.node === node && s.user === user; };
       var waiting = lists[0].filter(mine), refused = lists[1].filter(mine);
       var wl = document.getElementById('scan-waiting'), rl = document.getElementById('scan-refused');
       wl.textContent = ''; rl.textContent = '';
@@ -175,7 +178,7 @@
     if (flushing) return Promise.resolve();
     flushing = true;
     return all('waiting').then(function (list) {
-      list = list.filter(function (s) { return s.node === node; }).sort(function (a, b) { return a.at < b.at ? -1 : 1; });
+      list = list.filter(function (s) { return s.node === node && s.user === user; }).sort(function (a, b) { return a.at < b.at ? -1 : 1; });
       // One at a time, oldest first, stopping at the first that cannot go.
       var next = function (i) {
         if (i >= list.length) return Promise.resolve();
@@ -200,7 +203,7 @@
     codeInput.focus();
     if (!code || !checked) return;
     if (!/^SH[0-9A-Z]{7}$/.test(code)) { show(false, fill(W.refused_title, { code: '' }), W.not_a_code); return; }
-    var scan = { key: uuid(), code: code, node: node, event: checked.value, at: new Date().toISOString() };
+    var scan = { key: uuid(), code: code, node: node, user: user, event: checked.value, at: new Date().toISOString() };
     // The scan is kept first, so a page closed mid-request loses nothing;
     // the key makes a second sending of it harmless.
     put('waiting', scan).then(function () {
@@ -214,7 +217,7 @@
 
   document.getElementById('scan-dismiss').addEventListener('click', function () {
     all('refused').then(function (list) {
-      return Promise.all(list.filter(function (s) { return s.node === node; }).map(function (s) { return remove('refused', s.key); }));
+      return Promise.all(list.filter(function (s) { return s.node === node && s.user === user; }).map(function (s) { return remove('refused', s.key); }));
     }).then(renderLists);
   });
 

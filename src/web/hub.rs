@@ -200,6 +200,10 @@ struct ScanPage<'a> {
     c: &'a Chrome,
     node_id: i64,
     node_name: String,
+    /// The signed-in user: the script sends only this user's queued scans
+    /// (another operator signing in on the same phone does not send them
+    /// under their name).
+    user_id: i64,
     /// The form's idempotency key: a form sent twice is one scan.
     key: String,
     /// The event chosen (kept from the last scan).
@@ -244,10 +248,11 @@ fn script_words(c: &Chrome) -> String {
     json.to_string().replace("</", "<\\/")
 }
 
-fn scan_page<'a>(c: &'a Chrome, node: &Node, event: ScanEvent, result: Option<ScanResult>) -> ScanPage<'a> {
+fn scan_page<'a>(c: &'a Chrome, user_id: i64, node: &Node, event: ScanEvent, result: Option<ScanResult>) -> ScanPage<'a> {
     ScanPage {
         c,
         node_id: node.id,
+        user_id,
         node_name: node.name.clone(),
         key: crate::auth::random_token(),
         event: event.as_str(),
@@ -267,7 +272,7 @@ fn usual_event(node: &Node) -> ScanEvent {
 pub async fn scan(page: Page, State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
     let actor = page.with_role(&MOVERS)?;
     let node = operated(&state, &page, &actor, &id).await?;
-    page.render(StatusCode::OK, &scan_page(&page.c, &node, usual_event(&node), None))
+    page.render(StatusCode::OK, &scan_page(&page.c, actor.id, &node, usual_event(&node), None))
 }
 
 /// A shipment after a scan, in words: `from → to · n lines · w kg`.
@@ -310,7 +315,7 @@ pub async fn scan_submit(page: Page, State(state): State<AppState>, Path(id): Pa
     let refused = |status: StatusCode, detail: String| -> PageResult {
         let shown = if looks_like_code(&code) { code.clone() } else { String::new() };
         let result = ScanResult { ok: false, headline: fill(w.scan_refused_title, &[("code", &shown)]), detail };
-        page.render(status, &scan_page(c, &node, event, Some(result)))
+        page.render(status, &scan_page(c, actor.id, &node, event, Some(result)))
     };
     if !looks_like_code(&code) {
         return refused(StatusCode::UNPROCESSABLE_ENTITY, w.scan_not_a_code.to_owned());
@@ -323,7 +328,7 @@ pub async fn scan_submit(page: Page, State(state): State<AppState>, Path(id): Pa
                 headline: fill(w.scan_ok, &[("event", &w.scan_event(done.event)), ("code", &done.shipment.code)]),
                 detail: scanned_detail(c, &done.shipment),
             };
-            page.render(StatusCode::OK, &scan_page(c, &node, event, Some(result)))
+            page.render(StatusCode::OK, &scan_page(c, actor.id, &node, event, Some(result)))
         }
         Ok(ScanOutcome::Replayed(_)) => {
             // The same form sent again (a reload after a lost answer): the
@@ -334,7 +339,7 @@ pub async fn scan_submit(page: Page, State(state): State<AppState>, Path(id): Pa
                 headline: fill(w.scan_replayed, &[("code", &code)]),
                 detail: shipment.map(|s| scanned_detail(c, &s)).unwrap_or_default(),
             };
-            page.render(StatusCode::OK, &scan_page(c, &node, event, Some(result)))
+            page.render(StatusCode::OK, &scan_page(c, actor.id, &node, event, Some(result)))
         }
         Ok(ScanOutcome::KeyReused) => {
             // The form's key was used before: the same form sent again (its
@@ -345,7 +350,7 @@ pub async fn scan_submit(page: Page, State(state): State<AppState>, Path(id): Pa
                 Some(s) if s.status.as_str() == event.as_str() => {
                     let result =
                         ScanResult { ok: true, headline: fill(w.scan_replayed, &[("code", &code)]), detail: scanned_detail(c, &s) };
-                    page.render(StatusCode::OK, &scan_page(c, &node, event, Some(result)))
+                    page.render(StatusCode::OK, &scan_page(c, actor.id, &node, event, Some(result)))
                 }
                 _ => refused(StatusCode::CONFLICT, w.forbidden_form.to_owned()),
             }
