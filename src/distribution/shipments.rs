@@ -472,12 +472,16 @@ async fn continue_from(tx: &mut Tx, id: i64, node: i64) -> sqlx::Result<()> {
     }
     for ((hop, cold), legs) in by_key {
         let shipment = open_for(tx, node, hop, cold, cutoff, now).await?;
-        let sql = format!("UPDATE route_legs SET shipment_id = $1 WHERE id IN ({})", crate::db::list_placeholders(2, legs.len()));
-        let mut q = sqlx::query(&sql).bind(shipment);
-        for l in &legs {
-            q = q.bind(l);
+        // In slices: a hub's shipment may carry more legs than a statement
+        // may have parameters (65,535 on PostgreSQL).
+        for slice in legs.chunks(1000) {
+            let sql = format!("UPDATE route_legs SET shipment_id = $1 WHERE id IN ({})", crate::db::list_placeholders(2, slice.len()));
+            let mut q = sqlx::query(&sql).bind(shipment);
+            for l in slice {
+                q = q.bind(l);
+            }
+            q.execute(&mut **tx).await?;
         }
-        q.execute(&mut **tx).await?;
     }
     Ok(())
 }
