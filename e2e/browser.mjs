@@ -15,3 +15,16 @@ export function launch() {
       '--no-first-run', '--disable-component-update', '--disable-sync'],
   });
 }
+
+// A demo user signed in through the login page, in a browser context of
+// their own (own session cookie), at `viewport`.
+export async function signIn(browser, email, viewport = { width: 1200, height: 900 }) {
+  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await page.goto(BASE + '/login');
+  await page.fill('input[name=email]', email);
+  await page.fill('input[name=password]', 'zhunong-demo');
+  await page.click('form[action="/login"] button[type=submit]');
+  await page.waitForURL(BASE + '/');
+  return { context, page };
+}

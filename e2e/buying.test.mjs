@@ -5,21 +5,14 @@
 // Each person has their own browser context (own session).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, SHOTS, launch } from './browser.mjs';
+import { BASE, SHOTS, launch, signIn } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-async function signedIn(email, viewport = { width: 1200, height: 900 }) {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
-  const page = await context.newPage();
-  await page.goto(BASE + '/login');
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', 'zhunong-demo');
-  await page.click('form[action="/login"] button[type=submit]');
-  await page.waitForURL(BASE + '/');
-  return page;
+async function signedIn(email, viewport) {
+  return (await signIn(browser, email, viewport)).page;
 }
 
 test('an agency buys in bulk: cart, checkout by invoice, approval, payment, households credited', async () => {

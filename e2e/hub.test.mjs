@@ -6,7 +6,7 @@
 // offline waits on the device and is sent when the link returns.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, SHOTS, launch } from './browser.mjs';
+import { BASE, SHOTS, launch, signIn } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -28,15 +28,8 @@ async function token(email) {
   return res.json.token;
 }
 
-async function signedIn(email, viewport) {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
-  const page = await context.newPage();
-  await page.goto(BASE + '/login');
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', 'zhunong-demo');
-  await page.click('form[action="/login"] button[type=submit]');
-  await page.waitForURL(BASE + '/');
-  return { context, page };
+function signedIn(email, viewport) {
+  return signIn(browser, email, viewport);
 }
 
 /// The first leg not yet done of the order's only line, as the tracking shows it.

@@ -101,29 +101,9 @@ pub async fn checkout(mut config: Config) -> anyhow::Result<()> {
 /// Gives every product a big fresh lot (from one member household of its
 /// cooperative) and returns the products.
 async fn stock_everything(app: &crate::app::App) -> anyhow::Result<Vec<i64>> {
-    let db = &app.state.db;
-    let rows: Vec<(i64, i64)> =
-        sqlx::query_as("SELECT id, cooperative_id FROM products WHERE active = 1 ORDER BY id").fetch_all(db.pool()).await?;
-    for (product, coop) in &rows {
-        let household: i64 = sqlx::query_scalar("SELECT MIN(household_id) FROM cooperative_members WHERE cooperative_id = $1")
-            .bind(coop)
-            .fetch_one(db.pool())
-            .await?;
-        // The node of the product's demo lots: on its village's chain.
-        let node: i64 =
-            sqlx::query_scalar("SELECT MIN(node_id) FROM lots WHERE product_id = $1").bind(product).fetch_one(db.pool()).await?;
-        let lot = crate::stock::NewLot {
-            product_id: *product,
-            quantity: STOCK_PER_PRODUCT,
-            harvested_on: crate::time::format_date(crate::time::today()),
-            expires_on: crate::time::format_date(crate::time::today() + time::Duration::days(5 * 365)),
-            node_id: node,
-            contributions: vec![crate::stock::NewContribution { household_id: household, quantity: STOCK_PER_PRODUCT }],
-        };
-        crate::stock::create_lot(db, *coop, None, &lot).await.map_err(|e| anyhow::anyhow!("stocking product {product}: {e}"))?;
-    }
+    let lots = super::big_lots(&app.state.db, STOCK_PER_PRODUCT).await?;
     app.state.indexer.drain().await?;
-    Ok(rows.into_iter().map(|(p, _)| p).collect())
+    Ok(lots.into_iter().map(|(p, _)| p).collect())
 }
 
 pub(super) async fn login(client: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {

@@ -35,6 +35,34 @@ async fn fresh_demo(mut config: Config) -> anyhow::Result<(App, PathBuf)> {
     Ok((app, dir))
 }
 
+/// Gives every active product one fresh lot of `quantity` units, at the
+/// node of its demo lots (on its village's chain), from one member
+/// household of its cooperative; returns (product, lot) in product order.
+async fn big_lots(db: &crate::db::Db, quantity: i64) -> anyhow::Result<Vec<(i64, i64)>> {
+    let rows: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, cooperative_id FROM products WHERE active = 1 ORDER BY id").fetch_all(db.pool()).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (product, coop) in rows {
+        let household: i64 = sqlx::query_scalar("SELECT MIN(household_id) FROM cooperative_members WHERE cooperative_id = $1")
+            .bind(coop)
+            .fetch_one(db.pool())
+            .await?;
+        let node: i64 =
+            sqlx::query_scalar("SELECT MIN(node_id) FROM lots WHERE product_id = $1").bind(product).fetch_one(db.pool()).await?;
+        let lot = crate::stock::NewLot {
+            product_id: product,
+            quantity,
+            harvested_on: crate::time::format_date(crate::time::today()),
+            expires_on: crate::time::format_date(crate::time::today() + time::Duration::days(5 * 365)),
+            node_id: node,
+            contributions: vec![crate::stock::NewContribution { household_id: household, quantity }],
+        };
+        let lot = crate::stock::create_lot(db, coop, None, &lot).await.map_err(|e| anyhow::anyhow!("stocking product {product}: {e}"))?;
+        out.push((product, lot.id));
+    }
+    Ok(out)
+}
+
 /// One keep-alive HTTP/1.1 connection of the load generator. Plain hyper
 /// rather than reqwest: no pool, no URL parsing, no redirects — the less
 /// the generator spends of the two shared cores, the more of them the

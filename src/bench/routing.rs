@@ -166,31 +166,15 @@ async fn analyze(db: &crate::db::Db) -> anyhow::Result<()> {
 /// Writes `LINES` released lines (and their orders and allocations) and
 /// returns every order, and the orders meant for the scans.
 async fn released_lines(db: &crate::db::Db) -> anyhow::Result<(Vec<i64>, Vec<i64>)> {
-    // One big lot per product at its demo lots' node, from one member.
+    // One big lot per product at its demo lots' node (where its village
+    // point is), from one member.
     let products: Vec<(i64, i64, String)> = sqlx::query_as(
         "SELECT p.id, p.cooperative_id, n.region_code FROM products p JOIN lots t ON t.id = (SELECT MIN(id) FROM lots WHERE product_id = p.id) \
          JOIN nodes n ON n.id = t.node_id WHERE p.active = 1 ORDER BY p.id",
     )
     .fetch_all(db.pool())
     .await?;
-    let mut lots = Vec::with_capacity(products.len());
-    for (product, coop, _) in &products {
-        let household: i64 = sqlx::query_scalar("SELECT MIN(household_id) FROM cooperative_members WHERE cooperative_id = $1")
-            .bind(coop)
-            .fetch_one(db.pool())
-            .await?;
-        let node: i64 =
-            sqlx::query_scalar("SELECT MIN(node_id) FROM lots WHERE product_id = $1").bind(product).fetch_one(db.pool()).await?;
-        let lot = crate::stock::NewLot {
-            product_id: *product,
-            quantity: 10_000_000,
-            harvested_on: crate::time::format_date(crate::time::today()),
-            expires_on: crate::time::format_date(crate::time::today() + time::Duration::days(365)),
-            node_id: node,
-            contributions: vec![crate::stock::NewContribution { household_id: household, quantity: 10_000_000 }],
-        };
-        lots.push(crate::stock::create_lot(db, *coop, None, &lot).await.map_err(|e| anyhow::anyhow!("stocking {product}: {e}"))?.id);
-    }
+    let lots: std::collections::HashMap<i64, i64> = super::big_lots(db, 10_000_000).await?.into_iter().collect();
     let villages: Vec<String> = sqlx::query_scalar(
         "SELECT code FROM regions WHERE level = 'village' AND (code LIKE '6531%' OR code LIKE '5403%' OR code LIKE '4228%') ORDER BY code",
     )
@@ -298,8 +282,7 @@ async fn released_lines(db: &crate::db::Db) -> anyhow::Result<(Vec<i64>, Vec<i64
         );
         let mut q = sqlx::query(&sql);
         for (line, product, n) in &line_rows {
-            let index = products.iter().position(|(p, _, _)| p == product).unwrap_or(0);
-            q = q.bind(line).bind(lots[index]).bind(n);
+            q = q.bind(line).bind(lots.get(product).copied().unwrap_or_default()).bind(n);
         }
         q.execute(&mut *tx).await?;
         order_ids.extend(ids);
