@@ -134,7 +134,7 @@ async fn refunds_page(state: &AppState, page: &Page, number: &str, errors: Vec<S
                 .iter()
                 .map(|l| {
                     let left = l.quantity - l.refunded_quantity;
-                    let view = LineView::of(c, l, String::new());
+                    let view = LineView::of(c, l);
                     (view, left)
                 })
                 .collect();

@@ -145,14 +145,14 @@ pub(super) struct LineView {
     pub(super) refunded: i64,
     pub(super) unit_price: String,
     pub(super) amount: String,
-    pub(super) lots: String,
     pub(super) status_label: &'static str,
 }
 
 impl LineView {
-    /// Line `l` in the page's words, with `lots` as the page shows them
-    /// (or empty).
-    pub(super) fn of(c: &Chrome, l: &orders::Line, lots: String) -> LineView {
+    /// Line `l` in the page's words. Which lots hold it is the
+    /// cooperative's business, not shown to buyers (their goods' journey
+    /// is: see `chain.rs`).
+    pub(super) fn of(c: &Chrome, l: &orders::Line) -> LineView {
         LineView {
             id: l.id,
             product_id: l.product_id,
@@ -161,7 +161,6 @@ impl LineView {
             refunded: l.refunded_quantity,
             unit_price: l.unit_price_fen.to_string(),
             amount: l.amount_fen.to_string(),
-            lots,
             status_label: c.w.status(l.status.as_str()),
         }
     }
@@ -262,17 +261,7 @@ async fn order_page(
             note: o.note.clone(),
             total: o.total_fen.to_string(),
             refunded: (o.refunded_fen != Fen::ZERO).then(|| o.refunded_fen.to_string()),
-            lines: o
-                .lines
-                .iter()
-                .map(|l| {
-                    LineView::of(
-                        c,
-                        l,
-                        l.allocations.iter().map(|a| format!("#{} × {}", a.lot_id, a.quantity)).collect::<Vec<_>>().join(", "),
-                    )
-                })
-                .collect(),
+            lines: o.lines.iter().map(|l| LineView::of(c, l)).collect(),
             events,
             hold_until: o.hold_until.as_deref().map(crate::time::china_minute),
             reach,
@@ -440,10 +429,16 @@ pub async fn invoice(page: Page, State(state): State<AppState>, Path(id): Path<S
     let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
     let o = orders::get(&state.db, actor.org.id, id).await.or_500(&page)?.filter(|o| o.payment_method == orders::PaymentMethod::Invoice);
     let o = o.ok_or_else(|| page.not_found())?;
-    let delivery = format!("{} {} {} {}", o.delivery.region_code, o.delivery.address, o.delivery.contact_name, o.delivery.phone);
+    // The place by its names (省 › 地区 › 县 …), never its 12-digit code.
+    let place = match RegionCode::parse(&o.delivery.region_code) {
+        Ok(code) => crate::regions::get(&state.db, code).await.or_500(&page)?.map(|r| r.chain_label()),
+        Err(_) => None,
+    };
+    let place = place.unwrap_or_default();
+    let delivery = format!("{place} {} {} {}", o.delivery.address, o.delivery.contact_name, o.delivery.phone);
     let view = InvoicePage {
         c,
-        lines: o.lines.iter().map(|l| LineView::of(c, l, String::new())).collect(),
+        lines: o.lines.iter().map(|l| LineView::of(c, l)).collect(),
         total: o.total_fen.to_string(),
         total_upper: o.total_fen.chinese_uppercase(),
         payee: &state.config.payee,

@@ -114,6 +114,15 @@ async fn a_buyer_fills_the_cart_at_the_bulk_price_and_checks_out_once() {
     let invoice = get(&app, &format!("/orders/{id}/invoice"), Some(&buyer)).await;
     assert!(invoice.text.contains("人民币叁仟柒佰贰拾元整"), "{}", invoice.text);
     assert!(invoice.text.contains("助农消费帮扶平台运营中心"));
+    // Places by their names, and no internal numbers: no region code on
+    // the invoice, no lot ids on the buyer's pages.
+    assert!(invoice.text.contains("喀什地区 › 喀什市"), "{}", invoice.text);
+    let twelve_digits =
+        |t: &str| t.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w.len() == 12 && w.bytes().all(|b| b.is_ascii_digit()));
+    assert!(!twelve_digits(&invoice.text), "{}", invoice.text);
+    let lot =
+        app.count(&format!("SELECT MIN(a.lot_id) FROM allocations a JOIN order_lines l ON l.id = a.line_id WHERE l.order_id = {id}")).await;
+    assert!(!order.text.contains(&format!("#{lot} ×")), "{}", order.text);
     // Another organisation cannot see it.
     let partner = app.login("buyer@partner.zhunong.demo").await;
     assert_eq!(get(&app, &format!("/orders/{id}"), Some(&partner)).await.status, StatusCode::NOT_FOUND);
