@@ -427,6 +427,7 @@ words! {
     track_leaves_on_pickup: "起点没有冷库：冷链货物在集货当天发出。", "No cold storage where the goods start: chilled and frozen goods leave the day they are picked up.";
     track_line_haul: "干线运输", "Line haul";
     track_now: "当前位置", "Where now";
+    track_now_is: "当前位置：{now}", "Where now: {now}";
     label_title: "运单标签", "Shipment label";
     packing_title: "装箱单", "Packing list";
     packing_order: "订单号", "Order";
