@@ -39,9 +39,20 @@ pub async fn sweep(db: &Db, holder: &str, now: time::OffsetDateTime) -> sqlx::Re
         return Ok(Swept::default());
     }
     let closed = shipments::close_due(db, now).await?.len();
-    let mut tx = db.begin_write().await?;
-    let routed = routing::route_unrouted(&mut tx, 200).await?;
-    tx.commit().await?;
+    // Lines are routed in their payment's transaction; only orders paid
+    // before routing existed lack routes. Once a sweep of this process
+    // finds none, later sweeps skip the search (it reads every order on
+    // its way, every minute, for nothing).
+    static BACKFILLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let mut routed = 0;
+    if !BACKFILLED.load(std::sync::atomic::Ordering::Relaxed) {
+        let mut tx = db.begin_write().await?;
+        routed = routing::route_unrouted(&mut tx, 200).await?;
+        tx.commit().await?;
+        if routed == 0 {
+            BACKFILLED.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
     Ok(Swept { held: true, closed, routed })
 }
 

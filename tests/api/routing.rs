@@ -526,3 +526,28 @@ async fn an_operator_reroutes_a_planned_leg_with_a_reason_and_the_rest_of_the_ro
     let again = app.post(&path, json!({"to_node_id": county, "reason": "再改"}), Some(&operator)).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
 }
+
+#[tokio::test]
+async fn orders_paid_before_routing_existed_are_routed_by_the_sweep_once() {
+    let app = TestApp::demo().await;
+    let melon = product(&app, "伽师瓜").await;
+    let id = app.paid_order_to(melon, 2, "653101000000").await;
+    // An order paid before migration 0009: released (the migration marks
+    // it), no routes. Made by removing what payment wrote.
+    for sql in [
+        format!(
+            "DELETE FROM route_legs WHERE route_id IN (SELECT r.id FROM routes r JOIN order_lines l ON l.id = r.line_id WHERE l.order_id = {id})"
+        ),
+        format!("DELETE FROM routes WHERE line_id IN (SELECT id FROM order_lines WHERE order_id = {id})"),
+    ] {
+        sqlx::query(&sql).execute(app.db().pool()).await.unwrap();
+    }
+    assert!(tracking(&app, &id).await["lines"][0]["legs"].as_array().unwrap().is_empty());
+    let mut tx = app.db().begin_write().await.unwrap();
+    assert_eq!(zhunong::distribution::routing::route_unrouted(&mut tx, 200).await.unwrap(), 1);
+    assert_eq!(zhunong::distribution::routing::route_unrouted(&mut tx, 200).await.unwrap(), 0, "routed once");
+    tx.commit().await.unwrap();
+    let t = tracking(&app, &id).await;
+    assert_eq!(routes_of(&t)[0].0.first().map(String::as_str), Some("village_point>township_sorting:collection"), "{t}");
+    assert!(t["lines"][0]["legs"][0]["shipment_code"].is_string(), "its first leg waits in its node's shipment");
+}
