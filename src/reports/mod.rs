@@ -91,3 +91,21 @@ pub async fn reserved_share(db: &Db, agency: i64, year: i32) -> sqlx::Result<Opt
     let percent = (target.get() > 0).then(|| (counted.get() as f64 * 1000.0 / target.get() as f64).round() / 10.0);
     Ok(Some(ReservedShare { year, target_fen: target, counted_fen: counted, percent, months }))
 }
+
+// ---- exports (issue 13 §3) ----
+
+pub mod export;
+
+/// The reserved-share report as a table for CSV and XLSX: one row a
+/// month, the year's total, then the target and the percentage reached.
+pub fn reserved_share_export(report: &ReservedShare) -> export::Export {
+    use export::{Cell, Column, Export, Totals};
+    const COLUMNS: &[Column] =
+        &[Column::month("month", "月份", "Month"), Column::yuan("counted_fen", "计入金额（元）", "Counted (yuan)")];
+    let rows: Vec<Vec<Cell>> = report.months.iter().map(|m| vec![m.month.clone().into(), m.counted_fen.into()]).collect();
+    Export::new(format!("reserved-share-{}", report.year), ("预留份额", "Reserved share"), COLUMNS)
+        .rows_from(rows)
+        .totals(Totals::Sum)
+        .note("target_fen", ("全年预留份额（元）", "Reserved share of the year (yuan)"), report.target_fen)
+        .note("percent", ("完成比例", "Reached"), Cell::percent(report.percent))
+}
