@@ -16,6 +16,7 @@ USAGE:
     zhunong bench search                 benchmark search on 100,000 generated products (see docs/PERFORMANCE.md)
     zhunong bench checkout               benchmark order placement at 16 and 64 buyers, and 300 racing for 100 units
     zhunong bench routing                benchmark routing 100,000 released lines, then 10,000 scans at 16 clients
+    zhunong bench export                 benchmark exporting 100,000 rows as CSV and XLSX (time, peak memory)
     zhunong help                         this text
 
 Configuration comes from environment variables (see README.md), e.g.
@@ -69,6 +70,10 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
         ["bench", "checkout"] => {
             init_tracing();
             zhunong::bench::checkout(Config::from_env()?).await
+        }
+        ["bench", "export"] => {
+            init_tracing();
+            zhunong::bench::export().await
         }
         ["reindex"] => {
             let app = build().await?;
