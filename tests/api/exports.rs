@@ -46,11 +46,27 @@ async fn fetch(app: &TestApp, path: &str, token: &str, cookie: Option<&str>) -> 
     File { status, headers, bytes }
 }
 
-/// The demo agency (the buyer of the demo's accepted order) and its
-/// buyer's token.
+/// The demo agency and its buyer's token.
 async fn agency(app: &TestApp) -> (i64, String) {
     let org = app.count("SELECT org_id FROM users WHERE email = 'buyer@agency.zhunong.demo'").await;
     (org, app.login("buyer@agency.zhunong.demo").await)
+}
+
+/// An order of `quantity` 伽师瓜 by the demo agency, paid, delivered,
+/// accepted and rated: it counts towards the reserved share this month.
+async fn counted_order(app: &TestApp, buyer: &str, quantity: i64) {
+    let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
+    let placed = app.post("/api/v1/orders", crate::helpers::order_body(&[(product, quantity)]), Some(buyer)).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
+    let id = placed.json()["id"].as_str().unwrap().to_owned();
+    let finance = app.login("finance@zhunong.demo").await;
+    let paid = app.post(&format!("/api/v1/orders/{id}/payments/invoice"), serde_json::json!({"reference": "ICBC-13"}), Some(&finance)).await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+    app.deliver_all(&id).await;
+    let coop = paid.json()["lines"][0]["cooperative_id"].as_str().unwrap().to_owned();
+    let ratings = serde_json::json!({"ratings": [{"cooperative_id": coop, "stars": 5}]});
+    let accepted = app.post(&format!("/api/v1/orders/{id}/accept"), ratings, Some(buyer)).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
 }
 
 /// The CSV's records, after its byte-order mark.
@@ -93,6 +109,7 @@ fn fen_of(d: &Data) -> i64 {
 async fn the_reserved_share_report_as_csv_and_xlsx_says_what_its_json_says() {
     let app = TestApp::demo().await;
     let (org, buyer) = agency(&app).await;
+    counted_order(&app, &buyer, 3).await;
     let year = zhunong::time::today().year();
     let base = format!("/api/v1/reports/agencies/{org}/reserved-share?year={year}");
     let json: Value = serde_json::from_slice(&fetch(&app, &base, &buyer, None).await.bytes).unwrap();
