@@ -5,10 +5,10 @@
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiQuery, CurrentUser};
 use crate::app::AppState;
+use crate::reports::export::Format;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use crate::reports::export::Format;
 use serde::Deserialize;
 
 /// Query of the reserved-share report.

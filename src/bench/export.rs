@@ -16,7 +16,7 @@ use crate::reports::export::{Cell, Column, Export, Format, Totals};
 use http_body_util::BodyExt;
 use std::time::Instant;
 
-/// Rows exported.
+/// Rows exported unless told otherwise.
 pub const ROWS: usize = 100_000;
 
 const COLUMNS: &[Column] = &[
@@ -39,16 +39,16 @@ const VILLAGES: &[&str] = &[
 ];
 const STATUSES: &[&str] = &["脱贫户", "监测户", "一般农户"];
 
-/// The export of `ROWS` generated rows (a small linear congruential
+/// The export of `rows` generated rows (a small linear congruential
 /// generator, so every run writes the same file).
-fn generated() -> Export {
-    Export::new("bench-households", ("农户销售", "Household sales"), COLUMNS).totals(Totals::Sum).rows(|mut out| async move {
+fn generated(rows: usize) -> Export {
+    Export::new("bench-households", ("农户销售", "Household sales"), COLUMNS).totals(Totals::Sum).rows(move |mut out| async move {
         let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
         let mut next = move |n: u64| {
             seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             (seed >> 33) % n
         };
-        for i in 0..ROWS {
+        for i in 0..rows {
             let size = 1 + next(7) as i64;
             let gross = next(5_000_000) as i64;
             let income = gross * (60 + next(30) as i64) / 100;
@@ -81,9 +81,11 @@ fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
-/// Runs the export benchmark and prints a Markdown report.
-pub async fn export() -> anyhow::Result<()> {
-    println!("## Export benchmark — {ROWS} generated rows of {} columns\n", COLUMNS.len());
+/// Runs the export benchmark on `rows` rows (at most
+/// [`crate::bounds::MAX_EXPORT_ROWS`]) and prints a Markdown report.
+pub async fn export(rows: usize) -> anyhow::Result<()> {
+    anyhow::ensure!((1..=crate::bounds::MAX_EXPORT_ROWS).contains(&rows), "rows: 1 to {}", crate::bounds::MAX_EXPORT_ROWS);
+    println!("## Export benchmark — {} generated rows of {} columns\n", crate::bounds::grouped(rows as i64), COLUMNS.len());
     let base = status_kib("VmRSS").unwrap_or(0);
     println!("Resident memory before: {:.1} MiB.\n", base as f64 / 1024.0);
     println!("| format | time | rows/s | file size | peak RSS | chunks |");
@@ -92,7 +94,7 @@ pub async fn export() -> anyhow::Result<()> {
     for format in [Format::Csv, Format::Xlsx] {
         reset &= reset_peak();
         let started = Instant::now();
-        let response = crate::http::download(generated(), format, &axum::http::HeaderMap::new()).await?;
+        let response = crate::http::download(generated(rows), format, &axum::http::HeaderMap::new()).await?;
         let mut body = response.into_body();
         let (mut bytes, mut chunks) = (0usize, 0usize);
         while let Some(frame) = body.frame().await {
@@ -106,7 +108,7 @@ pub async fn export() -> anyhow::Result<()> {
         println!(
             "| {} | **{secs:.2} s** | {:.0} | {:.1} MiB | **{:.1} MiB** | {chunks} |",
             format.extension().to_uppercase(),
-            ROWS as f64 / secs,
+            rows as f64 / secs,
             bytes as f64 / (1024.0 * 1024.0),
             peak as f64 / 1024.0
         );

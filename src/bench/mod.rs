@@ -19,7 +19,7 @@ pub use search::{PRODUCTS, search};
 
 // ---- exports (issue 13 §3) ----
 mod export;
-pub use export::export;
+pub use export::{ROWS as EXPORT_ROWS, export};
 
 use crate::app::App;
 use crate::config::Config;

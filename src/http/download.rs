@@ -57,9 +57,8 @@ pub async fn download(export: Export, format: Format, headers: &HeaderMap) -> Re
         Format::Json => None,
         _ => HeaderValue::from_str(&format!("attachment; filename=\"{}\"", download.file_name)).ok(),
     };
-    let chunks = futures_util::stream::unfold(download.chunks, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk.map(Bytes::from), rx))
-    });
+    let chunks =
+        futures_util::stream::unfold(download.chunks, |mut rx| async move { rx.recv().await.map(|chunk| (chunk.map(Bytes::from), rx)) });
     let mut response = Response::new(Body::from_stream(chunks));
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

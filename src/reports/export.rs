@@ -557,7 +557,7 @@ impl Job {
     ) {
         let mut ready = Some(ready);
         let out = ChunkWriter::new(chunks.clone());
-        let result = self.write(&mut rows, out, &mut ready);
+        let result = self.write(&mut rows, out, &chunks, &mut ready);
         match (result, ready.take()) {
             (Ok(()), Some(ready)) => {
                 let _ = ready.send(Ok(()));
@@ -579,6 +579,7 @@ impl Job {
         &self,
         rows: &mut mpsc::Receiver<Message>,
         out: ChunkWriter,
+        chunks: &mpsc::Sender<io::Result<Vec<u8>>>,
         ready: &mut Option<oneshot::Sender<Result<(), ExportError>>>,
     ) -> Result<(), ExportError> {
         let mut sheet = match self.format {
@@ -588,11 +589,19 @@ impl Job {
         };
         let streams = self.format != Format::Xlsx;
         let mut sum = Sum::new(&self.columns);
+        let mut written = 0usize;
         loop {
             match rows.blocking_recv() {
                 Some(Message::Row(row)) => {
                     sum.add(&row);
                     sheet.row(&row)?;
+                    written += 1;
+                    // An XLSX sends nothing before its end, so it would not
+                    // notice a reader that left (a request past its time
+                    // limit, a closed tab) until then: look now and then.
+                    if written % ROW_BUFFER == 0 && chunks.is_closed() {
+                        return Err(ExportError::Stopped);
+                    }
                 }
                 Some(Message::End) => break,
                 Some(Message::Failed(e)) => return Err(e),
@@ -1206,14 +1215,12 @@ mod tests {
 
     fn many(n: i64) -> Export {
         const TWO: &[Column] = &[Column::text("n", "序号", "No."), Column::yuan("gross_fen", "销售额（元）", "Gross (yuan)")];
-        Export::new("many", ("多", "Many"), TWO)
-            .totals(Totals::Sum)
-            .rows(move |mut out| async move {
-                for i in 0..n {
-                    out.send(vec![i.to_string().into(), Fen::new(i).into()]).await?;
-                }
-                Ok(())
-            })
+        Export::new("many", ("多", "Many"), TWO).totals(Totals::Sum).rows(move |mut out| async move {
+            for i in 0..n {
+                out.send(vec![i.to_string().into(), Fen::new(i).into()]).await?;
+            }
+            Ok(())
+        })
     }
 
     #[tokio::test]
@@ -1263,6 +1270,39 @@ mod tests {
         });
         let download = export.start(Format::Csv, Language::Zh).await.expect("the first rows are fine");
         assert!(download.bytes().await.is_err(), "a cut download must not look complete");
+    }
+
+    #[tokio::test]
+    async fn an_xlsx_whose_reader_left_before_it_began_stops_asking_for_rows() {
+        let (going_tx, going_rx) = oneshot::channel();
+        let (stopped_tx, stopped_rx) = oneshot::channel();
+        let export = Export::new("x", ("x", "x"), &COLUMNS[2..3]).rows(move |mut out| async move {
+            let mut going = Some(going_tx);
+            let mut sent = 0i64;
+            // Endless, but for the export telling it to stop.
+            let result = loop {
+                if let Err(e) = out.send(vec![sent.into()]).await {
+                    break e;
+                }
+                sent += 1;
+                if sent == ROW_BUFFER as i64 * 4
+                    && let Some(g) = going.take()
+                {
+                    let _ = g.send(());
+                }
+            };
+            let _ = stopped_tx.send((result, sent));
+            Ok(())
+        });
+        let started = tokio::spawn(export.start(Format::Xlsx, Language::Zh));
+        going_rx.await.unwrap();
+        // The request is dropped (its time limit, a closed tab) while the
+        // sheet is still being written.
+        started.abort();
+        // (The time-out only keeps a broken export from hanging the test.)
+        let stopped = tokio::time::timeout(std::time::Duration::from_secs(60), stopped_rx).await;
+        let Ok(Ok((ExportError::Stopped, sent))) = stopped else { panic!("the producer is told to stop: {stopped:?}") };
+        assert!(sent < ROW_BUFFER as i64 * 16, "soon, not at the row limit: {sent} rows");
     }
 
     #[tokio::test]

@@ -103,8 +103,7 @@ pub mod export;
 /// month, the year's total, then the target and the percentage reached.
 pub fn reserved_share_export(report: &ReservedShare) -> export::Export {
     use export::{Cell, Column, Export, Totals};
-    const COLUMNS: &[Column] =
-        &[Column::month("month", "月份", "Month"), Column::yuan("counted_fen", "计入金额（元）", "Counted (yuan)")];
+    const COLUMNS: &[Column] = &[Column::month("month", "月份", "Month"), Column::yuan("counted_fen", "计入金额（元）", "Counted (yuan)")];
     let rows: Vec<Vec<Cell>> = report.months.iter().map(|m| vec![m.month.clone().into(), m.counted_fen.into()]).collect();
     Export::new(format!("reserved-share-{}", report.year), ("预留份额", "Reserved share"), COLUMNS)
         .rows_from(rows)

@@ -60,7 +60,8 @@ async fn counted_order(app: &TestApp, buyer: &str, quantity: i64) {
     assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
     let id = placed.json()["id"].as_str().unwrap().to_owned();
     let finance = app.login("finance@zhunong.demo").await;
-    let paid = app.post(&format!("/api/v1/orders/{id}/payments/invoice"), serde_json::json!({"reference": "ICBC-13"}), Some(&finance)).await;
+    let paid =
+        app.post(&format!("/api/v1/orders/{id}/payments/invoice"), serde_json::json!({"reference": "ICBC-13"}), Some(&finance)).await;
     assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
     app.deliver_all(&id).await;
     let coop = paid.json()["lines"][0]["cooperative_id"].as_str().unwrap().to_owned();
@@ -113,8 +114,12 @@ async fn the_reserved_share_report_as_csv_and_xlsx_says_what_its_json_says() {
     let year = zhunong::time::today().year();
     let base = format!("/api/v1/reports/agencies/{org}/reserved-share?year={year}");
     let json: Value = serde_json::from_slice(&fetch(&app, &base, &buyer, None).await.bytes).unwrap();
-    let months: Vec<(String, i64)> =
-        json["months"].as_array().unwrap().iter().map(|m| (m["month"].as_str().unwrap().to_owned(), m["counted_fen"].as_i64().unwrap())).collect();
+    let months: Vec<(String, i64)> = json["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["month"].as_str().unwrap().to_owned(), m["counted_fen"].as_i64().unwrap()))
+        .collect();
     let counted = json["counted_fen"].as_i64().unwrap();
     let target = json["target_fen"].as_i64().unwrap();
     assert!(counted > 0 && target > 0, "the demo's accepted order counts towards a set target, so the comparison can fail: {json}");
