@@ -695,6 +695,8 @@ impl Sum {
 }
 
 /// The writer of one export.
+// One per export, on its own thread's stack: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 enum Sheet<W: Write + Send> {
     Csv(CsvSheet<W>),
     Json(JsonSheet<W>),
