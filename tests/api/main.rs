@@ -30,6 +30,7 @@ mod pages;
 mod platform;
 mod properties;
 mod regions;
+mod report_pages;
 mod reports;
 mod routing;
 mod rules;
