@@ -85,6 +85,32 @@ impl Rules {
     }
 }
 
+/// Why an actor may not read a region's monitoring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Neither an official nor the platform administrator.
+    NotAnOfficial,
+    /// An official asking for a region outside their own.
+    OutsideRegion,
+}
+
+/// The region whose monitoring `actor` reads when asking for `asked`:
+/// an official their own region, or a region inside it; the platform
+/// administrator any region, or everywhere (`None`).
+pub fn readable_region(
+    actor: &crate::auth::Actor,
+    asked: Option<crate::regions::RegionCode>,
+) -> Result<Option<crate::regions::RegionCode>, Refusal> {
+    if let Some(own) = actor.official_region() {
+        return match asked {
+            None => Ok(Some(own)),
+            Some(r) if own.contains(r) => Ok(Some(r)),
+            Some(_) => Err(Refusal::OutsideRegion),
+        };
+    }
+    if actor.has(crate::auth::Role::PlatformAdmin) { Ok(asked) } else { Err(Refusal::NotAnOfficial) }
+}
+
 /// The lowest and highest 12-digit codes inside a region, for range
 /// conditions an index can serve (`village_code BETWEEN lo AND hi`);
 /// everything for `None`.

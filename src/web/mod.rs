@@ -16,6 +16,7 @@ mod checkout;
 mod console;
 mod finance;
 mod hub;
+mod monitoring;
 mod orders;
 mod page;
 mod pages;
@@ -77,6 +78,12 @@ pub fn router() -> Router<AppState> {
         .route("/logout", axum::routing::post(pages::logout))
         .route("/lang/{to}", get(pages::switch_language))
         .route("/static/{file}", get(assets::static_file))
+        // Monitoring (监测帮扶), for officials.
+        .route("/monitoring", get(monitoring::monitoring_page))
+        .route("/monitoring/find", get(monitoring::find))
+        .route("/monitoring/households/{id}/visit", get(monitoring::visit_form).post(monitoring::record_visit))
+        .route("/monitoring/alerts/{id}/ack", axum::routing::post(monitoring::acknowledge))
+        .route("/monitoring/import", get(monitoring::import_form).post(monitoring::import))
 }
 
 pub use crate::http::{CSRF_COOKIE, LANG_COOKIE, SECURE_CSRF_COOKIE, csrf_cookie_name};
@@ -124,6 +131,8 @@ pub struct Chrome {
     pub finance: bool,
     /// The user moves orders (hub operator, platform admin).
     pub hub: bool,
+    /// The user reads monitoring (officials, platform admin).
+    pub monitoring: bool,
     /// The visitor's CSRF cookie to (re)set, with the page that needs it.
     visitor_cookie: Option<String>,
 }
@@ -144,6 +153,7 @@ impl Chrome {
             approver: actor.is_some_and(|a| a.has(Role::AgencyApprover)),
             finance: actor.is_some_and(|a| a.has(Role::PlatformFinance)),
             hub: actor.is_some_and(|a| a.has(Role::HubOperator) || a.has(Role::PlatformAdmin)),
+            monitoring: actor.is_some_and(|a| a.official_region().is_some() || a.has(Role::PlatformAdmin)),
             visitor_cookie: None,
         }
     }
