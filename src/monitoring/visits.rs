@@ -104,10 +104,15 @@ pub struct NewVisit {
 /// A visit whose every field is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CheckedVisit {
+    /// The day of the visit.
     pub visited_on: time::Date,
+    /// Declared other income of the year.
     pub other_income: Fen,
+    /// Risk factors found, each once.
     pub factors: Vec<RiskFactor>,
+    /// Checks that failed.
     pub failed: Vec<Check>,
+    /// The note, trimmed.
     pub note: String,
 }
 

@@ -23,6 +23,7 @@ mod import;
 mod import_limit;
 mod lifecycle;
 mod listener;
+mod monitoring;
 mod orders;
 mod page_errors;
 mod pages;
