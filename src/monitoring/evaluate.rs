@@ -22,7 +22,8 @@
 //!
 //! The sweep ([`sweep`], every minute under the `monitoring.sweep` lease):
 //! - ledger entries past a cursor (`meta` key `monitoring.ledger_seen`):
-//!   their households are evaluated (a change) in the year of each entry;
+//!   their households are evaluated (a change) in the year of each entry's
+//!   China `day` (a refund's is the refund's day);
 //!   the cursor only moves past entries older than [`SETTLE_SECS`], since
 //!   on PostgreSQL an entry with a lower id can commit after one with a
 //!   higher id — entries younger than that are evaluated again next
@@ -94,21 +95,6 @@ pub fn parse_reasons(text: &str) -> Vec<Reason> {
     text.split(',').filter(|s| !s.is_empty()).filter_map(Reason::parse).collect()
 }
 
-/// The first and the last moment (exclusive) of China's year `year`, as
-/// stored timestamps: `[start, end)`.
-pub(crate) fn china_year_span(year: i32) -> (String, String) {
-    let start = |y: i32| {
-        let d = time::Date::from_calendar_date(y, time::Month::January, 1).expect("a valid year");
-        crate::time::timestamp(d.midnight().assume_offset(crate::time::CHINA))
-    };
-    (start(year), start(year + 1))
-}
-
-/// The China year of a stored timestamp.
-fn china_year_of(stored: &str) -> Option<i32> {
-    time::OffsetDateTime::parse(stored, &time::format_description::well_known::Rfc3339).ok().map(|t| t.to_offset(crate::time::CHINA).year())
-}
-
 /// Evaluates households `ids` for `year` in transaction `tx`: locks them,
 /// works their colours out, stores them, raises alerts as `trigger`
 /// allows. Households that do not exist are skipped; a year without a
@@ -158,19 +144,19 @@ pub async fn evaluate_in(tx: &mut Tx, rules: &Rules, year: i32, ids: &[i64], tri
         .filter_map(|(h, c)| Some((h, Colour::parse(&c)?)))
         .collect()
     };
-    let (last_start, _) = china_year_span(year - 1);
-    let (start, end) = china_year_span(year);
+    // The ledger's China day of each entry (when the money moved) decides
+    // its year; (household_id, day) is indexed.
     // household → (income this year, income last year, entries last year)
     let ledger: HashMap<i64, (i64, i64, i64)> = sqlx::query_as::<_, (i64, i64, i64, i64)>(&format!(
         "SELECT household_id, \
-                CAST(COALESCE(SUM(CASE WHEN created_at >= $2 THEN income_fen ELSE 0 END), 0) AS BIGINT), \
-                CAST(COALESCE(SUM(CASE WHEN created_at < $2 THEN income_fen ELSE 0 END), 0) AS BIGINT), \
-                CAST(COALESCE(SUM(CASE WHEN created_at < $2 THEN 1 ELSE 0 END), 0) AS BIGINT) \
-         FROM attribution_entries WHERE household_id IN ({ids_sql}) AND created_at >= $1 AND created_at < $3 GROUP BY household_id"
+                CAST(COALESCE(SUM(CASE WHEN day >= $2 THEN income_fen ELSE 0 END), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(CASE WHEN day < $2 THEN income_fen ELSE 0 END), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(CASE WHEN day < $2 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM attribution_entries WHERE household_id IN ({ids_sql}) AND day >= $1 AND day <= $3 GROUP BY household_id"
     ))
-    .bind(&last_start)
-    .bind(&start)
-    .bind(&end)
+    .bind(format!("{:04}-01-01", year - 1))
+    .bind(format!("{year:04}-01-01"))
+    .bind(format!("{year:04}-12-31"))
     .fetch_all(&mut **tx)
     .await?
     .into_iter()
@@ -338,15 +324,15 @@ pub async fn sweep(db: &Db, rules: &Rules, holder: &str) -> sqlx::Result<Swept> 
 
     // 1. Households whose ledger entries changed.
     let seen: i64 = db.meta("monitoring.ledger_seen").await?.and_then(|v| v.parse().ok()).unwrap_or(0);
-    let entries: Vec<(i64, i64, String)> =
-        sqlx::query_as("SELECT id, household_id, created_at FROM attribution_entries WHERE id > $1 ORDER BY id LIMIT $2")
+    let entries: Vec<(i64, i64, String, String)> =
+        sqlx::query_as("SELECT id, household_id, created_at, day FROM attribution_entries WHERE id > $1 ORDER BY id LIMIT $2")
             .bind(seen)
             .bind(SWEEP_ROWS)
             .fetch_all(db.pool())
             .await?;
     let mut by_year: BTreeMap<i32, BTreeSet<i64>> = BTreeMap::new();
-    for (_, household, at) in &entries {
-        if let Some(y) = china_year_of(at) {
+    for (_, household, _, day) in &entries {
+        if let Some(y) = day.get(..4).and_then(|y| y.parse().ok()) {
             by_year.entry(y).or_default().insert(*household);
         }
     }
@@ -354,7 +340,7 @@ pub async fn sweep(db: &Db, rules: &Rules, holder: &str) -> sqlx::Result<Swept> 
         let ids: Vec<i64> = households.into_iter().collect();
         swept.add(&evaluate_batches(db, rules, year, &ids, Trigger::Change).await?);
     }
-    let advanced = entries.iter().take_while(|(_, _, at)| *at < settled).last().map(|(id, _, _)| *id);
+    let advanced = entries.iter().take_while(|(_, _, at, _)| *at < settled).last().map(|(id, _, _, _)| *id);
     if let Some(to) = advanced {
         let mut tx = db.begin_write().await?;
         crate::db::set_meta(&mut tx, "monitoring.ledger_seen", &to.to_string()).await?;
@@ -426,18 +412,4 @@ pub async fn evaluate_all(db: &Db, rules: &Rules, year: i32) -> sqlx::Result<usi
     crate::db::set_meta(&mut tx, &format!("monitoring.baseline.{year}"), &after.to_string()).await?;
     tx.commit().await?;
     Ok(done)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chinas_year_starts_at_four_in_the_afternoon_utc_on_new_years_eve() {
-        let (start, end) = china_year_span(2026);
-        assert_eq!(start, "2025-12-31T16:00:00.000000Z");
-        assert_eq!(end, "2026-12-31T16:00:00.000000Z");
-        assert_eq!(china_year_of("2025-12-31T16:30:00.000000Z"), Some(2026));
-        assert_eq!(china_year_of("2025-12-31T15:59:59.999999Z"), Some(2025));
-    }
 }
