@@ -769,10 +769,9 @@ impl std::fmt::Display for Problem {
             PerPage { max } => write!(f, "give 1 to {max} items per page"),
             VisitDate { from } => write!(f, "give the day of the visit as YYYY-MM-DD, from {from} up to today (China time)"),
             OtherIncome { max_yuan } => write!(f, "give the other income of the year in fen, from 0 to ¥{}", grouped(*max_yuan)),
-            UnknownRiskFactor { text } => write!(
-                f,
-                "{text} is not a risk factor: give illness, schooling, disability, disaster, unemployment, marriage or accident"
-            ),
+            UnknownRiskFactor { text } => {
+                write!(f, "{text} is not a risk factor: give illness, schooling, disability, disaster, unemployment, marriage or accident")
+            }
             UnknownCheck { text } => write!(f, "{text} is not a check: give food, clothing, schooling, medical, housing or water"),
             TooManyRiskFactors { max } => write!(f, "give at most {max} risk factors, each once"),
             NotInYourRegion { text } => write!(f, "{text} is not a household of your region"),

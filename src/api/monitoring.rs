@@ -33,8 +33,8 @@ async fn region_of(state: &AppState, actor: &crate::auth::Actor, asked: Option<&
     let asked = match asked.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(text) => {
-            let code = RegionCode::parse(text)
-                .map_err(|e| ApiError::Invalid(FieldErrors::one("region", Problem::RegionCode { text: e.0 })))?;
+            let code =
+                RegionCode::parse(text).map_err(|e| ApiError::Invalid(FieldErrors::one("region", Problem::RegionCode { text: e.0 })))?;
             if crate::regions::get(&state.db, code).await?.is_none() {
                 return Err(ApiError::Invalid(FieldErrors::one("region", Problem::NoSuchRegion)));
             }
@@ -82,7 +82,10 @@ pub async fn import_visits(
         }
     }
     let Some((kind, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        return Err(ApiError::Invalid(FieldErrors::one("file", Problem::Length { min: 1, max: crate::stock::upload::MAX_UPLOAD_BYTES as i64 })));
+        return Err(ApiError::Invalid(FieldErrors::one(
+            "file",
+            Problem::Length { min: 1, max: crate::stock::upload::MAX_UPLOAD_BYTES as i64 },
+        )));
     };
     let rules = Rules::of(&state.config);
     let report = monitoring::import_upload(&state.db, &state.imports, &rules, region, actor.id, kind, bytes).await?;

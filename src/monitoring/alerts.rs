@@ -69,7 +69,22 @@ pub enum AlertFilter {
     All,
 }
 
-type Row = (i64, i64, String, Option<String>, String, String, i64, String, Option<String>, String, String, Option<String>, Option<String>, Option<String>);
+type Row = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 const SELECT: &str = "SELECT a.id, a.household_id, h.code, h.head_name, a.village_code, COALESCE(r.name, a.village_code), a.year, a.colour, \
                              a.previous_colour, a.reasons, a.raised_at, a.acknowledged_at, u.display_name, a.note \
@@ -113,20 +128,20 @@ pub async fn alerts(
         AlertFilter::Open => " AND a.acknowledged_at IS NULL",
         AlertFilter::All => "",
     };
-    let total: i64 =
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM monitoring_alerts a WHERE a.village_code BETWEEN $1 AND $2{open}"))
-            .bind(&lo)
-            .bind(&hi)
-            .fetch_one(db.pool())
-            .await?;
-    let rows: Vec<Row> =
-        sqlx::query_as(&format!("{SELECT} WHERE a.village_code BETWEEN $1 AND $2{open} ORDER BY a.raised_at DESC, a.id DESC LIMIT $3 OFFSET $4"))
-            .bind(&lo)
-            .bind(&hi)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(db.pool())
-            .await?;
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM monitoring_alerts a WHERE a.village_code BETWEEN $1 AND $2{open}"))
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_one(db.pool())
+        .await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE a.village_code BETWEEN $1 AND $2{open} ORDER BY a.raised_at DESC, a.id DESC LIMIT $3 OFFSET $4"
+    ))
+    .bind(&lo)
+    .bind(&hi)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.pool())
+    .await?;
     Ok((rows.into_iter().map(|r| present(viewer, r)).collect(), total))
 }
 

@@ -197,10 +197,9 @@ pub async fn evaluate_in(tx: &mut Tx, rules: &Rules, year: i32, ids: &[i64], tri
         let (other, last_other) = declared.get(&id).copied().unwrap_or((None, None));
         let last_year_total = (last_entries > 0 || last_other.is_some()).then(|| Fen::new(last_income + last_other.unwrap_or(0)));
         let (factors, failed_checks) = match visits.get(&id) {
-            Some((f, c)) => (
-                f.split(',').filter_map(RiskFactor::parse).collect::<Vec<_>>(),
-                c.split(',').filter_map(Check::parse).collect::<Vec<_>>(),
-            ),
+            Some((f, c)) => {
+                (f.split(',').filter_map(RiskFactor::parse).collect::<Vec<_>>(), c.split(',').filter_map(Check::parse).collect::<Vec<_>>())
+            }
             None => (Vec::new(), Vec::new()),
         };
         let figures =

@@ -116,7 +116,8 @@ pub async fn import(
         if let Some(i) = header.iter().position(|h| h == column || aliases.contains(&h.as_str())) {
             at.insert(column, i);
         } else if IMPORT_COLUMNS[..3].contains(&column) {
-            errors.push(RowError { row: 1, problems: vec![Problem::MissingColumn { column: column.to_owned(), expected: &IMPORT_COLUMNS }] });
+            errors
+                .push(RowError { row: 1, problems: vec![Problem::MissingColumn { column: column.to_owned(), expected: &IMPORT_COLUMNS }] });
         }
     }
     if !errors.is_empty() {
@@ -191,7 +192,9 @@ pub async fn import(
             }
         }
         match (household, visit) {
-            (Some((household, village)), Some(visit)) if problems.is_empty() => checked.push(Row { line: *line, household, village, visit }),
+            (Some((household, village)), Some(visit)) if problems.is_empty() => {
+                checked.push(Row { line: *line, household, village, visit })
+            }
             _ => errors.push(RowError { row: *line, problems }),
         }
     }

@@ -58,7 +58,12 @@ impl Counts {
 
     /// This minus `other`, colour by colour (the change from last year).
     pub fn minus(&self, other: &Counts) -> Counts {
-        Counts { red: self.red - other.red, orange: self.orange - other.orange, yellow: self.yellow - other.yellow, green: self.green - other.green }
+        Counts {
+            red: self.red - other.red,
+            orange: self.orange - other.orange,
+            yellow: self.yellow - other.yellow,
+            green: self.green - other.green,
+        }
     }
 }
 
@@ -67,14 +72,13 @@ impl Counts {
 /// viewer may read `region`.
 pub async fn counts(db: &Db, region: Option<RegionCode>, year: i32) -> sqlx::Result<Counts> {
     let (lo, hi) = code_range(region);
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT colour, COUNT(*) FROM household_colours WHERE year = $1 AND village_code BETWEEN $2 AND $3 GROUP BY colour",
-    )
-    .bind(year as i64)
-    .bind(lo)
-    .bind(hi)
-    .fetch_all(db.pool())
-    .await?;
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT colour, COUNT(*) FROM household_colours WHERE year = $1 AND village_code BETWEEN $2 AND $3 GROUP BY colour")
+            .bind(year as i64)
+            .bind(lo)
+            .bind(hi)
+            .fetch_all(db.pool())
+            .await?;
     let mut c = Counts::default();
     for (colour, n) in rows {
         if let Some(colour) = Colour::parse(&colour) {
@@ -181,6 +185,10 @@ pub struct MonitoringReport {
     pub overdue_total: i64,
 }
 
+/// A red or orange household as read: id, code, village, status, size,
+/// register number, head, colour, reasons, per-capita fen, village name.
+type FlaggedRow = (i64, String, String, String, i64, Option<String>, Option<String>, String, String, i64, Option<String>);
+
 /// Most overdue villages listed in one report.
 pub const MAX_OVERDUE_LISTED: i64 = 100;
 
@@ -258,21 +266,20 @@ pub async fn report(db: &Db, viewer: &Viewer, q: &ReportQuery) -> sqlx::Result<M
     }
 
     let total = this_year.red + this_year.orange;
-    let rows: Vec<(i64, String, String, String, i64, Option<String>, Option<String>, String, String, i64, Option<String>)> =
-        sqlx::query_as(
-            "SELECT h.id, h.code, h.village_code, h.status, h.size, h.register_number, h.head_name, c.colour, c.reasons, \
+    let rows: Vec<FlaggedRow> = sqlx::query_as(
+        "SELECT h.id, h.code, h.village_code, h.status, h.size, h.register_number, h.head_name, c.colour, c.reasons, \
                     c.per_capita_fen, r.name \
              FROM household_colours c JOIN households h ON h.id = c.household_id LEFT JOIN regions r ON r.code = h.village_code \
              WHERE c.year = $1 AND c.village_code BETWEEN $2 AND $3 AND c.colour IN ('red', 'orange') \
              ORDER BY CASE c.colour WHEN 'red' THEN 0 ELSE 1 END, c.per_capita_fen, h.code LIMIT $4 OFFSET $5",
-        )
-        .bind(year as i64)
-        .bind(&lo)
-        .bind(&hi)
-        .bind(per_page)
-        .bind((page - 1) * per_page)
-        .fetch_all(db.pool())
-        .await?;
+    )
+    .bind(year as i64)
+    .bind(&lo)
+    .bind(&hi)
+    .bind(per_page)
+    .bind((page - 1) * per_page)
+    .fetch_all(db.pool())
+    .await?;
     let households = rows
         .into_iter()
         .map(|(id, code, village, status, size, register, head, colour, reasons, per_capita, village_name)| {
@@ -297,12 +304,8 @@ pub async fn report(db: &Db, viewer: &Viewer, q: &ReportQuery) -> sqlx::Result<M
                         FROM regions v WHERE v.level = 'village' AND v.code BETWEEN $1 AND $2 \
                         AND EXISTS (SELECT 1 FROM households h WHERE h.village_code = v.code)) x \
                         WHERE x.last_visit IS NULL OR x.last_visit < $3";
-    let overdue_total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {overdue_from}"))
-        .bind(&lo)
-        .bind(&hi)
-        .bind(&cutoff)
-        .fetch_one(db.pool())
-        .await?;
+    let overdue_total: i64 =
+        sqlx::query_scalar(&format!("SELECT COUNT(*) {overdue_from}")).bind(&lo).bind(&hi).bind(&cutoff).fetch_one(db.pool()).await?;
     let overdue: Vec<(String, String, Option<String>)> =
         sqlx::query_as(&format!("SELECT x.code, x.name, x.last_visit {overdue_from} ORDER BY x.code LIMIT $4"))
             .bind(&lo)

@@ -472,7 +472,8 @@ struct ImportPage<'a> {
 pub async fn import_form(page: Page) -> PageResult {
     let actor = page.user()?;
     actor.official_region().ok_or_else(|| page.forbidden())?;
-    let form = ImportPage { c: &page.c, columns: &monitoring::IMPORT_COLUMNS, errors: Vec::new(), more_rows: None, problem: None, done: None };
+    let form =
+        ImportPage { c: &page.c, columns: &monitoring::IMPORT_COLUMNS, errors: Vec::new(), more_rows: None, problem: None, done: None };
     page.render(StatusCode::OK, &form)
 }
 

@@ -372,7 +372,13 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
             text = text
         ),
         TooManyRiskFactors { max } => {
-            say!(lang, "{label}：风险因素最多 {max} 项，每项只填一次", "{label}: at most {max} risk factors, each once", label = label, max = max)
+            say!(
+                lang,
+                "{label}：风险因素最多 {max} 项，每项只填一次",
+                "{label}: at most {max} risk factors, each once",
+                label = label,
+                max = max
+            )
         }
         NotInYourRegion { text } => say!(
             lang,
