@@ -59,8 +59,8 @@
 //!   mode: each finished row goes to an anonymous temporary file (in
 //!   `TMPDIR`, which should be a disk, not memory), and the zip is then
 //!   streamed out as it is compressed (rust_xlsxwriter writes zips in
-//!   streaming mode, so no seeking and no second file). Its response starts
-//!   only once every row is written, so a failing query is still a 5xx.
+//!   streaming mode, so no seeking and no second file). Its body's first
+//!   byte comes once every row is in the sheet.
 //! - JSON: `{"rows": [{key: value}], "totals": {…} | null, "notes": {key:
 //!   value}, "truncated": bool}`, money in fen under the column's key — for
 //!   reports whose JSON is their table; a report with a richer JSON shape
@@ -72,9 +72,10 @@
 //! so an error is no longer possible, and a cut file that says it is cut
 //! serves an official better than none.
 //!
-//! A CSV or JSON export that fails once its response has started (the
-//! database goes away at row 50,000) ends the body with an error, so the
-//! connection is dropped and the download fails visibly rather than
+//! The answer begins with the first row, so a failing query (the usual
+//! mistake) is still a 5xx with a request id. An export that fails later
+//! (the database goes away at row 50,000) ends the body with an error, so
+//! the connection is dropped and the download fails visibly rather than
 //! looking complete; the failure is logged.
 
 use crate::money::Fen;
@@ -467,11 +468,12 @@ impl Export {
     }
 
     /// Starts the export: the rows flow from their producer through the
-    /// writer into the returned [`Download`]'s chunks. Returns once the
-    /// answer is sure to begin well: for CSV and JSON after the first row
-    /// (so a failing query is still an error here), for XLSX after every
-    /// row is in the sheet. Any failure after that ends the chunks with an
-    /// error.
+    /// writer into the returned [`Download`]'s chunks. Returns after the
+    /// first row (or the end of none), so a failing query is still an error
+    /// here; any failure after that ends the chunks with an error. Not
+    /// later: an XLSX of a million rows takes longer to write than a
+    /// request may take to be answered (30 s), and only the answer's
+    /// beginning is bound by that limit, not its body.
     pub async fn start(self, format: Format, lang: Language) -> Result<Download, ExportError> {
         let Export { file_stem, sheet, columns, totals, notes, limit, producer } = self;
         let truncated = Arc::new(AtomicBool::new(false));
@@ -587,7 +589,6 @@ impl Job {
             Format::Json => Sheet::Json(JsonSheet::new(out, &self.columns)?),
             Format::Xlsx => Sheet::Xlsx(XlsxSheet::new(&self.columns, self.lang, self.lang.pick(&self.sheet.0, &self.sheet.1))?, out),
         };
-        let streams = self.format != Format::Xlsx;
         let mut sum = Sum::new(&self.columns);
         let mut written = 0usize;
         loop {
@@ -608,8 +609,10 @@ impl Job {
                 None => return Err(ExportError::Incomplete),
             }
             // The first row came: the query works, the answer may begin
-            // (what was written so far waits in the writer's buffer).
-            if streams && let Some(r) = ready.take() {
+            // (what was written so far waits in the writer's buffer; an
+            // XLSX sends its first byte only once its rows are all in the
+            // sheet).
+            if let Some(r) = ready.take() {
                 let _ = r.send(Ok(()));
             }
         }
@@ -623,8 +626,7 @@ impl Job {
         if self.truncated.load(Ordering::SeqCst) {
             notes.push(truncation_note(self.limit));
         }
-        // Every row is written (and for XLSX in the sheet): what remains
-        // cannot fail for want of data, so the answer may begin.
+        // No rows at all: the answer begins now.
         if let Some(r) = ready.take() {
             let _ = r.send(Ok(()));
         }
@@ -1264,18 +1266,20 @@ mod tests {
 
     #[tokio::test]
     async fn a_failure_after_the_answer_started_ends_the_chunks_with_an_error() {
-        let export = Export::new("x", ("x", "x"), &COLUMNS[2..3]).rows(|mut out| async move {
-            for i in 0..(ROW_BUFFER as i64 * 100) {
-                out.send(vec![i.into()]).await?;
-            }
-            Err(ExportError::Db(sqlx::Error::Protocol("the database went away".into())))
-        });
-        let download = export.start(Format::Csv, Language::Zh).await.expect("the first rows are fine");
-        assert!(download.bytes().await.is_err(), "a cut download must not look complete");
+        for format in [Format::Csv, Format::Json, Format::Xlsx] {
+            let export = Export::new("x", ("x", "x"), &COLUMNS[2..3]).rows(|mut out| async move {
+                for i in 0..(ROW_BUFFER as i64 * 100) {
+                    out.send(vec![i.into()]).await?;
+                }
+                Err(ExportError::Db(sqlx::Error::Protocol("the database went away".into())))
+            });
+            let download = export.start(format, Language::Zh).await.expect("the first rows are fine");
+            assert!(download.bytes().await.is_err(), "a cut {format:?} download must not look complete");
+        }
     }
 
     #[tokio::test]
-    async fn an_xlsx_whose_reader_left_before_it_began_stops_asking_for_rows() {
+    async fn an_xlsx_whose_reader_left_before_its_first_byte_stops_asking_for_rows() {
         let (going_tx, going_rx) = oneshot::channel();
         let (stopped_tx, stopped_rx) = oneshot::channel();
         let export = Export::new("x", ("x", "x"), &COLUMNS[2..3]).rows(move |mut out| async move {
@@ -1296,11 +1300,11 @@ mod tests {
             let _ = stopped_tx.send((result, sent));
             Ok(())
         });
-        let started = tokio::spawn(export.start(Format::Xlsx, Language::Zh));
+        let download = export.start(Format::Xlsx, Language::Zh).await.unwrap();
         going_rx.await.unwrap();
-        // The request is dropped (its time limit, a closed tab) while the
-        // sheet is still being written.
-        started.abort();
+        // The reader leaves (a closed tab) while the sheet is still being
+        // written, before any byte of it was sent.
+        drop(download);
         // (The time-out only keeps a broken export from hanging the test.)
         let stopped = tokio::time::timeout(std::time::Duration::from_secs(60), stopped_rx).await;
         let Ok(Ok((ExportError::Stopped, sent))) = stopped else { panic!("the producer is told to stop: {stopped:?}") };
