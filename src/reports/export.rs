@@ -110,11 +110,12 @@ impl Format {
     /// The values `format=` takes.
     pub const CHOICES: &'static [&'static str] = &["json", "csv", "xlsx"];
 
-    /// `format=` of a request: JSON when absent; anything but the
-    /// [`Format::CHOICES`] is a problem naming them.
+    /// `format=` of a request: JSON when absent or empty (a form's empty
+    /// choice); anything but the [`Format::CHOICES`] is a problem naming
+    /// them.
     pub fn parse(value: Option<&str>) -> Result<Format, Problem> {
         match value {
-            None | Some("json") => Ok(Format::Json),
+            None | Some("" | "json") => Ok(Format::Json),
             Some("csv") => Ok(Format::Csv),
             Some("xlsx") => Ok(Format::Xlsx),
             Some(_) => Err(Problem::Choice(Format::CHOICES)),
@@ -1204,6 +1205,7 @@ mod tests {
     #[test]
     fn format_takes_json_csv_or_xlsx_and_names_them_otherwise() {
         assert_eq!(Format::parse(None), Ok(Format::Json));
+        assert_eq!(Format::parse(Some("")), Ok(Format::Json));
         assert_eq!(Format::parse(Some("xlsx")), Ok(Format::Xlsx));
         assert_eq!(Format::parse(Some("XLSX")), Err(Problem::Choice(&["json", "csv", "xlsx"])));
         assert_eq!(Problem::Choice(Format::CHOICES).to_string(), "must be json, csv or xlsx");
