@@ -219,3 +219,36 @@ async fn a_field_with_a_comma_a_quote_and_a_line_break_round_trips_through_a_dow
     assert_eq!(v["rows"][0]["name"], tricky);
     assert_eq!(v["totals"]["gross_fen"], 1_234_566);
 }
+
+/// The pattern every report follows: rows streamed from the database by
+/// sqlx `fetch` inside the producer, which owns its clone of the pool.
+#[tokio::test]
+async fn rows_streamed_from_the_database_arrive_in_order_with_their_totals() {
+    use futures_util::TryStreamExt;
+    const COLUMNS: &[Column] = &[
+        Column::text("product", "产品", "Product"),
+        Column::integer("sold", "销量", "Sold"),
+        Column::yuan("lowest_price_fen", "最低价（元）", "Lowest price (yuan)"),
+    ];
+    const SQL: &str = "SELECT p.name, p.sales_count, CAST(MIN(t.unit_price_fen) AS BIGINT) FROM products p \
+                       JOIN price_tiers t ON t.product_id = p.id GROUP BY p.id, p.name, p.sales_count ORDER BY p.id";
+    let app = TestApp::demo().await;
+    let expected: Vec<(String, i64, i64)> = sqlx::query_as(SQL).fetch_all(app.db().pool()).await.unwrap();
+    assert!(expected.len() > 10, "the demo has products");
+    let db = app.db().clone();
+    let export = Export::new("products", ("产品", "Products"), COLUMNS).totals(Totals::Sum).rows(move |mut out| async move {
+        let mut rows = sqlx::query_as::<_, (String, i64, i64)>(SQL).fetch(db.pool());
+        while let Some((name, sold, price)) = rows.try_next().await? {
+            out.send(vec![name.into(), sold.into(), Fen::new(price).into()]).await?;
+        }
+        Ok(())
+    });
+    let res = zhunong::http::download(export, Format::Csv, &HeaderMap::new()).await.unwrap();
+    let r = csv_records(&res.into_body().collect().await.unwrap().to_bytes());
+    assert_eq!(r.len(), expected.len() + 2, "header, rows, totals");
+    for (row, (name, sold, price)) in r[1..].iter().zip(&expected) {
+        assert_eq!(row, &[name.clone(), sold.to_string(), Fen::new(*price).yuan_text()]);
+    }
+    let total: i64 = expected.iter().map(|e| e.2).sum();
+    assert_eq!(r.last().unwrap()[2], Fen::new(total).yuan_text());
+}
