@@ -492,7 +492,14 @@ impl Export {
         let (chunk_tx, chunk_rx) = mpsc::channel(CHUNK_BUFFER);
         let (ready_tx, ready_rx) = oneshot::channel();
         let job = Job { format, lang, sheet, columns, totals, notes, limit, truncated };
-        tokio::task::spawn_blocking(move || job.run(row_rx, chunk_tx, ready_tx));
+        // A writer that panics must not end the body as if the file were
+        // whole: its panic becomes the body's error.
+        let on_panic = chunk_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(row_rx, chunk_tx, ready_tx))).is_err() {
+                let _ = on_panic.blocking_send(Err(io::Error::other("the export's writer panicked")));
+            }
+        });
         match ready_rx.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(e),
@@ -599,8 +606,8 @@ impl Job {
                     sheet.row(&row)?;
                     written += 1;
                     // An XLSX sends nothing before its end, so it would not
-                    // notice a reader that left (a request past its time
-                    // limit, a closed tab) until then: look now and then.
+                    // notice a reader that left (a closed tab, a client that
+                    // gave up) until then: look now and then.
                     if written % ROW_BUFFER == 0 && chunks.is_closed() {
                         return Err(ExportError::Stopped);
                     }
@@ -625,7 +632,7 @@ impl Job {
         };
         let mut notes: Vec<Note> = self.notes.clone();
         if self.truncated.load(Ordering::SeqCst) {
-            notes.push(truncation_note(self.limit));
+            notes.push(truncation_note(self.limit, self.lang));
         }
         // No rows at all: the answer begins now.
         if let Some(r) = ready.take() {
@@ -636,15 +643,18 @@ impl Job {
 }
 
 /// The note that says the rows were cut at `limit`.
-fn truncation_note(limit: usize) -> Note {
+fn truncation_note(limit: usize, lang: Language) -> Note {
     let n = crate::bounds::grouped(limit as i64);
     Note {
         key: Cow::Borrowed("truncated"),
         zh: Cow::Borrowed("注意"),
         en: Cow::Borrowed("Note"),
-        value: Cell::Text(format!(
-            "只导出了前 {n} 行（合计只含这些行），请缩小范围后分批导出。 / Only the first {n} rows were exported (the totals cover them only); narrow the range to export the rest."
-        )),
+        value: Cell::Text(match lang {
+            Language::Zh => format!("只导出了前 {n} 行（合计只含这些行），请缩小范围后分批导出。"),
+            Language::En => {
+                format!("Only the first {n} rows were exported (the totals cover them only); narrow the range to export the rest.")
+            }
+        }),
     }
 }
 
