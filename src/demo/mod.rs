@@ -8,6 +8,7 @@
 
 mod data;
 pub mod journeys;
+pub mod scale;
 
 use crate::auth::{self, Role};
 use crate::catalog::{self, NewCertificate, NewProduct, PriceTier};

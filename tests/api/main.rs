@@ -31,6 +31,7 @@ mod platform;
 mod properties;
 mod regions;
 mod routing;
+mod scale;
 mod rules;
 mod search;
 mod search_contract;
