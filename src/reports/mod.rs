@@ -5,6 +5,7 @@
 //! it became all three: its acceptance, or — on credit terms, where the
 //! money comes after the goods — its payment.
 
+pub mod period;
 pub mod verify;
 
 use crate::auth::{Actor, Role};
