@@ -21,6 +21,9 @@ USAGE:
     zhunong bench search                 benchmark search on 100,000 generated products (see docs/PERFORMANCE.md)
     zhunong bench checkout               benchmark order placement at 16 and 64 buyers, and 300 racing for 100 units
     zhunong bench routing                benchmark routing 100,000 released lines, then 10,000 scans at 16 clients
+    zhunong bench reports [--scale tenth] benchmark the reports at prefecture scale at 1 and 16 clients; builds the
+                                         data set into an empty DATABASE_URL (else data/bench-reports-<scale>.db)
+                                         on the first run and reuses it after
     zhunong help                         this text
 
 Configuration comes from environment variables (see README.md), e.g.
@@ -78,6 +81,13 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
         ["bench", "routing"] => {
             init_tracing();
             zhunong::bench::routing(Config::from_env()?).await
+        }
+        ["bench", "reports"] | ["bench", "reports", "--scale", _] => {
+            init_tracing();
+            let name = args.get(3).copied().unwrap_or("prefecture");
+            let scale = zhunong::demo::scale::Scale::named(name)
+                .ok_or_else(|| anyhow::anyhow!("unknown scale {name:?}: prefecture or tenth"))?;
+            zhunong::bench::reports(Config::from_env()?, scale).await
         }
         ["bench", "checkout"] => {
             init_tracing();
