@@ -315,11 +315,18 @@ impl Bar {
         self.shown = Some(std::time::Instant::now());
         let elapsed = self.started.elapsed().as_secs_f64();
         let percent = if total == 0 { 100 } else { (done * 100 / total).min(100) };
+        // Rate and time left once there is a second to judge by.
         let rate = done as f64 / elapsed.max(0.001);
-        let eta = if done == 0 || done >= total { String::new() } else { format!("  ETA {}", duration((total - done) as f64 / rate)) };
+        let (speed, eta) = if elapsed < 1.0 {
+            (String::new(), String::new())
+        } else if done == 0 || done >= total {
+            (format!("{rate:.0}/s"), String::new())
+        } else {
+            (format!("{rate:.0}/s"), format!("  ETA {}", duration((total - done) as f64 / rate)))
+        };
         let filled = (percent * 30 / 100) as usize;
         let line = format!(
-            "{:<18} [{}{}] {percent:>3}%  {done}/{total}  {rate:.0}/s  {}{eta}",
+            "{:<18} [{}{}] {percent:>3}%  {done}/{total}  {speed}  {}{eta}",
             self.step,
             "#".repeat(filled),
             " ".repeat(30 - filled),
