@@ -10,6 +10,7 @@ mod distribution;
 pub mod error;
 pub mod extract;
 mod households;
+mod monitoring;
 pub(crate) mod orders;
 mod regions;
 mod reports;
@@ -64,7 +65,17 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orders/{id}/accept", post(orders::accept))
         .route("/api/v1/stripe/webhook", post(orders::stripe_webhook))
         .route("/api/v1/reports/agencies/{org_id}/reserved-share", get(reports::reserved_share))
+        .route("/api/v1/reports/households", get(reports::households))
+        .route("/api/v1/reports/households/{id}", get(reports::household))
+        .route("/api/v1/reports/regions", get(reports::regions))
+        .route("/api/v1/reports/cooperatives", get(reports::cooperatives))
         .route("/api/v1/agencies/{org_id}", patch(agencies::update))
+        // Monitoring (监测帮扶).
+        .route("/api/v1/households/{id}/visits", post(monitoring::record_visit))
+        .route("/api/v1/households/visits/import", post(monitoring::import_visits))
+        .route("/api/v1/alerts", get(monitoring::alerts))
+        .route("/api/v1/alerts/{id}/ack", post(monitoring::acknowledge))
+        .route("/api/v1/reports/monitoring", get(monitoring::report))
 }
 
 async fn healthz() -> &'static str {

@@ -5,7 +5,10 @@
 //! it became all three: its acceptance, or — on credit terms, where the
 //! money comes after the goods — its payment.
 
+pub mod cooperatives;
+pub mod households;
 pub mod period;
+pub mod regions;
 pub mod verify;
 
 use crate::auth::{Actor, Role};
@@ -93,4 +96,19 @@ pub async fn reserved_share(db: &Db, agency: i64, year: i32) -> sqlx::Result<Opt
     let target = Fen::new(target.unwrap_or(0));
     let percent = (target.get() > 0).then(|| (counted.get() as f64 * 1000.0 / target.get() as f64).round() / 10.0);
     Ok(Some(ReservedShare { year, target_fen: target, counted_fen: counted, percent, months }))
+}
+
+/// The lowest and highest 12-digit codes inside `region`, for a range
+/// condition that an index serves (`LIKE` does not on every backend).
+pub fn code_range(region: crate::regions::RegionCode) -> (String, String) {
+    let prefix = region.prefix();
+    (format!("{prefix:0<12}"), format!("{prefix:9<12}"))
+}
+
+/// A place named from its county down, short names: `伽师县 › 巴仁镇 ›
+/// 巴仁村` (the province and prefecture are the same for most readers and
+/// stay in the page's heading).
+pub fn county_down(region: &crate::regions::Region) -> String {
+    let from = region.chain.iter().position(|l| l.level >= crate::regions::RegionLevel::County).unwrap_or(0);
+    region.chain[from..].iter().map(|l| crate::regions::short_name(&l.name)).collect::<Vec<_>>().join(" › ")
 }

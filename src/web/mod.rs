@@ -16,9 +16,11 @@ mod checkout;
 mod console;
 mod finance;
 mod hub;
+mod monitoring;
 mod orders;
 mod page;
 mod pages;
+mod reports;
 mod search;
 mod words;
 
@@ -61,6 +63,12 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/{action}", axum::routing::post(orders::act))
         .route("/approvals", get(approvals::approvals))
         .route("/finance/invoices", get(finance::finance))
+        .route("/reports", get(reports::home))
+        .route("/reports/regions", get(reports::regions_page))
+        .route("/reports/households", get(reports::households_page))
+        .route("/reports/households/{id}", get(reports::household_page))
+        .route("/reports/cooperatives", get(reports::cooperatives_page))
+        .route("/reports/cooperative", get(reports::cooperative_page))
         .route("/finance/refunds", get(finance::refunds).post(finance::refund))
         .route("/hub", get(hub::hub))
         .route("/hub/orders", get(hub::hub_orders))
@@ -77,6 +85,12 @@ pub fn router() -> Router<AppState> {
         .route("/logout", axum::routing::post(pages::logout))
         .route("/lang/{to}", get(pages::switch_language))
         .route("/static/{file}", get(assets::static_file))
+        // Monitoring (监测帮扶), for officials.
+        .route("/monitoring", get(monitoring::monitoring_page))
+        .route("/monitoring/find", get(monitoring::find))
+        .route("/monitoring/households/{id}/visit", get(monitoring::visit_form).post(monitoring::record_visit))
+        .route("/monitoring/alerts/{id}/ack", axum::routing::post(monitoring::acknowledge))
+        .route("/monitoring/import", get(monitoring::import_form).post(monitoring::import))
 }
 
 pub use crate::http::{CSRF_COOKIE, LANG_COOKIE, SECURE_CSRF_COOKIE, csrf_cookie_name};
@@ -124,6 +138,11 @@ pub struct Chrome {
     pub finance: bool,
     /// The user moves orders (hub operator, platform admin).
     pub hub: bool,
+    /// The user reads reports (officials, cooperatives, partner cities,
+    /// the platform).
+    pub reports: bool,
+    /// The user reads monitoring (officials, platform admin).
+    pub monitoring: bool,
     /// The visitor's CSRF cookie to (re)set, with the page that needs it.
     visitor_cookie: Option<String>,
 }
@@ -144,6 +163,12 @@ impl Chrome {
             approver: actor.is_some_and(|a| a.has(Role::AgencyApprover)),
             finance: actor.is_some_and(|a| a.has(Role::PlatformFinance)),
             hub: actor.is_some_and(|a| a.has(Role::HubOperator) || a.has(Role::PlatformAdmin)),
+            reports: actor.is_some_and(|a| {
+                [Role::Official, Role::CoopManager, Role::PartnerBuyer, Role::PlatformAdmin, Role::PlatformFinance]
+                    .iter()
+                    .any(|r| a.has(*r))
+            }),
+            monitoring: actor.is_some_and(|a| a.official_region().is_some() || a.has(Role::PlatformAdmin)),
             visitor_cookie: None,
         }
     }
