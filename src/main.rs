@@ -68,8 +68,8 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
             Ok(())
         }
         ["demo", "--scale", name] => {
-            let scale = zhunong::demo::scale::Scale::named(name)
-                .ok_or_else(|| anyhow::anyhow!("unknown scale {name:?}: prefecture or tenth"))?;
+            let scale =
+                zhunong::demo::scale::Scale::named(name).ok_or_else(|| anyhow::anyhow!("unknown scale {name:?}: prefecture or tenth"))?;
             let app = build().await?;
             let result = build_scale(&app.state.db, &scale).await;
             app.state.db.close().await;
@@ -87,8 +87,8 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
         ["bench", "reports"] | ["bench", "reports", "--scale", _] => {
             init_tracing();
             let name = args.get(3).copied().unwrap_or("prefecture");
-            let scale = zhunong::demo::scale::Scale::named(name)
-                .ok_or_else(|| anyhow::anyhow!("unknown scale {name:?}: prefecture or tenth"))?;
+            let scale =
+                zhunong::demo::scale::Scale::named(name).ok_or_else(|| anyhow::anyhow!("unknown scale {name:?}: prefecture or tenth"))?;
             zhunong::bench::reports(Config::from_env()?, scale).await
         }
         ["bench", "checkout"] => {
@@ -307,7 +307,13 @@ struct Bar {
 
 impl Bar {
     fn new() -> Bar {
-        Bar { terminal: std::io::stderr().is_terminal(), step: String::new(), started: std::time::Instant::now(), shown: None, last: (0, 0) }
+        Bar {
+            terminal: std::io::stderr().is_terminal(),
+            step: String::new(),
+            started: std::time::Instant::now(),
+            shown: None,
+            last: (0, 0),
+        }
     }
 
     fn show(&mut self, step: &str, done: u64, total: u64) {
@@ -324,7 +330,7 @@ impl Bar {
         }
         self.shown = Some(std::time::Instant::now());
         let elapsed = self.started.elapsed().as_secs_f64();
-        let percent = if total == 0 { 100 } else { (done * 100 / total).min(100) };
+        let percent = (done * 100).checked_div(total).unwrap_or(100).min(100);
         // Rate and time left once there is a second to judge by.
         let rate = done as f64 / elapsed.max(0.001);
         let (speed, eta) = if elapsed < 1.0 {

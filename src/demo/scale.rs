@@ -445,8 +445,22 @@ pub async fn build(db: &Db, scale: &Scale, mut progress: impl FnMut(Progress<'_>
     // from its own to the next cooperative's (so in its township or the
     // next), its members the households of those villages.
     let coop_count = scale.cooperatives.min(villages.len());
-    const TRADES: &[&str] =
-        &["瓜果种植", "红枣", "核桃", "巴旦木", "畜牧养殖", "蔬菜种植", "粮油", "石榴", "无花果", "杏果", "葡萄", "西梅", "土鸡养殖", "手工艺"];
+    const TRADES: &[&str] = &[
+        "瓜果种植",
+        "红枣",
+        "核桃",
+        "巴旦木",
+        "畜牧养殖",
+        "蔬菜种植",
+        "粮油",
+        "石榴",
+        "无花果",
+        "杏果",
+        "葡萄",
+        "西梅",
+        "土鸡养殖",
+        "手工艺",
+    ];
     let mut names = HashSet::new();
     let mut coop_villages: Vec<(usize, i64, String)> = Vec::with_capacity(coop_count);
     for j in 0..coop_count {
@@ -486,7 +500,8 @@ pub async fn build(db: &Db, scale: &Scale, mut progress: impl FnMut(Progress<'_>
         .await?;
         coop_nodes.push(node);
     }
-    let payouts: Vec<(i64, i64)> = sqlx::query_as("SELECT org_id, payout_ratio_bp FROM cooperatives ORDER BY org_id").fetch_all(&mut *tx).await?;
+    let payouts: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT org_id, payout_ratio_bp FROM cooperatives ORDER BY org_id").fetch_all(&mut *tx).await?;
 
     // Buyers: agencies near and far, the four partner provinces and
     // cities of 喀什 (对口援疆) and their own organisations, and trade
@@ -597,7 +612,8 @@ pub async fn build(db: &Db, scale: &Scale, mut progress: impl FnMut(Progress<'_>
         let region_name: String = sqlx::query_scalar("SELECT name FROM regions WHERE code = $1").bind(region).fetch_one(&mut *tx).await?;
         let name = format!("{region_name}总工会");
         let id = insert_org(&mut tx, "government", &name, region, &stamp).await?;
-        let user = insert_user(&mut tx, &format!("union{}@kashgar.zhunong.demo", i + 1), &format!("{name} 福利采购"), id, &[], &hash).await?;
+        let user =
+            insert_user(&mut tx, &format!("union{}@kashgar.zhunong.demo", i + 1), &format!("{name} 福利采购"), id, &[], &hash).await?;
         let deliveries: Vec<String> =
             far_counties.iter().filter(|(c, _, _)| region_contains(region, c)).map(|(c, _, _)| c.clone()).take(8).collect();
         let deliveries = if deliveries.is_empty() { vec![region.to_string()] } else { deliveries };
@@ -613,7 +629,8 @@ pub async fn build(db: &Db, scale: &Scale, mut progress: impl FnMut(Progress<'_>
     let first_household = next_id(db, "households").await?;
     let mut households: Vec<Household> = Vec::with_capacity(scale.households);
     let mut coops: Vec<Coop> = Vec::with_capacity(coop_count);
-    let mut batch = Batch::new("households", &["id", "code", "village_code", "size", "status", "register_number", "head_name", "created_at"]);
+    let mut batch =
+        Batch::new("households", &["id", "code", "village_code", "size", "status", "register_number", "head_name", "created_at"]);
     let mut members = Batch::new("cooperative_members", &["cooperative_id", "household_id", "joined_on"]);
     let mut incomes = Batch::new("household_incomes", &["household_id", "year", "other_income_fen"]);
     let mut id = first_household;
@@ -706,8 +723,10 @@ pub async fn build(db: &Db, scale: &Scale, mut progress: impl FnMut(Progress<'_>
         ],
     );
     let mut tiers = Batch::new("price_tiers", &["product_id", "min_quantity", "unit_price_fen"]);
-    let mut l_batch =
-        Batch::new("lots", &["id", "product_id", "quantity", "allocated", "harvested_on", "expires_on", "node_id", "created_at", "created_by"]);
+    let mut l_batch = Batch::new(
+        "lots",
+        &["id", "product_id", "quantity", "allocated", "harvested_on", "expires_on", "node_id", "created_at", "created_by"],
+    );
     let mut c_batch = Batch::new("lot_contributions", &["lot_id", "household_id", "quantity"]);
     let total = (coops.len() * scale.products_per_cooperative) as u64;
     let mut tx = begin(db).await?;
@@ -843,15 +862,29 @@ pub async fn build(db: &Db, scale: &Scale, mut progress: impl FnMut(Progress<'_>
             "paid_at",
         ],
     );
-    let mut lines =
-        Batch::new("order_lines", &["id", "order_id", "product_id", "cooperative_id", "quantity", "unit_price_fen", "amount_fen", "status"]);
+    let mut lines = Batch::new(
+        "order_lines",
+        &["id", "order_id", "product_id", "cooperative_id", "quantity", "unit_price_fen", "amount_fen", "status"],
+    );
     let mut allocations = Batch::new("allocations", &["id", "line_id", "lot_id", "quantity"]);
     let mut payments = Batch::new("payments", &["order_id", "method", "reference", "amount_fen", "confirmed_by", "confirmed_at"]);
     let mut events = Batch::new("order_events", &["order_id", "from_status", "to_status", "user_id", "at", "note"]);
     let mut ratings = Batch::new("ratings", &["order_id", "cooperative_id", "stars", "comment", "rated_by", "created_at"]);
     let mut refunds = Batch::new(
         "refunds",
-        &["id", "order_id", "method", "reference", "status", "reason", "amount_fen", "restocked", "created_by", "created_at", "answered_at"],
+        &[
+            "id",
+            "order_id",
+            "method",
+            "reference",
+            "status",
+            "reason",
+            "amount_fen",
+            "restocked",
+            "created_by",
+            "created_at",
+            "answered_at",
+        ],
     );
     let mut refund_lines = Batch::new("refund_lines", &["refund_id", "line_id", "quantity", "amount_fen"]);
     const ENTRY_COLUMNS: &[&str] = &[
@@ -1086,7 +1119,9 @@ pub async fn build(db: &Db, scale: &Scale, mut progress: impl FnMut(Progress<'_>
     // left paid, the differences posted).
     pending_refunds.sort_by_key(|r| r.at);
     let mut tx = begin(db).await?;
-    for PendingRefund { order, line, mut shares, product, buyer_kind: kind, buyer_org, delivery, quantity: q, amount, at } in pending_refunds {
+    for PendingRefund { order, line, mut shares, product, buyer_kind: kind, buyer_org, delivery, quantity: q, amount, at } in
+        pending_refunds
+    {
         let product = &products[product];
         let coop = &coops[product.coop];
         let refunded = q * product.price_fen;
@@ -1223,9 +1258,18 @@ pub async fn build(db: &Db, scale: &Scale, mut progress: impl FnMut(Progress<'_>
         sqlx::query(sql).execute(db.pool()).await?;
     }
     progress(Progress { step: "indexes", done: total, total });
-    for table in
-        ["households", "products", "lots", "orders", "order_lines", "allocations", "attribution_entries", "refunds", "payments", "order_events"]
-    {
+    for table in [
+        "households",
+        "products",
+        "lots",
+        "orders",
+        "order_lines",
+        "allocations",
+        "attribution_entries",
+        "refunds",
+        "payments",
+        "order_events",
+    ] {
         reset_identity(db, table).await?;
     }
     lap(&mut built, "indexes");
@@ -1270,9 +1314,7 @@ pub async fn database_size(db: &Db) -> sqlx::Result<i64> {
             let size: i64 = sqlx::query_scalar("PRAGMA page_size").fetch_one(db.pool()).await?;
             Ok(pages * size)
         }
-        Backend::Postgres => {
-            sqlx::query_scalar("SELECT CAST(pg_database_size(current_database()) AS BIGINT)").fetch_one(db.pool()).await
-        }
+        Backend::Postgres => sqlx::query_scalar("SELECT CAST(pg_database_size(current_database()) AS BIGINT)").fetch_one(db.pool()).await,
     }
 }
 
