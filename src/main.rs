@@ -11,6 +11,9 @@ USAGE:
     zhunong [serve]                      serve the web UI and API (loads demo data into an empty database)
     zhunong migrate                      apply database migrations and load the shipped regions
     zhunong demo                         load the demo data (does nothing if it is loaded already)
+    zhunong demo --scale prefecture      build the prefecture-scale data set of 喀什地区 into an empty database:
+                                         1,000,000 households, 100,000 products, 10,000,000 ledger entries
+                                         (--scale tenth: a tenth of each); see docs/PERFORMANCE.md
     zhunong import regions <villages.csv> load villages from china-division's villages.csv
     zhunong reindex                      rebuild the search index from the database
     zhunong verify                       recompute every report total from the ledger, and the ledger from the
@@ -19,6 +22,9 @@ USAGE:
     zhunong bench checkout               benchmark order placement at 16 and 64 buyers, and 300 racing for 100 units
     zhunong bench routing                benchmark routing 100,000 released lines, then 10,000 scans at 16 clients
     zhunong bench export [rows]          benchmark exporting 100,000 (or rows) rows as CSV and XLSX (time, peak memory)
+    zhunong bench reports [--scale tenth] benchmark the reports at prefecture scale at 1 and 16 clients; builds the
+                                         data set into an empty DATABASE_URL (else data/bench-reports-<scale>.db)
+                                         on the first run and reuses it after
     zhunong help                         this text
 
 Configuration comes from environment variables (see README.md), e.g.
@@ -62,6 +68,14 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
             app.state.db.close().await;
             Ok(())
         }
+        ["demo", "--scale", name] => {
+            let scale =
+                zhunong::demo::scale::Scale::named(name).ok_or_else(|| anyhow::anyhow!("unknown scale {name:?}: prefecture or tenth"))?;
+            let app = build().await?;
+            let result = build_scale(&app.state.db, &scale).await;
+            app.state.db.close().await;
+            result
+        }
         ["import", "regions", path] => import_regions(path).await,
         ["bench", "search"] => {
             init_tracing();
@@ -70,6 +84,13 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
         ["bench", "routing"] => {
             init_tracing();
             zhunong::bench::routing(Config::from_env()?).await
+        }
+        ["bench", "reports"] | ["bench", "reports", "--scale", _] => {
+            init_tracing();
+            let name = args.get(3).copied().unwrap_or("prefecture");
+            let scale =
+                zhunong::demo::scale::Scale::named(name).ok_or_else(|| anyhow::anyhow!("unknown scale {name:?}: prefecture or tenth"))?;
+            zhunong::bench::reports(Config::from_env()?, scale).await
         }
         ["bench", "checkout"] => {
             init_tracing();
@@ -237,6 +258,126 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// Builds a scale data set with a progress bar, then prints what was
+/// built, how long each step took and how big the database is.
+async fn build_scale(db: &zhunong::db::Db, scale: &zhunong::demo::scale::Scale) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let mut bar = Bar::new();
+    let built = zhunong::demo::scale::build(db, scale, |p| bar.show(p.step, p.done, p.total)).await?;
+    bar.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    // SQLite's pages are counted once the WAL is in the file.
+    if db.backend() == zhunong::db::Backend::Sqlite {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(db.pool()).await?;
+    }
+    let size = zhunong::demo::scale::database_size(db).await?;
+    println!("{} data set of 喀什地区 built ({:?}) in {}:", scale.name, db.backend(), duration(seconds));
+    println!(
+        "  {} households in {} villages, {} cooperatives, {} products, {} lots",
+        built.households, built.villages, built.cooperatives, built.products, built.lots
+    );
+    println!(
+        "  {} orders, {} lines, {} partial refunds, {} ledger entries, {} household-month and {} region-month totals",
+        built.orders, built.lines, built.refunds, built.entries, built.household_months, built.region_months
+    );
+    for (step, s) in &built.steps {
+        println!("  {step}: {}", duration(*s));
+    }
+    println!("  database size: {:.2} GB", size as f64 / 1e9);
+    println!("  zhunong verify: clean ({} entries)", built.verified_entries);
+    println!("  sign in as {} (password {})", zhunong::demo::scale::OFFICIAL, zhunong::demo::DEMO_PASSWORD);
+    Ok(())
+}
+
+/// `1h 02m 03s`, `4m 05s`, `6.7s`.
+fn duration(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    if s >= 3600 {
+        format!("{}h {:02}m {:02}s", s / 3600, s % 3600 / 60, s % 60)
+    } else if s >= 60 {
+        format!("{}m {:02}s", s / 60, s % 60)
+    } else {
+        format!("{seconds:.1}s")
+    }
+}
+
+/// A progress bar on stderr: percent, rows a second and the time left,
+/// redrawn in place at most ten times a second on a terminal; in a log, a
+/// line every five seconds and at the end of each step.
+struct Bar {
+    terminal: bool,
+    step: String,
+    started: std::time::Instant,
+    shown: Option<std::time::Instant>,
+    last: (u64, u64),
+}
+
+impl Bar {
+    fn new() -> Bar {
+        Bar {
+            terminal: std::io::stderr().is_terminal(),
+            step: String::new(),
+            started: std::time::Instant::now(),
+            shown: None,
+            last: (0, 0),
+        }
+    }
+
+    fn show(&mut self, step: &str, done: u64, total: u64) {
+        if step != self.step {
+            self.finish();
+            self.step = step.to_owned();
+            self.started = std::time::Instant::now();
+            self.shown = None;
+        }
+        self.last = (done, total);
+        let every = if self.terminal { std::time::Duration::from_millis(100) } else { std::time::Duration::from_secs(5) };
+        if done < total && self.shown.is_some_and(|t| t.elapsed() < every) {
+            return;
+        }
+        self.shown = Some(std::time::Instant::now());
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let percent = (done * 100).checked_div(total).unwrap_or(100).min(100);
+        // Rate and time left once there is a second to judge by.
+        let rate = done as f64 / elapsed.max(0.001);
+        let (speed, eta) = if elapsed < 1.0 {
+            (String::new(), String::new())
+        } else if done == 0 || done >= total {
+            (format!("{rate:.0}/s"), String::new())
+        } else {
+            (format!("{rate:.0}/s"), format!("  ETA {}", duration((total - done) as f64 / rate)))
+        };
+        let filled = (percent * 30 / 100) as usize;
+        let line = format!(
+            "{:<18} [{}{}] {percent:>3}%  {done}/{total}  {speed}  {}{eta}",
+            self.step,
+            "#".repeat(filled),
+            " ".repeat(30 - filled),
+            duration(elapsed)
+        );
+        if self.terminal {
+            eprint!("\r{line}\x1b[K");
+            let _ = std::io::stderr().flush();
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    /// Ends the current step's line.
+    fn finish(&mut self) {
+        if self.step.is_empty() {
+            return;
+        }
+        let (done, total) = self.last;
+        if self.terminal {
+            eprintln!();
+        } else if done < total {
+            eprintln!("{:<18} stopped at {done}/{total}", self.step);
+        }
+        self.step.clear();
+    }
 }
 
 async fn import_regions(path: &str) -> anyhow::Result<()> {

@@ -1,9 +1,12 @@
 //! Benchmarks, run by `zhunong bench search`, `zhunong bench checkout`,
-//! `zhunong bench routing` and `zhunong bench export`
-//! (see docs/PERFORMANCE.md). Each but `export` (which needs no database)
-//! builds a fresh database with the demo data in a temporary folder — SQLite, or the PostgreSQL database that
+//! `zhunong bench routing`, `zhunong bench reports` and `zhunong bench
+//! export` (see docs/PERFORMANCE.md). Each but `export` (which needs no
+//! database) builds a fresh database with the demo data in a temporary
+//! folder — SQLite, or the PostgreSQL database that
 //! `DATABASE_URL` names, which must be empty — serves the real router on
-//! loopback and drives it over HTTP.
+//! loopback and drives it over HTTP. The reports benchmark is the
+//! exception: its prefecture-scale data set takes long to build, so it is
+//! kept and reused (src/bench/reports.rs).
 //!
 //! The server and the load generator share this process and the machine's
 //! cores, so the figures are a floor, not a ceiling. Every run is bounded
@@ -20,6 +23,8 @@ pub use search::{PRODUCTS, search};
 // ---- exports (issue 13 §3) ----
 mod export;
 pub use export::{ROWS as EXPORT_ROWS, export};
+mod reports;
+pub use reports::reports;
 
 use crate::app::App;
 use crate::config::Config;
@@ -74,6 +79,8 @@ async fn big_lots(db: &crate::db::Db, quantity: i64) -> anyhow::Result<Vec<(i64,
 struct Connection {
     sender: hyper::client::conn::http1::SendRequest<http_body_util::Empty<hyper::body::Bytes>>,
     host: String,
+    /// `Bearer <token>` when signed in.
+    authorization: Option<String>,
 }
 
 impl Connection {
@@ -82,14 +89,24 @@ impl Connection {
         stream.set_nodelay(true)?;
         let (sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
         tokio::spawn(connection);
-        Ok(Connection { sender, host: addr.to_string() })
+        Ok(Connection { sender, host: addr.to_string(), authorization: None })
+    }
+
+    /// Sends every request signed in with session token `token`.
+    fn signed(mut self, token: &str) -> Connection {
+        self.authorization = Some(format!("Bearer {token}"));
+        self
     }
 
     /// GETs `path` (with its query) and reads the whole body.
     async fn get(&mut self, path: &str) -> anyhow::Result<(hyper::StatusCode, hyper::body::Bytes)> {
         use http_body_util::BodyExt;
         self.sender.ready().await?;
-        let request = hyper::Request::get(path).header(hyper::header::HOST, &self.host).body(http_body_util::Empty::new())?;
+        let mut request = hyper::Request::get(path).header(hyper::header::HOST, &self.host);
+        if let Some(authorization) = &self.authorization {
+            request = request.header(hyper::header::AUTHORIZATION, authorization);
+        }
+        let request = request.body(http_body_util::Empty::new())?;
         let response = self.sender.send_request(request).await?;
         let status = response.status();
         Ok((status, response.into_body().collect().await?.to_bytes()))

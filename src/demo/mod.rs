@@ -9,6 +9,7 @@
 mod data;
 pub mod history;
 pub mod journeys;
+pub mod scale;
 
 use crate::auth::{self, Role};
 use crate::catalog::{self, NewCertificate, NewProduct, PriceTier};

@@ -1226,3 +1226,10 @@ pub const LAPSED_UNPAID: &str = "hold lapsed: not paid in time";
 /// credit terms): an event in place, `in_transit → in_transit`, say,
 /// followed by the bank reference.
 pub const PAID_IN_PLACE: &str = "paid: ";
+
+// The prefecture-scale demo (src/demo/scale.rs) writes the ledger in bulk;
+// its test (tests/api/scale.rs) replays these over the orders it wrote, in
+// a transaction it rolls back, and compares the rows. Nothing else may call
+// them: the order flows above post the ledger exactly once.
+#[doc(hidden)]
+pub use ledger::{attribute_refund, attribute_sale};

@@ -35,6 +35,7 @@ mod report_pages;
 mod reports;
 mod routing;
 mod rules;
+mod scale;
 mod search;
 mod search_contract;
 mod stock;
