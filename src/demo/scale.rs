@@ -16,7 +16,7 @@
 //!   lot's part over its contributors by quantity in household order,
 //!   largest remainder at each step, income by the cooperative's payout
 //!   ratio) with the facts of the sale as they were then, and a partial
-//!   refund's entries as its `attribute_refund` computes them;
+//!   refund's entries as its `attribute_refunds` computes them;
 //!   tests/api/scale.rs replays the ledger's own functions over every
 //!   order of a small data set and finds the same rows;
 //! - the two monthly totals are filled at the end by the same grouping as
@@ -1118,7 +1118,7 @@ pub async fn build(db: &Db, scale: &Scale, mut progress: impl FnMut(Progress<'_>
     progress(Progress { step: "orders and ledger", done: written, total: target });
 
     // The refunds, in the order they were made, and their entries (the
-    // ledger's attribute_refund: the line's shares re-split over what is
+    // ledger's attribute_refunds: the line's shares re-split over what is
     // left paid, the differences posted).
     pending_refunds.sort_by_key(|r| r.at);
     let mut tx = begin(db).await?;

@@ -52,7 +52,7 @@ impl Posted {
 }
 
 /// One entry to append.
-struct Entry<'a> {
+struct Entry {
     order: i64,
     line: i64,
     lot: i64,
@@ -60,11 +60,15 @@ struct Entry<'a> {
     kind: &'static str,
     gross: i64,
     income: i64,
-    facts: &'a Facts,
+    facts: Facts,
 }
 
-/// Appends the entries and adds them to the monthly totals.
-async fn post(tx: &mut Tx, entries: &[Entry<'_>], when: &Posted) -> sqlx::Result<()> {
+/// Appends the entries of one transaction (every line of a payment, or of
+/// a refund) and adds them to the monthly totals. The totals are upserted
+/// once per row, in one sorted order within each table and the tables in
+/// one order, so two transactions never wait for each other's total rows
+/// in opposite orders (on PostgreSQL that would be a deadlock).
+async fn post(tx: &mut Tx, entries: &[Entry], when: &Posted) -> sqlx::Result<()> {
     // (household, facts) → gross, income; summed here so each total row is
     // written once per posting.
     let mut households: BTreeMap<(i64, &Facts), (i64, i64)> = BTreeMap::new();
@@ -96,7 +100,7 @@ async fn post(tx: &mut Tx, entries: &[Entry<'_>], when: &Posted) -> sqlx::Result
         .bind(when.month())
         .execute(&mut **tx)
         .await?;
-        let t = households.entry((e.household, e.facts)).or_default();
+        let t = households.entry((e.household, &e.facts)).or_default();
         t.0 += e.gross;
         t.1 += e.income;
     }
@@ -175,6 +179,7 @@ pub async fn attribute_sale(tx: &mut Tx, order_id: i64) -> sqlx::Result<()> {
     .fetch_all(&mut **tx)
     .await?;
     let when = Posted::now();
+    let mut entries: Vec<Entry> = Vec::new();
     for Line {
         id: line,
         amount_fen: amount,
@@ -227,31 +232,48 @@ pub async fn attribute_sale(tx: &mut Tx, order_id: i64) -> sqlx::Result<()> {
                 shares.push((*lot, household, facts, g, i));
             }
         }
-        let entries: Vec<Entry> = shares
-            .iter()
-            .map(|(lot, household, facts, gross, income)| Entry {
-                order: order_id,
-                line,
-                lot: *lot,
-                household: *household,
-                kind: "sale",
-                gross: *gross,
-                income: *income,
-                facts,
-            })
-            .collect();
-        post(tx, &entries, &when).await?;
+        entries.extend(shares.into_iter().map(|(lot, household, facts, gross, income)| Entry {
+            order: order_id,
+            line,
+            lot,
+            household,
+            kind: "sale",
+            gross,
+            income,
+            facts,
+        }));
     }
-    Ok(())
+    post(tx, &entries, &when).await
 }
 
-/// Posts the `refund` entries of `refund_fen` more refunded on line
-/// `line_id`: the line's net attribution becomes the split of what is left
-/// paid (amount − all refunds), over the same households in the same
-/// proportions as the sale, and the entries posted are the differences.
-/// So per line the entries always add up to paid − refunded, exactly, and
-/// a full refund brings every household's net back to zero.
-pub async fn attribute_refund(tx: &mut Tx, order_id: i64, line_id: i64, line_amount: i64, refunded_after: i64) -> sqlx::Result<()> {
+/// A line of a refund, for [`attribute_refunds`].
+#[derive(Debug, Clone, Copy)]
+pub struct RefundedLine {
+    /// The line.
+    pub line_id: i64,
+    /// Its amount.
+    pub line_amount: i64,
+    /// All that is refunded on it, this refund included.
+    pub refunded_after: i64,
+}
+
+/// Posts the `refund` entries of a refund of order `order_id`'s `lines`
+/// (see [`refund_entries`]), in one posting.
+pub async fn attribute_refunds(tx: &mut Tx, order_id: i64, lines: &[RefundedLine]) -> sqlx::Result<()> {
+    let mut entries = Vec::new();
+    for l in lines {
+        entries.extend(refund_entries(tx, order_id, l.line_id, l.line_amount, l.refunded_after).await?);
+    }
+    post(tx, &entries, &Posted::now()).await
+}
+
+/// The `refund` entries of more refunded on line `line_id`: the line's net
+/// attribution becomes the split of what is left paid (amount − all
+/// refunds), over the same households in the same proportions as the
+/// sale, and the entries are the differences. So per line the entries
+/// always add up to paid − refunded, exactly, and a full refund brings
+/// every household's net back to zero.
+async fn refund_entries(tx: &mut Tx, order_id: i64, line_id: i64, line_amount: i64, refunded_after: i64) -> sqlx::Result<Vec<Entry>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         lot_id: i64,
@@ -300,22 +322,21 @@ pub async fn attribute_refund(tx: &mut Tx, order_id: i64, line_id: i64, line_amo
         let left_income = (income_total as i128 * left as i128 / line_amount as i128) as i64;
         largest_remainder(left_income, &sale_income).expect("income weights are not all zero")
     };
-    let entries: Vec<Entry> = shares
-        .iter()
+    Ok(shares
+        .into_iter()
         .zip(gross_target.into_iter().zip(income_target))
         .filter_map(|(((lot, household), facts, s), (g, i))| {
             let (dg, di) = (g - s[2], i - s[3]);
             (dg != 0 || di != 0).then_some(Entry {
                 order: order_id,
                 line: line_id,
-                lot: *lot,
-                household: *household,
+                lot,
+                household,
                 kind: "refund",
                 gross: dg,
                 income: di,
                 facts,
             })
         })
-        .collect();
-    post(tx, &entries, &Posted::now()).await
+        .collect())
 }

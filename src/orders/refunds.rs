@@ -377,6 +377,7 @@ async fn apply_in(tx: &mut Tx, refund_id: i64) -> sqlx::Result<()> {
     .bind(refund_id)
     .fetch_all(&mut **tx)
     .await?;
+    let mut refunded = Vec::with_capacity(lines.len());
     for (line, quantity, line_amount) in lines {
         // The ledger follows the refunds that are answered (this one now
         // included), whatever order they were answered in.
@@ -387,13 +388,14 @@ async fn apply_in(tx: &mut Tx, refund_id: i64) -> sqlx::Result<()> {
         .bind(line)
         .fetch_one(&mut **tx)
         .await?;
-        ledger::attribute_refund(tx, order, line, line_amount, refunded_after).await?;
+        refunded.push(ledger::RefundedLine { line_id: line, line_amount, refunded_after });
         if restock {
             give_back(tx, line, quantity).await?;
             // What is no longer sent leaves its shipments.
             crate::distribution::routing::follow_allocations_in(tx, line).await?;
         }
     }
+    ledger::attribute_refunds(tx, order, &refunded).await?;
     if status.is_refundable() {
         let note = format!("refund {reference}: {} — {reason}", Fen::new(total).yuan_text());
         if let Err(lost) = lifecycle::settle(tx, order, status, user, &note).await? {

@@ -103,7 +103,8 @@ async fn the_bulk_data_set_holds_the_rows_the_ledger_would_have_written_and_veri
         assert!(!bulk.is_empty(), "line {line}'s refund has entries");
         sqlx::query("DELETE FROM attribution_entries WHERE line_id = $1 AND kind = 'refund'").bind(line).execute(&mut *tx).await.unwrap();
         let last: i64 = sqlx::query_scalar("SELECT MAX(id) FROM attribution_entries").fetch_one(&mut *tx).await.unwrap();
-        zhunong::orders::attribute_refund(&mut tx, order, line, amount, refund).await.unwrap();
+        let refunded = zhunong::orders::RefundedLine { line_id: line, line_amount: amount, refunded_after: refund };
+        zhunong::orders::attribute_refunds(&mut tx, order, &[refunded]).await.unwrap();
         let replayed = entries(&mut tx, "id > $1", last).await;
         assert_eq!(bulk, replayed, "line {line}");
         tx.rollback().await.unwrap();
