@@ -1,11 +1,13 @@
-//! Reports over HTTP. `format=csv` gives the same rows as a spreadsheet
-//! can open (UTF-8 with a byte-order mark, so Excel reads the Chinese).
+//! Reports over HTTP. `format=csv` and `format=xlsx` give the same rows as
+//! files a spreadsheet opens, through the one export of every report
+//! (`reports::export`, answered by `http::download`).
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiQuery, CurrentUser};
 use crate::app::AppState;
+use crate::reports::export::Format;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -16,10 +18,11 @@ pub struct ReservedShareQuery {
     format: Option<String>,
 }
 
-/// `GET /api/v1/reports/agencies/{org_id}/reserved-share?year=&format=json|csv`
+/// `GET /api/v1/reports/agencies/{org_id}/reserved-share?year=&format=json|csv|xlsx`
 pub async fn reserved_share(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
+    headers: HeaderMap,
     Path(org_id): Path<String>,
     ApiQuery(q): ApiQuery<ReservedShareQuery>,
 ) -> ApiResult<Response> {
@@ -29,10 +32,10 @@ pub async fn reserved_share(
     if !(2000..=2100).contains(&year) {
         errors.add("year", crate::validation::Problem::Year { from: 2000, to: 2100 });
     }
-    let format = q.format.as_deref().unwrap_or("json");
-    if !matches!(format, "json" | "csv") {
-        errors.add("format", crate::validation::Problem::Choice(&["json", "csv"]));
-    }
+    let format = Format::parse(q.format.as_deref()).unwrap_or_else(|problem| {
+        errors.add("format", problem);
+        Format::Json
+    });
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
@@ -40,15 +43,8 @@ pub async fn reserved_share(
         return Err(ApiError::NotFound("agency"));
     }
     let report = crate::reports::reserved_share(&state.db, org_id, year).await?.ok_or(ApiError::NotFound("agency"))?;
-    if format == "csv" {
-        let mut csv = String::from("\u{feff}month,counted_yuan\n");
-        for m in &report.months {
-            csv.push_str(&format!("{},{}\n", m.month, m.counted_fen.yuan_text()));
-        }
-        csv.push_str(&format!("total,{}\ntarget,{}\n", report.counted_fen.yuan_text(), report.target_fen.yuan_text()));
-        let disposition = format!("attachment; filename=\"reserved-share-{year}.csv\"");
-        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], csv)
-            .into_response());
+    if format != Format::Json {
+        return Ok(crate::http::download(crate::reports::reserved_share_export(&report), format, &headers).await?);
     }
     Ok(axum::Json(report).into_response())
 }
@@ -106,6 +102,7 @@ pub struct HouseholdsPage {
 pub async fn households(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
+    headers: HeaderMap,
     ApiQuery(q): ApiQuery<HouseholdsQuery>,
 ) -> ApiResult<Response> {
     let scope = households::Scope::of(&actor)
@@ -135,11 +132,16 @@ pub async fn households(
             households::Sort::default()
         }),
     };
-    check_format(&mut errors, q.format.as_deref());
+    let format = format_of(&mut errors, q.format.as_deref());
     let Some(period) = period else { return Err(ApiError::Invalid(errors)) };
     errors.into_result().map_err(ApiError::Invalid)?;
     let query = households::Query { period, region, status, cooperative, sort };
     let viewer = Viewer::of(Some(&actor));
+    if format != Format::Json {
+        let lang = crate::http::export_language(&headers);
+        let export = households::export(&state.db, viewer, scope, &query, lang).await?;
+        return Ok(crate::http::download(export, format, &headers).await?);
+    }
     let (items, totals) = households::page(&state.db, &viewer, scope, &query, page.per_page, page.offset()).await?;
     let ymd = crate::time::format_date;
     Ok(axum::Json(HouseholdsPage {
@@ -197,6 +199,7 @@ pub struct RegionsQuery {
 pub async fn regions(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
+    headers: HeaderMap,
     ApiQuery(q): ApiQuery<RegionsQuery>,
 ) -> ApiResult<Response> {
     let reach = regions::reach_of(&state.db, &actor)
@@ -220,7 +223,7 @@ pub async fn regions(
             false
         }
     };
-    check_format(&mut errors, q.format.as_deref());
+    let format = format_of(&mut errors, q.format.as_deref());
     let parent_level = parent.map(|p| p.level());
     let level = level.or_else(|| match parent_level {
         None => Some(RegionLevel::Province),
@@ -252,6 +255,10 @@ pub async fn regions(
         return Err(ApiError::NotFound("region"));
     }
     let report = regions::report(&state.db, parent, level, period, by_month).await?;
+    if format != Format::Json {
+        let export = regions::export(&report, crate::http::export_language(&headers));
+        return Ok(crate::http::download(export, format, &headers).await?);
+    }
     Ok(axum::Json(report).into_response())
 }
 
@@ -268,6 +275,7 @@ pub struct CooperativesQuery {
 pub async fn cooperatives(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
+    headers: HeaderMap,
     ApiQuery(q): ApiQuery<CooperativesQuery>,
 ) -> ApiResult<Response> {
     let scope = cooperatives::Scope::of(&actor)
@@ -275,16 +283,21 @@ pub async fn cooperatives(
     let mut errors = FieldErrors::default();
     let period = Period::parse(q.from.as_deref(), q.to.as_deref(), &mut errors);
     let region = region_field(&mut errors, "region", q.region.as_deref());
-    check_format(&mut errors, q.format.as_deref());
+    let format = format_of(&mut errors, q.format.as_deref());
     let Some(period) = period else { return Err(ApiError::Invalid(errors)) };
     errors.into_result().map_err(ApiError::Invalid)?;
     let report = cooperatives::report(&state.db, scope, region, period).await?;
+    if format != Format::Json {
+        let export = cooperatives::export(&report, crate::http::export_language(&headers));
+        return Ok(crate::http::download(export, format, &headers).await?);
+    }
     Ok(axum::Json(report).into_response())
 }
 
-/// `format` until the exports land: json only.
-fn check_format(errors: &mut FieldErrors, format: Option<&str>) {
-    if !matches!(format.unwrap_or("json"), "json" | "") {
-        errors.add("format", Problem::Choice(&["json"]));
-    }
+/// `format=json|csv|xlsx` (JSON when left out); anything else is named.
+fn format_of(errors: &mut FieldErrors, format: Option<&str>) -> Format {
+    Format::parse(format).unwrap_or_else(|problem| {
+        errors.add("format", problem);
+        Format::Json
+    })
 }

@@ -1,7 +1,8 @@
 //! Benchmarks, run by `zhunong bench search`, `zhunong bench checkout`,
-//! `zhunong bench routing` and `zhunong bench reports`
-//! (see docs/PERFORMANCE.md). Each builds a fresh database with the demo
-//! data in a temporary folder — SQLite, or the PostgreSQL database that
+//! `zhunong bench routing`, `zhunong bench reports` and `zhunong bench
+//! export` (see docs/PERFORMANCE.md). Each but `export` (which needs no
+//! database) builds a fresh database with the demo data in a temporary
+//! folder — SQLite, or the PostgreSQL database that
 //! `DATABASE_URL` names, which must be empty — serves the real router on
 //! loopback and drives it over HTTP. The reports benchmark is the
 //! exception: its prefecture-scale data set takes long to build, so it is
@@ -19,6 +20,9 @@ pub use checkout::checkout;
 pub use routing::routing;
 pub use search::{PRODUCTS, search};
 
+// ---- exports (issue 13 §3) ----
+mod export;
+pub use export::{ROWS as EXPORT_ROWS, export};
 mod reports;
 pub use reports::reports;
 
