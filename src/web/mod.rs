@@ -12,6 +12,7 @@ mod assets;
 mod browse;
 mod cart;
 mod chain;
+pub mod charts;
 mod checkout;
 mod console;
 mod finance;

@@ -551,6 +551,15 @@ words! {
     status_accepted: "已验收", "Accepted";
     status_cancelled: "已取消", "Cancelled";
     status_refunded: "已退款", "Refunded";
+    // Charts and the agencies' and partner cities' dashboards (issue 13).
+    chart_empty: "暂无数据", "No data yet";
+    chart_target: "目标", "Target";
+    chart_progress: "完成 {percent}（{done} / {target}）", "{percent} done ({done} of {target})";
+    chart_no_target: "未设定目标，已完成 {done}", "No target set; {done} so far";
+    months_short: "1月|2月|3月|4月|5月|6月|7月|8月|9月|10月|11月|12月", "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec";
+    yuan_small: "{n}元", "¥{n}";
+    yuan_medium: "{n}万元", "¥{n}k";
+    yuan_large: "{n}亿元", "¥{n}m";
 }
 
 impl Words {
