@@ -13,6 +13,8 @@ USAGE:
     zhunong demo                         load the demo data (does nothing if it is loaded already)
     zhunong import regions <villages.csv> load villages from china-division's villages.csv
     zhunong reindex                      rebuild the search index from the database
+    zhunong verify                       recompute every report total from the ledger, and the ledger from the
+                                         paid orders and refunds; print differences, exit 1 if there are any
     zhunong bench search                 benchmark search on 100,000 generated products (see docs/PERFORMANCE.md)
     zhunong bench checkout               benchmark order placement at 16 and 64 buyers, and 300 racing for 100 units
     zhunong bench routing                benchmark routing 100,000 released lines, then 10,000 scans at 16 clients
@@ -69,6 +71,25 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
         ["bench", "checkout"] => {
             init_tracing();
             zhunong::bench::checkout(Config::from_env()?).await
+        }
+        ["verify"] => {
+            let app = build().await?;
+            let report = zhunong::reports::verify::verify(&app.state.db).await?;
+            app.state.db.close().await;
+            println!("{} ledger entries", report.entries);
+            for check in &report.checks {
+                let mark = if check.differences == 0 { "ok  " } else { "FAIL" };
+                println!("{mark} {} ({} differences)", check.what, check.differences);
+                for example in &check.examples {
+                    println!("       {example}");
+                }
+            }
+            if report.is_clean() {
+                println!("verify: clean");
+                Ok(())
+            } else {
+                anyhow::bail!("verify found differences")
+            }
         }
         ["reindex"] => {
             let app = build().await?;

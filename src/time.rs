@@ -45,6 +45,12 @@ pub fn china_today() -> Date {
     OffsetDateTime::now_utc().to_offset(CHINA).date()
 }
 
+/// The China calendar date of a moment (Asia/Shanghai: UTC+8 all year).
+/// Reports' days and months are China's, whatever the server's zone.
+pub fn china_date_of(t: OffsetDateTime) -> Date {
+    t.to_offset(CHINA).date()
+}
+
 /// A stored moment as a person in China reads it: `2026-12-04 02:00`
 /// (China time, to the minute). Text that is not a stored moment comes
 /// back as it is.

@@ -5,60 +5,215 @@
 //! so the entries of a line add up to its amount exactly (invariant 3).
 //! The cooperative's payout ratio gives each entry's household income.
 //! Entries are only ever inserted.
+//!
+//! Each entry carries the facts of the sale as they were when the money
+//! moved — the household's village and status, cooperative, product,
+//! category, origin, buyer and its kind, delivery region, China date — so
+//! a report of last year does not change when a household is reclassified
+//! today. A refund entry repeats the facts of the sale it reverses (so the
+//! two net out in every slice of a report) with its own date. In the same
+//! transaction the monthly totals that reports read
+//! (`ledger_household_months`, `ledger_region_months`) are upserted;
+//! `zhunong verify` (src/reports/verify.rs) recomputes them from here.
 
 use crate::db::Tx;
 use crate::money::largest_remainder;
+use std::collections::BTreeMap;
 
-/// Appends one entry: `[order, line, lot, household]`, its kind, the gross
-/// sales value and the household income (negative for reversals).
-async fn post(tx: &mut Tx, [order, line, lot, household]: [i64; 4], kind: &str, gross: i64, income: i64, now: &str) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO attribution_entries (order_id, line_id, lot_id, household_id, kind, gross_fen, income_fen, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(order)
-    .bind(line)
-    .bind(lot)
-    .bind(household)
-    .bind(kind)
-    .bind(gross)
-    .bind(income)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+/// What an entry remembers besides its amounts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, sqlx::FromRow)]
+struct Facts {
+    village_code: String,
+    household_status: String,
+    cooperative_id: i64,
+    product_id: i64,
+    category: String,
+    origin_code: String,
+    buyer_org_id: i64,
+    buyer_kind: String,
+    delivery_region: String,
+}
+
+/// When an entry is posted: the stored moment and its China date.
+struct Posted {
+    at: String,
+    day: String,
+}
+
+impl Posted {
+    fn now() -> Posted {
+        let t = time::OffsetDateTime::now_utc();
+        Posted { at: crate::time::timestamp(t), day: crate::time::format_date(crate::time::china_date_of(t)) }
+    }
+
+    fn month(&self) -> &str {
+        &self.day[..7]
+    }
+}
+
+/// One entry to append.
+struct Entry<'a> {
+    order: i64,
+    line: i64,
+    lot: i64,
+    household: i64,
+    kind: &'static str,
+    gross: i64,
+    income: i64,
+    facts: &'a Facts,
+}
+
+/// Appends the entries and adds them to the monthly totals.
+async fn post(tx: &mut Tx, entries: &[Entry<'_>], when: &Posted) -> sqlx::Result<()> {
+    // (household, facts) → gross, income; summed here so each total row is
+    // written once per posting.
+    let mut households: BTreeMap<(i64, &Facts), (i64, i64)> = BTreeMap::new();
+    for e in entries {
+        sqlx::query(
+            "INSERT INTO attribution_entries (order_id, line_id, lot_id, household_id, kind, gross_fen, income_fen, created_at, \
+               village_code, household_status, cooperative_id, product_id, category, origin_code, buyer_org_id, buyer_kind, \
+               delivery_region, day, month) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+        )
+        .bind(e.order)
+        .bind(e.line)
+        .bind(e.lot)
+        .bind(e.household)
+        .bind(e.kind)
+        .bind(e.gross)
+        .bind(e.income)
+        .bind(&when.at)
+        .bind(&e.facts.village_code)
+        .bind(&e.facts.household_status)
+        .bind(e.facts.cooperative_id)
+        .bind(e.facts.product_id)
+        .bind(&e.facts.category)
+        .bind(&e.facts.origin_code)
+        .bind(e.facts.buyer_org_id)
+        .bind(&e.facts.buyer_kind)
+        .bind(&e.facts.delivery_region)
+        .bind(&when.day)
+        .bind(when.month())
+        .execute(&mut **tx)
+        .await?;
+        let t = households.entry((e.household, e.facts)).or_default();
+        t.0 += e.gross;
+        t.1 += e.income;
+    }
+    let mut regions: BTreeMap<(&str, &str, i64, i64, &str), (i64, i64)> = BTreeMap::new();
+    for ((household, f), (gross, income)) in &households {
+        sqlx::query(
+            "INSERT INTO ledger_household_months (month, household_id, village_code, household_status, cooperative_id, gross_fen, income_fen) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (household_id, month, village_code, household_status, cooperative_id) DO UPDATE \
+             SET gross_fen = ledger_household_months.gross_fen + excluded.gross_fen, \
+                 income_fen = ledger_household_months.income_fen + excluded.income_fen",
+        )
+        .bind(when.month())
+        .bind(household)
+        .bind(&f.village_code)
+        .bind(&f.household_status)
+        .bind(f.cooperative_id)
+        .bind(gross)
+        .bind(income)
+        .execute(&mut **tx)
+        .await?;
+        let key = (f.village_code.as_str(), f.household_status.as_str(), f.cooperative_id, f.buyer_org_id, f.buyer_kind.as_str());
+        let t = regions.entry(key).or_default();
+        t.0 += gross;
+        t.1 += income;
+    }
+    for ((village, status, cooperative, buyer, buyer_kind), (gross, income)) in regions {
+        sqlx::query(
+            "INSERT INTO ledger_region_months (month, village_code, household_status, cooperative_id, buyer_org_id, buyer_kind, gross_fen, income_fen) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (village_code, month, household_status, cooperative_id, buyer_org_id) DO UPDATE \
+             SET gross_fen = ledger_region_months.gross_fen + excluded.gross_fen, \
+                 income_fen = ledger_region_months.income_fen + excluded.income_fen",
+        )
+        .bind(when.month())
+        .bind(village)
+        .bind(status)
+        .bind(cooperative)
+        .bind(buyer)
+        .bind(buyer_kind)
+        .bind(gross)
+        .bind(income)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 
 /// Writes the `sale` entries of every line of order `order_id`.
 pub async fn attribute_sale(tx: &mut Tx, order_id: i64) -> sqlx::Result<()> {
-    let lines: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT l.id, l.amount_fen, c.payout_ratio_bp FROM order_lines l JOIN cooperatives c ON c.org_id = l.cooperative_id WHERE l.order_id = $1 ORDER BY l.id",
+    // The facts of the line (cooperative, product, buyer, delivery), with
+    // the household's filled in per contribution below.
+    let lines: Vec<(i64, i64, i64, i64, i64, String, String, i64, String, String)> = sqlx::query_as(
+        "SELECT l.id, l.amount_fen, c.payout_ratio_bp, l.cooperative_id, l.product_id, p.category, p.origin_code, \
+                o.buyer_org_id, b.kind, o.delivery_region_code \
+         FROM order_lines l JOIN cooperatives c ON c.org_id = l.cooperative_id JOIN products p ON p.id = l.product_id \
+         JOIN orders o ON o.id = l.order_id JOIN organisations b ON b.id = o.buyer_org_id \
+         WHERE l.order_id = $1 ORDER BY l.id",
     )
     .bind(order_id)
     .fetch_all(&mut **tx)
     .await?;
-    let now = crate::time::now();
-    for (line, amount, payout_bp) in lines {
+    let when = Posted::now();
+    for (line, amount, payout_bp, cooperative_id, product_id, category, origin_code, buyer_org_id, buyer_kind, delivery_region) in lines {
+        let buyer_kind = match buyer_kind.as_str() {
+            "agency" | "partner_city" => buyer_kind,
+            _ => "other".to_owned(),
+        };
         let lots: Vec<(i64, i64)> = sqlx::query_as("SELECT lot_id, quantity FROM allocations WHERE line_id = $1 ORDER BY id")
             .bind(line)
             .fetch_all(&mut **tx)
             .await?;
         let weights: Vec<i64> = lots.iter().map(|(_, q)| *q).collect();
         let parts = largest_remainder(amount, &weights).expect("allocations have positive quantities");
+        // (lot, household, facts, gross, income)
+        let mut shares: Vec<(i64, i64, Facts, i64, i64)> = Vec::new();
         for ((lot, _), part) in lots.iter().zip(parts) {
-            let contributions: Vec<(i64, i64)> =
-                sqlx::query_as("SELECT household_id, quantity FROM lot_contributions WHERE lot_id = $1 ORDER BY household_id")
-                    .bind(lot)
-                    .fetch_all(&mut **tx)
-                    .await?;
-            let weights: Vec<i64> = contributions.iter().map(|(_, q)| *q).collect();
+            let contributions: Vec<(i64, i64, String, String)> = sqlx::query_as(
+                "SELECT c.household_id, c.quantity, h.village_code, h.status FROM lot_contributions c \
+                 JOIN households h ON h.id = c.household_id WHERE c.lot_id = $1 ORDER BY c.household_id",
+            )
+            .bind(lot)
+            .fetch_all(&mut **tx)
+            .await?;
+            let weights: Vec<i64> = contributions.iter().map(|c| c.1).collect();
             let gross = largest_remainder(part, &weights).expect("a lot has contributions");
             let income_total = (part as i128 * payout_bp as i128 / 10_000) as i64;
             let income = largest_remainder(income_total, &weights).expect("a lot has contributions");
-            for (((household, _), g), i) in contributions.iter().zip(gross).zip(income) {
-                post(tx, [order_id, line, *lot, *household], "sale", g, i, &now).await?;
+            for (((household, _, village_code, household_status), g), i) in contributions.into_iter().zip(gross).zip(income) {
+                let facts = Facts {
+                    village_code,
+                    household_status,
+                    cooperative_id,
+                    product_id,
+                    category: category.clone(),
+                    origin_code: origin_code.clone(),
+                    buyer_org_id,
+                    buyer_kind: buyer_kind.clone(),
+                    delivery_region: delivery_region.clone(),
+                };
+                shares.push((*lot, household, facts, g, i));
             }
         }
+        let entries: Vec<Entry> = shares
+            .iter()
+            .map(|(lot, household, facts, gross, income)| Entry {
+                order: order_id,
+                line,
+                lot: *lot,
+                household: *household,
+                kind: "sale",
+                gross: *gross,
+                income: *income,
+                facts,
+            })
+            .collect();
+        post(tx, &entries, &when).await?;
     }
     Ok(())
 }
@@ -70,33 +225,46 @@ pub async fn attribute_sale(tx: &mut Tx, order_id: i64) -> sqlx::Result<()> {
 /// So per line the entries always add up to paid − refunded, exactly, and
 /// a full refund brings every household's net back to zero.
 pub async fn attribute_refund(tx: &mut Tx, order_id: i64, line_id: i64, line_amount: i64, refunded_after: i64) -> sqlx::Result<()> {
-    let rows: Vec<(i64, i64, String, i64, i64)> = sqlx::query_as(
-        "SELECT lot_id, household_id, kind, gross_fen, income_fen FROM attribution_entries WHERE line_id = $1 ORDER BY lot_id, household_id, id",
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        lot_id: i64,
+        household_id: i64,
+        kind: String,
+        gross_fen: i64,
+        income_fen: i64,
+        #[sqlx(flatten)]
+        facts: Facts,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT lot_id, household_id, kind, gross_fen, income_fen, village_code, household_status, cooperative_id, product_id, \
+                category, origin_code, buyer_org_id, buyer_kind, delivery_region \
+         FROM attribution_entries WHERE line_id = $1 ORDER BY lot_id, household_id, id",
     )
     .bind(line_id)
     .fetch_all(&mut **tx)
     .await?;
-    // (lot, household) → sale gross, sale income, net gross, net income
-    let mut shares: Vec<((i64, i64), [i64; 4])> = Vec::new();
-    for (lot, household, kind, gross, income) in rows {
-        let i = match shares.iter().position(|(k, _)| *k == (lot, household)) {
+    // (lot, household) → the sale's facts; sale gross, sale income, net
+    // gross, net income
+    let mut shares: Vec<((i64, i64), Facts, [i64; 4])> = Vec::new();
+    for row in rows {
+        let i = match shares.iter().position(|(k, _, _)| *k == (row.lot_id, row.household_id)) {
             Some(i) => i,
             None => {
-                shares.push(((lot, household), [0; 4]));
+                shares.push(((row.lot_id, row.household_id), row.facts, [0; 4]));
                 shares.len() - 1
             }
         };
-        let s = &mut shares[i].1;
-        if kind == "sale" {
-            s[0] += gross;
-            s[1] += income;
+        let s = &mut shares[i].2;
+        if row.kind == "sale" {
+            s[0] += row.gross_fen;
+            s[1] += row.income_fen;
         }
-        s[2] += gross;
-        s[3] += income;
+        s[2] += row.gross_fen;
+        s[3] += row.income_fen;
     }
     let left = line_amount - refunded_after;
-    let sale_gross: Vec<i64> = shares.iter().map(|(_, s)| s[0]).collect();
-    let sale_income: Vec<i64> = shares.iter().map(|(_, s)| s[1]).collect();
+    let sale_gross: Vec<i64> = shares.iter().map(|(_, _, s)| s[0]).collect();
+    let sale_income: Vec<i64> = shares.iter().map(|(_, _, s)| s[1]).collect();
     let income_total: i64 = sale_income.iter().sum();
     let gross_target = largest_remainder(left, &sale_gross).expect("a paid line has sale entries");
     let income_target = if income_total == 0 {
@@ -105,13 +273,22 @@ pub async fn attribute_refund(tx: &mut Tx, order_id: i64, line_id: i64, line_amo
         let left_income = (income_total as i128 * left as i128 / line_amount as i128) as i64;
         largest_remainder(left_income, &sale_income).expect("income weights are not all zero")
     };
-    let now = crate::time::now();
-    for (((lot, household), s), (g, i)) in shares.iter().zip(gross_target.into_iter().zip(income_target)) {
-        let (dg, di) = (g - s[2], i - s[3]);
-        if dg == 0 && di == 0 {
-            continue;
-        }
-        post(tx, [order_id, line_id, *lot, *household], "refund", dg, di, &now).await?;
-    }
-    Ok(())
+    let entries: Vec<Entry> = shares
+        .iter()
+        .zip(gross_target.into_iter().zip(income_target))
+        .filter_map(|(((lot, household), facts, s), (g, i))| {
+            let (dg, di) = (g - s[2], i - s[3]);
+            (dg != 0 || di != 0).then_some(Entry {
+                order: order_id,
+                line: line_id,
+                lot: *lot,
+                household: *household,
+                kind: "refund",
+                gross: dg,
+                income: di,
+                facts,
+            })
+        })
+        .collect();
+    post(tx, &entries, &Posted::now()).await
 }

@@ -5,6 +5,8 @@
 //! it became all three: its acceptance, or — on credit terms, where the
 //! money comes after the goods — its payment.
 
+pub mod verify;
+
 use crate::auth::{Actor, Role};
 use crate::db::Db;
 use crate::money::Fen;

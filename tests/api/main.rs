@@ -21,6 +21,7 @@ mod households;
 mod hub;
 mod import;
 mod import_limit;
+mod ledger_facts;
 mod lifecycle;
 mod listener;
 mod orders;

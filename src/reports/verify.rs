@@ -1,0 +1,129 @@
+//! `zhunong verify`: the reports are only as good as their sums, so this
+//! recomputes them. Every paid line's entries must add up to what is left
+//! paid on it (amount − answered refunds), no unpaid line may have entries,
+//! every entry must name its own line's cooperative, product and buyer,
+//! and each monthly total must equal the sum of the ledger entries it
+//! stands for — and no total may exist without entries. Differences are
+//! listed (the first few of each kind) and counted; the command exits
+//! non-zero when there is any.
+
+use crate::db::Db;
+
+/// How many differences of one kind are listed (all are counted).
+const LISTED: i64 = 20;
+
+/// One check and what it found.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// What was checked, in a sentence.
+    pub what: &'static str,
+    /// How many differences were found.
+    pub differences: i64,
+    /// The first few, described.
+    pub examples: Vec<String>,
+}
+
+/// Everything `verify` found.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Ledger entries read.
+    pub entries: i64,
+    /// Each check.
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    /// True when no check found a difference.
+    pub fn is_clean(&self) -> bool {
+        self.checks.iter().all(|c| c.differences == 0)
+    }
+}
+
+/// A check as SQL: a query of the differing rows, each described by one
+/// text column.
+struct Query {
+    what: &'static str,
+    rows: &'static str,
+}
+
+fn queries() -> Vec<Query> {
+    vec![
+        Query {
+            what: "each paid line's entries add up to its amount less its answered refunds",
+            rows: "SELECT 'line ' || CAST(l.id AS TEXT) || ': paid ' || CAST(l.amount_fen AS TEXT) || ' less refunds ' || \
+                     CAST(COALESCE(r.refunded, 0) AS TEXT) || ', ledger ' || CAST(COALESCE(e.gross, 0) AS TEXT) \
+                   FROM order_lines l JOIN orders o ON o.id = l.order_id \
+                   LEFT JOIN (SELECT line_id, CAST(SUM(gross_fen) AS BIGINT) AS gross FROM attribution_entries GROUP BY line_id) e ON e.line_id = l.id \
+                   LEFT JOIN (SELECT rl.line_id, CAST(SUM(rl.amount_fen) AS BIGINT) AS refunded FROM refund_lines rl \
+                              JOIN refunds f ON f.id = rl.refund_id WHERE f.answered_at IS NOT NULL GROUP BY rl.line_id) r ON r.line_id = l.id \
+                   WHERE o.paid_at IS NOT NULL AND COALESCE(e.gross, 0) <> l.amount_fen - COALESCE(r.refunded, 0)",
+        },
+        Query {
+            what: "no line of an unpaid order has ledger entries",
+            rows: "SELECT DISTINCT 'line ' || CAST(e.line_id AS TEXT) || ' of unpaid order ' || CAST(e.order_id AS TEXT) \
+                   FROM attribution_entries e JOIN orders o ON o.id = e.order_id WHERE o.paid_at IS NULL",
+        },
+        Query {
+            what: "every entry names its own line's order, cooperative and product and its order's buyer and delivery region",
+            rows: "SELECT 'entry ' || CAST(e.id AS TEXT) FROM attribution_entries e \
+                   JOIN order_lines l ON l.id = e.line_id JOIN orders o ON o.id = l.order_id \
+                   WHERE e.order_id <> l.order_id OR e.cooperative_id <> l.cooperative_id OR e.product_id <> l.product_id \
+                      OR e.buyer_org_id <> o.buyer_org_id OR e.delivery_region <> o.delivery_region_code",
+        },
+        Query {
+            what: "every household-month total equals its ledger entries",
+            rows: "SELECT 'household ' || CAST(a.household_id AS TEXT) || ' ' || a.month || ' ' || a.village_code || ' ' || a.household_status || \
+                     ' cooperative ' || CAST(a.cooperative_id AS TEXT) || ': ledger ' || CAST(a.gross AS TEXT) || '/' || CAST(a.income AS TEXT) || \
+                     ', total ' || COALESCE(CAST(t.gross_fen AS TEXT), 'missing') || '/' || COALESCE(CAST(t.income_fen AS TEXT), 'missing') \
+                   FROM (SELECT month, household_id, village_code, household_status, cooperative_id, \
+                                CAST(SUM(gross_fen) AS BIGINT) AS gross, CAST(SUM(income_fen) AS BIGINT) AS income \
+                         FROM attribution_entries GROUP BY month, household_id, village_code, household_status, cooperative_id) a \
+                   LEFT JOIN ledger_household_months t ON t.month = a.month AND t.household_id = a.household_id \
+                     AND t.village_code = a.village_code AND t.household_status = a.household_status AND t.cooperative_id = a.cooperative_id \
+                   WHERE t.household_id IS NULL OR t.gross_fen <> a.gross OR t.income_fen <> a.income",
+        },
+        Query {
+            what: "no household-month total exists without ledger entries",
+            rows: "SELECT 'household ' || CAST(t.household_id AS TEXT) || ' ' || t.month || ': total ' || CAST(t.gross_fen AS TEXT) || ' with no entries' \
+                   FROM ledger_household_months t WHERE NOT EXISTS (SELECT 1 FROM attribution_entries e \
+                     WHERE e.household_id = t.household_id AND e.month = t.month AND e.village_code = t.village_code \
+                       AND e.household_status = t.household_status AND e.cooperative_id = t.cooperative_id)",
+        },
+        Query {
+            what: "every region-month total equals its ledger entries",
+            rows: "SELECT 'village ' || a.village_code || ' ' || a.month || ' ' || a.household_status || ' cooperative ' || \
+                     CAST(a.cooperative_id AS TEXT) || ' buyer ' || CAST(a.buyer_org_id AS TEXT) || ': ledger ' || CAST(a.gross AS TEXT) || '/' || \
+                     CAST(a.income AS TEXT) || ', total ' || COALESCE(CAST(t.gross_fen AS TEXT), 'missing') || '/' || COALESCE(CAST(t.income_fen AS TEXT), 'missing') \
+                   FROM (SELECT month, village_code, household_status, cooperative_id, buyer_org_id, MIN(buyer_kind) AS buyer_kind, \
+                                CAST(SUM(gross_fen) AS BIGINT) AS gross, CAST(SUM(income_fen) AS BIGINT) AS income \
+                         FROM attribution_entries GROUP BY month, village_code, household_status, cooperative_id, buyer_org_id) a \
+                   LEFT JOIN ledger_region_months t ON t.month = a.month AND t.village_code = a.village_code \
+                     AND t.household_status = a.household_status AND t.cooperative_id = a.cooperative_id AND t.buyer_org_id = a.buyer_org_id \
+                   WHERE t.village_code IS NULL OR t.gross_fen <> a.gross OR t.income_fen <> a.income OR t.buyer_kind <> a.buyer_kind",
+        },
+        Query {
+            what: "no region-month total exists without ledger entries",
+            rows: "SELECT 'village ' || t.village_code || ' ' || t.month || ': total ' || CAST(t.gross_fen AS TEXT) || ' with no entries' \
+                   FROM ledger_region_months t WHERE NOT EXISTS (SELECT 1 FROM attribution_entries e \
+                     WHERE e.village_code = t.village_code AND e.month = t.month AND e.household_status = t.household_status \
+                       AND e.cooperative_id = t.cooperative_id AND e.buyer_org_id = t.buyer_org_id)",
+        },
+    ]
+}
+
+/// Runs every check.
+pub async fn verify(db: &Db) -> sqlx::Result<Report> {
+    let entries: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM attribution_entries").fetch_one(db.pool()).await?;
+    let mut checks = Vec::new();
+    for q in queries() {
+        let differences: i64 =
+            sqlx::query_scalar(&format!("SELECT CAST(COUNT(*) AS BIGINT) FROM ({}) d", q.rows)).fetch_one(db.pool()).await?;
+        let examples: Vec<String> = if differences > 0 {
+            sqlx::query_scalar(&format!("{} LIMIT {LISTED}", q.rows)).fetch_all(db.pool()).await?
+        } else {
+            Vec::new()
+        };
+        checks.push(Check { what: q.what, differences, examples });
+    }
+    Ok(Report { entries, checks })
+}

@@ -1,0 +1,166 @@
+//! The ledger remembers the facts of the sale (issue 13 §1), keeps its
+//! monthly totals in step in the same transaction, and `zhunong verify`
+//! finds any difference between the totals, the ledger and the orders.
+
+use crate::helpers::TestApp;
+use axum::http::StatusCode;
+use serde_json::json;
+
+/// An invoice order of `quantity` 伽师瓜 by the agency buyer, paid; its
+/// internal id and its first line's opaque id.
+async fn paid_melons(app: &TestApp, quantity: i64) -> (i64, String) {
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
+    let res = app.post("/api/v1/orders", crate::helpers::order_body(&[(product, quantity)]), Some(&buyer)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    let finance = app.login("finance@zhunong.demo").await;
+    let paid = app.post(&format!("/api/v1/orders/{id}/payments/invoice"), json!({"reference": "ICBC-78"}), Some(&finance)).await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+    let line = paid.json()["lines"][0]["id"].as_str().unwrap().to_owned();
+    (zhunong::ids::parse(&id).unwrap(), line)
+}
+
+async fn verify_clean(app: &TestApp) -> zhunong::reports::verify::Report {
+    zhunong::reports::verify::verify(app.db()).await.unwrap()
+}
+
+/// (household, village, status, buyer kind, delivery region, category, day)
+type Facts = (i64, String, String, String, String, String, String);
+
+async fn facts_of(app: &TestApp, order: i64) -> Vec<Facts> {
+    sqlx::query_as(
+        "SELECT household_id, village_code, household_status, buyer_kind, delivery_region, category, day \
+         FROM attribution_entries WHERE order_id = $1 ORDER BY id",
+    )
+    .bind(order)
+    .fetch_all(app.db().pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_sale_remembers_the_household_the_buyer_and_the_china_date_as_they_were_then() {
+    let app = TestApp::demo().await;
+    let (order, _) = paid_melons(&app, 4).await;
+    let facts = facts_of(&app, order).await;
+    assert!(!facts.is_empty());
+    let today = zhunong::time::format_date(zhunong::time::china_date_of(time::OffsetDateTime::now_utc()));
+    for (household, village, status, kind, delivery, category, day) in &facts {
+        let (now_village, now_status): (String, String) = sqlx::query_as("SELECT village_code, status FROM households WHERE id = $1")
+            .bind(household)
+            .fetch_one(app.db().pool())
+            .await
+            .unwrap();
+        assert_eq!((village, status), (&now_village, &now_status));
+        assert_eq!(kind, "agency");
+        assert_eq!(delivery, "653101000000", "the canteen's region");
+        assert_eq!(category, "fruit");
+        assert_eq!(day, &today, "the China date of the payment");
+    }
+
+    // The household is lifted out of poverty and moves village: the sale
+    // it was credited with still belongs to where and what it was then.
+    let household = facts[0].0;
+    sqlx::query("UPDATE households SET status = 'lifted' WHERE id = $1").bind(household).execute(app.db().pool()).await.unwrap();
+    assert_eq!(facts_of(&app, order).await, facts);
+    let poor_then: i64 = app
+        .count(&format!(
+            "SELECT CAST(COALESCE(SUM(gross_fen), 0) AS BIGINT) FROM ledger_household_months WHERE household_id = {household} AND household_status = '{}'",
+            facts[0].2
+        ))
+        .await;
+    assert!(poor_then > 0, "the monthly total keeps the status at the sale");
+    assert!(verify_clean(&app).await.is_clean());
+}
+
+/// Every household's net total per status at the sale, non-zero ones only.
+async fn nets(app: &TestApp) -> Vec<(i64, String, i64)> {
+    sqlx::query_as(
+        "SELECT household_id, household_status, CAST(SUM(gross_fen) AS BIGINT) FROM ledger_household_months \
+         GROUP BY household_id, household_status HAVING SUM(gross_fen) <> 0 ORDER BY household_id, household_status",
+    )
+    .fetch_all(app.db().pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_refund_repeats_the_facts_of_the_sale_so_every_slice_nets_out() {
+    let app = TestApp::demo().await;
+    let before = nets(&app).await;
+    let (order, line) = paid_melons(&app, 5).await;
+    let sale = facts_of(&app, order).await;
+    // Reclassified between the sale and the refund.
+    sqlx::query("UPDATE households SET status = 'none' WHERE id IN (SELECT household_id FROM attribution_entries WHERE order_id = $1)")
+        .bind(order)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    let finance = app.login("finance@zhunong.demo").await;
+    let body = json!({"lines": [{"line_id": line, "quantity": 5}], "reason": "全部退货"});
+    let res = app.post(&format!("/api/v1/orders/{order}/refunds"), body, Some(&finance)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let all = facts_of(&app, order).await;
+    assert!(all.len() > sale.len(), "refund entries were posted");
+    for r in &all[sale.len()..] {
+        let s = sale.iter().find(|s| s.0 == r.0).expect("a refund reverses a sale of the same household");
+        assert_eq!((&r.1, &r.2, &r.3, &r.4, &r.5), (&s.1, &s.2, &s.3, &s.4, &s.5), "the facts of the sale");
+    }
+    // Fully refunded: every household's net per status is what it was
+    // before the sale — nothing is left under the status it has now.
+    assert_eq!(nets(&app).await, before);
+    assert!(verify_clean(&app).await.is_clean());
+}
+
+#[tokio::test]
+async fn verify_is_clean_on_the_demo_and_finds_every_kind_of_tampering() {
+    let app = TestApp::demo().await;
+    paid_melons(&app, 3).await;
+    let clean = verify_clean(&app).await;
+    assert!(clean.entries > 0);
+    assert!(clean.is_clean(), "{:?}", clean.checks);
+
+    let failing = |report: zhunong::reports::verify::Report| -> Vec<&'static str> {
+        report.checks.iter().filter(|c| c.differences > 0).map(|c| c.what).collect()
+    };
+    let pool = app.db().pool();
+
+    // A total changed behind the ledger's back.
+    sqlx::query("UPDATE ledger_region_months SET gross_fen = gross_fen + 1 WHERE village_code = (SELECT MIN(village_code) FROM ledger_region_months)")
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(failing(verify_clean(&app).await), ["every region-month total equals its ledger entries"]);
+    sqlx::query("UPDATE ledger_region_months SET gross_fen = gross_fen - 1 WHERE village_code = (SELECT MIN(village_code) FROM ledger_region_months)")
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(verify_clean(&app).await.is_clean());
+
+    // A total missing, and one with no entries.
+    sqlx::query(
+        "UPDATE ledger_household_months SET month = '1999-01' WHERE household_id = (SELECT MIN(household_id) FROM ledger_household_months)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let found = verify_clean(&app).await;
+    assert_eq!(
+        failing(found.clone()),
+        ["every household-month total equals its ledger entries", "no household-month total exists without ledger entries"]
+    );
+    assert!(found.checks[3].examples[0].contains("missing"), "{:?}", found.checks[3].examples);
+    sqlx::query("UPDATE ledger_household_months SET month = (SELECT MIN(month) FROM attribution_entries) WHERE month = '1999-01'")
+        .execute(pool)
+        .await
+        .unwrap();
+
+    // The ledger itself out of step with what was paid.
+    sqlx::query("UPDATE attribution_entries SET gross_fen = gross_fen + 5, income_fen = income_fen WHERE id = (SELECT MIN(id) FROM attribution_entries)")
+        .execute(pool)
+        .await
+        .unwrap();
+    let found = failing(verify_clean(&app).await);
+    assert!(found.contains(&"each paid line's entries add up to its amount less its answered refunds"), "{found:?}");
+}
