@@ -449,6 +449,11 @@ pub enum Problem {
         /// The limit.
         max: i64,
     },
+
+    // ---- reports (issue 13: pledges) ----
+    /// A report's `from` after its `to`, or the two in different years
+    /// (a pledge is a year's).
+    PeriodInOneYear,
 }
 
 impl Problem {
@@ -556,6 +561,7 @@ impl Problem {
             Year { .. } => "year",
             PageNumber => "page_number",
             PerPage { .. } => "per_page",
+            PeriodInOneYear => "period_in_one_year",
         }
     }
 }
@@ -710,6 +716,7 @@ impl std::fmt::Display for Problem {
             Year { from, to } => write!(f, "give a year from {from} to {to}"),
             PageNumber => f.write_str("pages are numbered from 1"),
             PerPage { max } => write!(f, "give 1 to {max} items per page"),
+            PeriodInOneYear => f.write_str("give from and to within one calendar year, from not after to"),
         }
     }
 }

@@ -65,6 +65,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/stripe/webhook", post(orders::stripe_webhook))
         .route("/api/v1/reports/agencies/{org_id}/reserved-share", get(reports::reserved_share))
         .route("/api/v1/agencies/{org_id}", patch(agencies::update))
+        // Partner cities' pledges (issue 13).
+        .route("/api/v1/reports/partners/{org_id}/pledge", get(reports::pledge))
 }
 
 async fn healthz() -> &'static str {

@@ -24,7 +24,7 @@ pub async fn reserved_share(
     ApiQuery(q): ApiQuery<ReservedShareQuery>,
 ) -> ApiResult<Response> {
     let org_id = crate::ids::parse(&org_id).ok_or(ApiError::NotFound("agency"))?;
-    let year = q.year.unwrap_or_else(|| crate::time::today().year());
+    let year = q.year.unwrap_or_else(|| crate::time::china_today().year());
     let mut errors = crate::validation::FieldErrors::default();
     if !(2000..=2100).contains(&year) {
         errors.add("year", crate::validation::Problem::Year { from: 2000, to: 2100 });
@@ -50,5 +50,83 @@ pub async fn reserved_share(
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], csv)
             .into_response());
     }
+    Ok(axum::Json(report).into_response())
+}
+
+/// Query of the pledge report: a `year`, or `from` and `to` within one
+/// year (China dates, both included).
+#[derive(Deserialize)]
+pub struct PledgeQuery {
+    year: Option<i32>,
+    from: Option<String>,
+    to: Option<String>,
+    format: Option<String>,
+}
+
+/// The period of a report query: `from`/`to` (each defaulting to its
+/// year's first or last day, the year that of the other or `year`), or
+/// the whole `year`, or this China year. Collects what is wrong.
+fn period_of(
+    year: Option<i32>,
+    from: Option<&str>,
+    to: Option<&str>,
+    errors: &mut crate::validation::FieldErrors,
+) -> Option<crate::reports::partners::Period> {
+    use crate::reports::partners::Period;
+    use crate::validation::Problem;
+    let mut date = |field: &str, text: Option<&str>| -> Option<Option<time::Date>> {
+        match text.map(|t| (t, crate::time::parse_date(t))) {
+            None => Some(None),
+            Some((_, Some(d))) if (2000..=2100).contains(&d.year()) => Some(Some(d)),
+            Some((_, Some(_))) => {
+                errors.add(field, Problem::DateBetween { from: 2000, to: 2100 });
+                None
+            }
+            Some((_, None)) => {
+                errors.add(field, Problem::Date);
+                None
+            }
+        }
+    };
+    let (from, to) = (date("from", from), date("to", to));
+    if let Some(y) = year
+        && !(2000..=2100).contains(&y)
+    {
+        errors.add("year", Problem::Year { from: 2000, to: 2100 });
+        return None;
+    }
+    let (from, to) = (from?, to?);
+    let asked = year;
+    let year = year.or(from.map(|d| d.year())).or(to.map(|d| d.year())).unwrap_or_else(|| crate::time::china_today().year());
+    let whole = Period::year(year);
+    // A `year` beside `from`/`to` must be theirs.
+    let period =
+        Period::within_year(from.unwrap_or(whole.from), to.unwrap_or(whole.to)).filter(|p| asked.is_none_or(|y| p.year_of() == y));
+    if period.is_none() {
+        errors.add("to", Problem::PeriodInOneYear);
+    }
+    period
+}
+
+/// `GET /api/v1/reports/partners/{org_id}/pledge?year=|from=&to=&format=json`
+/// → the partner city's pledge per paired region (direct and helped
+/// purchase, by month). Its own people, the platform, and officials of a
+/// paired region (who see the paired regions within theirs) may read it;
+/// anyone else gets 404.
+pub async fn pledge(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(org_id): Path<String>,
+    ApiQuery(q): ApiQuery<PledgeQuery>,
+) -> ApiResult<Response> {
+    let org_id = crate::ids::parse(&org_id).ok_or(ApiError::NotFound("partner city"))?;
+    let mut errors = crate::validation::FieldErrors::default();
+    let period = period_of(q.year, q.from.as_deref(), q.to.as_deref(), &mut errors);
+    // CSV and XLSX come with the streaming exports (src/reports/export.rs).
+    if !matches!(q.format.as_deref().unwrap_or("json"), "json") {
+        errors.add("format", crate::validation::Problem::Choice(&["json"]));
+    }
+    let Some(period) = period.filter(|_| errors.is_empty()) else { return Err(ApiError::Invalid(errors)) };
+    let report = crate::reports::partners::pledge(&state.db, &actor, org_id, period).await?.ok_or(ApiError::NotFound("partner city"))?;
     Ok(axum::Json(report).into_response())
 }

@@ -28,6 +28,7 @@ mod orders;
 mod page_errors;
 mod pages;
 mod platform;
+mod pledges;
 mod properties;
 mod regions;
 mod routing;
