@@ -435,6 +435,13 @@ pub enum Problem {
     Certified,
     /// No such partner city.
     NoSuchPartner,
+    /// A period whose end comes before its start.
+    PeriodOrder,
+    /// A period longer than `years` years.
+    PeriodTooLong {
+        /// The most.
+        years: i64,
+    },
     /// A year outside `from`..=`to`.
     Year {
         /// First year.
@@ -558,6 +565,8 @@ impl Problem {
             Bool => "bool",
             Certified => "certified",
             NoSuchPartner => "no_such_partner",
+            PeriodOrder => "period_order",
+            PeriodTooLong { .. } => "period_too_long",
             Year { .. } => "year",
             PageNumber => "page_number",
             PerPage { .. } => "per_page",
@@ -713,6 +722,8 @@ impl std::fmt::Display for Problem {
             Bool => f.write_str("give true or false"),
             Certified => f.write_str("give true or a certificate kind"),
             NoSuchPartner => f.write_str("no such partner city"),
+            PeriodOrder => f.write_str("the end of the period comes before its start"),
+            PeriodTooLong { years } => write!(f, "give a period of at most {years} years"),
             Year { from, to } => write!(f, "give a year from {from} to {to}"),
             PageNumber => f.write_str("pages are numbered from 1"),
             PerPage { max } => write!(f, "give 1 to {max} items per page"),

@@ -86,3 +86,7 @@ FROM attribution_entries GROUP BY month, household_id, village_code, household_s
 INSERT INTO ledger_region_months
 SELECT month, village_code, household_status, cooperative_id, buyer_org_id, MIN(buyer_kind), SUM(gross_fen), SUM(income_fen)
 FROM attribution_entries GROUP BY month, village_code, household_status, cooperative_id, buyer_org_id;
+
+-- 3. The registered households of a region, counted by status, without
+--    reading the households themselves.
+CREATE INDEX households_village_status ON households (village_code, status);

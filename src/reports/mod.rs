@@ -2,6 +2,7 @@
 //! progress (预留份额, `agencies.rs`), a partner city's pledges
 //! (`partners.rs`), and `zhunong verify` (`verify.rs`).
 
+pub mod period;
 pub mod verify;
 
 // Agencies' reserved shares and partner cities' pledges (issue 13).
