@@ -458,8 +458,8 @@ pub enum Problem {
     },
 
     // ---- reports (issue 13: pledges) ----
-    /// A report's `from` after its `to`, or the two in different years
-    /// (a pledge is a year's).
+    /// A pledge report's `from` and `to` in different years, or not in
+    /// the `year` given beside them (a pledge is a year's).
     PeriodInOneYear,
 }
 
@@ -727,7 +727,7 @@ impl std::fmt::Display for Problem {
             Year { from, to } => write!(f, "give a year from {from} to {to}"),
             PageNumber => f.write_str("pages are numbered from 1"),
             PerPage { max } => write!(f, "give 1 to {max} items per page"),
-            PeriodInOneYear => f.write_str("give from and to within one calendar year, from not after to"),
+            PeriodInOneYear => f.write_str("give from and to within one calendar year (the year given, if any)"),
         }
     }
 }

@@ -63,49 +63,33 @@ pub struct PledgeQuery {
     format: Option<String>,
 }
 
-/// The period of a report query: `from`/`to` (each defaulting to its
-/// year's first or last day, the year that of the other or `year`), or
-/// the whole `year`, or this China year. Collects what is wrong.
-fn period_of(
+/// The period of a pledge report: the whole `year`, or `from`/`to`
+/// ([`Period::parse`]: this China year by default), within one calendar
+/// year (a pledge is a year's) — and `year`'s, when both are given.
+/// Collects what is wrong.
+fn pledge_period(
     year: Option<i32>,
     from: Option<&str>,
     to: Option<&str>,
     errors: &mut crate::validation::FieldErrors,
-) -> Option<crate::reports::partners::Period> {
-    use crate::reports::partners::Period;
+) -> Option<crate::reports::period::Period> {
+    use crate::reports::period::Period;
     use crate::validation::Problem;
-    let mut date = |field: &str, text: Option<&str>| -> Option<Option<time::Date>> {
-        match text.map(|t| (t, crate::time::parse_date(t))) {
-            None => Some(None),
-            Some((_, Some(d))) if (2000..=2100).contains(&d.year()) => Some(Some(d)),
-            Some((_, Some(_))) => {
-                errors.add(field, Problem::DateBetween { from: 2000, to: 2100 });
-                None
-            }
-            Some((_, None)) => {
-                errors.add(field, Problem::Date);
-                None
-            }
-        }
-    };
-    let (from, to) = (date("from", from), date("to", to));
     if let Some(y) = year
         && !(2000..=2100).contains(&y)
     {
         errors.add("year", Problem::Year { from: 2000, to: 2100 });
         return None;
     }
-    let (from, to) = (from?, to?);
-    let asked = year;
-    let year = year.or(from.map(|d| d.year())).or(to.map(|d| d.year())).unwrap_or_else(|| crate::time::china_today().year());
-    let whole = Period::year(year);
-    // A `year` beside `from`/`to` must be theirs.
-    let period =
-        Period::within_year(from.unwrap_or(whole.from), to.unwrap_or(whole.to)).filter(|p| asked.is_none_or(|y| p.year_of() == y));
-    if period.is_none() {
+    let period = match (year, from, to) {
+        (Some(y), None, None) => Period::year(y),
+        _ => Period::parse(from, to, errors)?,
+    };
+    if period.from.year() != period.to.year() || year.is_some_and(|y| y != period.from.year()) {
         errors.add("to", Problem::PeriodInOneYear);
+        return None;
     }
-    period
+    Some(period)
 }
 
 /// `GET /api/v1/reports/partners/{org_id}/pledge?year=|from=&to=&format=json`
@@ -121,7 +105,7 @@ pub async fn pledge(
 ) -> ApiResult<Response> {
     let org_id = crate::ids::parse(&org_id).ok_or(ApiError::NotFound("partner city"))?;
     let mut errors = crate::validation::FieldErrors::default();
-    let period = period_of(q.year, q.from.as_deref(), q.to.as_deref(), &mut errors);
+    let period = pledge_period(q.year, q.from.as_deref(), q.to.as_deref(), &mut errors);
     // CSV and XLSX come with the streaming exports (src/reports/export.rs).
     if !matches!(q.format.as_deref().unwrap_or("json"), "json") {
         errors.add("format", crate::validation::Problem::Choice(&["json"]));

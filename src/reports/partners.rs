@@ -31,43 +31,8 @@ use crate::db::Db;
 use crate::money::Fen;
 use crate::regions::RegionCode;
 use serde::Serialize;
-use time::{Date, Month};
 
-/// The days a report covers, both included, within one calendar year (a
-/// pledge is a year's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Period {
-    /// First day (China date).
-    pub from: Date,
-    /// Last day (China date), in the same year as `from`.
-    pub to: Date,
-}
-
-impl Period {
-    /// The whole of `year`.
-    pub fn year(year: i32) -> Period {
-        let from = Date::from_calendar_date(year, Month::January, 1).expect("1 January exists");
-        let to = Date::from_calendar_date(year, Month::December, 31).expect("31 December exists");
-        Period { from, to }
-    }
-
-    /// `from`..=`to` when both lie in one year and `from` is not after
-    /// `to`; `None` otherwise.
-    pub fn within_year(from: Date, to: Date) -> Option<Period> {
-        (from <= to && from.year() == to.year()).then_some(Period { from, to })
-    }
-
-    /// The year of the period.
-    pub fn year_of(&self) -> i32 {
-        self.from.year()
-    }
-
-    /// The months it touches, `YYYY-MM`, first to last.
-    pub fn months(&self) -> Vec<String> {
-        let year = self.from.year();
-        (self.from.month() as u8..=self.to.month() as u8).map(|m| format!("{year:04}-{m:02}")).collect()
-    }
-}
+pub use super::period::Period;
 
 /// A region by code and name.
 #[derive(Debug, Clone, Serialize)]
@@ -181,7 +146,9 @@ fn visible(actor: &Actor, partner: i64, pairing: RegionCode) -> bool {
 
 /// Partner city `partner`'s pledge report for `period` as `actor` may see
 /// it, or `None` when there is no such partner city or `actor` may see
-/// none of its pairings (the edge answers 404 either way).
+/// none of its pairings (the edge answers 404 either way). The pledges
+/// are those of `period.from`'s year; the edge keeps a period within one
+/// year.
 pub async fn pledge(db: &Db, actor: &Actor, partner: i64, period: Period) -> sqlx::Result<Option<PledgeReport>> {
     let org: Option<(String, String)> =
         sqlx::query_as("SELECT name, region_code FROM organisations WHERE id = $1 AND kind = 'partner_city'")
@@ -190,7 +157,7 @@ pub async fn pledge(db: &Db, actor: &Actor, partner: i64, period: Period) -> sql
             .await?;
     let Some((name, city)) = org else { return Ok(None) };
     let Ok(city) = RegionCode::parse(&city) else { return Ok(None) };
-    let year = period.year_of();
+    let year = period.from.year();
     let pairings: Vec<(String, String, Option<i64>)> = sqlx::query_as(
         "SELECT p.region_code, p.programme, g.pledge_fen FROM partner_pairings p \
          LEFT JOIN partner_pledges g ON g.partner_id = p.partner_id AND g.region_code = p.region_code AND g.year = $2 \
@@ -299,15 +266,5 @@ mod tests {
         assert_eq!(code_range(r("500000000000")), ("500000000000".into(), "509999999999".into()));
         assert_eq!(code_range(r("653129000000")), ("653129000000".into(), "653129999999".into()));
         assert_eq!(code_range(r("540300000000")), ("540300000000".into(), "540399999999".into()));
-    }
-
-    #[test]
-    fn a_period_lies_in_one_year_and_lists_its_months() {
-        let d = |s: &str| crate::time::parse_date(s).unwrap();
-        assert_eq!(Period::year(2026).months().len(), 12);
-        let p = Period::within_year(d("2026-03-15"), d("2026-05-01")).unwrap();
-        assert_eq!(p.months(), ["2026-03", "2026-04", "2026-05"]);
-        assert_eq!(Period::within_year(d("2026-05-01"), d("2026-03-15")), None, "from after to");
-        assert_eq!(Period::within_year(d("2025-12-01"), d("2026-01-31")), None, "two years");
     }
 }

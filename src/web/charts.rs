@@ -734,7 +734,10 @@ mod tests {
                 &TEXT,
                 Unit::Fen,
                 &months(),
-                &[Series { name: "direct", tone: Tone::First, values: &values }, Series { name: "helped", tone: Tone::Second, values: &values }],
+                &[
+                    Series { name: "direct", tone: Tone::First, values: &values },
+                    Series { name: "helped", tone: Tone::Second, values: &values },
+                ],
             ),
             bars(Lang::Zh, &TEXT, Unit::Count, &parts),
             shares(Lang::Zh, &TEXT, Unit::Count, &parts),
@@ -781,8 +784,8 @@ mod tests {
         }
 
         // Progress: half the target done, a quarter each way.
-        let parts = [("直接", 250_00, Tone::First), ("带动", 250_00, Tone::Second)]
-            .map(|(l, v, t)| Part { label: l.into(), value: v, tone: t });
+        let parts =
+            [("直接", 250_00, Tone::First), ("带动", 250_00, Tone::Second)].map(|(l, v, t)| Part { label: l.into(), value: v, tone: t });
         let c = progress(Lang::Zh, &TEXT, Fen::new(1000_00), &parts);
         let w = bar_attr(c.as_str(), "width");
         assert_eq!(w, [86.0, 86.0], "each a quarter of 344");

@@ -40,7 +40,8 @@ async fn paid(app: &TestApp, buyer: &str, product: &str, quantity: i64, region: 
     let product = app.count(&format!("SELECT MIN(id) FROM products WHERE name = '{product}'")).await;
     let mut delivery = canteen_delivery();
     delivery["region_code"] = json!(region);
-    let body = json!({"lines": [{"product_id": product.to_string(), "quantity": quantity}], "delivery": delivery, "payment_method": "invoice"});
+    let body =
+        json!({"lines": [{"product_id": product.to_string(), "quantity": quantity}], "delivery": delivery, "payment_method": "invoice"});
     let placed = app.post("/api/v1/orders", body, Some(&token)).await;
     assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
     let id = placed.json()["id"].as_str().unwrap().to_owned();
@@ -78,7 +79,11 @@ async fn the_pledge_counts_the_partners_own_purchase_and_sales_delivered_into_it
     let id = direct["id"].as_str().unwrap();
     let line = direct["lines"][0]["id"].as_str().unwrap();
     let refund = app
-        .post(&format!("/api/v1/orders/{id}/refunds"), json!({"lines": [{"line_id": line, "quantity": 1}], "reason": "一袋破损"}), Some(&finance))
+        .post(
+            &format!("/api/v1/orders/{id}/refunds"),
+            json!({"lines": [{"line_id": line, "quantity": 1}], "reason": "一袋破损"}),
+            Some(&finance),
+        )
         .await;
     assert_eq!(refund.status, StatusCode::CREATED, "{}", refund.text);
     // Not counted: 重庆's own purchase of produce from 伽师县 (paired with 广东).
@@ -191,7 +196,8 @@ async fn only_the_partner_the_platform_and_officials_of_a_paired_region_read_a_p
     assert_eq!(pledge(&app, chongqing, "", &jiashi).await.status, StatusCode::NOT_FOUND);
     let r = pledge(&app, guangdong, "", &jiashi).await;
     ok(&r);
-    let codes: Vec<String> = r.json()["regions"].as_array().unwrap().iter().map(|g| g["region"]["code"].as_str().unwrap().to_owned()).collect();
+    let codes: Vec<String> =
+        r.json()["regions"].as_array().unwrap().iter().map(|g| g["region"]["code"].as_str().unwrap().to_owned()).collect();
     assert_eq!(codes, ["653129000000"], "only the paired region inside 伽师县");
     // 昌都's officials see every partner paired with 昌都.
     let changdu = user_in(&app, "昌都市乡村振兴局", "official@changdu.example", Role::Official).await;

@@ -343,7 +343,11 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
         Year { from, to } => say!(lang, "年份须在 {from} 至 {to} 之间", "Give a year from {from} to {to}", from = from, to = to),
         PageNumber => say!(lang, "页码从 1 开始", "Pages are numbered from 1"),
         PerPage { max } => say!(lang, "每页 1 至 {max} 条", "Give 1 to {max} items per page", max = max),
-        PeriodInOneYear => say!(lang, "起止日期须在同一年内，且开始日期不晚于结束日期", "Give a start and an end in one calendar year, the start not after the end"),
+        PeriodInOneYear => say!(
+            lang,
+            "起止日期须在同一年内（如填写了年份，须在该年内）",
+            "Give a start and an end within one calendar year (the year given, if any)"
+        ),
     }
 }
 
