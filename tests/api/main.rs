@@ -31,6 +31,7 @@ mod platform;
 mod pledges;
 mod properties;
 mod regions;
+mod reserved_share;
 mod routing;
 mod rules;
 mod search;
