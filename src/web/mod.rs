@@ -15,6 +15,7 @@ mod chain;
 pub mod charts;
 mod checkout;
 mod console;
+mod dashboards;
 mod finance;
 mod hub;
 mod orders;
@@ -78,6 +79,8 @@ pub fn router() -> Router<AppState> {
         .route("/logout", axum::routing::post(pages::logout))
         .route("/lang/{to}", get(pages::switch_language))
         .route("/static/{file}", get(assets::static_file))
+        // Dashboards (issue 13).
+        .route("/dashboard", get(dashboards::dashboard))
 }
 
 pub use crate::http::{CSRF_COOKIE, LANG_COOKIE, SECURE_CSRF_COOKIE, csrf_cookie_name};
@@ -125,6 +128,8 @@ pub struct Chrome {
     pub finance: bool,
     /// The user moves orders (hub operator, platform admin).
     pub hub: bool,
+    /// The user's organisation has a dashboard (`/dashboard`).
+    pub dashboard: bool,
     /// The visitor's CSRF cookie to (re)set, with the page that needs it.
     visitor_cookie: Option<String>,
 }
@@ -145,6 +150,7 @@ impl Chrome {
             approver: actor.is_some_and(|a| a.has(Role::AgencyApprover)),
             finance: actor.is_some_and(|a| a.has(Role::PlatformFinance)),
             hub: actor.is_some_and(|a| a.has(Role::HubOperator) || a.has(Role::PlatformAdmin)),
+            dashboard: actor.is_some_and(dashboards::has_dashboard),
             visitor_cookie: None,
         }
     }

@@ -13,6 +13,7 @@ mod concurrency;
 mod console;
 mod contract;
 mod credit_terms;
+mod dashboards;
 mod demo;
 mod domain_layers;
 mod durability;
