@@ -447,8 +447,11 @@ pub fn columns(lang: Lang, text: &Text<'_>, unit: Unit, labels: &[String], serie
     }
     let slot = plot_w / labels.len() as f64;
     let bar_w = slot * 0.66;
-    // Labels thin out when there are more than a phone can hold.
+    // Labels thin out when there are more than a phone can hold, and get
+    // smaller when they would touch.
     let every = labels.len().div_ceil(12);
+    let widest = labels.iter().map(|l| text_width(l)).fold(0.0, f64::max);
+    let label_font = if widest > slot * every as f64 - 2.0 { "9" } else { FONT };
     for (i, label) in labels.iter().enumerate() {
         let x = left + slot * i as f64 + (slot - bar_w) / 2.0;
         let mut base = top + plot_h;
@@ -473,7 +476,7 @@ pub fn columns(lang: Lang, text: &Text<'_>, unit: Unit, labels: &[String], serie
         if i % every == 0 {
             let _ = write!(
                 s,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#444\">{}</text>",
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#444\" font-size=\"{label_font}\">{}</text>",
                 n(x + bar_w / 2.0),
                 n(top + plot_h + 15.0),
                 escape(label)
@@ -501,8 +504,7 @@ pub fn bars(lang: Lang, text: &Text<'_>, unit: Unit, rows: &[Part]) -> Chart {
         let v = r.value.max(0);
         let w = area * v as f64 / max as f64;
         // Long names are cut to fit; the table under the chart has them whole.
-        let short: String =
-            if r.label.chars().count() > 9 { r.label.chars().take(8).chain(std::iter::once('…')).collect() } else { r.label.clone() };
+        let short = fit(&r.label, label_w - 10.0);
         let _ = write!(
             s,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#222\">{}</text>\
@@ -523,6 +525,29 @@ pub fn bars(lang: Lang, text: &Text<'_>, unit: Unit, rows: &[Part]) -> Chart {
         );
     }
     close(s)
+}
+
+/// About how wide `text` is drawn at the chart's font size: a Chinese
+/// character is as wide as the font is tall, Latin letters and digits
+/// about half of that.
+fn text_width(text: &str) -> f64 {
+    text.chars().map(|c| if c.is_ascii() { 6.2 } else { 11.0 }).sum()
+}
+
+/// `text`, cut with "…" to fit `width`.
+fn fit(text: &str, width: f64) -> String {
+    if text_width(text) <= width {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if text_width(&out) + text_width(&c.to_string()) + 11.0 > width {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
 }
 
 /// The percentages of parts in tenths of a percent, adding up to 1000
@@ -793,6 +818,15 @@ mod tests {
         assert!(!c.as_str().contains("class=\"target\""), "no target mark below the target");
         let over = progress(Lang::Zh, &TEXT, Fen::new(100_00), &parts);
         assert!(over.as_str().contains("class=\"target\"") && over.as_str().contains("500.0%"), "over the target: marked");
+    }
+
+    #[test]
+    fn long_names_are_cut_to_fit_beside_their_bars() {
+        assert_eq!(fit("伽师县", 108.0), "伽师县");
+        let cut = fit("伽师县巴仁村瓜果种植农民专业合作社", 108.0);
+        assert!(cut.ends_with('…') && text_width(&cut) <= 108.0, "{cut}");
+        let cut = fit("Paid, awaiting acceptance and rating", 108.0);
+        assert!(cut.starts_with("Paid, awaiting") && cut.ends_with('…'), "{cut}");
     }
 
     #[test]
