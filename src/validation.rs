@@ -435,6 +435,10 @@ pub enum Problem {
     Certified,
     /// No such partner city.
     NoSuchPartner,
+    /// A report's level that does not lie below its parent region.
+    LevelBelowParent,
+    /// No such cooperative.
+    NoSuchCooperative,
     /// A period whose end comes before its start.
     PeriodOrder,
     /// A period longer than `years` years.
@@ -565,6 +569,8 @@ impl Problem {
             Bool => "bool",
             Certified => "certified",
             NoSuchPartner => "no_such_partner",
+            LevelBelowParent => "level_below_parent",
+            NoSuchCooperative => "no_such_cooperative",
             PeriodOrder => "period_order",
             PeriodTooLong { .. } => "period_too_long",
             Year { .. } => "year",
@@ -722,6 +728,8 @@ impl std::fmt::Display for Problem {
             Bool => f.write_str("give true or false"),
             Certified => f.write_str("give true or a certificate kind"),
             NoSuchPartner => f.write_str("no such partner city"),
+            LevelBelowParent => f.write_str("give a level below the parent region's (a village has none)"),
+            NoSuchCooperative => f.write_str("no such cooperative"),
             PeriodOrder => f.write_str("the end of the period comes before its start"),
             PeriodTooLong { years } => write!(f, "give a period of at most {years} years"),
             Year { from, to } => write!(f, "give a year from {from} to {to}"),

@@ -64,6 +64,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/orders/{id}/accept", post(orders::accept))
         .route("/api/v1/stripe/webhook", post(orders::stripe_webhook))
         .route("/api/v1/reports/agencies/{org_id}/reserved-share", get(reports::reserved_share))
+        .route("/api/v1/reports/households", get(reports::households))
+        .route("/api/v1/reports/households/{id}", get(reports::household))
+        .route("/api/v1/reports/regions", get(reports::regions))
+        .route("/api/v1/reports/cooperatives", get(reports::cooperatives))
         .route("/api/v1/agencies/{org_id}", patch(agencies::update))
         // Partner cities' pledges (issue 13).
         .route("/api/v1/reports/partners/{org_id}/pledge", get(reports::pledge))

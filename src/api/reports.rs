@@ -114,3 +114,239 @@ pub async fn pledge(
     let report = crate::reports::partners::pledge(&state.db, &actor, org_id, period).await?.ok_or(ApiError::NotFound("partner city"))?;
     Ok(axum::Json(report).into_response())
 }
+
+// ---- households, regions, cooperatives (issue 13) ----
+
+use crate::households::{Status, Viewer};
+use crate::regions::{RegionCode, RegionLevel};
+use crate::reports::period::Period;
+use crate::reports::{cooperatives, households, regions};
+use crate::validation::{FieldErrors, Problem};
+
+/// Reads an optional region code field.
+fn region_field(errors: &mut FieldErrors, field: &str, text: Option<&str>) -> Option<RegionCode> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty())?;
+    RegionCode::parse(text).map_err(|e| errors.add(field, Problem::RegionCode { text: e.0 })).ok()
+}
+
+/// Query of the households report.
+#[derive(Deserialize)]
+pub struct HouseholdsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    region: Option<String>,
+    status: Option<String>,
+    cooperative: Option<String>,
+    sort: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+    format: Option<String>,
+}
+
+/// The households report's page as JSON.
+#[derive(serde::Serialize)]
+pub struct HouseholdsPage {
+    /// First day.
+    from: String,
+    /// Last day.
+    to: String,
+    /// The sort applied.
+    sort: &'static str,
+    /// This page's rows.
+    items: Vec<households::Row>,
+    /// Rows in all pages.
+    total: i64,
+    /// This page.
+    page: i64,
+    /// Page size.
+    per_page: i64,
+    /// Totals over all rows.
+    totals: households::Totals,
+}
+
+/// `GET /api/v1/reports/households?from=&to=&region=&status=&cooperative=&sort=&page=&per_page=`
+pub async fn households(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiQuery(q): ApiQuery<HouseholdsQuery>,
+) -> ApiResult<Response> {
+    let scope = households::Scope::of(&actor)
+        .ok_or_else(|| ApiError::Forbidden("only cooperative managers, officials and the platform read the households report".into()))?;
+    let page = super::extract::PageParams { page: q.page, per_page: q.per_page }.check()?;
+    let mut errors = FieldErrors::default();
+    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), &mut errors);
+    let region = region_field(&mut errors, "region", q.region.as_deref());
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Status::parse(s).or_else(|| {
+            errors.add("status", Problem::Choice(&["registered_poor", "monitored", "edge", "lifted", "none"]));
+            None
+        }),
+    };
+    let cooperative = match q.cooperative.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(c) => crate::ids::parse(c).or_else(|| {
+            errors.add("cooperative", Problem::NoSuchCooperative);
+            None
+        }),
+    };
+    let sort = match q.sort.as_deref().filter(|s| !s.is_empty()) {
+        None => households::Sort::default(),
+        Some(s) => households::Sort::parse(s).unwrap_or_else(|| {
+            errors.add("sort", Problem::Choice(households::Sort::NAMES));
+            households::Sort::default()
+        }),
+    };
+    check_format(&mut errors, q.format.as_deref());
+    let Some(period) = period else { return Err(ApiError::Invalid(errors)) };
+    errors.into_result().map_err(ApiError::Invalid)?;
+    let query = households::Query { period, region, status, cooperative, sort };
+    let viewer = Viewer::of(Some(&actor));
+    let (items, totals) = households::page(&state.db, &viewer, scope, &query, page.per_page, page.offset()).await?;
+    let ymd = crate::time::format_date;
+    Ok(axum::Json(HouseholdsPage {
+        from: ymd(period.from),
+        to: ymd(period.to),
+        sort: sort.name(),
+        items,
+        total: totals.households,
+        page: page.page,
+        per_page: page.per_page,
+        totals,
+    })
+    .into_response())
+}
+
+/// Query of one household's report.
+#[derive(Deserialize)]
+pub struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `GET /api/v1/reports/households/{id}?from=&to=`: one household, by
+/// month and by cooperative. Outside the caller's scope: 404.
+pub async fn household(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
+) -> ApiResult<Response> {
+    let scope = households::Scope::of(&actor).ok_or(ApiError::NotFound("household"))?;
+    let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("household"))?;
+    let mut errors = FieldErrors::default();
+    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), &mut errors);
+    let Some(period) = period else { return Err(ApiError::Invalid(errors)) };
+    let viewer = Viewer::of(Some(&actor));
+    let report = households::one(&state.db, &viewer, scope, id, period).await?.ok_or(ApiError::NotFound("household"))?;
+    Ok(axum::Json(report).into_response())
+}
+
+/// Query of the regional rollup.
+#[derive(Deserialize)]
+pub struct RegionsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    parent: Option<String>,
+    level: Option<String>,
+    by: Option<String>,
+    format: Option<String>,
+}
+
+/// `GET /api/v1/reports/regions?parent=&level=&from=&to=&by=month`: the
+/// regions of `level` (default: one below the parent) inside `parent`
+/// (default: the caller's own region).
+pub async fn regions(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiQuery(q): ApiQuery<RegionsQuery>,
+) -> ApiResult<Response> {
+    let reach = regions::reach_of(&state.db, &actor)
+        .await?
+        .ok_or_else(|| ApiError::Forbidden("only officials, partner cities and the platform read regional reports".into()))?;
+    let mut errors = FieldErrors::default();
+    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), &mut errors);
+    let parent = region_field(&mut errors, "parent", q.parent.as_deref()).or(reach.home());
+    let level = match q.level.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(l) => RegionLevel::parse(l).or_else(|| {
+            errors.add("level", Problem::Choice(&["province", "prefecture", "county", "township", "village"]));
+            None
+        }),
+    };
+    let by_month = match q.by.as_deref().filter(|s| !s.is_empty()) {
+        None => false,
+        Some("month") => true,
+        Some(_) => {
+            errors.add("by", Problem::Choice(&["month"]));
+            false
+        }
+    };
+    check_format(&mut errors, q.format.as_deref());
+    let parent_level = parent.map(|p| p.level());
+    let level = level.or_else(|| match parent_level {
+        None => Some(RegionLevel::Province),
+        Some(l) => l.below(),
+    });
+    let level = match (level, parent_level) {
+        (Some(l), Some(p)) if l <= p => {
+            errors.add("level", Problem::LevelBelowParent);
+            None
+        }
+        (None, _) => {
+            errors.add("parent", Problem::LevelBelowParent);
+            None
+        }
+        (l, _) => l,
+    };
+    let (Some(period), Some(level)) = (period, level) else { return Err(ApiError::Invalid(errors)) };
+    errors.into_result().map_err(ApiError::Invalid)?;
+    let allowed = match parent {
+        Some(p) => reach.covers(p),
+        None => reach == regions::Reach::All,
+    };
+    if !allowed {
+        return Err(ApiError::NotFound("region"));
+    }
+    if let Some(p) = parent
+        && crate::regions::get(&state.db, p).await?.is_none()
+    {
+        return Err(ApiError::NotFound("region"));
+    }
+    let report = regions::report(&state.db, parent, level, period, by_month).await?;
+    Ok(axum::Json(report).into_response())
+}
+
+/// Query of the cooperatives report.
+#[derive(Deserialize)]
+pub struct CooperativesQuery {
+    from: Option<String>,
+    to: Option<String>,
+    region: Option<String>,
+    format: Option<String>,
+}
+
+/// `GET /api/v1/reports/cooperatives?region=&from=&to=`
+pub async fn cooperatives(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    ApiQuery(q): ApiQuery<CooperativesQuery>,
+) -> ApiResult<Response> {
+    let scope = cooperatives::Scope::of(&actor)
+        .ok_or_else(|| ApiError::Forbidden("only cooperative managers, officials and the platform read the cooperatives report".into()))?;
+    let mut errors = FieldErrors::default();
+    let period = Period::parse(q.from.as_deref(), q.to.as_deref(), &mut errors);
+    let region = region_field(&mut errors, "region", q.region.as_deref());
+    check_format(&mut errors, q.format.as_deref());
+    let Some(period) = period else { return Err(ApiError::Invalid(errors)) };
+    errors.into_result().map_err(ApiError::Invalid)?;
+    let report = cooperatives::report(&state.db, scope, region, period).await?;
+    Ok(axum::Json(report).into_response())
+}
+
+/// `format` until the exports land: json only.
+fn check_format(errors: &mut FieldErrors, format: Option<&str>) {
+    if !matches!(format.unwrap_or("json"), "json" | "") {
+        errors.add("format", Problem::Choice(&["json"]));
+    }
+}

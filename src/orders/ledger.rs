@@ -100,7 +100,9 @@ async fn post(tx: &mut Tx, entries: &[Entry<'_>], when: &Posted) -> sqlx::Result
         t.0 += e.gross;
         t.1 += e.income;
     }
-    let mut regions: BTreeMap<(&str, &str, i64, i64, &str), (i64, i64)> = BTreeMap::new();
+    // (village, status, cooperative, buyer, buyer kind) → gross, income
+    type Village<'a> = (&'a str, &'a str, i64, i64, &'a str);
+    let mut regions: BTreeMap<Village, (i64, i64)> = BTreeMap::new();
     for ((household, f), (gross, income)) in &households {
         sqlx::query(
             "INSERT INTO ledger_household_months (month, household_id, village_code, household_status, cooperative_id, gross_fen, income_fen) \
@@ -149,9 +151,22 @@ async fn post(tx: &mut Tx, entries: &[Entry<'_>], when: &Posted) -> sqlx::Result
 pub async fn attribute_sale(tx: &mut Tx, order_id: i64) -> sqlx::Result<()> {
     // The facts of the line (cooperative, product, buyer, delivery), with
     // the household's filled in per contribution below.
-    let lines: Vec<(i64, i64, i64, i64, i64, String, String, i64, String, String)> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Line {
+        id: i64,
+        amount_fen: i64,
+        payout_ratio_bp: i64,
+        cooperative_id: i64,
+        product_id: i64,
+        category: String,
+        origin_code: String,
+        buyer_org_id: i64,
+        buyer_kind: String,
+        delivery_region: String,
+    }
+    let lines: Vec<Line> = sqlx::query_as(
         "SELECT l.id, l.amount_fen, c.payout_ratio_bp, l.cooperative_id, l.product_id, p.category, p.origin_code, \
-                o.buyer_org_id, b.kind, o.delivery_region_code \
+                o.buyer_org_id, b.kind AS buyer_kind, o.delivery_region_code AS delivery_region \
          FROM order_lines l JOIN cooperatives c ON c.org_id = l.cooperative_id JOIN products p ON p.id = l.product_id \
          JOIN orders o ON o.id = l.order_id JOIN organisations b ON b.id = o.buyer_org_id \
          WHERE l.order_id = $1 ORDER BY l.id",
@@ -160,7 +175,19 @@ pub async fn attribute_sale(tx: &mut Tx, order_id: i64) -> sqlx::Result<()> {
     .fetch_all(&mut **tx)
     .await?;
     let when = Posted::now();
-    for (line, amount, payout_bp, cooperative_id, product_id, category, origin_code, buyer_org_id, buyer_kind, delivery_region) in lines {
+    for Line {
+        id: line,
+        amount_fen: amount,
+        payout_ratio_bp: payout_bp,
+        cooperative_id,
+        product_id,
+        category,
+        origin_code,
+        buyer_org_id,
+        buyer_kind,
+        delivery_region,
+    } in lines
+    {
         let buyer_kind = match buyer_kind.as_str() {
             "agency" | "partner_city" => buyer_kind,
             _ => "other".to_owned(),

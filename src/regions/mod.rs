@@ -33,8 +33,19 @@ pub enum RegionLevel {
 named_enum!(RegionLevel { Province => "province", Prefecture => "prefecture", County => "county", Township => "township", Village => "village" });
 
 impl RegionLevel {
+    /// The level one below; `None` below a village.
+    pub fn below(self) -> Option<RegionLevel> {
+        match self {
+            RegionLevel::Province => Some(RegionLevel::Prefecture),
+            RegionLevel::Prefecture => Some(RegionLevel::County),
+            RegionLevel::County => Some(RegionLevel::Township),
+            RegionLevel::Township => Some(RegionLevel::Village),
+            RegionLevel::Village => None,
+        }
+    }
+
     /// How many leading digits of a code identify a region of this level.
-    fn digits(self) -> u32 {
+    pub fn digits(self) -> u32 {
         match self {
             RegionLevel::Province => 2,
             RegionLevel::Prefecture => 4,

@@ -32,6 +32,7 @@ use crate::money::Fen;
 use crate::regions::RegionCode;
 use serde::Serialize;
 
+use super::code_range;
 pub use super::period::Period;
 
 /// A region by code and name.
@@ -121,14 +122,6 @@ pub struct PledgeReport {
 /// `part / whole` in percent with one decimal, `None` when `whole` is 0.
 fn percent(part: Fen, whole: Fen) -> Option<f64> {
     (whole.get() > 0).then(|| (part.get() as f64 * 1000.0 / whole.get() as f64).round() / 10.0)
-}
-
-/// The first and last 12-digit codes inside `region`, for a range that an
-/// index serves on both backends (codes are digits of one length, so
-/// their text order is their number order).
-fn code_range(region: RegionCode) -> (String, String) {
-    let prefix = region.prefix();
-    (region.to_string(), format!("{prefix:9<12}"))
 }
 
 /// Whether `actor` sees all of partner `partner`'s pairings: its own

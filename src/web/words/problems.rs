@@ -338,6 +338,10 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
         Bool => say!(lang, "{label}：请填写“是”或“否”", "{label}: give true or false", label = label),
         Certified => say!(lang, "{label}：没有这种认证", "{label}: no such certificate kind", label = label),
         NoSuchPartner => say!(lang, "没有这个对口帮扶城市", "No such partner city"),
+        LevelBelowParent => {
+            say!(lang, "请选择比上级地区低的层级（村以下没有更低的层级）", "Choose a level below the parent region (a village has none)")
+        }
+        NoSuchCooperative => say!(lang, "没有这个合作社", "No such cooperative"),
         PeriodOrder => say!(lang, "结束日期早于开始日期", "The end of the period comes before its start"),
         PeriodTooLong { years } => say!(lang, "时间段最长 {years} 年", "Give a period of at most {years} years", years = years),
         Year { from, to } => say!(lang, "年份须在 {from} 至 {to} 之间", "Give a year from {from} to {to}", from = from, to = to),

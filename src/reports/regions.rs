@@ -1,0 +1,276 @@
+//! Regional rollups (village → township → county → prefecture, with
+//! drill-down): per region of one level inside a parent, the gross sales
+//! of the period, the registered poor households (today's register), the
+//! households with sales, the sales that reached registered poor
+//! households (their status at the time of sale) and their share, and how
+//! many cooperatives sold and buyers bought; by month when asked.
+//!
+//! Aggregates only — no household is named — so besides officials (their
+//! own region) and platform administration, a partner city reads the
+//! regions it is paired with.
+
+use crate::auth::{Actor, Role};
+use crate::db::Db;
+use crate::money::Fen;
+use crate::orgs::OrgKind;
+use crate::regions::{ChainLink, RegionCode, RegionLevel};
+use crate::reports::period::Period;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Where a reader may look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Everywhere (platform administration and finance).
+    All,
+    /// Inside these regions only.
+    Within(Vec<RegionCode>),
+}
+
+impl Reach {
+    /// True when `region` lies inside the reach.
+    pub fn covers(&self, region: RegionCode) -> bool {
+        match self {
+            Reach::All => true,
+            Reach::Within(rs) => rs.iter().any(|r| r.contains(region)),
+        }
+    }
+
+    /// The region a reader starts from: the one region of an official or
+    /// a singly paired city; `None` (the provinces) otherwise.
+    pub fn home(&self) -> Option<RegionCode> {
+        match self {
+            Reach::Within(rs) if rs.len() == 1 => Some(rs[0]),
+            _ => None,
+        }
+    }
+}
+
+/// The reach of `actor` for regional reports, or `None` when its role
+/// reads none.
+pub async fn reach_of(db: &Db, actor: &Actor) -> sqlx::Result<Option<Reach>> {
+    if actor.has(Role::PlatformAdmin) || actor.has(Role::PlatformFinance) {
+        return Ok(Some(Reach::All));
+    }
+    if let Some(region) = actor.official_region() {
+        return Ok(Some(Reach::Within(vec![region])));
+    }
+    if actor.org.kind == OrgKind::PartnerCity {
+        let codes: Vec<String> = sqlx::query_scalar("SELECT region_code FROM partner_pairings WHERE partner_id = $1 ORDER BY region_code")
+            .bind(actor.org.id)
+            .fetch_all(db.pool())
+            .await?;
+        let codes: Vec<RegionCode> = codes.iter().filter_map(|c| RegionCode::parse(c).ok()).collect();
+        return Ok((!codes.is_empty()).then_some(Reach::Within(codes)));
+    }
+    Ok(None)
+}
+
+/// One month of a region.
+#[derive(Debug, Clone, Serialize)]
+pub struct Month {
+    /// `2026-03`
+    pub month: String,
+    /// Gross sales.
+    pub gross_sales_fen: Fen,
+    /// Of which reached registered poor households.
+    pub registered_poor_sales_fen: Fen,
+}
+
+/// One region's line.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// 12 digits (the API's; pages show names and link with it).
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Its level.
+    pub level: RegionLevel,
+    /// Gross sales attributed to households of the region, net of refunds.
+    pub gross_sales_fen: Fen,
+    /// Registered poor households living there (today's register).
+    pub registered_poor_households: i64,
+    /// Households with sales above zero in the period.
+    pub households_with_sales: i64,
+    /// Sales that reached households registered poor at the time of sale.
+    pub registered_poor_sales_fen: Fen,
+    /// Their share of the gross sales, percent, one decimal; `None`
+    /// without sales.
+    pub registered_poor_share_percent: Option<f64>,
+    /// Cooperatives that sold.
+    pub cooperatives: i64,
+    /// Buyer organisations that bought.
+    pub buyers: i64,
+    /// Every month of the period, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub months: Option<Vec<Month>>,
+}
+
+/// The report: the parent (with its chain, for the breadcrumb), its
+/// totals, and a row per region of `level` inside it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The region drilled into; `None`: the whole country.
+    pub parent: Option<Parent>,
+    /// The level of the rows.
+    pub level: RegionLevel,
+    /// First day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day.
+    pub to: String,
+    /// The parent's own line (the totals of the rows, with distinct
+    /// households, cooperatives and buyers counted once).
+    pub totals: Row,
+    /// The regions, in code order.
+    pub rows: Vec<Row>,
+}
+
+/// The region drilled into.
+#[derive(Debug, Clone, Serialize)]
+pub struct Parent {
+    /// 12 digits.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Its level.
+    pub level: RegionLevel,
+    /// Province down to it.
+    pub chain: Vec<ChainLink>,
+}
+
+#[derive(Default)]
+struct Agg {
+    gross: i64,
+    poor: i64,
+    cooperatives: i64,
+    buyers: i64,
+    households_with_sales: i64,
+    registered_poor_households: i64,
+    months: HashMap<String, (i64, i64)>,
+}
+
+/// Sums the period's sales inside `[lo, hi]` by the first `n` digits of
+/// the village code (`n` = 0: all together).
+async fn aggregate(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, by_month: bool) -> sqlx::Result<HashMap<String, Agg>> {
+    let range = format!("t.village_code >= '{lo}' AND t.village_code <= '{hi}'");
+    let key = format!("SUBSTR(t.village_code, 1, {n})");
+    let regions = period.region_rows("t");
+    let mut out: HashMap<String, Agg> = HashMap::new();
+    let sums: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT {key}, CAST(SUM(t.gross_fen) AS BIGINT), \
+                CAST(SUM(CASE WHEN t.household_status = 'registered_poor' THEN t.gross_fen ELSE 0 END) AS BIGINT), \
+                CAST(COUNT(DISTINCT t.cooperative_id) AS BIGINT), CAST(COUNT(DISTINCT t.buyer_org_id) AS BIGINT) \
+         FROM {regions} AND {range} GROUP BY {key}"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    for (k, gross, poor, cooperatives, buyers) in sums {
+        let a = out.entry(k).or_default();
+        (a.gross, a.poor, a.cooperatives, a.buyers) = (gross, poor, cooperatives, buyers);
+    }
+    let households = period.household_rows("t");
+    let with_sales: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT k, CAST(COUNT(*) AS BIGINT) FROM (SELECT {key} AS k, t.household_id FROM {households} AND {range} \
+         GROUP BY {key}, t.household_id HAVING SUM(t.gross_fen) > 0) x GROUP BY k"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    for (k, count) in with_sales {
+        out.entry(k).or_default().households_with_sales = count;
+    }
+    let registered: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT SUBSTR(h.village_code, 1, {n}), CAST(COUNT(*) AS BIGINT) FROM households h \
+         WHERE h.status = 'registered_poor' AND h.village_code >= '{lo}' AND h.village_code <= '{hi}' GROUP BY SUBSTR(h.village_code, 1, {n})"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    for (k, count) in registered {
+        out.entry(k).or_default().registered_poor_households = count;
+    }
+    if by_month {
+        let months: Vec<(String, String, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT {key}, t.month, CAST(SUM(t.gross_fen) AS BIGINT), \
+                    CAST(SUM(CASE WHEN t.household_status = 'registered_poor' THEN t.gross_fen ELSE 0 END) AS BIGINT) \
+             FROM {regions} AND {range} GROUP BY {key}, t.month"
+        ))
+        .fetch_all(db.pool())
+        .await?;
+        for (k, month, gross, poor) in months {
+            out.entry(k).or_default().months.insert(month, (gross, poor));
+        }
+    }
+    Ok(out)
+}
+
+/// `part` of `whole` in percent with one decimal, rounded half up.
+pub fn share_percent(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| ((part as i128 * 2000 + whole as i128) / (2 * whole as i128)) as f64 / 10.0)
+}
+
+fn row(code: String, name: String, level: RegionLevel, a: Option<&Agg>, months: Option<&[String]>) -> Row {
+    let empty = Agg::default();
+    let a = a.unwrap_or(&empty);
+    Row {
+        code,
+        name,
+        level,
+        gross_sales_fen: Fen::new(a.gross),
+        registered_poor_households: a.registered_poor_households,
+        households_with_sales: a.households_with_sales,
+        registered_poor_sales_fen: Fen::new(a.poor),
+        registered_poor_share_percent: share_percent(a.poor, a.gross),
+        cooperatives: a.cooperatives,
+        buyers: a.buyers,
+        months: months.map(|ms| {
+            ms.iter()
+                .map(|m| {
+                    let (g, p) = a.months.get(m).copied().unwrap_or((0, 0));
+                    Month { month: m.clone(), gross_sales_fen: Fen::new(g), registered_poor_sales_fen: Fen::new(p) }
+                })
+                .collect()
+        }),
+    }
+}
+
+/// The rollup of the regions of `level` inside `parent` (the whole
+/// country when `None`). The caller has checked the reader's reach and
+/// that `level` lies below the parent's.
+pub async fn report(db: &Db, parent: Option<RegionCode>, level: RegionLevel, period: Period, by_month: bool) -> sqlx::Result<Report> {
+    let (lo, hi) = match parent {
+        Some(p) => super::code_range(p),
+        None => ("000000000000".to_owned(), "999999999999".to_owned()),
+    };
+    let parent = match parent {
+        Some(code) => crate::regions::get(db, code).await?.map(|r| Parent {
+            code: code.to_string(),
+            name: crate::regions::short_name(&r.name),
+            level: r.level,
+            chain: r.chain,
+        }),
+        None => None,
+    };
+    let children: Vec<(String, String)> =
+        sqlx::query_as("SELECT code, name FROM regions WHERE level = $1 AND code >= $2 AND code <= $3 ORDER BY code")
+            .bind(level.as_str())
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_all(db.pool())
+            .await?;
+    let n = level.digits();
+    let by_child = aggregate(db, &period, (&lo, &hi), n, by_month).await?;
+    let months = by_month.then(|| period.months());
+    let rows = children
+        .into_iter()
+        .map(|(code, name)| {
+            let a = by_child.get(&code[..n as usize]);
+            row(code, crate::regions::short_name(&name), level, a, months.as_deref())
+        })
+        .collect();
+    let whole = aggregate(db, &period, (&lo, &hi), parent.as_ref().map(|p| p.level.digits()).unwrap_or(0), by_month).await?;
+    let totals = match &parent {
+        Some(p) => row(p.code.clone(), p.name.clone(), p.level, whole.values().next(), months.as_deref()),
+        None => row(String::new(), String::new(), RegionLevel::Province, whole.values().next(), months.as_deref()),
+    };
+    let ymd = crate::time::format_date;
+    Ok(Report { parent, level, from: ymd(period.from), to: ymd(period.to), totals, rows })
+}
