@@ -180,6 +180,9 @@ impl Open {
     }
 }
 
+/// An open order as read: id, number, status, net amount, paid at, due on.
+type OpenRow = (i64, String, String, i64, Option<String>, Option<String>);
+
 async fn open_orders(db: &Db, agency: i64, kind: Open) -> sqlx::Result<OpenOrders> {
     let (condition, order) = kind.sql();
     let net = "o.total_fen - CAST(COALESCE((SELECT SUM(r.amount_fen) FROM refunds r WHERE r.order_id = o.id), 0) AS BIGINT)";
@@ -189,7 +192,7 @@ async fn open_orders(db: &Db, agency: i64, kind: Open) -> sqlx::Result<OpenOrder
     .bind(agency)
     .fetch_one(db.pool())
     .await?;
-    let rows: Vec<(i64, String, String, i64, Option<String>, Option<String>)> = sqlx::query_as(&format!(
+    let rows: Vec<OpenRow> = sqlx::query_as(&format!(
         "SELECT o.id, o.number, o.status, {net}, o.paid_at, o.due_on FROM orders o \
          WHERE o.buyer_org_id = $1 AND {condition} ORDER BY {order} LIMIT {OPEN_LISTED}"
     ))

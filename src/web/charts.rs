@@ -751,7 +751,7 @@ mod tests {
             Part { label: "直接采购 <A&B>".into(), value: 300_000, tone: Tone::First },
             Part { label: "带动销售".into(), value: 100_000, tone: Tone::Second },
         ];
-        let values = [100_00, 0, 250_00, 0, 0, 0, 0, 0, 0, 0, 0, 5];
+        let values = [10_000, 0, 25_000, 0, 0, 0, 0, 0, 0, 0, 0, 5];
         let charts = [
             columns(Lang::Zh, &TEXT, Unit::Fen, &months(), &[Series { name: "销售额", tone: Tone::First, values: &values }]),
             columns(
@@ -782,7 +782,7 @@ mod tests {
 
     #[test]
     fn bars_are_as_long_as_their_values() {
-        let values = [400_00, 200_00, 100_00, 0];
+        let values = [40_000, 20_000, 10_000, 0];
         let labels: Vec<String> = ["1月", "2月", "3月", "4月"].map(String::from).to_vec();
         let c = columns(Lang::Zh, &TEXT, Unit::Fen, &labels, &[Series { name: "销售额", tone: Tone::First, values: &values }]);
         let h = bar_attr(c.as_str(), "height");
@@ -810,13 +810,13 @@ mod tests {
 
         // Progress: half the target done, a quarter each way.
         let parts =
-            [("直接", 250_00, Tone::First), ("带动", 250_00, Tone::Second)].map(|(l, v, t)| Part { label: l.into(), value: v, tone: t });
-        let c = progress(Lang::Zh, &TEXT, Fen::new(1000_00), &parts);
+            [("直接", 25_000, Tone::First), ("带动", 25_000, Tone::Second)].map(|(l, v, t)| Part { label: l.into(), value: v, tone: t });
+        let c = progress(Lang::Zh, &TEXT, Fen::new(100_000), &parts);
         let w = bar_attr(c.as_str(), "width");
         assert_eq!(w, [86.0, 86.0], "each a quarter of 344");
         assert!(c.as_str().contains("50.0%"), "{c}");
         assert!(!c.as_str().contains("class=\"target\""), "no target mark below the target");
-        let over = progress(Lang::Zh, &TEXT, Fen::new(100_00), &parts);
+        let over = progress(Lang::Zh, &TEXT, Fen::new(10_000), &parts);
         assert!(over.as_str().contains("class=\"target\"") && over.as_str().contains("500.0%"), "over the target: marked");
     }
 
@@ -865,16 +865,16 @@ mod tests {
     #[test]
     fn amounts_read_as_yuan_in_wan_or_thousands_never_as_fen() {
         assert_eq!(yuan_compact(Lang::Zh, 86_000), "860元");
-        assert_eq!(yuan_compact(Lang::Zh, 125_000_00), "12.5万元");
-        assert_eq!(yuan_compact(Lang::Zh, 30_000_000_00), "3,000万元");
-        assert_eq!(yuan_compact(Lang::Zh, 320_000_000_00), "3.2亿元");
-        assert_eq!(yuan_compact(Lang::Zh, 1_000_00), "1,000元");
+        assert_eq!(yuan_compact(Lang::Zh, 12_500_000), "12.5万元");
+        assert_eq!(yuan_compact(Lang::Zh, 3_000_000_000), "3,000万元");
+        assert_eq!(yuan_compact(Lang::Zh, 32_000_000_000), "3.2亿元");
+        assert_eq!(yuan_compact(Lang::Zh, 100_000), "1,000元");
         assert_eq!(yuan_compact(Lang::Zh, 0), "0元");
-        assert_eq!(yuan_compact(Lang::Zh, -125_000_00), "-12.5万元");
+        assert_eq!(yuan_compact(Lang::Zh, -12_500_000), "-12.5万元");
         assert_eq!(yuan_compact(Lang::En, 86_000), "¥860");
-        assert_eq!(yuan_compact(Lang::En, 125_000_00), "¥125k");
-        assert_eq!(yuan_compact(Lang::En, 30_000_000_00), "¥30m");
-        assert_eq!(yuan_compact(Lang::En, 1_250_00), "¥1.3k");
+        assert_eq!(yuan_compact(Lang::En, 12_500_000), "¥125k");
+        assert_eq!(yuan_compact(Lang::En, 3_000_000_000), "¥30m");
+        assert_eq!(yuan_compact(Lang::En, 125_000), "¥1.3k");
         assert_eq!(percent_text(1, 3).as_deref(), Some("33.3%"));
         assert_eq!(percent_text(2, 3).as_deref(), Some("66.7%"));
         assert_eq!(percent_text(5, 0), None);
@@ -882,8 +882,8 @@ mod tests {
         assert_eq!(month_label(Lang::En, "2026-12"), "Dec");
         assert_eq!(month_label(Lang::En, "2026-13"), "2026-13");
         // Axis: round steps, four or five of them, whole yuan at least.
-        assert_eq!(axis(400_00, Unit::Fen), (100_00, 4));
-        assert_eq!(axis(430_00, Unit::Fen), (200_00, 3));
+        assert_eq!(axis(40_000, Unit::Fen), (10_000, 4));
+        assert_eq!(axis(43_000, Unit::Fen), (20_000, 3));
         assert_eq!(axis(1, Unit::Fen), (100, 1));
         assert_eq!(axis(7, Unit::Count), (2, 4));
     }

@@ -70,7 +70,7 @@ async fn the_pledge_counts_the_partners_own_purchase_and_sales_delivered_into_it
     let chongqing = org(&app, "重庆市对口支援昌都工作组").await;
     // 昌都牦牛肉干 (from 昌都市, paired with 重庆) costs 88.00 a bag below
     // 100 bags; 伽师瓜 (伽师县, not paired with 重庆) 68.00 a box.
-    let jerky = 88_00;
+    let jerky = 8_800;
 
     // Direct: 重庆 buys 5 bags for its own hall in 重庆, then gets one back.
     let direct = paid(&app, PARTNER, "昌都牦牛肉干", 5, CHONGQING_DISTRICT).await;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 const BUYER: &str = "buyer@agency.zhunong.demo";
 const FINANCE: &str = "finance@zhunong.demo";
 /// 伽师瓜: 68.00 a box below 50 boxes.
-const MELON: i64 = 68_00;
+const MELON: i64 = 6_800;
 
 async fn agency(app: &TestApp) -> i64 {
     app.count("SELECT id FROM organisations WHERE name = '喀什地区第一中学'").await
