@@ -47,9 +47,11 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
             let app = build().await?;
             match zhunong::demo::load(&app.state.db).await? {
                 zhunong::demo::Outcome::Loaded { cooperatives, products, households } => {
+                    let history = zhunong::demo::history::run(&app.state.db).await?;
                     let orders = zhunong::demo::journeys::run(&app.state.db).await?;
                     println!(
-                        "demo loaded: {cooperatives} cooperatives, {products} products, {households} households, {orders} orders along the chain"
+                        "demo loaded: {cooperatives} cooperatives, {products} products, {households} households, \
+                         {history} orders over the last year, {orders} orders along the chain"
                     )
                 }
                 zhunong::demo::Outcome::AlreadyLoaded => {
@@ -131,6 +133,8 @@ async fn serve() -> anyhow::Result<()> {
     if app.state.config.demo_on_empty && zhunong::demo::database_is_empty(&db).await? {
         tracing::info!("the database is empty: loading the demo data (sign-ins in README.md; set ZHUNONG_DEMO=false to skip)");
         if let zhunong::demo::Outcome::Loaded { .. } = zhunong::demo::load(&db).await? {
+            let history = zhunong::demo::history::run(&db).await?;
+            tracing::info!(orders = history, "a year of demo sales made");
             let orders = zhunong::demo::journeys::run(&db).await?;
             tracing::info!(orders, "demo orders placed along the chain");
         }

@@ -155,14 +155,14 @@ pub async fn run(db: &Db) -> anyhow::Result<usize> {
     Ok(JOURNEYS.len())
 }
 
-async fn actor(db: &Db, email: &str) -> anyhow::Result<Actor> {
+pub(super) async fn actor(db: &Db, email: &str) -> anyhow::Result<Actor> {
     auth::actor_of(db, email).await?.with_context(|| format!("demo user {email}"))
 }
 
 /// One step further for every route of order `id`: the scan its first leg
 /// not yet done needs (dispatched when planned; received at the next node,
 /// or delivered to the buyer, when dispatched). Returns the scans made.
-async fn advance(db: &Db, operators: &[Actor], id: i64, at: OffsetDateTime) -> anyhow::Result<usize> {
+pub(super) async fn advance(db: &Db, operators: &[Actor], id: i64, at: OffsetDateTime) -> anyhow::Result<usize> {
     /// route, seq, from, to, status, shipment code
     type LegRow = (i64, i64, i64, Option<i64>, String, Option<String>);
     let legs: Vec<LegRow> = sqlx::query_as(

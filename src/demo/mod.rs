@@ -7,6 +7,7 @@
 //! data is generated from a fixed seed, so every demo database is alike.
 
 mod data;
+pub mod history;
 pub mod journeys;
 
 use crate::auth::{self, Role};

@@ -193,3 +193,34 @@ pub async fn report(db: &Db, scope: Scope, region: Option<RegionCode>, period: P
     let ymd = crate::time::format_date;
     Ok(Report { from: ymd(period.from), to: ymd(period.to), rows, totals })
 }
+
+/// One month of a cooperative.
+#[derive(Debug, Clone, Serialize)]
+pub struct Month {
+    /// `2026-03`
+    pub month: String,
+    /// Sales attributed to its households.
+    pub gross_sales_fen: Fen,
+    /// Income passed on to them.
+    pub household_income_fen: Fen,
+}
+
+/// Cooperative `coop`'s sales and payout for every month of the period.
+pub async fn months(db: &Db, coop: i64, period: Period) -> sqlx::Result<Vec<Month>> {
+    let regions = period.region_rows("t");
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT t.month, CAST(SUM(t.gross_fen) AS BIGINT), CAST(SUM(t.income_fen) AS BIGINT) FROM {regions} \
+         AND t.cooperative_id = $1 GROUP BY t.month"
+    ))
+    .bind(coop)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(period
+        .months()
+        .into_iter()
+        .map(|m| {
+            let (g, i) = rows.iter().find(|r| r.0 == m).map(|r| (r.1, r.2)).unwrap_or((0, 0));
+            Month { month: m, gross_sales_fen: Fen::new(g), household_income_fen: Fen::new(i) }
+        })
+        .collect())
+}

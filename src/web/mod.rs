@@ -21,6 +21,7 @@ mod hub;
 mod orders;
 mod page;
 mod pages;
+mod reports;
 mod search;
 mod words;
 
@@ -63,6 +64,12 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/{action}", axum::routing::post(orders::act))
         .route("/approvals", get(approvals::approvals))
         .route("/finance/invoices", get(finance::finance))
+        .route("/reports", get(reports::home))
+        .route("/reports/regions", get(reports::regions_page))
+        .route("/reports/households", get(reports::households_page))
+        .route("/reports/households/{id}", get(reports::household_page))
+        .route("/reports/cooperatives", get(reports::cooperatives_page))
+        .route("/reports/cooperative", get(reports::cooperative_page))
         .route("/finance/refunds", get(finance::refunds).post(finance::refund))
         .route("/hub", get(hub::hub))
         .route("/hub/orders", get(hub::hub_orders))
@@ -128,6 +135,9 @@ pub struct Chrome {
     pub finance: bool,
     /// The user moves orders (hub operator, platform admin).
     pub hub: bool,
+    /// The user reads reports (officials, cooperatives, partner cities,
+    /// the platform).
+    pub reports: bool,
     /// The user's organisation has a dashboard (`/dashboard`).
     pub dashboard: bool,
     /// The visitor's CSRF cookie to (re)set, with the page that needs it.
@@ -150,6 +160,11 @@ impl Chrome {
             approver: actor.is_some_and(|a| a.has(Role::AgencyApprover)),
             finance: actor.is_some_and(|a| a.has(Role::PlatformFinance)),
             hub: actor.is_some_and(|a| a.has(Role::HubOperator) || a.has(Role::PlatformAdmin)),
+            reports: actor.is_some_and(|a| {
+                [Role::Official, Role::CoopManager, Role::PartnerBuyer, Role::PlatformAdmin, Role::PlatformFinance]
+                    .iter()
+                    .any(|r| a.has(*r))
+            }),
             dashboard: actor.is_some_and(dashboards::has_dashboard),
             visitor_cookie: None,
         }

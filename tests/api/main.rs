@@ -32,6 +32,7 @@ mod platform;
 mod pledges;
 mod properties;
 mod regions;
+mod report_pages;
 mod reports;
 mod reserved_share;
 mod routing;

@@ -357,3 +357,61 @@ async fn after_random_orders_and_refunds_every_reports_totals_equal_the_ledgers_
         }
     }
 }
+
+#[tokio::test]
+async fn the_demo_year_of_sales_reconciles_and_fills_every_month() {
+    let app = TestApp::demo().await;
+    let made = zhunong::demo::history::run(app.db()).await.unwrap();
+    assert_eq!(made, 60, "five orders a month for twelve months");
+    assert_eq!(zhunong::demo::history::run(app.db()).await.unwrap(), 0, "made once");
+    let found = zhunong::reports::verify::verify(app.db()).await.unwrap();
+    assert!(found.is_clean(), "{:?}", found.checks);
+    let months: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT month FROM attribution_entries ORDER BY month").fetch_all(app.db().pool()).await.unwrap();
+    assert_eq!(months.len(), 12, "{months:?}");
+}
+
+#[tokio::test]
+async fn on_the_demo_year_each_report_says_what_the_ledger_says() {
+    let app = TestApp::demo().await;
+    zhunong::demo::history::run(app.db()).await.unwrap();
+    let official = app.login("official@county.zhunong.demo").await;
+    let (first, last): (String, String) =
+        sqlx::query_as("SELECT MIN(day), MAX(day) FROM attribution_entries").fetch_one(app.db().pool()).await.unwrap();
+    let period = format!("from={}-01&to={}", &first[..7], last);
+
+    // 伽师县 by township and month.
+    let county = app.get(&format!("/api/v1/reports/regions?{period}&by=month"), Some(&official)).await.json();
+    let jiashi = "village_code LIKE '653129%'";
+    assert!(ledger(&app, "gross_fen", jiashi).await > 0, "the demo sells 伽师县 produce");
+    assert_eq!(fen(&county["totals"]["gross_sales_fen"]), ledger(&app, "gross_fen", jiashi).await);
+    for m in county["totals"]["months"].as_array().unwrap() {
+        let month = m["month"].as_str().unwrap();
+        assert_eq!(fen(&m["gross_sales_fen"]), ledger(&app, "gross_fen", &format!("{jiashi} AND month = '{month}'")).await, "{month}");
+    }
+    let households_with_sales = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM (SELECT household_id FROM attribution_entries WHERE {jiashi} GROUP BY household_id HAVING SUM(gross_fen) > 0) x"
+        ))
+        .await;
+    assert_eq!(county["totals"]["households_with_sales"], households_with_sales);
+
+    // The household that earned most in 伽师县 heads its report.
+    let (top, gross): (i64, i64) = sqlx::query_as(
+        "SELECT e.household_id, CAST(SUM(e.gross_fen) AS BIGINT) FROM attribution_entries e JOIN households h ON h.id = e.household_id \
+         WHERE h.village_code LIKE '653129%' GROUP BY e.household_id ORDER BY 2 DESC, MIN(h.code) LIMIT 1",
+    )
+    .fetch_one(app.db().pool())
+    .await
+    .unwrap();
+    let households = app.get(&format!("/api/v1/reports/households?{period}&sort=-gross_sales&per_page=5"), Some(&official)).await.json();
+    assert_eq!(fen(&households["items"][0]["gross_sales_fen"]), gross);
+    assert_eq!(households["items"][0]["id"], top.to_string());
+
+    // Each cooperative of the county.
+    let coops = app.get(&format!("/api/v1/reports/cooperatives?{period}"), Some(&official)).await.json();
+    for r in coops["rows"].as_array().unwrap() {
+        let id = r["id"].as_str().unwrap();
+        assert_eq!(fen(&r["gross_sales_fen"]), ledger(&app, "gross_fen", &format!("cooperative_id = {id}")).await, "{}", r["name"]);
+    }
+}

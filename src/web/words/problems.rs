@@ -463,6 +463,9 @@ pub fn label(lang: Lang, field: &str) -> String {
         "per_page" => lang.pick("每页条数", "Items per page"),
         "year" => lang.pick("年份", "Year"),
         "reference" => t.reference,
+        "from" => t.reports_from,
+        "to" => t.reports_to,
+        "parent" | "region" => t.reports_region,
         _ => return field.to_owned(),
     }
     .to_owned()

@@ -1,0 +1,582 @@
+//! The report pages (issue 13): the regional rollup with drill-down
+//! (village → township → county → prefecture), sales per household, one
+//! household by month, the cooperatives, and a cooperative's own results.
+//! An official lands on the own region: how much reached the registered
+//! poor households of each township this year is the first screen, a
+//! township the second. Numbers come from `crate::reports`; the pages only
+//! name and format them (money as yuan, places by name, dates as China's).
+
+use super::page::Or500;
+use super::{Chrome, Page, PageResult};
+use crate::app::AppState;
+use crate::auth::Role;
+use crate::households::{Status, Viewer};
+use crate::money::Fen;
+use crate::regions::{RegionCode, RegionLevel};
+use crate::reports::period::Period;
+use crate::reports::{cooperatives, households, regions};
+use crate::validation::{FieldErrors, Problem};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+/// Rows per page of the households report.
+const PER_PAGE: i64 = 50;
+
+/// What every report page takes in its query string (unknown keys are
+/// ignored; bad values are named on the page and the defaults used).
+#[derive(Deserialize, Default)]
+pub struct ReportQuery {
+    from: Option<String>,
+    to: Option<String>,
+    parent: Option<String>,
+    region: Option<String>,
+    status: Option<String>,
+    sort: Option<String>,
+    page: Option<i64>,
+}
+
+/// The period picker: the dates shown, quick links, and the other
+/// parameters kept as hidden fields.
+struct PeriodView {
+    from: String,
+    to: String,
+    line: String,
+    action: String,
+    hidden: Vec<(String, String)>,
+    quick: Vec<(String, &'static str)>,
+}
+
+fn query_string(pairs: &[(String, String)]) -> String {
+    pairs.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", urlencoding(v))).collect::<Vec<_>>().join("&")
+}
+
+fn urlencoding(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn china_date(d: time::Date, c: &Chrome) -> String {
+    let (y, m, day) = (d.year(), d.month() as u8, d.day());
+    c.lang.pick(format!("{y}年{m}月{day}日"), format!("{day} {} {y}", month_name(m)))
+}
+
+fn month_name(m: u8) -> &'static str {
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][(m as usize + 11) % 12]
+}
+
+/// `2026-03` as people read it.
+fn month_label(month: &str, c: &Chrome) -> String {
+    let (y, m) = (&month[..4], month[5..].parse::<u8>().unwrap_or(1));
+    c.lang.pick(format!("{y}年{m}月"), format!("{} {y}", month_name(m)))
+}
+
+fn period_view(c: &Chrome, period: Period, action: &str, hidden: Vec<(String, String)>) -> PeriodView {
+    let ymd = crate::time::format_date;
+    let today = crate::time::china_today();
+    let year = today.year();
+    let month_start = today.replace_day(1).expect("the first exists");
+    let quick_link = |from: String, to: String| {
+        let mut pairs = hidden.clone();
+        pairs.push(("from".into(), from));
+        pairs.push(("to".into(), to));
+        format!("{action}?{}", query_string(&pairs))
+    };
+    let this_year = Period::year(year);
+    let last_year = Period::year(year - 1);
+    PeriodView {
+        from: ymd(period.from),
+        to: ymd(period.to),
+        line: super::words::fill(c.w.reports_period_line, &[("from", &china_date(period.from, c)), ("to", &china_date(period.to, c))]),
+        action: action.to_owned(),
+        quick: vec![
+            (quick_link(ymd(this_year.from), ymd(this_year.to)), c.w.reports_this_year),
+            (quick_link(ymd(last_year.from), ymd(last_year.to)), c.w.reports_last_year),
+            (quick_link(ymd(month_start), ymd(today)), c.w.reports_this_month),
+        ],
+        hidden,
+    }
+}
+
+/// Reads the period; problems become sentences and this year is used.
+fn period_of(c: &Chrome, q: &ReportQuery, errors: &mut Vec<String>) -> Period {
+    let mut problems = FieldErrors::default();
+    match Period::parse(q.from.as_deref(), q.to.as_deref(), &mut problems) {
+        Some(p) => p,
+        None => {
+            errors.extend(super::words::field_errors(c.lang, &problems));
+            Period::year(crate::time::china_today().year())
+        }
+    }
+}
+
+fn region_of(c: &Chrome, text: Option<&str>, field: &str, errors: &mut Vec<String>) -> Option<RegionCode> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty())?;
+    match RegionCode::parse(text) {
+        Ok(code) => Some(code),
+        Err(e) => {
+            errors.push(super::words::problem(c.lang, &super::words::label(c.lang, field), &Problem::RegionCode { text: e.0 }));
+            None
+        }
+    }
+}
+
+fn by_level(c: &Chrome, level: RegionLevel) -> &'static str {
+    match level {
+        RegionLevel::Province => c.w.reports_by_province,
+        RegionLevel::Prefecture => c.w.reports_by_prefecture,
+        RegionLevel::County => c.w.reports_by_county,
+        RegionLevel::Township => c.w.reports_by_township,
+        RegionLevel::Village => c.w.reports_by_village,
+    }
+}
+
+fn percent(p: Option<f64>) -> String {
+    p.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "—".into())
+}
+
+/// `GET /reports`: each reader's own report.
+pub async fn home(page: Page) -> PageResult {
+    let actor = page.user()?;
+    let to = if actor.managed_cooperative().is_some() {
+        "/reports/cooperative"
+    } else if actor.official_region().is_some()
+        || actor.has(Role::PlatformAdmin)
+        || actor.has(Role::PlatformFinance)
+        || actor.has(Role::PartnerBuyer)
+    {
+        "/reports/regions"
+    } else {
+        return Err(page.with_role(&[Role::Official]).err().unwrap_or_else(|| page.not_found()));
+    };
+    Ok(Redirect::to(to).into_response())
+}
+
+/// One region's line on the page.
+struct RegionLine {
+    name: String,
+    href: Option<String>,
+    gross: String,
+    poor: String,
+    share: String,
+    /// The share as a bar width, 0–100.
+    share_width: String,
+    poor_households: i64,
+    with_sales: i64,
+    cooperatives: i64,
+    buyers: i64,
+}
+
+struct MonthLine {
+    month: String,
+    gross: String,
+    poor: String,
+}
+
+#[derive(Template)]
+#[template(path = "report_regions.html")]
+struct RegionsPage<'a> {
+    c: &'a Chrome,
+    errors: Vec<String>,
+    period: PeriodView,
+    crumbs: Vec<(String, String)>,
+    heading: String,
+    level: String,
+    totals: RegionLine,
+    rows: Vec<RegionLine>,
+    months: Vec<MonthLine>,
+    households_href: Option<String>,
+    cooperatives_href: Option<String>,
+}
+
+fn region_line(r: &regions::Row, href: Option<String>) -> RegionLine {
+    RegionLine {
+        name: r.name.clone(),
+        href,
+        gross: r.gross_sales_fen.to_string(),
+        poor: r.registered_poor_sales_fen.to_string(),
+        share: percent(r.registered_poor_share_percent),
+        share_width: format!("{:.0}", r.registered_poor_share_percent.unwrap_or(0.0).clamp(0.0, 100.0)),
+        poor_households: r.registered_poor_households,
+        with_sales: r.households_with_sales,
+        cooperatives: r.cooperatives,
+        buyers: r.buyers,
+    }
+}
+
+/// `GET /reports/regions?parent=&from=&to=`: the regions one level below
+/// `parent` (default: the reader's own), with the parent's totals and its
+/// months; each row opens the level below.
+pub async fn regions_page(page: Page, State(state): State<AppState>, Query(q): Query<ReportQuery>) -> PageResult {
+    let actor = page.user()?;
+    let c = &page.c;
+    let Some(reach) = regions::reach_of(&state.db, &actor).await.or_500(&page)? else {
+        return Err(page.with_role(&[Role::Official]).err().unwrap_or_else(|| page.not_found()));
+    };
+    let mut errors = Vec::new();
+    let period = period_of(c, &q, &mut errors);
+    let parent = region_of(c, q.parent.as_deref(), "parent", &mut errors).or(reach.home());
+    let allowed = match parent {
+        Some(p) => reach.covers(p),
+        None => reach == regions::Reach::All,
+    };
+    if !allowed {
+        return Err(page.not_found());
+    }
+    let level = match parent {
+        Some(p) => p.level().below().unwrap_or(RegionLevel::Village),
+        None => RegionLevel::Province,
+    };
+    // A village has no level below: its report is its households.
+    if parent.is_some_and(|p| p.level() == RegionLevel::Village) {
+        let region = parent.map(|p| p.to_string()).unwrap_or_default();
+        let pairs = [
+            ("region".to_owned(), region),
+            ("from".into(), crate::time::format_date(period.from)),
+            ("to".into(), crate::time::format_date(period.to)),
+        ];
+        return Ok(Redirect::to(&format!("/reports/households?{}", query_string(&pairs))).into_response());
+    }
+    let report = regions::report(&state.db, parent, level, period, true).await.or_500(&page)?;
+    let ymd = crate::time::format_date;
+    let dates = format!("from={}&to={}", ymd(period.from), ymd(period.to));
+    let mut crumbs = Vec::new();
+    if let Some(p) = &report.parent {
+        for link in &p.chain {
+            if reach.covers(link.code) && link.code.to_string() != p.code {
+                crumbs.push((crate::regions::short_name(&link.name), format!("/reports/regions?parent={}&{dates}", link.code)));
+            }
+        }
+    } else if parent.is_some() {
+        return Err(page.not_found());
+    }
+    // Every row opens the level below (a village: its households).
+    let rows = report.rows.iter().map(|r| region_line(r, Some(format!("/reports/regions?parent={}&{dates}", r.code)))).collect();
+    let months = report
+        .totals
+        .months
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .map(|m| MonthLine {
+            month: month_label(&m.month, c),
+            gross: m.gross_sales_fen.to_string(),
+            poor: m.registered_poor_sales_fen.to_string(),
+        })
+        .collect();
+    let heading = report.parent.as_ref().map(|p| p.name.clone()).unwrap_or_else(|| c.w.reports_national.to_owned());
+    let region_param = parent.map(|p| p.to_string()).unwrap_or_default();
+    let reads_households = households::Scope::of(&actor).is_some();
+    let households_href = reads_households.then(|| format!("/reports/households?region={region_param}&{dates}"));
+    let cooperatives_href =
+        cooperatives::Scope::of(&actor).is_some().then(|| format!("/reports/cooperatives?region={region_param}&{dates}"));
+    let view = RegionsPage {
+        c,
+        period: period_view(c, period, "/reports/regions", vec![("parent".into(), region_param)]),
+        errors,
+        crumbs,
+        heading,
+        level: by_level(c, level).to_owned(),
+        totals: region_line(&report.totals, None),
+        rows,
+        months,
+        households_href,
+        cooperatives_href,
+    };
+    page.render(StatusCode::OK, &view)
+}
+
+/// One household's line on the page.
+struct HouseholdLine {
+    href: String,
+    code: String,
+    identity: String,
+    village: String,
+    status: String,
+    size: i64,
+    gross: String,
+    income: String,
+    per_capita: String,
+}
+
+fn household_line(c: &Chrome, r: &households::Row, dates: &str) -> HouseholdLine {
+    let identity = [r.head_name.as_deref(), r.register_number.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" / ");
+    HouseholdLine {
+        href: format!("/reports/households/{}?{dates}", r.id),
+        code: r.household_code.clone(),
+        identity,
+        village: r.village.chain.clone(),
+        status: super::words::household_status(c.lang, r.status.as_str()),
+        size: r.size,
+        gross: r.gross_sales_fen.to_string(),
+        income: r.household_income_fen.to_string(),
+        per_capita: r.per_capita_income_fen.to_string(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "report_households.html")]
+struct HouseholdsPage<'a> {
+    c: &'a Chrome,
+    errors: Vec<String>,
+    period: PeriodView,
+    place: String,
+    back: Option<String>,
+    count: String,
+    gross: String,
+    income: String,
+    rows: Vec<HouseholdLine>,
+    statuses: Vec<(&'static str, String, bool)>,
+    sorts: Vec<(&'static str, &'static str, bool)>,
+    region: String,
+    pager: Option<(Option<String>, String, Option<String>)>,
+    identities: bool,
+}
+
+/// `GET /reports/households?region=&status=&sort=&page=&from=&to=`
+pub async fn households_page(page: Page, State(state): State<AppState>, Query(q): Query<ReportQuery>) -> PageResult {
+    let actor = page.user()?;
+    let c = &page.c;
+    let Some(scope) = households::Scope::of(&actor) else {
+        return Err(page.with_role(&[Role::Official, Role::CoopManager]).err().unwrap_or_else(|| page.not_found()));
+    };
+    let mut errors = Vec::new();
+    let period = period_of(c, &q, &mut errors);
+    let region = region_of(c, q.region.as_deref(), "region", &mut errors);
+    let status = q.status.as_deref().and_then(Status::parse);
+    let sort = q.sort.as_deref().and_then(households::Sort::parse).unwrap_or_default();
+    let number = q.page.unwrap_or(1).clamp(1, 100_000);
+    let query = households::Query { period, region, status, cooperative: None, sort };
+    let viewer = Viewer::of(Some(&actor));
+    let (rows, totals) = households::page(&state.db, &viewer, scope, &query, PER_PAGE, (number - 1) * PER_PAGE).await.or_500(&page)?;
+    let ymd = crate::time::format_date;
+    let dates = format!("from={}&to={}", ymd(period.from), ymd(period.to));
+    let place = match region.or(match scope {
+        households::Scope::Region(r) => Some(r),
+        _ => None,
+    }) {
+        Some(r) => crate::regions::get(&state.db, r).await.or_500(&page)?.map(|r| crate::reports::county_down(&r)).unwrap_or_default(),
+        None => String::new(),
+    };
+    let region_text = region.map(|r| r.to_string()).unwrap_or_default();
+    let back = region.and_then(|r| r.parent()).map(|p| format!("/reports/regions?parent={p}&{dates}"));
+    let pages = (totals.households + PER_PAGE - 1) / PER_PAGE;
+    let keep = |n: i64| {
+        let pairs = [
+            ("region".to_owned(), region_text.clone()),
+            ("status".into(), status.map(|s| s.as_str().to_owned()).unwrap_or_default()),
+            ("sort".into(), sort.name().to_owned()),
+            ("from".into(), ymd(period.from)),
+            ("to".into(), ymd(period.to)),
+            ("page".into(), n.to_string()),
+        ];
+        format!("/reports/households?{}", query_string(&pairs))
+    };
+    let pager = (pages > 1).then(|| {
+        (
+            (number > 1).then(|| keep(number - 1)),
+            c.w.page_line(number, pages, totals.households),
+            (number < pages).then(|| keep(number + 1)),
+        )
+    });
+    let statuses = ["registered_poor", "monitored", "edge", "lifted", "none"]
+        .into_iter()
+        .map(|s| (s, super::words::household_status(c.lang, s), status.map(|x| x.as_str()) == Some(s)))
+        .collect();
+    let w = c.w;
+    let sorts = [
+        ("-gross_sales", w.reports_sort_gross_desc),
+        ("gross_sales", w.reports_sort_gross_asc),
+        ("-per_capita", w.reports_sort_per_capita_desc),
+        ("per_capita", w.reports_sort_per_capita_asc),
+        ("code", w.reports_sort_code),
+        ("village", w.reports_sort_village),
+    ]
+    .into_iter()
+    .map(|(k, label)| (k, label, k == sort.name()))
+    .collect();
+    let identities = rows.iter().any(|r| r.head_name.is_some() || r.register_number.is_some());
+    let view = HouseholdsPage {
+        c,
+        errors,
+        period: period_view(c, period, "/reports/households", vec![("region".into(), region_text.clone())]),
+        place,
+        back,
+        count: super::words::fill(
+            w.reports_households_count,
+            &[("households", &totals.households), ("people", &totals.people), ("with_sales", &totals.households_with_sales)],
+        ),
+        gross: totals.gross_sales_fen.to_string(),
+        income: totals.household_income_fen.to_string(),
+        rows: rows.iter().map(|r| household_line(c, r, &dates)).collect(),
+        statuses,
+        sorts,
+        region: region_text,
+        pager,
+        identities,
+    };
+    page.render(StatusCode::OK, &view)
+}
+
+#[derive(Template)]
+#[template(path = "report_household.html")]
+struct HouseholdPage<'a> {
+    c: &'a Chrome,
+    errors: Vec<String>,
+    period: PeriodView,
+    h: HouseholdLine,
+    months: Vec<(String, String, String)>,
+    cooperatives: Vec<(String, String, String)>,
+    back: String,
+}
+
+/// `GET /reports/households/{id}?from=&to=`
+pub async fn household_page(page: Page, State(state): State<AppState>, Path(id): Path<String>, Query(q): Query<ReportQuery>) -> PageResult {
+    let actor = page.user()?;
+    let c = &page.c;
+    let scope = households::Scope::of(&actor).ok_or_else(|| page.not_found())?;
+    let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
+    let mut errors = Vec::new();
+    let period = period_of(c, &q, &mut errors);
+    let viewer = Viewer::of(Some(&actor));
+    let report = households::one(&state.db, &viewer, scope, id, period).await.or_500(&page)?.ok_or_else(|| page.not_found())?;
+    let ymd = crate::time::format_date;
+    let dates = format!("from={}&to={}", ymd(period.from), ymd(period.to));
+    let view = HouseholdPage {
+        c,
+        errors,
+        period: period_view(c, period, &format!("/reports/households/{id}"), Vec::new()),
+        h: household_line(c, &report.household, &dates),
+        months: report
+            .months
+            .iter()
+            .map(|m| (month_label(&m.month, c), m.gross_sales_fen.to_string(), m.household_income_fen.to_string()))
+            .collect(),
+        cooperatives: report
+            .cooperatives
+            .iter()
+            .map(|x| (x.name.clone(), x.gross_sales_fen.to_string(), x.household_income_fen.to_string()))
+            .collect(),
+        back: format!("/reports/households?region={}&{dates}", report.household.village.code),
+    };
+    page.render(StatusCode::OK, &view)
+}
+
+/// One cooperative's line on the page.
+struct CooperativeLine {
+    name: String,
+    place: String,
+    gross: String,
+    income: String,
+    payout: String,
+    supplied: i64,
+    rating: String,
+    refunded: String,
+}
+
+fn cooperative_line(c: &Chrome, r: &cooperatives::Row) -> CooperativeLine {
+    CooperativeLine {
+        name: r.name.clone(),
+        place: r.place.clone(),
+        gross: r.gross_sales_fen.to_string(),
+        income: r.household_income_fen.to_string(),
+        payout: percent(r.payout_percent),
+        supplied: r.households_supplied,
+        rating: match r.rating {
+            Some(stars) => super::words::fill(c.w.reports_rating_line, &[("stars", &format!("{stars:.1}")), ("n", &r.ratings)]),
+            None => c.w.reports_no_rating.to_owned(),
+        },
+        refunded: if r.refunded_fen == Fen::ZERO { "—".into() } else { r.refunded_fen.to_string() },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "report_cooperatives.html")]
+struct CooperativesPage<'a> {
+    c: &'a Chrome,
+    errors: Vec<String>,
+    period: PeriodView,
+    place: String,
+    rows: Vec<CooperativeLine>,
+    totals: CooperativeLine,
+}
+
+/// `GET /reports/cooperatives?region=&from=&to=`
+pub async fn cooperatives_page(page: Page, State(state): State<AppState>, Query(q): Query<ReportQuery>) -> PageResult {
+    let actor = page.user()?;
+    let c = &page.c;
+    let Some(scope) = cooperatives::Scope::of(&actor) else {
+        return Err(page.with_role(&[Role::Official, Role::CoopManager]).err().unwrap_or_else(|| page.not_found()));
+    };
+    let mut errors = Vec::new();
+    let period = period_of(c, &q, &mut errors);
+    let region = region_of(c, q.region.as_deref(), "region", &mut errors);
+    let report = cooperatives::report(&state.db, scope, region, period).await.or_500(&page)?;
+    let place = match region {
+        Some(r) => crate::regions::get(&state.db, r).await.or_500(&page)?.map(|r| crate::reports::county_down(&r)).unwrap_or_default(),
+        None => String::new(),
+    };
+    let view = CooperativesPage {
+        c,
+        errors,
+        period: period_view(c, period, "/reports/cooperatives", vec![("region".into(), region.map(|r| r.to_string()).unwrap_or_default())]),
+        place,
+        rows: report.rows.iter().map(|r| cooperative_line(c, r)).collect(),
+        totals: cooperative_line(c, &report.totals),
+    };
+    page.render(StatusCode::OK, &view)
+}
+
+#[derive(Template)]
+#[template(path = "report_cooperative.html")]
+struct CooperativePage<'a> {
+    c: &'a Chrome,
+    errors: Vec<String>,
+    period: PeriodView,
+    me: CooperativeLine,
+    months: Vec<MonthLine>,
+    members: Vec<HouseholdLine>,
+    members_href: String,
+}
+
+/// `GET /reports/cooperative?from=&to=`: a cooperative manager's results —
+/// sales and payout by month, and the members who earned most.
+pub async fn cooperative_page(page: Page, State(state): State<AppState>, Query(q): Query<ReportQuery>) -> PageResult {
+    let (actor, coop) = page.manager()?;
+    let c = &page.c;
+    let mut errors = Vec::new();
+    let period = period_of(c, &q, &mut errors);
+    let report = cooperatives::report(&state.db, cooperatives::Scope::One(coop), None, period).await.or_500(&page)?;
+    let me = report.rows.first().map(|r| cooperative_line(c, r)).ok_or_else(|| page.not_found())?;
+    let months = cooperatives::months(&state.db, coop, period)
+        .await
+        .or_500(&page)?
+        .into_iter()
+        .map(|m| MonthLine {
+            month: month_label(&m.month, c),
+            gross: m.gross_sales_fen.to_string(),
+            poor: m.household_income_fen.to_string(),
+        })
+        .collect();
+    let query = households::Query { period, region: None, status: None, cooperative: None, sort: households::Sort::GrossDesc };
+    let viewer = Viewer::of(Some(&actor));
+    let (top, _) = households::page(&state.db, &viewer, households::Scope::Members(coop), &query, 10, 0).await.or_500(&page)?;
+    let ymd = crate::time::format_date;
+    let dates = format!("from={}&to={}", ymd(period.from), ymd(period.to));
+    let view = CooperativePage {
+        c,
+        errors,
+        period: period_view(c, period, "/reports/cooperative", Vec::new()),
+        me,
+        months,
+        members: top.iter().filter(|r| r.gross_sales_fen > Fen::ZERO).map(|r| household_line(c, r, &dates)).collect(),
+        members_href: format!("/reports/households?{dates}"),
+    };
+    page.render(StatusCode::OK, &view)
+}
