@@ -107,6 +107,21 @@ pub struct Config {
     /// Monitoring line per year, per person per year
     /// (`ZHUNONG_MONITORING_LINE_<YEAR>` in yuan, or `[monitoring_line]`).
     pub monitoring_lines: BTreeMap<i32, Fen>,
+    /// Per-capita income up to this percent above the line is orange
+    /// (`ZHUNONG_MONITORING_ORANGE_PERCENT`, default 10).
+    pub monitoring_orange_percent: i64,
+    /// Up to this percent above the line is yellow
+    /// (`ZHUNONG_MONITORING_YELLOW_PERCENT`, default 30).
+    pub monitoring_yellow_percent: i64,
+    /// A fall of more than this percent from last year's per-capita income
+    /// makes the colour one step worse (`ZHUNONG_MONITORING_DROP_PERCENT`,
+    /// default 30).
+    pub monitoring_drop_percent: i64,
+    /// The colour a household is at least when its latest visit of the
+    /// year found a risk factor or a failed 两不愁三保障 check
+    /// (`ZHUNONG_MONITORING_RISK_COLOUR`: yellow, orange or red; default
+    /// orange).
+    pub monitoring_risk_colour: String,
 }
 
 /// A configuration value that cannot be used.
@@ -146,6 +161,10 @@ struct FileConfig {
     /// year → yuan per person per year
     #[serde(default)]
     monitoring_line: BTreeMap<String, i64>,
+    monitoring_orange_percent: Option<i64>,
+    monitoring_yellow_percent: Option<i64>,
+    monitoring_drop_percent: Option<i64>,
+    monitoring_risk_colour: Option<String>,
 }
 
 /// The bank account invoice orders are paid to, printed on invoices.
@@ -309,6 +328,12 @@ impl Config {
                     .unwrap_or_else(|| "（请配置账号 ZHUNONG_PAYEE_ACCOUNT）".into()),
             },
             monitoring_lines,
+            monitoring_orange_percent: number("ZHUNONG_MONITORING_ORANGE_PERCENT", file.monitoring_orange_percent, 10)?,
+            monitoring_yellow_percent: number("ZHUNONG_MONITORING_YELLOW_PERCENT", file.monitoring_yellow_percent, 30)?,
+            monitoring_drop_percent: number("ZHUNONG_MONITORING_DROP_PERCENT", file.monitoring_drop_percent, 30)?,
+            monitoring_risk_colour: var("ZHUNONG_MONITORING_RISK_COLOUR")
+                .or(file.monitoring_risk_colour)
+                .unwrap_or_else(|| "orange".into()),
         };
         if config.session_ttl_secs < 60 {
             return Err(ConfigError("ZHUNONG_SESSION_TTL_SECS must be at least 60".into()));
@@ -340,7 +365,25 @@ impl Config {
         if config.login_failures_per_minute < 1 {
             return Err(ConfigError("ZHUNONG_LOGIN_FAILURES_PER_MINUTE must be at least 1".into()));
         }
+        if !(0..=config.monitoring_yellow_percent).contains(&config.monitoring_orange_percent) || config.monitoring_yellow_percent > 1_000 {
+            return Err(ConfigError(
+                "ZHUNONG_MONITORING_ORANGE_PERCENT must be from 0 to ZHUNONG_MONITORING_YELLOW_PERCENT, which is at most 1000".into(),
+            ));
+        }
+        if !(1..=100).contains(&config.monitoring_drop_percent) {
+            return Err(ConfigError("ZHUNONG_MONITORING_DROP_PERCENT must be from 1 to 100".into()));
+        }
+        if !matches!(config.monitoring_risk_colour.as_str(), "yellow" | "orange" | "red") {
+            return Err(ConfigError("ZHUNONG_MONITORING_RISK_COLOUR must be yellow, orange or red".into()));
+        }
         Ok(config)
+    }
+
+    /// The configuration with nothing set: every default. What the demo
+    /// data is evaluated with (a server configured otherwise re-evaluates
+    /// at its first monitoring sweep).
+    pub fn defaults() -> Config {
+        Config::from_sources(&BTreeMap::new(), None).expect("the defaults are a valid configuration")
     }
 
     /// The monitoring line in force for `year`: the configured line of that
@@ -402,6 +445,20 @@ mod tests {
         let e = Config::from_sources(&vars(&[("ZHUNONG_TRUSTED_PROXIES", "10.0.0.0/33")]), None).unwrap_err();
         assert!(e.to_string().contains("ZHUNONG_TRUSTED_PROXIES"), "{e}");
         assert!(IpRange::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+    }
+
+    #[test]
+    fn monitoring_thresholds_have_defaults_and_are_checked() {
+        let c = Config::defaults();
+        assert_eq!((c.monitoring_orange_percent, c.monitoring_yellow_percent, c.monitoring_drop_percent), (10, 30, 30));
+        assert_eq!(c.monitoring_risk_colour, "orange");
+        let file = "monitoring_orange_percent = 15\nmonitoring_risk_colour = \"red\"\n";
+        let c = Config::from_sources(&vars(&[("ZHUNONG_MONITORING_YELLOW_PERCENT", "40")]), Some(file)).unwrap();
+        assert_eq!((c.monitoring_orange_percent, c.monitoring_yellow_percent, c.monitoring_risk_colour.as_str()), (15, 40, "red"));
+        let e = Config::from_sources(&vars(&[("ZHUNONG_MONITORING_ORANGE_PERCENT", "50")]), None).unwrap_err();
+        assert!(e.to_string().contains("ZHUNONG_MONITORING_ORANGE_PERCENT"), "{e}");
+        let e = Config::from_sources(&vars(&[("ZHUNONG_MONITORING_RISK_COLOUR", "purple")]), None).unwrap_err();
+        assert!(e.to_string().contains("ZHUNONG_MONITORING_RISK_COLOUR"), "{e}");
     }
 
     #[test]

@@ -65,6 +65,7 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod money;
+pub mod monitoring;
 pub mod orders;
 pub mod orgs;
 pub mod outbox;

@@ -160,7 +160,7 @@ async fn serve() -> anyhow::Result<()> {
         Ok(n) => tracing::info!(refunds = n, "unanswered Stripe refunds finished"),
         Err(e) => tracing::warn!(error = %e, "finishing unanswered Stripe refunds failed; the sweep will retry"),
     }
-    tokio::spawn(expire_orders(db.clone(), app.state.stripe.clone()));
+    tokio::spawn(expire_orders(db.clone(), app.state.stripe.clone(), zhunong::monitoring::Rules::of(&app.state.config)));
     let bind = app.state.config.bind.clone();
     let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!(backend = ?db.backend(), "Zhunong serving on http://{}", listener.local_addr()?);
@@ -181,8 +181,9 @@ async fn serve() -> anyhow::Result<()> {
 /// lapsed (deadlines set at placement from the configuration), releasing
 /// their stock, finishes Stripe refunds whose answer was lost, closes the
 /// shipment windows whose cut-off passed (under a lease: one instance does
-/// it), and purges a bounded batch of expired idempotency keys.
-async fn expire_orders(db: zhunong::db::Db, stripe: Option<zhunong::payments::Stripe>) {
+/// it), keeps the monitoring colours in step with the ledger (under a
+/// lease too), and purges a bounded batch of expired idempotency keys.
+async fn expire_orders(db: zhunong::db::Db, stripe: Option<zhunong::payments::Stripe>, rules: zhunong::monitoring::Rules) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
@@ -200,6 +201,11 @@ async fn expire_orders(db: zhunong::db::Db, stripe: Option<zhunong::payments::St
             Ok(s) if s.closed + s.routed > 0 => tracing::info!(shipments_closed = s.closed, routes = s.routed, "distribution sweep"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "the distribution sweep failed; will retry"),
+        }
+        match zhunong::monitoring::sweep(&db, &rules, zhunong::jobs::instance_id()).await {
+            Ok(s) if s.evaluated > 0 => tracing::info!(households = s.evaluated, alerts = s.alerts, "monitoring sweep"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the monitoring sweep failed; will retry"),
         }
         match zhunong::orders::idempotency::purge_expired(&db, 5_000).await {
             Ok(0) => {}

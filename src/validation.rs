@@ -461,6 +461,44 @@ pub enum Problem {
         max: i64,
     },
 
+    // ---- monitoring ----
+    /// A visit's date that is not a real date from `from` (a year) up to
+    /// today in China.
+    VisitDate {
+        /// The first year.
+        from: i64,
+    },
+    /// Declared other income outside 0..=`max_yuan` yuan.
+    OtherIncome {
+        /// The limit, in yuan.
+        max_yuan: i64,
+    },
+    /// A risk factor that is none of the seven.
+    UnknownRiskFactor {
+        /// The text given, quoted and cut.
+        text: String,
+    },
+    /// A 两不愁三保障 check that is none of the six.
+    UnknownCheck {
+        /// The text given, quoted and cut.
+        text: String,
+    },
+    /// More risk factors than there are.
+    TooManyRiskFactors {
+        /// The limit.
+        max: i64,
+    },
+    /// A household code that is no household of the official's region
+    /// (unknown codes are answered alike, so codes cannot be probed).
+    NotInYourRegion {
+        /// The code, quoted and cut.
+        text: String,
+    },
+    /// A household visited twice in one file on one day.
+    VisitTwice {
+        /// Its first row.
+        first_row: usize,
+    },
     // ---- reports (issue 13: pledges) ----
     /// A pledge report's `from` and `to` in different years, or not in
     /// the `year` given beside them (a pledge is a year's).
@@ -576,6 +614,13 @@ impl Problem {
             Year { .. } => "year",
             PageNumber => "page_number",
             PerPage { .. } => "per_page",
+            VisitDate { .. } => "visit_date",
+            OtherIncome { .. } => "other_income",
+            UnknownRiskFactor { .. } => "unknown_risk_factor",
+            UnknownCheck { .. } => "unknown_check",
+            TooManyRiskFactors { .. } => "too_many_risk_factors",
+            NotInYourRegion { .. } => "not_in_your_region",
+            VisitTwice { .. } => "visit_twice",
             PeriodInOneYear => "period_in_one_year",
         }
     }
@@ -735,6 +780,15 @@ impl std::fmt::Display for Problem {
             Year { from, to } => write!(f, "give a year from {from} to {to}"),
             PageNumber => f.write_str("pages are numbered from 1"),
             PerPage { max } => write!(f, "give 1 to {max} items per page"),
+            VisitDate { from } => write!(f, "give the day of the visit as YYYY-MM-DD, from {from} up to today (China time)"),
+            OtherIncome { max_yuan } => write!(f, "give the other income of the year in fen, from 0 to ¥{}", grouped(*max_yuan)),
+            UnknownRiskFactor { text } => {
+                write!(f, "{text} is not a risk factor: give illness, schooling, disability, disaster, unemployment, marriage or accident")
+            }
+            UnknownCheck { text } => write!(f, "{text} is not a check: give food, clothing, schooling, medical, housing or water"),
+            TooManyRiskFactors { max } => write!(f, "give at most {max} risk factors, each once"),
+            NotInYourRegion { text } => write!(f, "{text} is not a household of your region"),
+            VisitTwice { first_row } => write!(f, "this household's visit on this day is in row {first_row} already"),
             PeriodInOneYear => f.write_str("give from and to within one calendar year (the year given, if any)"),
         }
     }

@@ -51,6 +51,7 @@ JOIN orders o ON o.id = e.order_id
 JOIN organisations b ON b.id = o.buyer_org_id;
 DROP TABLE attribution_entries;
 ALTER TABLE attribution_entries_new RENAME TO attribution_entries;
+SELECT MAX(id) FROM attribution_entries;
 CREATE INDEX attribution_entries_order ON attribution_entries (order_id);
 CREATE INDEX attribution_entries_line ON attribution_entries (line_id);
 CREATE INDEX attribution_entries_household ON attribution_entries (household_id, day);

@@ -10,6 +10,7 @@ mod distribution;
 pub mod error;
 pub mod extract;
 mod households;
+mod monitoring;
 pub(crate) mod orders;
 mod regions;
 mod reports;
@@ -69,6 +70,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/reports/regions", get(reports::regions))
         .route("/api/v1/reports/cooperatives", get(reports::cooperatives))
         .route("/api/v1/agencies/{org_id}", patch(agencies::update))
+        // Monitoring (监测帮扶).
+        .route("/api/v1/households/{id}/visits", post(monitoring::record_visit))
+        .route("/api/v1/households/visits/import", post(monitoring::import_visits))
+        .route("/api/v1/alerts", get(monitoring::alerts))
+        .route("/api/v1/alerts/{id}/ack", post(monitoring::acknowledge))
+        .route("/api/v1/reports/monitoring", get(monitoring::report))
         // Partner cities' pledges (issue 13).
         .route("/api/v1/reports/partners/{org_id}/pledge", get(reports::pledge))
 }

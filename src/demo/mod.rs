@@ -178,11 +178,15 @@ impl Loader<'_> {
             }
         }
 
+        let mut official = None;
         for (i, (name, region)) in OFFICES.iter().enumerate() {
             let id = self.org("government", name, region).await?;
             if i == 0 {
-                self.user("official@county.zhunong.demo", "伽师县乡村振兴局 审计员", id, &[Role::Official]).await?;
+                official = Some(self.user("official@county.zhunong.demo", "伽师县乡村振兴局 审计员", id, &[Role::Official]).await?);
             }
+        }
+        if let Some(official) = official {
+            self.monitoring(official).await?;
         }
 
         Ok(Outcome::Loaded { cooperatives: coops.len(), products: product_count, households: household_count })
@@ -285,6 +289,51 @@ impl Loader<'_> {
             members.push(hid);
         }
         Ok(Coop { id, village, members, node: 0 })
+    }
+
+    /// Monitoring: every household's colour of this year worked out (a
+    /// baseline, with the default rules — a server configured otherwise
+    /// works them out again at its first sweep), then four visits by the
+    /// official of 伽师县 to households that were green: one turns red
+    /// (因病), one orange, one yellow, one stays green — so the demo shows
+    /// every colour and two open alerts. Uses no random numbers, so the
+    /// rest of the demo is as it was.
+    async fn monitoring(&mut self, official: i64) -> anyhow::Result<()> {
+        use crate::monitoring::{Check, RiskFactor, Rules, Trigger, evaluate_in, visits};
+        let rules = Rules::of(&crate::config::Config::defaults());
+        let today = crate::time::china_today();
+        let year = today.year();
+        let Some(line) = rules.line(year) else { return Ok(()) };
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM households ORDER BY id").fetch_all(&mut **self.tx).await?;
+        for chunk in ids.chunks(crate::monitoring::evaluate::BATCH) {
+            evaluate_in(self.tx, &rules, year, chunk, Trigger::Baseline).await?;
+        }
+        let green: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT h.id, h.village_code, h.size FROM households h JOIN household_colours c ON c.household_id = h.id AND c.year = $1 \
+             WHERE h.village_code LIKE '653129%' AND c.colour = 'green' ORDER BY h.id LIMIT 4",
+        )
+        .bind(year as i64)
+        .fetch_all(&mut **self.tx)
+        .await?;
+        let jan_first = time::Date::from_calendar_date(year, time::Month::January, 1)?;
+        // (per-person income in percent of the line, factors, failed checks, note)
+        let plans: [(i64, &[RiskFactor], &[Check], &str); 4] = [
+            (60, &[RiskFactor::Illness], &[Check::Medical], "户主住院治疗，家中无劳动力"),
+            (105, &[], &[], "务工收入减少"),
+            (120, &[], &[], "收入稳定，继续跟踪"),
+            (250, &[], &[], "家庭收入稳定"),
+        ];
+        for (k, ((household, village, size), (percent, factors, failed, note))) in green.iter().zip(plans).enumerate() {
+            let visit = visits::CheckedVisit {
+                visited_on: (today - time::Duration::days(k as i64 + 1)).max(jan_first),
+                other_income: Fen::new(line.get() * size * percent / 100),
+                factors: factors.to_vec(),
+                failed: failed.to_vec(),
+                note: note.to_string(),
+            };
+            visits::record_in(self.tx, &rules, official, *household, village, &visit, visits::Source::Form).await?;
+        }
+        Ok(())
     }
 
     fn head_name(&mut self, county: &str) -> String {

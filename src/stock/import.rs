@@ -129,8 +129,9 @@ where
 }
 
 /// The problems as the answer lists them: sorted by row, the first
-/// [`MAX_ROW_ERRORS`] kept, and the other rows counted.
-fn rows_error(mut errors: Vec<RowError>) -> ImportError {
+/// [`MAX_ROW_ERRORS`] kept, and the other rows counted. (Also the answer
+/// of the monitoring's visit import, which lists its rows alike.)
+pub fn rows_error(mut errors: Vec<RowError>) -> ImportError {
     errors.sort_by_key(|e| e.row);
     if errors.len() <= MAX_ROW_ERRORS {
         return ImportError::Rows { errors, more_rows: 0 };

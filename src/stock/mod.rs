@@ -10,7 +10,7 @@ mod import;
 pub mod upload;
 
 pub use import::{
-    COLUMNS as IMPORT_COLUMNS, ImportError, ImportReport, MAX_ROW_ERRORS, RowError, import, import_upload, read_csv, read_xlsx,
+    COLUMNS as IMPORT_COLUMNS, ImportError, ImportReport, MAX_ROW_ERRORS, RowError, import, import_upload, read_csv, read_xlsx, rows_error,
 };
 pub use upload::{FileKind, OverBudget};
 

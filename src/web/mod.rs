@@ -18,6 +18,7 @@ mod console;
 mod dashboards;
 mod finance;
 mod hub;
+mod monitoring;
 mod orders;
 mod page;
 mod pages;
@@ -86,6 +87,12 @@ pub fn router() -> Router<AppState> {
         .route("/logout", axum::routing::post(pages::logout))
         .route("/lang/{to}", get(pages::switch_language))
         .route("/static/{file}", get(assets::static_file))
+        // Monitoring (监测帮扶), for officials.
+        .route("/monitoring", get(monitoring::monitoring_page))
+        .route("/monitoring/find", get(monitoring::find))
+        .route("/monitoring/households/{id}/visit", get(monitoring::visit_form).post(monitoring::record_visit))
+        .route("/monitoring/alerts/{id}/ack", axum::routing::post(monitoring::acknowledge))
+        .route("/monitoring/import", get(monitoring::import_form).post(monitoring::import))
         // Dashboards (issue 13).
         .route("/dashboard", get(dashboards::dashboard))
 }
@@ -138,6 +145,8 @@ pub struct Chrome {
     /// The user reads reports (officials, cooperatives, partner cities,
     /// the platform).
     pub reports: bool,
+    /// The user reads monitoring (officials, platform admin).
+    pub monitoring: bool,
     /// The user's organisation has a dashboard (`/dashboard`).
     pub dashboard: bool,
     /// The visitor's CSRF cookie to (re)set, with the page that needs it.
@@ -165,6 +174,7 @@ impl Chrome {
                     .iter()
                     .any(|r| a.has(*r))
             }),
+            monitoring: actor.is_some_and(|a| a.official_region().is_some() || a.has(Role::PlatformAdmin)),
             dashboard: actor.is_some_and(dashboards::has_dashboard),
             visitor_cookie: None,
         }

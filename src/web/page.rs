@@ -103,6 +103,11 @@ impl Page {
         self.refuse(Refusal::NotFound)
     }
 
+    /// The 403 page ("you don't have access to this page").
+    pub fn forbidden(&self) -> PageError {
+        self.refuse(Refusal::NoAccess)
+    }
+
     /// The 400 page.
     pub fn bad_request(&self) -> PageError {
         self.refuse(Refusal::BadRequest)

@@ -618,6 +618,86 @@ words! {
     reports_identity: "户主 / 证号", "Head / register no.";
     reports_back_to_region: "返回地区报表", "Back to the region";
     reports_drill: "查看下级", "Open";
+    mon_nav: "监测帮扶", "Monitoring";
+    mon_title: "防返贫监测", "Monitoring of households at risk";
+    mon_year: "年度", "Year";
+    mon_region: "地区", "Region";
+    mon_all_regions: "全部地区", "All regions";
+    mon_line: "{year} 年监测线：每人每年 {line} 元", "Monitoring line {year}: ¥{line} per person per year";
+    mon_no_line: "{year} 年没有设定监测线，不评定颜色。", "No monitoring line is set for {year}, so no colours are given.";
+    mon_counts: "各颜色户数", "Households by colour";
+    mon_last_year: "上年", "Last year";
+    mon_change: "较上年", "Change";
+    mon_households_total: "共 {total} 户", "{total} households";
+    mon_children: "下辖地区（点击查看）", "Places below (choose one to look closer)";
+    mon_flagged: "红色、橙色预警户", "Red and orange households";
+    mon_flagged_none: "没有红色或橙色预警户。", "No red or orange households.";
+    mon_household_code: "农户编号", "Household";
+    mon_village: "所在村", "Village";
+    mon_head: "户主", "Head";
+    mon_per_capita: "人均收入（元）", "Per person (yuan)";
+    mon_colour: "颜色", "Colour";
+    mon_reasons: "原因", "Why";
+    mon_record_visit: "登记走访", "Record a visit";
+    mon_overdue: "本周未走访的村（近 7 天没有走访记录）", "Villages not visited this week (no visit in the last 7 days)";
+    mon_overdue_none: "所有村近 7 天内都有走访记录。", "Every village was visited in the last 7 days.";
+    mon_overdue_more: "另有 {n} 个村未列出。", "{n} more villages are not listed.";
+    mon_last_visit: "最近一次走访", "Last visit";
+    mon_never: "从未走访", "Never";
+    mon_alerts: "待处理预警", "Alerts to acknowledge";
+    mon_alerts_none: "没有待处理的预警。", "No alerts wait for acknowledgement.";
+    mon_alerts_more: "共 {total} 条待处理预警，此处列出最新的 {shown} 条。", "{total} open alerts; the newest {shown} are shown.";
+    mon_alert_turned: "{household}（{village}）变为{colour}", "{household} ({village}) turned {colour}";
+    mon_alert_turned_from: "{household}（{village}）由{previous}变为{colour}", "{household} ({village}) turned {colour} from {previous}";
+    mon_raised_at: "预警时间", "Raised";
+    mon_ack_note: "处理情况（必填）", "What was done (required)";
+    mon_ack_button: "确认已处理", "Acknowledge";
+    mon_ack_done: "预警已确认处理。", "The alert is acknowledged.";
+    mon_ack_already: "该预警已由{who}于{at}确认处理。", "This alert was acknowledged already, by {who} at {at}.";
+    mon_find: "按农户编号登记走访", "Record a visit by household code";
+    mon_find_placeholder: "如 HH-7K3QX9PM", "e.g. HH-7K3QX9PM";
+    mon_find_missing: "您的辖区内没有编号为 {code} 的农户。", "No household of your region has the code {code}.";
+    mon_import_link: "导入走访记录（CSV / XLSX）", "Import visits (CSV / XLSX)";
+    mon_visit_title: "登记走访", "Record a visit";
+    mon_visit_household: "农户 {code} · {village} · {size} 人", "Household {code} · {village} · {size} people";
+    mon_colour_now: "当前颜色", "Colour now";
+    mon_not_rated: "尚未评定", "Not rated yet";
+    mon_visited_on: "走访日期", "Day of the visit";
+    mon_other_income: "全年其他收入（元）", "Other income this year (yuan)";
+    mon_other_income_hint: "务工、养老金、各类补贴等平台销售以外的收入，全年合计。", "Wages, pensions, subsidies — the year's income from outside the platform, in all.";
+    mon_risk_factors: "发现的风险因素", "Risk factors found";
+    mon_checks: "两不愁三保障（已保障的请勾选）", "Basic needs met (tick each one that is)";
+    mon_save_visit: "保存走访记录", "Save the visit";
+    mon_visit_saved: "走访已记录，{code} 当前颜色：{colour}。", "Visit recorded; {code} is now {colour}.";
+    mon_visit_alert: "该户变为{colour}，已向本辖区发出预警。", "The household turned {colour}: an alert went to the officials of its region.";
+    mon_visits: "走访记录", "Visits";
+    mon_recorded_by: "记录人", "Recorded by";
+    mon_failed_checks: "未保障", "Not met";
+    mon_import_title: "导入走访记录（CSV / XLSX）", "Import visits (CSV / XLSX)";
+    mon_import_help: "每行一次走访，列名可用中文或英文。风险因素填因病、因学、因残、因灾、因失业、因婚变、因意外，多项用“、”分隔；未达标项填吃、穿、义务教育、医疗、住房、饮水。文件中任何一行有误，则整个文件都不导入，并列出每一行的问题。", "One visit per row; columns may be named in Chinese or English. Risk factors: illness, schooling, disability, disaster, unemployment, marriage, accident (or 因病 …), several separated by commas; failed checks: food, clothing, schooling, medical, housing, water. If any row is wrong, nothing is imported and every bad row is listed.";
+    mon_import_done: "已导入 {visits} 条走访记录（{households} 户），发出 {alerts} 条预警。", "Imported {visits} visits of {households} households; {alerts} alerts raised.";
+    colour_red: "红色", "red";
+    colour_orange: "橙色", "orange";
+    colour_yellow: "黄色", "yellow";
+    colour_green: "绿色", "green";
+    factor_illness: "因病", "Illness";
+    factor_schooling: "因学", "Schooling costs";
+    factor_disability: "因残", "Disability";
+    factor_disaster: "因灾", "Disaster";
+    factor_unemployment: "因失业", "Unemployment";
+    factor_marriage: "因婚变", "Marriage breakdown";
+    factor_accident: "因意外", "Accident";
+    check_food: "不愁吃", "Enough food";
+    check_clothing: "不愁穿", "Enough clothing";
+    check_schooling: "义务教育有保障", "Compulsory schooling assured";
+    check_medical: "基本医疗有保障", "Basic medical care assured";
+    check_housing: "住房安全有保障", "Safe housing";
+    check_water: "饮水安全有保障", "Safe drinking water";
+    reason_below_line: "人均收入低于监测线", "Per-capita income below the line";
+    reason_near_line: "人均收入略高于监测线", "Per-capita income just above the line";
+    reason_close_to_line: "人均收入接近监测线", "Per-capita income close to the line";
+    reason_income_drop: "人均收入较上年大幅下降", "Per-capita income fell sharply from last year";
+    reason_failed_check: "{check}：未保障", "{check}: not met";
     // Charts and the agencies' and partner cities' dashboards (issue 13).
     chart_empty: "暂无数据", "No data yet";
     chart_target: "目标", "Target";
@@ -664,6 +744,63 @@ words! {
 }
 
 impl Words {
+    /// A monitoring colour (红色 / red).
+    pub fn colour(&self, c: crate::monitoring::Colour) -> &'static str {
+        use crate::monitoring::Colour;
+        match c {
+            Colour::Red => self.colour_red,
+            Colour::Orange => self.colour_orange,
+            Colour::Yellow => self.colour_yellow,
+            Colour::Green => self.colour_green,
+        }
+    }
+
+    /// A risk factor (因病 / Illness).
+    pub fn risk_factor(&self, f: crate::monitoring::RiskFactor) -> &'static str {
+        use crate::monitoring::RiskFactor as F;
+        match f {
+            F::Illness => self.factor_illness,
+            F::Schooling => self.factor_schooling,
+            F::Disability => self.factor_disability,
+            F::Disaster => self.factor_disaster,
+            F::Unemployment => self.factor_unemployment,
+            F::Marriage => self.factor_marriage,
+            F::Accident => self.factor_accident,
+        }
+    }
+
+    /// A 两不愁三保障 check (饮水安全有保障 / Safe drinking water).
+    pub fn check(&self, c: crate::monitoring::Check) -> &'static str {
+        use crate::monitoring::Check as C;
+        match c {
+            C::Food => self.check_food,
+            C::Clothing => self.check_clothing,
+            C::Schooling => self.check_schooling,
+            C::Medical => self.check_medical,
+            C::Housing => self.check_housing,
+            C::Water => self.check_water,
+        }
+    }
+
+    /// Why a household has its colour, in words; a code this table does
+    /// not know is left out rather than shown.
+    pub fn reason(&self, code: &str) -> Option<String> {
+        use crate::monitoring::Reason;
+        Some(match Reason::parse(code)? {
+            Reason::BelowLine => self.reason_below_line.to_owned(),
+            Reason::NearLine => self.reason_near_line.to_owned(),
+            Reason::CloseToLine => self.reason_close_to_line.to_owned(),
+            Reason::IncomeDrop => self.reason_income_drop.to_owned(),
+            Reason::Factor(f) => self.risk_factor(f).to_owned(),
+            Reason::Failed(c) => fill(self.reason_failed_check, &[("check", &self.check(c))]),
+        })
+    }
+
+    /// The reasons of a household, as one line of words.
+    pub fn reasons(&self, codes: &[String]) -> String {
+        self.list(&codes.iter().filter_map(|c| self.reason(c)).collect::<Vec<_>>())
+    }
+
     /// The language these words are of.
     pub fn lang(&self) -> Lang {
         if self.html_lang == EN.html_lang { Lang::En } else { Lang::Zh }

@@ -23,6 +23,9 @@ const TABLES: &[&str] = &[
     "lots",
     "lot_contributions",
     "stock_movements",
+    "household_visits",
+    "household_colours",
+    "monitoring_alerts",
 ];
 
 async fn counts(app: &TestApp) -> Vec<i64> {

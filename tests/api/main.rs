@@ -25,6 +25,7 @@ mod import_limit;
 mod ledger_facts;
 mod lifecycle;
 mod listener;
+mod monitoring;
 mod orders;
 mod page_errors;
 mod pages;

@@ -78,6 +78,16 @@ const DIALECT_LINES: &[(&str, &str, &str)] = &[
         "  JOIN orders o ON o.id = CAST(CASE WHEN k.status_code = 201 AND json_valid(k.response_body) THEN json_extract(k.response_body, '$.id') END AS BIGINT) AND o.buyer_org_id = k.org_id",
         "  JOIN orders o ON o.id = CAST(CASE WHEN k.status_code = 201 AND k.response_body LIKE '{%' THEN CAST(k.response_body AS json) ->> 'id' END AS BIGINT) AND o.buyer_org_id = k.org_id",
     ),
+    (
+        "0010_report_facts.sql",
+        "       date(e.created_at, '+8 hours'), substr(date(e.created_at, '+8 hours'), 1, 7)",
+        "       to_char(CAST(e.created_at AS timestamp) + interval '8 hours', 'YYYY-MM-DD'), to_char(CAST(e.created_at AS timestamp) + interval '8 hours', 'YYYY-MM')",
+    ),
+    (
+        "0010_report_facts.sql",
+        "SELECT MAX(id) FROM attribution_entries;",
+        "SELECT setval(pg_get_serial_sequence('attribution_entries', 'id'), COALESCE((SELECT MAX(id) FROM attribution_entries), 0) + 1, false);",
+    ),
 ];
 
 /// A migration as compared across backends: whole-line `--` comments

@@ -347,6 +347,57 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
         Year { from, to } => say!(lang, "年份须在 {from} 至 {to} 之间", "Give a year from {from} to {to}", from = from, to = to),
         PageNumber => say!(lang, "页码从 1 开始", "Pages are numbered from 1"),
         PerPage { max } => say!(lang, "每页 1 至 {max} 条", "Give 1 to {max} items per page", max = max),
+        VisitDate { from } => say!(
+            lang,
+            "{label}请按“年-月-日”填写走访当天的日期（{from} 年以后，不晚于今天，北京时间）",
+            "{label}: give the day of the visit as YYYY-MM-DD, from {from} up to today (China time)",
+            label = label,
+            from = from
+        ),
+        OtherIncome { max_yuan } => say!(
+            lang,
+            "{label}请填写全年其他收入，0 至 {max} 元",
+            "{label}: give the year's other income, from 0 to {max} yuan",
+            label = label,
+            max = grouped(*max_yuan)
+        ),
+        UnknownRiskFactor { text } => say!(
+            lang,
+            "{label}：{text} 不是风险因素，请填写因病、因学、因残、因灾、因失业、因婚变或因意外",
+            "{label}: {text} is not a risk factor; give illness, schooling, disability, disaster, unemployment, marriage or accident",
+            label = label,
+            text = text
+        ),
+        UnknownCheck { text } => say!(
+            lang,
+            "{label}：{text} 不是“两不愁三保障”的检查项，请填写吃、穿、义务教育、医疗、住房或饮水",
+            "{label}: {text} is not a check; give food, clothing, schooling, medical, housing or water",
+            label = label,
+            text = text
+        ),
+        TooManyRiskFactors { max } => {
+            say!(
+                lang,
+                "{label}：风险因素最多 {max} 项，每项只填一次",
+                "{label}: at most {max} risk factors, each once",
+                label = label,
+                max = max
+            )
+        }
+        NotInYourRegion { text } => say!(
+            lang,
+            "{label}：{text} 不是您辖区内的农户",
+            "{label}: {text} is not a household of your region",
+            label = label,
+            text = text
+        ),
+        VisitTwice { first_row } => say!(
+            lang,
+            "{label}：该农户同一天的走访已在第 {first_row} 行",
+            "{label}: this household's visit on this day is in row {first_row} already",
+            label = label,
+            first_row = first_row
+        ),
         PeriodInOneYear => say!(
             lang,
             "起止日期须在同一年内（如填写了年份，须在该年内）",
@@ -410,6 +461,7 @@ pub fn label(lang: Lang, field: &str) -> String {
             ("contributions", "quantity") => say!(lang, "第 {n} 户的供货数量", "Household {n}: quantity", n = n),
             ("contributions", _) => say!(lang, "第 {n} 户供货农户", "Household {n}", n = n),
             ("ratings", _) => say!(lang, "第 {n} 个评价", "Rating {n}", n = n),
+            ("risk_factors", _) => say!(lang, "第 {n} 项风险因素", "Risk factor {n}", n = n),
             _ => say!(lang, "第 {n} 行", "Line {n}", n = n),
         };
     }
@@ -465,7 +517,13 @@ pub fn label(lang: Lang, field: &str) -> String {
         "reference" => t.reference,
         "from" => t.reports_from,
         "to" => t.reports_to,
-        "parent" | "region" => t.reports_region,
+        "parent" => t.reports_region,
+        "visited_on" => t.mon_visited_on,
+        "other_income_fen" | "other_income_yuan" => t.mon_other_income,
+        "risk_factors" => t.mon_risk_factors,
+        "checks" | "failed_checks" => t.mon_checks,
+        "household_code" => t.mon_household_code,
+        "region" => t.mon_region,
         _ => return field.to_owned(),
     }
     .to_owned()
