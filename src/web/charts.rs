@@ -32,6 +32,24 @@
 //!
 //! Colours and patterns are SVG presentation attributes, not `style`: the
 //! pages' Content-Security-Policy allows no inline styles.
+//!
+//! ```ignore
+//! use crate::web::charts::{self, Part, Series, Table, Text, Tone, Unit};
+//! // Sales by month (money in fen; labels 1月 … 12月 / Jan … Dec).
+//! let labels: Vec<String> = months.iter().map(|m| charts::month_label(lang, &m.month)).collect();
+//! let gross: Vec<i64> = months.iter().map(|m| m.gross_sales_fen.get()).collect();
+//! let text = Text { id: "sales-months", title: t.reports_gross, desc: &desc };
+//! let chart = charts::columns(lang, &text, Unit::Fen, &labels, &[Series { name: t.reports_gross, tone: Tone::First, values: &gross }]);
+//! // Households by monitoring colour.
+//! let parts = [(t.mon_green, green, Tone::Green), (t.mon_yellow, yellow, Tone::Yellow) /* … */]
+//!     .map(|(label, n, tone)| Part { label: label.to_owned(), value: n, tone });
+//! let colours = charts::shares(lang, &Text { id: "colours", title, desc }, Unit::Count, &parts);
+//! // Top regions: charts::bars(lang, &text, Unit::Fen, &parts), largest first.
+//! // The numbers under it: Table { caption, head, rows, foot }.
+//! ```
+//!
+//! `web::dashboards::Panel` puts a heading, a chart and its table in one
+//! `<section class="panel">`.
 
 use super::Lang;
 use super::words::{escape, fill};

@@ -49,6 +49,13 @@ pub struct Panel {
     table: Table,
 }
 
+impl Panel {
+    /// A panel of `chart` and `table` under `heading`.
+    pub fn new(heading: String, chart: Chart, table: Table) -> Panel {
+        Panel { heading, chart, table }
+    }
+}
+
 impl std::fmt::Display for Panel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "<section class=\"panel\"><h2>{}</h2>{}{}</section>", escape(&self.heading), self.chart, self.table)
@@ -114,7 +121,7 @@ fn pledge_panel(lang: Lang, id: &str, heading: String, pledge: Fen, direct: Fen,
         ],
         foot: None,
     };
-    Panel { heading, chart, table }
+    Panel::new(heading, chart, table)
 }
 
 /// Direct and helped purchase by month, stacked, with its table.
@@ -148,7 +155,7 @@ fn pledge_months(lang: Lang, year: i32, months: &[PledgeMonth]) -> Panel {
             sum(|m| m.direct_fen + m.helped_fen).to_string(),
         ]),
     };
-    Panel { heading, chart, table }
+    Panel::new(heading, chart, table)
 }
 
 #[derive(Template)]
@@ -263,7 +270,7 @@ fn share_panel(lang: Lang, id: &str, r: &ReservedShare) -> Panel {
         ],
         foot: None,
     };
-    Panel { heading, chart, table }
+    Panel::new(heading, chart, table)
 }
 
 async fn agency(page: &Page, state: &AppState, actor: &Actor, year: i32) -> PageResult {

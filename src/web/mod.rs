@@ -15,7 +15,7 @@ mod chain;
 pub mod charts;
 mod checkout;
 mod console;
-mod dashboards;
+pub(crate) mod dashboards;
 mod finance;
 mod hub;
 mod monitoring;
