@@ -151,7 +151,8 @@ pub struct Row {
     pub household_income_fen: Fen,
     /// Household income per person, rounded down to the fen.
     pub per_capita_income_fen: Fen,
-    /// Monitoring colour of the period's last year, when known.
+    /// Monitoring colour (`red`, `orange`, `yellow`, `green`) of the
+    /// period's last year, when the household has one.
     pub colour: Option<String>,
     /// 建档立卡 number; only for those allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -223,7 +224,17 @@ fn grouped(scope: Scope, q: &Query, only: Option<i64>) -> String {
     )
 }
 
-async fn present(db: &Db, viewer: &Viewer, scope: Scope, raw: Raw) -> sqlx::Result<Row> {
+/// The monitoring colour of household `id` in `year` (household_colours,
+/// kept by crate::monitoring).
+async fn colour(db: &Db, id: i64, year: i32) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT colour FROM household_colours WHERE household_id = $1 AND year = $2")
+        .bind(id)
+        .bind(year as i64)
+        .fetch_optional(db.pool())
+        .await
+}
+
+async fn present(db: &Db, viewer: &Viewer, scope: Scope, raw: Raw, year: i32) -> sqlx::Result<Row> {
     let village = RegionCode::parse(&raw.village_code).ok();
     let chain = match village {
         Some(v) => crate::regions::get_many(db, &[v]).await?.remove(&v),
@@ -244,7 +255,7 @@ async fn present(db: &Db, viewer: &Viewer, scope: Scope, raw: Raw) -> sqlx::Resu
         gross_sales_fen: Fen::new(raw.gross),
         household_income_fen: Fen::new(raw.income),
         per_capita_income_fen: Fen::new(raw.income.div_euclid(raw.size.max(1))),
-        colour: None,
+        colour: colour(db, raw.id, year).await?,
         register_number: if identified { raw.register_number } else { None },
         head_name: if identified { raw.head_name } else { None },
     })
@@ -274,7 +285,7 @@ pub async fn page(db: &Db, viewer: &Viewer, scope: Scope, q: &Query, limit: i64,
         .await?;
     let mut rows = Vec::with_capacity(raws.len());
     for raw in raws {
-        rows.push(present(db, viewer, scope, raw).await?);
+        rows.push(present(db, viewer, scope, raw, q.period.to.year()).await?);
     }
     Ok((rows, totals))
 }
@@ -285,12 +296,13 @@ pub async fn page(db: &Db, viewer: &Viewer, scope: Scope, q: &Query, limit: i64,
 /// reader goes away (the client hung up) the task stops.
 pub fn rows(db: Db, viewer: Viewer, scope: Scope, q: &Query) -> impl Stream<Item = sqlx::Result<Row>> + Send + 'static {
     let sql = format!("{} ORDER BY {}", grouped(scope, q, None), q.sort.sql());
+    let year = q.period.to.year();
     let (tx, rx) = tokio::sync::mpsc::channel::<sqlx::Result<Row>>(256);
     tokio::spawn(async move {
         let mut raws = sqlx::query_as::<_, Raw>(&sql).fetch(db.pool());
         while let Some(raw) = raws.next().await {
             let row = match raw {
-                Ok(raw) => present(&db, &viewer, scope, raw).await,
+                Ok(raw) => present(&db, &viewer, scope, raw, year).await,
                 Err(e) => Err(e),
             };
             let failed = row.is_err();
@@ -343,7 +355,7 @@ pub async fn one(db: &Db, viewer: &Viewer, scope: Scope, id: i64, period: Period
     let q = Query { period, region: None, status: None, cooperative: None, sort: Sort::Code };
     let sql = grouped(scope, &q, Some(id));
     let Some(raw) = sqlx::query_as::<_, Raw>(&sql).fetch_optional(db.pool()).await? else { return Ok(None) };
-    let household = present(db, viewer, scope, raw).await?;
+    let household = present(db, viewer, scope, raw, period.to.year()).await?;
     let coop = if let Scope::Members(c) = scope { format!(" AND t.cooperative_id = {c}") } else { String::new() };
     let rows = period.household_rows("t");
     let (table, cond) = period.household_join("t");

@@ -193,6 +193,29 @@ struct RegionsPage<'a> {
     months: Vec<MonthLine>,
     households_href: Option<String>,
     cooperatives_href: Option<String>,
+    /// Officials and the platform: the region's colours this year and its
+    /// open alerts (弹屏预警).
+    watch: Option<Watch>,
+}
+
+/// The monitoring box of an official's dashboard.
+struct Watch {
+    year: i32,
+    /// (class, word, count)
+    colours: Vec<(&'static str, &'static str, i64)>,
+    alerts: Vec<AlertLine>,
+    /// "12 open alerts; the newest 5 are shown", when there are more.
+    alerts_more: Option<String>,
+    href: String,
+}
+
+struct AlertLine {
+    colour: &'static str,
+    /// "HH-… (巴仁村) turned red".
+    line: String,
+    reasons: String,
+    raised: String,
+    visit: String,
 }
 
 fn region_line(r: &regions::Row, href: Option<String>) -> RegionLine {
@@ -276,8 +299,13 @@ pub async fn regions_page(page: Page, State(state): State<AppState>, Query(q): Q
     let households_href = reads_households.then(|| format!("/reports/households?region={region_param}&{dates}"));
     let cooperatives_href =
         cooperatives::Scope::of(&actor).is_some().then(|| format!("/reports/cooperatives?region={region_param}&{dates}"));
+    let watch = match crate::monitoring::readable_region(&actor, parent) {
+        Ok(region) => Some(watch(&state, &page, &actor, region, period.to.year()).await?),
+        Err(_) => None,
+    };
     let view = RegionsPage {
         c,
+        watch,
         period: period_view(c, period, "/reports/regions", vec![("parent".into(), region_param)]),
         errors,
         crumbs,
@@ -292,9 +320,64 @@ pub async fn regions_page(page: Page, State(state): State<AppState>, Query(q): Q
     page.render(StatusCode::OK, &view)
 }
 
+/// The region's colours in `year` and its newest open alerts.
+async fn watch(
+    state: &AppState,
+    page: &Page,
+    actor: &crate::auth::Actor,
+    region: Option<RegionCode>,
+    year: i32,
+) -> Result<Watch, super::PageError> {
+    use crate::monitoring::Colour;
+    let c = &page.c;
+    let counts = crate::monitoring::counts(&state.db, region, year).await.or_500(page)?;
+    let viewer = Viewer::of(Some(actor));
+    let (alerts, alerts_total) = crate::monitoring::open_alerts(&state.db, &viewer, region, 5).await.or_500(page)?;
+    let colours = [Colour::Red, Colour::Orange, Colour::Yellow, Colour::Green]
+        .into_iter()
+        .map(|k| (k.as_str(), c.w.colour(k), counts.of(k)))
+        .collect();
+    let alerts: Vec<AlertLine> = alerts
+        .iter()
+        .map(|a| AlertLine {
+            colour: a.colour.as_str(),
+            line: {
+                let who = match &a.head_name {
+                    Some(name) => format!("{name} {}", a.household_code),
+                    None => a.household_code.clone(),
+                };
+                let village = crate::regions::short_name(&a.village_name);
+                match a.previous_colour {
+                    Some(p) => super::words::fill(
+                        c.w.mon_alert_turned_from,
+                        &[("household", &who), ("village", &village), ("previous", &c.w.colour(p)), ("colour", &c.w.colour(a.colour))],
+                    ),
+                    None => super::words::fill(
+                        c.w.mon_alert_turned,
+                        &[("household", &who), ("village", &village), ("colour", &c.w.colour(a.colour))],
+                    ),
+                }
+            },
+            reasons: c.w.reasons(&a.reasons),
+            raised: crate::time::china_minute(&a.raised_at),
+            visit: format!("/monitoring/households/{}/visit", a.household_id),
+        })
+        .collect();
+    let href = match region {
+        Some(r) => format!("/monitoring?region={r}&year={year}"),
+        None => format!("/monitoring?year={year}"),
+    };
+    let shown = alerts.len() as i64;
+    let alerts_more =
+        (alerts_total > shown).then(|| super::words::fill(c.w.mon_alerts_more, &[("total", &alerts_total), ("shown", &shown)]));
+    Ok(Watch { year, colours, alerts, alerts_more, href })
+}
+
 /// One household's line on the page.
 struct HouseholdLine {
     href: String,
+    /// `red` … `green` (the class), and its word.
+    colour: Option<(String, &'static str)>,
     code: String,
     identity: String,
     village: String,
@@ -308,6 +391,7 @@ struct HouseholdLine {
 fn household_line(c: &Chrome, r: &households::Row, dates: &str) -> HouseholdLine {
     let identity = [r.head_name.as_deref(), r.register_number.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" / ");
     HouseholdLine {
+        colour: r.colour.as_deref().and_then(crate::monitoring::Colour::parse).map(|k| (k.as_str().to_owned(), c.w.colour(k))),
         href: format!("/reports/households/{}?{dates}", r.id),
         code: r.household_code.clone(),
         identity,

@@ -86,6 +86,12 @@ async fn an_official_reaches_a_townships_registered_poor_sales_in_two_clicks_in_
     assert!(!has_region_code(&text), "no region code is shown: {text}");
     assert!(english_lines(&text).is_empty(), "{:?}", english_lines(&text));
 
+    // Who is at risk: the county's colours and its open alerts are on the
+    // same first screen (the demo has red and orange households there).
+    assert!(text.contains("防返贫监测") && text.contains("待处理预警") && text.contains("登记走访"), "{text}");
+    let red = app.count("SELECT COUNT(*) FROM household_colours WHERE colour = 'red' AND village_code LIKE '653129%'").await;
+    assert!(red > 0 && first.text.contains(&format!("<strong>{red}</strong> 红色")), "{red} red households shown");
+
     // Click: a township — its villages, the way back to the county.
     let table = &first.text[first.text.find("id=\"regions\"").expect("the townships' table")..];
     let township = first_link(table, "/reports/regions?parent=6531");
