@@ -67,6 +67,13 @@ pub const REFUND_PENDING_STALE_SECS: i64 = 120;
 /// check by hand.
 pub const REFUND_PENDING_GIVE_UP_SECS: i64 = 23 * 3600;
 
+/// Most rows one export (CSV, XLSX or JSON of a report) writes: 1,000,000,
+/// under Excel's 1,048,576 rows a sheet, with room for the header, the
+/// totals and the notes. An export past it stops there and says so in a
+/// last row (`reports::export`); at about 100,000 rows a second for XLSX
+/// this bounds one export's work to some ten seconds of one core.
+pub const MAX_EXPORT_ROWS: usize = 1_000_000;
+
 /// True when `v` is a whole number of units from 1 to `max`.
 pub fn units_in_range(v: i64, max: i64) -> bool {
     (1..=max).contains(&v)

@@ -18,6 +18,7 @@ USAGE:
     zhunong bench search                 benchmark search on 100,000 generated products (see docs/PERFORMANCE.md)
     zhunong bench checkout               benchmark order placement at 16 and 64 buyers, and 300 racing for 100 units
     zhunong bench routing                benchmark routing 100,000 released lines, then 10,000 scans at 16 clients
+    zhunong bench export [rows]          benchmark exporting 100,000 (or rows) rows as CSV and XLSX (time, peak memory)
     zhunong help                         this text
 
 Configuration comes from environment variables (see README.md), e.g.
@@ -92,6 +93,14 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("verify found differences")
             }
+        }
+        ["bench", "export"] => {
+            init_tracing();
+            zhunong::bench::export(zhunong::bench::EXPORT_ROWS).await
+        }
+        ["bench", "export", rows] => {
+            init_tracing();
+            zhunong::bench::export(rows.replace(',', "").parse().map_err(|_| anyhow::anyhow!("bench export: rows must be a number"))?).await
         }
         ["reindex"] => {
             let app = build().await?;

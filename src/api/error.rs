@@ -82,6 +82,14 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+// ---- exports (issue 13 §3) ----
+
+impl From<crate::reports::export::ExportError> for ApiError {
+    fn from(e: crate::reports::export::ExportError) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
 use crate::http::request_id;
 
 impl ApiError {

@@ -1,11 +1,13 @@
-//! Reports over HTTP. `format=csv` gives the same rows as a spreadsheet
-//! can open (UTF-8 with a byte-order mark, so Excel reads the Chinese).
+//! Reports over HTTP. `format=csv` and `format=xlsx` give the same rows as
+//! files a spreadsheet opens, through the one export of every report
+//! (`reports::export`, answered by `http::download`).
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiQuery, CurrentUser};
 use crate::app::AppState;
+use crate::reports::export::Format;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -16,10 +18,11 @@ pub struct ReservedShareQuery {
     format: Option<String>,
 }
 
-/// `GET /api/v1/reports/agencies/{org_id}/reserved-share?year=&format=json|csv`
+/// `GET /api/v1/reports/agencies/{org_id}/reserved-share?year=&format=json|csv|xlsx`
 pub async fn reserved_share(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
+    headers: HeaderMap,
     Path(org_id): Path<String>,
     ApiQuery(q): ApiQuery<ReservedShareQuery>,
 ) -> ApiResult<Response> {
@@ -29,10 +32,10 @@ pub async fn reserved_share(
     if !(2000..=2100).contains(&year) {
         errors.add("year", crate::validation::Problem::Year { from: 2000, to: 2100 });
     }
-    let format = q.format.as_deref().unwrap_or("json");
-    if !matches!(format, "json" | "csv") {
-        errors.add("format", crate::validation::Problem::Choice(&["json", "csv"]));
-    }
+    let format = Format::parse(q.format.as_deref()).unwrap_or_else(|problem| {
+        errors.add("format", problem);
+        Format::Json
+    });
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
@@ -40,15 +43,8 @@ pub async fn reserved_share(
         return Err(ApiError::NotFound("agency"));
     }
     let report = crate::reports::reserved_share(&state.db, org_id, year).await?.ok_or(ApiError::NotFound("agency"))?;
-    if format == "csv" {
-        let mut csv = String::from("\u{feff}month,counted_yuan\n");
-        for m in &report.months {
-            csv.push_str(&format!("{},{}\n", m.month, m.counted_fen.yuan_text()));
-        }
-        csv.push_str(&format!("total,{}\ntarget,{}\n", report.counted_fen.yuan_text(), report.target_fen.yuan_text()));
-        let disposition = format!("attachment; filename=\"reserved-share-{year}.csv\"");
-        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], csv)
-            .into_response());
+    if format != Format::Json {
+        return Ok(crate::http::download(crate::reports::reserved_share_export(&report), format, &headers).await?);
     }
     Ok(axum::Json(report).into_response())
 }

@@ -1,7 +1,7 @@
-//! Benchmarks, run by `zhunong bench search`, `zhunong bench checkout` and
-//! `zhunong bench routing`
-//! (see docs/PERFORMANCE.md). Each builds a fresh database with the demo
-//! data in a temporary folder — SQLite, or the PostgreSQL database that
+//! Benchmarks, run by `zhunong bench search`, `zhunong bench checkout`,
+//! `zhunong bench routing` and `zhunong bench export`
+//! (see docs/PERFORMANCE.md). Each but `export` (which needs no database)
+//! builds a fresh database with the demo data in a temporary folder — SQLite, or the PostgreSQL database that
 //! `DATABASE_URL` names, which must be empty — serves the real router on
 //! loopback and drives it over HTTP.
 //!
@@ -16,6 +16,10 @@ mod search;
 pub use checkout::checkout;
 pub use routing::routing;
 pub use search::{PRODUCTS, search};
+
+// ---- exports (issue 13 §3) ----
+mod export;
+pub use export::{ROWS as EXPORT_ROWS, export};
 
 use crate::app::App;
 use crate::config::Config;

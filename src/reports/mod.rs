@@ -29,3 +29,20 @@ pub fn county_down(region: &crate::regions::Region) -> String {
     let from = region.chain.iter().position(|l| l.level >= crate::regions::RegionLevel::County).unwrap_or(0);
     region.chain[from..].iter().map(|l| crate::regions::short_name(&l.name)).collect::<Vec<_>>().join(" › ")
 }
+
+// ---- exports (issue 13 §3) ----
+
+pub mod export;
+
+/// The reserved-share report as a table for CSV and XLSX: one row a
+/// month, the year's total, then the target and the percentage reached.
+pub fn reserved_share_export(report: &ReservedShare) -> export::Export {
+    use export::{Cell, Column, Export, Totals};
+    const COLUMNS: &[Column] = &[Column::month("month", "月份", "Month"), Column::yuan("counted_fen", "计入金额（元）", "Counted (yuan)")];
+    let rows: Vec<Vec<Cell>> = report.months.iter().map(|m| vec![m.month.clone().into(), m.counted_fen.into()]).collect();
+    Export::new(format!("reserved-share-{}", report.year), ("预留份额", "Reserved share"), COLUMNS)
+        .rows_from(rows)
+        .totals(Totals::Sum)
+        .note("target_fen", ("全年预留份额（元）", "Reserved share of the year (yuan)"), report.target_fen)
+        .note("percent", ("完成比例", "Reached"), Cell::percent(report.percent))
+}

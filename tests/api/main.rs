@@ -43,3 +43,6 @@ mod search_contract;
 mod stock;
 mod stripe;
 mod words;
+
+// ---- exports (issue 13 §3) ----
+mod exports;
