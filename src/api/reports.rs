@@ -88,7 +88,7 @@ fn pledge_period(
     Some(period)
 }
 
-/// `GET /api/v1/reports/partners/{org_id}/pledge?year=|from=&to=&format=json`
+/// `GET /api/v1/reports/partners/{org_id}/pledge?year=|from=&to=&format=json|csv|xlsx`
 /// → the partner city's pledge per paired region (direct and helped
 /// purchase, by month). Its own people, the platform, and officials of a
 /// paired region (who see the paired regions within theirs) may read it;
@@ -96,18 +96,22 @@ fn pledge_period(
 pub async fn pledge(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
+    headers: HeaderMap,
     Path(org_id): Path<String>,
     ApiQuery(q): ApiQuery<PledgeQuery>,
 ) -> ApiResult<Response> {
     let org_id = crate::ids::parse(&org_id).ok_or(ApiError::NotFound("partner city"))?;
     let mut errors = crate::validation::FieldErrors::default();
     let period = pledge_period(q.year, q.from.as_deref(), q.to.as_deref(), &mut errors);
-    // CSV and XLSX come with the streaming exports (src/reports/export.rs).
-    if !matches!(q.format.as_deref().unwrap_or("json"), "json") {
-        errors.add("format", crate::validation::Problem::Choice(&["json"]));
-    }
+    let format = Format::parse(q.format.as_deref()).unwrap_or_else(|problem| {
+        errors.add("format", problem);
+        Format::Json
+    });
     let Some(period) = period.filter(|_| errors.is_empty()) else { return Err(ApiError::Invalid(errors)) };
     let report = crate::reports::partners::pledge(&state.db, &actor, org_id, period).await?.ok_or(ApiError::NotFound("partner city"))?;
+    if format != Format::Json {
+        return Ok(crate::http::download(crate::reports::partners::pledge_export(&report), format, &headers).await?);
+    }
     Ok(axum::Json(report).into_response())
 }
 

@@ -249,6 +249,48 @@ pub async fn pledge(db: &Db, actor: &Actor, partner: i64, period: Period) -> sql
     }))
 }
 
+/// The pledge report as a table for CSV and XLSX (`format=csv|xlsx`):
+/// per paired region its months (direct and helped purchase), then the
+/// region's whole period (its pledge, both amounts, the percentage
+/// reached); the totals row is the paired regions together. The JSON
+/// answer keeps its richer shape.
+pub fn pledge_export(report: &PledgeReport) -> super::export::Export {
+    use super::export::{Cell, Column, Export, Totals};
+    const COLUMNS: &[Column] = &[
+        Column::text("region", "对口地区", "Paired region"),
+        Column::month("month", "月份", "Month"),
+        Column::yuan("pledge_fen", "帮扶承诺额（元）", "Pledge (yuan)"),
+        Column::yuan("direct_fen", "直接采购（元）", "Direct purchase (yuan)"),
+        Column::yuan("helped_fen", "带动销售（元）", "Helped sales (yuan)"),
+        Column::percent("percent", "完成比例", "Reached"),
+    ];
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    for r in &report.regions {
+        for m in &r.months {
+            rows.push(vec![
+                r.region.name.clone().into(),
+                m.month.clone().into(),
+                Cell::Empty,
+                m.direct_fen.into(),
+                m.helped_fen.into(),
+                Cell::Empty,
+            ]);
+        }
+        // The region's period, after its months: no month, its pledge.
+        rows.push(vec![
+            r.region.name.clone().into(),
+            Cell::Empty,
+            r.pledge_fen.into(),
+            r.direct_fen.into(),
+            r.helped_fen.into(),
+            Cell::percent(r.percent),
+        ]);
+    }
+    let t = &report.totals;
+    let totals = vec![Cell::Empty, Cell::Empty, t.pledge_fen.into(), t.direct_fen.into(), t.helped_fen.into(), Cell::percent(t.percent)];
+    Export::new(format!("pledge-{}", report.year), ("对口帮扶", "Pledges"), COLUMNS).rows_from(rows).totals(Totals::Given(totals))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,12 +67,16 @@ struct Years {
     year: i32,
     prev: Option<i32>,
     next: Option<i32>,
+    /// The report's JSON API path for this year, without `format` (the
+    /// API takes the session cookie for reading).
+    download: String,
 }
 
 impl Years {
-    fn around(year: i32) -> Years {
+    fn around(year: i32, report: &str) -> Years {
         let now = crate::time::china_today().year();
-        Years { year, prev: (year > 2000).then_some(year - 1), next: (year < now).then_some(year + 1) }
+        let download = format!("{report}?year={year}");
+        Years { year, prev: (year > 2000).then_some(year - 1), next: (year < now).then_some(year + 1), download }
     }
 }
 
@@ -192,7 +196,7 @@ async fn partner(page: &Page, state: &AppState, actor: &Actor, year: i32) -> Pag
     let view = PartnerPage {
         c: &page.c,
         name: report.partner.name.clone(),
-        years: Years::around(year),
+        years: Years::around(year, &format!("/api/v1/reports/partners/{}/pledge", actor.org.id)),
         all,
         regions,
         months: pledge_months(lang, year, &report.months),
@@ -322,7 +326,7 @@ async fn agency(page: &Page, state: &AppState, actor: &Actor, year: i32) -> Page
     let view = AgencyPage {
         c: &page.c,
         name: actor.org.name.clone(),
-        years: Years::around(year),
+        years: Years::around(year, &format!("/api/v1/reports/agencies/{}/reserved-share", actor.org.id)),
         progress: share_panel(lang, "share", &r),
         stand,
         months,

@@ -741,6 +741,9 @@ words! {
     stand_none: "没有。", "None.";
     paid_on: "付款日期", "Paid on";
     order_count: "笔数", "Orders";
+    dash_download: "下载数据：", "Download the numbers:";
+    dash_download_xlsx: "Excel 表格（.xlsx）", "Excel workbook (.xlsx)";
+    dash_download_csv: "CSV 文件", "CSV file";
 }
 
 impl Words {

@@ -114,6 +114,14 @@ async fn the_partner_city_sees_its_pledge_progress_split_into_direct_and_helped_
     }
     assert!(weight(&app, &zh).await < 200 * 1024, "a dashboard's scripts and styles stay under 200 KB");
 
+    // The numbers download from the page, as a workbook, with the session.
+    let link = zh.text.split("href=\"").find(|h| h.contains("format=xlsx")).expect("an XLSX link").split('"').next().unwrap();
+    let link = link.replace("&amp;", "&");
+    assert!(link.starts_with("/api/v1/reports/partners/"), "{link}");
+    let file = app.raw(Request::get(&link).header(header::COOKIE, format!("zn_session={token}")).body(Body::empty()).unwrap()).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(file.content_type().starts_with("application/vnd.openxmlformats"), "{}", file.content_type());
+
     let en = page(&app, "/dashboard", Some(&token), "en").await;
     assert_eq!(en.status, StatusCode::OK);
     assert!(en.text.contains("Pledge progress") && en.text.contains("Direct purchase") && en.text.contains("Helped sales"));

@@ -159,6 +159,7 @@ async fn a_bad_period_or_format_is_a_422_naming_the_field() {
         ("?to=1999-12-31", "to"),
         ("?year=1999", "year"),
         ("?format=pdf", "format"),
+        ("?format=xls", "format"),
     ] {
         let r = pledge(&app, chongqing, query, &partner).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", r.text);
