@@ -168,6 +168,7 @@ pub struct HouseholdsPage {
 pub async fn households(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
+    headers: HeaderMap,
     ApiQuery(q): ApiQuery<HouseholdsQuery>,
 ) -> ApiResult<Response> {
     let scope = households::Scope::of(&actor)
@@ -197,11 +198,16 @@ pub async fn households(
             households::Sort::default()
         }),
     };
-    check_format(&mut errors, q.format.as_deref());
+    let format = format_of(&mut errors, q.format.as_deref());
     let Some(period) = period else { return Err(ApiError::Invalid(errors)) };
     errors.into_result().map_err(ApiError::Invalid)?;
     let query = households::Query { period, region, status, cooperative, sort };
     let viewer = Viewer::of(Some(&actor));
+    if format != Format::Json {
+        let lang = crate::http::export_language(&headers);
+        let export = households::export(&state.db, viewer, scope, &query, lang).await?;
+        return Ok(crate::http::download(export, format, &headers).await?);
+    }
     let (items, totals) = households::page(&state.db, &viewer, scope, &query, page.per_page, page.offset()).await?;
     let ymd = crate::time::format_date;
     Ok(axum::Json(HouseholdsPage {
@@ -259,6 +265,7 @@ pub struct RegionsQuery {
 pub async fn regions(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
+    headers: HeaderMap,
     ApiQuery(q): ApiQuery<RegionsQuery>,
 ) -> ApiResult<Response> {
     let reach = regions::reach_of(&state.db, &actor)
@@ -282,7 +289,7 @@ pub async fn regions(
             false
         }
     };
-    check_format(&mut errors, q.format.as_deref());
+    let format = format_of(&mut errors, q.format.as_deref());
     let parent_level = parent.map(|p| p.level());
     let level = level.or_else(|| match parent_level {
         None => Some(RegionLevel::Province),
@@ -314,6 +321,10 @@ pub async fn regions(
         return Err(ApiError::NotFound("region"));
     }
     let report = regions::report(&state.db, parent, level, period, by_month).await?;
+    if format != Format::Json {
+        let export = regions::export(&report, crate::http::export_language(&headers));
+        return Ok(crate::http::download(export, format, &headers).await?);
+    }
     Ok(axum::Json(report).into_response())
 }
 
@@ -330,6 +341,7 @@ pub struct CooperativesQuery {
 pub async fn cooperatives(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
+    headers: HeaderMap,
     ApiQuery(q): ApiQuery<CooperativesQuery>,
 ) -> ApiResult<Response> {
     let scope = cooperatives::Scope::of(&actor)
@@ -337,16 +349,21 @@ pub async fn cooperatives(
     let mut errors = FieldErrors::default();
     let period = Period::parse(q.from.as_deref(), q.to.as_deref(), &mut errors);
     let region = region_field(&mut errors, "region", q.region.as_deref());
-    check_format(&mut errors, q.format.as_deref());
+    let format = format_of(&mut errors, q.format.as_deref());
     let Some(period) = period else { return Err(ApiError::Invalid(errors)) };
     errors.into_result().map_err(ApiError::Invalid)?;
     let report = cooperatives::report(&state.db, scope, region, period).await?;
+    if format != Format::Json {
+        let export = cooperatives::export(&report, crate::http::export_language(&headers));
+        return Ok(crate::http::download(export, format, &headers).await?);
+    }
     Ok(axum::Json(report).into_response())
 }
 
-/// `format` until the exports land: json only.
-fn check_format(errors: &mut FieldErrors, format: Option<&str>) {
-    if !matches!(format.unwrap_or("json"), "json" | "") {
-        errors.add("format", Problem::Choice(&["json"]));
-    }
+/// `format=json|csv|xlsx` (JSON when left out); anything else is named.
+fn format_of(errors: &mut FieldErrors, format: Option<&str>) -> Format {
+    Format::parse(format).unwrap_or_else(|problem| {
+        errors.add("format", problem);
+        Format::Json
+    })
 }

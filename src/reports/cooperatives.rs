@@ -9,6 +9,7 @@ use crate::auth::{Actor, Role};
 use crate::db::Db;
 use crate::money::Fen;
 use crate::regions::RegionCode;
+use crate::reports::export::{Cell, Column, Export, Language, Totals};
 use crate::reports::period::Period;
 use crate::reports::regions::share_percent;
 use serde::Serialize;
@@ -223,4 +224,40 @@ pub async fn months(db: &Db, coop: i64, period: Period) -> sqlx::Result<Vec<Mont
             Month { month: m, gross_sales_fen: Fen::new(g), household_income_fen: Fen::new(i) }
         })
         .collect())
+}
+
+const COLUMNS: &[Column] = &[
+    Column::text("name", "合作社", "Cooperative"),
+    Column::text("place", "所在地", "Place"),
+    Column::yuan("gross_sales_fen", "销售额（元）", "Gross sales (yuan)"),
+    Column::yuan("household_income_fen", "农户收入（元）", "Household income (yuan)"),
+    Column::percent("payout_percent", "带农比例", "Payout ratio"),
+    Column::integer("households_supplied", "供货农户（户）", "Households supplied"),
+    Column::text("rating", "平均评分（星）", "Average rating (stars)"),
+    Column::integer("ratings", "评价次数", "Ratings"),
+    Column::yuan("refunded_fen", "退款（元）", "Refunds (yuan)"),
+];
+
+fn cells(r: &Row) -> Vec<Cell> {
+    vec![
+        r.name.clone().into(),
+        r.place.clone().into(),
+        r.gross_sales_fen.into(),
+        r.household_income_fen.into(),
+        Cell::percent(r.payout_percent),
+        r.households_supplied.into(),
+        r.rating.map_or(Cell::Empty, |stars| Cell::Text(format!("{stars:.1}"))),
+        r.ratings.into(),
+        r.refunded_fen.into(),
+    ]
+}
+
+/// The report as an export, with its totals row.
+pub fn export(report: &Report, lang: Language) -> Export {
+    let rows: Vec<Vec<Cell>> = report.rows.iter().map(cells).collect();
+    let mut totals = cells(&report.totals);
+    totals[0] = Cell::Text(lang.pick("合计", "Total").to_owned());
+    Export::new(format!("cooperatives-{}-{}", report.from, report.to), ("合作社", "Cooperatives"), COLUMNS)
+        .rows_from(rows)
+        .totals(Totals::Given(totals))
 }

@@ -14,6 +14,7 @@ use crate::db::Db;
 use crate::money::Fen;
 use crate::orgs::OrgKind;
 use crate::regions::{ChainLink, RegionCode, RegionLevel};
+use crate::reports::export::{Cell, Column, Export, Language, Totals};
 use crate::reports::period::Period;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -273,4 +274,41 @@ pub async fn report(db: &Db, parent: Option<RegionCode>, level: RegionLevel, per
     };
     let ymd = crate::time::format_date;
     Ok(Report { parent, level, from: ymd(period.from), to: ymd(period.to), totals, rows })
+}
+
+const COLUMNS: &[Column] = &[
+    Column::text("name", "地区", "Region"),
+    Column::yuan("gross_sales_fen", "销售额（元）", "Gross sales (yuan)"),
+    Column::yuan("registered_poor_sales_fen", "惠及建档立卡贫困户（元）", "Reached registered poor households (yuan)"),
+    Column::percent("registered_poor_share_percent", "贫困户占比", "Share to registered poor"),
+    Column::integer("registered_poor_households", "建档立卡贫困户（户）", "Registered poor households"),
+    Column::integer("households_with_sales", "有销售的农户（户）", "Households with sales"),
+    Column::integer("cooperatives", "合作社（家）", "Cooperatives"),
+    Column::integer("buyers", "采购单位（家）", "Buyers"),
+];
+
+fn cells(r: &Row) -> Vec<Cell> {
+    vec![
+        r.name.clone().into(),
+        r.gross_sales_fen.into(),
+        r.registered_poor_sales_fen.into(),
+        Cell::percent(r.registered_poor_share_percent),
+        r.registered_poor_households.into(),
+        r.households_with_sales.into(),
+        r.cooperatives.into(),
+        r.buyers.into(),
+    ]
+}
+
+/// The rollup as an export: a row per region, then the parent's line as
+/// the totals (cooperatives, buyers and households counted once, not
+/// summed over the rows).
+pub fn export(report: &Report, lang: Language) -> Export {
+    let rows: Vec<Vec<Cell>> = report.rows.iter().map(cells).collect();
+    let mut totals = cells(&report.totals);
+    totals[0] = Cell::Text(lang.pick("合计", "Total").to_owned());
+    let place = report.parent.as_ref().map(|p| p.code.clone()).unwrap_or_else(|| "all".into());
+    Export::new(format!("regions-{place}-{}-{}", report.from, report.to), ("地区汇总", "Regions"), COLUMNS)
+        .rows_from(rows)
+        .totals(Totals::Given(totals))
 }

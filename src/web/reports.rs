@@ -158,6 +158,19 @@ pub async fn home(page: Page) -> PageResult {
     Ok(Redirect::to(to).into_response())
 }
 
+/// The report's download links (the API's export of the same query, which
+/// the page's session signs in to): Excel and CSV.
+fn downloads(c: &Chrome, api: &str, pairs: &[(String, String)]) -> Vec<(String, &'static str)> {
+    [("xlsx", c.w.reports_download_xlsx), ("csv", c.w.reports_download_csv)]
+        .into_iter()
+        .map(|(format, label)| {
+            let mut all = pairs.to_vec();
+            all.push(("format".into(), format.into()));
+            (format!("{api}?{}", query_string(&all)), label)
+        })
+        .collect()
+}
+
 /// One region's line on the page.
 struct RegionLine {
     name: String,
@@ -193,6 +206,7 @@ struct RegionsPage<'a> {
     months: Vec<MonthLine>,
     households_href: Option<String>,
     cooperatives_href: Option<String>,
+    downloads: Vec<(String, &'static str)>,
     /// Officials and the platform: the region's colours this year and its
     /// open alerts (弹屏预警).
     watch: Option<Watch>,
@@ -303,9 +317,11 @@ pub async fn regions_page(page: Page, State(state): State<AppState>, Query(q): Q
         Ok(region) => Some(watch(&state, &page, &actor, region, period.to.year()).await?),
         Err(_) => None,
     };
+    let pairs = [("parent".to_owned(), region_param.clone()), ("from".into(), ymd(period.from)), ("to".into(), ymd(period.to))];
     let view = RegionsPage {
         c,
         watch,
+        downloads: downloads(c, "/api/v1/reports/regions", &pairs),
         period: period_view(c, period, "/reports/regions", vec![("parent".into(), region_param)]),
         errors,
         crumbs,
@@ -421,6 +437,7 @@ struct HouseholdsPage<'a> {
     region: String,
     pager: Option<(Option<String>, String, Option<String>)>,
     identities: bool,
+    downloads: Vec<(String, &'static str)>,
 }
 
 /// `GET /reports/households?region=&status=&sort=&page=&from=&to=`
@@ -486,6 +503,13 @@ pub async fn households_page(page: Page, State(state): State<AppState>, Query(q)
     .map(|(k, label)| (k, label, k == sort.name()))
     .collect();
     let identities = rows.iter().any(|r| r.head_name.is_some() || r.register_number.is_some());
+    let pairs = [
+        ("region".to_owned(), region_text.clone()),
+        ("status".into(), status.map(|s| s.as_str().to_owned()).unwrap_or_default()),
+        ("sort".into(), sort.name().to_owned()),
+        ("from".into(), ymd(period.from)),
+        ("to".into(), ymd(period.to)),
+    ];
     let view = HouseholdsPage {
         c,
         errors,
@@ -504,6 +528,7 @@ pub async fn households_page(page: Page, State(state): State<AppState>, Query(q)
         region: region_text,
         pager,
         identities,
+        downloads: downloads(c, "/api/v1/reports/households", &pairs),
     };
     page.render(StatusCode::OK, &view)
 }
@@ -589,6 +614,7 @@ struct CooperativesPage<'a> {
     place: String,
     rows: Vec<CooperativeLine>,
     totals: CooperativeLine,
+    downloads: Vec<(String, &'static str)>,
 }
 
 /// `GET /reports/cooperatives?region=&from=&to=`
@@ -606,8 +632,15 @@ pub async fn cooperatives_page(page: Page, State(state): State<AppState>, Query(
         Some(r) => crate::regions::get(&state.db, r).await.or_500(&page)?.map(|r| crate::reports::county_down(&r)).unwrap_or_default(),
         None => String::new(),
     };
+    let ymd = crate::time::format_date;
+    let pairs = [
+        ("region".to_owned(), region.map(|r| r.to_string()).unwrap_or_default()),
+        ("from".into(), ymd(period.from)),
+        ("to".into(), ymd(period.to)),
+    ];
     let view = CooperativesPage {
         c,
+        downloads: downloads(c, "/api/v1/reports/cooperatives", &pairs),
         errors,
         period: period_view(c, period, "/reports/cooperatives", vec![("region".into(), region.map(|r| r.to_string()).unwrap_or_default())]),
         place,

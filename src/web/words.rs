@@ -618,6 +618,9 @@ words! {
     reports_identity: "户主 / 证号", "Head / register no.";
     reports_back_to_region: "返回地区报表", "Back to the region";
     reports_drill: "查看下级", "Open";
+    reports_download_line: "下载：", "Download: ";
+    reports_download_xlsx: "Excel 表格", "Excel workbook";
+    reports_download_csv: "CSV 文件", "CSV file";
     mon_nav: "监测帮扶", "Monitoring";
     mon_title: "防返贫监测", "Monitoring of households at risk";
     mon_year: "年度", "Year";

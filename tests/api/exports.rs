@@ -17,10 +17,10 @@ use zhunong::reports::export::{Cell, Column, Export, Format, Totals};
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// A downloaded file: status, headers and the bytes as they came.
-struct File {
-    status: StatusCode,
-    headers: HeaderMap,
-    bytes: Vec<u8>,
+pub(crate) struct File {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl File {
@@ -31,7 +31,7 @@ impl File {
 
 /// GETs `path` as `token`'s user (with `cookie`, if any) and keeps the
 /// body's bytes (the harness reads bodies as text).
-async fn fetch(app: &TestApp, path: &str, token: &str, cookie: Option<&str>) -> File {
+pub(crate) async fn fetch(app: &TestApp, path: &str, token: &str, cookie: Option<&str>) -> File {
     let mut req = Request::get(path).header(header::AUTHORIZATION, format!("Bearer {token}"));
     if let Some(c) = cookie {
         req = req.header(header::COOKIE, c);
@@ -71,7 +71,7 @@ async fn counted_order(app: &TestApp, buyer: &str, quantity: i64) {
 }
 
 /// The CSV's records, after its byte-order mark.
-fn csv_records(bytes: &[u8]) -> Vec<Vec<String>> {
+pub(crate) fn csv_records(bytes: &[u8]) -> Vec<Vec<String>> {
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with a byte-order mark, so Excel reads the Chinese");
     csv::ReaderBuilder::new()
         .has_headers(false)
@@ -83,7 +83,7 @@ fn csv_records(bytes: &[u8]) -> Vec<Vec<String>> {
 }
 
 /// The first sheet's cells, row by row.
-fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<Data>> {
+pub(crate) fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<Data>> {
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).expect("an XLSX calamine opens");
     let range = book.worksheet_range_at(0).expect("one sheet").expect("a readable sheet");
     range.rows().map(|r| r.to_vec()).collect()

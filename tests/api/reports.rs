@@ -415,3 +415,58 @@ async fn on_the_demo_year_each_report_says_what_the_ledger_says() {
         assert_eq!(fen(&r["gross_sales_fen"]), ledger(&app, "gross_fen", &format!("cooperative_id = {id}")).await, "{}", r["name"]);
     }
 }
+
+#[tokio::test]
+async fn each_reports_csv_and_xlsx_say_what_its_json_says() {
+    use crate::exports::{csv_records, fetch, xlsx_rows};
+    use calamine::{Data, DataType};
+    let app = TestApp::demo().await;
+    zhunong::demo::history::run(app.db()).await.unwrap();
+    let official = app.login("official@county.zhunong.demo").await;
+    let yuan = |fen: i64| zhunong::money::Fen::new(fen).yuan_text();
+
+    // Regions: a row per township, then the county's line as the totals.
+    let json = app.get("/api/v1/reports/regions", Some(&official)).await.json();
+    let csv = fetch(&app, "/api/v1/reports/regions?format=csv", &official, None).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let records = csv_records(&csv.bytes);
+    assert_eq!(records[0][0], "地区");
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(records.len(), rows.len() + 2, "header, a row per township, totals");
+    for (record, row) in records[1..].iter().zip(rows) {
+        assert_eq!(record[0], row["name"].as_str().unwrap());
+        assert_eq!(record[1], yuan(fen(&row["gross_sales_fen"])));
+        assert_eq!(record[2], yuan(fen(&row["registered_poor_sales_fen"])));
+    }
+    let total = records.last().unwrap();
+    assert_eq!((total[0].as_str(), total[1].clone()), ("合计", yuan(fen(&json["totals"]["gross_sales_fen"]))));
+    assert_eq!(total[5], json["totals"]["households_with_sales"].to_string(), "households counted once, not summed");
+
+    // Households: every household of the county, identities for its
+    // official, the totals of the JSON.
+    let json = app.get("/api/v1/reports/households?per_page=1", Some(&official)).await.json();
+    let xlsx = fetch(&app, "/api/v1/reports/households?format=xlsx", &official, None).await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let sheet = xlsx_rows(&xlsx.bytes);
+    assert_eq!(sheet[0][0], Data::String("农户编号".into()));
+    assert_eq!(sheet.len() as i64, json["total"].as_i64().unwrap() + 2, "header, every household, totals");
+    let gross: f64 = sheet[1..sheet.len() - 1].iter().map(|r| r[6].as_f64().unwrap_or(0.0)).sum();
+    let expected = fen(&json["totals"]["gross_sales_fen"]) as f64 / 100.0;
+    assert!((gross - expected).abs() < 0.005, "{gross} vs {expected}");
+    assert_eq!(sheet.last().unwrap()[6].as_f64().unwrap(), expected);
+    assert_eq!(sheet[1][0], Data::String(json["items"][0]["household_code"].as_str().unwrap().into()), "the report's order");
+    let named = sheet[1..].iter().filter(|r| matches!(&r[1], Data::String(s) if !s.is_empty())).count();
+    assert!(named > 0, "the county's official sees heads' names");
+    // The platform's download of the same households names no one.
+    let admin = app.login("admin@zhunong.demo").await;
+    let theirs = xlsx_rows(&fetch(&app, "/api/v1/reports/households?format=xlsx&region=653129000000", &admin, None).await.bytes);
+    assert!(theirs[1..].iter().all(|r| matches!(&r[1], Data::String(s) if s.is_empty()) || r[1] == Data::Empty));
+
+    // Cooperatives, in English.
+    let csv = fetch(&app, "/api/v1/reports/cooperatives?format=csv", &official, Some("zn_lang=en")).await;
+    let records = csv_records(&csv.bytes);
+    assert_eq!(records[0][0], "name");
+    let json = app.get("/api/v1/reports/cooperatives", Some(&official)).await.json();
+    assert_eq!(records.last().unwrap()[2], yuan(fen(&json["totals"]["gross_sales_fen"])));
+    assert_eq!(fetch(&app, "/api/v1/reports/cooperatives?format=pdf", &official, None).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
