@@ -499,6 +499,10 @@ pub enum Problem {
         /// Its first row.
         first_row: usize,
     },
+    // ---- reports (issue 13: pledges) ----
+    /// A pledge report's `from` and `to` in different years, or not in
+    /// the `year` given beside them (a pledge is a year's).
+    PeriodInOneYear,
 }
 
 impl Problem {
@@ -617,6 +621,7 @@ impl Problem {
             TooManyRiskFactors { .. } => "too_many_risk_factors",
             NotInYourRegion { .. } => "not_in_your_region",
             VisitTwice { .. } => "visit_twice",
+            PeriodInOneYear => "period_in_one_year",
         }
     }
 }
@@ -784,6 +789,7 @@ impl std::fmt::Display for Problem {
             TooManyRiskFactors { max } => write!(f, "give at most {max} risk factors, each once"),
             NotInYourRegion { text } => write!(f, "{text} is not a household of your region"),
             VisitTwice { first_row } => write!(f, "this household's visit on this day is in row {first_row} already"),
+            PeriodInOneYear => f.write_str("give from and to within one calendar year (the year given, if any)"),
         }
     }
 }

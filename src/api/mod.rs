@@ -76,6 +76,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/alerts", get(monitoring::alerts))
         .route("/api/v1/alerts/{id}/ack", post(monitoring::acknowledge))
         .route("/api/v1/reports/monitoring", get(monitoring::report))
+        // Partner cities' pledges (issue 13).
+        .route("/api/v1/reports/partners/{org_id}/pledge", get(reports::pledge))
 }
 
 async fn healthz() -> &'static str {

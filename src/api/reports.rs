@@ -27,7 +27,7 @@ pub async fn reserved_share(
     ApiQuery(q): ApiQuery<ReservedShareQuery>,
 ) -> ApiResult<Response> {
     let org_id = crate::ids::parse(&org_id).ok_or(ApiError::NotFound("agency"))?;
-    let year = q.year.unwrap_or_else(|| crate::time::today().year());
+    let year = q.year.unwrap_or_else(|| crate::time::china_today().year());
     let mut errors = crate::validation::FieldErrors::default();
     if !(2000..=2100).contains(&year) {
         errors.add("year", crate::validation::Problem::Year { from: 2000, to: 2100 });
@@ -45,6 +45,72 @@ pub async fn reserved_share(
     let report = crate::reports::reserved_share(&state.db, org_id, year).await?.ok_or(ApiError::NotFound("agency"))?;
     if format != Format::Json {
         return Ok(crate::http::download(crate::reports::reserved_share_export(&report), format, &headers).await?);
+    }
+    Ok(axum::Json(report).into_response())
+}
+
+/// Query of the pledge report: a `year`, or `from` and `to` within one
+/// year (China dates, both included).
+#[derive(Deserialize)]
+pub struct PledgeQuery {
+    year: Option<i32>,
+    from: Option<String>,
+    to: Option<String>,
+    format: Option<String>,
+}
+
+/// The period of a pledge report: the whole `year`, or `from`/`to`
+/// ([`Period::parse`]: this China year by default), within one calendar
+/// year (a pledge is a year's) — and `year`'s, when both are given.
+/// Collects what is wrong.
+fn pledge_period(
+    year: Option<i32>,
+    from: Option<&str>,
+    to: Option<&str>,
+    errors: &mut crate::validation::FieldErrors,
+) -> Option<crate::reports::period::Period> {
+    use crate::reports::period::Period;
+    use crate::validation::Problem;
+    if let Some(y) = year
+        && !(2000..=2100).contains(&y)
+    {
+        errors.add("year", Problem::Year { from: 2000, to: 2100 });
+        return None;
+    }
+    let period = match (year, from, to) {
+        (Some(y), None, None) => Period::year(y),
+        _ => Period::parse(from, to, errors)?,
+    };
+    if period.from.year() != period.to.year() || year.is_some_and(|y| y != period.from.year()) {
+        errors.add("to", Problem::PeriodInOneYear);
+        return None;
+    }
+    Some(period)
+}
+
+/// `GET /api/v1/reports/partners/{org_id}/pledge?year=|from=&to=&format=json|csv|xlsx`
+/// → the partner city's pledge per paired region (direct and helped
+/// purchase, by month). Its own people, the platform, and officials of a
+/// paired region (who see the paired regions within theirs) may read it;
+/// anyone else gets 404.
+pub async fn pledge(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    headers: HeaderMap,
+    Path(org_id): Path<String>,
+    ApiQuery(q): ApiQuery<PledgeQuery>,
+) -> ApiResult<Response> {
+    let org_id = crate::ids::parse(&org_id).ok_or(ApiError::NotFound("partner city"))?;
+    let mut errors = crate::validation::FieldErrors::default();
+    let period = pledge_period(q.year, q.from.as_deref(), q.to.as_deref(), &mut errors);
+    let format = Format::parse(q.format.as_deref()).unwrap_or_else(|problem| {
+        errors.add("format", problem);
+        Format::Json
+    });
+    let Some(period) = period.filter(|_| errors.is_empty()) else { return Err(ApiError::Invalid(errors)) };
+    let report = crate::reports::partners::pledge(&state.db, &actor, org_id, period).await?.ok_or(ApiError::NotFound("partner city"))?;
+    if format != Format::Json {
+        return Ok(crate::http::download(crate::reports::partners::pledge_export(&report), format, &headers).await?);
     }
     Ok(axum::Json(report).into_response())
 }

@@ -12,8 +12,10 @@ mod assets;
 mod browse;
 mod cart;
 mod chain;
+pub mod charts;
 mod checkout;
 mod console;
+pub(crate) mod dashboards;
 mod finance;
 mod hub;
 mod monitoring;
@@ -91,6 +93,8 @@ pub fn router() -> Router<AppState> {
         .route("/monitoring/households/{id}/visit", get(monitoring::visit_form).post(monitoring::record_visit))
         .route("/monitoring/alerts/{id}/ack", axum::routing::post(monitoring::acknowledge))
         .route("/monitoring/import", get(monitoring::import_form).post(monitoring::import))
+        // Dashboards (issue 13).
+        .route("/dashboard", get(dashboards::dashboard))
 }
 
 pub use crate::http::{CSRF_COOKIE, LANG_COOKIE, SECURE_CSRF_COOKIE, csrf_cookie_name};
@@ -143,6 +147,8 @@ pub struct Chrome {
     pub reports: bool,
     /// The user reads monitoring (officials, platform admin).
     pub monitoring: bool,
+    /// The user's organisation has a dashboard (`/dashboard`).
+    pub dashboard: bool,
     /// The visitor's CSRF cookie to (re)set, with the page that needs it.
     visitor_cookie: Option<String>,
 }
@@ -169,6 +175,7 @@ impl Chrome {
                     .any(|r| a.has(*r))
             }),
             monitoring: actor.is_some_and(|a| a.official_region().is_some() || a.has(Role::PlatformAdmin)),
+            dashboard: actor.is_some_and(dashboards::has_dashboard),
             visitor_cookie: None,
         }
     }

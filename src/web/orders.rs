@@ -71,7 +71,7 @@ pub struct ShareWidget {
 }
 
 async fn share_widget(state: &AppState, actor: &Actor) -> sqlx::Result<Option<ShareWidget>> {
-    let year = crate::time::today().year();
+    let year = crate::time::china_today().year();
     let Some(r) = crate::reports::reserved_share(&state.db, actor.org.id, year).await? else { return Ok(None) };
     Ok(Some(ShareWidget {
         year,

@@ -67,6 +67,8 @@ struct HomePage<'a> {
     paired_href: Option<String>,
     /// Prefectures to browse: link and name.
     featured: Vec<(String, String)>,
+    /// A partner city's or agency's progress, linking to its dashboard.
+    glance: Option<super::dashboards::Panel>,
     total: i64,
     page: i64,
     pages: i64,
@@ -100,11 +102,17 @@ pub async fn home(page: Page, State(state): State<AppState>, Query(q): Query<Hom
         paired_href = Some(format!("/search?partner={}", a.org.id));
     }
     let featured = catalog::prefectures_on_sale(&state.db, FEATURED_PREFECTURES).await.or_500(&page)?;
+    // Where a partner city's or agency's user lands: its progress first.
+    let glance = match page.actor.as_ref() {
+        Some(a) => super::dashboards::summary(&state, a, c.lang).await.or_500(&page)?,
+        None => None,
+    };
     let page_view = HomePage {
         c,
         featured: featured.into_iter().map(|(r, _)| (format!("/regions/{}", r.code), r.name)).collect(),
         paired,
         paired_href,
+        glance,
         cards: products.iter().map(|p| Card::new(p, c.lang)).collect(),
         total,
         page: number,

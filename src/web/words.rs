@@ -701,6 +701,52 @@ words! {
     reason_close_to_line: "人均收入接近监测线", "Per-capita income close to the line";
     reason_income_drop: "人均收入较上年大幅下降", "Per-capita income fell sharply from last year";
     reason_failed_check: "{check}：未保障", "{check}: not met";
+    // Charts and the agencies' and partner cities' dashboards (issue 13).
+    chart_empty: "暂无数据", "No data yet";
+    chart_target: "目标", "Target";
+    chart_progress: "完成 {percent}（{done} / {target}）", "{percent} done ({done} of {target})";
+    chart_no_target: "未设定目标，已完成 {done}", "No target set; {done} so far";
+    months_short: "1月|2月|3月|4月|5月|6月|7月|8月|9月|10月|11月|12月", "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec";
+    yuan_small: "{n}元", "¥{n}";
+    yuan_medium: "{n}万元", "¥{n}k";
+    yuan_large: "{n}亿元", "¥{n}m";
+    nav_dashboard: "看板", "Dashboard";
+    dash_open: "查看看板", "Open the dashboard";
+    dash_prev_year: "上一年", "Previous year";
+    dash_next_year: "下一年", "Next year";
+    dash_item: "项目", "Item";
+    dash_month: "月份", "Month";
+    dash_by_month: "按月", "By month";
+    pledge_title: "对口帮扶完成进度", "Pledge progress";
+    pledge_all: "全部对口地区合计", "All paired regions";
+    pledge_region: "{region}（{programme}）", "{region} ({programme})";
+    pledge_amount: "帮扶承诺额", "Pledge";
+    pledge_direct: "直接采购", "Direct purchase";
+    pledge_helped: "带动销售", "Helped sales";
+    pledge_done: "合计完成", "Done in all";
+    pledge_percent: "完成率", "Done";
+    pledge_desc: "{region}：承诺 {pledge}，直接采购 {direct}，带动销售 {helped}，完成 {percent}。", "{region}: pledge {pledge}, direct purchase {direct}, helped sales {helped}, {percent} done.";
+    pledge_months_desc: "{year} 年每月的直接采购与带动销售，已扣除退款。", "Direct purchase and helped sales in each month of {year}, net of refunds.";
+    pledge_hint: "直接采购：本单位自己下的订单；带动销售：其他买家配送到{city}的订单。两者都只计对口地区出产的产品，已扣除退款，按付款（退款）当天的北京时间计入月份。", "Direct purchase: your own organisation's orders. Helped sales: anyone else's orders delivered into {city}. Both count only produce from the paired regions, net of refunds, in the month (China time) the money moved.";
+    pledge_none: "本单位尚无对口帮扶地区。", "Your organisation has no paired regions.";
+    no_percent: "未设目标", "no target";
+    share_desc: "{year} 年预留份额 {target}，已计入 {counted}，完成 {percent}。", "Reserved share for {year}: {target}; {counted} counted, {percent} done.";
+    share_months_desc: "{year} 年每月计入预留份额的金额。", "Amounts counted towards the reserved share in each month of {year}.";
+    stand_title: "款项状态", "Where the money stands";
+    stand_desc: "已计入、已付款待验收、已验收待付款的金额。", "Amounts counted, paid and awaiting acceptance, and accepted and awaiting payment.";
+    stand_counted: "已计入", "Counted";
+    stand_awaiting: "已付款、待验收评价", "Paid, awaiting acceptance and rating";
+    stand_unpaid: "已验收、待付款（账期）", "Accepted, awaiting payment (credit terms)";
+    stand_awaiting_hint: "验收并评价后即计入预留份额。", "These count once accepted and rated.";
+    stand_unpaid_hint: "平台财务确认收款后即计入预留份额。", "These count once platform finance confirms the payment.";
+    stand_count: "共 {n} 笔，合计 {amount}", "Orders: {n}; {amount} in all";
+    stand_listed: "列出最早的 {n} 笔。", "The oldest {n} are listed.";
+    stand_none: "没有。", "None.";
+    paid_on: "付款日期", "Paid on";
+    order_count: "笔数", "Orders";
+    dash_download: "下载数据：", "Download the numbers:";
+    dash_download_xlsx: "Excel 表格（.xlsx）", "Excel workbook (.xlsx)";
+    dash_download_csv: "CSV 文件", "CSV file";
 }
 
 impl Words {

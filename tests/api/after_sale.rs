@@ -102,7 +102,7 @@ async fn delivered_goods_are_accepted_with_a_rating_and_count_towards_the_reserv
     let coop = paid["lines"][0]["cooperative_id"].as_str().unwrap().to_owned();
     let agency: i64 = paid["buyer"]["id"].as_str().unwrap().parse().unwrap();
     let ratings = json!({"ratings": [{"cooperative_id": coop, "stars": 5, "comment": "瓜很甜"}]});
-    let year = zhunong::time::today().year();
+    let year = zhunong::time::china_today().year();
     let counted_before = report(&app, agency, year, &buyer).await.json()["counted_fen"].as_i64().unwrap();
 
     // Not before delivery.
@@ -144,7 +144,8 @@ async fn delivered_goods_are_accepted_with_a_rating_and_count_towards_the_reserv
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let r = r.json();
     assert_eq!(r["counted_fen"].as_i64().unwrap(), counted_before + total);
-    let month = &zhunong::time::now()[..7];
+    // The month is China's (the report counts in China months).
+    let month = &zhunong::time::format_date(zhunong::time::china_today())[..7];
     let in_month: i64 =
         r["months"].as_array().unwrap().iter().filter(|m| m["month"] == month).map(|m| m["counted_fen"].as_i64().unwrap()).sum();
     assert!(in_month >= total);

@@ -64,7 +64,7 @@ async fn confirm(app: &TestApp, id: &str, reference: &str) -> Res {
 async fn counted(app: &TestApp) -> i64 {
     let buyer = app.login(BUYER).await;
     let org = agency(app).await;
-    let year = zhunong::time::today().year();
+    let year = zhunong::time::china_today().year();
     let r = app.get(&format!("/api/v1/reports/agencies/{org}/reserved-share?year={year}"), Some(&buyer)).await;
     r.json()["counted_fen"].as_i64().unwrap()
 }

@@ -252,3 +252,73 @@ async fn rows_streamed_from_the_database_arrive_in_order_with_their_totals() {
     let total: i64 = expected.iter().map(|e| e.2).sum();
     assert_eq!(r.last().unwrap()[2], Fen::new(total).yuan_text());
 }
+
+// ---- the partner city's pledge report (issue 13, dashboards part) ----
+
+/// Places and pays an order by `buyer` of `bags` 昌都牦牛肉干 (88.00 a
+/// bag) for delivery into 重庆.
+async fn jerky_to_chongqing(app: &TestApp, buyer: &str, bags: i64) {
+    let token = app.login(buyer).await;
+    let product = app.count("SELECT MIN(id) FROM products WHERE name = '昌都牦牛肉干'").await;
+    let mut body = crate::helpers::order_body(&[(product, bags)]);
+    body["delivery"]["region_code"] = serde_json::json!("500103000000");
+    let placed = app.post("/api/v1/orders", body, Some(&token)).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
+    let id = placed.json()["id"].as_str().unwrap().to_owned();
+    let finance = app.login("finance@zhunong.demo").await;
+    let paid =
+        app.post(&format!("/api/v1/orders/{id}/payments/invoice"), serde_json::json!({"reference": "ICBC-88"}), Some(&finance)).await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.text);
+}
+
+#[tokio::test]
+async fn the_pledge_report_as_csv_and_xlsx_says_what_its_json_says() {
+    let app = TestApp::demo().await;
+    let partner = app.count("SELECT org_id FROM users WHERE email = 'buyer@partner.zhunong.demo'").await;
+    let year = zhunong::time::china_today().year();
+    // A pledge small enough for the percentage to show: 1,000.00 yuan.
+    sqlx::query("UPDATE partner_pledges SET pledge_fen = 100000 WHERE partner_id = $1 AND year = $2")
+        .bind(partner)
+        .bind(year as i64)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    jerky_to_chongqing(&app, "buyer@partner.zhunong.demo", 4).await; // direct: 352.00
+    jerky_to_chongqing(&app, "buyer@agency.zhunong.demo", 3).await; // helped: 264.00
+    let token = app.login("buyer@partner.zhunong.demo").await;
+    let base = format!("/api/v1/reports/partners/{partner}/pledge?year={year}");
+    let json: Value = serde_json::from_slice(&fetch(&app, &base, &token, None).await.bytes).unwrap();
+    let region = &json["regions"][0];
+    assert_eq!((region["direct_fen"].as_i64(), region["helped_fen"].as_i64()), (Some(35_200), Some(26_400)), "{json}");
+    let percent = region["percent"].as_f64().unwrap();
+    assert_eq!(percent, 61.6);
+    let month = zhunong::time::format_date(zhunong::time::china_today())[..7].to_owned();
+    let at = json["months"].as_array().unwrap().iter().position(|m| m["month"] == month.as_str()).unwrap();
+
+    let csv = fetch(&app, &format!("{base}&format=csv"), &token, None).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.header(header::CONTENT_DISPOSITION), format!("attachment; filename=\"pledge-{year}.csv\""));
+    let r = csv_records(&csv.bytes);
+    assert_eq!(r[0], ["对口地区", "月份", "帮扶承诺额（元）", "直接采购（元）", "带动销售（元）", "完成比例"]);
+    assert_eq!(r[1 + at], ["昌都市", month.as_str(), "", "352.00", "264.00", ""], "this month");
+    assert_eq!(r[13], ["昌都市", "", "1000.00", "352.00", "264.00", &percent.to_string()], "the region's year");
+    assert_eq!(r[14], ["合计", "", "1000.00", "352.00", "264.00", &percent.to_string()], "the totals");
+    assert_eq!(r.len(), 15);
+
+    let xlsx = fetch(&app, &format!("{base}&format=xlsx"), &token, None).await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert_eq!(xlsx.header(header::CONTENT_TYPE), XLSX);
+    let rows = xlsx_rows(&xlsx.bytes);
+    assert_eq!(rows[0][0], Data::String("对口地区".into()));
+    assert_eq!((fen_of(&rows[1 + at][3]), fen_of(&rows[1 + at][4])), (35_200, 26_400));
+    assert_eq!(rows[14][0], Data::String("合计".into()));
+    assert_eq!((fen_of(&rows[14][2]), fen_of(&rows[14][3]), fen_of(&rows[14][4])), (100_000, 35_200, 26_400));
+    assert_eq!(rows[14][5], Data::Float(percent / 100.0));
+
+    // Another partner city gets no file either.
+    let tianjin =
+        crate::pledges::user_in(&app, "天津市对口支援昌都工作组", "buyer@tianjin.example", zhunong::auth::Role::PartnerBuyer).await;
+    let file = fetch(&app, &format!("{base}&format=xlsx"), &tianjin, None).await;
+    assert_eq!(file.status, StatusCode::NOT_FOUND);
+    assert!(!file.bytes.starts_with(b"PK"), "no workbook leaks out");
+}

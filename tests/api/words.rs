@@ -45,7 +45,7 @@ fn error_texts(html: &str) -> Vec<String> {
 /// True for a text that is a sentence in English alone: no Chinese
 /// character, and at least two words of letters (numbers, codes like
 /// HH-7K3QX9PM and dates are not sentences).
-fn english_sentence(text: &str) -> bool {
+pub(crate) fn english_sentence(text: &str) -> bool {
     let chinese = text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3000}'..='\u{303f}').contains(&c));
     let words = text
         .split_whitespace()

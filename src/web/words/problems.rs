@@ -398,6 +398,11 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
             label = label,
             first_row = first_row
         ),
+        PeriodInOneYear => say!(
+            lang,
+            "起止日期须在同一年内（如填写了年份，须在该年内）",
+            "Give a start and an end within one calendar year (the year given, if any)"
+        ),
     }
 }
 
