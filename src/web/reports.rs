@@ -6,6 +6,7 @@
 //! township the second. Numbers come from `crate::reports`; the pages only
 //! name and format them (money as yuan, places by name, dates as China's).
 
+use super::charts::{self, Part, Series, Text, Tone, Unit};
 use super::page::Or500;
 use super::{Chrome, Page, PageResult};
 use crate::app::AppState;
@@ -152,6 +153,9 @@ pub async fn home(page: Page) -> PageResult {
         || actor.has(Role::PartnerBuyer)
     {
         "/reports/regions"
+    } else if actor.has(Role::AgencyBuyer) || actor.has(Role::AgencyApprover) {
+        // An agency's report is its reserved share, on its dashboard.
+        "/dashboard"
     } else {
         return Err(page.with_role(&[Role::Official]).err().unwrap_or_else(|| page.not_found()));
     };
@@ -178,8 +182,6 @@ struct RegionLine {
     gross: String,
     poor: String,
     share: String,
-    /// The share as a bar width, 0–100.
-    share_width: String,
     poor_households: i64,
     with_sales: i64,
     cooperatives: i64,
@@ -207,6 +209,12 @@ struct RegionsPage<'a> {
     households_href: Option<String>,
     cooperatives_href: Option<String>,
     downloads: Vec<(String, &'static str)>,
+    /// Sales by month, stacked: reaching registered poor households and not.
+    month_chart: String,
+    /// The places below by sales, top ten.
+    top_chart: String,
+    /// The share reaching registered poor households.
+    share_chart: String,
     /// Officials and the platform: the region's colours this year and its
     /// open alerts (弹屏预警).
     watch: Option<Watch>,
@@ -215,6 +223,8 @@ struct RegionsPage<'a> {
 /// The monitoring box of an official's dashboard.
 struct Watch {
     year: i32,
+    /// Households by colour, as a chart.
+    chart: String,
     /// (class, word, count)
     colours: Vec<(&'static str, &'static str, i64)>,
     alerts: Vec<AlertLine>,
@@ -239,7 +249,6 @@ fn region_line(r: &regions::Row, href: Option<String>) -> RegionLine {
         gross: r.gross_sales_fen.to_string(),
         poor: r.registered_poor_sales_fen.to_string(),
         share: percent(r.registered_poor_share_percent),
-        share_width: format!("{:.0}", r.registered_poor_share_percent.unwrap_or(0.0).clamp(0.0, 100.0)),
         poor_households: r.registered_poor_households,
         with_sales: r.households_with_sales,
         cooperatives: r.cooperatives,
@@ -318,7 +327,11 @@ pub async fn regions_page(page: Page, State(state): State<AppState>, Query(q): Q
         Err(_) => None,
     };
     let pairs = [("parent".to_owned(), region_param.clone()), ("from".into(), ymd(period.from)), ("to".into(), ymd(period.to))];
+    let (month_chart, top_chart, share_chart) = region_charts(c, &report, &heading);
     let view = RegionsPage {
+        month_chart,
+        top_chart,
+        share_chart,
         c,
         watch,
         downloads: downloads(c, "/api/v1/reports/regions", &pairs),
@@ -336,6 +349,45 @@ pub async fn regions_page(page: Page, State(state): State<AppState>, Query(q): Q
     page.render(StatusCode::OK, &view)
 }
 
+/// The rollup's charts: sales by month (reaching registered poor
+/// households, and the rest), the places below by sales, and the share.
+fn region_charts(c: &Chrome, report: &regions::Report, place: &str) -> (String, String, String) {
+    let months = report.totals.months.as_deref().unwrap_or_default();
+    let labels: Vec<String> = months.iter().map(|m| charts::month_label(c.lang, &m.month)).collect();
+    let poor: Vec<i64> = months.iter().map(|m| m.registered_poor_sales_fen.get()).collect();
+    let other: Vec<i64> = months.iter().map(|m| m.gross_sales_fen.get() - m.registered_poor_sales_fen.get()).collect();
+    let period = super::words::fill(c.w.reports_period_line, &[("from", &report.from), ("to", &report.to)]);
+    let desc = super::words::fill(c.w.reports_chart_months_desc, &[("place", &place), ("period", &period)]);
+    let month_chart = charts::columns(
+        c.lang,
+        &Text { id: "sales-months", title: c.w.reports_chart_months, desc: &desc },
+        Unit::Fen,
+        &labels,
+        &[
+            Series { name: c.w.reports_poor_sales, tone: Tone::First, values: &poor },
+            Series { name: c.w.reports_other_sales, tone: Tone::Other, values: &other },
+        ],
+    );
+    let mut top: Vec<&regions::Row> = report.rows.iter().filter(|r| r.gross_sales_fen.get() > 0).collect();
+    top.sort_by(|a, b| b.gross_sales_fen.cmp(&a.gross_sales_fen));
+    let parts: Vec<Part> =
+        top.iter().take(10).map(|r| Part { label: r.name.clone(), value: r.gross_sales_fen.get(), tone: Tone::First }).collect();
+    let desc = super::words::fill(c.w.reports_chart_top_desc, &[("place", &place)]);
+    let top_chart = charts::bars(c.lang, &Text { id: "top-regions", title: c.w.reports_chart_top, desc: &desc }, Unit::Fen, &parts);
+    let t = &report.totals;
+    let shares = [
+        Part { label: c.w.reports_poor_sales.to_owned(), value: t.registered_poor_sales_fen.get(), tone: Tone::First },
+        Part {
+            label: c.w.reports_other_sales.to_owned(),
+            value: t.gross_sales_fen.get() - t.registered_poor_sales_fen.get(),
+            tone: Tone::Other,
+        },
+    ];
+    let desc = super::words::fill(c.w.reports_chart_share_desc, &[("place", &place)]);
+    let share_chart = charts::shares(c.lang, &Text { id: "poor-share", title: c.w.reports_chart_share, desc: &desc }, Unit::Fen, &shares);
+    (month_chart.to_string(), top_chart.to_string(), share_chart.to_string())
+}
+
 /// The region's colours in `year` and its newest open alerts.
 async fn watch(
     state: &AppState,
@@ -349,10 +401,25 @@ async fn watch(
     let counts = crate::monitoring::counts(&state.db, region, year).await.or_500(page)?;
     let viewer = Viewer::of(Some(actor));
     let (alerts, alerts_total) = crate::monitoring::open_alerts(&state.db, &viewer, region, 5).await.or_500(page)?;
-    let colours = [Colour::Red, Colour::Orange, Colour::Yellow, Colour::Green]
+    let colours: Vec<(&'static str, &'static str, i64)> = [Colour::Red, Colour::Orange, Colour::Yellow, Colour::Green]
         .into_iter()
         .map(|k| (k.as_str(), c.w.colour(k), counts.of(k)))
         .collect();
+    let tone = |class: &str| match class {
+        "red" => Tone::Red,
+        "orange" => Tone::Orange,
+        "yellow" => Tone::Yellow,
+        _ => Tone::Green,
+    };
+    let parts: Vec<Part> =
+        colours.iter().map(|(class, word, n)| Part { label: (*word).to_owned(), value: *n, tone: tone(class) }).collect();
+    let place = match region {
+        Some(r) => crate::regions::get(&state.db, r).await.or_500(page)?.map(|r| crate::regions::short_name(&r.name)).unwrap_or_default(),
+        None => c.w.reports_national.to_owned(),
+    };
+    let desc = super::words::fill(c.w.reports_chart_colours_desc, &[("place", &place), ("year", &year)]);
+    let chart =
+        charts::shares(c.lang, &Text { id: "colours", title: c.w.reports_chart_colours, desc: &desc }, Unit::Count, &parts).to_string();
     let alerts: Vec<AlertLine> = alerts
         .iter()
         .map(|a| AlertLine {
@@ -386,7 +453,7 @@ async fn watch(
     let shown = alerts.len() as i64;
     let alerts_more =
         (alerts_total > shown).then(|| super::words::fill(c.w.mon_alerts_more, &[("total", &alerts_total), ("shown", &shown)]));
-    Ok(Watch { year, colours, alerts, alerts_more, href })
+    Ok(Watch { year, chart, colours, alerts, alerts_more, href })
 }
 
 /// One household's line on the page.
@@ -657,6 +724,7 @@ struct CooperativePage<'a> {
     errors: Vec<String>,
     period: PeriodView,
     me: CooperativeLine,
+    month_chart: String,
     months: Vec<MonthLine>,
     members: Vec<HouseholdLine>,
     members_href: String,
@@ -671,9 +739,23 @@ pub async fn cooperative_page(page: Page, State(state): State<AppState>, Query(q
     let period = period_of(c, &q, &mut errors);
     let report = cooperatives::report(&state.db, cooperatives::Scope::One(coop), None, period).await.or_500(&page)?;
     let me = report.rows.first().map(|r| cooperative_line(c, r)).ok_or_else(|| page.not_found())?;
-    let months = cooperatives::months(&state.db, coop, period)
-        .await
-        .or_500(&page)?
+    let by_month = cooperatives::months(&state.db, coop, period).await.or_500(&page)?;
+    let labels: Vec<String> = by_month.iter().map(|m| charts::month_label(c.lang, &m.month)).collect();
+    let values: Vec<i64> = by_month.iter().map(|m| m.gross_sales_fen.get()).collect();
+    let period_line = super::words::fill(
+        c.w.reports_period_line,
+        &[("from", &crate::time::format_date(period.from)), ("to", &crate::time::format_date(period.to))],
+    );
+    let desc = super::words::fill(c.w.reports_chart_coop_months_desc, &[("name", &me.name), ("period", &period_line)]);
+    let month_chart = charts::columns(
+        c.lang,
+        &Text { id: "coop-months", title: c.w.reports_chart_months, desc: &desc },
+        Unit::Fen,
+        &labels,
+        &[Series { name: c.w.reports_gross, tone: Tone::First, values: &values }],
+    )
+    .to_string();
+    let months = by_month
         .into_iter()
         .map(|m| MonthLine {
             month: month_label(&m.month, c),
@@ -691,6 +773,7 @@ pub async fn cooperative_page(page: Page, State(state): State<AppState>, Query(q
         errors,
         period: period_view(c, period, "/reports/cooperative", Vec::new()),
         me,
+        month_chart,
         months,
         members: top.iter().filter(|r| r.gross_sales_fen > Fen::ZERO).map(|r| household_line(c, r, &dates)).collect(),
         members_href: format!("/reports/households?{dates}"),

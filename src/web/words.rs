@@ -619,6 +619,16 @@ words! {
     reports_back_to_region: "返回地区报表", "Back to the region";
     reports_drill: "查看下级", "Open";
     reports_download_line: "下载：", "Download: ";
+    reports_other_sales: "其他农户", "Other households";
+    reports_chart_months: "逐月销售额", "Sales by month";
+    reports_chart_months_desc: "{place}{period}逐月销售额，分为惠及建档立卡贫困户的部分和其他农户的部分。", "Sales of {place} by month, {period}: the part that reached registered poor households and the rest.";
+    reports_chart_top: "销售额最高的地区", "Regions with the most sales";
+    reports_chart_top_desc: "{place}下辖地区按销售额排列（前 10 个）。", "The places of {place} by sales (top 10).";
+    reports_chart_share: "惠及建档立卡贫困户的占比", "Share reaching registered poor households";
+    reports_chart_share_desc: "{place}销售额中惠及建档立卡贫困户的部分与其他部分。", "Of the sales of {place}: the part that reached registered poor households and the rest.";
+    reports_chart_colours: "各颜色户数", "Households by colour";
+    reports_chart_coop_months_desc: "{name}{period}逐月销售额。", "Sales of {name} by month, {period}.";
+    reports_chart_colours_desc: "{place}{year} 年各监测颜色的户数。", "Households of {place} by monitoring colour, {year}.";
     reports_download_xlsx: "Excel 表格", "Excel workbook";
     reports_download_csv: "CSV 文件", "CSV file";
     mon_nav: "监测帮扶", "Monitoring";
