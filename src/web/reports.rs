@@ -369,7 +369,7 @@ fn region_charts(c: &Chrome, report: &regions::Report, place: &str) -> (String, 
         ],
     );
     let mut top: Vec<&regions::Row> = report.rows.iter().filter(|r| r.gross_sales_fen.get() > 0).collect();
-    top.sort_by(|a, b| b.gross_sales_fen.cmp(&a.gross_sales_fen));
+    top.sort_by_key(|r| std::cmp::Reverse(r.gross_sales_fen));
     let parts: Vec<Part> =
         top.iter().take(10).map(|r| Part { label: r.name.clone(), value: r.gross_sales_fen.get(), tone: Tone::First }).collect();
     let desc = super::words::fill(c.w.reports_chart_top_desc, &[("place", &place)]);
