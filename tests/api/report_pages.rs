@@ -88,7 +88,7 @@ async fn an_official_reaches_a_townships_registered_poor_sales_in_two_clicks_in_
     // Charts drawn on the server, readable without a script, each with its
     // title; no inline style (the Content-Security-Policy refuses it).
     for title in ["逐月销售额", "惠及建档立卡贫困户的占比", "各颜色户数"] {
-        assert!(first.text.contains(&format!("<title id=")) && first.text.contains(title), "chart {title}");
+        assert!(first.text.contains("<title id=") && first.text.contains(title), "chart {title}");
     }
     assert!(first.text.matches("<svg").count() >= 3 && first.text.contains("role=\"img\""));
     assert!(!first.text.contains(" style=\""), "no inline style");
