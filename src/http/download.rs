@@ -57,8 +57,12 @@ pub async fn download(export: Export, format: Format, headers: &HeaderMap) -> Re
         Format::Json => None,
         _ => HeaderValue::from_str(&format!("attachment; filename=\"{}\"", download.file_name)).ok(),
     };
-    let chunks =
-        futures_util::stream::unfold(download.chunks, |mut rx| async move { rx.recv().await.map(|chunk| (chunk.map(Bytes::from), rx)) });
+    // Fused: the gzip layer polls a body once more after its end, and an
+    // `unfold` polled after its end panics (which reset the connection of
+    // every compressed download).
+    let chunks = futures_util::StreamExt::fuse(futures_util::stream::unfold(download.chunks, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk.map(Bytes::from), rx))
+    }));
     let mut response = Response::new(Body::from_stream(chunks));
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

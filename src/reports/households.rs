@@ -312,7 +312,7 @@ pub fn rows(db: Db, viewer: Viewer, scope: Scope, q: &Query) -> impl Stream<Item
             }
         }
     });
-    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|row| (row, rx)) })
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|row| (row, rx)) }).fuse()
 }
 
 /// One month of one household.
