@@ -8,7 +8,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiQuery, CurrentUser, PageParams, Paged};
 use crate::app::AppState;
 use crate::households::Viewer;
-use crate::monitoring::{self, AckError, Alert, AlertFilter, MonitoringReport, NewVisit, Refusal, ReportQuery, Rules, Visit, VisitError};
+use crate::monitoring::{self, AckError, Alert, AlertFilter, NewVisit, Refusal, ReportQuery, Rules, Visit, VisitError};
 use crate::regions::RegionCode;
 use crate::validation::{FieldErrors, Problem};
 use axum::Json;
@@ -173,8 +173,11 @@ pub struct ReportQueryParams {
 pub async fn report(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
+    headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<ReportQueryParams>,
-) -> ApiResult<Json<MonitoringReport>> {
+) -> ApiResult<axum::response::Response> {
+    use crate::reports::export::Format;
+    use axum::response::IntoResponse;
     let page = PageParams { page: q.page, per_page: q.per_page }.check()?;
     let today = crate::time::china_today();
     let year = q.year.unwrap_or(today.year());
@@ -182,12 +185,22 @@ pub async fn report(
     if !(2000..=2100).contains(&year) {
         errors.add("year", Problem::Year { from: 2000, to: 2100 });
     }
-    if !matches!(q.format.as_deref().unwrap_or("json"), "json") {
-        errors.add("format", Problem::Choice(&["json"]));
-    }
+    let format = Format::parse(q.format.as_deref()).unwrap_or_else(|problem| {
+        errors.add("format", problem);
+        Format::Json
+    });
     errors.into_result().map_err(ApiError::Invalid)?;
     let region = region_of(&state, &actor, q.region.as_deref()).await?;
     let line = Rules::of(&state.config).line(year);
+    let viewer = Viewer::of(Some(&actor));
+    if format != Format::Json {
+        // The file lists every red and orange household (up to a bound),
+        // not a page of them.
+        let query = ReportQuery { region, year, line, page: 1, per_page: monitoring::report::MAX_EXPORTED, today };
+        let report = monitoring::report(&state.db, &viewer, &query).await?;
+        let export = monitoring::report::export(&report, crate::http::export_language(&headers));
+        return Ok(crate::http::download(export, format, &headers).await?);
+    }
     let query = ReportQuery { region, year, line, page: page.page, per_page: page.per_page, today };
-    Ok(Json(monitoring::report(&state.db, &Viewer::of(Some(&actor)), &query).await?))
+    Ok(Json(monitoring::report(&state.db, &viewer, &query).await?).into_response())
 }

@@ -330,3 +330,93 @@ pub async fn report(db: &Db, viewer: &Viewer, q: &ReportQuery) -> sqlx::Result<M
         overdue_total,
     })
 }
+
+/// The red and orange households an export lists at most (they are read
+/// into memory, unlike the other reports' streamed rows; a prefecture's
+/// red and orange households are far fewer).
+pub const MAX_EXPORTED: i64 = 100_000;
+
+/// A reason in the export's language.
+pub fn reason_text(code: &str, lang: crate::reports::export::Language) -> String {
+    use super::rule::{Check, Reason, RiskFactor};
+    let Some(reason) = Reason::parse(code) else { return code.to_owned() };
+    let pick = |zh: &str, en: &str| lang.pick(zh, en).to_owned();
+    match reason {
+        Reason::BelowLine => pick("人均收入低于监测线", "income per person below the line"),
+        Reason::NearLine => pick("人均收入略高于监测线", "income per person just above the line"),
+        Reason::CloseToLine => pick("人均收入接近监测线", "income per person close to the line"),
+        Reason::IncomeDrop => pick("收入较上年大幅下降", "income fell sharply from last year"),
+        Reason::Factor(f) => match f {
+            RiskFactor::Illness => pick("因病", "illness"),
+            RiskFactor::Schooling => pick("因学", "schooling"),
+            RiskFactor::Disability => pick("因残", "disability"),
+            RiskFactor::Disaster => pick("因灾", "disaster"),
+            RiskFactor::Unemployment => pick("因失业", "unemployment"),
+            RiskFactor::Marriage => pick("因婚变", "marriage breakdown"),
+            RiskFactor::Accident => pick("因意外", "accident"),
+        },
+        Reason::Failed(c) => {
+            let (zh, en) = match c {
+                Check::Food => ("吃", "food"),
+                Check::Clothing => ("穿", "clothing"),
+                Check::Schooling => ("义务教育", "schooling"),
+                Check::Medical => ("基本医疗", "medical care"),
+                Check::Housing => ("住房安全", "safe housing"),
+                Check::Water => ("饮水安全", "drinking water"),
+            };
+            lang.pick(format!("{zh}未保障"), format!("{en} not met"))
+        }
+    }
+}
+
+/// The red and orange households of a report (read with one page of up
+/// to [`MAX_EXPORTED`]) as an export, the counts per colour as notes.
+pub fn export(report: &MonitoringReport, lang: crate::reports::export::Language) -> crate::reports::export::Export {
+    use crate::reports::export::{Cell, Column, Export, Totals};
+    const COLUMNS: &[Column] = &[
+        Column::text("household_code", "农户编号", "Household"),
+        Column::text("head_name", "户主", "Head of household"),
+        Column::text("register_number", "建档立卡证号", "Register number"),
+        Column::text("village", "所在村", "Village"),
+        Column::integer("size", "人口", "People"),
+        Column::text("colour", "监测颜色", "Colour"),
+        Column::yuan("per_capita_income_fen", "人均收入（元）", "Income per person (yuan)"),
+        Column::text("reasons", "原因", "Why"),
+    ];
+    let colour = |c: Colour| match c {
+        Colour::Red => lang.pick("红色", "red"),
+        Colour::Orange => lang.pick("橙色", "orange"),
+        Colour::Yellow => lang.pick("黄色", "yellow"),
+        Colour::Green => lang.pick("绿色", "green"),
+    };
+    let rows: Vec<Vec<Cell>> = report
+        .households
+        .iter()
+        .map(|h| {
+            let reasons: Vec<String> = h.reasons.iter().map(|r| reason_text(r, lang)).collect();
+            vec![
+                h.household_code.clone().into(),
+                h.head_name.clone().unwrap_or_default().into(),
+                h.register_number.clone().unwrap_or_default().into(),
+                crate::regions::short_name(&h.village.name).into(),
+                h.size.into(),
+                colour(h.colour).into(),
+                h.per_capita_income_fen.into(),
+                reasons.join(lang.pick("、", "; ")).into(),
+            ]
+        })
+        .collect();
+    let place = report.region.as_ref().map(|p| p.code.clone()).unwrap_or_else(|| "all".into());
+    let mut export = Export::new(format!("monitoring-{place}-{}", report.year), ("红色橙色预警户", "Red and orange households"), COLUMNS)
+        .rows_from(rows)
+        .totals(Totals::None);
+    for (key, label, n) in [
+        ("red", ("红色（户）", "Red (households)"), report.counts.red),
+        ("orange", ("橙色（户）", "Orange (households)"), report.counts.orange),
+        ("yellow", ("黄色（户）", "Yellow (households)"), report.counts.yellow),
+        ("green", ("绿色（户）", "Green (households)"), report.counts.green),
+    ] {
+        export = export.note(key, label, n);
+    }
+    export
+}

@@ -493,3 +493,25 @@ async fn a_compressed_download_arrives_whole() {
         assert!(body.len() > 100, "{format}: {} bytes", body.len());
     }
 }
+
+#[tokio::test]
+async fn the_red_and_orange_households_download_with_their_reasons_in_words() {
+    use crate::exports::{csv_records, fetch};
+    let app = TestApp::demo().await;
+    let official = app.login("official@county.zhunong.demo").await;
+    let json = app.get("/api/v1/reports/monitoring", Some(&official)).await.json();
+    let flagged = json["counts"]["red"].as_i64().unwrap() + json["counts"]["orange"].as_i64().unwrap();
+    assert!(flagged > 0, "the demo has red and orange households in 伽师县");
+    let csv = fetch(&app, "/api/v1/reports/monitoring?format=csv", &official, None).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let records = csv_records(&csv.bytes);
+    assert_eq!(records[0][0], "农户编号");
+    let rows: Vec<&Vec<String>> = records[1..].iter().filter(|r| r[0].starts_with("HH-")).collect();
+    assert_eq!(rows.len() as i64, flagged, "every red and orange household, not a page of them");
+    for r in &rows {
+        assert!(r[5] == "红色" || r[5] == "橙色", "{r:?}");
+        assert!(!r[7].is_empty() && !r[7].contains('_'), "reasons in words, not codes: {r:?}");
+    }
+    let red_note = records.iter().find(|r| r[0] == "红色（户）").expect("the counts as notes");
+    assert_eq!(red_note[1], json["counts"]["red"].to_string());
+}
