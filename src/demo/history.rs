@@ -176,13 +176,19 @@ async fn rebuild_totals(db: &Db) -> anyhow::Result<()> {
     for sql in [
         "DELETE FROM ledger_household_months",
         "DELETE FROM ledger_region_months",
+        "DELETE FROM ledger_village_months",
+        "DELETE FROM ledger_region_parties",
+        "DELETE FROM ledger_household_years",
         "INSERT INTO ledger_household_months (month, household_id, village_code, household_status, cooperative_id, gross_fen, income_fen) \
          SELECT month, household_id, village_code, household_status, cooperative_id, SUM(gross_fen), SUM(income_fen) \
          FROM attribution_entries GROUP BY month, household_id, village_code, household_status, cooperative_id",
         "INSERT INTO ledger_region_months (month, village_code, household_status, cooperative_id, buyer_org_id, buyer_kind, gross_fen, income_fen) \
          SELECT month, village_code, household_status, cooperative_id, buyer_org_id, MIN(buyer_kind), SUM(gross_fen), SUM(income_fen) \
          FROM attribution_entries GROUP BY month, village_code, household_status, cooperative_id, buyer_org_id",
-    ] {
+    ]
+    .into_iter()
+    .chain(crate::orders::SMALL_TOTALS_FROM_LEDGER)
+    {
         sqlx::query(sql).execute(&mut *tx).await?;
     }
     tx.commit().await?;

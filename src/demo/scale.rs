@@ -296,7 +296,7 @@ async fn secondary_indexes(db: &Db, table: &str) -> sqlx::Result<Vec<(String, St
 
 /// The tables whose secondary indexes are dropped for the load and
 /// rebuilt after it.
-const REINDEXED: [&str; 3] = ["attribution_entries", "ledger_household_months", "ledger_region_months"];
+const REINDEXED: [&str; 4] = ["attribution_entries", "ledger_household_months", "ledger_region_months", "ledger_household_years"];
 
 /// Household statuses in proportions like 喀什's: a quarter registered
 /// poor (建档立卡), some monitored or on the edge, many lifted out.
@@ -1250,6 +1250,10 @@ pub async fn build(db: &Db, scale: &Scale, mut progress: impl FnMut(Progress<'_>
     )
     .execute(&mut *tx)
     .await?;
+    // Migration 0012's small totals, by the same grouping.
+    for sql in crate::orders::SMALL_TOTALS_FROM_LEDGER {
+        sqlx::query(sql).execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     progress(Progress { step: "monthly totals", done: 2, total: 2 });
     lap(&mut built, "monthly totals");

@@ -195,13 +195,18 @@ struct Raw {
 /// written into it is typed and formatted here (region codes are digits,
 /// ids integers, statuses from the enumeration, dates from [`Period`]).
 fn grouped(scope: Scope, q: &Query, only: Option<i64>) -> String {
-    let (table, period) = q.period.household_join("t");
-    let mut on = period;
-    let mut wher: Vec<String> = Vec::new();
     let coop = match scope {
         Scope::Members(c) => Some(c),
         _ => q.cooperative,
     };
+    // A calendar year of all cooperatives' sales is one row per household
+    // (per village, if it moved) of the yearly totals; anything else sums
+    // months, or days.
+    let (table, mut on) = match (q.period.calendar_year(), coop) {
+        (Some(year), None) => ("ledger_household_years".to_owned(), format!("t.year = '{year}'")),
+        _ => q.period.household_join("t"),
+    };
+    let mut wher: Vec<String> = Vec::new();
     if let Some(c) = coop {
         on.push_str(&format!(" AND t.cooperative_id = {c}"));
         wher.push(format!("EXISTS (SELECT 1 FROM cooperative_members m WHERE m.household_id = h.id AND m.cooperative_id = {c})"));

@@ -126,6 +126,18 @@ impl Period {
         self.rows("ledger_region_months", alias)
     }
 
+    /// Like [`Period::household_rows`] for the per-village rows (columns:
+    /// month, village_code, household_status, gross_fen, income_fen).
+    pub fn village_rows(&self, alias: &str) -> String {
+        self.rows("ledger_village_months", alias)
+    }
+
+    /// The year (`YYYY`) when the period is exactly one calendar year:
+    /// then the per-household yearly totals cover it.
+    pub fn calendar_year(&self) -> Option<String> {
+        (*self == Period::year(self.from.year())).then(|| format!("{:04}", self.from.year()))
+    }
+
     fn rows(&self, totals: &str, alias: &str) -> String {
         if self.whole_months() {
             let (a, b) = self.month_range();

@@ -151,33 +151,24 @@ struct Agg {
 }
 
 /// Sums the period's sales inside `[lo, hi]` by the first `n` digits of
-/// the village code (`n` = 0: all together).
-async fn aggregate(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, by_month: bool) -> sqlx::Result<HashMap<String, Agg>> {
+/// the village code (`n` = 0: all together): the additive figures (gross
+/// and poor sales, registered households, months), from the per-village
+/// totals for whole months.
+async fn sums(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, by_month: bool) -> sqlx::Result<HashMap<String, Agg>> {
     let range = format!("t.village_code >= '{lo}' AND t.village_code <= '{hi}'");
     let key = format!("SUBSTR(t.village_code, 1, {n})");
-    let regions = period.region_rows("t");
+    let villages = period.village_rows("t");
     let mut out: HashMap<String, Agg> = HashMap::new();
-    let sums: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(&format!(
+    let sums: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
         "SELECT {key}, CAST(SUM(t.gross_fen) AS BIGINT), \
-                CAST(SUM(CASE WHEN t.household_status = 'registered_poor' THEN t.gross_fen ELSE 0 END) AS BIGINT), \
-                CAST(COUNT(DISTINCT t.cooperative_id) AS BIGINT), CAST(COUNT(DISTINCT t.buyer_org_id) AS BIGINT) \
-         FROM {regions} AND {range} GROUP BY {key}"
+                CAST(SUM(CASE WHEN t.household_status = 'registered_poor' THEN t.gross_fen ELSE 0 END) AS BIGINT) \
+         FROM {villages} AND {range} GROUP BY {key}"
     ))
     .fetch_all(db.pool())
     .await?;
-    for (k, gross, poor, cooperatives, buyers) in sums {
+    for (k, gross, poor) in sums {
         let a = out.entry(k).or_default();
-        (a.gross, a.poor, a.cooperatives, a.buyers) = (gross, poor, cooperatives, buyers);
-    }
-    let households = period.household_rows("t");
-    let with_sales: Vec<(String, i64)> = sqlx::query_as(&format!(
-        "SELECT k, CAST(COUNT(*) AS BIGINT) FROM (SELECT {key} AS k, t.household_id FROM {households} AND {range} \
-         GROUP BY {key}, t.household_id HAVING SUM(t.gross_fen) > 0) x GROUP BY k"
-    ))
-    .fetch_all(db.pool())
-    .await?;
-    for (k, count) in with_sales {
-        out.entry(k).or_default().households_with_sales = count;
+        (a.gross, a.poor) = (gross, poor);
     }
     let registered: Vec<(String, i64)> = sqlx::query_as(&format!(
         "SELECT SUBSTR(h.village_code, 1, {n}), CAST(COUNT(*) AS BIGINT) FROM households h \
@@ -192,7 +183,7 @@ async fn aggregate(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, by_
         let months: Vec<(String, String, i64, i64)> = sqlx::query_as(&format!(
             "SELECT {key}, t.month, CAST(SUM(t.gross_fen) AS BIGINT), \
                     CAST(SUM(CASE WHEN t.household_status = 'registered_poor' THEN t.gross_fen ELSE 0 END) AS BIGINT) \
-             FROM {regions} AND {range} GROUP BY {key}, t.month"
+             FROM {villages} AND {range} GROUP BY {key}, t.month"
         ))
         .fetch_all(db.pool())
         .await?;
@@ -201,6 +192,61 @@ async fn aggregate(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, by_
         }
     }
     Ok(out)
+}
+
+/// Adds to `out` the figures counted distinct (cooperatives, buyers,
+/// households with sales) inside `[lo, hi]` by the first `n` digits of
+/// the village code. They cannot be summed from smaller regions, so they
+/// are counted at `n` itself: cooperatives and buyers over whole months
+/// from the parties of the regions of that level (down to townships; a
+/// township's villages from its village-month rows), households over a
+/// calendar year from the household-years.
+async fn distinct(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, out: &mut HashMap<String, Agg>) -> sqlx::Result<()> {
+    let range = format!("t.village_code >= '{lo}' AND t.village_code <= '{hi}'");
+    let key = format!("SUBSTR(t.village_code, 1, {n})");
+    let level = crate::orders::PARTY_DIGITS.into_iter().find(|d| *d as u32 >= n);
+    let parties: Vec<(String, i64, i64)> = match level {
+        Some(d) if period.whole_months() => {
+            let (a, b) = period.month_range();
+            let (plo, phi) = (&lo[..d], &hi[..d]);
+            sqlx::query_as(&format!(
+                "SELECT SUBSTR(p.region_prefix, 1, {n}), \
+                        CAST(COUNT(DISTINCT CASE WHEN p.party_kind = 'cooperative' THEN p.party_id END) AS BIGINT), \
+                        CAST(COUNT(DISTINCT CASE WHEN p.party_kind = 'buyer' THEN p.party_id END) AS BIGINT) \
+                 FROM ledger_region_parties p WHERE p.digits = {d} AND p.region_prefix >= '{plo}' AND p.region_prefix <= '{phi}' \
+                   AND p.month >= '{a}' AND p.month <= '{b}' GROUP BY SUBSTR(p.region_prefix, 1, {n})"
+            ))
+            .fetch_all(db.pool())
+            .await?
+        }
+        _ => {
+            let regions = period.region_rows("t");
+            sqlx::query_as(&format!(
+                "SELECT {key}, CAST(COUNT(DISTINCT t.cooperative_id) AS BIGINT), CAST(COUNT(DISTINCT t.buyer_org_id) AS BIGINT) \
+                 FROM {regions} AND {range} GROUP BY {key}"
+            ))
+            .fetch_all(db.pool())
+            .await?
+        }
+    };
+    for (k, cooperatives, buyers) in parties {
+        let a = out.entry(k).or_default();
+        (a.cooperatives, a.buyers) = (cooperatives, buyers);
+    }
+    let households = match period.calendar_year() {
+        Some(year) => format!("ledger_household_years t WHERE t.year = '{year}'"),
+        None => period.household_rows("t"),
+    };
+    let with_sales: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT k, CAST(COUNT(*) AS BIGINT) FROM (SELECT {key} AS k, t.household_id FROM {households} AND {range} \
+         GROUP BY {key}, t.household_id HAVING SUM(t.gross_fen) > 0) x GROUP BY k"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    for (k, count) in with_sales {
+        out.entry(k).or_default().households_with_sales = count;
+    }
+    Ok(())
 }
 
 /// `part` of `whole` in percent with one decimal, rounded half up.
@@ -258,7 +304,27 @@ pub async fn report(db: &Db, parent: Option<RegionCode>, level: RegionLevel, per
             .fetch_all(db.pool())
             .await?;
     let n = level.digits();
-    let by_child = aggregate(db, &period, (&lo, &hi), n, by_month).await?;
+    let mut by_child = sums(db, &period, (&lo, &hi), n, by_month).await?;
+    // The parent's additive figures are its children's summed (every
+    // child key inside the range, listed region or not).
+    let mut whole = Agg::default();
+    for a in by_child.values() {
+        whole.gross += a.gross;
+        whole.poor += a.poor;
+        whole.registered_poor_households += a.registered_poor_households;
+        for (m, (g, p)) in &a.months {
+            let t = whole.months.entry(m.clone()).or_default();
+            t.0 += g;
+            t.1 += p;
+        }
+    }
+    distinct(db, &period, (&lo, &hi), n, &mut by_child).await?;
+    let parent_digits = parent.as_ref().map(|p| p.level.digits()).unwrap_or(0);
+    let mut counted = HashMap::new();
+    distinct(db, &period, (&lo, &hi), parent_digits, &mut counted).await?;
+    if let Some(c) = counted.into_values().next() {
+        (whole.cooperatives, whole.buyers, whole.households_with_sales) = (c.cooperatives, c.buyers, c.households_with_sales);
+    }
     let months = by_month.then(|| period.months());
     let rows = children
         .into_iter()
@@ -267,10 +333,9 @@ pub async fn report(db: &Db, parent: Option<RegionCode>, level: RegionLevel, per
             row(code, crate::regions::short_name(&name), level, a, months.as_deref())
         })
         .collect();
-    let whole = aggregate(db, &period, (&lo, &hi), parent.as_ref().map(|p| p.level.digits()).unwrap_or(0), by_month).await?;
     let totals = match &parent {
-        Some(p) => row(p.code.clone(), p.name.clone(), p.level, whole.values().next(), months.as_deref()),
-        None => row(String::new(), String::new(), RegionLevel::Province, whole.values().next(), months.as_deref()),
+        Some(p) => row(p.code.clone(), p.name.clone(), p.level, Some(&whole), months.as_deref()),
+        None => row(String::new(), String::new(), RegionLevel::Province, Some(&whole), months.as_deref()),
     };
     let ymd = crate::time::format_date;
     Ok(Report { parent, level, from: ymd(period.from), to: ymd(period.to), totals, rows })

@@ -2,8 +2,9 @@
 //! recomputes them. Every paid line's entries must add up to what is left
 //! paid on it (amount − answered refunds), no unpaid line may have entries,
 //! every entry must name its own line's cooperative, product and buyer,
-//! and each monthly total must equal the sum of the ledger entries it
-//! stands for — and no total may exist without entries. Differences are
+//! and each total (monthly, and migration 0012's village-months, region
+//! parties and household-years) must equal the ledger entries it stands
+//! for — and no total may exist without entries. Differences are
 //! listed (the first few of each kind) and counted; the command exits
 //! non-zero when there is any.
 
@@ -44,6 +45,21 @@ impl Report {
 struct Query {
     what: &'static str,
     rows: &'static str,
+}
+
+/// The ledger's (month, digits, region prefix, party kind, party id)
+/// groups: what `ledger_region_parties` must hold.
+macro_rules! party_groups {
+    () => {
+        "(SELECT DISTINCT month, 2 AS digits, substr(village_code, 1, 2) AS region_prefix, 'cooperative' AS party_kind, cooperative_id AS party_id FROM attribution_entries \
+          UNION SELECT DISTINCT month, 4, substr(village_code, 1, 4), 'cooperative', cooperative_id FROM attribution_entries \
+          UNION SELECT DISTINCT month, 6, substr(village_code, 1, 6), 'cooperative', cooperative_id FROM attribution_entries \
+          UNION SELECT DISTINCT month, 9, substr(village_code, 1, 9), 'cooperative', cooperative_id FROM attribution_entries \
+          UNION SELECT DISTINCT month, 2, substr(village_code, 1, 2), 'buyer', buyer_org_id FROM attribution_entries \
+          UNION SELECT DISTINCT month, 4, substr(village_code, 1, 4), 'buyer', buyer_org_id FROM attribution_entries \
+          UNION SELECT DISTINCT month, 6, substr(village_code, 1, 6), 'buyer', buyer_org_id FROM attribution_entries \
+          UNION SELECT DISTINCT month, 9, substr(village_code, 1, 9), 'buyer', buyer_org_id FROM attribution_entries)"
+    };
 }
 
 fn queries() -> Vec<Query> {
@@ -114,6 +130,65 @@ fn queries() -> Vec<Query> {
                      ON e.village_code = t.village_code AND e.month = t.month AND e.household_status = t.household_status \
                        AND e.cooperative_id = t.cooperative_id AND e.buyer_org_id = t.buyer_org_id \
                    WHERE e.village_code IS NULL",
+        },
+        // Migration 0012's small totals: each equals the ledger's groups,
+        // and none exists without them — both as joins of the groups,
+        // read once (see above).
+        Query {
+            what: "every village-month total equals its ledger entries",
+            rows: "SELECT 'village ' || a.village_code || ' ' || a.month || ' ' || a.household_status || ': ledger ' || CAST(a.gross AS TEXT) || '/' || \
+                     CAST(a.income AS TEXT) || ', total ' || COALESCE(CAST(t.gross_fen AS TEXT), 'missing') || '/' || COALESCE(CAST(t.income_fen AS TEXT), 'missing') \
+                   FROM (SELECT month, village_code, household_status, CAST(SUM(gross_fen) AS BIGINT) AS gross, CAST(SUM(income_fen) AS BIGINT) AS income \
+                         FROM attribution_entries GROUP BY month, village_code, household_status) a \
+                   LEFT JOIN ledger_village_months t ON t.month = a.month AND t.village_code = a.village_code AND t.household_status = a.household_status \
+                   WHERE t.village_code IS NULL OR t.gross_fen <> a.gross OR t.income_fen <> a.income",
+        },
+        Query {
+            what: "no village-month total exists without ledger entries",
+            rows: "SELECT 'village ' || t.village_code || ' ' || t.month || ' ' || t.household_status || ': total ' || CAST(t.gross_fen AS TEXT) || ' with no entries' \
+                   FROM ledger_village_months t \
+                   LEFT JOIN (SELECT DISTINCT village_code, month, household_status FROM attribution_entries) e \
+                     ON e.village_code = t.village_code AND e.month = t.month AND e.household_status = t.household_status \
+                   WHERE e.village_code IS NULL",
+        },
+        Query {
+            what: "every cooperative and buyer with entries in a region and month is listed there",
+            rows: concat!(
+                "SELECT 'region ' || a.region_prefix || ' ' || a.month || ': ' || a.party_kind || ' ' || CAST(a.party_id AS TEXT) || ' not listed' \
+                 FROM ",
+                party_groups!(),
+                " a LEFT JOIN ledger_region_parties t ON t.digits = a.digits AND t.region_prefix = a.region_prefix AND t.month = a.month \
+                   AND t.party_kind = a.party_kind AND t.party_id = a.party_id \
+                 WHERE t.region_prefix IS NULL"
+            ),
+        },
+        Query {
+            what: "no cooperative or buyer is listed in a region and month without entries there",
+            rows: concat!(
+                "SELECT 'region ' || t.region_prefix || ' ' || t.month || ': ' || t.party_kind || ' ' || CAST(t.party_id AS TEXT) || ' with no entries' \
+                 FROM ledger_region_parties t LEFT JOIN ",
+                party_groups!(),
+                " e ON e.digits = t.digits AND e.region_prefix = t.region_prefix AND e.month = t.month \
+                   AND e.party_kind = t.party_kind AND e.party_id = t.party_id \
+                 WHERE e.region_prefix IS NULL"
+            ),
+        },
+        Query {
+            what: "every household-year total equals its ledger entries",
+            rows: "SELECT 'household ' || CAST(a.household_id AS TEXT) || ' ' || a.year || ' ' || a.village_code || ': ledger ' || CAST(a.gross AS TEXT) || '/' || \
+                     CAST(a.income AS TEXT) || ', total ' || COALESCE(CAST(t.gross_fen AS TEXT), 'missing') || '/' || COALESCE(CAST(t.income_fen AS TEXT), 'missing') \
+                   FROM (SELECT substr(month, 1, 4) AS year, household_id, village_code, CAST(SUM(gross_fen) AS BIGINT) AS gross, CAST(SUM(income_fen) AS BIGINT) AS income \
+                         FROM attribution_entries GROUP BY substr(month, 1, 4), household_id, village_code) a \
+                   LEFT JOIN ledger_household_years t ON t.year = a.year AND t.household_id = a.household_id AND t.village_code = a.village_code \
+                   WHERE t.household_id IS NULL OR t.gross_fen <> a.gross OR t.income_fen <> a.income",
+        },
+        Query {
+            what: "no household-year total exists without ledger entries",
+            rows: "SELECT 'household ' || CAST(t.household_id AS TEXT) || ' ' || t.year || ' ' || t.village_code || ': total ' || CAST(t.gross_fen AS TEXT) || ' with no entries' \
+                   FROM ledger_household_years t \
+                   LEFT JOIN (SELECT DISTINCT substr(month, 1, 4) AS year, household_id, village_code FROM attribution_entries) e \
+                     ON e.year = t.year AND e.household_id = t.household_id AND e.village_code = t.village_code \
+                   WHERE e.household_id IS NULL",
         },
     ]
 }

@@ -156,6 +156,42 @@ async fn verify_is_clean_on_the_demo_and_finds_every_kind_of_tampering() {
         .await
         .unwrap();
 
+    assert!(verify_clean(&app).await.is_clean());
+
+    // Migration 0012's totals: a village-month and a household-year
+    // changed, a party moved to a month it has no entries in.
+    for (table, key, what) in [
+        ("ledger_village_months", "village_code", "every village-month total equals its ledger entries"),
+        ("ledger_household_years", "household_id", "every household-year total equals its ledger entries"),
+    ] {
+        let change = |by: i64| format!("UPDATE {table} SET income_fen = income_fen + {by} WHERE {key} = (SELECT MIN({key}) FROM {table})");
+        sqlx::query(&change(1)).execute(pool).await.unwrap();
+        assert_eq!(failing(verify_clean(&app).await), [what]);
+        sqlx::query(&change(-1)).execute(pool).await.unwrap();
+        assert!(verify_clean(&app).await.is_clean());
+    }
+    let (month, prefix): (String, String) =
+        sqlx::query_as("SELECT month, region_prefix FROM ledger_region_parties WHERE digits = 9 ORDER BY region_prefix, month, party_kind, party_id LIMIT 1")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let moved = sqlx::query("UPDATE ledger_region_parties SET month = '1999-01' WHERE digits = 9 AND region_prefix = $1 AND month = $2")
+        .bind(&prefix)
+        .bind(&month)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(moved.rows_affected() > 0);
+    assert_eq!(
+        failing(verify_clean(&app).await),
+        [
+            "every cooperative and buyer with entries in a region and month is listed there",
+            "no cooperative or buyer is listed in a region and month without entries there"
+        ]
+    );
+    sqlx::query("UPDATE ledger_region_parties SET month = $1 WHERE month = '1999-01'").bind(&month).execute(pool).await.unwrap();
+    assert!(verify_clean(&app).await.is_clean());
+
     // The ledger itself out of step with what was paid.
     sqlx::query("UPDATE attribution_entries SET gross_fen = gross_fen + 5, income_fen = income_fen WHERE id = (SELECT MIN(id) FROM attribution_entries)")
         .execute(pool)

@@ -335,9 +335,15 @@ async fn after_random_orders_and_refunds_every_reports_totals_equal_the_ledgers_
         let today = zhunong::time::format_date(zhunong::time::china_date_of(time::OffsetDateTime::now_utc()));
         let year = &today[..4];
         let admin = app.login("admin@zhunong.demo").await;
-        // Whole months (the monthly totals) and a range that starts
-        // mid-month (the ledger) must both equal the ledger's sums.
-        for (from, to) in [(format!("{year}-01-01"), format!("{year}-12-31")), (today.clone(), today.clone())] {
+        // A calendar year (the yearly totals), whole months across a new
+        // year (the monthly totals) and a range that starts mid-month (the
+        // ledger) must all equal the ledger's sums and distinct counts.
+        let last_year: i32 = year.parse::<i32>().unwrap() - 1;
+        for (from, to) in [
+            (format!("{year}-01-01"), format!("{year}-12-31")),
+            (format!("{last_year}-12-01"), format!("{year}-12-31")),
+            (today.clone(), today.clone()),
+        ] {
             let period = format!("from={from}&to={to}");
             let cond = format!("day >= '{from}' AND day <= '{to}'");
             let gross = ledger(&app, "gross_fen", &cond).await;
@@ -346,11 +352,35 @@ async fn after_random_orders_and_refunds_every_reports_totals_equal_the_ledgers_
             let h = app.get(&format!("/api/v1/reports/households?{period}"), Some(&admin)).await.json();
             assert_eq!(fen(&h["totals"]["gross_sales_fen"]), gross, "seed {seed} {period}: households");
             assert_eq!(fen(&h["totals"]["household_income_fen"]), income, "seed {seed} {period}: households' income");
+            let with_sales = app
+                .count(&format!(
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT household_id FROM attribution_entries WHERE {cond} \
+                     GROUP BY household_id HAVING SUM(gross_fen) > 0) x"
+                ))
+                .await;
+            assert_eq!(fen(&h["totals"]["households_with_sales"]), with_sales, "seed {seed} {period}: households with sales");
             let r = app.get(&format!("/api/v1/reports/regions?{period}"), Some(&admin)).await.json();
             assert_eq!(fen(&r["totals"]["gross_sales_fen"]), gross, "seed {seed} {period}: regions");
             assert_eq!(fen(&r["totals"]["registered_poor_sales_fen"]), poor, "seed {seed} {period}: registered poor");
             let by_province: i64 = r["rows"].as_array().unwrap().iter().map(|x| fen(&x["gross_sales_fen"])).sum();
             assert_eq!(by_province, gross);
+            // Counted distinct, overall and in each province (the figures
+            // that cannot be summed from smaller regions).
+            for (prefix, got) in std::iter::once((String::new(), &r["totals"]))
+                .chain(r["rows"].as_array().unwrap().iter().map(|x| (x["code"].as_str().unwrap()[..2].to_owned(), x)))
+            {
+                let within = format!("{cond} AND village_code LIKE '{prefix}%'");
+                let with_sales = app
+                    .count(&format!(
+                        "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT household_id FROM attribution_entries WHERE {within} \
+                         GROUP BY household_id HAVING SUM(gross_fen) > 0) x"
+                    ))
+                    .await;
+                let cooperatives = app.count(&format!("SELECT CAST(COUNT(DISTINCT cooperative_id) AS BIGINT) FROM attribution_entries WHERE {within}")).await;
+                let buyers = app.count(&format!("SELECT CAST(COUNT(DISTINCT buyer_org_id) AS BIGINT) FROM attribution_entries WHERE {within}")).await;
+                let counted = (fen(&got["households_with_sales"]), fen(&got["cooperatives"]), fen(&got["buyers"]));
+                assert_eq!(counted, (with_sales, cooperatives, buyers), "seed {seed} {period} region {prefix:?}: households, cooperatives, buyers");
+            }
             let c = app.get(&format!("/api/v1/reports/cooperatives?{period}"), Some(&admin)).await.json();
             assert_eq!(fen(&c["totals"]["gross_sales_fen"]), gross, "seed {seed} {period}: cooperatives");
             assert_eq!(fen(&c["totals"]["household_income_fen"]), income);
