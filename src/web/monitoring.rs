@@ -481,25 +481,7 @@ pub async fn import_form(page: Page) -> PageResult {
 pub async fn import(page: Page, State(state): State<AppState>, mut form: axum::extract::Multipart) -> PageResult {
     let actor = page.user()?;
     let region = actor.official_region().ok_or_else(|| page.forbidden())?;
-    let mut csrf = String::new();
-    let mut file: Option<(String, String, axum::body::Bytes)> = None;
-    loop {
-        match form.next_field().await {
-            Ok(Some(part)) => {
-                let name = part.name().unwrap_or("").to_owned();
-                let file_name = part.file_name().unwrap_or("").to_owned();
-                let content_type = part.content_type().unwrap_or("").to_owned();
-                match part.bytes().await {
-                    Ok(bytes) if name == "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-                    Ok(bytes) if name == "file" => file = Some((file_name, content_type, bytes)),
-                    Ok(_) => {}
-                    Err(_) => return Err(page.bad_request()),
-                }
-            }
-            Ok(None) => break,
-            Err(_) => return Err(page.bad_request()),
-        }
-    }
+    let (csrf, file) = page.upload_form(&mut form).await?;
     page.check_token(&actor, &csrf)?;
     let c = &page.c;
     let t = c.t;

@@ -21,6 +21,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 /// The result of a page handler.
 pub type PageResult = Result<Response, PageError>;
 
+/// An uploaded file: its name, content type and bytes.
+pub type Upload = (String, String, axum::body::Bytes);
+
 /// The roles that buy: an agency's buyers and a partner city's.
 pub const BUYERS: [Role; 2] = [Role::AgencyBuyer, Role::PartnerBuyer];
 
@@ -111,6 +114,31 @@ impl Page {
     /// The 400 page.
     pub fn bad_request(&self) -> PageError {
         self.refuse(Refusal::BadRequest)
+    }
+
+    /// Reads an upload form's two fields, `csrf` and `file` (its name,
+    /// content type and bytes), ignoring others; a broken or over-long body
+    /// is the 400 page. The caller checks the token.
+    pub async fn upload_form(&self, form: &mut axum::extract::Multipart) -> Result<(String, Option<Upload>), PageError> {
+        let mut csrf = String::new();
+        let mut file = None;
+        loop {
+            match form.next_field().await {
+                Ok(Some(part)) => {
+                    let name = part.name().unwrap_or("").to_owned();
+                    let file_name = part.file_name().unwrap_or("").to_owned();
+                    let content_type = part.content_type().unwrap_or("").to_owned();
+                    match part.bytes().await {
+                        Ok(bytes) if name == "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+                        Ok(bytes) if name == "file" => file = Some((file_name, content_type, bytes)),
+                        Ok(_) => {}
+                        Err(_) => return Err(self.bad_request()),
+                    }
+                }
+                Ok(None) => return Ok((csrf, file)),
+                Err(_) => return Err(self.bad_request()),
+            }
+        }
     }
 
     /// The 500 page, the error logged with the request id.

@@ -34,25 +34,7 @@ pub async fn import_form(page: Page) -> PageResult {
 /// `POST /console/import` — a CSV or XLSX file; all lots or none.
 pub async fn import(page: Page, State(state): State<AppState>, mut form: axum::extract::Multipart) -> PageResult {
     let (actor, coop) = page.manager()?;
-    let mut csrf = String::new();
-    let mut file: Option<(String, String, axum::body::Bytes)> = None;
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_owned();
-                let file_name = field.file_name().unwrap_or("").to_owned();
-                let content_type = field.content_type().unwrap_or("").to_owned();
-                match field.bytes().await {
-                    Ok(bytes) if name == "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-                    Ok(bytes) if name == "file" => file = Some((file_name, content_type, bytes)),
-                    Ok(_) => {}
-                    Err(_) => return Err(page.bad_request()),
-                }
-            }
-            Ok(None) => break,
-            Err(_) => return Err(page.bad_request()),
-        }
-    }
+    let (csrf, file) = page.upload_form(&mut form).await?;
     page.check_token(&actor, &csrf)?;
     let c = &page.c;
     let show = |status, report: Option<stock::ImportReport>, errors, more_rows, problem| {
