@@ -68,6 +68,8 @@ impl MeiliEngine {
                 "price_fen",
                 "available",
                 "origin_ancestors",
+                // Only for "no paired region": `id < 0` matches nothing.
+                "id",
             ])
             .with_sortable_attributes(["price_fen", "sales_count", "created_at", "id"])
             // The embedded engine's rule: one typo in words of four letters
