@@ -161,7 +161,7 @@ pub async fn backup(database_url: &str, to: &Path) -> anyhow::Result<Backup> {
         bail!("{} exists already: a backup never overwrites a file; name a new one", to.display());
     }
     if !folder(to).is_dir() {
-        bail!("{} is not a folder", folder(to).display());
+        bail!("{}: no such folder to write the backup in", folder(to).display());
     }
     let partial = beside(to, "partial");
     let _ = std::fs::remove_file(&partial);
