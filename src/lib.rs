@@ -6,7 +6,8 @@
 //!
 //! - [`app`] — `build(config) -> App`, shared by `main` and the tests.
 //! - [`config`] — environment variables and `zhunong.toml`.
-//! - [`db`] — one `Any` pool, SQLite or PostgreSQL by URL; migrations.
+//! - [`db`] — one `Any` pool, SQLite or PostgreSQL by URL; migrations;
+//!   backups of the SQLite file.
 //! - [`money`], [`time`], [`ids`], [`validation`] — small types used everywhere;
 //!   [`bounds`] — the stated limits of everything that comes in; [`jobs`] —
 //!   leases for work on a clock, so several instances do it once;

@@ -1,5 +1,6 @@
 //! The `zhunong` command: `serve` (default), `migrate`, `demo`,
-//! `import regions <villages.csv>`, `reindex`.
+//! `import regions <villages.csv>`, `reindex`, `verify`, `backup`,
+//! `restore`, `bench`.
 
 use std::io::{IsTerminal, Write};
 use zhunong::config::Config;
@@ -16,6 +17,10 @@ USAGE:
                                          (--scale tenth: a tenth of each); see docs/PERFORMANCE.md
     zhunong import regions <villages.csv> load villages from china-division's villages.csv
     zhunong reindex                      rebuild the search index from the database
+    zhunong backup <file>                copy the SQLite database into a new file, consistently, while the server
+                                         runs (PostgreSQL: pg_dump; see docs/DEPLOY.md)
+    zhunong restore <file>               put a backup in place of the SQLite database, with the server stopped (the
+                                         database replaced is kept beside it), then rebuild the search index
     zhunong verify                       recompute every report total from the ledger, and the ledger from the
                                          paid orders and refunds; print differences, exit 1 if there are any
     zhunong bench search                 benchmark search on 100,000 generated products (see docs/PERFORMANCE.md)
@@ -122,6 +127,44 @@ async fn run(args: &[&str]) -> anyhow::Result<()> {
         ["bench", "export", rows] => {
             init_tracing();
             zhunong::bench::export(rows.replace(',', "").parse().map_err(|_| anyhow::anyhow!("bench export: rows must be a number"))?).await
+        }
+        ["backup", file] => {
+            init_tracing();
+            let config = Config::from_env()?;
+            let started = std::time::Instant::now();
+            let b = zhunong::db::backup::backup(config.database_url.expose(), std::path::Path::new(file)).await?;
+            println!(
+                "backed up {} to {} ({:.1} MB, migration {}) in {:.1}s",
+                b.database.display(),
+                b.file.display(),
+                b.bytes as f64 / 1e6,
+                b.migration,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        ["restore", file] => {
+            init_tracing();
+            let config = Config::from_env()?;
+            let r = zhunong::db::backup::restore(config.database_url.expose(), std::path::Path::new(file)).await?;
+            println!("restored {file} to {} (migration {})", r.database.display(), r.migration);
+            if let Some(kept) = &r.replaced {
+                println!("the database it replaced is kept as {}", kept.display());
+            }
+            // The search index holds what the replaced database said.
+            let rebuilt = async {
+                let app = zhunong::app::build(config).await?;
+                let n = app.state.indexer.reindex().await?;
+                app.state.db.close().await;
+                anyhow::Ok(n)
+            };
+            match rebuilt.await {
+                Ok(n) => {
+                    println!("search index rebuilt: {n} products");
+                    Ok(())
+                }
+                Err(e) => anyhow::bail!("the database is restored but the search index was not rebuilt ({e:#}): run `zhunong reindex`"),
+            }
         }
         ["reindex"] => {
             let app = build().await?;

@@ -11,7 +11,10 @@
 //! a BIGINT is a NUMERIC, which `Any` cannot read. docs/ARCHITECTURE.md has
 //! the full reasoning.
 //!
-//! This module must not know about any domain table.
+//! This module must not know about any domain table. `backup` holds
+//! `zhunong backup` and `zhunong restore` (SQLite).
+
+pub mod backup;
 
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

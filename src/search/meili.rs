@@ -11,7 +11,7 @@ use super::{FacetCount, Facets, SearchDoc, SearchEngine, SearchQuery, SearchResu
 use anyhow::Context;
 use meilisearch_sdk::client::Client;
 use meilisearch_sdk::indexes::Index;
-use meilisearch_sdk::search::Selectors;
+use meilisearch_sdk::search::{MatchingStrategies, Selectors};
 use meilisearch_sdk::settings::{FacetingSettings, MinWordSizeForTypos, PaginationSetting, Settings, TypoToleranceSettings};
 use meilisearch_sdk::task_info::TaskInfo;
 use serde::{Deserialize, Serialize};
@@ -68,6 +68,8 @@ impl MeiliEngine {
                 "price_fen",
                 "available",
                 "origin_ancestors",
+                // Only for "no paired region": `id < 0` matches nothing.
+                "id",
             ])
             .with_sortable_attributes(["price_fen", "sales_count", "created_at", "id"])
             // The embedded engine's rule: one typo in words of four letters
@@ -167,7 +169,10 @@ impl SearchEngine for std::sync::Arc<MeiliEngine> {
             Sort::Newest => &["created_at:desc", "id:desc"],
         };
         let mut search = self.index.search();
-        search.with_query(&q.q).with_facets(Selectors::Some(&FACETS));
+        // Every word of the query must match, as in the embedded engine;
+        // Meilisearch's default ("last") drops words from the end until
+        // something matches, so 核桃仁 would also find every walnut.
+        search.with_query(&q.q).with_matching_strategy(MatchingStrategies::ALL).with_facets(Selectors::Some(&FACETS));
         // Page mode gives an exact total (offset mode only an estimate).
         if q.limit > 0 && q.offset % q.limit == 0 {
             search.with_page(q.offset / q.limit + 1).with_hits_per_page(q.limit);

@@ -47,3 +47,6 @@ mod words;
 
 // ---- exports (issue 13 §3) ----
 mod exports;
+
+// ---- backups (issue 15 §4) ----
+mod backups;

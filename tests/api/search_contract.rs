@@ -1,11 +1,15 @@
 //! The contract every search engine passes: Chinese without spaces, origin
-//! names, one latin typo, facets, filters, sorts, pagination, updates. It
-//! runs on the embedded engine always, and on Meilisearch when `MEILI_URL`
-//! names a server (it says loudly when it skips).
+//! names, one latin typo, facets, filters, sorts, pagination, updates — and
+//! what buyers type, on the demo's own products. It runs on the embedded
+//! engine always, and on Meilisearch when `MEILI_URL` names a server
+//! (`./scripts/test` starts one when it finds one; the test says loudly
+//! when it skips).
 
+use crate::helpers::TestApp;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use zhunong::regions::RegionCode;
-use zhunong::search::{EmbeddedEngine, MeiliEngine, SearchDoc, SearchEngine, SearchQuery, Sort};
+use zhunong::search::{EmbeddedEngine, MeiliEngine, SearchDoc, SearchEngine, SearchQuery, Sort, build_docs};
 
 #[allow(clippy::too_many_arguments)]
 fn doc(
@@ -247,6 +251,79 @@ async fn large_results(engine: &impl SearchEngine) {
     engine.clear().await.unwrap();
 }
 
+/// The names of what `engine` finds for `text` among `docs`.
+async fn found(engine: &impl SearchEngine, docs: &[SearchDoc], query: SearchQuery) -> BTreeSet<String> {
+    let res = engine.search(&SearchQuery { limit: 200, ..query }).await.unwrap();
+    assert_eq!(res.total as usize, res.ids.len(), "one page holds the whole result");
+    res.ids.iter().map(|id| docs.iter().find(|d| d.id == *id).expect("a known product").name.clone()).collect()
+}
+
+fn names(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|n| n.to_string()).collect()
+}
+
+/// The demo's products as the indexer would send them, from a fresh demo
+/// database (SQLite, or PostgreSQL under `TEST_DATABASE_URL`), and a
+/// partner city of that database with no paired region.
+async fn demo_docs() -> (Vec<SearchDoc>, Vec<RegionCode>) {
+    let app = TestApp::demo().await;
+    let docs = build_docs(app.db(), None).await.unwrap();
+    let partner: i64 = sqlx::query_scalar(
+        "INSERT INTO organisations (kind, name, region_code, created_at) \
+         VALUES ('partner_city', '苏州市东西部协作工作组', '320500000000', '2026-01-05T08:00:00Z') RETURNING id",
+    )
+    .fetch_one(app.db().pool())
+    .await
+    .unwrap();
+    let unpaired = zhunong::orgs::paired_regions(app.db(), partner).await.unwrap().expect("a partner city");
+    assert!(unpaired.is_empty());
+    (docs, unpaired)
+}
+
+/// What buyers type, on the demo's products; the same answers from every
+/// engine.
+async fn buyer_queries(engine: &impl SearchEngine, docs: &[SearchDoc], unpaired: &[RegionCode]) {
+    engine.clear().await.unwrap();
+    engine.upsert(docs.to_vec()).await.unwrap();
+    let find = |text: &str| found(engine, docs, q(text));
+
+    // A word inside a compound: 牛肉 is in 牦牛肉干 and 牦牛肉, not in 羔羊肉.
+    assert_eq!(find("牛肉").await, names(&["昌都牦牛肉干", "昌都冷冻牦牛肉", "类乌齐牦牛肉"]));
+    // One character: 枣 in 骏枣 and 红枣.
+    assert_eq!(find("枣").await, names(&["泽普骏枣", "新疆红枣夹核桃"]));
+    // Every word of the query must match (核桃 and 仁): the kernels, and
+    // the dates whose description names 叶城核桃仁 — not the walnuts in
+    // their shells, nor the almond kernels.
+    assert_eq!(find("核桃仁").await, names(&["叶城核桃仁", "新疆红枣夹核桃"]));
+    // A county's name alone finds everything grown there, and only that.
+    let jiashi: BTreeSet<String> = docs.iter().filter(|d| d.county == "653129000000").map(|d| d.name.clone()).collect();
+    assert!(jiashi.len() >= 6, "{jiashi:?}");
+    assert_eq!(find("伽师县").await, jiashi, "伽师县 finds its products");
+    assert_eq!(find("伽师").await, jiashi, "and so does its short name");
+    // A partner city with no paired region sees nothing, with or without
+    // words (not an error).
+    let unpaired = |text: &str| SearchQuery { regions: Some(unpaired.to_vec()), ..q(text) };
+    assert_eq!(found(engine, docs, unpaired("")).await, BTreeSet::new());
+    assert_eq!(found(engine, docs, unpaired("牛肉")).await, BTreeSet::new());
+
+    engine.clear().await.unwrap();
+}
+
+/// Queries buyers type, for the engines to answer alike.
+const TYPED: &[&str] =
+    &["牛肉", "枣", "红枣", "核桃", "核桃仁", "牛肉干", "牦牛", "伽师县", "喀什", "昌都", "杏干", "石榴", "巴旦木仁", "新疆红枣", "冷冻"];
+
+#[tokio::test]
+async fn the_embedded_engine_finds_what_buyers_type() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("search-buyers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let engine = Arc::new(EmbeddedEngine::open(&dir).unwrap());
+    let (docs, unpaired) = demo_docs().await;
+    buyer_queries(&engine, &docs, &unpaired).await;
+    drop(engine);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test]
 async fn the_embedded_engine_passes_the_search_contract() {
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("search-contract-{}", std::process::id()));
@@ -272,4 +349,35 @@ async fn meilisearch_passes_the_search_contract() {
     let uid = format!("zhunong_contract_{}", std::process::id());
     let engine = Arc::new(MeiliEngine::connect(&url, key.as_deref(), &uid).await.expect("Meilisearch at MEILI_URL answers"));
     contract(&engine).await;
+}
+
+#[tokio::test]
+async fn meilisearch_finds_what_buyers_type_as_the_embedded_engine_does() {
+    let Ok(url) = std::env::var("MEILI_URL") else {
+        eprintln!("\n*** SKIPPED: the Meilisearch buyer queries need MEILI_URL (e.g. http://127.0.0.1:7700) — not set ***\n");
+        return;
+    };
+    let key = std::env::var("MEILI_API_KEY").ok();
+    let uid = format!("zhunong_buyers_{}", std::process::id());
+    let meili = Arc::new(MeiliEngine::connect(&url, key.as_deref(), &uid).await.expect("Meilisearch at MEILI_URL answers"));
+    let (docs, unpaired) = demo_docs().await;
+    buyer_queries(&meili, &docs, &unpaired).await;
+
+    // Beyond the cases above: the same products for every query typed.
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("search-agree-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let embedded = Arc::new(EmbeddedEngine::open(&dir).unwrap());
+    embedded.upsert(docs.clone()).await.unwrap();
+    meili.upsert(docs.clone()).await.unwrap();
+    let mut differ = Vec::new();
+    for text in TYPED {
+        let (a, b) = (found(&embedded, &docs, q(text)).await, found(&meili, &docs, q(text)).await);
+        if a != b {
+            differ.push(format!("{text}: embedded {a:?}, Meilisearch {b:?}"));
+        }
+    }
+    meili.clear().await.unwrap();
+    drop(embedded);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(differ.is_empty(), "the engines disagree:\n{}", differ.join("\n"));
 }
