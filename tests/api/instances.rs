@@ -1,0 +1,162 @@
+//! Several instances on one database (issue 15 §2, "no instance is
+//! special"): two apps built on the same database, each with its own
+//! connections, indexer and sweeper, as two processes would be. On
+//! PostgreSQL the races are real (two pools, row locks); on SQLite the
+//! same tests check the bookkeeping.
+
+use crate::helpers::TestApp;
+use std::time::Duration;
+use zhunong::search::{Indexer, SearchEngine};
+use zhunong::sweep::Sweeper;
+
+/// Products that do not exist: their outbox rows are handled by deleting
+/// their documents, cheaply, so a test can queue thousands.
+const GHOSTS: i64 = 2_000;
+
+async fn outbox_rows(app: &TestApp) -> i64 {
+    app.count("SELECT COUNT(*) FROM search_outbox").await
+}
+
+#[tokio::test]
+async fn two_indexers_sharing_one_engine_handle_every_outbox_row_exactly_once() {
+    let a = TestApp::demo().await;
+    let b = a.another_instance().await;
+    // One engine both write to, as instances share one Meilisearch.
+    let engine = a.app.state.search.clone();
+    let products = a.count("SELECT COUNT(*) FROM products WHERE active = 1").await;
+    // Three changes of every product (an edit, two sales, say) and a few
+    // thousand rows of products since deleted: several batches each.
+    for _ in 0..3 {
+        sqlx::query("INSERT INTO search_outbox (product_id, enqueued_at) SELECT id, $1 FROM products")
+            .bind(zhunong::time::now())
+            .execute(a.db().pool())
+            .await
+            .unwrap();
+    }
+    let mut tx = a.db().begin_write().await.unwrap();
+    let ghosts: Vec<i64> = (0..GHOSTS).map(|i| 9_000_000 + i).collect();
+    zhunong::outbox::enqueue_many(&mut tx, &ghosts).await.unwrap();
+    tx.commit().await.unwrap();
+    let queued = outbox_rows(&a).await;
+    assert!(queued >= GHOSTS + 3 * products, "{queued} rows queued");
+
+    let first = Indexer::new(a.db().clone(), engine.clone(), 0);
+    let second = Indexer::new(b.db().clone(), engine.clone(), 0);
+    let (x, y) = tokio::join!(first.drain(), second.drain());
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x + y, queued as u64, "every row handled once: {x} by one, {y} by the other, of {queued}");
+    assert_eq!(outbox_rows(&a).await, 0, "nothing left behind");
+    assert_eq!(engine.count().await.unwrap(), products as u64, "every live product indexed, no ghost");
+}
+
+#[tokio::test]
+async fn a_change_of_a_product_another_indexer_is_indexing_waits_for_it_and_a_lapsed_claim_is_taken_over() {
+    let a = TestApp::demo().await;
+    let b = a.another_instance().await;
+    let product = a.count("SELECT MIN(id) FROM products").await;
+    let other = a.count("SELECT MAX(id) FROM products").await;
+    // The first instance holds a change of `product` (it is indexing it);
+    // then the product changes again, and so does another.
+    sqlx::query("INSERT INTO search_outbox (product_id, enqueued_at, claimed_by, claimed_until) VALUES ($1, $2, 'instance-a', $3)")
+        .bind(product)
+        .bind(zhunong::time::now())
+        .bind(zhunong::time::in_seconds(30))
+        .execute(a.db().pool())
+        .await
+        .unwrap();
+    let mut tx = a.db().begin_write().await.unwrap();
+    zhunong::outbox::enqueue_many(&mut tx, &[product, other]).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // The second instance indexes the other product only: two documents of
+    // one product in flight at once could reach the engine out of order.
+    assert_eq!(b.app.state.indexer.drain().await.unwrap(), 1);
+    assert_eq!(a.count(&format!("SELECT COUNT(*) FROM search_outbox WHERE product_id = {product}")).await, 2);
+
+    // The holder died: its claim lapses, and both changes are taken then.
+    sqlx::query("UPDATE search_outbox SET claimed_until = $1 WHERE claimed_by = 'instance-a'")
+        .bind(zhunong::time::in_seconds(-1))
+        .execute(a.db().pool())
+        .await
+        .unwrap();
+    assert_eq!(b.app.state.indexer.drain().await.unwrap(), 2);
+    assert_eq!(outbox_rows(&a).await, 0);
+}
+
+#[tokio::test]
+async fn an_indexer_that_stops_gives_back_its_claims_at_once() {
+    let a = TestApp::demo().await;
+    let b = a.another_instance().await;
+    let product = a.count("SELECT MIN(id) FROM products").await;
+    let holder = a.app.state.indexer.holder().to_owned();
+    // Rows claimed by the first instance when it was told to stop.
+    sqlx::query("INSERT INTO search_outbox (product_id, enqueued_at, claimed_by, claimed_until) VALUES ($1, $2, $3, $4)")
+        .bind(product)
+        .bind(zhunong::time::now())
+        .bind(&holder)
+        .bind(zhunong::time::in_seconds(30))
+        .execute(a.db().pool())
+        .await
+        .unwrap();
+    assert_eq!(b.app.state.indexer.drain().await.unwrap(), 0, "held by the first");
+
+    // Its run loop, told to stop, drains what it can and gives back the rest.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let run = tokio::spawn(a.app.state.indexer.clone().run(stopping));
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(30), run).await.expect("the indexer stops").unwrap();
+    assert_eq!(a.count("SELECT COUNT(*) FROM search_outbox WHERE claimed_by IS NOT NULL").await, 0, "no claim left");
+    assert_eq!(b.app.state.indexer.drain().await.unwrap(), 1, "the other instance takes the row without waiting");
+}
+
+#[tokio::test]
+async fn two_instances_sweeping_at_once_cancel_each_lapsed_order_once() {
+    let a = TestApp::demo().await;
+    let b = a.another_instance().await;
+    let product = a
+        .count("SELECT MIN(p.id) FROM products p WHERE (SELECT SUM(quantity - allocated) FROM lots l WHERE l.product_id = p.id) >= 100")
+        .await;
+    for _ in 0..8 {
+        a.order_to(product, 2, "653101000000").await;
+    }
+    // Three days and an hour later every unpaid hold has lapsed.
+    let later = time::OffsetDateTime::now_utc() + time::Duration::hours(73);
+    let due = a
+        .count(&format!(
+            "SELECT COUNT(*) FROM orders WHERE status IN ('placed', 'pending_approval', 'awaiting_payment') \
+             AND released_at IS NULL AND pay_by < '{}'",
+            zhunong::time::timestamp(later)
+        ))
+        .await;
+    assert!(due >= 8, "{due} orders due");
+
+    let rules = zhunong::monitoring::Rules::of(&a.app.state.config);
+    let first = Sweeper::new(a.db().clone(), None, rules.clone(), "instance-a");
+    let second = Sweeper::new(b.db().clone(), None, rules, "instance-b");
+    let (x, y) = tokio::join!(first.orders(later), second.orders(later));
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert!(x.orders_held != y.orders_held, "one instance holds the lease: {x:?} {y:?}");
+    assert_eq!(x.expired + y.expired, due as usize, "each lapsed order cancelled once");
+    let events = a
+        .count(&format!(
+            "SELECT COUNT(*) FROM order_events WHERE note = '{}' OR note = '{}'",
+            zhunong::orders::LAPSED_UNPAID,
+            zhunong::orders::LAPSED_UNAPPROVED
+        ))
+        .await;
+    assert_eq!(events, due, "one cancellation event per order");
+    let twice = a
+        .count(&format!(
+            "SELECT COUNT(*) FROM (SELECT order_id FROM order_events WHERE note = '{}' GROUP BY order_id HAVING COUNT(*) > 1) t",
+            zhunong::orders::LAPSED_UNPAID
+        ))
+        .await;
+    assert_eq!(twice, 0);
+
+    // The holder stops and gives its leases back: the other takes over at
+    // its next sweep, not a minute later.
+    let (holder, other) = if x.orders_held { (&first, &second) } else { (&second, &first) };
+    assert!(!other.orders(later).await.unwrap().orders_held, "still held");
+    holder.release().await.unwrap();
+    assert!(other.orders(later).await.unwrap().orders_held, "taken over at once");
+}
