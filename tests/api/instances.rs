@@ -160,3 +160,29 @@ async fn two_instances_sweeping_at_once_cancel_each_lapsed_order_once() {
     holder.release().await.unwrap();
     assert!(other.orders(later).await.unwrap().orders_held, "taken over at once");
 }
+
+#[tokio::test]
+async fn a_region_imported_through_one_instance_is_found_by_another_at_once() {
+    let a = TestApp::bare().await;
+    let b = a.another_instance().await;
+    // A township of 伽师县 and a village in it, neither shipped.
+    let township = zhunong::regions::RegionCode::parse("653129999000").unwrap();
+    let village = zhunong::regions::RegionCode::parse("653129999001").unwrap();
+    assert!(zhunong::regions::get(b.db(), village).await.unwrap().is_none(), "not there yet");
+    // The village arrives first, hung under its county as a source without
+    // its township would have it: its chain is short.
+    sqlx::query("INSERT INTO regions (code, parent_code, level, name) VALUES ($1, '653129000000', 'village', '测试村')")
+        .bind(village.to_string())
+        .execute(a.db().pool())
+        .await
+        .unwrap();
+    let short = zhunong::regions::get(b.db(), village).await.unwrap().expect("the other instance finds it");
+    assert!(!short.chain.iter().any(|l| l.code == township));
+    sqlx::query("INSERT INTO regions (code, parent_code, level, name) VALUES ($1, '653129000000', 'township', '测试乡')")
+        .bind(township.to_string())
+        .execute(a.db().pool())
+        .await
+        .unwrap();
+    let whole = zhunong::regions::get(b.db(), village).await.unwrap().unwrap();
+    assert!(whole.chain.iter().any(|l| l.code == township && l.name == "测试乡"), "a short chain was not kept: {:?}", whole.chain);
+}
