@@ -376,10 +376,18 @@ async fn after_random_orders_and_refunds_every_reports_totals_equal_the_ledgers_
                          GROUP BY household_id HAVING SUM(gross_fen) > 0) x"
                     ))
                     .await;
-                let cooperatives = app.count(&format!("SELECT CAST(COUNT(DISTINCT cooperative_id) AS BIGINT) FROM attribution_entries WHERE {within}")).await;
-                let buyers = app.count(&format!("SELECT CAST(COUNT(DISTINCT buyer_org_id) AS BIGINT) FROM attribution_entries WHERE {within}")).await;
+                let cooperatives = app
+                    .count(&format!("SELECT CAST(COUNT(DISTINCT cooperative_id) AS BIGINT) FROM attribution_entries WHERE {within}"))
+                    .await;
+                let buyers = app
+                    .count(&format!("SELECT CAST(COUNT(DISTINCT buyer_org_id) AS BIGINT) FROM attribution_entries WHERE {within}"))
+                    .await;
                 let counted = (fen(&got["households_with_sales"]), fen(&got["cooperatives"]), fen(&got["buyers"]));
-                assert_eq!(counted, (with_sales, cooperatives, buyers), "seed {seed} {period} region {prefix:?}: households, cooperatives, buyers");
+                assert_eq!(
+                    counted,
+                    (with_sales, cooperatives, buyers),
+                    "seed {seed} {period} region {prefix:?}: households, cooperatives, buyers"
+                );
             }
             let c = app.get(&format!("/api/v1/reports/cooperatives?{period}"), Some(&admin)).await.json();
             assert_eq!(fen(&c["totals"]["gross_sales_fen"]), gross, "seed {seed} {period}: cooperatives");
