@@ -331,9 +331,11 @@ fn lock_folder(dir: &Path) -> anyhow::Result<std::fs::File> {
         .truncate(false)
         .open(&path)
         .with_context(|| format!("opening {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
+    // fs4 (flock on Unix), already built for tantivy: std's File::try_lock
+    // needs Rust 1.89, past this crate's rust-version.
+    match fs4::fs_std::FileExt::try_lock_exclusive(&file) {
+        Ok(true) => {}
+        Ok(false) => {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
             let holder = holder.trim();
@@ -345,7 +347,7 @@ fn lock_folder(dir: &Path) -> anyhow::Result<std::fs::File> {
                 dir.display()
             )
         }
-        Err(std::fs::TryLockError::Error(e)) => return Err(anyhow::Error::new(e).context(format!("locking {}", path.display()))),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("locking {}", path.display()))),
     }
     // Who holds it, for the message above (the lock is what counts).
     let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| write!(file, "{}", std::process::id()));
