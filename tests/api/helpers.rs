@@ -267,6 +267,18 @@ impl TestApp {
         TestApp { app, router, url, vars }
     }
 
+    /// [`TestApp::another_instance`] whose searches and indexing go to this
+    /// instance's engine, as instances sharing one Meilisearch do — and,
+    /// like them, keeping no result cards.
+    pub async fn another_instance_sharing_search(&self) -> TestApp {
+        let mut other = self.another_instance().await;
+        let search = self.app.state.search.clone();
+        other.app.state.indexer = zhunong::search::Indexer::new(other.db().clone(), search.clone(), 0);
+        other.app.state.search = search;
+        other.router = other.app.router();
+        other
+    }
+
     /// The same instance after a crash before indexing: a new process on
     /// the same database and data folder, whose outbox is not drained yet.
     pub async fn restart(self) -> TestApp {

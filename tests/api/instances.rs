@@ -5,7 +5,9 @@
 //! same tests check the bookkeeping.
 
 use crate::helpers::TestApp;
-use std::time::Duration;
+use axum::http::StatusCode;
+use serde_json::json;
+use std::time::{Duration, Instant};
 use zhunong::search::{Indexer, SearchEngine};
 use zhunong::sweep::Sweeper;
 
@@ -185,4 +187,42 @@ async fn a_region_imported_through_one_instance_is_found_by_another_at_once() {
         .unwrap();
     let whole = zhunong::regions::get(b.db(), village).await.unwrap().unwrap();
     assert!(whole.chain.iter().any(|l| l.code == township && l.name == "测试乡"), "a short chain was not kept: {:?}", whole.chain);
+}
+
+/// The bound README.md and ARCHITECTURE.md state for a change to reach
+/// searches through every instance: the indexers poll every second.
+const FRESH_WITHIN: Duration = Duration::from_secs(2);
+
+#[tokio::test]
+async fn a_product_renamed_through_one_instance_is_shown_by_another_at_once_and_found_by_its_new_name_within_the_bound() {
+    let a = TestApp::demo().await;
+    let b = a.another_instance_sharing_search().await;
+    // Both run their indexers, as two servers do.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let indexers = [tokio::spawn(a.app.state.indexer.clone().run(stopping.clone())), tokio::spawn(b.app.state.indexer.clone().run(stopping))];
+    let token = a.login("manager@coop.zhunong.demo").await;
+    let coop = a.get("/api/v1/me", Some(&token)).await.json()["org"]["id"].as_str().unwrap().to_owned();
+    let id = a.count(&format!("SELECT MIN(id) FROM products WHERE cooperative_id = {coop}")).await.to_string();
+    let found = |body: serde_json::Value| body["items"].as_array().unwrap().iter().any(|p| p["id"] == id.as_str());
+    assert!(!found(b.get("/api/v1/products?q=改名", None).await.json()));
+
+    let res = a.send("PATCH", &format!("/api/v1/products/{id}"), Some(json!({"name": "改名后的产品"})), Some(&token)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let changed = Instant::now();
+    // What a page shows of a product is read from the database: at once.
+    assert_eq!(b.get(&format!("/api/v1/products/{id}"), None).await.json()["name"], "改名后的产品");
+    // Searches match it by its new name once an indexer has taken the change.
+    let waited = tokio::time::timeout(FRESH_WITHIN * 5, async {
+        while !found(b.get("/api/v1/products?q=改名", None).await.json()) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        changed.elapsed()
+    })
+    .await
+    .expect("the other instance finds the product by its new name");
+    assert!(waited <= FRESH_WITHIN, "found after {waited:?}, past the stated {FRESH_WITHIN:?}");
+    stop.send(true).unwrap();
+    for indexer in indexers {
+        indexer.await.unwrap();
+    }
 }
