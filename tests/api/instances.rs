@@ -199,7 +199,8 @@ async fn a_product_renamed_through_one_instance_is_shown_by_another_at_once_and_
     let b = a.another_instance_sharing_search().await;
     // Both run their indexers, as two servers do.
     let (stop, stopping) = tokio::sync::watch::channel(false);
-    let indexers = [tokio::spawn(a.app.state.indexer.clone().run(stopping.clone())), tokio::spawn(b.app.state.indexer.clone().run(stopping))];
+    let indexers =
+        [tokio::spawn(a.app.state.indexer.clone().run(stopping.clone())), tokio::spawn(b.app.state.indexer.clone().run(stopping))];
     let token = a.login("manager@coop.zhunong.demo").await;
     let coop = a.get("/api/v1/me", Some(&token)).await.json()["org"]["id"].as_str().unwrap().to_owned();
     let id = a.count(&format!("SELECT MIN(id) FROM products WHERE cooperative_id = {coop}")).await.to_string();
