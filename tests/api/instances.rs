@@ -227,3 +227,17 @@ async fn a_product_renamed_through_one_instance_is_shown_by_another_at_once_and_
         indexer.await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn two_instances_sweeping_at_once_evaluate_the_households_of_a_sale_in_one_of_them() {
+    let a = TestApp::demo().await;
+    let b = a.another_instance().await;
+    let product = a.count("SELECT MIN(p.id) FROM products p JOIN lots l ON l.product_id = p.id WHERE l.quantity > l.allocated + 5").await;
+    a.paid_order_to(product, 5, "653101000000").await;
+    let rules = zhunong::monitoring::Rules::of(&a.app.state.config);
+    let (x, y) =
+        tokio::join!(zhunong::monitoring::sweep(a.db(), &rules, "instance-a"), zhunong::monitoring::sweep(b.db(), &rules, "instance-b"));
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert!(x.evaluated + y.evaluated > 0, "the households of the sale were evaluated");
+    assert!(x.evaluated == 0 || y.evaluated == 0, "by one instance only: {x:?} {y:?}");
+}
