@@ -160,6 +160,8 @@ async fn build() -> anyhow::Result<zhunong::app::App> {
 async fn serve() -> anyhow::Result<()> {
     let app = build().await?;
     let db = app.state.db.clone();
+    // The embedded index is this process's: one such instance per database.
+    app.state.indexer.take_database().await?;
     if app.state.config.demo_on_empty && zhunong::demo::database_is_empty(&db).await? {
         tracing::info!("the database is empty: loading the demo data (sign-ins in README.md; set ZHUNONG_DEMO=false to skip)");
         if let zhunong::demo::Outcome::Loaded { .. } = zhunong::demo::load(&db).await? {

@@ -268,6 +268,16 @@ pub const CLAIM_SECONDS: i64 = 30;
 /// Outbox rows claimed at once.
 const BATCH: usize = 500;
 
+/// The lease a serving instance with the embedded engine holds on its
+/// database: the embedded index is the process's own, so a second such
+/// instance on the database would take part of the outbox and each index
+/// would miss the other's share of the changes.
+pub const EMBEDDED_LEASE: &str = "search.embedded";
+
+/// How long [`EMBEDDED_LEASE`] lasts unless renewed (every drain, at
+/// least every second): how long a restart after a crash waits for it.
+const EMBEDDED_LEASE_SECONDS: i64 = 10;
+
 /// Serialises claim transactions on PostgreSQL (any constant shared by
 /// every instance; `pg_advisory_xact_lock` releases it at commit).
 const CLAIM_LOCK: i64 = 0x7a68_6e67_6f62_7831; // "zhngobx1"
@@ -308,6 +318,8 @@ impl Indexer {
     pub async fn drain(&self) -> anyhow::Result<u64> {
         let mut handled = 0;
         loop {
+            // A long drain (a bulk change) must not let the hold lapse.
+            self.renew_embedded().await;
             let rows = self.claim().await?;
             if rows.is_empty() {
                 return Ok(handled);
@@ -414,6 +426,7 @@ impl Indexer {
         let docs = build_docs(&self.db, None).await?;
         let n = docs.len() as u64;
         for chunk in docs.chunks(5_000) {
+            self.renew_embedded().await;
             self.engine.upsert(chunk.to_vec()).await?;
         }
         for chunk in covered.chunks(500) {
@@ -424,12 +437,58 @@ impl Indexer {
         Ok(n)
     }
 
+    /// With the embedded engine, makes this the one serving instance of
+    /// the database ([`EMBEDDED_LEASE`]): waits for the lease of a
+    /// predecessor that died to lapse, and refuses, saying what scales out,
+    /// while another instance holds it. Nothing to do with a shared engine.
+    pub async fn take_database(&self) -> anyhow::Result<()> {
+        if !matches!(self.engine, Engine::Embedded(_)) {
+            return Ok(());
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(EMBEDDED_LEASE_SECONDS as u64 + 2);
+        let mut told = false;
+        while !crate::jobs::claim(&self.db, EMBEDDED_LEASE, &self.holder, EMBEDDED_LEASE_SECONDS).await? {
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!(
+                    "another instance with the embedded search engine serves this database. The embedded index is one \
+                     process's own and would miss that instance's changes: stop it, or, to run several instances on one \
+                     database, set MEILI_URL (Meilisearch) and DATABASE_URL (PostgreSQL) for all of them"
+                );
+            }
+            if !told {
+                tracing::warn!(
+                    "another instance with the embedded search engine holds this database; waiting {EMBEDDED_LEASE_SECONDS} s for it to lapse"
+                );
+                told = true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        Ok(())
+    }
+
+    /// With the embedded engine, renews this instance's hold on the
+    /// database ([`EMBEDDED_LEASE`]); said loudly when another has it.
+    async fn renew_embedded(&self) {
+        if !matches!(self.engine, Engine::Embedded(_)) {
+            return;
+        }
+        match crate::jobs::claim(&self.db, EMBEDDED_LEASE, &self.holder, EMBEDDED_LEASE_SECONDS).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::error!("another instance with the embedded search engine holds this database: this index misses its changes")
+            }
+            Err(e) => tracing::warn!(error = %e, "renewing the embedded search lease failed; will retry"),
+        }
+    }
+
     /// Runs until `stop` turns true: drains when a local commit wrote to
     /// the outbox ([`Db::committed`]), and every second (other instances
     /// write to the outbox too). A drain under way when `stop` turns is
     /// finished; then the indexer gives back what it holds and returns.
     pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let embedded = matches!(self.engine, Engine::Embedded(_));
         while !*stop.borrow() {
+            self.renew_embedded().await;
             if let Err(e) = self.drain().await {
                 tracing::warn!(error = format!("{e:#}"), "search indexing failed; will retry");
             }
@@ -441,6 +500,9 @@ impl Indexer {
         }
         if let Err(e) = self.release().await {
             tracing::warn!(error = %e, "giving back outbox claims failed; they lapse in {CLAIM_SECONDS} s");
+        }
+        if embedded && let Err(e) = crate::jobs::release(&self.db, EMBEDDED_LEASE, &self.holder).await {
+            tracing::warn!(error = %e, "giving back the embedded search lease failed; it lapses in {EMBEDDED_LEASE_SECONDS} s");
         }
     }
 

@@ -10,11 +10,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start(database_url: &str, data: &std::path::Path, port: u16) -> Child {
+pub fn start(database_url: &str, data: &std::path::Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_zhunong"))
         .arg("serve")
         .env("DATABASE_URL", database_url)
@@ -28,7 +28,7 @@ fn start(database_url: &str, data: &std::path::Path, port: u16) -> Child {
 }
 
 /// Waits (bounded) until the server answers /readyz.
-async fn ready(client: &reqwest::Client, base: &str, child: &mut Child) {
+pub async fn ready(client: &reqwest::Client, base: &str, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Ok(r) = client.get(format!("{base}/readyz")).send().await

@@ -241,3 +241,68 @@ async fn two_instances_sweeping_at_once_evaluate_the_households_of_a_sale_in_one
     assert!(x.evaluated + y.evaluated > 0, "the households of the sale were evaluated");
     assert!(x.evaluated == 0 || y.evaluated == 0, "by one instance only: {x:?} {y:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_with_the_embedded_engine_on_one_database_is_refused_and_starts_once_the_first_stops() {
+    use crate::durability::{free_port, ready, start};
+    let folder = |name: &str| {
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let dir = crate::helpers::scratch_dir().join(format!("embedded-{name}-{stamp}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    };
+    let (first_data, second_data) = (folder("first"), folder("second"));
+    let url = match crate::helpers::backend() {
+        crate::helpers::Backend::Sqlite => format!("sqlite://{}?mode=rwc", first_data.join("zhunong.db").display()),
+        crate::helpers::Backend::Postgres(admin_url) => {
+            let name = format!("zhunong_t_embedded_{}", std::process::id());
+            crate::helpers::admin(&admin_url, &format!("DROP DATABASE IF EXISTS {name}")).await;
+            crate::helpers::admin(&admin_url, &format!("CREATE DATABASE {name}")).await;
+            crate::helpers::with_database(&admin_url, &name)
+        }
+    };
+    let client = reqwest::Client::new();
+    let port = free_port();
+    let mut first = start(&url, &first_data, port);
+    ready(&client, &format!("http://127.0.0.1:{port}"), &mut first).await;
+
+    // Another server on the same database, its own data folder (so its own
+    // embedded index): refused, after waiting out a lease a crash would leave.
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_zhunong"))
+        .arg("serve")
+        .env("DATABASE_URL", &url)
+        .env("ZHUNONG_DATA_DIR", &second_data)
+        .env("ZHUNONG_BIND", format!("127.0.0.1:{}", free_port()))
+        .env("ZHUNONG_LOG", "error")
+        .output()
+        .expect("the server binary runs");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "refused: {said}");
+    assert!(said.contains("another instance with the embedded search engine serves this database"), "{said}");
+    assert!(said.contains("MEILI_URL"), "says what scales out: {said}");
+
+    // Stopped politely, the first gives the database back at once.
+    let term = std::process::Command::new("kill").args(["-TERM", &first.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while first.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the first server did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The lease is given back, not left to lapse.
+    sqlx::any::install_default_drivers();
+    let db = zhunong::db::Db::connect(&url).await.unwrap();
+    let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job_leases WHERE name = $1 AND until > $2")
+        .bind(zhunong::search::EMBEDDED_LEASE)
+        .bind(zhunong::time::now())
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    db.close().await;
+    assert_eq!(held, 0, "the first server gave the database back");
+    let port = free_port();
+    let mut second = start(&url, &second_data, port);
+    ready(&client, &format!("http://127.0.0.1:{port}"), &mut second).await;
+    second.kill().unwrap();
+    second.wait().unwrap();
+}
