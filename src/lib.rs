@@ -10,7 +10,8 @@
 //!   backups of the SQLite file.
 //! - [`money`], [`time`], [`ids`], [`validation`] — small types used everywhere;
 //!   [`bounds`] — the stated limits of everything that comes in; [`jobs`] —
-//!   leases for work on a clock, so several instances do it once;
+//!   leases for work on a clock, so several instances do it once, and
+//!   [`sweep`] the minute's work done under them;
 //!   [`barcode`] — Code 128 and QR codes as SVG for printed labels.
 //! - Domain areas, which never import `axum`:
 //!   [`regions`], [`orgs`], [`auth`], [`households`], [`catalog`],
@@ -76,6 +77,7 @@ pub mod reports;
 pub mod search;
 pub mod serve;
 pub mod stock;
+pub mod sweep;
 pub mod time;
 pub mod validation;
 pub mod web;

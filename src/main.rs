@@ -203,6 +203,8 @@ async fn build() -> anyhow::Result<zhunong::app::App> {
 async fn serve() -> anyhow::Result<()> {
     let app = build().await?;
     let db = app.state.db.clone();
+    // The embedded index is this process's: one such instance per database.
+    app.state.indexer.take_database().await?;
     if app.state.config.demo_on_empty && zhunong::demo::database_is_empty(&db).await? {
         tracing::info!("the database is empty: loading the demo data (sign-ins in README.md; set ZHUNONG_DEMO=false to skip)");
         if let zhunong::demo::Outcome::Loaded { .. } = zhunong::demo::load(&db).await? {
@@ -225,7 +227,10 @@ async fn serve() -> anyhow::Result<()> {
         );
     }
     indexer.drain().await?;
-    tokio::spawn(indexer.run());
+    // Background work stops when this turns true (after the listener has
+    // drained), finishing what it is doing and giving its claims back.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let indexing = tokio::spawn(indexer.run(stopping.clone()));
     // Refunds whose answer from Stripe was lost when the process stopped
     // are finished now, not a minute from now.
     match zhunong::orders::finish_unanswered(&db, app.state.stripe.as_ref(), time::OffsetDateTime::now_utc()).await {
@@ -233,60 +238,45 @@ async fn serve() -> anyhow::Result<()> {
         Ok(n) => tracing::info!(refunds = n, "unanswered Stripe refunds finished"),
         Err(e) => tracing::warn!(error = %e, "finishing unanswered Stripe refunds failed; the sweep will retry"),
     }
-    tokio::spawn(expire_orders(db.clone(), app.state.stripe.clone(), zhunong::monitoring::Rules::of(&app.state.config)));
+    let sweeper = zhunong::sweep::Sweeper::new(
+        db.clone(),
+        app.state.stripe.clone(),
+        zhunong::monitoring::Rules::of(&app.state.config),
+        zhunong::jobs::instance_id(),
+    );
+    let sweeping = tokio::spawn(sweeper.run(stopping));
     let bind = app.state.config.bind.clone();
     let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
-    tracing::info!(backend = ?db.backend(), "Zhunong serving on http://{}", listener.local_addr()?);
+    tracing::info!(backend = ?db.backend(), instance = zhunong::jobs::instance_id(), "Zhunong serving on http://{}", listener.local_addr()?);
     let writes = app.state.writes.clone();
     // With the peer's address in every request (the sign-in limiter counts
     // failures per client) and the limits on slow and idle connections.
     let limits = zhunong::serve::Limits::of(&app.state.config);
     zhunong::serve::serve(listener, app.router(), limits, shutdown()).await;
+    tracing::info!("stopped accepting; finishing background work");
     // Writes whose clients hung up still run in tasks of their own: each
     // ends (commit or rollback) before the database closes.
     writes.idle().await;
+    // The indexer finishes its batch, the sweeper its sweep, and both give
+    // back their claims and leases, so another instance takes over at once.
+    // Bounded: what is still running then is dropped and its claims lapse.
+    let _ = stop.send(true);
+    if tokio::time::timeout(std::time::Duration::from_secs(BACKGROUND_STOP_SECS), async {
+        let _ = indexing.await;
+        let _ = sweeping.await;
+    })
+    .await
+    .is_err()
+    {
+        tracing::warn!("background work still running after {BACKGROUND_STOP_SECS} s; its claims lapse by themselves");
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Every minute, cancels the unpaid orders whose hold on their stock has
-/// lapsed (deadlines set at placement from the configuration), releasing
-/// their stock, finishes Stripe refunds whose answer was lost, closes the
-/// shipment windows whose cut-off passed (under a lease: one instance does
-/// it), keeps the monitoring colours in step with the ledger (under a
-/// lease too), and purges a bounded batch of expired idempotency keys.
-async fn expire_orders(db: zhunong::db::Db, stripe: Option<zhunong::payments::Stripe>, rules: zhunong::monitoring::Rules) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        match zhunong::orders::expire_unpaid(&db, &zhunong::time::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(orders = n, "unpaid orders lapsed"),
-            Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed; will retry"),
-        }
-        match zhunong::orders::finish_unanswered(&db, stripe.as_ref(), time::OffsetDateTime::now_utc()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(refunds = n, "unanswered Stripe refunds finished"),
-            Err(e) => tracing::warn!(error = %e, "finishing unanswered Stripe refunds failed; will retry"),
-        }
-        match zhunong::distribution::sweep(&db, zhunong::jobs::instance_id(), time::OffsetDateTime::now_utc()).await {
-            Ok(s) if s.closed + s.routed > 0 => tracing::info!(shipments_closed = s.closed, routes = s.routed, "distribution sweep"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "the distribution sweep failed; will retry"),
-        }
-        match zhunong::monitoring::sweep(&db, &rules, zhunong::jobs::instance_id()).await {
-            Ok(s) if s.evaluated > 0 => tracing::info!(households = s.evaluated, alerts = s.alerts, "monitoring sweep"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "the monitoring sweep failed; will retry"),
-        }
-        match zhunong::orders::idempotency::purge_expired(&db, 5_000).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(keys = n, "expired idempotency keys purged"),
-            Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed; will retry"),
-        }
-    }
-}
+/// How long shutdown waits for the indexer's batch and the sweep under way.
+const BACKGROUND_STOP_SECS: u64 = 20;
 
 async fn shutdown() {
     let ctrl_c = async {
@@ -301,6 +291,7 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: no new connections; requests in flight finish");
 }
 
 /// Builds a scale data set with a progress bar, then prints what was

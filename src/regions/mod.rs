@@ -240,9 +240,13 @@ pub async fn get_many_in(tx: &mut crate::db::Tx, codes: &[RegionCode]) -> sqlx::
 }
 
 /// Regions already read, with their chains (a process serves one database).
-/// Region rows are never changed
-/// or deleted (imports only add), so a cached chain stays true; a code not
-/// found is not cached, so a later import is seen.
+///
+/// True across instances without any invalidation: region rows are never
+/// changed or deleted (imports only add, `ON CONFLICT DO NOTHING`), so a
+/// kept region stays true; and only what cannot change is kept — a code
+/// not found is not cached, nor a region whose chain lacks a level (a
+/// village imported before its township), so a region or level imported
+/// through another instance is seen by the next read here.
 fn cache() -> &'static std::sync::RwLock<HashMap<RegionCode, Region>> {
     static CACHE: std::sync::OnceLock<std::sync::RwLock<HashMap<RegionCode, Region>>> = std::sync::OnceLock::new();
     CACHE.get_or_init(Default::default)
@@ -270,9 +274,17 @@ async fn get_many_conn(conn: &mut AnyConnection, codes: &[RegionCode]) -> sqlx::
         return Ok(out);
     }
     let fetched = fetch_many(conn, &missing).await?;
-    cache().write().expect("region cache lock").extend(fetched.iter().map(|(k, v)| (*k, v.clone())));
+    cache().write().expect("region cache lock").extend(fetched.iter().filter(|(_, r)| chain_is_whole(r)).map(|(k, v)| (*k, v.clone())));
     out.extend(fetched);
     Ok(out)
+}
+
+/// Whether every level the code implies is in the region's chain.
+fn chain_is_whole(region: &Region) -> bool {
+    let mut levels: Vec<RegionCode> = RegionLevel::ALL.iter().filter_map(|l| region.code.ancestor(*l)).collect();
+    // A city without counties is its own county ancestor (as in fetch_many).
+    levels.dedup();
+    region.chain.len() >= levels.len()
 }
 
 async fn fetch_many(conn: &mut AnyConnection, codes: &[RegionCode]) -> sqlx::Result<HashMap<RegionCode, Region>> {

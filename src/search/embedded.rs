@@ -47,6 +47,8 @@ pub struct EmbeddedEngine {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     view: RwLock<View>,
+    /// Held for the life of the engine: one process per index folder.
+    _lock: std::fs::File,
 }
 
 /// What searches read, consistent with itself.
@@ -105,6 +107,7 @@ impl EmbeddedEngine {
     /// Opens (or creates) the index in `dir`.
     pub fn open(dir: &Path) -> anyhow::Result<EmbeddedEngine> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let lock = lock_folder(dir)?;
         let (schema, fields) = schema();
         let open = || -> anyhow::Result<Index> {
             let directory = tantivy::directory::MmapDirectory::open(dir).with_context(|| format!("opening {}", dir.display()))?;
@@ -142,7 +145,7 @@ impl EmbeddedEngine {
         }
         let mut view = View { searcher: searcher.clone(), table, rows: HashMap::new(), moves: 0 };
         view.refresh(searcher, fields.id)?;
-        Ok(EmbeddedEngine { reader, writer: Mutex::new(writer), fields, view: RwLock::new(view) })
+        Ok(EmbeddedEngine { reader, writer: Mutex::new(writer), fields, view: RwLock::new(view), _lock: lock })
     }
 
     fn write(&self, docs: &[SearchDoc], delete: &[i64], clear: bool) -> anyhow::Result<()> {
@@ -312,6 +315,45 @@ impl SearchEngine for Arc<EmbeddedEngine> {
     }
 }
 
+/// Takes the index folder for this process: an exclusive lock on
+/// `<folder>.lock` beside it (beside, not inside: an index of an earlier
+/// layout is removed folder and all), held until the engine is dropped and
+/// released by the system when the process dies. The embedded index is one
+/// process's: a second process writing it would corrupt it, and one
+/// reading it would serve results that never see the other's changes.
+fn lock_folder(dir: &Path) -> anyhow::Result<std::fs::File> {
+    use std::io::{Read, Seek, Write};
+    let path = dir.with_extension("lock");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    // fs4 (flock on Unix), already built for tantivy: std's File::try_lock
+    // needs Rust 1.89, past this crate's rust-version.
+    match fs4::fs_std::FileExt::try_lock_exclusive(&file) {
+        Ok(true) => {}
+        Ok(false) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            let holder = if holder.is_empty() { String::new() } else { format!(" (process {holder})") };
+            anyhow::bail!(
+                "the search index {} is in use by another zhunong process{holder}. The embedded search engine serves one \
+                 process: stop the other one, give this one its own ZHUNONG_DATA_DIR, or, to run several instances on \
+                 one database, set MEILI_URL (Meilisearch) and DATABASE_URL (PostgreSQL)",
+                dir.display()
+            )
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("locking {}", path.display()))),
+    }
+    // Who holds it, for the message above (the lock is what counts).
+    let _ = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| write!(file, "{}", std::process::id()));
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,5 +371,23 @@ mod tests {
         assert_eq!(engine.count().await.unwrap(), 0, "empty: the server rebuilds it from the database");
         drop(engine);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_second_engine_on_the_same_folder_is_refused_until_the_first_is_gone() {
+        let dir = std::env::temp_dir().join(format!("zhunong-lock-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = EmbeddedEngine::open(&dir).expect("the first opens");
+        // A lock taken through another open file conflicts as one taken by
+        // another process does (flock locks belong to the open file).
+        let refused = EmbeddedEngine::open(&dir).err().expect("the second is refused");
+        let message = format!("{refused:#}");
+        assert!(message.contains("in use by another zhunong process"), "{message}");
+        assert!(message.contains(&format!("process {}", std::process::id())), "names the holder: {message}");
+        assert!(message.contains("MEILI_URL"), "says what scales out: {message}");
+        drop(first);
+        EmbeddedEngine::open(&dir).expect("free again once the first is gone");
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_file(dir.with_extension("lock"));
     }
 }

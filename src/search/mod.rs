@@ -240,13 +240,47 @@ impl SearchEngine for Engine {
 
 /// Drains the outbox into the engine, and keeps the result cards
 /// ([`Cards`]) in step with it.
+///
+/// Several instances may share one database and one engine (PostgreSQL and
+/// Meilisearch): each outbox row is then indexed by exactly one of them.
+/// An indexer claims a batch of rows under its own name for
+/// [`CLAIM_SECONDS`], indexes them outside any transaction, and deletes the
+/// rows it still holds. Claims are made one transaction at a time (an
+/// advisory lock on PostgreSQL, the single writer on SQLite), and a row is
+/// not claimed while another change of the same product is claimed: two
+/// documents of one product are never in flight at once, so an older one
+/// cannot overtake a newer one on its way into the engine. A holder that
+/// dies lets its claims lapse; another indexer takes the rows then.
 #[derive(Clone)]
 pub struct Indexer {
     db: Db,
     engine: Engine,
     cards: Arc<Cards>,
     wake: Arc<tokio::sync::Notify>,
+    holder: Arc<str>,
 }
+
+/// How long an indexer holds the outbox rows it claimed: far longer than
+/// indexing a batch takes, and the longest a change waits for an
+/// indexer after its holder died mid-batch.
+pub const CLAIM_SECONDS: i64 = 30;
+
+/// Outbox rows claimed at once.
+const BATCH: usize = 500;
+
+/// The lease a serving instance with the embedded engine holds on its
+/// database: the embedded index is the process's own, so a second such
+/// instance on the database would take part of the outbox and each index
+/// would miss the other's share of the changes.
+pub const EMBEDDED_LEASE: &str = "search.embedded";
+
+/// How long [`EMBEDDED_LEASE`] lasts unless renewed (every drain, at
+/// least every second): how long a restart after a crash waits for it.
+const EMBEDDED_LEASE_SECONDS: i64 = 10;
+
+/// Serialises claim transactions on PostgreSQL (any constant shared by
+/// every instance; `pg_advisory_xact_lock` releases it at commit).
+const CLAIM_LOCK: i64 = 0x7a68_6e67_6f62_7831; // "zhngobx1"
 
 impl Indexer {
     /// An indexer of `db` into `engine`, keeping up to `cards` result cards
@@ -259,7 +293,12 @@ impl Indexer {
         };
         // Woken by every commit that wrote to the outbox (see crate::outbox).
         let wake = db.committed();
-        Indexer { db, engine, cards: Arc::new(Cards::new(cards)), wake }
+        // Each indexer a name of its own: two apps in one process (tests)
+        // are two instances.
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let holder: Arc<str> = format!("{}/indexer-{n}", crate::jobs::instance_id()).into();
+        Indexer { db, engine, cards: Arc::new(Cards::new(cards)), wake, holder }
     }
 
     /// The result cards this indexer keeps current.
@@ -267,34 +306,111 @@ impl Indexer {
         &self.cards
     }
 
-    /// Indexes everything in the outbox; returns how many rows it handled.
-    /// Rows are deleted only after the engine has taken their documents, so
-    /// a crash in between means they are indexed again, never lost.
+    /// The name this indexer claims outbox rows under.
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// Indexes every outbox row nobody else is indexing; returns how many
+    /// rows it handled. Rows are deleted only after the engine has taken
+    /// their documents, so a crash in between means they are indexed
+    /// again, never lost. Rows another indexer holds are left to it.
     pub async fn drain(&self) -> anyhow::Result<u64> {
         let mut handled = 0;
         loop {
-            let rows: Vec<(i64, i64)> =
-                sqlx::query_as("SELECT id, product_id FROM search_outbox ORDER BY id LIMIT 500").fetch_all(self.db.pool()).await?;
+            // A long drain (a bulk change) must not let the hold lapse.
+            self.renew_embedded().await;
+            let rows = self.claim().await?;
             if rows.is_empty() {
                 return Ok(handled);
             }
-            let mut ids: Vec<i64> = rows.iter().map(|(_, p)| *p).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            self.cards.forget(&ids);
-            let docs = build_docs(&self.db, Some(&ids)).await?;
-            let gone: Vec<i64> = ids.iter().copied().filter(|id| !docs.iter().any(|d| d.id == *id)).collect();
-            if !docs.is_empty() {
-                self.engine.upsert(docs).await?;
+            if let Err(e) = self.index(&rows).await {
+                // Given back at once: the next drain, here or elsewhere,
+                // retries them without waiting for the claim to lapse.
+                if let Err(release) = self.release_rows(&rows).await {
+                    tracing::warn!(error = %release, "giving back outbox rows failed; they lapse in {CLAIM_SECONDS} s");
+                }
+                return Err(e);
             }
-            if !gone.is_empty() {
-                self.engine.delete(gone).await?;
-            }
-            let list = rows.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(", ");
-            // The ids are integers read from the database: safe to inline.
-            sqlx::query(&format!("DELETE FROM search_outbox WHERE id IN ({list})")).execute(self.db.pool()).await?;
             handled += rows.len() as u64;
         }
+    }
+
+    /// Claims up to [`BATCH`] outbox rows: unclaimed or lapsed ones whose
+    /// product has no live claim on another row.
+    async fn claim(&self) -> sqlx::Result<Vec<(i64, i64)>> {
+        let now = crate::time::now();
+        let mut tx = self.db.begin_write().await?;
+        if self.db.backend() == crate::db::Backend::Postgres {
+            // Without it two claims running at once would each see the
+            // other's rows unclaimed and could take two changes of one
+            // product (SKIP LOCKED skips rows, not products). A claim is
+            // one short statement pair; the indexing runs outside.
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(CLAIM_LOCK).execute(&mut *tx).await?;
+        }
+        let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
+            "SELECT o.id, o.product_id FROM search_outbox o \
+             WHERE (o.claimed_until IS NULL OR o.claimed_until < $1) \
+             AND NOT EXISTS (SELECT 1 FROM search_outbox c WHERE c.product_id = o.product_id AND c.claimed_until >= $1) \
+             ORDER BY o.id LIMIT {BATCH}"
+        ))
+        .bind(&now)
+        .fetch_all(&mut *tx)
+        .await?;
+        if !rows.is_empty() {
+            // The ids are integers read from the database: safe to inline.
+            let list = rows.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(", ");
+            sqlx::query(&format!("UPDATE search_outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN ({list})"))
+                .bind(&*self.holder)
+                .bind(crate::time::in_seconds(CLAIM_SECONDS))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// Indexes the products of claimed rows, then deletes the rows this
+    /// indexer still holds.
+    async fn index(&self, rows: &[(i64, i64)]) -> anyhow::Result<()> {
+        let mut ids: Vec<i64> = rows.iter().map(|(_, p)| *p).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        self.cards.forget(&ids);
+        let docs = build_docs(&self.db, Some(&ids)).await?;
+        let gone: Vec<i64> = ids.iter().copied().filter(|id| !docs.iter().any(|d| d.id == *id)).collect();
+        if !docs.is_empty() {
+            self.engine.upsert(docs).await?;
+        }
+        if !gone.is_empty() {
+            self.engine.delete(gone).await?;
+        }
+        let list = rows.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(", ");
+        sqlx::query(&format!("DELETE FROM search_outbox WHERE id IN ({list}) AND claimed_by = $1"))
+            .bind(&*self.holder)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn release_rows(&self, rows: &[(i64, i64)]) -> sqlx::Result<()> {
+        let list = rows.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(", ");
+        sqlx::query(&format!("UPDATE search_outbox SET claimed_by = NULL, claimed_until = NULL WHERE id IN ({list}) AND claimed_by = $1"))
+            .bind(&*self.holder)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Gives back every outbox row this indexer holds (on shutdown, after
+    /// its last drain): another instance takes them at once rather than
+    /// after [`CLAIM_SECONDS`].
+    pub async fn release(&self) -> sqlx::Result<u64> {
+        let r = sqlx::query("UPDATE search_outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1")
+            .bind(&*self.holder)
+            .execute(self.db.pool())
+            .await?;
+        Ok(r.rows_affected())
     }
 
     /// Rebuilds the whole index from the database.
@@ -310,6 +426,7 @@ impl Indexer {
         let docs = build_docs(&self.db, None).await?;
         let n = docs.len() as u64;
         for chunk in docs.chunks(5_000) {
+            self.renew_embedded().await;
             self.engine.upsert(chunk.to_vec()).await?;
         }
         for chunk in covered.chunks(500) {
@@ -320,15 +437,72 @@ impl Indexer {
         Ok(n)
     }
 
-    /// Runs until the process ends: drains when a local commit wrote to
+    /// With the embedded engine, makes this the one serving instance of
+    /// the database ([`EMBEDDED_LEASE`]): waits for the lease of a
+    /// predecessor that died to lapse, and refuses, saying what scales out,
+    /// while another instance holds it. Nothing to do with a shared engine.
+    pub async fn take_database(&self) -> anyhow::Result<()> {
+        if !matches!(self.engine, Engine::Embedded(_)) {
+            return Ok(());
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(EMBEDDED_LEASE_SECONDS as u64 + 2);
+        let mut told = false;
+        while !crate::jobs::claim(&self.db, EMBEDDED_LEASE, &self.holder, EMBEDDED_LEASE_SECONDS).await? {
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!(
+                    "another instance with the embedded search engine serves this database. The embedded index is one \
+                     process's own and would miss that instance's changes: stop it, or, to run several instances on one \
+                     database, set MEILI_URL (Meilisearch) and DATABASE_URL (PostgreSQL) for all of them"
+                );
+            }
+            if !told {
+                tracing::warn!(
+                    "another instance with the embedded search engine holds this database; waiting {EMBEDDED_LEASE_SECONDS} s for it to lapse"
+                );
+                told = true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        Ok(())
+    }
+
+    /// With the embedded engine, renews this instance's hold on the
+    /// database ([`EMBEDDED_LEASE`]); said loudly when another has it.
+    async fn renew_embedded(&self) {
+        if !matches!(self.engine, Engine::Embedded(_)) {
+            return;
+        }
+        match crate::jobs::claim(&self.db, EMBEDDED_LEASE, &self.holder, EMBEDDED_LEASE_SECONDS).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::error!("another instance with the embedded search engine holds this database: this index misses its changes")
+            }
+            Err(e) => tracing::warn!(error = %e, "renewing the embedded search lease failed; will retry"),
+        }
+    }
+
+    /// Runs until `stop` turns true: drains when a local commit wrote to
     /// the outbox ([`Db::committed`]), and every second (other instances
-    /// write to the outbox too).
-    pub async fn run(self) {
-        loop {
+    /// write to the outbox too). A drain under way when `stop` turns is
+    /// finished; then the indexer gives back what it holds and returns.
+    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let embedded = matches!(self.engine, Engine::Embedded(_));
+        while !*stop.borrow() {
+            self.renew_embedded().await;
             if let Err(e) = self.drain().await {
                 tracing::warn!(error = format!("{e:#}"), "search indexing failed; will retry");
             }
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), self.wake.notified()).await;
+            tokio::select! {
+                changed = stop.changed() => if changed.is_err() { break },
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            }
+        }
+        if let Err(e) = self.release().await {
+            tracing::warn!(error = %e, "giving back outbox claims failed; they lapse in {CLAIM_SECONDS} s");
+        }
+        if embedded && let Err(e) = crate::jobs::release(&self.db, EMBEDDED_LEASE, &self.holder).await {
+            tracing::warn!(error = %e, "giving back the embedded search lease failed; it lapses in {EMBEDDED_LEASE_SECONDS} s");
         }
     }
 

@@ -1,7 +1,8 @@
 //! Invariant 4, acknowledged means durable: the real server process is
 //! killed with SIGKILL while buyers place orders; after a restart every
 //! order that got a 201 is there with its allocations, and no unit is held
-//! by an order that does not exist.
+//! by an order that does not exist. The restarted server is then stopped
+//! with SIGTERM: it exits 0 and holds no lease or outbox claim.
 
 use crate::helpers::{Backend, admin, backend, scratch_dir, with_database};
 use serde_json::{Value, json};
@@ -9,11 +10,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start(database_url: &str, data: &std::path::Path, port: u16) -> Child {
+pub fn start(database_url: &str, data: &std::path::Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_zhunong"))
         .arg("serve")
         .env("DATABASE_URL", database_url)
@@ -32,7 +33,7 @@ fn start(database_url: &str, data: &std::path::Path, port: u16) -> Child {
 }
 
 /// Waits (bounded) until the server answers /readyz.
-async fn ready(client: &reqwest::Client, base: &str, child: &mut Child) {
+pub async fn ready(client: &reqwest::Client, base: &str, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Ok(r) = client.get(format!("{base}/readyz")).send().await
@@ -134,8 +135,20 @@ async fn every_acknowledged_order_survives_a_sigkill() {
             missing.push(id.clone());
         }
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    // This time a polite stop, as in a rolling restart: SIGTERM, and the
+    // process exits 0 (below: having given back its claims and leases).
+    let pid = server.id();
+    let term = Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill runs");
+    assert!(term.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop within 60 s of SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "SIGTERM ends the server with status 0: {status:?}");
     assert!(missing.is_empty(), "{} of {} acknowledged orders lost: {missing:?}", missing.len(), acked.len());
 
     // No unit is held for an order that does not exist.
@@ -149,5 +162,21 @@ async fn every_acknowledged_order_survives_a_sigkill() {
     .await
     .unwrap();
     assert_eq!(held, by_orders, "lots hold exactly what live orders allocated");
+    // The stopped instance holds nothing another one would wait for.
+    let mine = format!("{pid}-%");
+    let now = zhunong::time::now();
+    let leases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job_leases WHERE holder LIKE $1 AND until > $2")
+        .bind(&mine)
+        .bind(&now)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    let claims: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM search_outbox WHERE claimed_by LIKE $1 AND claimed_until > $2")
+        .bind(&mine)
+        .bind(&now)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!((leases, claims), (0, 0), "leases and outbox claims given back on SIGTERM");
     db.close().await;
 }

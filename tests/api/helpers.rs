@@ -191,6 +191,10 @@ pub fn from_address(mut req: Request<Body>, ip: &str) -> Request<Body> {
 pub struct TestApp {
     pub app: App,
     pub router: axum::Router,
+    /// The database, for a second instance on it.
+    url: String,
+    /// The extra configuration it was built with.
+    vars: Vec<(String, String)>,
 }
 
 /// A response, read whole.
@@ -259,7 +263,41 @@ impl TestApp {
         let app = zhunong::app::build(config(&url, &scratch_dir().join(format!("data-{n}")), vars)).await.expect("app builds");
         app.state.indexer.drain().await.expect("the outbox drains into the search index");
         let router = app.router();
-        TestApp { app, router }
+        let vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        TestApp { app, router, url, vars }
+    }
+
+    /// [`TestApp::another_instance`] whose searches and indexing go to this
+    /// instance's engine, as instances sharing one Meilisearch do — and,
+    /// like them, keeping no result cards.
+    pub async fn another_instance_sharing_search(&self) -> TestApp {
+        let mut other = self.another_instance().await;
+        let search = self.app.state.search.clone();
+        other.app.state.indexer = zhunong::search::Indexer::new(other.db().clone(), search.clone(), 0);
+        other.app.state.search = search;
+        other.router = other.app.router();
+        other
+    }
+
+    /// The same instance after a crash before indexing: a new process on
+    /// the same database and data folder, whose outbox is not drained yet.
+    pub async fn restart(self) -> TestApp {
+        let config = (*self.app.state.config).clone();
+        let (url, vars) = (self.url.clone(), self.vars.clone());
+        drop(self);
+        let app = zhunong::app::build(config).await.unwrap();
+        TestApp { router: app.router(), app, url, vars }
+    }
+
+    /// Another instance on this test's database, as a second process would
+    /// be: its own connections, its own data folder (so its own embedded
+    /// index) and its own indexer.
+    pub async fn another_instance(&self) -> TestApp {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let vars: Vec<(&str, &str)> = self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let app = zhunong::app::build(config(&self.url, &scratch_dir().join(format!("data-{n}")), &vars)).await.expect("app builds");
+        let router = app.router();
+        TestApp { app, router, url: self.url.clone(), vars: self.vars.clone() }
     }
 
     pub fn db(&self) -> &Db {

@@ -73,3 +73,63 @@ async fn one_address_cannot_hold_more_than_its_share_of_connections() {
     let mut other = connect_from("127.0.0.2", addr).await;
     assert!(healthz(&mut other).await.starts_with("HTTP/1.1 200"), "another address is served");
 }
+
+#[tokio::test]
+async fn on_shutdown_a_request_in_flight_is_answered_new_connections_are_refused_and_serve_returns() {
+    // A handler that waits, to be in flight when shutdown begins.
+    let (entered, mut inside) = tokio::sync::mpsc::channel::<()>(1);
+    let (finish, finishing) = tokio::sync::watch::channel(false);
+    let router = axum::Router::new().route(
+        "/slow",
+        axum::routing::get(move || {
+            let (entered, mut finishing) = (entered.clone(), finishing.clone());
+            async move {
+                let _ = entered.send(()).await;
+                let _ = finishing.wait_for(|done| *done).await;
+                "finished"
+            }
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = Limits {
+        header_read: Duration::from_secs(5),
+        connections: 64,
+        per_address: 16,
+        trusted: Vec::new(),
+        drain: Duration::from_secs(30),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, router, limits, async move {
+        let _ = stopped.await;
+    }));
+
+    let mut client = TcpStream::connect(addr).await.unwrap();
+    client.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    inside.recv().await.expect("the request is in its handler");
+    stop.send(()).unwrap();
+    // Not accepting any more: a new connection is refused (the listener is
+    // closed) or closed unanswered.
+    let refused = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match TcpStream::connect(addr).await {
+                Err(_) => return,
+                Ok(mut late) => {
+                    if healthz(&mut late).await.is_empty() {
+                        return;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    assert!(refused.is_ok(), "new connections still served after shutdown began");
+    assert!(!server.is_finished(), "serve waits for the request in flight");
+
+    finish.send(true).unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), client.read_to_end(&mut answer)).await.expect("answered and closed").unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("finished"), "{answer}");
+    tokio::time::timeout(Duration::from_secs(20), server).await.expect("serve returns once the request is answered").unwrap();
+}

@@ -22,6 +22,7 @@ mod households;
 mod hub;
 mod import;
 mod import_limit;
+mod instances;
 mod ledger_facts;
 mod lifecycle;
 mod listener;

@@ -98,11 +98,8 @@ async fn a_committed_stock_change_reaches_the_index_even_across_a_restart() {
 
     // The process "dies" before indexing: a new one on the same database
     // and data folder drains what the old one left.
-    let config = (*app.app.state.config).clone();
-    drop(app);
-    let restarted = zhunong::app::build(config).await.unwrap();
-    restarted.state.indexer.drain().await.unwrap();
-    let app = TestApp { router: restarted.router(), app: restarted };
+    let app = app.restart().await;
+    app.app.state.indexer.drain().await.unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM search_outbox").await, 0);
     let body = app.get("/api/v1/products?in_stock=true&per_page=200", None).await.json();
     assert!(!in_stock(&body), "out of stock now");
