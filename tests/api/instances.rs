@@ -268,14 +268,30 @@ async fn a_second_server_with_the_embedded_engine_on_one_database_is_refused_and
 
     // Another server on the same database, its own data folder (so its own
     // embedded index): refused, after waiting out a lease a crash would leave.
-    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_zhunong"))
+    // The embedded engine, whatever Meilisearch the test run was given; and
+    // a bound, so that a second server that starts fails the test rather
+    // than hanging it.
+    let mut second = std::process::Command::new(env!("CARGO_BIN_EXE_zhunong"))
         .arg("serve")
         .env("DATABASE_URL", &url)
         .env("ZHUNONG_DATA_DIR", &second_data)
         .env("ZHUNONG_BIND", format!("127.0.0.1:{}", free_port()))
         .env("ZHUNONG_LOG", "error")
-        .output()
+        .env_remove("MEILI_URL")
+        .env_remove("MEILI_API_KEY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("the server binary runs");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while second.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            second.kill().unwrap();
+            panic!("a second server with the embedded engine on the same database started instead of being refused");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = second.wait_with_output().unwrap();
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success(), "refused: {said}");
     assert!(said.contains("another instance with the embedded search engine serves this database"), "{said}");
