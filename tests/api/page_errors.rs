@@ -56,6 +56,23 @@ async fn a_user_without_the_pages_role_is_told_the_page_is_not_theirs_not_that_a
 }
 
 #[tokio::test]
+async fn a_form_of_another_role_posted_with_a_good_token_says_no_access_not_that_it_expired() {
+    let app = TestApp::demo().await;
+    let token = app.login("buyer@agency.zhunong.demo").await;
+    let buyer = format!("zn_session={token}");
+    // The buyer's own, valid token: the refusal is the role's, not the form's.
+    let csrf = crate::buying::input(&get(&app, "/cart", Some(&buyer)).await, "csrf");
+    for path in ["/console/lots", "/console/products", "/finance/refunds"] {
+        let res = post_form(&app, path, &buyer, &format!("csrf={csrf}&product_id=1&quantity=5")).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(res.text.contains(NO_ACCESS_ZH), "{path}: {}", res.text);
+        assert!(!res.text.contains(STALE_ZH), "{path} speaks of an expired form");
+    }
+    let english = post_form(&app, "/console/lots", &format!("{buyer}; zn_lang=en"), &format!("csrf={csrf}")).await;
+    assert!(english.text.contains(NO_ACCESS_EN) && !english.text.contains("expired"), "{}", english.text);
+}
+
+#[tokio::test]
 async fn a_form_with_a_stale_token_asks_for_a_reload_and_does_not_say_no_access() {
     let app = TestApp::demo().await;
     let manager = format!("zn_session={}", app.login("manager@coop.zhunong.demo").await);
