@@ -14,7 +14,7 @@ async fn page(app: &TestApp, path: &str, token: &str, lang: &str) -> Res {
 }
 
 /// The text a person sees: tags, scripts and styles removed.
-fn visible(html: &str) -> String {
+pub(crate) fn visible(html: &str) -> String {
     let mut out = String::new();
     let mut rest = html;
     for skip in ["<script", "<style"] {
@@ -41,7 +41,7 @@ fn visible(html: &str) -> String {
     text
 }
 
-fn has_region_code(text: &str) -> bool {
+pub(crate) fn has_region_code(text: &str) -> bool {
     text.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w.len() == 12 && w.bytes().all(|b| b.is_ascii_digit()))
 }
 

@@ -261,3 +261,92 @@ async fn a_refused_scan_is_explained_in_chinese() {
         assert_chinese_errors(&refused, code);
     }
 }
+
+/// The codes of every enumeration a page shows: household status, stock
+/// movement kinds and adjustment reasons, order, line and payment
+/// statuses, payment methods, storage classes.
+const ENUM_CODES: &[&str] = &[
+    "registered_poor",
+    "monitored",
+    "edge",
+    "lifted",
+    "none",
+    "receipt",
+    "spoilage",
+    "recount",
+    "damage",
+    "return",
+    "other",
+    "placed",
+    "pending_approval",
+    "awaiting_payment",
+    "paid",
+    "in_transit",
+    "delivered",
+    "accepted",
+    "cancelled",
+    "refunded",
+    "waiting",
+    "invoice",
+    "stripe",
+    "ambient",
+    "chilled",
+    "frozen",
+];
+
+/// The enumeration codes among the words of a page's visible text.
+fn codes_shown(html: &str) -> Vec<String> {
+    let text = crate::report_pages::visible(html);
+    let mut found: Vec<String> =
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| ENUM_CODES.contains(w)).map(str::to_owned).collect();
+    found.dedup();
+    found
+}
+
+#[test]
+fn the_code_finder_reads_visible_words_not_attributes() {
+    assert!(codes_shown("<span class=\"status paid\">已付款</span>").is_empty());
+    assert_eq!(codes_shown("<td>registered_poor</td><td>spoilage</td>"), ["registered_poor", "spoilage"]);
+}
+
+#[tokio::test]
+async fn the_console_lot_history_orders_and_household_pages_show_words_not_codes() {
+    let app = TestApp::demo().await;
+    let coop = app.count("SELECT id FROM organisations WHERE name = '伽师县巴仁村瓜果种植农民专业合作社'").await;
+    let product = app.count(&format!("SELECT MIN(id) FROM products WHERE cooperative_id = {coop}")).await;
+    let order = app.paid_order_to(product, 2, "500103000000").await;
+    let unpaid = app.order_to(product, 1, "500103000000").await;
+    let lot =
+        app.count(&format!("SELECT MIN(l.id) FROM lots l JOIN products p ON p.id = l.product_id WHERE p.cooperative_id = {coop}")).await;
+    app.adjust_lot(lot, -1).await;
+
+    let manager = app.login("manager@coop.zhunong.demo").await;
+    let partner = app.login("buyer@partner.zhunong.demo").await;
+    let official = app.login("official@county.zhunong.demo").await;
+    let household = app.count(&format!("SELECT MIN(household_id) FROM cooperative_members WHERE cooperative_id = {coop}")).await;
+    let pages = [
+        ("/console".to_owned(), &manager),
+        (format!("/console/lots/{lot}"), &manager),
+        ("/console/households".to_owned(), &manager),
+        ("/console/orders".to_owned(), &manager),
+        ("/orders".to_owned(), &partner),
+        (format!("/orders/{order}"), &partner),
+        (format!("/orders/{unpaid}"), &partner),
+        ("/reports/households".to_owned(), &official),
+        (format!("/reports/households/{household}"), &official),
+        (format!("/products/{product}"), &partner),
+    ];
+    for (path, token) in &pages {
+        let res = get(&app, path, token).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.text);
+        let codes = codes_shown(&res.text);
+        assert!(codes.is_empty(), "{path} shows the codes {codes:?}");
+    }
+    // The words are there instead.
+    let history = get(&app, &format!("/console/lots/{lot}"), &manager).await;
+    assert!(history.text.contains("入库") && history.text.contains("盘点更正"), "{}", history.text);
+    let members = get(&app, "/console/households", &manager).await;
+    assert!(members.text.contains("建档立卡贫困户"), "household statuses in words");
+    let paid = get(&app, &format!("/orders/{order}"), &partner).await;
+    assert!(paid.text.contains("已付款"), "the order's status in words");
+}
