@@ -442,7 +442,7 @@ async fn watch(
                 }
             },
             reasons: c.w.reasons(&a.reasons),
-            raised: crate::time::china_minute(&a.raised_at),
+            raised: c.w.when(&a.raised_at),
             visit: format!("/monitoring/households/{}/visit", a.household_id),
         })
         .collect();

@@ -65,6 +65,21 @@ pub fn household_status(lang: Lang, status: &str) -> String {
     .to_owned()
 }
 
+/// A stored moment as people read it, on China's clock, to the minute:
+/// `2026年11月30日 16:00`, `30 Nov 2026, 16:00`. The one way pages show
+/// a time; text that is not a stored moment comes back as it is.
+pub fn when(lang: Lang, stored: &str) -> String {
+    let Some(t) = crate::time::in_china(stored) else { return stored.to_owned() };
+    let (year, month, day, hour, minute) = (t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute());
+    match lang {
+        Lang::Zh => format!("{year}年{month}月{day}日 {hour:02}:{minute:02}"),
+        Lang::En => {
+            let name = EN.months_short.split('|').nth(usize::from(month) - 1).unwrap_or("");
+            format!("{day} {name} {year}, {hour:02}:{minute:02}")
+        }
+    }
+}
+
 /// Why a lot's quantity changed: its receipt or an adjustment's reason
 /// (`stock::ADJUSTMENT_REASONS`).
 pub fn movement_reason(lang: Lang, reason: &str) -> String {
@@ -886,6 +901,11 @@ impl Words {
         household_status(self.lang(), s)
     }
 
+    /// A stored moment on China's clock, in words ([`when`]).
+    pub fn when(&self, stored: &str) -> String {
+        when(self.lang(), stored)
+    }
+
     /// Why a lot's quantity changed, for templates.
     pub fn movement_reason(&self, r: &str) -> String {
         movement_reason(self.lang(), r)
@@ -966,5 +986,21 @@ impl Words {
             "waiting" => self.line_waiting,
             _ => "?",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_moment_reads_as_china_time_in_either_language() {
+        let stored = "2026-11-30T08:00:12.123456Z";
+        assert_eq!(when(Lang::Zh, stored), "2026年11月30日 16:00");
+        assert_eq!(when(Lang::En, stored), "30 Nov 2026, 16:00");
+        // After 16:00 UTC it is the next day in China.
+        assert_eq!(when(Lang::Zh, "2026-12-31T16:05:00.000000Z"), "2027年1月1日 00:05");
+        assert_eq!(when(Lang::En, "2026-12-31T16:05:00.000000Z"), "1 Jan 2027, 00:05");
+        assert_eq!(when(Lang::Zh, "not a time"), "not a time");
     }
 }

@@ -350,3 +350,56 @@ async fn the_console_lot_history_orders_and_household_pages_show_words_not_codes
     let paid = get(&app, &format!("/orders/{order}"), &partner).await;
     assert!(paid.text.contains("已付款"), "the order's status in words");
 }
+
+/// True when the text holds a time as a machine writes it: an RFC 3339
+/// stamp (`2026-11-30T08:00`) or a bare `2026-11-30 16:00`.
+fn machine_time(text: &str) -> bool {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(15)).any(|i| {
+        let digits = |r: std::ops::Range<usize>| r.into_iter().all(|j| b[i + j].is_ascii_digit());
+        digits(0..4)
+            && b[i + 4] == b'-'
+            && digits(5..7)
+            && b[i + 7] == b'-'
+            && digits(8..10)
+            && matches!(b[i + 10], b'T' | b' ')
+            && digits(11..13)
+            && b[i + 13] == b':'
+    })
+}
+
+#[tokio::test]
+async fn pages_show_times_on_chinas_clock_in_words_never_as_stored_stamps() {
+    let app = TestApp::demo().await;
+    let coop = app.count("SELECT id FROM organisations WHERE name = '伽师县巴仁村瓜果种植农民专业合作社'").await;
+    let product = app.count(&format!("SELECT MIN(id) FROM products WHERE cooperative_id = {coop}")).await;
+    let order = app.paid_order_to(product, 2, "500103000000").await;
+    let lot =
+        app.count(&format!("SELECT MIN(l.id) FROM lots l JOIN products p ON p.id = l.product_id WHERE p.cooperative_id = {coop}")).await;
+    app.adjust_lot(lot, -1).await;
+    let created: String =
+        sqlx::query_scalar(&format!("SELECT created_at FROM orders WHERE id = {order}")).fetch_one(app.db().pool()).await.unwrap();
+    let moved: String =
+        sqlx::query_scalar(&format!("SELECT MAX(at) FROM stock_movements WHERE lot_id = {lot}")).fetch_one(app.db().pool()).await.unwrap();
+    let partner = app.login("buyer@partner.zhunong.demo").await;
+    let manager = app.login("manager@coop.zhunong.demo").await;
+    for lang in [zhunong::web::Lang::Zh, zhunong::web::Lang::En] {
+        let cookie = if lang.is_en() { "; zn_lang=en" } else { "" };
+        let words = lang.t();
+        for (path, token, stored) in [
+            (format!("/orders/{order}"), &partner, &created),
+            ("/orders".to_owned(), &partner, &created),
+            (format!("/console/lots/{lot}"), &manager, &moved),
+        ] {
+            let req =
+                Request::get(path.as_str()).header(header::COOKIE, format!("zn_session={token}{cookie}")).body(Body::empty()).unwrap();
+            let res = app.raw(req).await;
+            assert_eq!(res.status, StatusCode::OK, "{path}");
+            let text = crate::report_pages::visible(&res.text);
+            assert!(text.contains(&words.when(stored)), "{path} ({lang:?}) shows {} for {stored}\n{text}", words.when(stored));
+            assert!(!machine_time(&text), "{path} ({lang:?}) shows a machine time\n{text}");
+        }
+    }
+    assert!(zhunong::web::Lang::Zh.t().when(&created).contains('年'));
+    assert!(machine_time("2026-11-30T08:00:12.123456Z") && machine_time("在 2026-11-30 16:00") && !machine_time("2026年11月30日 16:00"));
+}
