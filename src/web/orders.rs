@@ -92,6 +92,8 @@ struct OrdersPage<'a> {
     statuses: Vec<(&'static str, &'static str)>,
     page: i64,
     pages: i64,
+    /// Orders in the list, over all its pages.
+    total: i64,
     to_accept: i64,
     share: Option<ShareWidget>,
 }
@@ -127,6 +129,7 @@ pub async fn list(page: Page, State(state): State<AppState>, Query(q): Query<Lis
             status,
             page: number,
             pages: (total + PER_PAGE - 1) / PER_PAGE,
+            total,
             to_accept,
             share: share_widget(&state, &actor).await?,
         };

@@ -222,7 +222,7 @@ words! {
     available: "可售", "available";
     no_products: "目前还没有上架的产品。", "No products are listed yet.";
     previous: "上一页", "Previous";
-    page_of: "第 {page} 页，共 {pages} 页（{total}）", "Page {page} of {pages} ({total})";
+    page_of: "第 {page} / {pages} 页，共 {total} 件", "Page {page} of {pages}, {total} items";
     price_tiers: "批量价格", "Bulk prices";
     tier_from: "{min}{unit}起订", "from {min} {unit}";
     tier_min_placeholder: "起订量", "from";
@@ -848,7 +848,7 @@ impl Words {
         fill(self.next_tier, &[("quantity", &quantity), ("unit", &unit), ("price", &price)])
     }
 
-    /// "Page 2 of 7 (130)".
+    /// "第 2 / 7 页，共 130 件" / "Page 2 of 7, 130 items".
     pub fn page_line(&self, page: impl Display, pages: impl Display, total: impl Display) -> String {
         fill(self.page_of, &[("page", &page), ("pages", &pages), ("total", &total)])
     }
