@@ -211,6 +211,7 @@ words! {
     nav_home: "首页", "Home";
     sign_in: "登录", "Sign in";
     sign_out: "退出", "Sign out";
+    sign_in_to_buy: "登录后采购", "Sign in to buy";
     home_heading: "脱贫地区特色农产品", "Produce from poverty-alleviation regions";
     home_intro: "帮扶地区的合作社直供，每一笔销售都追溯到供货农户。", "Straight from the cooperatives of the regions we help; every sale is traced to the households that grew it.";
     sold_by: "合作社", "Cooperative";

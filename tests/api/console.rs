@@ -32,7 +32,7 @@ async fn only_a_cooperative_manager_gets_the_console() {
     let app = TestApp::demo().await;
     let visitor = get(&app, "/console", None).await;
     assert_eq!(visitor.status, StatusCode::SEE_OTHER);
-    assert_eq!(visitor.headers.get(header::LOCATION).unwrap(), "/login");
+    assert_eq!(visitor.headers.get(header::LOCATION).unwrap(), "/login?next=/console", "the sign-in page comes back to the console");
     let buyer = app.login("buyer@agency.zhunong.demo").await;
     assert_eq!(get(&app, "/console", Some(&buyer)).await.status, StatusCode::FORBIDDEN);
 

@@ -29,13 +29,17 @@ const NO_ACCESS_EN: &str = "have access to this page";
 const STALE_ZH: &str = "表单已过期";
 
 #[tokio::test]
-async fn a_visitor_on_a_page_for_signed_in_users_is_sent_to_sign_in() {
+async fn a_visitor_on_a_page_for_signed_in_users_is_sent_to_sign_in_and_back() {
     let app = TestApp::demo().await;
     for path in ["/cart", "/orders", "/orders/1", "/console", "/finance/invoices", "/hub/orders", "/approvals"] {
         let res = get(&app, path, None).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{path}");
-        assert_eq!(res.headers.get(header::LOCATION).unwrap(), "/login", "{path}");
+        let back = format!("/login?next={path}");
+        assert_eq!(res.headers.get(header::LOCATION).unwrap(), back.as_str(), "{path}");
     }
+    // The query comes back too, encoded as one value.
+    let res = get(&app, "/orders?status=paid&page=2", None).await;
+    assert_eq!(res.headers.get(header::LOCATION).unwrap(), "/login?next=/orders%3Fstatus%3Dpaid%26page%3D2");
 }
 
 #[tokio::test]
