@@ -264,7 +264,7 @@ async fn show(
         counts,
         children,
         flagged,
-        flagged_pages: t.page_line(page_no, pages.max(1), report.total),
+        flagged_pages: t.households_page_line(page_no, pages.max(1), report.total),
         prev: (page_no > 1).then(|| page_href(page_no - 1)),
         next: (page_no < pages).then(|| page_href(page_no + 1)),
         overdue,

@@ -224,6 +224,7 @@ words! {
     no_products: "目前还没有上架的产品。", "No products are listed yet.";
     previous: "上一页", "Previous";
     page_of: "第 {page} / {pages} 页，共 {total} 件", "Page {page} of {pages}, {total} items";
+    page_of_households: "第 {page} / {pages} 页，共 {total} 户", "Page {page} of {pages}, {total} households";
     price_tiers: "批量价格", "Bulk prices";
     tier_from: "{min}{unit}起订", "from {min} {unit}";
     tier_min_placeholder: "起订量", "from";
@@ -852,6 +853,12 @@ impl Words {
     /// "第 2 / 7 页，共 130 件" / "Page 2 of 7, 130 items".
     pub fn page_line(&self, page: impl Display, pages: impl Display, total: impl Display) -> String {
         fill(self.page_of, &[("page", &page), ("pages", &pages), ("total", &total)])
+    }
+
+    /// A pager of households: "第 2 / 7 页，共 130 户" / "Page 2 of 7, 130
+    /// households".
+    pub fn households_page_line(&self, page: impl Display, pages: impl Display, total: impl Display) -> String {
+        fill(self.page_of_households, &[("page", &page), ("pages", &pages), ("total", &total)])
     }
 
     /// A price tier's start: "50kg起订" / "from 50 kg".
