@@ -51,6 +51,12 @@ pub fn china_date_of(t: OffsetDateTime) -> Date {
     t.to_offset(CHINA).date()
 }
 
+/// A stored moment on China's clock, or `None` for text that is not a
+/// stored moment. The pages word it (`web::Words::when`).
+pub fn in_china(stored: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(stored, &time::format_description::well_known::Rfc3339).ok().map(|t| t.to_offset(CHINA))
+}
+
 /// A stored moment as a person in China reads it: `2026-12-04 02:00`
 /// (China time, to the minute). Text that is not a stored moment comes
 /// back as it is.

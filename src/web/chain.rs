@@ -90,9 +90,9 @@ pub fn where_now(c: &Chrome, now: &WhereNow) -> String {
     }
 }
 
-/// A scan as a step shows it: `发运 2026-12-03 10:00 · 伽师县…`.
+/// A scan as a step shows it: `发运 2026年12月3日 10:00 · 伽师县…`.
 fn scan_text(c: &Chrome, event: ScanEvent, at: &str, by: &str) -> String {
-    let mut s = format!("{} {}", c.w.scan_event(event), crate::time::china_minute(at));
+    let mut s = format!("{} {}", c.w.scan_event(event), c.w.when(at));
     if !by.is_empty() {
         s.push_str(" · ");
         s.push_str(by);

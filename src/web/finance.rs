@@ -26,6 +26,8 @@ struct FinancePage<'a> {
     orders: Vec<OrderSummary>,
     page: i64,
     pages: i64,
+    /// Invoices awaiting confirmation, over all pages.
+    total: i64,
     done: Option<String>,
     errors: Vec<String>,
 }
@@ -54,6 +56,7 @@ async fn finance_page(state: &AppState, page: &Page, number: i64, done: Option<S
         orders: list.iter().map(|o| summary(c, o)).collect(),
         page: number,
         pages: (total + PER_PAGE - 1) / PER_PAGE,
+        total,
         done,
         errors,
     };

@@ -117,7 +117,7 @@ fn row(c: &Chrome, s: &Shipment, inbound: bool) -> ShipmentRow {
         weight: kg(s.weight_g),
         lines: s.lines.len(),
         cold: s.cold,
-        cutoff: crate::time::china_minute(&s.window_ends_at),
+        cutoff: c.w.when(&s.window_ends_at),
         planned: s.planned_on.clone().unwrap_or_default(),
         unweighed: (s.unweighed_lines > 0).then(|| fill(c.w.ship_unweighed, &[("n", &s.unweighed_lines)])),
     }
@@ -415,7 +415,7 @@ pub async fn packing(page: Page, State(state): State<AppState>, Path(code): Path
         to: destination(c, &s.to),
         status: c.w.shipment_status(s.status),
         cold: s.cold,
-        cutoff: crate::time::china_minute(&s.window_ends_at),
+        cutoff: c.w.when(&s.window_ends_at),
         lines: s
             .lines
             .iter()

@@ -193,6 +193,11 @@ impl Chrome {
         self
     }
 
+    /// The sign-in link of this page: signing in comes back here.
+    pub fn login_href(&self) -> String {
+        login_href(&self.path)
+    }
+
     /// Sets the visitor's CSRF cookie on a page response, if the page has
     /// a visitor's form.
     pub fn set_cookies(&self, res: &mut Response) {
@@ -246,6 +251,33 @@ pub fn local_path(next: &str) -> Option<String> {
     let uri: axum::http::Uri = out.parse().ok()?;
     let local = uri.scheme().is_none() && uri.authority().is_none() && uri.path().starts_with('/') && !uri.path().starts_with("//");
     (local && HeaderValue::from_str(&out).is_ok()).then_some(out)
+}
+
+/// Where signing in leads: `next` when it is a path of this site
+/// ([`local_path`]) other than the sign-in and sign-out pages themselves
+/// (a signed-in user sent back to `/login` would go round in a circle),
+/// else home.
+pub fn after_sign_in(next: &str) -> String {
+    local_path(next).filter(|p| !(p.starts_with("/login") || p.starts_with("/logout"))).unwrap_or_else(|| "/".to_owned())
+}
+
+/// The sign-in page's address that comes back to `next` afterwards:
+/// `/login?next=%2Fproducts%2F7`. Home, or anything [`after_sign_in`]
+/// would not follow, is plain `/login`.
+pub fn login_href(next: &str) -> String {
+    let next = after_sign_in(next);
+    if next == "/" {
+        return "/login".to_owned();
+    }
+    let mut out = String::from("/login?next=");
+    for b in next.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Renders a template into a page response with the chrome's cookies.
@@ -330,6 +362,19 @@ mod tests {
             assert_eq!(local_path(bad), None, "{bad:?}");
         }
         assert_eq!(local_path(&format!("/{}", "a".repeat(MAX_REDIRECT_BYTES))), None);
+    }
+
+    #[test]
+    fn signing_in_comes_back_to_a_page_of_this_site_and_never_to_itself() {
+        assert_eq!(after_sign_in("/products/7"), "/products/7");
+        assert_eq!(after_sign_in("/search?q=红枣"), "/search?q=%E7%BA%A2%E6%9E%A3");
+        for bad in ["", "//evil.example", "/\\evil.example", "https://evil.example/", "/login", "/login?next=/x", "/logout"] {
+            assert_eq!(after_sign_in(bad), "/", "{bad:?}");
+        }
+        assert_eq!(login_href("/products/7"), "/login?next=/products/7");
+        assert_eq!(login_href("/search?q=a&page=2"), "/login?next=/search%3Fq%3Da%26page%3D2");
+        assert_eq!(login_href("/"), "/login");
+        assert_eq!(login_href("//evil.example"), "/login");
     }
 
     #[test]

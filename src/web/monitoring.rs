@@ -242,7 +242,7 @@ async fn show(
                 class: class(a.colour),
                 text,
                 reasons: t.reasons(&a.reasons),
-                raised: crate::time::china_minute(&a.raised_at),
+                raised: t.when(&a.raised_at),
                 visit_href: if can_visit { format!("/monitoring/households/{}/visit", a.household_id) } else { String::new() },
             }
         })
@@ -264,7 +264,7 @@ async fn show(
         counts,
         children,
         flagged,
-        flagged_pages: t.page_line(page_no, pages.max(1), report.total),
+        flagged_pages: t.households_page_line(page_no, pages.max(1), report.total),
         prev: (page_no > 1).then(|| page_href(page_no - 1)),
         next: (page_no < pages).then(|| page_href(page_no + 1)),
         overdue,
@@ -444,10 +444,7 @@ pub async fn acknowledge(page: Page, State(state): State<AppState>, Path(id): Pa
         Err(monitoring::AckError::Invalid(errors)) => words::field_errors(page.c.lang, &errors).join(" "),
         Err(monitoring::AckError::Already(a)) => fill(
             t.mon_ack_already,
-            &[
-                ("who", &a.acknowledged_by.clone().unwrap_or_default()),
-                ("at", &crate::time::china_minute(a.acknowledged_at.as_deref().unwrap_or(""))),
-            ],
+            &[("who", &a.acknowledged_by.clone().unwrap_or_default()), ("at", &t.when(a.acknowledged_at.as_deref().unwrap_or("")))],
         ),
         Err(monitoring::AckError::NotFound) => return Err(page.not_found()),
         Err(monitoring::AckError::Forbidden) => return Err(page.forbidden()),

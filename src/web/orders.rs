@@ -52,7 +52,7 @@ pub(super) fn summary(c: &Chrome, o: &Order) -> OrderSummary {
         status_label: c.w.status(o.status.as_str()),
         buyer: o.buyer.name.clone(),
         total: o.total_fen.to_string(),
-        created: crate::time::china_minute(&o.created_at),
+        created: c.w.when(&o.created_at),
         products: o.lines.iter().map(|l| format!("{} × {}", l.product_name, l.quantity)).collect::<Vec<_>>().join("、"),
         method: o.payment_method.as_str().to_owned(),
         terms: terms_words(c, o),
@@ -92,6 +92,8 @@ struct OrdersPage<'a> {
     statuses: Vec<(&'static str, &'static str)>,
     page: i64,
     pages: i64,
+    /// Orders in the list, over all its pages.
+    total: i64,
     to_accept: i64,
     share: Option<ShareWidget>,
 }
@@ -127,6 +129,7 @@ pub async fn list(page: Page, State(state): State<AppState>, Query(q): Query<Lis
             status,
             page: number,
             pages: (total + PER_PAGE - 1) / PER_PAGE,
+            total,
             to_accept,
             share: share_widget(&state, &actor).await?,
         };
@@ -228,10 +231,10 @@ async fn order_page(
                 // A payment confirmed after the goods moved (credit terms)
                 // is an event in place: shown as the payment it is.
                 if let Some(reference) = e.note.strip_prefix(orders::PAID_IN_PLACE) {
-                    return (crate::time::china_minute(&e.at), c.w.status("paid"), e.who.unwrap_or_default(), reference.to_owned());
+                    return (c.w.when(&e.at), c.w.status("paid"), e.who.unwrap_or_default(), reference.to_owned());
                 }
                 let note = if e.note.starts_with("hold lapsed") { c.w.hold_lapsed.to_owned() } else { scan_note(c, e.note) };
-                (crate::time::china_minute(&e.at), c.w.status(&e.to_status), e.who.unwrap_or_default(), note)
+                (c.w.when(&e.at), c.w.status(&e.to_status), e.who.unwrap_or_default(), note)
             })
             .collect();
         let paid = o.paid_at.is_some();
@@ -263,7 +266,7 @@ async fn order_page(
             refunded: (o.refunded_fen != Fen::ZERO).then(|| o.refunded_fen.to_string()),
             lines: o.lines.iter().map(|l| LineView::of(c, l)).collect(),
             events,
-            hold_until: o.hold_until.as_deref().map(crate::time::china_minute),
+            hold_until: o.hold_until.as_deref().map(|t| c.w.when(t)),
             reach,
             terms: terms_words(c, &o),
             overdue: o.overdue,

@@ -34,6 +34,9 @@ pub struct Page {
     /// The signed-in user, if any.
     pub actor: Option<Actor>,
     headers: HeaderMap,
+    /// Where a visitor sent to sign in comes back to: the address asked
+    /// for (path and query) of a GET, else the page the handler names.
+    here: String,
 }
 
 impl FromRequestParts<AppState> for Page {
@@ -47,7 +50,13 @@ impl FromRequestParts<AppState> for Page {
         if let Some(a) = &actor {
             crate::http::remember(parts, a);
         }
-        Ok(Page { c: Chrome::new(&parts.headers, actor.as_ref(), parts.uri.path()), actor, headers: parts.headers.clone() })
+        let here = match parts.method {
+            axum::http::Method::GET | axum::http::Method::HEAD => {
+                parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned())
+            }
+            _ => parts.uri.path().to_owned(),
+        };
+        Ok(Page { c: Chrome::new(&parts.headers, actor.as_ref(), parts.uri.path()), actor, headers: parts.headers.clone(), here })
     }
 }
 
@@ -57,6 +66,7 @@ impl Page {
     /// as `/console/lots/new`).
     pub fn at(mut self, path: &str) -> Page {
         self.c.path = path.to_owned();
+        self.here = path.to_owned();
         self
     }
 
@@ -65,9 +75,10 @@ impl Page {
         &self.headers
     }
 
-    /// The signed-in user; a visitor is sent to sign in.
+    /// The signed-in user; a visitor is sent to sign in, and comes back
+    /// here afterwards.
     pub fn user(&self) -> Result<Actor, PageError> {
-        self.actor.clone().ok_or_else(|| self.refuse(Refusal::SignIn))
+        self.actor.clone().ok_or_else(|| self.refuse(Refusal::SignIn(self.here.clone())))
     }
 
     /// The signed-in user holding one of `roles`; anyone else gets the
@@ -184,8 +195,9 @@ struct Failure {
 
 /// The kinds of [`PageError`].
 enum Refusal {
-    /// A visitor on a page for signed-in users: the sign-in page.
-    SignIn,
+    /// A visitor on a page for signed-in users: the sign-in page, which
+    /// comes back to this address.
+    SignIn(String),
     /// Signed in, but the page is for another role: 403.
     NoAccess,
     /// A form without the session's CSRF token: 403, reload.
@@ -208,7 +220,7 @@ impl PageError {
     /// The status the answer will have.
     pub fn status(&self) -> StatusCode {
         match &self.0.kind {
-            Refusal::SignIn => StatusCode::SEE_OTHER,
+            Refusal::SignIn(_) => StatusCode::SEE_OTHER,
             Refusal::NoAccess | Refusal::StaleForm => StatusCode::FORBIDDEN,
             Refusal::NotFound => StatusCode::NOT_FOUND,
             Refusal::BadRequest => StatusCode::BAD_REQUEST,
@@ -228,7 +240,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let Failure { chrome, kind } = *self.0;
         match kind {
-            Refusal::SignIn => Redirect::to("/login").into_response(),
+            Refusal::SignIn(next) => Redirect::to(&super::login_href(&next)).into_response(),
             Refusal::NoAccess => error_page(&chrome, StatusCode::FORBIDDEN),
             Refusal::StaleForm => stale_form_page(&chrome),
             Refusal::NotFound => error_page(&chrome, StatusCode::NOT_FOUND),

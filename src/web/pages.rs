@@ -176,6 +176,8 @@ struct LoginPage<'a> {
     c: &'a Chrome,
     error: Option<&'static str>,
     email: String,
+    /// Where signing in leads (a checked path of this site), or "".
+    next: String,
     demo: bool,
     demo_password: &'static str,
 }
@@ -192,9 +194,10 @@ const DEMO_USERS: &[&str] = &[
     "admin@zhunong.demo",
 ];
 
-async fn login_page(state: &AppState, c: &Chrome, status: StatusCode, error: Option<&'static str>, email: String) -> Response {
+async fn login_page(state: &AppState, c: &Chrome, status: StatusCode, error: Option<&'static str>, email: String, next: &str) -> Response {
     let demo = state.db.meta("demo.loaded").await.ok().flatten().is_some();
-    render(c, status, &LoginPage { c, error, email, demo, demo_password: crate::demo::DEMO_PASSWORD })
+    let next = Some(super::after_sign_in(next)).filter(|n| n != "/").unwrap_or_default();
+    render(c, status, &LoginPage { c, error, email, next, demo, demo_password: crate::demo::DEMO_PASSWORD })
 }
 
 /// The chrome of the sign-in pages: a visitor's, with the CSRF nonce
@@ -203,13 +206,23 @@ fn login_chrome(state: &AppState, headers: &HeaderMap) -> Chrome {
     Chrome::new(headers, None, "/login").with_visitor_token(headers, &state.config, &state.csrf_key)
 }
 
-/// `GET /login`.
-pub async fn login_form(page: Page, State(state): State<AppState>) -> Response {
+/// `?next=` of the sign-in page: where to go afterwards.
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// `GET /login?next=/path` — the sign-in form, which comes back to `next`
+/// (a path of this site only: [`super::after_sign_in`]); a user already
+/// signed in goes there at once. A query string that does not parse is
+/// no `next`.
+pub async fn login_form(page: Page, State(state): State<AppState>, uri: Uri) -> Response {
+    let next = Query::<NextQuery>::try_from_uri(&uri).ok().and_then(|Query(q)| q.next).unwrap_or_default();
     if page.actor.is_some() {
-        return Redirect::to("/").into_response();
+        return Redirect::to(&super::after_sign_in(&next)).into_response();
     }
     let c = login_chrome(&state, page.headers());
-    login_page(&state, &c, StatusCode::OK, None, String::new()).await
+    login_page(&state, &c, StatusCode::OK, None, String::new(), &next).await
 }
 
 /// The sign-in form.
@@ -218,10 +231,14 @@ pub struct LoginForm {
     email: String,
     password: String,
     csrf: String,
+    /// Where to go afterwards; checked before it is followed.
+    #[serde(default)]
+    next: String,
 }
 
-/// `POST /login` — signs in and goes home, or shows the form again with
-/// the reason.
+/// `POST /login` — signs in and goes back to the page the user was going
+/// to (`next`, when it is a path of this site) or home, or shows the form
+/// again with the reason.
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -236,26 +253,26 @@ pub async fn login(
     match crate::auth::login(&state.db, &state.config, &attempt).await {
         Ok(session) => {
             tracing::info!(user.id = session.actor.id, org.id = session.actor.org.id, "signed in (page)");
-            let mut res = Redirect::to("/").into_response();
+            let mut res = Redirect::to(&super::after_sign_in(&form.next)).into_response();
             res.headers_mut().insert(header::SET_COOKIE, crate::http::session_cookie(&state.config, &session.token));
             res
         }
         Err(crate::auth::LoginError::Invalid(_)) => {
             // The over-long address is not shown again: it is not one.
-            login_page(&state, &c, StatusCode::UNPROCESSABLE_ENTITY, Some(c.t.credentials_too_long), String::new()).await
+            login_page(&state, &c, StatusCode::UNPROCESSABLE_ENTITY, Some(c.t.credentials_too_long), String::new(), &form.next).await
         }
         Err(crate::auth::LoginError::WrongCredentials) => {
-            login_page(&state, &c, StatusCode::UNAUTHORIZED, Some(c.t.wrong_credentials), form.email).await
+            login_page(&state, &c, StatusCode::UNAUTHORIZED, Some(c.t.wrong_credentials), form.email, &form.next).await
         }
         Err(crate::auth::LoginError::TooManyAttempts { retry_after_secs }) => {
-            let mut res = login_page(&state, &c, StatusCode::TOO_MANY_REQUESTS, Some(c.t.too_many_attempts), form.email).await;
+            let mut res = login_page(&state, &c, StatusCode::TOO_MANY_REQUESTS, Some(c.t.too_many_attempts), form.email, &form.next).await;
             if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
             res
         }
         Err(crate::auth::LoginError::Busy) => {
-            let mut res = login_page(&state, &c, StatusCode::SERVICE_UNAVAILABLE, Some(c.t.login_busy), form.email).await;
+            let mut res = login_page(&state, &c, StatusCode::SERVICE_UNAVAILABLE, Some(c.t.login_busy), form.email, &form.next).await;
             res.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
             res
         }

@@ -442,7 +442,7 @@ async fn watch(
                 }
             },
             reasons: c.w.reasons(&a.reasons),
-            raised: crate::time::china_minute(&a.raised_at),
+            raised: c.w.when(&a.raised_at),
             visit: format!("/monitoring/households/{}/visit", a.household_id),
         })
         .collect();
@@ -549,7 +549,7 @@ pub async fn households_page(page: Page, State(state): State<AppState>, Query(q)
     let pager = (pages > 1).then(|| {
         (
             (number > 1).then(|| keep(number - 1)),
-            c.w.page_line(number, pages, totals.households),
+            c.w.households_page_line(number, pages, totals.households),
             (number < pages).then(|| keep(number + 1)),
         )
     });

@@ -65,6 +65,21 @@ pub fn household_status(lang: Lang, status: &str) -> String {
     .to_owned()
 }
 
+/// A stored moment as people read it, on China's clock, to the minute:
+/// `2026年11月30日 16:00`, `30 Nov 2026, 16:00`. The one way pages show
+/// a time; text that is not a stored moment comes back as it is.
+pub fn when(lang: Lang, stored: &str) -> String {
+    let Some(t) = crate::time::in_china(stored) else { return stored.to_owned() };
+    let (year, month, day, hour, minute) = (t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute());
+    match lang {
+        Lang::Zh => format!("{year}年{month}月{day}日 {hour:02}:{minute:02}"),
+        Lang::En => {
+            let name = EN.months_short.split('|').nth(usize::from(month) - 1).unwrap_or("");
+            format!("{day} {name} {year}, {hour:02}:{minute:02}")
+        }
+    }
+}
+
 /// Why a lot's quantity changed: its receipt or an adjustment's reason
 /// (`stock::ADJUSTMENT_REASONS`).
 pub fn movement_reason(lang: Lang, reason: &str) -> String {
@@ -196,6 +211,7 @@ words! {
     nav_home: "首页", "Home";
     sign_in: "登录", "Sign in";
     sign_out: "退出", "Sign out";
+    sign_in_to_buy: "登录后采购", "Sign in to buy";
     home_heading: "脱贫地区特色农产品", "Produce from poverty-alleviation regions";
     home_intro: "帮扶地区的合作社直供，每一笔销售都追溯到供货农户。", "Straight from the cooperatives of the regions we help; every sale is traced to the households that grew it.";
     sold_by: "合作社", "Cooperative";
@@ -207,7 +223,8 @@ words! {
     available: "可售", "available";
     no_products: "目前还没有上架的产品。", "No products are listed yet.";
     previous: "上一页", "Previous";
-    page_of: "第 {page} 页，共 {pages} 页（{total}）", "Page {page} of {pages} ({total})";
+    page_of: "第 {page} / {pages} 页，共 {total} 件", "Page {page} of {pages}, {total} items";
+    page_of_households: "第 {page} / {pages} 页，共 {total} 户", "Page {page} of {pages}, {total} households";
     price_tiers: "批量价格", "Bulk prices";
     tier_from: "{min}{unit}起订", "from {min} {unit}";
     tier_min_placeholder: "起订量", "from";
@@ -833,9 +850,15 @@ impl Words {
         fill(self.next_tier, &[("quantity", &quantity), ("unit", &unit), ("price", &price)])
     }
 
-    /// "Page 2 of 7 (130)".
+    /// "第 2 / 7 页，共 130 件" / "Page 2 of 7, 130 items".
     pub fn page_line(&self, page: impl Display, pages: impl Display, total: impl Display) -> String {
         fill(self.page_of, &[("page", &page), ("pages", &pages), ("total", &total)])
+    }
+
+    /// A pager of households: "第 2 / 7 页，共 130 户" / "Page 2 of 7, 130
+    /// households".
+    pub fn households_page_line(&self, page: impl Display, pages: impl Display, total: impl Display) -> String {
+        fill(self.page_of_households, &[("page", &page), ("pages", &pages), ("total", &total)])
     }
 
     /// A price tier's start: "50kg起订" / "from 50 kg".
@@ -884,6 +907,11 @@ impl Words {
     /// A household's poverty status, for templates.
     pub fn household_status(&self, s: &str) -> String {
         household_status(self.lang(), s)
+    }
+
+    /// A stored moment on China's clock, in words ([`when`]).
+    pub fn when(&self, stored: &str) -> String {
+        when(self.lang(), stored)
     }
 
     /// Why a lot's quantity changed, for templates.
@@ -966,5 +994,21 @@ impl Words {
             "waiting" => self.line_waiting,
             _ => "?",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_moment_reads_as_china_time_in_either_language() {
+        let stored = "2026-11-30T08:00:12.123456Z";
+        assert_eq!(when(Lang::Zh, stored), "2026年11月30日 16:00");
+        assert_eq!(when(Lang::En, stored), "30 Nov 2026, 16:00");
+        // After 16:00 UTC it is the next day in China.
+        assert_eq!(when(Lang::Zh, "2026-12-31T16:05:00.000000Z"), "2027年1月1日 00:05");
+        assert_eq!(when(Lang::En, "2026-12-31T16:05:00.000000Z"), "1 Jan 2027, 00:05");
+        assert_eq!(when(Lang::Zh, "not a time"), "not a time");
     }
 }

@@ -226,7 +226,7 @@ async fn approval_payment_delivery_and_acceptance_through_the_pages() {
 async fn only_buyers_have_a_cart() {
     let app = TestApp::demo().await;
     let visitor = get(&app, "/cart", None).await;
-    assert_eq!(location(&visitor), "/login");
+    assert_eq!(location(&visitor), "/login?next=/cart");
     let manager = app.login("manager@coop.zhunong.demo").await;
     assert_eq!(get(&app, "/cart", Some(&manager)).await.status, StatusCode::FORBIDDEN);
     let buyer = app.login("buyer@agency.zhunong.demo").await;

@@ -32,7 +32,7 @@ async fn only_a_cooperative_manager_gets_the_console() {
     let app = TestApp::demo().await;
     let visitor = get(&app, "/console", None).await;
     assert_eq!(visitor.status, StatusCode::SEE_OTHER);
-    assert_eq!(visitor.headers.get(header::LOCATION).unwrap(), "/login");
+    assert_eq!(visitor.headers.get(header::LOCATION).unwrap(), "/login?next=/console", "the sign-in page comes back to the console");
     let buyer = app.login("buyer@agency.zhunong.demo").await;
     assert_eq!(get(&app, "/console", Some(&buyer)).await.status, StatusCode::FORBIDDEN);
 
@@ -198,4 +198,24 @@ async fn a_manager_lists_a_product_from_the_form_with_prices_in_yuan_and_edits_i
 
     let other = app.count("SELECT MAX(id) FROM products WHERE cooperative_id <> (SELECT cooperative_id FROM products WHERE id = (SELECT MIN(id) FROM products))").await;
     assert_eq!(get(&app, &format!("/console/products/{other}/edit"), Some(&token)).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_product_form_offers_origin_villages_by_township_and_name_without_their_codes() {
+    let app = TestApp::demo().await;
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let form = get(&app, "/console/products/new", Some(&token)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let village = app.get("/api/v1/me", Some(&token)).await.json()["org"]["region_code"].as_str().unwrap().to_owned();
+    let township: String =
+        sqlx::query_scalar(&format!("SELECT t.name FROM regions t JOIN regions v ON v.parent_code = t.code WHERE v.code = '{village}'"))
+            .fetch_one(app.db().pool())
+            .await
+            .unwrap();
+    // The cooperative's own village is chosen, under its township, the
+    // code only in the option's value and tooltip.
+    assert!(form.text.contains(&format!("<optgroup label=\"{township}\">")), "{}", form.text);
+    assert!(form.text.contains(&format!("<option value=\"{village}\" title=\"区划代码 {village}\" selected>")), "{}", form.text);
+    let text = crate::report_pages::visible(&form.text);
+    assert!(!crate::report_pages::has_region_code(&text), "a region code shown on the product form:\n{text}");
 }

@@ -29,13 +29,17 @@ const NO_ACCESS_EN: &str = "have access to this page";
 const STALE_ZH: &str = "表单已过期";
 
 #[tokio::test]
-async fn a_visitor_on_a_page_for_signed_in_users_is_sent_to_sign_in() {
+async fn a_visitor_on_a_page_for_signed_in_users_is_sent_to_sign_in_and_back() {
     let app = TestApp::demo().await;
     for path in ["/cart", "/orders", "/orders/1", "/console", "/finance/invoices", "/hub/orders", "/approvals"] {
         let res = get(&app, path, None).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{path}");
-        assert_eq!(res.headers.get(header::LOCATION).unwrap(), "/login", "{path}");
+        let back = format!("/login?next={path}");
+        assert_eq!(res.headers.get(header::LOCATION).unwrap(), back.as_str(), "{path}");
     }
+    // The query comes back too, encoded as one value.
+    let res = get(&app, "/orders?status=paid&page=2", None).await;
+    assert_eq!(res.headers.get(header::LOCATION).unwrap(), "/login?next=/orders%3Fstatus%3Dpaid%26page%3D2");
 }
 
 #[tokio::test]
@@ -53,6 +57,23 @@ async fn a_user_without_the_pages_role_is_told_the_page_is_not_theirs_not_that_a
     assert!(english.text.contains(NO_ACCESS_EN), "{}", english.text);
     // The page still knows who is signed in (the chrome names the user).
     assert!(english.text.contains("/logout"), "the refusal keeps the signed-in chrome");
+}
+
+#[tokio::test]
+async fn a_form_of_another_role_posted_with_a_good_token_says_no_access_not_that_it_expired() {
+    let app = TestApp::demo().await;
+    let token = app.login("buyer@agency.zhunong.demo").await;
+    let buyer = format!("zn_session={token}");
+    // The buyer's own, valid token: the refusal is the role's, not the form's.
+    let csrf = crate::buying::input(&get(&app, "/cart", Some(&buyer)).await, "csrf");
+    for path in ["/console/lots", "/console/products", "/finance/refunds"] {
+        let res = post_form(&app, path, &buyer, &format!("csrf={csrf}&product_id=1&quantity=5")).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(res.text.contains(NO_ACCESS_ZH), "{path}: {}", res.text);
+        assert!(!res.text.contains(STALE_ZH), "{path} speaks of an expired form");
+    }
+    let english = post_form(&app, "/console/lots", &format!("{buyer}; zn_lang=en"), &format!("csrf={csrf}")).await;
+    assert!(english.text.contains(NO_ACCESS_EN) && !english.text.contains("expired"), "{}", english.text);
 }
 
 #[tokio::test]

@@ -45,12 +45,17 @@ async fn the_english_switch_sets_a_cookie_and_pages_follow_it() {
 }
 
 #[tokio::test]
-async fn the_product_page_shows_the_breadcrumb_with_codes_and_whom_it_supports() {
+async fn the_product_page_shows_the_breadcrumb_by_name_and_whom_it_supports() {
     let app = TestApp::demo().await;
     let id = app.count("SELECT MIN(id) FROM products").await;
     let res = page(&app, &format!("/products/{id}"), None).await;
     assert_eq!(res.status, StatusCode::OK);
-    assert!(res.text.contains("<code title=\"区划代码\">653129000000</code>"), "county code in the breadcrumb");
+    // The county by its name; its code only in the tooltip.
+    assert!(
+        res.text.contains("<a href=\"/regions/653129000000\" title=\"区划代码 653129000000\">伽师县</a>"),
+        "county name in the breadcrumb, code in the tooltip"
+    );
+    assert!(!crate::report_pages::has_region_code(&crate::report_pages::visible(&res.text)), "no region code shown");
     assert!(res.text.contains(r#"data-level="village""#));
     let supported = app
         .count(&format!(
@@ -361,4 +366,92 @@ async fn with_secure_cookies_answers_carry_hsts_and_cookies_are_secure_host_cook
     let me = |cookie: String| Request::get("/api/v1/me").header(header::COOKIE, cookie).body(Body::empty()).unwrap();
     assert_eq!(app.raw(me(format!("__Host-zn_session={token}"))).await.status, StatusCode::OK);
     assert_eq!(app.raw(me(format!("zn_session={token}"))).await.status, StatusCode::UNAUTHORIZED, "a plain cookie could be planted");
+}
+
+#[tokio::test]
+async fn places_are_shown_by_name_and_pages_count_their_items_in_both_languages() {
+    let app = TestApp::demo().await;
+    for path in ["/regions/653129000000", "/regions/6531"] {
+        let res = page(&app, path, None).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}");
+        let text = crate::report_pages::visible(&res.text);
+        assert!(!crate::report_pages::has_region_code(&text), "{path} shows a region code:\n{text}");
+    }
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let product = app.count("SELECT MIN(id) FROM products").await;
+    let csrf = crate::buying::input(&page(&app, &format!("/products/{product}"), Some(&format!("zn_session={buyer}"))).await, "csrf");
+    let added =
+        crate::buying::post(&app, "/cart", &buyer, &[("csrf", &csrf), ("product_id", &product.to_string()), ("quantity", "1")]).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    let checkout = page(&app, "/checkout?region=653101000000", Some(&format!("zn_session={buyer}"))).await;
+    assert_eq!(checkout.status, StatusCode::OK);
+    assert!(!crate::report_pages::has_region_code(&crate::report_pages::visible(&checkout.text)), "{}", checkout.text);
+    assert!(checkout.text.contains("title=\"区划代码 653101000000\""), "the chosen region's code in its tooltip");
+
+    let total = app.count("SELECT COUNT(*) FROM products WHERE active = 1").await;
+    let home = page(&app, "/", None).await;
+    let pages_line = home.text.split("第 1 / ").nth(1).expect("a pager").split('<').next().unwrap().to_owned();
+    assert!(pages_line.ends_with(&format!(" 页，共 {total} 件")), "{pages_line}");
+    let english = page(&app, "/", Some("zn_lang=en")).await;
+    assert!(english.text.contains("Page 1 of ") && english.text.contains(&format!(", {total} items")), "the English pager");
+    let search = page(&app, "/search?per_page=10", None).await;
+    assert!(search.text.contains("第 1 / "), "the search results' pager");
+}
+
+/// Signs in through the form of `/login?next=…` with the `next` the form
+/// carries (or `next` given), as the cooperative's manager.
+async fn sign_in_from(app: &TestApp, login_path: &str, next: Option<&str>) -> crate::helpers::Res {
+    let form = page(app, login_path, None).await;
+    assert_eq!(form.status, StatusCode::OK, "{login_path}");
+    let (nonce, token) = (form.set_cookie("zn_csrf").unwrap(), form_token(&form));
+    let carried = form.text.split(r#"name="next" value=""#).nth(1).map(|v| v.split('"').next().unwrap().replace("&#38;", "&"));
+    let next = next.map(str::to_owned).or(carried);
+    let mut body = format!("email=manager%40coop.zhunong.demo&password=zhunong-demo&csrf={token}");
+    if let Some(n) = next {
+        let encoded: String = n.bytes().map(|b| format!("%{b:02X}")).collect();
+        body.push_str(&format!("&next={encoded}"));
+    }
+    app.raw(login_post(body, format!("zn_csrf={nonce}"))).await
+}
+
+#[tokio::test]
+async fn a_visitor_on_a_product_page_signs_in_to_buy_and_lands_back_on_the_product() {
+    let app = TestApp::demo().await;
+    let id = app.count("SELECT MIN(id) FROM products").await;
+    let product = page(&app, &format!("/products/{id}"), None).await;
+    let link = format!(r#"href="/login?next=/products/{id}">登录后采购</a>"#);
+    assert!(product.text.contains(&link), "{}", product.text);
+    let english = page(&app, &format!("/products/{id}"), Some("zn_lang=en")).await;
+    assert!(english.text.contains(&format!(r#"href="/login?next=/products/{id}">Sign in to buy</a>"#)));
+    // Signed in, the form to buy replaces the link.
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let signed_in = page(&app, &format!("/products/{id}"), Some(&format!("zn_session={buyer}"))).await;
+    assert!(!signed_in.text.contains("登录后采购") && signed_in.text.contains("id=\"add-to-cart\""));
+
+    // The sign-in page carries next through its form, and signing in goes there.
+    let res = sign_in_from(&app, &format!("/login?next=/products/{id}"), None).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.headers.get(header::LOCATION).unwrap().to_str().unwrap(), format!("/products/{id}"));
+    // A page with a query comes back whole.
+    let res = sign_in_from(&app, "/login?next=%2Fsearch%3Fq%3Da%26page%3D2", None).await;
+    assert_eq!(res.headers.get(header::LOCATION).unwrap(), "/search?q=a&page=2");
+}
+
+#[tokio::test]
+async fn signing_in_with_a_next_that_leaves_the_site_goes_home_instead() {
+    let app = TestApp::demo().await;
+    for next in ["//evil.example/x", "/\\evil.example", "https://evil.example/", "javascript:alert(1)", "products/1", "/login", ""] {
+        let res = sign_in_from(&app, "/login", Some(next)).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(res.headers.get(header::LOCATION).unwrap(), "/", "{next:?}");
+    }
+    // Nor does the sign-in form carry it.
+    let form = page(&app, "/login?next=//evil.example/x", None).await;
+    assert!(!form.text.contains("evil.example"), "an unsafe next is dropped");
+    // A user already signed in is sent on at once.
+    let token = app.login("buyer@agency.zhunong.demo").await;
+    let res = page(&app, "/login?next=/orders", Some(&format!("zn_session={token}"))).await;
+    assert_eq!(res.headers.get(header::LOCATION).unwrap(), "/orders");
+    let res = page(&app, "/login?next=//evil.example", Some(&format!("zn_session={token}"))).await;
+    assert_eq!(res.headers.get(header::LOCATION).unwrap(), "/");
 }

@@ -14,7 +14,7 @@ async fn page(app: &TestApp, path: &str, token: &str, lang: &str) -> Res {
 }
 
 /// The text a person sees: tags, scripts and styles removed.
-fn visible(html: &str) -> String {
+pub(crate) fn visible(html: &str) -> String {
     let mut out = String::new();
     let mut rest = html;
     for skip in ["<script", "<style"] {
@@ -41,7 +41,7 @@ fn visible(html: &str) -> String {
     text
 }
 
-fn has_region_code(text: &str) -> bool {
+pub(crate) fn has_region_code(text: &str) -> bool {
     text.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w.len() == 12 && w.bytes().all(|b| b.is_ascii_digit()))
 }
 
@@ -158,4 +158,23 @@ async fn each_reader_lands_on_the_own_report_and_buyers_without_one_are_told_so(
     assert!(!has_region_code(&visible(&coops.text)));
     let hub = app.login("operator@hub.zhunong.demo").await;
     assert_eq!(page(&app, "/reports/regions", &hub, "zh").await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_households_report_counts_its_pages_in_households() {
+    let app = TestApp::demo().await;
+    let official = app.login("official@county.zhunong.demo").await;
+    let zh = page(&app, "/reports/households", &official, "zh").await;
+    assert_eq!(zh.status, StatusCode::OK);
+    let text = visible(&zh.text);
+    if text.contains("第 1 / ") {
+        assert!(text.split("第 1 / ").nth(1).unwrap().lines().next().unwrap().contains(" 页，共 "), "{text}");
+        assert!(text.contains(" 户"), "{text}");
+        let en = visible(&page(&app, "/reports/households", &official, "en").await.text);
+        assert!(en.contains("Page 1 of ") && en.contains(" households"), "{en}");
+    } else {
+        // A demo with one page of households: the words are still those.
+        assert_eq!(zhunong::web::Lang::Zh.t().households_page_line(1, 2, 60), "第 1 / 2 页，共 60 户");
+        assert_eq!(zhunong::web::Lang::En.t().households_page_line(1, 2, 60), "Page 1 of 2, 60 households");
+    }
 }

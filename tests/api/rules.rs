@@ -119,7 +119,7 @@ async fn an_order_waiting_for_approval_holds_for_a_day_and_the_buyer_sees_when_i
                 .unwrap(),
         )
         .await;
-    assert!(page.text.contains("id=\"hold-until\"") && page.text.contains(&zhunong::time::china_minute(&hold(&big))), "{}", page.text);
+    assert!(page.text.contains("id=\"hold-until\"") && page.text.contains(&zhunong::web::Lang::Zh.t().when(&hold(&big))), "{}", page.text);
 
     // A day later the unapproved order lapses, with the reason in its history; the other waits.
     assert_eq!(zhunong::orders::expire_unpaid(app.db(), &zhunong::time::in_seconds(25 * 3600)).await.unwrap(), 1);

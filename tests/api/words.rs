@@ -261,3 +261,145 @@ async fn a_refused_scan_is_explained_in_chinese() {
         assert_chinese_errors(&refused, code);
     }
 }
+
+/// The codes of every enumeration a page shows: household status, stock
+/// movement kinds and adjustment reasons, order, line and payment
+/// statuses, payment methods, storage classes.
+const ENUM_CODES: &[&str] = &[
+    "registered_poor",
+    "monitored",
+    "edge",
+    "lifted",
+    "none",
+    "receipt",
+    "spoilage",
+    "recount",
+    "damage",
+    "return",
+    "other",
+    "placed",
+    "pending_approval",
+    "awaiting_payment",
+    "paid",
+    "in_transit",
+    "delivered",
+    "accepted",
+    "cancelled",
+    "refunded",
+    "waiting",
+    "invoice",
+    "stripe",
+    "ambient",
+    "chilled",
+    "frozen",
+];
+
+/// The enumeration codes among the words of a page's visible text.
+fn codes_shown(html: &str) -> Vec<String> {
+    let text = crate::report_pages::visible(html);
+    let mut found: Vec<String> =
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| ENUM_CODES.contains(w)).map(str::to_owned).collect();
+    found.dedup();
+    found
+}
+
+#[test]
+fn the_code_finder_reads_visible_words_not_attributes() {
+    assert!(codes_shown("<span class=\"status paid\">已付款</span>").is_empty());
+    assert_eq!(codes_shown("<td>registered_poor</td><td>spoilage</td>"), ["registered_poor", "spoilage"]);
+}
+
+#[tokio::test]
+async fn the_console_lot_history_orders_and_household_pages_show_words_not_codes() {
+    let app = TestApp::demo().await;
+    let coop = app.count("SELECT id FROM organisations WHERE name = '伽师县巴仁村瓜果种植农民专业合作社'").await;
+    let product = app.count(&format!("SELECT MIN(id) FROM products WHERE cooperative_id = {coop}")).await;
+    let order = app.paid_order_to(product, 2, "500103000000").await;
+    let unpaid = app.order_to(product, 1, "500103000000").await;
+    let lot =
+        app.count(&format!("SELECT MIN(l.id) FROM lots l JOIN products p ON p.id = l.product_id WHERE p.cooperative_id = {coop}")).await;
+    app.adjust_lot(lot, -1).await;
+
+    let manager = app.login("manager@coop.zhunong.demo").await;
+    let partner = app.login("buyer@partner.zhunong.demo").await;
+    let official = app.login("official@county.zhunong.demo").await;
+    let household = app.count(&format!("SELECT MIN(household_id) FROM cooperative_members WHERE cooperative_id = {coop}")).await;
+    let pages = [
+        ("/console".to_owned(), &manager),
+        (format!("/console/lots/{lot}"), &manager),
+        ("/console/households".to_owned(), &manager),
+        ("/console/orders".to_owned(), &manager),
+        ("/orders".to_owned(), &partner),
+        (format!("/orders/{order}"), &partner),
+        (format!("/orders/{unpaid}"), &partner),
+        ("/reports/households".to_owned(), &official),
+        (format!("/reports/households/{household}"), &official),
+        (format!("/products/{product}"), &partner),
+    ];
+    for (path, token) in &pages {
+        let res = get(&app, path, token).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.text);
+        let codes = codes_shown(&res.text);
+        assert!(codes.is_empty(), "{path} shows the codes {codes:?}");
+    }
+    // The words are there instead.
+    let history = get(&app, &format!("/console/lots/{lot}"), &manager).await;
+    assert!(history.text.contains("入库") && history.text.contains("盘点更正"), "{}", history.text);
+    let members = get(&app, "/console/households", &manager).await;
+    assert!(members.text.contains("建档立卡贫困户"), "household statuses in words");
+    let paid = get(&app, &format!("/orders/{order}"), &partner).await;
+    assert!(paid.text.contains("已付款"), "the order's status in words");
+}
+
+/// True when the text holds a time as a machine writes it: an RFC 3339
+/// stamp (`2026-11-30T08:00`) or a bare `2026-11-30 16:00`.
+fn machine_time(text: &str) -> bool {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(15)).any(|i| {
+        let digits = |r: std::ops::Range<usize>| r.into_iter().all(|j| b[i + j].is_ascii_digit());
+        digits(0..4)
+            && b[i + 4] == b'-'
+            && digits(5..7)
+            && b[i + 7] == b'-'
+            && digits(8..10)
+            && matches!(b[i + 10], b'T' | b' ')
+            && digits(11..13)
+            && b[i + 13] == b':'
+    })
+}
+
+#[tokio::test]
+async fn pages_show_times_on_chinas_clock_in_words_never_as_stored_stamps() {
+    let app = TestApp::demo().await;
+    let coop = app.count("SELECT id FROM organisations WHERE name = '伽师县巴仁村瓜果种植农民专业合作社'").await;
+    let product = app.count(&format!("SELECT MIN(id) FROM products WHERE cooperative_id = {coop}")).await;
+    let order = app.paid_order_to(product, 2, "500103000000").await;
+    let lot =
+        app.count(&format!("SELECT MIN(l.id) FROM lots l JOIN products p ON p.id = l.product_id WHERE p.cooperative_id = {coop}")).await;
+    app.adjust_lot(lot, -1).await;
+    let created: String =
+        sqlx::query_scalar(&format!("SELECT created_at FROM orders WHERE id = {order}")).fetch_one(app.db().pool()).await.unwrap();
+    let moved: String =
+        sqlx::query_scalar(&format!("SELECT MAX(at) FROM stock_movements WHERE lot_id = {lot}")).fetch_one(app.db().pool()).await.unwrap();
+    let partner = app.login("buyer@partner.zhunong.demo").await;
+    let manager = app.login("manager@coop.zhunong.demo").await;
+    for lang in [zhunong::web::Lang::Zh, zhunong::web::Lang::En] {
+        let cookie = if lang.is_en() { "; zn_lang=en" } else { "" };
+        let words = lang.t();
+        for (path, token, stored) in [
+            (format!("/orders/{order}"), &partner, &created),
+            ("/orders".to_owned(), &partner, &created),
+            (format!("/console/lots/{lot}"), &manager, &moved),
+        ] {
+            let req =
+                Request::get(path.as_str()).header(header::COOKIE, format!("zn_session={token}{cookie}")).body(Body::empty()).unwrap();
+            let res = app.raw(req).await;
+            assert_eq!(res.status, StatusCode::OK, "{path}");
+            let text = crate::report_pages::visible(&res.text);
+            assert!(text.contains(&words.when(stored)), "{path} ({lang:?}) shows {} for {stored}\n{text}", words.when(stored));
+            assert!(!machine_time(&text), "{path} ({lang:?}) shows a machine time\n{text}");
+        }
+    }
+    assert!(zhunong::web::Lang::Zh.t().when(&created).contains('年'));
+    assert!(machine_time("2026-11-30T08:00:12.123456Z") && machine_time("在 2026-11-30 16:00") && !machine_time("2026年11月30日 16:00"));
+}

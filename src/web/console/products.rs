@@ -26,6 +26,9 @@ pub struct ProductFields {
     active: bool,
 }
 
+/// A township's name and its villages' codes and names.
+type VillageGroup = (String, Vec<(String, String)>);
+
 #[derive(Template)]
 #[template(path = "product_form.html")]
 struct ProductForm<'a> {
@@ -33,7 +36,10 @@ struct ProductForm<'a> {
     action: String,
     f: ProductFields,
     categories: Vec<(&'static str, &'static str)>,
-    villages: Vec<(String, String)>,
+    /// The villages of the county by township: the township's name, then
+    /// each village's code and name. Names only are shown: a village's
+    /// name may repeat in a county, its township's does not.
+    villages: Vec<VillageGroup>,
     editing: bool,
     errors: Vec<String>,
 }
@@ -51,6 +57,7 @@ async fn product_form<'a>(
         crate::catalog::cooperative_village(&state.db, coop).await?.ok_or_else(|| anyhow::anyhow!("cooperative without a village"))?;
     let county = village.ancestor(crate::regions::RegionLevel::County).expect("a village has a county");
     let villages = crate::regions::villages_in(&state.db, county).await?;
+    let townships = crate::regions::children(&state.db, Some(county)).await?;
     if f.origin_code.is_empty() {
         f.origin_code = village.to_string();
     }
@@ -66,10 +73,29 @@ async fn product_form<'a>(
         action,
         f,
         categories: crate::catalog::CATEGORIES.iter().map(|k| (k.slug, if en { k.en } else { k.zh })).collect(),
-        villages: villages.into_iter().map(|v| (v.code.to_string(), crate::regions::short_name(&v.name))).collect(),
+        villages: by_township(&townships, villages),
         editing,
         errors,
     })
+}
+
+/// `villages` grouped under their townships, in code order; villages
+/// whose township is not among `townships` share an unnamed group.
+fn by_township(townships: &[crate::regions::RegionSummary], villages: Vec<crate::regions::RegionSummary>) -> Vec<VillageGroup> {
+    let mut parents: Vec<Option<crate::regions::RegionCode>> = Vec::new();
+    let mut groups: Vec<VillageGroup> = Vec::new();
+    for v in villages {
+        let option = (v.code.to_string(), crate::regions::short_name(&v.name));
+        match parents.iter().position(|p| *p == v.parent_code) {
+            Some(i) => groups[i].1.push(option),
+            None => {
+                let name = townships.iter().find(|t| Some(t.code) == v.parent_code).map(|t| t.name.clone()).unwrap_or_default();
+                parents.push(v.parent_code);
+                groups.push((name, vec![option]));
+            }
+        }
+    }
+    groups
 }
 
 /// Reads the posted form into text fields and a product (or the problems
