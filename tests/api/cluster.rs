@@ -20,7 +20,7 @@
 //! ```text
 //! ./scripts/cluster start
 //! set -a; source "$(sed -n 's/^CLUSTER_DIR=//p' target/cluster.env)/cluster.env"; set +a
-//! CLUSTER_SCRIPT=$PWD/scripts/cluster cargo test --test api cluster:: -- --ignored --nocapture
+//! CLUSTER_SCRIPT=$PWD/scripts/cluster cargo test --test api cluster::the_cluster -- --ignored --nocapture
 //! ./scripts/cluster stop
 //! ```
 
@@ -338,10 +338,11 @@ async fn the_cluster_through_nginx() {
     let fresh = product_with(&c, &c.instances[0], &manager, &format!("集群新品 {word}"), 10).await;
     let mut delays = Vec::new();
     for (i, base) in c.instances.iter().enumerate().skip(1) {
-        let waited =
-            until("a product created through instance 1 is found through another", FRESH_WITHIN * 10, || found(base.clone(), word.clone()))
-                .await;
-        delays.push(format!("instance {}: {:?}", i + 1, created.elapsed().max(waited)));
+        until("a product created through instance 1 is found through another", FRESH_WITHIN * 10, || found(base.clone(), word.clone()))
+            .await;
+        let delay = created.elapsed();
+        assert!(delay <= FRESH_WITHIN, "found through instance {} after {delay:?}, past {FRESH_WITHIN:?}", i + 1);
+        delays.push(format!("instance {}: {delay:?}", i + 1));
     }
     let renamed_word = format!("renamed{nonce}");
     let res = c
@@ -360,15 +361,15 @@ async fn the_cluster_through_nginx() {
             found(c.instances[i].clone(), renamed_word.clone())
         })
         .await;
-        rename_delays.push(format!("instance {}: {:?}", i + 1, renamed.elapsed()));
+        let delay = renamed.elapsed();
+        assert!(delay <= FRESH_WITHIN, "found by its new name through instance {} after {delay:?}, past {FRESH_WITHIN:?}", i + 1);
+        rename_delays.push(format!("instance {}: {delay:?}", i + 1));
     }
     println!(
-        "2. freshness: created through instance 1 (product and lot), found through {}; renamed through instance 2, found through {} (bound {FRESH_WITHIN:?})",
+        "2. freshness: created through instance 1, found through {} (timed from before the product's creation, its lot's recording included); renamed through instance 2, found by the new name through {} (timed from the answer to the rename; bound {FRESH_WITHIN:?})",
         delays.join(", "),
         rename_delays.join(", ")
     );
-    let first_rename = renamed.elapsed();
-    assert!(first_rename <= FRESH_WITHIN * 2, "the rename was found after {first_rename:?}");
 
     // ---- 3. background work once -----------------------------------------
     // The search outbox: rows of products that do not exist, each handled
@@ -515,4 +516,146 @@ async fn deleted_ids_since(c: &Cluster, marker: &str) -> (u64, usize) {
             None => return (ids, tasks),
         }
     }
+}
+
+/// CPU seconds (user + system) of a process, all its threads, so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // The fields after the command's closing parenthesis: utime is the 12th, stime the 13th.
+    let after: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| after.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Processes whose parent is `parent`.
+fn children(parent: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            && let Some((_, rest)) = stat.rsplit_once(')')
+            && rest.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok()) == Some(parent)
+        {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// CPU seconds so far of each part of the cluster: the instances, nginx,
+/// PostgreSQL, Meilisearch and this load generator.
+fn cpu_by_part() -> BTreeMap<&'static str, f64> {
+    let dir = var("CLUSTER_DIR");
+    let read_pid = |path: String| std::fs::read_to_string(path).ok().and_then(|s| s.lines().next()?.trim().parse::<u32>().ok());
+    let mut parts = BTreeMap::new();
+    let instances: f64 = (1..=3).filter_map(|n| read_pid(format!("{dir}/i{n}/pid"))).map(cpu_seconds).sum();
+    parts.insert("instances", instances);
+    let nginx: f64 = read_pid(format!("{dir}/nginx/nginx.pid"))
+        .map(|m| cpu_seconds(m) + children(m).into_iter().map(cpu_seconds).sum::<f64>())
+        .unwrap_or(0.0);
+    parts.insert("nginx", nginx);
+    let pg: f64 = read_pid(format!("{}/data/postmaster.pid", var("CLUSTER_PG_DIR")))
+        .map(|m| cpu_seconds(m) + children(m).into_iter().map(cpu_seconds).sum::<f64>())
+        .unwrap_or(0.0);
+    parts.insert("PostgreSQL", pg);
+    parts.insert("Meilisearch", var("CLUSTER_MEILI_PID").parse().map(cpu_seconds).unwrap_or(0.0));
+    parts.insert("load generator", cpu_seconds(std::process::id()));
+    parts
+}
+
+/// Searches and orders through nginx at 16 and 64 clients, 10 s each, with
+/// the CPU time each part of the cluster spent; `./scripts/cluster bench`
+/// runs it with three instances in nginx's upstream, then with one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the cluster of ./scripts/cluster bench"]
+async fn bench_through_nginx() {
+    const SECONDS: u64 = 10;
+    const QUERIES: &[&str] = &[
+        "q=%E7%BA%A2%E6%9E%A3",                // 红枣
+        "q=%E6%A0%B8%E6%A1%83&sort=price_asc", // 核桃
+        "q=%E7%89%A6%E7%89%9B%E8%82%89",       // 牦牛肉
+        "q=%E5%96%80%E4%BB%80&category=nuts",  // 喀什
+        "q=walnutt",
+        "category=tea&sort=sales",
+        "prefecture=540300000000&storage=frozen",
+        "sort=newest&page=2",
+    ];
+    let c = Arc::new(Cluster::from_env().await);
+    let instances = var("CLUSTER_BENCH_INSTANCES");
+    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let manager = c.login("manager@coop.zhunong.demo").await;
+    let buyer = c.login("buyer@partner.zhunong.demo").await;
+    let stocked = product_with(&c, &c.url, &manager, &format!("集群压测 bench{nonce}"), 100_000_000).await;
+    // Kept connections to nginx here, as browsers keep theirs: no reloads run.
+    let client = reqwest::Client::builder().pool_max_idle_per_host(256).timeout(Duration::from_secs(60)).build().unwrap();
+    println!(
+        "| instances | what | clients | requests | requests/s | p50 ms | p95 ms | p99 ms | errors | CPU s: instances / PostgreSQL / Meilisearch / nginx / load generator |"
+    );
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    for what in ["search", "checkout"] {
+        for clients in [16usize, 64] {
+            let before = cpu_by_part();
+            let deadline = Instant::now() + Duration::from_secs(SECONDS);
+            let started = Instant::now();
+            let tasks: Vec<_> = (0..clients)
+                .map(|w| {
+                    let (client, url, buyer) = (client.clone(), c.url.clone(), buyer.clone());
+                    tokio::spawn(async move {
+                        let (mut latencies, mut errors) = (Vec::new(), 0usize);
+                        let mut i = w;
+                        while Instant::now() < deadline {
+                            let t = Instant::now();
+                            let res = if what == "search" {
+                                client.get(format!("{url}/api/v1/products?{}", QUERIES[i % QUERIES.len()])).send().await
+                            } else {
+                                client
+                                    .post(format!("{url}/api/v1/orders"))
+                                    .bearer_auth(&buyer)
+                                    .header("idempotency-key", format!("bench-{nonce}-{clients}-{w}-{i}"))
+                                    .json(&order_of(stocked))
+                                    .send()
+                                    .await
+                            };
+                            i += clients;
+                            match res {
+                                Ok(r) if r.status().is_success() => {
+                                    let _ = r.bytes().await;
+                                    latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                                }
+                                _ => errors += 1,
+                            }
+                        }
+                        (latencies, errors)
+                    })
+                })
+                .collect();
+            let (mut latencies, mut errors) = (Vec::new(), 0);
+            for t in tasks {
+                let (l, e) = t.await.unwrap();
+                latencies.extend(l);
+                errors += e;
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            let after = cpu_by_part();
+            latencies.sort_by(f64::total_cmp);
+            let p = |q: f64| latencies.get(((latencies.len().max(1) - 1) as f64 * q).round() as usize).copied().unwrap_or(0.0);
+            let cpu = |part: &str| after[part] - before[part];
+            println!(
+                "| {instances} | {what} | {clients} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {errors} | {:.1} / {:.1} / {:.1} / {:.1} / {:.1} |",
+                latencies.len(),
+                latencies.len() as f64 / seconds,
+                p(0.5),
+                p(0.95),
+                p(0.99),
+                cpu("instances"),
+                cpu("PostgreSQL"),
+                cpu("Meilisearch"),
+                cpu("nginx"),
+                cpu("load generator"),
+            );
+        }
+    }
+    c.db.close().await;
 }
