@@ -51,3 +51,6 @@ mod exports;
 
 // ---- backups (issue 15 §4) ----
 mod backups;
+
+// ---- the cluster through nginx (issue 15 §3; ignored: ./scripts/cluster test runs it) ----
+mod cluster;
