@@ -213,6 +213,22 @@ async fn post(tx: &mut Tx, entries: &[Entry], when: &Posted) -> sqlx::Result<()>
     Ok(())
 }
 
+/// The ledger's (month, digits, region prefix, party kind, party id)
+/// groups: what `ledger_region_parties` must hold.
+macro_rules! party_groups {
+    () => {
+        "(SELECT DISTINCT month, 2 AS digits, substr(village_code, 1, 2) AS region_prefix, 'cooperative' AS party_kind, cooperative_id AS party_id FROM attribution_entries \
+          UNION SELECT DISTINCT month, 4, substr(village_code, 1, 4), 'cooperative', cooperative_id FROM attribution_entries \
+          UNION SELECT DISTINCT month, 6, substr(village_code, 1, 6), 'cooperative', cooperative_id FROM attribution_entries \
+          UNION SELECT DISTINCT month, 9, substr(village_code, 1, 9), 'cooperative', cooperative_id FROM attribution_entries \
+          UNION SELECT DISTINCT month, 2, substr(village_code, 1, 2), 'buyer', buyer_org_id FROM attribution_entries \
+          UNION SELECT DISTINCT month, 4, substr(village_code, 1, 4), 'buyer', buyer_org_id FROM attribution_entries \
+          UNION SELECT DISTINCT month, 6, substr(village_code, 1, 6), 'buyer', buyer_org_id FROM attribution_entries \
+          UNION SELECT DISTINCT month, 9, substr(village_code, 1, 9), 'buyer', buyer_org_id FROM attribution_entries)"
+    };
+}
+pub(crate) use party_groups;
+
 /// Fills migration 0012's totals from the ledger by its grouping (the
 /// tables empty): for rebuilds after entries were written or re-dated in
 /// bulk (the demo's history, the scale data set). Each statement lists its
@@ -221,17 +237,12 @@ pub const SMALL_TOTALS_FROM_LEDGER: [&str; 3] = [
     "INSERT INTO ledger_village_months (month, village_code, household_status, gross_fen, income_fen) \
      SELECT month, village_code, household_status, SUM(gross_fen), SUM(income_fen) \
      FROM attribution_entries GROUP BY village_code, month, household_status ORDER BY village_code, month, household_status",
-    "INSERT INTO ledger_region_parties (month, digits, region_prefix, party_kind, party_id) \
-     SELECT month, digits, region_prefix, party_kind, party_id FROM ( \
-       SELECT DISTINCT month, 2 AS digits, substr(village_code, 1, 2) AS region_prefix, 'cooperative' AS party_kind, cooperative_id AS party_id FROM attribution_entries \
-       UNION SELECT DISTINCT month, 4, substr(village_code, 1, 4), 'cooperative', cooperative_id FROM attribution_entries \
-       UNION SELECT DISTINCT month, 6, substr(village_code, 1, 6), 'cooperative', cooperative_id FROM attribution_entries \
-       UNION SELECT DISTINCT month, 9, substr(village_code, 1, 9), 'cooperative', cooperative_id FROM attribution_entries \
-       UNION SELECT DISTINCT month, 2, substr(village_code, 1, 2), 'buyer', buyer_org_id FROM attribution_entries \
-       UNION SELECT DISTINCT month, 4, substr(village_code, 1, 4), 'buyer', buyer_org_id FROM attribution_entries \
-       UNION SELECT DISTINCT month, 6, substr(village_code, 1, 6), 'buyer', buyer_org_id FROM attribution_entries \
-       UNION SELECT DISTINCT month, 9, substr(village_code, 1, 9), 'buyer', buyer_org_id FROM attribution_entries) p \
-     ORDER BY digits, region_prefix, month, party_kind, party_id",
+    concat!(
+        "INSERT INTO ledger_region_parties (month, digits, region_prefix, party_kind, party_id) \
+         SELECT month, digits, region_prefix, party_kind, party_id FROM ",
+        party_groups!(),
+        " p ORDER BY digits, region_prefix, month, party_kind, party_id"
+    ),
     "INSERT INTO ledger_household_years (year, household_id, village_code, gross_fen, income_fen) \
      SELECT substr(month, 1, 4), household_id, village_code, SUM(gross_fen), SUM(income_fen) \
      FROM attribution_entries GROUP BY household_id, substr(month, 1, 4), village_code ORDER BY household_id, substr(month, 1, 4), village_code",

@@ -1232,4 +1232,5 @@ pub const PAID_IN_PLACE: &str = "paid: ";
 // a transaction it rolls back, and compares the rows. Nothing else may call
 // them: the order flows above post the ledger exactly once.
 #[doc(hidden)]
+pub(crate) use ledger::party_groups;
 pub use ledger::{PARTY_DIGITS, RefundedLine, SMALL_TOTALS_FROM_LEDGER, attribute_refunds, attribute_sale};

@@ -47,20 +47,7 @@ struct Query {
     rows: &'static str,
 }
 
-/// The ledger's (month, digits, region prefix, party kind, party id)
-/// groups: what `ledger_region_parties` must hold.
-macro_rules! party_groups {
-    () => {
-        "(SELECT DISTINCT month, 2 AS digits, substr(village_code, 1, 2) AS region_prefix, 'cooperative' AS party_kind, cooperative_id AS party_id FROM attribution_entries \
-          UNION SELECT DISTINCT month, 4, substr(village_code, 1, 4), 'cooperative', cooperative_id FROM attribution_entries \
-          UNION SELECT DISTINCT month, 6, substr(village_code, 1, 6), 'cooperative', cooperative_id FROM attribution_entries \
-          UNION SELECT DISTINCT month, 9, substr(village_code, 1, 9), 'cooperative', cooperative_id FROM attribution_entries \
-          UNION SELECT DISTINCT month, 2, substr(village_code, 1, 2), 'buyer', buyer_org_id FROM attribution_entries \
-          UNION SELECT DISTINCT month, 4, substr(village_code, 1, 4), 'buyer', buyer_org_id FROM attribution_entries \
-          UNION SELECT DISTINCT month, 6, substr(village_code, 1, 6), 'buyer', buyer_org_id FROM attribution_entries \
-          UNION SELECT DISTINCT month, 9, substr(village_code, 1, 9), 'buyer', buyer_org_id FROM attribution_entries)"
-    };
-}
+use crate::orders::party_groups;
 
 fn queries() -> Vec<Query> {
     vec![
