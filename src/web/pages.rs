@@ -163,7 +163,14 @@ pub async fn product(page: Page, State(state): State<AppState>, Path(id): Path<S
         certificates: p
             .certificates
             .iter()
-            .map(|x| (super::words::certificate_kind(c.lang, x.kind), x.number.clone(), x.valid_until.clone(), x.valid_on(&today)))
+            .map(|x| {
+                (
+                    super::words::certificate_kind(c.lang, x.kind),
+                    x.number.clone(),
+                    super::words::day(c.lang, &x.valid_until),
+                    x.valid_on(&today),
+                )
+            })
             .collect(),
         p: &p,
     };

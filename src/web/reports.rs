@@ -64,8 +64,7 @@ fn urlencoding(v: &str) -> String {
 }
 
 fn china_date(d: time::Date, c: &Chrome) -> String {
-    let (y, m, day) = (d.year(), d.month() as u8, d.day());
-    c.lang.pick(format!("{y}年{m}月{day}日"), format!("{day} {} {y}", month_name(m)))
+    super::words::day(c.lang, &crate::time::format_date(d))
 }
 
 fn month_name(m: u8) -> &'static str {

@@ -65,6 +65,20 @@ pub fn household_status(lang: Lang, status: &str) -> String {
     .to_owned()
 }
 
+/// A date (`YYYY-MM-DD`) as people read it: `2028年12月31日`,
+/// `31 Dec 2028`. Text that is not a date comes back as it is.
+pub fn day(lang: Lang, ymd: &str) -> String {
+    let Some(d) = crate::time::parse_date(ymd) else { return ymd.to_owned() };
+    let (year, month, day) = (d.year(), u8::from(d.month()), d.day());
+    match lang {
+        Lang::Zh => format!("{year}年{month}月{day}日"),
+        Lang::En => {
+            let name = EN.months_short.split('|').nth(usize::from(month) - 1).unwrap_or("");
+            format!("{day} {name} {year}")
+        }
+    }
+}
+
 /// A stored moment as people read it, on China's clock, to the minute:
 /// `2026年11月30日 16:00`, `30 Nov 2026, 16:00`. The one way pages show
 /// a time; text that is not a stored moment comes back as it is.
@@ -1010,5 +1024,13 @@ mod tests {
         assert_eq!(when(Lang::Zh, "2026-12-31T16:05:00.000000Z"), "2027年1月1日 00:05");
         assert_eq!(when(Lang::En, "2026-12-31T16:05:00.000000Z"), "1 Jan 2027, 00:05");
         assert_eq!(when(Lang::Zh, "not a time"), "not a time");
+    }
+
+    #[test]
+    fn a_date_reads_as_a_date_in_either_language() {
+        assert_eq!(day(Lang::Zh, "2028-12-31"), "2028年12月31日");
+        assert_eq!(day(Lang::En, "2028-12-31"), "31 Dec 2028");
+        assert_eq!(day(Lang::Zh, "2027-01-05"), "2027年1月5日");
+        assert_eq!(day(Lang::Zh, "soon"), "soon");
     }
 }

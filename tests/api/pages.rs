@@ -64,6 +64,15 @@ async fn the_product_page_shows_the_breadcrumb_by_name_and_whom_it_supports() {
         .await;
     assert!(res.text.contains(&format!("带动 <strong>{supported}</strong> 户农户增收")), "households line");
     assert!(res.text.contains("扶贫产品") && res.text.contains("FP2024-"));
+    // Certificates' dates as people read them, not as stored.
+    let until: String = sqlx::query_scalar("SELECT MIN(valid_until) FROM certificates WHERE product_id = $1")
+        .bind(id)
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+    let (y, m, d) = (&until[..4], until[5..7].trim_start_matches('0'), until[8..10].trim_start_matches('0'));
+    assert!(res.text.contains(&format!("{y}年{m}月{d}日")), "valid until {until} in words");
+    assert!(!res.text.contains(&until), "no stored date {until} on the page");
     let missing = page(&app, "/products/999999", None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.text.contains("找不到该页面"), "a 404 page in the user's language");
