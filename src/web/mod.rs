@@ -18,6 +18,7 @@ mod console;
 pub(crate) mod dashboards;
 mod finance;
 mod hub;
+mod imports;
 mod monitoring;
 mod orders;
 mod page;

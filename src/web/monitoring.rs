@@ -13,7 +13,7 @@ use crate::monitoring::{self, Check, Colour, Refusal, ReportQuery, RiskFactor, R
 use crate::regions::RegionCode;
 use crate::web::page::Or500;
 use crate::web::words::{self, fill};
-use crate::web::{Chrome, Fields, Page, PageError, PageResult, field};
+use crate::web::{Chrome, Fields, Page, PageError, PageResult, field, imports};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -454,24 +454,23 @@ pub async fn acknowledge(page: Page, State(state): State<AppState>, Path(id): Pa
     show(&page, &state, &actor, Some(region), &HashMap::new(), None, Some(problem), StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
-#[derive(Template)]
-#[template(path = "monitoring_import.html")]
-struct ImportPage<'a> {
-    c: &'a Chrome,
-    columns: &'static [&'static str],
-    errors: Vec<(usize, Vec<String>)>,
-    more_rows: Option<String>,
-    problem: Option<String>,
-    done: Option<String>,
+/// The visits import, in the page's language.
+fn import_spec(c: &Chrome) -> imports::Spec {
+    imports::Spec {
+        title: c.t.mon_import_title,
+        back: ("/monitoring", c.t.mon_title),
+        help: c.t.mon_import_help,
+        sample: "HH-7K3QX9PM,2026-03-02,14000,因病、因学,饮水,老人住院\nHH-2B8M4WQA,2026-03-02,26000.50,,,",
+        action: "/monitoring/import",
+        columns: &monitoring::IMPORT_COLUMNS,
+    }
 }
 
 /// `GET /monitoring/import`.
 pub async fn import_form(page: Page) -> PageResult {
     let actor = page.user()?;
     actor.official_region().ok_or_else(|| page.forbidden())?;
-    let form =
-        ImportPage { c: &page.c, columns: &monitoring::IMPORT_COLUMNS, errors: Vec::new(), more_rows: None, problem: None, done: None };
-    page.render(StatusCode::OK, &form)
+    imports::form(&page, &import_spec(&page.c))
 }
 
 /// `POST /monitoring/import` — a CSV or XLSX file of visits; all or none.
@@ -480,48 +479,15 @@ pub async fn import(page: Page, State(state): State<AppState>, mut form: axum::e
     let region = actor.official_region().ok_or_else(|| page.forbidden())?;
     let (csrf, file) = page.upload_form(&mut form).await?;
     page.check_token(&actor, &csrf)?;
-    let c = &page.c;
-    let t = c.t;
-    let show = |status, done: Option<String>, errors, more_rows, problem| {
-        let body = ImportPage { c, columns: &monitoring::IMPORT_COLUMNS, errors, more_rows, problem, done };
-        page.render(status, &body)
-    };
+    let spec = import_spec(&page.c);
     let Some((name, content_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
-        return show(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(t.import_choose_file.to_owned()));
+        return imports::no_file(&page, &spec);
     };
     let kind = crate::stock::FileKind::of(&content_type, &name);
     let rules = Rules::of(&state.config);
-    match monitoring::import_upload(&state.db, &state.imports, &rules, region, actor.id, kind, bytes).await {
-        Ok(r) => {
-            let done = fill(t.mon_import_done, &[("visits", &r.visits), ("households", &r.households), ("alerts", &r.alerts)]);
-            show(StatusCode::CREATED, Some(done), Vec::new(), None, None)
-        }
-        Err(crate::stock::ImportError::Rows { errors, more_rows }) => {
-            let more = (more_rows > 0).then(|| {
-                words::problem(c.lang, "", &crate::validation::Problem::MoreRows { n: more_rows, max: crate::stock::MAX_ROW_ERRORS })
-            });
-            let rows = errors
-                .into_iter()
-                .map(|e| {
-                    let label = words::label(c.lang, &format!("row {}", e.row));
-                    (e.row, e.problems.iter().map(|p| words::problem(c.lang, &label, p)).collect())
-                })
-                .collect();
-            show(StatusCode::UNPROCESSABLE_ENTITY, None, rows, more, None)
-        }
-        Err(crate::stock::ImportError::Unreadable(m)) => {
-            show(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(fill(t.import_unreadable, &[("detail", &m)])))
-        }
-        Err(crate::stock::ImportError::OverBudget(over)) => {
-            show(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(words::over_budget(c.lang, &over)))
-        }
-        Err(crate::stock::ImportError::Busy { retry_after_secs }) => {
-            let mut res = show(StatusCode::SERVICE_UNAVAILABLE, None, Vec::new(), None, Some(t.import_busy.to_owned()))?;
-            if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
-                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-            }
-            Ok(res)
-        }
-        Err(crate::stock::ImportError::Db(e)) => Err(page.fail(e)),
-    }
+    let t = page.c.t;
+    let result = monitoring::import_upload(&state.db, &state.imports, &rules, region, actor.id, kind, bytes)
+        .await
+        .map(|r| fill(t.mon_import_done, &[("visits", &r.visits), ("households", &r.households), ("alerts", &r.alerts)]));
+    imports::answer(&page, &spec, result.map_err(Some))
 }

@@ -219,3 +219,40 @@ async fn the_product_form_offers_origin_villages_by_township_and_name_without_th
     let text = crate::report_pages::visible(&form.text);
     assert!(!crate::report_pages::has_region_code(&text), "a region code shown on the product form:\n{text}");
 }
+
+#[tokio::test]
+async fn the_visits_import_page_names_its_own_form_and_records_all_visits_or_none() {
+    let app = TestApp::demo().await;
+    let token = app.login("official@county.zhunong.demo").await;
+    let form = get(&app, "/monitoring/import", Some(&token)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text.contains(r#"action="/monitoring/import""#), "posts to the visits import");
+    assert!(form.text.contains(r#"<a href="/monitoring">"#), "leads back to monitoring");
+    assert!(form.text.contains("household_code,visited_on") && form.text.contains("HH-7K3QX9PM,"), "its own columns and sample");
+    assert!(!form.text.contains("/console/import"), "not the lots import");
+    let csrf = csrf(&form);
+    let code: String =
+        sqlx::query_scalar("SELECT MIN(code) FROM households WHERE village_code LIKE '653129%'").fetch_one(app.db().pool()).await.unwrap();
+    let today = zhunong::time::format_date(zhunong::time::china_today());
+    let upload = |csv: String| {
+        let boundary = "zhunongboundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"visits.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+        );
+        Request::post("/monitoring/import")
+            .header(header::COOKIE, format!("zn_session={token}"))
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let visits_before = app.count("SELECT COUNT(*) FROM household_visits").await;
+    let header_row = "household_code,visited_on,other_income_yuan,risk_factors,failed_checks,note";
+    let bad = app.raw(upload(format!("{header_row}\n{code},{today},1000,,,\nHH-NOBODY,{today},1000,,,\n"))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert!(bad.text.contains("未导入任何数据") && bad.text.contains("HH-NOBODY"), "the bad row is listed");
+    assert_eq!(app.count("SELECT COUNT(*) FROM household_visits").await, visits_before, "nothing of a bad file");
+    let good = app.raw(upload(format!("{header_row}\n{code},{today},1000,,,\n"))).await;
+    assert_eq!(good.status, StatusCode::CREATED, "{}", good.text);
+    assert!(good.text.contains(r#"role="status""#), "says what was imported");
+    assert_eq!(app.count("SELECT COUNT(*) FROM household_visits").await, visits_before + 1);
+}

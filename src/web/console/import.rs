@@ -1,34 +1,28 @@
 //! Importing lots from a CSV or XLSX file.
 
 use crate::app::AppState;
-use crate::stock::{self};
+use crate::stock;
+use crate::web::imports::{self, Spec};
 use crate::web::words;
-use crate::web::{Chrome, Page, PageResult, render};
-use askama::Template;
+use crate::web::{Chrome, Page, PageResult};
 use axum::extract::State;
-use axum::http::StatusCode;
 
-#[derive(Template)]
-#[template(path = "import.html")]
-struct ImportPage<'a> {
-    c: &'a Chrome,
-    columns: &'static [&'static str],
-    /// Each bad row and its problems, in the page's language.
-    errors: Vec<(usize, Vec<String>)>,
-    /// Under a capped error list: how many more rows have problems.
-    more_rows: Option<String>,
-    problem: Option<String>,
-    /// What was imported, as one sentence.
-    done: Option<String>,
+/// The lots import, in the page's language.
+fn spec(c: &Chrome) -> Spec {
+    Spec {
+        title: c.t.import_title,
+        back: ("/console", c.t.console_title),
+        help: c.t.import_help,
+        sample: "A,12,300,2026-09-01,2027-03-01,4,HH-7K3QX9PM,120\nA,12,300,2026-09-01,2027-03-01,4,HH-2B8M4WQA,180",
+        action: "/console/import",
+        columns: &stock::IMPORT_COLUMNS,
+    }
 }
 
 /// `GET /console/import`.
 pub async fn import_form(page: Page) -> PageResult {
     page.manager()?;
-    page.render(
-        StatusCode::OK,
-        &ImportPage { c: &page.c, columns: &stock::IMPORT_COLUMNS, errors: Vec::new(), more_rows: None, problem: None, done: None },
-    )
+    imports::form(&page, &spec(&page.c))
 }
 
 /// `POST /console/import` — a CSV or XLSX file; all lots or none.
@@ -36,44 +30,13 @@ pub async fn import(page: Page, State(state): State<AppState>, mut form: axum::e
     let (actor, coop) = page.manager()?;
     let (csrf, file) = page.upload_form(&mut form).await?;
     page.check_token(&actor, &csrf)?;
-    let c = &page.c;
-    let show = |status, report: Option<stock::ImportReport>, errors, more_rows, problem| {
-        let done = report
-            .as_ref()
-            .map(|r| words::fill(c.t.import_done, &[("lots", &r.lots), ("contributions", &r.contributions), ("units", &r.units)]));
-        Ok(render(c, status, &ImportPage { c, columns: &stock::IMPORT_COLUMNS, errors, more_rows, problem, done }))
-    };
+    let spec = spec(&page.c);
     let Some((name, content_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
-        return show(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(c.t.import_choose_file.to_owned()));
+        return imports::no_file(&page, &spec);
     };
-    match stock::import_upload(&state.db, &state.imports, coop, actor.id, stock::FileKind::of(&content_type, &name), bytes).await {
-        Ok(report) => show(StatusCode::CREATED, Some(report), Vec::new(), None, None),
-        Err(stock::ImportError::Rows { errors, more_rows }) => {
-            let more = (more_rows > 0)
-                .then(|| words::problem(c.lang, "", &crate::validation::Problem::MoreRows { n: more_rows, max: stock::MAX_ROW_ERRORS }));
-            let rows = errors
-                .into_iter()
-                .map(|e| {
-                    let label = words::label(c.lang, &format!("row {}", e.row));
-                    (e.row, e.problems.iter().map(|p| words::problem(c.lang, &label, p)).collect())
-                })
-                .collect();
-            show(StatusCode::UNPROCESSABLE_ENTITY, None, rows, more, None)
-        }
-        Err(stock::ImportError::Unreadable(m)) => {
-            let problem = words::fill(c.t.import_unreadable, &[("detail", &m)]);
-            show(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(problem))
-        }
-        Err(stock::ImportError::OverBudget(over)) => {
-            show(StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), None, Some(words::over_budget(c.lang, &over)))
-        }
-        Err(stock::ImportError::Busy { retry_after_secs }) => {
-            let mut res = show(StatusCode::SERVICE_UNAVAILABLE, None, Vec::new(), None, Some(c.t.import_busy.to_owned()))?;
-            if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
-                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-            }
-            Ok(res)
-        }
-        Err(stock::ImportError::Db(e)) => Err(page.fail(e)),
-    }
+    let t = page.c.t;
+    let result = stock::import_upload(&state.db, &state.imports, coop, actor.id, stock::FileKind::of(&content_type, &name), bytes)
+        .await
+        .map(|r| words::fill(t.import_done, &[("lots", &r.lots), ("contributions", &r.contributions), ("units", &r.units)]));
+    imports::answer(&page, &spec, result.map_err(Some))
 }
