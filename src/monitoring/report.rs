@@ -73,7 +73,9 @@ impl Counts {
 pub async fn counts(db: &Db, region: Option<RegionCode>, year: i32) -> sqlx::Result<Counts> {
     let (lo, hi) = code_range(region);
     let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT colour, COUNT(*) FROM household_colours WHERE year = $1 AND village_code BETWEEN $2 AND $3 GROUP BY colour")
+        sqlx::query_as(
+            "SELECT colour, CAST(SUM(households) AS BIGINT) FROM village_colours WHERE year = $1 AND village_code BETWEEN $2 AND $3 GROUP BY colour",
+        )
             .bind(year as i64)
             .bind(lo)
             .bind(hi)
@@ -240,8 +242,8 @@ pub async fn report(db: &Db, viewer: &Viewer, q: &ReportQuery) -> sqlx::Result<M
     let mut children = Vec::new();
     if let Some(n) = child_digits(region) {
         let rows: Vec<(String, String, i64)> = sqlx::query_as(&format!(
-            "SELECT substr(village_code, 1, {n}), colour, COUNT(*) FROM household_colours \
-             WHERE year = $1 AND village_code BETWEEN $2 AND $3 GROUP BY substr(village_code, 1, {n}), colour"
+            "SELECT substr(village_code, 1, {n}), colour, CAST(SUM(households) AS BIGINT) FROM village_colours \
+             WHERE year = $1 AND village_code BETWEEN $2 AND $3 GROUP BY substr(village_code, 1, {n}), colour HAVING SUM(households) > 0"
         ))
         .bind(year as i64)
         .bind(&lo)

@@ -14,7 +14,8 @@
 //! two net out in every slice of a report) with its own date. In the same
 //! transaction the totals that reports read (`ledger_household_months`,
 //! `ledger_region_months`, and migration 0012's `ledger_village_months`,
-//! `ledger_region_parties`, `ledger_household_years`) are upserted;
+//! `ledger_region_parties`, `ledger_household_years`, and 0019's
+//! `ledger_village_years`, `ledger_household_year_villages`) are upserted;
 //! `zhunong verify` (src/reports/verify.rs) recomputes them from here.
 
 use crate::db::Tx;
@@ -167,7 +168,7 @@ async fn post(tx: &mut Tx, entries: &[Entry], when: &Posted) -> sqlx::Result<()>
         .execute(&mut **tx)
         .await?;
     }
-    for ((village, status), (gross, income)) in villages {
+    for ((village, status), (gross, income)) in &villages {
         sqlx::query(
             "INSERT INTO ledger_village_months (month, village_code, household_status, gross_fen, income_fen) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (village_code, month, household_status) DO UPDATE \
@@ -195,18 +196,87 @@ async fn post(tx: &mut Tx, entries: &[Entry], when: &Posted) -> sqlx::Result<()>
         .execute(&mut **tx)
         .await?;
     }
+    // Migration 0019's village-years: the village-months' sums by year,
+    // and the households with sales, which follow from the
+    // household-years' new sums: a village gains one when a household's
+    // gross turns positive and loses it when it falls back. A
+    // household-year gains a village when its (household, year, village)
+    // row is new (or was at zero: counting it again only makes the report
+    // look at that household's rows, see `ledger_household_year_villages`).
+    let year = &when.month()[..4];
+    // village → (gross, registered poor, change in households with sales)
+    let mut village_years: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
+    for ((village, status), (gross, _)) in &villages {
+        let t = village_years.entry(village).or_default();
+        t.0 += gross;
+        if *status == "registered_poor" {
+            t.1 += gross;
+        }
+    }
+    let mut new_villages: BTreeMap<i64, i64> = BTreeMap::new();
     for ((household, village), (gross, income)) in years {
-        sqlx::query(
+        let after: i64 = sqlx::query_scalar(
             "INSERT INTO ledger_household_years (year, household_id, village_code, gross_fen, income_fen) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (household_id, year, village_code) DO UPDATE \
              SET gross_fen = ledger_household_years.gross_fen + excluded.gross_fen, \
-                 income_fen = ledger_household_years.income_fen + excluded.income_fen",
+                 income_fen = ledger_household_years.income_fen + excluded.income_fen \
+             RETURNING gross_fen",
         )
-        .bind(&when.month()[..4])
+        .bind(year)
         .bind(household)
         .bind(village)
         .bind(gross)
         .bind(income)
+        .fetch_one(&mut **tx)
+        .await?;
+        let before = after - gross;
+        match (before > 0, after > 0) {
+            (false, true) => village_years.entry(village).or_default().2 += 1,
+            (true, false) => village_years.entry(village).or_default().2 -= 1,
+            _ => {}
+        }
+        if before == 0 {
+            *new_villages.entry(household).or_default() += 1;
+        }
+    }
+    village_years_and_moves(tx, year, &village_years, &new_villages).await
+}
+
+/// Upserts migration 0019's totals: per village and year (gross, poor,
+/// change in households with sales), and new village rows per household
+/// and year — each table in key order, after the household-years (the
+/// order of [`post`]).
+async fn village_years_and_moves(
+    tx: &mut Tx,
+    year: &str,
+    villages: &BTreeMap<&str, (i64, i64, i64)>,
+    households: &BTreeMap<i64, i64>,
+) -> sqlx::Result<()> {
+    for (village, (gross, poor, with_sales)) in villages {
+        sqlx::query(
+            "INSERT INTO ledger_village_years (year, village_code, gross_fen, registered_poor_fen, households_with_sales) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (year, village_code) DO UPDATE \
+             SET gross_fen = ledger_village_years.gross_fen + excluded.gross_fen, \
+                 registered_poor_fen = ledger_village_years.registered_poor_fen + excluded.registered_poor_fen, \
+                 households_with_sales = ledger_village_years.households_with_sales + excluded.households_with_sales",
+        )
+        .bind(year)
+        .bind(village)
+        .bind(gross)
+        .bind(poor)
+        .bind(with_sales)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for (household, added) in households {
+        sqlx::query(
+            "INSERT INTO ledger_household_year_villages (year, household_id, villages) VALUES ($1, $2, $3) \
+             ON CONFLICT (year, household_id) DO UPDATE \
+             SET villages = ledger_household_year_villages.villages + excluded.villages",
+        )
+        .bind(year)
+        .bind(household)
+        .bind(added)
         .execute(&mut **tx)
         .await?;
     }
@@ -229,11 +299,11 @@ macro_rules! party_groups {
 }
 pub(crate) use party_groups;
 
-/// Fills migration 0012's totals from the ledger by its grouping (the
-/// tables empty): for rebuilds after entries were written or re-dated in
+/// Fills migration 0012's and 0019's totals from the ledger by their
+/// grouping (the tables empty): for rebuilds after entries were written or re-dated in
 /// bulk (the demo's history, the scale data set). Each statement lists its
 /// rows in the table's key order.
-pub const SMALL_TOTALS_FROM_LEDGER: [&str; 3] = [
+pub const SMALL_TOTALS_FROM_LEDGER: [&str; 5] = [
     "INSERT INTO ledger_village_months (month, village_code, household_status, gross_fen, income_fen) \
      SELECT month, village_code, household_status, SUM(gross_fen), SUM(income_fen) \
      FROM attribution_entries GROUP BY village_code, month, household_status ORDER BY village_code, month, household_status",
@@ -246,6 +316,17 @@ pub const SMALL_TOTALS_FROM_LEDGER: [&str; 3] = [
     "INSERT INTO ledger_household_years (year, household_id, village_code, gross_fen, income_fen) \
      SELECT substr(month, 1, 4), household_id, village_code, SUM(gross_fen), SUM(income_fen) \
      FROM attribution_entries GROUP BY household_id, substr(month, 1, 4), village_code ORDER BY household_id, substr(month, 1, 4), village_code",
+    // Migration 0019's, from the village-months and household-years just
+    // filled.
+    "INSERT INTO ledger_village_years (year, village_code, gross_fen, registered_poor_fen, households_with_sales) \
+     SELECT v.year, v.village_code, v.gross, v.poor, COALESCE(h.n, 0) \
+     FROM (SELECT substr(month, 1, 4) AS year, village_code, SUM(gross_fen) AS gross, \
+                  SUM(CASE WHEN household_status = 'registered_poor' THEN gross_fen ELSE 0 END) AS poor \
+           FROM ledger_village_months GROUP BY substr(month, 1, 4), village_code) v \
+     LEFT JOIN (SELECT year, village_code, COUNT(*) AS n FROM ledger_household_years WHERE gross_fen > 0 GROUP BY year, village_code) h \
+       ON h.year = v.year AND h.village_code = v.village_code ORDER BY v.year, v.village_code",
+    "INSERT INTO ledger_household_year_villages (year, household_id, villages) \
+     SELECT year, household_id, COUNT(*) FROM ledger_household_years GROUP BY year, household_id ORDER BY year, household_id",
 ];
 
 /// The levels whose cooperatives and buyers `ledger_region_parties`

@@ -159,19 +159,26 @@ async fn sums(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, by_month
     let key = format!("SUBSTR(t.village_code, 1, {n})");
     let villages = period.village_rows("t");
     let mut out: HashMap<String, Agg> = HashMap::new();
-    let sums: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
-        "SELECT {key}, CAST(SUM(t.gross_fen) AS BIGINT), \
-                CAST(SUM(CASE WHEN t.household_status = 'registered_poor' THEN t.gross_fen ELSE 0 END) AS BIGINT) \
-         FROM {villages} AND {range} GROUP BY {key}"
-    ))
-    .fetch_all(db.pool())
-    .await?;
+    // A calendar year reads one row per village (migration 0019), other
+    // periods one per village, month and status.
+    let sql = match period.calendar_year() {
+        Some(year) => format!(
+            "SELECT {key}, CAST(SUM(t.gross_fen) AS BIGINT), CAST(SUM(t.registered_poor_fen) AS BIGINT) \
+             FROM ledger_village_years t WHERE t.year = '{year}' AND {range} GROUP BY {key}"
+        ),
+        None => format!(
+            "SELECT {key}, CAST(SUM(t.gross_fen) AS BIGINT), \
+                    CAST(SUM(CASE WHEN t.household_status = 'registered_poor' THEN t.gross_fen ELSE 0 END) AS BIGINT) \
+             FROM {villages} AND {range} GROUP BY {key}"
+        ),
+    };
+    let sums: Vec<(String, i64, i64)> = sqlx::query_as(&sql).fetch_all(db.pool()).await?;
     for (k, gross, poor) in sums {
         let a = out.entry(k).or_default();
         (a.gross, a.poor) = (gross, poor);
     }
     let registered: Vec<(String, i64)> = sqlx::query_as(&format!(
-        "SELECT SUBSTR(h.village_code, 1, {n}), CAST(COUNT(*) AS BIGINT) FROM households h \
+        "SELECT SUBSTR(h.village_code, 1, {n}), CAST(SUM(h.households) AS BIGINT) FROM village_households h \
          WHERE h.status = 'registered_poor' AND h.village_code >= '{lo}' AND h.village_code <= '{hi}' GROUP BY SUBSTR(h.village_code, 1, {n})"
     ))
     .fetch_all(db.pool())
@@ -233,20 +240,53 @@ async fn distinct(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, out:
         let a = out.entry(k).or_default();
         (a.cooperatives, a.buyers) = (cooperatives, buyers);
     }
-    let households = match period.calendar_year() {
-        Some(year) => format!("ledger_household_years t WHERE t.year = '{year}'"),
-        None => period.household_rows("t"),
+    let with_sales = match period.calendar_year() {
+        Some(year) => households_with_sales_in_year(db, &year, &range, &key, n).await?,
+        None => {
+            let households = period.household_rows("t");
+            sqlx::query_as(&format!(
+                "SELECT k, CAST(COUNT(*) AS BIGINT) FROM (SELECT {key} AS k, t.household_id FROM {households} AND {range} \
+                 GROUP BY {key}, t.household_id HAVING SUM(t.gross_fen) > 0) x GROUP BY k"
+            ))
+            .fetch_all(db.pool())
+            .await?
+        }
     };
-    let with_sales: Vec<(String, i64)> = sqlx::query_as(&format!(
-        "SELECT k, CAST(COUNT(*) AS BIGINT) FROM (SELECT {key} AS k, t.household_id FROM {households} AND {range} \
-         GROUP BY {key}, t.household_id HAVING SUM(t.gross_fen) > 0) x GROUP BY k"
-    ))
-    .fetch_all(db.pool())
-    .await?;
     for (k, count) in with_sales {
         out.entry(k).or_default().households_with_sales = count;
     }
     Ok(())
+}
+
+/// Households with positive sales over calendar year `year` in the
+/// regions `key` groups, from migration 0019's counts: the villages'
+/// counts summed (one row per village), less, for each of the few
+/// households with more than one village row that year, its positive rows
+/// in the region beyond the one it counts for — so each household counts
+/// once where its sales there add up to more than zero, exactly as a
+/// distinct count over its household-years would.
+async fn households_with_sales_in_year(db: &Db, year: &str, range: &str, key: &str, n: u32) -> sqlx::Result<Vec<(String, i64)>> {
+    let mut counts: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(&format!(
+        "SELECT {key}, CAST(SUM(t.households_with_sales) AS BIGINT) FROM ledger_village_years t \
+         WHERE t.year = '{year}' AND {range} GROUP BY {key}"
+    ))
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .collect();
+    let overcounted: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT k, CAST(SUM(positive - CASE WHEN gross > 0 THEN 1 ELSE 0 END) AS BIGINT) FROM ( \
+           SELECT SUBSTR(t.village_code, 1, {n}) AS k, t.household_id, SUM(CASE WHEN t.gross_fen > 0 THEN 1 ELSE 0 END) AS positive, \
+                  SUM(t.gross_fen) AS gross \
+           FROM ledger_household_year_villages m JOIN ledger_household_years t ON t.household_id = m.household_id AND t.year = m.year \
+           WHERE m.year = '{year}' AND m.villages > 1 AND {range} GROUP BY SUBSTR(t.village_code, 1, {n}), t.household_id) x GROUP BY k"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    for (k, extra) in overcounted {
+        *counts.entry(k).or_default() -= extra;
+    }
+    Ok(counts.into_iter().collect())
 }
 
 /// `part` of `whole` in percent with one decimal, rounded half up.

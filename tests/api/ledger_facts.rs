@@ -200,3 +200,144 @@ async fn verify_is_clean_on_the_demo_and_finds_every_kind_of_tampering() {
     let found = failing(verify_clean(&app).await);
     assert!(found.contains(&"each paid line's entries add up to its amount less its answered refunds"), "{found:?}");
 }
+
+/// The households with sales that the regions report of 伽师县 (by
+/// township, this calendar year) and a distinct count over the ledger's
+/// entries give: the county's total, then each township's.
+async fn households_with_sales_by_township(app: &TestApp, official: &str) -> Vec<(String, i64, i64)> {
+    let year = &zhunong::time::format_date(zhunong::time::china_date_of(time::OffsetDateTime::now_utc()))[..4];
+    let report = app.get(&format!("/api/v1/reports/regions?from={year}-01-01&to={year}-12-31"), Some(official)).await.json();
+    let counted = |prefix: String| {
+        format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT household_id FROM attribution_entries WHERE village_code LIKE '{prefix}%' \
+             AND month >= '{year}-01' AND month <= '{year}-12' GROUP BY household_id HAVING SUM(gross_fen) > 0) x"
+        )
+    };
+    let mut out = vec![(
+        "653129".to_owned(),
+        report["totals"]["households_with_sales"].as_i64().unwrap(),
+        app.count(&counted("653129".to_owned())).await,
+    )];
+    for row in report["rows"].as_array().unwrap() {
+        let prefix = row["code"].as_str().unwrap()[..9].to_owned();
+        out.push((prefix.clone(), row["households_with_sales"].as_i64().unwrap(), app.count(&counted(prefix)).await));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_household_that_moves_township_counts_once_in_its_county_and_once_in_each_township_it_sold_from_and_verify_checks_the_counts() {
+    let app = TestApp::demo().await;
+    let official = app.login("official@county.zhunong.demo").await;
+    let (first, _) = paid_melons(&app, 4).await;
+    let facts = facts_of(&app, first).await;
+    let (household, village) = (facts[0].0, facts[0].1.clone());
+    // It moves to a village of another township of 伽师县 and sells again.
+    let elsewhere: String = sqlx::query_scalar(
+        "SELECT MIN(code) FROM regions WHERE level = 'village' AND code LIKE '653129%' AND substr(code, 1, 9) <> substr($1, 1, 9)",
+    )
+    .bind(&village)
+    .fetch_one(app.db().pool())
+    .await
+    .unwrap();
+    sqlx::query("UPDATE households SET village_code = $1 WHERE id = $2")
+        .bind(&elsewhere)
+        .bind(household)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    // And another household of its village is lifted out of poverty: the
+    // registered poor households of each township are today's.
+    sqlx::query("UPDATE households SET status = 'lifted' WHERE id = (SELECT MIN(id) FROM households WHERE village_code = $1 AND status = 'registered_poor')")
+        .bind(&village)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    let report = app.get("/api/v1/reports/regions", Some(&official)).await.json();
+    for row in report["rows"].as_array().unwrap() {
+        let township = &row["code"].as_str().unwrap()[..9];
+        let registered = app
+            .count(&format!("SELECT COUNT(*) FROM households WHERE status = 'registered_poor' AND village_code LIKE '{township}%'"))
+            .await;
+        assert_eq!(row["registered_poor_households"], registered, "{township}");
+    }
+    let (order, line) = paid_melons(&app, 3).await;
+    assert!(
+        facts_of(&app, order).await.iter().any(|f| f.0 == household && f.1 == elsewhere),
+        "the new sale is credited to the new village"
+    );
+
+    let counts = households_with_sales_by_township(&app, &official).await;
+    for (region, report, ledger) in &counts {
+        assert_eq!(report, ledger, "{region}: households with sales, report vs ledger");
+    }
+    let in_both =
+        counts.iter().filter(|(r, n, _)| *n > 0 && (village.starts_with(r.as_str()) || elsewhere.starts_with(r.as_str()))).count();
+    assert_eq!(in_both, 3, "the county and both townships count it: {counts:?}");
+    assert!(verify_clean(&app).await.is_clean());
+
+    // The second sale refunded in full: the new township no longer counts
+    // the household, the county still does (its first sale stands).
+    let finance = app.login("finance@zhunong.demo").await;
+    let body = json!({"lines": [{"line_id": line, "quantity": 3}], "reason": "全部退货"});
+    let res = app.post(&format!("/api/v1/orders/{order}/refunds"), body, Some(&finance)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let after = households_with_sales_by_township(&app, &official).await;
+    for (region, report, ledger) in &after {
+        assert_eq!(report, ledger, "{region} after the refund: households with sales, report vs ledger");
+    }
+    assert!(verify_clean(&app).await.is_clean());
+
+    // The counts behind it, tampered with, are found by verify.
+    let failing = |report: zhunong::reports::verify::Report| -> Vec<&'static str> {
+        report.checks.iter().filter(|c| c.differences > 0).map(|c| c.what).collect()
+    };
+    let pool = app.db().pool();
+    sqlx::query("UPDATE ledger_village_years SET households_with_sales = households_with_sales + 1 WHERE village_code = $1")
+        .bind(&village)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        failing(verify_clean(&app).await),
+        ["every village-year count of households with sales equals its household-years with positive sales"]
+    );
+    sqlx::query("UPDATE ledger_village_years SET households_with_sales = households_with_sales - 1 WHERE village_code = $1")
+        .bind(&village)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE ledger_household_year_villages SET villages = 1 WHERE household_id = $1")
+        .bind(household)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(failing(verify_clean(&app).await), ["each household-year counts at least its villages"]);
+    sqlx::query("UPDATE ledger_household_year_villages SET villages = 2 WHERE household_id = $1")
+        .bind(household)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE village_households SET households = households + 1 WHERE village_code = $1")
+        .bind(&elsewhere)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(failing(verify_clean(&app).await), ["every village's count of households by status equals its households"]);
+    sqlx::query("UPDATE village_households SET households = households - 1 WHERE village_code = $1")
+        .bind(&elsewhere)
+        .execute(pool)
+        .await
+        .unwrap();
+    let tampered = sqlx::query(
+        "UPDATE village_colours SET households = households + 1 WHERE village_code = (SELECT MIN(village_code) FROM village_colours)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    assert!(tampered.rows_affected() > 0, "the demo's households have colours");
+    assert_eq!(
+        failing(verify_clean(&app).await),
+        ["every village's count of households by monitoring colour equals its households' colours"]
+    );
+}
