@@ -47,27 +47,59 @@ LEFT JOIN (SELECT year, village_code, COUNT(*) AS n FROM ledger_household_years 
 INSERT INTO ledger_household_year_villages (year, household_id, villages)
 SELECT year, household_id, COUNT(*) FROM ledger_household_years GROUP BY year, household_id;
 
--- 3. Households per village and (today's) status, kept by triggers on
---    `households` whatever writes it, so the rollup's "registered poor
---    households" reads one row per village rather than every household of
---    the region (a million for a prefecture).
+-- 3. Households per village (today's), and how many of them are
+--    registered poor, kept by triggers on `households` whatever writes it,
+--    so the rollup's "registered poor households" reads one row per
+--    village rather than every household of the region (a million for a
+--    prefecture).
 CREATE TABLE village_households (
-    village_code TEXT NOT NULL,
-    status       TEXT NOT NULL,
-    households   BIGINT NOT NULL,
-    PRIMARY KEY (village_code, status)
+    village_code    TEXT PRIMARY KEY,
+    households      BIGINT NOT NULL,
+    registered_poor BIGINT NOT NULL
 );
-INSERT INTO village_households (village_code, status, households)
-SELECT village_code, status, COUNT(*) FROM households GROUP BY village_code, status;
+INSERT INTO village_households (village_code, households, registered_poor)
+SELECT village_code, COUNT(*), SUM(CASE WHEN status = 'registered_poor' THEN 1 ELSE 0 END) FROM households GROUP BY village_code;
 
+-- 4. Households per year and village by monitoring colour, kept by
+--    triggers on `household_colours`: the monitoring counts of a
+--    prefecture read one row per village rather than every household's.
+--    One row per village, not per colour, so that a household's change of
+--    colour takes one row lock; `monitoring::evaluate` writes its batch in
+--    village order, so two evaluations take these rows in one order.
+CREATE TABLE village_colours (
+    year         BIGINT NOT NULL,
+    village_code TEXT NOT NULL,
+    green        BIGINT NOT NULL,
+    yellow       BIGINT NOT NULL,
+    orange       BIGINT NOT NULL,
+    red          BIGINT NOT NULL,
+    PRIMARY KEY (year, village_code)
+);
+INSERT INTO village_colours (year, village_code, green, yellow, orange, red)
+SELECT year, village_code, SUM(CASE WHEN colour = 'green' THEN 1 ELSE 0 END), SUM(CASE WHEN colour = 'yellow' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN colour = 'orange' THEN 1 ELSE 0 END), SUM(CASE WHEN colour = 'red' THEN 1 ELSE 0 END)
+FROM household_colours GROUP BY year, village_code;
+
+-- A change of village touches two rows: the lesser key first, so that two
+-- such changes never wait for each other in opposite orders.
 CREATE FUNCTION village_households_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.village_code < OLD.village_code THEN
+        INSERT INTO village_households (village_code, households, registered_poor) VALUES (NEW.village_code, 1, CASE WHEN NEW.status = 'registered_poor' THEN 1 ELSE 0 END)
+        ON CONFLICT (village_code) DO UPDATE SET households = village_households.households + 1,
+            registered_poor = village_households.registered_poor + excluded.registered_poor;
+        UPDATE village_households SET households = households - 1, registered_poor = registered_poor - (CASE WHEN OLD.status = 'registered_poor' THEN 1 ELSE 0 END)
+        WHERE village_code = OLD.village_code;
+        RETURN NULL;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE village_households SET households = households - 1 WHERE village_code = OLD.village_code AND status = OLD.status;
+        UPDATE village_households SET households = households - 1, registered_poor = registered_poor - (CASE WHEN OLD.status = 'registered_poor' THEN 1 ELSE 0 END)
+        WHERE village_code = OLD.village_code;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO village_households (village_code, status, households) VALUES (NEW.village_code, NEW.status, 1)
-        ON CONFLICT (village_code, status) DO UPDATE SET households = village_households.households + 1;
+        INSERT INTO village_households (village_code, households, registered_poor) VALUES (NEW.village_code, 1, CASE WHEN NEW.status = 'registered_poor' THEN 1 ELSE 0 END)
+        ON CONFLICT (village_code) DO UPDATE SET households = village_households.households + 1,
+            registered_poor = village_households.registered_poor + excluded.registered_poor;
     END IF;
     RETURN NULL;
 END;
@@ -78,28 +110,20 @@ CREATE TRIGGER households_counted_on_update AFTER UPDATE OF village_code, status
     FOR EACH ROW WHEN (OLD.village_code IS DISTINCT FROM NEW.village_code OR OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION village_households_count();
 
--- 4. Households per year, village and monitoring colour, kept by triggers
---    on `household_colours`: the monitoring counts of a prefecture read
---    one row per village and colour rather than every household's.
-CREATE TABLE village_colours (
-    year         BIGINT NOT NULL,
-    village_code TEXT NOT NULL,
-    colour       TEXT NOT NULL,
-    households   BIGINT NOT NULL,
-    PRIMARY KEY (year, village_code, colour)
-);
-INSERT INTO village_colours (year, village_code, colour, households)
-SELECT year, village_code, colour, COUNT(*) FROM household_colours GROUP BY year, village_code, colour;
-
 CREATE FUNCTION village_colours_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'UPDATE' AND (NEW.year, NEW.village_code) < (OLD.year, OLD.village_code) THEN
+        INSERT INTO village_colours (year, village_code, green, yellow, orange, red) VALUES (NEW.year, NEW.village_code, CASE WHEN NEW.colour = 'green' THEN 1 ELSE 0 END, CASE WHEN NEW.colour = 'yellow' THEN 1 ELSE 0 END, CASE WHEN NEW.colour = 'orange' THEN 1 ELSE 0 END, CASE WHEN NEW.colour = 'red' THEN 1 ELSE 0 END)
+        ON CONFLICT (year, village_code) DO UPDATE SET green = village_colours.green + excluded.green, yellow = village_colours.yellow + excluded.yellow, orange = village_colours.orange + excluded.orange, red = village_colours.red + excluded.red;
+        UPDATE village_colours SET green = green - (CASE WHEN OLD.colour = 'green' THEN 1 ELSE 0 END), yellow = yellow - (CASE WHEN OLD.colour = 'yellow' THEN 1 ELSE 0 END), orange = orange - (CASE WHEN OLD.colour = 'orange' THEN 1 ELSE 0 END), red = red - (CASE WHEN OLD.colour = 'red' THEN 1 ELSE 0 END) WHERE year = OLD.year AND village_code = OLD.village_code;
+        RETURN NULL;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE village_colours SET households = households - 1
-        WHERE year = OLD.year AND village_code = OLD.village_code AND colour = OLD.colour;
+        UPDATE village_colours SET green = green - (CASE WHEN OLD.colour = 'green' THEN 1 ELSE 0 END), yellow = yellow - (CASE WHEN OLD.colour = 'yellow' THEN 1 ELSE 0 END), orange = orange - (CASE WHEN OLD.colour = 'orange' THEN 1 ELSE 0 END), red = red - (CASE WHEN OLD.colour = 'red' THEN 1 ELSE 0 END) WHERE year = OLD.year AND village_code = OLD.village_code;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO village_colours (year, village_code, colour, households) VALUES (NEW.year, NEW.village_code, NEW.colour, 1)
-        ON CONFLICT (year, village_code, colour) DO UPDATE SET households = village_colours.households + 1;
+        INSERT INTO village_colours (year, village_code, green, yellow, orange, red) VALUES (NEW.year, NEW.village_code, CASE WHEN NEW.colour = 'green' THEN 1 ELSE 0 END, CASE WHEN NEW.colour = 'yellow' THEN 1 ELSE 0 END, CASE WHEN NEW.colour = 'orange' THEN 1 ELSE 0 END, CASE WHEN NEW.colour = 'red' THEN 1 ELSE 0 END)
+        ON CONFLICT (year, village_code) DO UPDATE SET green = village_colours.green + excluded.green, yellow = village_colours.yellow + excluded.yellow, orange = village_colours.orange + excluded.orange, red = village_colours.red + excluded.red;
     END IF;
     RETURN NULL;
 END;

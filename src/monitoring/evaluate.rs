@@ -192,6 +192,11 @@ pub async fn evaluate_in(tx: &mut Tx, rules: &Rules, year: i32, ids: &[i64], tri
     let fingerprint = rules.fingerprint(year);
     let now = crate::time::now();
     let mut out = Vec::with_capacity(households.len());
+    // In village order: each colour written updates its village's counts
+    // (migration 0019's trigger), and two evaluations must take those rows
+    // in one order (the households themselves are locked above, by id).
+    let mut households = households;
+    households.sort_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
     for (id, village, size) in households {
         let (income, last_income, last_entries) = ledger.get(&id).copied().unwrap_or((0, 0, 0));
         let (other, last_other) = declared.get(&id).copied().unwrap_or((None, None));

@@ -42,15 +42,6 @@ impl Counts {
         }
     }
 
-    fn add(&mut self, c: Colour, n: i64) {
-        match c {
-            Colour::Red => self.red += n,
-            Colour::Orange => self.orange += n,
-            Colour::Yellow => self.yellow += n,
-            Colour::Green => self.green += n,
-        }
-    }
-
     /// All households counted.
     pub fn total(&self) -> i64 {
         self.red + self.orange + self.yellow + self.green
@@ -72,22 +63,19 @@ impl Counts {
 /// viewer may read `region`.
 pub async fn counts(db: &Db, region: Option<RegionCode>, year: i32) -> sqlx::Result<Counts> {
     let (lo, hi) = code_range(region);
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as(
-            "SELECT colour, CAST(SUM(households) AS BIGINT) FROM village_colours WHERE year = $1 AND village_code BETWEEN $2 AND $3 GROUP BY colour",
-        )
-            .bind(year as i64)
-            .bind(lo)
-            .bind(hi)
-            .fetch_all(db.pool())
-            .await?;
-    let mut c = Counts::default();
-    for (colour, n) in rows {
-        if let Some(colour) = Colour::parse(&colour) {
-            c.add(colour, n);
-        }
-    }
-    Ok(c)
+    // Migration 0019's per-village counts, kept by triggers: one row per
+    // village rather than one per household.
+    let (green, yellow, orange, red): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(green), 0) AS BIGINT), CAST(COALESCE(SUM(yellow), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(orange), 0) AS BIGINT), CAST(COALESCE(SUM(red), 0) AS BIGINT) \
+         FROM village_colours WHERE year = $1 AND village_code BETWEEN $2 AND $3",
+    )
+    .bind(year as i64)
+    .bind(lo)
+    .bind(hi)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(Counts { red, orange, yellow, green })
 }
 
 /// A region of the report, named.
@@ -241,21 +229,21 @@ pub async fn report(db: &Db, viewer: &Viewer, q: &ReportQuery) -> sqlx::Result<M
 
     let mut children = Vec::new();
     if let Some(n) = child_digits(region) {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(&format!(
-            "SELECT substr(village_code, 1, {n}), colour, CAST(SUM(households) AS BIGINT) FROM village_colours \
-             WHERE year = $1 AND village_code BETWEEN $2 AND $3 GROUP BY substr(village_code, 1, {n}), colour HAVING SUM(households) > 0"
+        let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT substr(village_code, 1, {n}), CAST(SUM(green) AS BIGINT), CAST(SUM(yellow) AS BIGINT), \
+                    CAST(SUM(orange) AS BIGINT), CAST(SUM(red) AS BIGINT) FROM village_colours \
+             WHERE year = $1 AND village_code BETWEEN $2 AND $3 GROUP BY substr(village_code, 1, {n}) \
+             HAVING SUM(green + yellow + orange + red) > 0"
         ))
         .bind(year as i64)
         .bind(&lo)
         .bind(&hi)
         .fetch_all(db.pool())
         .await?;
-        let mut by_child: BTreeMap<String, Counts> = BTreeMap::new();
-        for (prefix, colour, k) in rows {
-            if let Some(c) = Colour::parse(&colour) {
-                by_child.entry(format!("{prefix:0<12}")).or_default().add(c, k);
-            }
-        }
+        let by_child: BTreeMap<String, Counts> = rows
+            .into_iter()
+            .map(|(prefix, green, yellow, orange, red)| (format!("{prefix:0<12}"), Counts { red, orange, yellow, green }))
+            .collect();
         let codes: Vec<RegionCode> = by_child.keys().filter_map(|c| RegionCode::parse(c).ok()).collect();
         let names = crate::regions::get_many(db, &codes).await?;
         for (code, counts) in by_child {

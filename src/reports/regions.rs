@@ -178,8 +178,8 @@ async fn sums(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, by_month
         (a.gross, a.poor) = (gross, poor);
     }
     let registered: Vec<(String, i64)> = sqlx::query_as(&format!(
-        "SELECT SUBSTR(h.village_code, 1, {n}), CAST(SUM(h.households) AS BIGINT) FROM village_households h \
-         WHERE h.status = 'registered_poor' AND h.village_code >= '{lo}' AND h.village_code <= '{hi}' GROUP BY SUBSTR(h.village_code, 1, {n})"
+        "SELECT SUBSTR(h.village_code, 1, {n}), CAST(SUM(h.registered_poor) AS BIGINT) FROM village_households h \
+         WHERE h.village_code >= '{lo}' AND h.village_code <= '{hi}' GROUP BY SUBSTR(h.village_code, 1, {n})"
     ))
     .fetch_all(db.pool())
     .await?;

@@ -226,24 +226,35 @@ fn queries() -> Vec<Query> {
                    LEFT JOIN ledger_household_year_villages t ON t.year = a.year AND t.household_id = a.household_id \
                    WHERE t.household_id IS NULL OR t.villages < a.n",
         },
-        // Migration 0019's households per village and status, and per
-        // village and colour, kept by triggers.
+        // Migration 0019's households per village, and per village and
+        // colour, kept by triggers.
         Query {
-            what: "every village's count of households by status equals its households",
-            rows: "SELECT 'village ' || COALESCE(a.village_code, t.village_code) || ' ' || COALESCE(a.status, t.status) || ': ' || \
-                     COALESCE(CAST(a.n AS TEXT), '0') || ' households, counted ' || COALESCE(CAST(t.households AS TEXT), 'missing') \
-                   FROM (SELECT village_code, status, CAST(COUNT(*) AS BIGINT) AS n FROM households GROUP BY village_code, status) a \
-                   FULL JOIN village_households t ON t.village_code = a.village_code AND t.status = a.status \
-                   WHERE COALESCE(a.n, 0) <> COALESCE(t.households, 0)",
+            what: "every village's count of households and of registered poor households equals its households",
+            rows: "SELECT 'village ' || COALESCE(a.village_code, t.village_code) || ': ' || COALESCE(CAST(a.n AS TEXT), '0') || '/' || \
+                     COALESCE(CAST(a.poor AS TEXT), '0') || ' households/registered poor, counted ' || \
+                     COALESCE(CAST(t.households AS TEXT), 'missing') || '/' || COALESCE(CAST(t.registered_poor AS TEXT), 'missing') \
+                   FROM (SELECT village_code, CAST(COUNT(*) AS BIGINT) AS n, \
+                                CAST(SUM(CASE WHEN status = 'registered_poor' THEN 1 ELSE 0 END) AS BIGINT) AS poor \
+                         FROM households GROUP BY village_code) a \
+                   FULL JOIN village_households t ON t.village_code = a.village_code \
+                   WHERE COALESCE(a.n, 0) <> COALESCE(t.households, 0) OR COALESCE(a.poor, 0) <> COALESCE(t.registered_poor, 0)",
         },
         Query {
             what: "every village's count of households by monitoring colour equals its households' colours",
-            rows: "SELECT 'village ' || COALESCE(a.village_code, t.village_code) || ' ' || CAST(COALESCE(a.year, t.year) AS TEXT) || ' ' || \
-                     COALESCE(a.colour, t.colour) || ': ' || COALESCE(CAST(a.n AS TEXT), '0') || ' households, counted ' || \
-                     COALESCE(CAST(t.households AS TEXT), 'missing') \
-                   FROM (SELECT year, village_code, colour, CAST(COUNT(*) AS BIGINT) AS n FROM household_colours GROUP BY year, village_code, colour) a \
-                   FULL JOIN village_colours t ON t.year = a.year AND t.village_code = a.village_code AND t.colour = a.colour \
-                   WHERE COALESCE(a.n, 0) <> COALESCE(t.households, 0)",
+            rows: "SELECT 'village ' || COALESCE(a.village_code, t.village_code) || ' ' || CAST(COALESCE(a.year, t.year) AS TEXT) || ': ' || \
+                     COALESCE(CAST(a.green AS TEXT), '0') || '/' || COALESCE(CAST(a.yellow AS TEXT), '0') || '/' || \
+                     COALESCE(CAST(a.orange AS TEXT), '0') || '/' || COALESCE(CAST(a.red AS TEXT), '0') || ' green/yellow/orange/red, counted ' || \
+                     COALESCE(CAST(t.green AS TEXT), 'missing') || '/' || COALESCE(CAST(t.yellow AS TEXT), 'missing') || '/' || \
+                     COALESCE(CAST(t.orange AS TEXT), 'missing') || '/' || COALESCE(CAST(t.red AS TEXT), 'missing') \
+                   FROM (SELECT year, village_code, \
+                                CAST(SUM(CASE WHEN colour = 'green' THEN 1 ELSE 0 END) AS BIGINT) AS green, \
+                                CAST(SUM(CASE WHEN colour = 'yellow' THEN 1 ELSE 0 END) AS BIGINT) AS yellow, \
+                                CAST(SUM(CASE WHEN colour = 'orange' THEN 1 ELSE 0 END) AS BIGINT) AS orange, \
+                                CAST(SUM(CASE WHEN colour = 'red' THEN 1 ELSE 0 END) AS BIGINT) AS red \
+                         FROM household_colours GROUP BY year, village_code) a \
+                   FULL JOIN village_colours t ON t.year = a.year AND t.village_code = a.village_code \
+                   WHERE COALESCE(a.green, 0) <> COALESCE(t.green, 0) OR COALESCE(a.yellow, 0) <> COALESCE(t.yellow, 0) \
+                      OR COALESCE(a.orange, 0) <> COALESCE(t.orange, 0) OR COALESCE(a.red, 0) <> COALESCE(t.red, 0)",
         },
     ]
 }

@@ -318,23 +318,25 @@ async fn a_household_that_moves_township_counts_once_in_its_county_and_once_in_e
         .execute(pool)
         .await
         .unwrap();
-    sqlx::query("UPDATE village_households SET households = households + 1 WHERE village_code = $1")
+    sqlx::query("UPDATE village_households SET registered_poor = registered_poor + 1 WHERE village_code = $1")
         .bind(&elsewhere)
         .execute(pool)
         .await
         .unwrap();
-    assert_eq!(failing(verify_clean(&app).await), ["every village's count of households by status equals its households"]);
-    sqlx::query("UPDATE village_households SET households = households - 1 WHERE village_code = $1")
+    assert_eq!(
+        failing(verify_clean(&app).await),
+        ["every village's count of households and of registered poor households equals its households"]
+    );
+    sqlx::query("UPDATE village_households SET registered_poor = registered_poor - 1 WHERE village_code = $1")
         .bind(&elsewhere)
         .execute(pool)
         .await
         .unwrap();
-    let tampered = sqlx::query(
-        "UPDATE village_colours SET households = households + 1 WHERE village_code = (SELECT MIN(village_code) FROM village_colours)",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
+    let tampered =
+        sqlx::query("UPDATE village_colours SET red = red + 1 WHERE village_code = (SELECT MIN(village_code) FROM village_colours)")
+            .execute(pool)
+            .await
+            .unwrap();
     assert!(tampered.rows_affected() > 0, "the demo's households have colours");
     assert_eq!(
         failing(verify_clean(&app).await),
