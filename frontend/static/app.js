@@ -79,3 +79,66 @@ document.addEventListener('change', function (e) {
     buttons[i].addEventListener('click', function () { window.print(); });
   }
 })();
+
+// The lot form's household picker: households are found as the manager
+// types (the form's "find" button asks the server the same without this
+// script), "add rows" adds rows here rather than by a round trip, and the
+// quantities' unit follows the chosen product.
+(function () {
+  var form = document.getElementById('lot-form');
+  if (!form || !window.fetch || !window.DOMParser) return;
+  var q = form.querySelector('input[name=q]');
+  var line = document.getElementById('pick-line');
+  var rows = document.getElementById('rows');
+  var timer = null, asked = 0;
+  function find() {
+    var n = ++asked;
+    fetch('/console/lots/households?q=' + encodeURIComponent(q.value), { credentials: 'same-origin' })
+      .then(function (r) { return r.text().then(function (html) { return { ok: r.ok, html: html }; }); })
+      .then(function (a) {
+        if (n !== asked) return; // a later search is on its way
+        var doc = new DOMParser().parseFromString(a.html, 'text/html');
+        var said = doc.getElementById('pick-line');
+        line.textContent = said ? said.textContent : '';
+        if (!a.ok) return;
+        var found = doc.querySelectorAll('#pick-options option');
+        var selects = rows.querySelectorAll('select[name=household]');
+        for (var i = 0; i < selects.length; i++) {
+          var s = selects[i], keep = s.value;
+          for (var j = s.options.length - 1; j > 0; j--) if (s.options[j].value !== keep) s.remove(j);
+          for (var k = 0; k < found.length; k++) if (found[k].value !== keep) s.add(found[k].cloneNode(true));
+        }
+      });
+  }
+  q.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(find, 250); });
+  q.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter') { e.preventDefault(); clearTimeout(timer); find(); }
+  });
+  form.addEventListener('click', function (e) {
+    var b = e.target.closest('button[name=action]');
+    if (!b) return;
+    e.preventDefault();
+    // Enter in a field "clicks" the form's first button, which is "find":
+    // the manager meant to save.
+    if (e.detail === 0 && document.activeElement !== b) { form.requestSubmit(form.querySelector('button:not([name])')); return; }
+    if (b.value === 'find') { clearTimeout(timer); find(); return; }
+    var max = +b.dataset.max, last = rows.lastElementChild, first = null;
+    for (var n = 0; n < 5 && rows.children.length < max; n++) {
+      var row = last.cloneNode(true), index = rows.children.length + 1;
+      var fields = row.querySelectorAll('select, input');
+      for (var i = 0; i < fields.length; i++) {
+        fields[i].value = '';
+        fields[i].setAttribute('aria-label', fields[i].getAttribute('aria-label').replace(/\d+$/, index));
+      }
+      rows.appendChild(row);
+      first = first || row.querySelector('select');
+    }
+    if (rows.children.length >= max) { b.hidden = true; document.getElementById('rows-full').hidden = false; }
+    if (first) first.focus();
+  });
+  form.querySelector('select[name=product_id]').addEventListener('change', function (e) {
+    var unit = e.target.selectedOptions[0].getAttribute('data-unit');
+    var spans = form.querySelectorAll('.unit');
+    for (var i = 0; i < spans.length; i++) spans[i].textContent = unit;
+  });
+})();

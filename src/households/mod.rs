@@ -177,6 +177,76 @@ pub async fn list(db: &Db, viewer: &Viewer, scope: Scope, filter: &Filter, limit
     Ok((present(db, viewer, rows).await?, total))
 }
 
+/// Longest text the lot form's household picker searches for, in characters.
+pub const MAX_PICK_TEXT: usize = 40;
+
+/// Most households one search of the picker returns; the page says how
+/// many more match, so the manager narrows the search instead of scrolling.
+pub const MAX_PICK_RESULTS: i64 = 30;
+
+/// `%text%` for `LIKE … ESCAPE '\'`, upper-cased (codes are upper case;
+/// PostgreSQL's `LIKE` is case-sensitive, SQLite's is not for ASCII).
+fn like_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for ch in text.chars().take(MAX_PICK_TEXT) {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.extend(ch.to_uppercase());
+    }
+    p.push('%');
+    p
+}
+
+/// The member households of cooperative `coop` whose code or village
+/// name contains `text` — or whose head's name does, but only when
+/// `viewer` manages `coop` (a name is searched only by those who may see
+/// it, so a search cannot reveal one) — in code order, at most
+/// [`MAX_PICK_RESULTS`], and how many match in all. An empty `text`
+/// matches every member. The caller has checked the length of `text`
+/// against [`MAX_PICK_TEXT`]; past it the text is cut.
+pub async fn search_members(db: &Db, viewer: &Viewer, coop: i64, text: &str) -> sqlx::Result<(Vec<Household>, i64)> {
+    let text = text.trim();
+    let by_name: i64 = (viewer.cooperative_id == Some(coop)).into();
+    let from = "FROM households h JOIN cooperative_members m ON m.household_id = h.id LEFT JOIN regions r ON r.code = h.village_code \
+                WHERE m.cooperative_id = $1 AND ($2 = '%%' OR UPPER(h.code) LIKE $2 ESCAPE '\\' OR UPPER(r.name) LIKE $2 ESCAPE '\\' \
+                OR ($3 = 1 AND UPPER(h.head_name) LIKE $2 ESCAPE '\\'))";
+    let pattern = like_pattern(text);
+    let total: i64 =
+        sqlx::query_scalar(&format!("SELECT COUNT(*) {from}")).bind(coop).bind(&pattern).bind(by_name).fetch_one(db.pool()).await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT h.id, h.code, h.village_code, h.size, h.status, h.register_number, h.head_name {from} ORDER BY h.code LIMIT $4"
+    ))
+    .bind(coop)
+    .bind(&pattern)
+    .bind(by_name)
+    .bind(MAX_PICK_RESULTS)
+    .fetch_all(db.pool())
+    .await?;
+    Ok((present(db, viewer, rows).await?, total))
+}
+
+/// The member households of cooperative `coop` among `ids` (the ones a
+/// form has already chosen), in code order, as `viewer` may see them.
+/// Ids of other households are left out.
+pub async fn members_among(db: &Db, viewer: &Viewer, coop: i64, ids: &[i64]) -> sqlx::Result<Vec<Household>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Integers parsed by the caller: safe to inline, as in `present`.
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT h.id, h.code, h.village_code, h.size, h.status, h.register_number, h.head_name \
+         FROM households h JOIN cooperative_members m ON m.household_id = h.id \
+         WHERE m.cooperative_id = $1 AND h.id IN ({list}) ORDER BY h.code"
+    ))
+    .bind(coop)
+    .fetch_all(db.pool())
+    .await?;
+    present(db, viewer, rows).await
+}
+
 /// The households that contributed to lot `lot_id`, with the units each
 /// gave, largest share first, as `viewer` may see them. The caller has
 /// checked that the viewer may see the lot at all.

@@ -15,6 +15,8 @@ mod chain;
 pub mod charts;
 mod checkout;
 mod console;
+#[cfg(test)]
+mod contrast;
 pub(crate) mod dashboards;
 mod finance;
 mod hub;
@@ -46,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/search", get(search::search))
         .route("/console", get(console::overview))
         .route("/console/lots/new", get(console::new_lot))
+        .route("/console/lots/households", get(console::picks))
         .route("/console/lots", axum::routing::post(console::create_lot))
         .route("/console/lots/{id}", get(console::lot))
         .route("/console/lots/{id}/adjustments", axum::routing::post(console::adjust))

@@ -788,6 +788,17 @@ words! {
     dash_download: "下载数据：", "Download the numbers:";
     dash_download_xlsx: "Excel 表格（.xlsx）", "Excel workbook (.xlsx)";
     dash_download_csv: "CSV 文件", "CSV file";
+    // h-phone: the lot form's household picker, the console on a phone.
+    pick_search: "查找农户", "Find households";
+    pick_search_hint: "输入户码、户主姓名或村名", "Household code, head's name or village";
+    pick_search_button: "查找", "Find";
+    pick_shown: "显示 {shown} 户，共 {total} 户符合；请输入更多文字缩小范围。", "Showing {shown} of {total} matching households; type more to narrow the search.";
+    pick_none: "没有符合的成员农户。", "No member household matches.";
+    pick_too_long: "查找内容最多 {max} 个字", "Search for at most {max} characters";
+    pick_more_rows: "再加 {n} 行", "Add {n} rows";
+    pick_rows_full: "本表最多 {max} 户；更多农户请用批量导入。", "This form takes at most {max} households; import a file for more.";
+    pick_household: "选择农户", "Choose a household";
+    console_new_lot_of: "新批次", "New lot";
 }
 
 impl Words {

@@ -141,7 +141,7 @@ async fn the_members_page_lists_what_each_household_supplied() {
              JOIN products p ON p.id = l.product_id WHERE p.cooperative_id = {coop} GROUP BY c.household_id) t"
         ))
         .await;
-    assert!(page.text.contains(&format!("<td>{top}</td>")), "the biggest supplier's total");
+    assert!(page.text.contains(&format!("data-label=\"累计供货\">{top}</td>")), "the biggest supplier's total");
 }
 
 #[tokio::test]
@@ -255,4 +255,163 @@ async fn the_visits_import_page_names_its_own_form_and_records_all_visits_or_non
     assert_eq!(good.status, StatusCode::CREATED, "{}", good.text);
     assert!(good.text.contains(r#"role="status""#), "says what was imported");
     assert_eq!(app.count("SELECT COUNT(*) FROM household_visits").await, visits_before + 1);
+}
+
+/// A member of cooperative `coop`: (code, head's name, village name).
+async fn a_member(app: &TestApp, coop: i64) -> (String, String, String) {
+    sqlx::query_as(
+        "SELECT h.code, h.head_name, r.name FROM households h JOIN cooperative_members m ON m.household_id = h.id \
+         JOIN regions r ON r.code = h.village_code WHERE m.cooperative_id = $1 AND h.head_name IS NOT NULL ORDER BY h.code LIMIT 1",
+    )
+    .bind(coop)
+    .fetch_one(app.db().pool())
+    .await
+    .unwrap()
+}
+
+/// The picker's options in a page or fragment: (value, label).
+fn options(html: &str) -> Vec<(String, String)> {
+    html.split("<option value=\"")
+        .skip(1)
+        .filter_map(|o| {
+            let (value, rest) = o.split_once('"')?;
+            let label = rest.split_once('>')?.1.split("</option>").next()?;
+            Some((value.to_owned(), label.to_owned()))
+        })
+        .filter(|(v, _)| !v.is_empty())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_household_picker_finds_own_members_by_code_name_and_village_and_no_one_else() {
+    let app = TestApp::demo().await;
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let coop = app.count("SELECT id FROM organisations WHERE name = '伽师县巴仁村瓜果种植农民专业合作社'").await;
+    let other = app.count(&format!("SELECT MIN(cooperative_id) FROM cooperative_members WHERE cooperative_id <> {coop}")).await;
+    let (code, name, _) = a_member(&app, coop).await;
+    // A household of another cooperative whose name no own member shares.
+    let (stranger_code, stranger): (String, String) = sqlx::query_as(
+        "SELECT h.code, h.head_name FROM households h JOIN cooperative_members m ON m.household_id = h.id \
+         WHERE m.cooperative_id = $1 AND h.head_name IS NOT NULL AND h.head_name NOT IN \
+         (SELECT o.head_name FROM households o JOIN cooperative_members om ON om.household_id = o.id \
+          WHERE om.cooperative_id = $2 AND o.head_name IS NOT NULL) ORDER BY h.code LIMIT 1",
+    )
+    .bind(other)
+    .bind(coop)
+    .fetch_one(app.db().pool())
+    .await
+    .unwrap();
+
+    // By code (any case), by the head's name: the member, named.
+    let found = get(&app, &format!("/console/lots/households?q={}", code.to_lowercase()), Some(&token)).await;
+    assert_eq!(found.status, StatusCode::OK);
+    let found = options(&found.text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].1.starts_with(&format!("{code} {name} · ")), "code, name, village, status: {found:?}");
+    assert!(!found[0].1.contains("registered_poor") && !found[0].1.contains("none"), "the status is a word: {found:?}");
+    let by_name = options(&get(&app, &format!("/console/lots/households?q={}", urlencode(&name)), Some(&token)).await.text);
+    assert!(by_name.iter().any(|(_, label)| label.starts_with(&code)), "{by_name:?}");
+
+    // By village: every find lives there.
+    let village: String = sqlx::query_scalar("SELECT name FROM regions WHERE code = (SELECT region_code FROM organisations WHERE id = $1)")
+        .bind(coop)
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
+    let short = zhunong::regions::short_name(&village);
+    let stem = short.trim_end_matches('村');
+    let by_village = options(&get(&app, &format!("/console/lots/households?q={}", urlencode(stem)), Some(&token)).await.text);
+    assert!(!by_village.is_empty() && by_village.iter().all(|(_, label)| label.contains(stem)), "{by_village:?}");
+
+    // Another cooperative's household is not there, by name or by code.
+    for q in [&stranger, &stranger_code] {
+        let none = get(&app, &format!("/console/lots/households?q={}", urlencode(q)), Some(&token)).await;
+        assert!(options(&none.text).is_empty() && !none.text.contains(stranger.as_str()), "{}", none.text);
+        assert!(none.text.contains("没有符合的成员农户"), "{}", none.text);
+    }
+    // Nobody but a manager searches at all.
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    assert_eq!(get(&app, "/console/lots/households?q=HH", Some(&buyer)).await.status, StatusCode::FORBIDDEN);
+    let official = app.login("official@county.zhunong.demo").await;
+    assert_eq!(get(&app, "/console/lots/households?q=HH", Some(&official)).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_picker_search_is_bounded_in_length_and_in_results() {
+    let app = TestApp::demo().await;
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let coop = app.count("SELECT id FROM organisations WHERE name = '伽师县巴仁村瓜果种植农民专业合作社'").await;
+    let members = app.count(&format!("SELECT COUNT(*) FROM cooperative_members WHERE cooperative_id = {coop}")).await;
+    assert!(members > 30, "the demo cooperative has more members than one search shows");
+
+    // Everyone matches an empty search: 30 shown, and the page says how many more.
+    let all = get(&app, "/console/lots/households?q=", Some(&token)).await;
+    assert_eq!(options(&all.text).len(), 30);
+    assert!(all.text.contains(&format!("显示 30 户，共 {members} 户符合")), "{}", all.text);
+    // The form starts the same way: five rows of 30 households, not of every member.
+    let form = get(&app, "/console/lots/new", Some(&token)).await;
+    assert_eq!(
+        options(&form.text).iter().filter(|(v, _)| v.parse::<i64>().is_ok()).count(),
+        5 * 30 + {
+            // (the product and node lists are options too)
+            let products = app.count(&format!("SELECT COUNT(*) FROM products WHERE cooperative_id = {coop} AND active = 1")).await;
+            let nodes = form.text.split("name=\"node_id\"").nth(1).unwrap().split("</select>").next().unwrap().matches("<option").count();
+            (products + nodes as i64) as usize
+        }
+    );
+
+    // 41 characters are refused, in Chinese; 40 are searched.
+    let long = get(&app, &format!("/console/lots/households?q={}", "瓜".repeat(41)), Some(&token)).await;
+    assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(long.text.contains("查找内容最多 40 个字") && options(&long.text).is_empty(), "{}", long.text);
+    let forty = get(&app, &format!("/console/lots/households?q={}", "瓜".repeat(40)), Some(&token)).await;
+    assert_eq!(forty.status, StatusCode::OK);
+    // LIKE's wildcards are searched for as themselves, not as "anything".
+    assert!(options(&get(&app, "/console/lots/households?q=%25", Some(&token)).await.text).is_empty());
+}
+
+#[tokio::test]
+async fn without_a_script_the_lot_form_finds_households_and_grows_rows_keeping_what_was_typed() {
+    let app = TestApp::demo().await;
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let form = get(&app, "/console/lots/new", Some(&token)).await;
+    let csrf = csrf(&form);
+    let coop = app.count("SELECT id FROM organisations WHERE name = '伽师县巴仁村瓜果种植农民专业合作社'").await;
+    let (code, name, _) = a_member(&app, coop).await;
+    // The member chosen in row 1 is one the search below does not find.
+    let chosen: (i64, String) = sqlx::query_as(
+        "SELECT h.id, h.code FROM households h JOIN cooperative_members m ON m.household_id = h.id \
+         WHERE m.cooperative_id = $1 AND h.code <> $2 ORDER BY h.code DESC LIMIT 1",
+    )
+    .bind(coop)
+    .bind(&code)
+    .fetch_one(app.db().pool())
+    .await
+    .unwrap();
+    let lots_before = app.count("SELECT COUNT(*) FROM lots").await;
+    let body = format!(
+        "csrf={csrf}&quantity=42&harvested_on=2026-11-01&expires_on=2026-12-31&household={}&share=42&household=&share=&q={}",
+        chosen.0,
+        urlencode(&code)
+    );
+
+    let found = post(&app, "/console/lots", &token, &format!("{body}&action=find")).await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text);
+    assert!(found.text.contains("value=\"42\""), "the typed quantity is kept");
+    let rows: Vec<&str> = found.text.split("name=\"household\"").skip(1).collect();
+    assert_eq!(rows.len(), 5);
+    let first = options(rows[0].split("</select>").next().unwrap());
+    assert!(first.iter().any(|(v, l)| *v == chosen.0.to_string() && l.starts_with(&chosen.1)), "row 1 keeps its choice: {first:?}");
+    assert!(rows[0].contains(&format!("value=\"{}\" selected", chosen.0)));
+    assert!(first.iter().any(|(_, l)| l.starts_with(&format!("{code} {name}"))), "and offers the find: {first:?}");
+
+    let more = post(&app, "/console/lots", &token, &format!("{body}&action=more")).await;
+    assert_eq!(more.status, StatusCode::OK);
+    assert_eq!(more.text.matches("name=\"household\"").count(), 7, "the two rows sent and five more");
+    assert!(more.text.contains(&format!("value=\"{}\" selected", chosen.0)));
+    assert_eq!(app.count("SELECT COUNT(*) FROM lots").await, lots_before, "neither button records a lot");
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }

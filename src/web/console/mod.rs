@@ -15,7 +15,7 @@ pub use fulfil::fulfil;
 pub use import::{import, import_form};
 pub use members::members;
 pub use products::{create_product, edit_product, new_product, update_product};
-pub use stock::{adjust, create_lot, lot, new_lot, overview};
+pub use stock::{adjust, create_lot, lot, new_lot, overview, picks};
 
 /// Days before expiry at which a lot is flagged.
 pub(super) const NEAR_EXPIRY_DAYS: i64 = 14;
