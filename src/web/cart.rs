@@ -52,8 +52,9 @@ struct CartPage<'a> {
     added: bool,
     full: bool,
     bad_quantity: bool,
-    /// A refused update, in words: "类乌齐牦牛肉 当前仅剩 270 箱，未改为 500 箱".
-    short: Option<String>,
+    /// A refused update, in words ("类乌齐牦牛肉 当前仅剩 270 箱，数量未改为
+    /// 500 箱。"), with the offer to take what is left: product, units, unit.
+    short: Option<(String, Option<(i64, i64, String)>)>,
 }
 
 /// Query of the cart page.
@@ -77,10 +78,12 @@ pub async fn cart_page(page: Page, State(state): State<AppState>, Query(q): Quer
     let short_id = q.short.as_deref().and_then(crate::ids::parse);
     let short = lines.iter().find(|l| Some(l.product_id) == short_id).map(|l| {
         let asked = q.asked.unwrap_or(0).clamp(0, cart::MAX_QUANTITY);
-        super::words::fill(
+        let said = super::words::fill(
             page.c.w.cart_short,
             &[("product", &l.name), ("available", &l.available.max(0)), ("asked", &asked), ("unit", &l.unit)],
-        )
+        );
+        let offer = (l.available > 0 && l.available != l.quantity).then(|| (l.product_id, l.available, l.unit.clone()));
+        (said, offer)
     });
     page.render(
         StatusCode::OK,

@@ -119,6 +119,8 @@ async fn a_cart_quantity_above_what_is_on_sale_is_refused_and_what_is_left_offer
     let cart = get(&app, &format!("/cart?short={product}&asked={asked}"), Some(&buyer)).await;
     let said = format!("伽师瓜 当前仅剩 {available} {unit}，数量未改为 {asked} {unit}。");
     assert!(cart.text.contains(&said), "{said} in {}", cart.text);
+    let offer = &cart.text[cart.text.find("id=\"cart-short\"").unwrap()..];
+    assert!(offer.contains(&format!("name=\"quantity\" value=\"{available}\"")), "what is left is offered: {offer}");
 
     // A line that asks for more than is left (added from the product page
     // before the stock went) offers to take what is left, in one press.
