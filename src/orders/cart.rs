@@ -94,11 +94,12 @@ pub async fn lines(db: &Db, user: i64) -> sqlx::Result<(Vec<CartLine>, Fen)> {
 /// Units of `product` on sale now (0 for a product not on sale).
 pub async fn available(db: &Db, product: i64) -> sqlx::Result<i64> {
     let today = crate::time::format_date(crate::time::today());
-    let n: Option<i64> = sqlx::query_scalar(&format!("SELECT {} FROM products p WHERE p.id = $1 AND p.active = 1", crate::stock::available_sql(2)))
-        .bind(product)
-        .bind(&today)
-        .fetch_optional(db.pool())
-        .await?;
+    let n: Option<i64> =
+        sqlx::query_scalar(&format!("SELECT {} FROM products p WHERE p.id = $1 AND p.active = 1", crate::stock::available_sql(2)))
+            .bind(product)
+            .bind(&today)
+            .fetch_optional(db.pool())
+            .await?;
     Ok(n.unwrap_or(0))
 }
 

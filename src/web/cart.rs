@@ -43,6 +43,20 @@ pub(super) fn cart_rows(lines: Vec<cart::CartLine>) -> Vec<CartRow> {
         .collect()
 }
 
+/// A refused update of the cart: in words ("类乌齐牦牛肉 当前仅剩 270
+/// 箱，数量未改为 500 箱。"), and the offer to take what is left.
+struct Short {
+    said: String,
+    offer: Option<Offer>,
+}
+
+/// The offer to set a line to what is left of its product.
+struct Offer {
+    product: i64,
+    available: i64,
+    unit: String,
+}
+
 #[derive(Template)]
 #[template(path = "cart.html")]
 struct CartPage<'a> {
@@ -52,9 +66,8 @@ struct CartPage<'a> {
     added: bool,
     full: bool,
     bad_quantity: bool,
-    /// A refused update, in words ("类乌齐牦牛肉 当前仅剩 270 箱，数量未改为
-    /// 500 箱。"), with the offer to take what is left: product, units, unit.
-    short: Option<(String, Option<(i64, i64, String)>)>,
+    /// A refused update and what is left to take.
+    short: Option<Short>,
 }
 
 /// Query of the cart page.
@@ -82,8 +95,12 @@ pub async fn cart_page(page: Page, State(state): State<AppState>, Query(q): Quer
             page.c.w.cart_short,
             &[("product", &l.name), ("available", &l.available.max(0)), ("asked", &asked), ("unit", &l.unit)],
         );
-        let offer = (l.available > 0 && l.available != l.quantity).then(|| (l.product_id, l.available, l.unit.clone()));
-        (said, offer)
+        let offer = (l.available > 0 && l.available != l.quantity).then(|| Offer {
+            product: l.product_id,
+            available: l.available,
+            unit: l.unit.clone(),
+        });
+        Short { said, offer }
     });
     page.render(
         StatusCode::OK,

@@ -157,8 +157,15 @@ async fn refunds_page(state: &AppState, page: &Page, number: &str, errors: Vec<S
         } else {
             StatusCode::OK
         };
-        let view =
-            RefundsPage { c, not_found: !number.is_empty() && view.is_none(), number, order: view, errors, done, reason: reason.to_owned() };
+        let view = RefundsPage {
+            c,
+            not_found: !number.is_empty() && view.is_none(),
+            number,
+            order: view,
+            errors,
+            done,
+            reason: reason.to_owned(),
+        };
         Ok(page.render(status, &view))
     }
     .await;

@@ -173,9 +173,13 @@ async fn approval_payment_delivery_and_acceptance_through_the_pages() {
     let approver = app.login("approver@agency.zhunong.demo").await;
     let queue = get(&app, "/approvals", Some(&approver)).await;
     assert!(queue.text.contains(&format!("/orders/{id}/approve")));
-    let approved =
-        post(&app, &format!("/orders/{id}/approve"), &approver, &[("csrf", &input(&queue, "csrf")), ("confirm", "1"), ("next", "/approvals?done=1")])
-            .await;
+    let approved = post(
+        &app,
+        &format!("/orders/{id}/approve"),
+        &approver,
+        &[("csrf", &input(&queue, "csrf")), ("confirm", "1"), ("next", "/approvals?done=1")],
+    )
+    .await;
     assert_eq!(location(&approved), "/approvals?done=1");
     assert!(get(&app, "/approvals", Some(&approver)).await.text.contains("没有待审批"));
 
@@ -185,7 +189,9 @@ async fn approval_payment_delivery_and_acceptance_through_the_pages() {
     let csrf = input(&invoices, "csrf");
     let empty = post(&app, &format!("/finance/invoices/{id}"), &finance, &[("csrf", &csrf), ("confirm", "1"), ("reference", " ")]).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let confirmed = post(&app, &format!("/finance/invoices/{id}"), &finance, &[("csrf", &csrf), ("confirm", "1"), ("reference", "ICBC-20261122-9")]).await;
+    let confirmed =
+        post(&app, &format!("/finance/invoices/{id}"), &finance, &[("csrf", &csrf), ("confirm", "1"), ("reference", "ICBC-20261122-9")])
+            .await;
     assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
     let paid = get(&app, &format!("/orders/{id}"), Some(&buyer)).await;
     assert!(paid.text.contains("已付款"));
@@ -246,7 +252,13 @@ async fn finance_finds_an_order_by_number_and_refunds_part_of_it() {
     let id = check_out(&app, &buyer).await;
     let finance = app.login("finance@zhunong.demo").await;
     let invoices = get(&app, "/finance/invoices", Some(&finance)).await;
-    post(&app, &format!("/finance/invoices/{id}"), &finance, &[("csrf", &input(&invoices, "csrf")), ("confirm", "1"), ("reference", "ICBC-1")]).await;
+    post(
+        &app,
+        &format!("/finance/invoices/{id}"),
+        &finance,
+        &[("csrf", &input(&invoices, "csrf")), ("confirm", "1"), ("reference", "ICBC-1")],
+    )
+    .await;
     let number: String =
         sqlx::query_scalar("SELECT number FROM orders WHERE id = CAST($1 AS BIGINT)").bind(&id).fetch_one(app.db().pool()).await.unwrap();
     let line = app.count(&format!("SELECT id FROM order_lines WHERE order_id = {id}")).await;

@@ -110,7 +110,8 @@ async fn a_cart_quantity_above_what_is_on_sale_is_refused_and_what_is_left_offer
             "SELECT CAST(SUM(quantity - allocated) AS BIGINT) FROM lots WHERE product_id = {product} AND expires_on >= '{today}'"
         ))
         .await;
-    let unit: String = sqlx::query_scalar("SELECT unit FROM products WHERE id = $1").bind(product).fetch_one(app.db().pool()).await.unwrap();
+    let unit: String =
+        sqlx::query_scalar("SELECT unit FROM products WHERE id = $1").bind(product).fetch_one(app.db().pool()).await.unwrap();
     let asked = available + 30;
     let res = post(&app, &format!("/cart/{product}"), &buyer, &[("csrf", &csrf), ("quantity", &asked.to_string())]).await;
     assert_eq!(location(&res), format!("/cart?short={product}&asked={asked}#line-{product}"));
@@ -267,7 +268,8 @@ async fn a_refund_and_a_payment_are_confirmed_and_the_refund_says_why_in_the_his
     assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unconfirmed.text.contains("请先勾选确认框"), "{}", unconfirmed.text);
     assert_eq!(status(&app, &id).await, "awaiting_payment", "not paid without the tick");
-    let paid = post(&app, &format!("/finance/invoices/{id}"), &finance, &[("csrf", &csrf), ("confirm", "1"), ("reference", "ICBC-7")]).await;
+    let paid =
+        post(&app, &format!("/finance/invoices/{id}"), &finance, &[("csrf", &csrf), ("confirm", "1"), ("reference", "ICBC-7")]).await;
     assert_eq!(paid.status, StatusCode::SEE_OTHER);
 
     let number: String =
