@@ -107,7 +107,8 @@ pub async fn confirm(page: Page, State(state): State<AppState>, Path(id): Path<S
 /// and what was refunded so far.
 struct RefundableOrder {
     o: OrderSummary,
-    lines: Vec<(LineView, i64)>,
+    /// Each line, the units left to refund, and the units typed (0).
+    lines: Vec<(LineView, i64, String)>,
     refunded: String,
 }
 
@@ -120,7 +121,8 @@ struct RefundsPage<'a> {
     not_found: bool,
     errors: Vec<String>,
     done: Option<String>,
-    /// The reason of a refused refund, as typed.
+    /// The reason of a refused refund, as typed (its quantities are kept
+    /// in the lines).
     reason: String,
 }
 
@@ -133,7 +135,14 @@ pub struct RefundsQuery {
 
 /// The refunds page: the order with `number` (any buyer's: finance
 /// refunds for the platform), with `errors` of a refused refund.
-async fn refunds_page(state: &AppState, page: &Page, number: &str, errors: Vec<String>, done: Option<String>, reason: &str) -> PageResult {
+async fn refunds_page(
+    state: &AppState,
+    page: &Page,
+    number: &str,
+    errors: Vec<String>,
+    done: Option<String>,
+    typed: &Fields,
+) -> PageResult {
     let c = &page.c;
     let result: anyhow::Result<PageResult> = async {
         let number = number.trim().to_uppercase();
@@ -145,7 +154,9 @@ async fn refunds_page(state: &AppState, page: &Page, number: &str, errors: Vec<S
                 .map(|l| {
                     let left = l.quantity - l.refunded_quantity;
                     let view = LineView::of(c, l);
-                    (view, left)
+                    let qty = field(typed, &format!("qty_{}", l.id)).trim();
+                    let qty = if qty.is_empty() { "0".to_owned() } else { qty.chars().take(12).collect() };
+                    (view, left, qty)
                 })
                 .collect();
             RefundableOrder { o: summary(c, &o), lines, refunded: o.refunded_fen.to_string() }
@@ -164,7 +175,7 @@ async fn refunds_page(state: &AppState, page: &Page, number: &str, errors: Vec<S
             order: view,
             errors,
             done,
-            reason: reason.to_owned(),
+            reason: field(typed, "reason").to_owned(),
         };
         Ok(page.render(status, &view))
     }
@@ -175,7 +186,7 @@ async fn refunds_page(state: &AppState, page: &Page, number: &str, errors: Vec<S
 /// `GET /finance/refunds?number=`: find an order to refund.
 pub async fn refunds(page: Page, State(state): State<AppState>, Query(q): Query<RefundsQuery>) -> PageResult {
     page.with_role(&[Role::PlatformFinance])?;
-    refunds_page(&state, &page, q.number.as_deref().unwrap_or(""), Vec::new(), q.done, "").await
+    refunds_page(&state, &page, q.number.as_deref().unwrap_or(""), Vec::new(), q.done, &Fields::new()).await
 }
 
 /// `POST /finance/refunds` (number, qty_{line}, reason): refunds through
@@ -195,7 +206,7 @@ pub async fn refund(page: Page, State(state): State<AppState>, Form(f): Form<Fie
     let reason = field(&f, "reason");
     // A refund cannot be taken back: the box must be ticked.
     if field(&f, "confirm") != "1" {
-        return refunds_page(&state, &page, &number, vec![page.c.w.confirm_needed.to_owned()], None, reason).await;
+        return refunds_page(&state, &page, &number, vec![page.c.w.confirm_needed.to_owned()], None, &f).await;
     }
     let request = orders::NewRefund { lines, reason: reason.to_owned() };
     match orders::refund(&state.db, state.stripe.as_ref(), &actor, id, &request).await {
@@ -205,15 +216,15 @@ pub async fn refund(page: Page, State(state): State<AppState>, Form(f): Form<Fie
         }
         Err(orders::RefundError::Invalid(errors)) => {
             let messages = super::words::field_errors(page.c.lang, &errors);
-            refunds_page(&state, &page, &number, messages, None, reason).await
+            refunds_page(&state, &page, &number, messages, None, &f).await
         }
         Err(orders::RefundError::Transition(TransitionError::NotFound)) => Err(page.not_found()),
         Err(orders::RefundError::Transition(TransitionError::Db(e))) => Err(page.fail(e)),
         Err(orders::RefundError::Transition(e)) => {
-            refunds_page(&state, &page, &number, vec![super::words::transition_error(page.c.lang, &e)], None, reason).await
+            refunds_page(&state, &page, &number, vec![super::words::transition_error(page.c.lang, &e)], None, &f).await
         }
         Err(orders::RefundError::Stripe(e)) => {
-            refunds_page(&state, &page, &number, vec![super::words::stripe_failure(page.c.lang, &e)], None, reason).await
+            refunds_page(&state, &page, &number, vec![super::words::stripe_failure(page.c.lang, &e)], None, &f).await
         }
     }
 }

@@ -285,6 +285,10 @@ async fn a_refund_and_a_payment_are_confirmed_and_the_refund_says_why_in_the_his
     let refused = post(&app, "/finance/refunds", &finance, &no_tick).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text.contains("请先勾选确认框") && refused.text.contains("value=\"两箱坏果\""), "{}", refused.text);
+    assert!(
+        refused.text.contains(&format!("name=\"{qty}\" type=\"number\" min=\"0\" max=\"5\" step=\"1\" value=\"2\"")),
+        "the quantity typed is kept"
+    );
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM refunds WHERE order_id = {id}")).await, 0, "nothing refunded");
 
     let done: Vec<(&str, &str)> = base.iter().copied().chain([("confirm", "1"), ("reason", "两箱坏果")]).collect();
