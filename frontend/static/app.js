@@ -62,13 +62,6 @@ document.addEventListener('submit', function (e) {
   xhr.send(new FormData(form));
 }, true);
 
-// The checkout's region picker: choosing a region shows the next level
-// (without this script, the button beside each list does the same).
-document.addEventListener('change', function (e) {
-  var s = e.target;
-  if (s.matches && s.matches('select[data-autosubmit]')) s.form.submit();
-});
-
 // The invoice's print button (hidden without this script; the browser's
 // own print command works either way). A handler here rather than a
 // javascript: link, which the Content-Security-Policy forbids.

@@ -154,10 +154,33 @@ pub async fn list(
     Ok(Json(Paged::new(items, total, page)))
 }
 
-/// `POST /api/v1/orders/{id}/cancel` — before payment; releases the stock.
-pub async fn cancel(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Order>> {
+/// The optional body of a cancel or a reject: `{reason?}`, kept in the
+/// order's history. No body at all is the contract's call and is fine.
+fn optional_reason(body: &[u8]) -> ApiResult<String> {
+    #[derive(Deserialize)]
+    struct Body {
+        #[serde(default)]
+        reason: Option<String>,
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(String::new());
+    }
+    let parsed: Body = serde_json::from_slice(body)
+        .map_err(|_| ApiError::Invalid(FieldErrors::one("reason", Problem::Length { min: 1, max: orders::MAX_REASON_CHARS })))?;
+    orders::check_reason(parsed.reason.as_deref().unwrap_or(""), false).map_err(|p| ApiError::Invalid(FieldErrors::one("reason", p)))
+}
+
+/// `POST /api/v1/orders/{id}/cancel` (optional `{reason}`) — before
+/// payment; releases the stock.
+pub async fn cancel(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Order>> {
     let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("order"))?;
-    orders::cancel(&state.db, &actor, id).await.map(Json).map_err(transition_error)
+    let reason = optional_reason(&body)?;
+    orders::cancel(&state.db, &actor, id, &reason).await.map(Json).map_err(transition_error)
 }
 
 fn transition_error(e: TransitionError) -> ApiError {
@@ -183,9 +206,16 @@ pub async fn approve(State(state): State<AppState>, CurrentUser(actor): CurrentU
     step(&state, &actor, &id, orders::Transition::Approve, "").await
 }
 
-/// `POST /api/v1/orders/{id}/reject` (agency approver); releases stock.
-pub async fn reject(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Order>> {
-    step(&state, &actor, &id, orders::Transition::Reject, "").await
+/// `POST /api/v1/orders/{id}/reject` (agency approver; optional
+/// `{reason}`); releases stock.
+pub async fn reject(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Order>> {
+    let reason = optional_reason(&body)?;
+    step(&state, &actor, &id, orders::Transition::Reject, &reason).await
 }
 
 /// Body of an invoice confirmation.

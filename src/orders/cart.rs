@@ -23,6 +23,18 @@ pub enum Added {
     CartFull,
 }
 
+/// What setting a line's quantity did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Set {
+    /// Set (or removed, for 0).
+    Done,
+    /// More than is on sale now was asked for; nothing changed.
+    Short {
+        /// Units on sale now.
+        available: i64,
+    },
+}
+
 /// A line of the cart, priced.
 #[derive(Debug, Clone)]
 pub struct CartLine {
@@ -79,8 +91,22 @@ pub async fn lines(db: &Db, user: i64) -> sqlx::Result<(Vec<CartLine>, Fen)> {
     Ok((out, total))
 }
 
+/// Units of `product` on sale now (0 for a product not on sale).
+pub async fn available(db: &Db, product: i64) -> sqlx::Result<i64> {
+    let today = crate::time::format_date(crate::time::today());
+    let n: Option<i64> =
+        sqlx::query_scalar(&format!("SELECT {} FROM products p WHERE p.id = $1 AND p.active = 1", crate::stock::available_sql(2)))
+            .bind(product)
+            .bind(&today)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(n.unwrap_or(0))
+}
+
 /// Adds `quantity` units of `product` (to what is already there, up to
-/// the maximum), unless the cart is full.
+/// the maximum), unless the cart is full. More than is on sale may go in
+/// (the product page's number is the buyer's wish); the cart page then
+/// says what is left and offers to take it.
 pub async fn add(db: &Db, user: i64, product: i64, quantity: i64) -> sqlx::Result<Added> {
     let active: Option<i64> =
         sqlx::query_scalar("SELECT active FROM products WHERE id = $1").bind(product).fetch_optional(db.pool()).await?;
@@ -115,8 +141,17 @@ pub async fn add(db: &Db, user: i64, product: i64, quantity: i64) -> sqlx::Resul
     Ok(if changed == 0 { Added::CartFull } else { Added::Yes })
 }
 
-/// Sets a line's quantity; 0 removes it.
-pub async fn set(db: &Db, user: i64, product: i64, quantity: i64) -> sqlx::Result<()> {
+/// Sets a line's quantity; 0 removes it. More than is on sale at this
+/// moment is refused ([`Set::Short`]) and changes nothing: the cart holds
+/// no stock (checkout allocates, or refuses, again), but a quantity that
+/// is not there now should not wait until checkout to be told.
+pub async fn set(db: &Db, user: i64, product: i64, quantity: i64) -> sqlx::Result<Set> {
+    if quantity > 0 {
+        let available = available(db, product).await?;
+        if quantity > available {
+            return Ok(Set::Short { available });
+        }
+    }
     if quantity <= 0 {
         sqlx::query("DELETE FROM cart_lines WHERE user_id = $1 AND product_id = $2").bind(user).bind(product).execute(db.pool()).await?;
     } else {
@@ -127,7 +162,7 @@ pub async fn set(db: &Db, user: i64, product: i64, quantity: i64) -> sqlx::Resul
             .execute(db.pool())
             .await?;
     }
-    Ok(())
+    Ok(Set::Done)
 }
 
 /// Empties the cart of `user` in the caller's transaction (once ordered).

@@ -115,6 +115,29 @@ pub async fn cooperatives(db: &Db, id: i64) -> sqlx::Result<Vec<(i64, String)>> 
     .await
 }
 
+/// A rating given when the order was accepted, as the order page shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GivenRating {
+    /// The cooperative rated.
+    pub cooperative: String,
+    /// 1 to 5.
+    pub stars: i64,
+    /// The buyer's words (may be empty).
+    pub comment: String,
+}
+
+/// The ratings given to the cooperatives of order `id`, in the order of
+/// its cooperatives (none before acceptance).
+pub async fn ratings(db: &Db, id: i64) -> sqlx::Result<Vec<GivenRating>> {
+    sqlx::query_as(
+        "SELECT g.name AS cooperative, r.stars, r.comment FROM ratings r JOIN organisations g ON g.id = r.cooperative_id \
+         WHERE r.order_id = $1 ORDER BY r.cooperative_id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await
+}
+
 /// The order with `number`, whoever bought it: for the platform's own
 /// finance staff, who refund any organisation's orders (the caller checks
 /// that role). Numbers are matched as given (they are upper case).

@@ -49,6 +49,7 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         ("app.css", include_str!("../../frontend/static/app.css"), "text/css; charset=utf-8"),
         ("app.js", include_str!("../../frontend/static/app.js"), "text/javascript; charset=utf-8"),
         ("pay.js", include_str!("../../frontend/static/pay.js"), "text/javascript; charset=utf-8"),
+        ("checkout.js", include_str!("../../frontend/static/checkout.js"), "text/javascript; charset=utf-8"),
         ("scan.js", include_str!("../../frontend/static/scan.js"), "text/javascript; charset=utf-8"),
         ("label.css", include_str!("../../frontend/static/label.css"), "text/css; charset=utf-8"),
     ]

@@ -43,6 +43,20 @@ pub(super) fn cart_rows(lines: Vec<cart::CartLine>) -> Vec<CartRow> {
         .collect()
 }
 
+/// A refused update of the cart: in words ("类乌齐牦牛肉 当前仅剩 270
+/// 箱，数量未改为 500 箱。"), and the offer to take what is left.
+struct Short {
+    said: String,
+    offer: Option<Offer>,
+}
+
+/// The offer to set a line to what is left of its product.
+struct Offer {
+    product: i64,
+    available: i64,
+    unit: String,
+}
+
 #[derive(Template)]
 #[template(path = "cart.html")]
 struct CartPage<'a> {
@@ -52,6 +66,8 @@ struct CartPage<'a> {
     added: bool,
     full: bool,
     bad_quantity: bool,
+    /// A refused update and what is left to take.
+    short: Option<Short>,
 }
 
 /// Query of the cart page.
@@ -60,16 +76,37 @@ pub struct CartQuery {
     added: Option<String>,
     full: Option<String>,
     bad_quantity: Option<String>,
+    /// The product whose update was refused for want of stock…
+    short: Option<String>,
+    /// … and the quantity asked for.
+    asked: Option<i64>,
 }
 
 /// `GET /cart`.
 pub async fn cart_page(page: Page, State(state): State<AppState>, Query(q): Query<CartQuery>) -> PageResult {
     let actor = page.with_role(&BUYERS)?;
     let (lines, total) = cart::lines(&state.db, actor.id).await.or_500(&page)?;
+    // Said with the numbers as they are now (the stock may have moved
+    // since the refusal).
+    let short_id = q.short.as_deref().and_then(crate::ids::parse);
+    let short = lines.iter().find(|l| Some(l.product_id) == short_id).map(|l| {
+        let asked = q.asked.unwrap_or(0).clamp(0, cart::MAX_QUANTITY);
+        let said = super::words::fill(
+            page.c.w.cart_short,
+            &[("product", &l.name), ("available", &l.available.max(0)), ("asked", &asked), ("unit", &l.unit)],
+        );
+        let offer = (l.available > 0 && l.available != l.quantity).then(|| Offer {
+            product: l.product_id,
+            available: l.available,
+            unit: l.unit.clone(),
+        });
+        Short { said, offer }
+    });
     page.render(
         StatusCode::OK,
         &CartPage {
             c: &page.c,
+            short,
             lines: cart_rows(lines),
             total: total.to_string(),
             added: q.added.is_some(),
@@ -113,6 +150,13 @@ pub async fn cart_set(page: Page, State(state): State<AppState>, Path(product): 
     } else {
         0
     };
-    cart::set(&state.db, actor.id, product, quantity).await.or_500(&page)?;
-    Ok(Redirect::to("/cart").into_response())
+    // Never more than is on sale now, and never silently less: the line
+    // stays as it was and the page offers what is left.
+    match cart::set(&state.db, actor.id, product, quantity).await.or_500(&page)? {
+        cart::Set::Done => Ok(Redirect::to("/cart").into_response()),
+        cart::Set::Short { .. } => {
+            let to = format!("/cart?short={product}&asked={quantity}#line-{product}");
+            Ok(Redirect::to(&to).into_response())
+        }
+    }
 }

@@ -39,6 +39,21 @@ struct CheckoutPage<'a> {
     method: String,
     stripe: bool,
     errors: Vec<String>,
+    /// The agency's approval limit and whether this order needs approval,
+    /// in words (none for buyers without a limit: partner cities).
+    approval: Option<String>,
+    needs_approval: bool,
+}
+
+/// The region picker alone, for the script that updates it in place
+/// (`X-Partial: 1`).
+#[derive(Template)]
+#[template(path = "checkout_picker.html")]
+struct PickerFragment<'a> {
+    c: &'a Chrome,
+    picker: Vec<PickerLevel>,
+    region: Option<(String, String)>,
+    region_ok: bool,
 }
 
 /// Query of the checkout page.
@@ -84,10 +99,6 @@ async fn checkout_page(
 ) -> PageResult {
     let c = &page.c;
     let result: anyhow::Result<PageResult> = async {
-        let (lines, total) = cart::lines(&state.db, actor.id).await?;
-        if lines.is_empty() && errors.is_empty() {
-            return Ok(Ok(Redirect::to("/cart").into_response()));
-        }
         let region = match region.and_then(|r| RegionCode::parse(r).ok()) {
             Some(code) => crate::regions::get(&state.db, code).await?,
             None => None,
@@ -95,13 +106,29 @@ async fn checkout_page(
         let picker = picker(state, region.as_ref()).await?;
         let region_ok =
             region.as_ref().is_some_and(|r| matches!(r.level, RegionLevel::County | RegionLevel::Township | RegionLevel::Village));
+        let region_shown = region.as_ref().map(|r| (r.code.to_string(), r.chain_label()));
+        if page.headers().get("x-partial").is_some_and(|v| v == "1") {
+            return Ok(page.render(status, &PickerFragment { c, picker, region: region_shown, region_ok }));
+        }
+        let (lines, total) = cart::lines(&state.db, actor.id).await?;
+        if lines.is_empty() && errors.is_empty() {
+            return Ok(Ok(Redirect::to("/cart").into_response()));
+        }
+        let settings = orders::terms::agency_settings(&state.db, actor.org.id).await?;
+        let needs_approval = settings.as_ref().is_some_and(|s| total > s.approval_limit_fen);
+        let approval = settings.map(|s| {
+            let text = if needs_approval { c.w.approval_needed } else { c.w.approval_not_needed };
+            words::fill(text, &[("limit", &s.approval_limit_fen), ("total", &total)])
+        });
         let get = |name: &str| form.map(|f| field(f, name).to_owned()).unwrap_or_default();
         let view = CheckoutPage {
+            approval,
+            needs_approval,
             c,
             lines: cart_rows(lines),
             total: total.to_string(),
             picker,
-            region: region.as_ref().map(|r| (r.code.to_string(), r.chain_label())),
+            region: region_shown,
             region_ok,
             key: form.map(|f| field(f, "key").to_owned()).filter(|k| !k.is_empty()).unwrap_or_else(crate::auth::random_token),
             address: get("address"),
@@ -118,10 +145,30 @@ async fn checkout_page(
     result.or_500(page)?
 }
 
-/// `GET /checkout?region=`.
+/// `GET /checkout?region=`: without a region, the picker starts at the
+/// buyer organisation's own region (most deliveries go to the agency
+/// itself), not at the top of the country.
 pub async fn checkout(page: Page, State(state): State<AppState>, Query(q): Query<CheckoutQuery>) -> PageResult {
     let actor = page.with_role(&BUYERS)?;
-    checkout_page(&state, &page, &actor, q.region.as_deref(), None, Vec::new(), StatusCode::OK).await
+    let region = match q.region.filter(|r| !r.is_empty()) {
+        Some(r) => Some(r),
+        None => crate::orgs::get(&state.db, actor.org.id).await.or_500(&page)?.map(|o| o.region_code),
+    };
+    checkout_page(&state, &page, &actor, region.as_deref(), None, Vec::new(), StatusCode::OK).await
+}
+
+/// The region a region-change submit of the checkout form chose: the
+/// first level whose choice differs from the region shown (`current`),
+/// else the deepest level chosen. Each `level` field is one select of the
+/// picker, top down; a select left at "choose" sends nothing.
+fn picked_region(f: &Fields, current: &str, chain: &[String]) -> String {
+    let levels: Vec<&str> = f.iter().filter(|(k, _)| k == "level").map(|(_, v)| v.as_str()).filter(|v| !v.is_empty()).collect();
+    for (i, v) in levels.iter().enumerate() {
+        if chain.get(i).map(String::as_str) != Some(*v) {
+            return (*v).to_owned();
+        }
+    }
+    levels.last().map(|v| (*v).to_owned()).unwrap_or_else(|| current.to_owned())
 }
 
 /// `POST /checkout`: places the cart as one order through the domain's
@@ -130,6 +177,21 @@ pub async fn checkout(page: Page, State(state): State<AppState>, Query(q): Query
 pub async fn place(page: Page, State(state): State<AppState>, Form(f): Form<Fields>) -> PageResult {
     let actor = page.form_user(&f, &BUYERS)?;
     let c = &page.c;
+    // A region changed without JavaScript: the same form again, the new
+    // region's picker, and every field as typed (the key too: nothing was
+    // placed).
+    if !field(&f, "pick").is_empty() {
+        let current = field(&f, "region_code");
+        let chain: Vec<String> = match RegionCode::parse(current) {
+            Ok(code) => match crate::regions::get(&state.db, code).await {
+                Ok(r) => r.map(|r| r.chain.iter().map(|l| l.code.to_string()).collect()).unwrap_or_default(),
+                Err(e) => return Err(page.fail(e)),
+            },
+            Err(_) => Vec::new(),
+        };
+        let region = picked_region(&f, current, &chain);
+        return checkout_page(&state, &page, &actor, Some(&region), Some(&f), Vec::new(), StatusCode::OK).await;
+    }
     let key = field(&f, "key");
     let key = (!key.is_empty() && key.len() <= 200).then_some(key);
     // A second submit of a form that already placed its order (the cart is
@@ -142,6 +204,10 @@ pub async fn place(page: Page, State(state): State<AppState>, Form(f): Form<Fiel
         }
     }
     let region = field(&f, "region_code").to_owned();
+    if region.is_empty() {
+        return checkout_page(&state, &page, &actor, None, Some(&f), vec![c.w.region_needed.to_owned()], StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+    }
     let lines = match cart::lines(&state.db, actor.id).await {
         Ok((lines, _)) => lines,
         Err(e) => return Err(page.fail(e)),
@@ -273,9 +339,9 @@ fn refusal(code: &str, field: &str, lines: &[cart::CartLine]) -> Option<crate::v
     })
 }
 
-/// The redirect to a placed order.
+/// The redirect to a placed order's confirmation page.
 fn placed(id: i64) -> axum::response::Response {
-    Redirect::to(&format!("/orders/{id}?placed=1")).into_response()
+    Redirect::to(&format!("/orders/{id}/placed")).into_response()
 }
 
 /// The lines a hold-cap refusal names, in the page's words: what the buyer

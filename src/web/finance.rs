@@ -76,6 +76,11 @@ pub async fn confirm(page: Page, State(state): State<AppState>, Path(id): Path<S
     let actor = page.form_user(&f, &[Role::PlatformFinance])?;
     let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
     let reference = field(&f, "reference").trim();
+    // Money that is confirmed cannot be unconfirmed: the row's box must be
+    // ticked (the browser asks; this is for a form sent without it).
+    if field(&f, "confirm") != "1" {
+        return finance_page(&state, &page, 1, None, vec![page.c.w.confirm_needed.to_owned()]).await;
+    }
     if reference.is_empty() || reference.chars().count() > 100 {
         return finance_page(
             &state,
@@ -102,7 +107,8 @@ pub async fn confirm(page: Page, State(state): State<AppState>, Path(id): Path<S
 /// and what was refunded so far.
 struct RefundableOrder {
     o: OrderSummary,
-    lines: Vec<(LineView, i64)>,
+    /// Each line, the units left to refund, and the units typed (0).
+    lines: Vec<(LineView, i64, String)>,
     refunded: String,
 }
 
@@ -115,6 +121,9 @@ struct RefundsPage<'a> {
     not_found: bool,
     errors: Vec<String>,
     done: Option<String>,
+    /// The reason of a refused refund, as typed (its quantities are kept
+    /// in the lines).
+    reason: String,
 }
 
 /// Query of the refunds page.
@@ -126,7 +135,14 @@ pub struct RefundsQuery {
 
 /// The refunds page: the order with `number` (any buyer's: finance
 /// refunds for the platform), with `errors` of a refused refund.
-async fn refunds_page(state: &AppState, page: &Page, number: &str, errors: Vec<String>, done: Option<String>) -> PageResult {
+async fn refunds_page(
+    state: &AppState,
+    page: &Page,
+    number: &str,
+    errors: Vec<String>,
+    done: Option<String>,
+    typed: &Fields,
+) -> PageResult {
     let c = &page.c;
     let result: anyhow::Result<PageResult> = async {
         let number = number.trim().to_uppercase();
@@ -138,7 +154,9 @@ async fn refunds_page(state: &AppState, page: &Page, number: &str, errors: Vec<S
                 .map(|l| {
                     let left = l.quantity - l.refunded_quantity;
                     let view = LineView::of(c, l);
-                    (view, left)
+                    let qty = field(typed, &format!("qty_{}", l.id)).trim();
+                    let qty = if qty.is_empty() { "0".to_owned() } else { qty.chars().take(12).collect() };
+                    (view, left, qty)
                 })
                 .collect();
             RefundableOrder { o: summary(c, &o), lines, refunded: o.refunded_fen.to_string() }
@@ -150,7 +168,15 @@ async fn refunds_page(state: &AppState, page: &Page, number: &str, errors: Vec<S
         } else {
             StatusCode::OK
         };
-        let view = RefundsPage { c, not_found: !number.is_empty() && view.is_none(), number, order: view, errors, done };
+        let view = RefundsPage {
+            c,
+            not_found: !number.is_empty() && view.is_none(),
+            number,
+            order: view,
+            errors,
+            done,
+            reason: field(typed, "reason").to_owned(),
+        };
         Ok(page.render(status, &view))
     }
     .await;
@@ -160,7 +186,7 @@ async fn refunds_page(state: &AppState, page: &Page, number: &str, errors: Vec<S
 /// `GET /finance/refunds?number=`: find an order to refund.
 pub async fn refunds(page: Page, State(state): State<AppState>, Query(q): Query<RefundsQuery>) -> PageResult {
     page.with_role(&[Role::PlatformFinance])?;
-    refunds_page(&state, &page, q.number.as_deref().unwrap_or(""), Vec::new(), q.done).await
+    refunds_page(&state, &page, q.number.as_deref().unwrap_or(""), Vec::new(), q.done, &Fields::new()).await
 }
 
 /// `POST /finance/refunds` (number, qty_{line}, reason): refunds through
@@ -177,7 +203,12 @@ pub async fn refund(page: Page, State(state): State<AppState>, Form(f): Form<Fie
             Some(orders::RefundLine { line_id, quantity })
         })
         .collect();
-    let request = orders::NewRefund { lines, reason: field(&f, "reason").to_owned() };
+    let reason = field(&f, "reason");
+    // A refund cannot be taken back: the box must be ticked.
+    if field(&f, "confirm") != "1" {
+        return refunds_page(&state, &page, &number, vec![page.c.w.confirm_needed.to_owned()], None, &f).await;
+    }
+    let request = orders::NewRefund { lines, reason: reason.to_owned() };
     match orders::refund(&state.db, state.stripe.as_ref(), &actor, id, &request).await {
         Ok(r) => {
             tracing::info!(order.id = id, refund.id = r.id, user.id = actor.id, "order refunded");
@@ -185,15 +216,15 @@ pub async fn refund(page: Page, State(state): State<AppState>, Form(f): Form<Fie
         }
         Err(orders::RefundError::Invalid(errors)) => {
             let messages = super::words::field_errors(page.c.lang, &errors);
-            refunds_page(&state, &page, &number, messages, None).await
+            refunds_page(&state, &page, &number, messages, None, &f).await
         }
         Err(orders::RefundError::Transition(TransitionError::NotFound)) => Err(page.not_found()),
         Err(orders::RefundError::Transition(TransitionError::Db(e))) => Err(page.fail(e)),
         Err(orders::RefundError::Transition(e)) => {
-            refunds_page(&state, &page, &number, vec![super::words::transition_error(page.c.lang, &e)], None).await
+            refunds_page(&state, &page, &number, vec![super::words::transition_error(page.c.lang, &e)], None, &f).await
         }
         Err(orders::RefundError::Stripe(e)) => {
-            refunds_page(&state, &page, &number, vec![super::words::stripe_failure(page.c.lang, &e)], None).await
+            refunds_page(&state, &page, &number, vec![super::words::stripe_failure(page.c.lang, &e)], None, &f).await
         }
     }
 }

@@ -65,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders", get(orders::list))
         .route("/orders/{id}", get(orders::order))
         .route("/orders/{id}/invoice", get(orders::invoice))
+        .route("/orders/{id}/placed", get(orders::placed))
         .route("/orders/{id}/pay", axum::routing::post(orders::pay))
         .route("/orders/{id}/{action}", axum::routing::post(orders::act))
         .route("/approvals", get(approvals::approvals))

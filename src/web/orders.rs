@@ -192,6 +192,10 @@ struct OrderPage<'a> {
     can_pay_stripe: bool,
     stripe_error: Option<String>,
     coops: Vec<(i64, String)>,
+    /// The ratings given at acceptance.
+    ratings: Vec<orders::GivenRating>,
+    /// A reason typed into a refused reject or cancel, shown again.
+    reason: String,
     errors: Vec<String>,
     notice: Option<&'static str>,
     journeys: Vec<super::chain::Journey>,
@@ -217,6 +221,27 @@ async fn order_page(
     errors: Vec<String>,
     notice: Option<&'static str>,
 ) -> PageResult {
+    order_page_with(state, page, actor, id, Refused { errors, reason: String::new(), status: StatusCode::OK }, notice).await
+}
+
+/// A refused action of the order page: its problems in words, the reason
+/// as typed, and the page's status.
+struct Refused {
+    errors: Vec<String>,
+    reason: String,
+    status: StatusCode,
+}
+
+/// The order page after a refused action (see [`order_page`]).
+async fn order_page_with(
+    state: &AppState,
+    page: &Page,
+    actor: &Actor,
+    id: i64,
+    refused: Refused,
+    notice: Option<&'static str>,
+) -> PageResult {
+    let Refused { errors, reason, status } = refused;
     let c = &page.c;
     let result: anyhow::Result<PageResult> = async {
         let Some(o) = orders::get(&state.db, actor.org.id, id).await? else { return Ok(Err(page.not_found())) };
@@ -233,13 +258,23 @@ async fn order_page(
                 if let Some(reference) = e.note.strip_prefix(orders::PAID_IN_PLACE) {
                     return (c.w.when(&e.at), c.w.status("paid"), e.who.unwrap_or_default(), reference.to_owned());
                 }
-                let note = if e.note.starts_with("hold lapsed") { c.w.hold_lapsed.to_owned() } else { scan_note(c, e.note) };
+                let note = if e.note.starts_with("hold lapsed") {
+                    c.w.hold_lapsed.to_owned()
+                } else if let Some(refund) = refund_note(c, &e.note) {
+                    refund
+                } else if e.to_status == "cancelled" && !e.note.is_empty() {
+                    // A reject's or a cancel's reason, as the person gave it.
+                    super::words::fill(c.w.history_reason, &[("reason", &e.note)])
+                } else {
+                    scan_note(c, e.note)
+                };
                 (c.w.when(&e.at), c.w.status(&e.to_status), e.who.unwrap_or_default(), note)
             })
             .collect();
         let paid = o.paid_at.is_some();
         let reach = if paid { Some(orders::reach(&state.db, id).await?) } else { None };
         let coops = orders::cooperatives(&state.db, id).await?;
+        let ratings = orders::ratings(&state.db, id).await?;
         let stripe_error = orders::last_stripe_error(&state.db, id).await?;
         let buyer = BUYERS.iter().any(|r| actor.has(*r));
         let tracking = crate::distribution::views::tracking(&state.db, actor, id).await?;
@@ -279,14 +314,24 @@ async fn order_page(
                 && state.stripe.is_some(),
             stripe_error: stripe_error.filter(|_| o.status == orders::OrderStatus::AwaitingPayment),
             coops,
+            ratings,
+            reason,
             errors,
             notice,
             o: summary(c, &o),
         };
-        Ok(page.render(StatusCode::OK, &view))
+        Ok(page.render(status, &view))
     }
     .await;
     result.or_500(page)?
+}
+
+/// A refund's event note (`refund RF…: 120.00 — 破损`, as the refund
+/// writes it) in the page's words, with its reason.
+fn refund_note(c: &Chrome, note: &str) -> Option<String> {
+    let (reference, rest) = note.strip_prefix("refund ")?.split_once(": ")?;
+    let (amount, reason) = rest.split_once(" — ")?;
+    Some(super::words::fill(c.w.history_refund, &[("reference", &reference), ("amount", &format!("¥{amount}")), ("reason", &reason)]))
 }
 
 /// The note of a line's move by a scan (`dispatched SH3K9QX2M7`), in the
@@ -311,6 +356,49 @@ pub async fn order(page: Page, State(state): State<AppState>, Path(id): Path<Str
     order_page(&state, &page, &actor, id, Vec::new(), notice).await
 }
 
+#[derive(Template)]
+#[template(path = "placed.html")]
+struct PlacedPage<'a> {
+    c: &'a Chrome,
+    o: OrderSummary,
+    /// What happens next, step by step, in words.
+    steps: Vec<String>,
+    /// Pay by bank transfer: link the invoice.
+    invoice: bool,
+}
+
+/// `GET /orders/{id}/placed`: the confirmation after checkout — the
+/// order's number and amount, and what happens next (approval, payment,
+/// delivery) for this order.
+pub async fn placed(page: Page, State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
+    let actor = page.user()?;
+    let c = &page.c;
+    let w = c.w;
+    let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
+    let o = orders::get(&state.db, actor.org.id, id).await.or_500(&page)?.ok_or_else(|| page.not_found())?;
+    let place = match RegionCode::parse(&o.delivery.region_code) {
+        Ok(code) => crate::regions::get(&state.db, code).await.or_500(&page)?.map(|r| r.chain_label()),
+        Err(_) => None,
+    }
+    .unwrap_or_default();
+    let fill = super::words::fill;
+    let mut steps = Vec::new();
+    if o.status == orders::OrderStatus::PendingApproval {
+        steps.push(match o.hold_until.as_deref() {
+            Some(until) => fill(w.next_approval, &[("until", &w.when(until))]),
+            None => w.next_approval_plain.to_owned(),
+        });
+    }
+    let invoice = o.payment_method == orders::PaymentMethod::Invoice;
+    match o.credit_terms_days {
+        Some(days) => steps.push(fill(w.next_credit, &[("days", &days)])),
+        None if invoice => steps.push(w.next_pay_invoice.to_owned()),
+        None => steps.push(w.next_pay_stripe.to_owned()),
+    }
+    steps.push(fill(w.next_delivery, &[("place", &place)]));
+    page.render(StatusCode::OK, &PlacedPage { c, o: summary(c, &o), steps, invoice })
+}
+
 /// `POST /orders/{id}/{action}`: cancel, approve, reject, accept (with a
 /// rating per cooperative). Back to `next` (the order page by default).
 pub async fn act(
@@ -322,11 +410,33 @@ pub async fn act(
     let page = page.at(&format!("/orders/{id}"));
     let actor = page.form_user(&f, &[])?;
     let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
+    if !matches!(action.as_str(), "cancel" | "approve" | "reject" | "accept") {
+        return Err(page.not_found());
+    }
+    // None of these can be undone: each form has a box to tick (the
+    // browser asks for it; this is for a form sent without it), and a
+    // reject or a cancel says why. A refusal changes nothing and keeps
+    // what was typed.
+    let typed = field(&f, "reason").to_owned();
+    let refuse = |message: String| Refused { errors: vec![message], reason: typed.clone(), status: StatusCode::UNPROCESSABLE_ENTITY };
+    if field(&f, "confirm") != "1" {
+        return order_page_with(&state, &page, &actor, id, refuse(page.c.w.confirm_needed.to_owned()), None).await;
+    }
+    let reason = match action.as_str() {
+        "cancel" | "reject" => match orders::check_reason(&typed, true) {
+            Ok(r) => r,
+            Err(p) => {
+                let label = if action == "cancel" { page.c.w.cancel_reason } else { page.c.w.reject_reason };
+                return order_page_with(&state, &page, &actor, id, refuse(super::words::problem(page.c.lang, label, &p)), None).await;
+            }
+        },
+        _ => String::new(),
+    };
     let outcome: Result<(), TransitionError> = match action.as_str() {
-        "cancel" => orders::cancel(&state.db, &actor, id).await.map(|_| ()),
+        "cancel" => orders::cancel(&state.db, &actor, id, &reason).await.map(|_| ()),
         "approve" | "reject" => {
             let t = if action == "approve" { Transition::Approve } else { Transition::Reject };
-            orders::transition(&state.db, &actor, id, t, "").await.map(|_| ())
+            orders::transition(&state.db, &actor, id, t, &reason).await.map(|_| ())
         }
         "accept" => {
             let ratings: Vec<orders::Rating> = f

@@ -490,9 +490,8 @@ words! {
     payment_method: "支付方式", "Payment method";
     pay_invoice: "对公转账（开具付款通知书）", "Bank transfer (against an invoice)";
     pay_stripe: "银行卡 / 支付宝 / 微信支付", "Card / Alipay / WeChat Pay";
-    stripe_unavailable: "本服务器未配置 Stripe 密钥，暂不能在线支付；请选择对公转账。", "Stripe keys are not configured on this server, so online payment is unavailable; pay by bank transfer.";
+    stripe_unavailable: "暂不支持在线支付，请选择对公转账。", "Online payment is not available at the moment; please pay by bank transfer.";
     place_order: "提交订单", "Place the order";
-    approval_notice: "超过本单位审批限额的订单需审批人批准后才能付款。", "Orders above your agency's approval limit wait for an approver before payment.";
     orders_title: "订单", "Orders";
     orders_empty: "还没有订单。", "No orders yet.";
     all_statuses: "全部", "All";
@@ -799,6 +798,39 @@ words! {
     pick_rows_full: "本表最多 {max} 户；更多农户请用批量导入。", "This form takes at most {max} households; import a file for more.";
     pick_household: "选择农户", "Choose a household";
     console_new_lot_of: "新批次", "New lot";
+    // h-forgive (issue 14 §4, forms that forgive): checkout, the cart's
+    // refused quantities, confirmations and reasons, the placed page.
+    region_apply: "更新地区", "Update the region";
+    approval_needed: "本单位审批限额 {limit}；本单合计 {total}，超过限额，提交后需经审批人批准才能付款。", "Your agency's approval limit is {limit}. This order comes to {total}, above the limit: an approver must approve it before it can be paid.";
+    approval_not_needed: "本单位审批限额 {limit}；本单合计 {total}，未超过限额，无需审批。", "Your agency's approval limit is {limit}. This order comes to {total}, within the limit: no approval needed.";
+    cart_short: "{product} 当前仅剩 {available} {unit}，数量未改为 {asked} {unit}。", "Only {available} {unit} of {product} left, so the quantity was not changed to {asked}.";
+    cart_take_available: "改为", "Change to";
+    confirm_needed: "请先勾选确认框，再提交。此操作不能撤销。", "Tick the confirmation box first: this cannot be undone.";
+    confirm_short: "确认", "Confirm";
+    confirm_approve: "确认批准：批准后订单进入付款，不能撤回。", "I confirm: once approved the order goes on to payment; this cannot be undone.";
+    confirm_reject: "确认驳回：订单将被取消、库存释放，不能撤回。", "I confirm: the order will be cancelled and its stock released; this cannot be undone.";
+    confirm_cancel: "确认取消：订单将被取消、库存释放，不能撤回。", "I confirm: the order will be cancelled and its stock released; this cannot be undone.";
+    confirm_accept: "确认货物已全部收到且无误：验收后不能撤回。", "I confirm all the goods arrived as ordered; acceptance cannot be undone.";
+    confirm_payment: "确认已到账", "Money received";
+    confirm_refund: "确认退款：退款后不能撤回。", "I confirm the refund; it cannot be undone.";
+    reject_reason: "驳回理由", "Reason for rejecting";
+    cancel_reason: "取消原因", "Reason for cancelling";
+    approvals_hint: "批准前请勾选“确认”；驳回需填写理由，请在订单页操作。", "Tick “Confirm” before approving; to reject, give a reason on the order's page.";
+    history_reason: "原因：{reason}", "Reason: {reason}";
+    history_refund: "退款 {reference}：{amount}，原因：{reason}", "Refund {reference}: {amount}; reason: {reason}";
+    ratings_given: "验收评价", "Ratings given";
+    rating_stars_n: "{stars} 星", "{stars} stars";
+    placed_title: "订单已提交", "Order placed";
+    placed_next: "接下来", "What happens next";
+    next_approval: "本单超过本单位审批限额，需审批人批准（请在 {until} 前完成，否则订单自动取消、库存释放）。", "This order is above your agency's approval limit: an approver must approve it by {until}, or it is cancelled and its stock released.";
+    next_approval_plain: "本单超过本单位审批限额，需审批人批准。", "This order is above your agency's approval limit: an approver must approve it.";
+    next_pay_invoice: "按付款通知书对公转账；平台财务确认收款后，合作社开始备货。", "Pay by bank transfer against the invoice; once platform finance confirms the payment, the cooperatives start packing.";
+    next_pay_stripe: "在订单页在线支付（银行卡 / 支付宝 / 微信支付）；付款后合作社开始备货。", "Pay online on the order's page (card, Alipay, WeChat Pay); once paid, the cooperatives start packing.";
+    next_credit: "本单位享有 {days} 天账期：货物先发，验收后 {days} 天内对公转账付款。", "Your agency has {days}-day credit terms: the goods go first, and you pay by bank transfer within {days} days of accepting them.";
+    next_delivery: "货物经县、乡服务站送到 {place}；到货后请在订单页验收，并为合作社评分。", "The goods travel through the county and township hubs to {place}; when they arrive, accept them on the order's page and rate the cooperatives.";
+    placed_view_order: "查看订单", "View the order";
+    placed_invoice: "打印付款通知书", "Print the invoice";
+    placed_more: "继续采购", "Keep shopping";
 }
 
 impl Words {
@@ -1001,6 +1033,11 @@ impl Words {
             SkipReason::NoNode => self.track_skipped_no_node,
             SkipReason::NoColdStorage => self.track_skipped_no_cold,
         }
+    }
+
+    /// A rating in words: "4 星" / "4 stars".
+    pub fn rating_stars(&self, stars: &i64) -> String {
+        fill(self.rating_stars_n, &[("stars", stars)])
     }
 
     /// The label of an order status (or of a line's: waiting, in_transit,

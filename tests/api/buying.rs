@@ -8,7 +8,7 @@ use crate::helpers::{Res, TestApp};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 
-async fn get(app: &TestApp, path: &str, token: Option<&str>) -> Res {
+pub(crate) async fn get(app: &TestApp, path: &str, token: Option<&str>) -> Res {
     let mut req = Request::get(path);
     if let Some(t) = token {
         req = req.header(header::COOKIE, format!("zn_session={t}"));
@@ -41,14 +41,14 @@ pub(crate) fn input(page: &Res, name: &str) -> String {
     page.text[at..].split('"').next().unwrap().to_owned()
 }
 
-fn location(res: &Res) -> String {
+pub(crate) fn location(res: &Res) -> String {
     res.headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_else(|| panic!("no redirect: {}", res.text))
 }
 
-const KASHGAR_CITY: &str = "653101000000";
+pub(crate) const KASHGAR_CITY: &str = "653101000000";
 
 /// Fills the cart of `token` with `quantity` 伽师瓜 from its product page.
-async fn fill_cart(app: &TestApp, token: &str, quantity: i64) -> (i64, String) {
+pub(crate) async fn fill_cart(app: &TestApp, token: &str, quantity: i64) -> (i64, String) {
     let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
     let page = get(app, &format!("/products/{product}"), Some(token)).await;
     assert!(page.text.contains("id=\"add-to-cart\""), "buyers get the add-to-cart form");
@@ -60,7 +60,7 @@ async fn fill_cart(app: &TestApp, token: &str, quantity: i64) -> (i64, String) {
 }
 
 /// Checks out the cart to Kashgar city by invoice; returns the order id.
-async fn check_out(app: &TestApp, token: &str) -> String {
+pub(crate) async fn check_out(app: &TestApp, token: &str) -> String {
     let page = get(app, &format!("/checkout?region={KASHGAR_CITY}"), Some(token)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     let form = [
@@ -78,7 +78,9 @@ async fn check_out(app: &TestApp, token: &str) -> String {
     let to = location(&placed);
     // The same form sent twice (a double tap on a slow link) places one order.
     assert_eq!(location(&post(app, "/checkout", token, &form).await), to);
-    to.trim_start_matches("/orders/").split('?').next().unwrap().to_owned()
+    // The confirmation page of the placed order.
+    let id = to.strip_prefix("/orders/").and_then(|r| r.strip_suffix("/placed")).unwrap_or_else(|| panic!("placed: {to}"));
+    id.to_owned()
 }
 
 #[tokio::test]
@@ -95,11 +97,11 @@ async fn a_buyer_fills_the_cart_at_the_bulk_price_and_checks_out_once() {
     let cart = get(&app, "/cart", Some(&buyer)).await;
     assert!(cart.text.contains("¥62.00") && cart.text.contains("¥3,720.00"), "{}", cart.text);
 
-    // The picker walks down from the provinces; the form appears at county level.
+    // The picker walks down the chain; a prefecture is not precise enough.
     let picker = get(&app, "/checkout", Some(&buyer)).await;
-    assert!(picker.text.contains("新疆维吾尔自治区") && !picker.text.contains("id=\"checkout\""));
+    assert!(picker.text.contains("新疆维吾尔自治区"));
     let county = get(&app, "/checkout?region=653100000000", Some(&buyer)).await;
-    assert!(!county.text.contains("id=\"checkout\""), "a prefecture is not precise enough");
+    assert!(county.text.contains("id=\"region-needed\""), "a prefecture is not precise enough");
     assert!(county.text.contains(KASHGAR_CITY), "its counties are offered");
 
     let id = check_out(&app, &buyer).await;
@@ -171,8 +173,13 @@ async fn approval_payment_delivery_and_acceptance_through_the_pages() {
     let approver = app.login("approver@agency.zhunong.demo").await;
     let queue = get(&app, "/approvals", Some(&approver)).await;
     assert!(queue.text.contains(&format!("/orders/{id}/approve")));
-    let approved =
-        post(&app, &format!("/orders/{id}/approve"), &approver, &[("csrf", &input(&queue, "csrf")), ("next", "/approvals?done=1")]).await;
+    let approved = post(
+        &app,
+        &format!("/orders/{id}/approve"),
+        &approver,
+        &[("csrf", &input(&queue, "csrf")), ("confirm", "1"), ("next", "/approvals?done=1")],
+    )
+    .await;
     assert_eq!(location(&approved), "/approvals?done=1");
     assert!(get(&app, "/approvals", Some(&approver)).await.text.contains("没有待审批"));
 
@@ -180,9 +187,11 @@ async fn approval_payment_delivery_and_acceptance_through_the_pages() {
     let invoices = get(&app, "/finance/invoices", Some(&finance)).await;
     assert!(invoices.text.contains(&format!("/finance/invoices/{id}")), "{}", invoices.text);
     let csrf = input(&invoices, "csrf");
-    let empty = post(&app, &format!("/finance/invoices/{id}"), &finance, &[("csrf", &csrf), ("reference", " ")]).await;
+    let empty = post(&app, &format!("/finance/invoices/{id}"), &finance, &[("csrf", &csrf), ("confirm", "1"), ("reference", " ")]).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let confirmed = post(&app, &format!("/finance/invoices/{id}"), &finance, &[("csrf", &csrf), ("reference", "ICBC-20261122-9")]).await;
+    let confirmed =
+        post(&app, &format!("/finance/invoices/{id}"), &finance, &[("csrf", &csrf), ("confirm", "1"), ("reference", "ICBC-20261122-9")])
+            .await;
     assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
     let paid = get(&app, &format!("/orders/{id}"), Some(&buyer)).await;
     assert!(paid.text.contains("已付款"));
@@ -212,7 +221,7 @@ async fn approval_payment_delivery_and_acceptance_through_the_pages() {
         &app,
         &format!("/orders/{id}/accept"),
         &buyer,
-        &[("csrf", &input(&delivered, "csrf")), (&stars, "4"), (&format!("comment_{coop}"), "包装好")],
+        &[("csrf", &input(&delivered, "csrf")), (&stars, "4"), (&format!("comment_{coop}"), "包装好"), ("confirm", "1")],
     )
     .await;
     assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.text);
@@ -243,7 +252,13 @@ async fn finance_finds_an_order_by_number_and_refunds_part_of_it() {
     let id = check_out(&app, &buyer).await;
     let finance = app.login("finance@zhunong.demo").await;
     let invoices = get(&app, "/finance/invoices", Some(&finance)).await;
-    post(&app, &format!("/finance/invoices/{id}"), &finance, &[("csrf", &input(&invoices, "csrf")), ("reference", "ICBC-1")]).await;
+    post(
+        &app,
+        &format!("/finance/invoices/{id}"),
+        &finance,
+        &[("csrf", &input(&invoices, "csrf")), ("confirm", "1"), ("reference", "ICBC-1")],
+    )
+    .await;
     let number: String =
         sqlx::query_scalar("SELECT number FROM orders WHERE id = CAST($1 AS BIGINT)").bind(&id).fetch_one(app.db().pool()).await.unwrap();
     let line = app.count(&format!("SELECT id FROM order_lines WHERE order_id = {id}")).await;
@@ -255,7 +270,7 @@ async fn finance_finds_an_order_by_number_and_refunds_part_of_it() {
     assert!(page.text.contains(&format!("name=\"qty_{line}\"")), "{}", page.text);
     let csrf = input(&page, "csrf");
     let qty = format!("qty_{line}");
-    let base = [("csrf", csrf.as_str()), ("order_id", id.as_str()), ("number", number.as_str())];
+    let base = [("csrf", csrf.as_str()), ("order_id", id.as_str()), ("number", number.as_str()), ("confirm", "1")];
 
     let too_many: Vec<(&str, &str)> = base.iter().copied().chain([(qty.as_str(), "6"), ("reason", "坏果")]).collect();
     let refused = post(&app, "/finance/refunds", &finance, &too_many).await;

@@ -54,3 +54,6 @@ mod backups;
 
 // ---- the cluster through nginx (issue 15 §3; ignored: ./scripts/cluster test runs it) ----
 mod cluster;
+
+// ---- forms that forgive (issue 14 §4) ----
+mod forgiving;
