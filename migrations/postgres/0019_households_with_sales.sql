@@ -80,6 +80,7 @@ SELECT year, village_code, SUM(CASE WHEN colour = 'green' THEN 1 ELSE 0 END), SU
        SUM(CASE WHEN colour = 'orange' THEN 1 ELSE 0 END), SUM(CASE WHEN colour = 'red' THEN 1 ELSE 0 END)
 FROM household_colours GROUP BY year, village_code;
 
+-- dialect block: triggers
 -- A change of village touches two rows: the lesser key first, so that two
 -- such changes never wait for each other in opposite orders.
 CREATE FUNCTION village_households_count() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -134,3 +135,4 @@ CREATE TRIGGER household_colours_counted_on_update AFTER UPDATE OF year, village
     FOR EACH ROW WHEN (OLD.year IS DISTINCT FROM NEW.year OR OLD.village_code IS DISTINCT FROM NEW.village_code
                        OR OLD.colour IS DISTINCT FROM NEW.colour)
     EXECUTE FUNCTION village_colours_count();
+-- end of dialect block

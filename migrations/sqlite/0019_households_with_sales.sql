@@ -80,6 +80,7 @@ SELECT year, village_code, SUM(CASE WHEN colour = 'green' THEN 1 ELSE 0 END), SU
        SUM(CASE WHEN colour = 'orange' THEN 1 ELSE 0 END), SUM(CASE WHEN colour = 'red' THEN 1 ELSE 0 END)
 FROM household_colours GROUP BY year, village_code;
 
+-- dialect block: triggers
 -- SQLite has one writer at a time: the triggers' order of rows cannot
 -- deadlock here.
 CREATE TRIGGER households_counted_on_insert AFTER INSERT ON households
@@ -117,3 +118,4 @@ CREATE TRIGGER household_colours_counted_on_delete AFTER DELETE ON household_col
 BEGIN
     UPDATE village_colours SET green = green - (CASE WHEN OLD.colour = 'green' THEN 1 ELSE 0 END), yellow = yellow - (CASE WHEN OLD.colour = 'yellow' THEN 1 ELSE 0 END), orange = orange - (CASE WHEN OLD.colour = 'orange' THEN 1 ELSE 0 END), red = red - (CASE WHEN OLD.colour = 'red' THEN 1 ELSE 0 END) WHERE year = OLD.year AND village_code = OLD.village_code;
 END;
+-- end of dialect block

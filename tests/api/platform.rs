@@ -98,9 +98,27 @@ const DIALECT_LINES: &[(&str, &str, &str)] = &[
 /// CHECK, index and statement, in order — must be the same text.
 fn comparable(dir: &str, file: &str) -> Vec<(usize, String)> {
     let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim_start().starts_with("--"))
+    // Triggers cannot be written alike (SQLite's bodies, PostgreSQL's
+    // functions): each sits between `-- dialect block: NAME` and
+    // `-- end of dialect block`, compared by its name only.
+    let mut in_block = false;
+    let mut lines = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        if let Some(name) = l.strip_prefix("-- dialect block: ") {
+            assert!(!in_block, "{dir}/{file} line {}: a dialect block inside another", i + 1);
+            in_block = true;
+            lines.push((i, format!("<dialect block {name}>")));
+        } else if l == "-- end of dialect block" {
+            assert!(in_block, "{dir}/{file} line {}: the end of no dialect block", i + 1);
+            in_block = false;
+        } else if !in_block {
+            lines.push((i, l.to_owned()));
+        }
+    }
+    assert!(!in_block, "{dir}/{file}: a dialect block is not ended");
+    lines
+        .into_iter()
+        .filter(|(_, l)| l.starts_with("<dialect block ") || !l.trim_start().starts_with("--"))
         .map(|(i, l)| {
             let dialect = DIALECT_LINES.iter().position(|(f, sqlite, postgres)| *f == file && (l == *sqlite || l == *postgres));
             let line = match dialect {
