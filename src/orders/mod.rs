@@ -981,7 +981,7 @@ pub use lifecycle::{LineStatus, OrderStatus, PaymentMethod};
 pub use payment::{Applied, StartError, apply_stripe_event, last_stripe_error, start_stripe};
 pub use place::{PlaceOutcome, PlaceRequest, place_idempotent, placed_with_key};
 pub use refunds::{NewRefund, Refund, RefundError, RefundLine, RefundOnce, finish_unanswered, refund, refund_once};
-pub use views::{Event, FulfilLine, Reach, awaiting_acceptance, cooperatives, events, find_by_number, reach, to_fulfil};
+pub use views::{Event, FulfilLine, Reach, ReachRow, awaiting_acceptance, cooperatives, events, find_by_number, reach, to_fulfil};
 
 /// Who is allowed to move an order, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,11 +15,15 @@ pub struct Spec {
     /// Where the page's back link goes, and its words.
     pub back: (&'static str, &'static str),
     pub help: &'static str,
-    /// The sample rows under the columns.
-    pub sample: &'static str,
+    /// A sample file, its header included, shown on the page.
+    pub sample: String,
+    /// Where the sample can be downloaded as a file that imports as it
+    /// is, if it can.
+    pub sample_href: Option<&'static str>,
+    /// Names the file may use, each list with its heading: (name, number).
+    pub lists: Vec<(&'static str, Vec<(String, String)>)>,
     /// Where the form posts.
     pub action: &'static str,
-    pub columns: &'static [&'static str],
 }
 
 #[derive(Template)]

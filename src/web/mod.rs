@@ -25,6 +25,7 @@ mod page;
 mod pages;
 mod reports;
 mod search;
+mod supports;
 mod words;
 
 pub use assets::asset_url;
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/lots/{id}/adjustments", axum::routing::post(console::adjust))
         .route("/console/households", get(console::members))
         .route("/console/import", get(console::import_form).post(console::import))
+        .route("/console/import/sample.csv", get(console::import_sample))
         .route("/console/products/new", get(console::new_product))
         .route("/console/products", axum::routing::post(console::create_product))
         .route("/console/products/{id}/edit", get(console::edit_product))

@@ -460,9 +460,13 @@ fn import_spec(c: &Chrome) -> imports::Spec {
         title: c.t.mon_import_title,
         back: ("/monitoring", c.t.mon_title),
         help: c.t.mon_import_help,
-        sample: "HH-7K3QX9PM,2026-03-02,14000,因病、因学,饮水,老人住院\nHH-2B8M4WQA,2026-03-02,26000.50,,,",
+        sample: format!(
+            "{}\nHH-7K3QX9PM,2026-03-02,14000,因病、因学,饮水,老人住院\nHH-2B8M4WQA,2026-03-02,26000.50,,,",
+            monitoring::IMPORT_COLUMNS.join(",")
+        ),
+        sample_href: None,
+        lists: Vec::new(),
         action: "/monitoring/import",
-        columns: &monitoring::IMPORT_COLUMNS,
     }
 }
 

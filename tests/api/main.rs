@@ -54,3 +54,6 @@ mod backups;
 
 // ---- the cluster through nginx (issue 15 §3; ignored: ./scripts/cluster test runs it) ----
 mod cluster;
+
+// ---- the money and the chain shown plainly (issue 14 §6, §4; h-money) ----
+mod money;
