@@ -239,7 +239,7 @@ async fn order_page(
             })
             .collect();
         let paid = o.paid_at.is_some();
-        let reach = if paid { Some(reach_table(&state, actor, orders::reach(&state.db, id).await?).await?) } else { None };
+        let reach = if paid { Some(reach_table(state, actor, orders::reach(&state.db, id).await?).await?) } else { None };
         let coops = orders::cooperatives(&state.db, id).await?;
         let stripe_error = orders::last_stripe_error(&state.db, id).await?;
         let buyer = BUYERS.iter().any(|r| actor.has(*r));
