@@ -61,6 +61,14 @@ test('a paid order shows whom the money reached, and its invoice prints the plac
     await page.emulateMedia({ media: 'print' });
     assert.equal(await page.locator('.noprint').first().evaluate((e) => getComputedStyle(e).display), 'none', 'print hides the links');
     await page.screenshot({ path: `${SHOTS}42-invoice-print-${name}.png`, fullPage: true });
+    // The product page's 带动 block: villages and statuses, no household.
+    await page.goto(`${BASE}/products/${product.id}`);
+    const supports = await page.locator('#supports').innerText();
+    assert.match(supports, /带动 \d+ 户农户增收/);
+    assert.match(supports, /建档立卡贫困户 \d+ 户/);
+    assert.doesNotMatch(supports, /HH-[0-9A-Z]{8}/, 'no household code');
+    await page.locator('#supports').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}43-product-supports-${name}.png` });
     await context.close();
   }
 });
