@@ -40,6 +40,20 @@ struct ImportPage<'a> {
     done: Option<String>,
 }
 
+/// A sample file to download: CSV, UTF-8 with a byte-order mark so that
+/// spreadsheet programs read the Chinese, never cached (it is the user's).
+pub fn csv_file(text: String, name: &'static str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut res = (StatusCode::OK, format!("\u{feff}{text}")).into_response();
+    let headers = res.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    res
+}
+
 /// The empty form.
 pub fn form(page: &Page, spec: &Spec) -> PageResult {
     page.render(StatusCode::OK, &ImportPage { c: &page.c, spec, errors: Vec::new(), more_rows: None, problem: None, done: None })

@@ -96,6 +96,7 @@ pub fn router() -> Router<AppState> {
         .route("/monitoring/households/{id}/visit", get(monitoring::visit_form).post(monitoring::record_visit))
         .route("/monitoring/alerts/{id}/ack", axum::routing::post(monitoring::acknowledge))
         .route("/monitoring/import", get(monitoring::import_form).post(monitoring::import))
+        .route("/monitoring/import/sample.csv", get(monitoring::import_sample))
         // Dashboards (issue 13).
         .route("/dashboard", get(dashboards::dashboard))
 }

@@ -9,8 +9,6 @@ use crate::web::page::Or500;
 use crate::web::words;
 use crate::web::{Chrome, Page, PageResult};
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::IntoResponse;
 
 /// The sample when the cooperative has no product, node or member yet:
 /// the shape of a file, which cannot import until it has.
@@ -49,12 +47,7 @@ pub async fn import_form(page: Page, State(state): State<AppState>) -> PageResul
 pub async fn sample(page: Page, State(state): State<AppState>) -> PageResult {
     let (_, coop) = page.manager()?;
     let sample = stock::import_sample(&state.db, coop).await.or_500(&page)?.ok_or_else(|| page.not_found())?;
-    let mut res = (StatusCode::OK, format!("\u{feff}{sample}")).into_response();
-    let headers = res.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"lots-sample.csv\""));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    Ok(res)
+    Ok(imports::csv_file(sample, "lots-sample.csv"))
 }
 
 /// `POST /console/import` — a CSV or XLSX file; all lots or none.
