@@ -41,7 +41,7 @@ test('a visitor searches 红枣, narrows by county, and opens the product with i
   assert.match(crumbs[0], /新疆维吾尔自治区/);
   assert.equal(crumbs[2], '泽普县', 'the county by its name');
   assert.ok(!crumbs.some((c) => /\d{12}/.test(c)), `no region codes in the breadcrumb: ${crumbs}`);
-  assert.match(await page.locator('.households').innerText(), /带动 \d+ 户农户增收/);
+  assert.match(await page.locator('#supports').innerText(), /带动 \d+ 户农户增收/);
   await page.screenshot({ path: SHOTS + '03-product.png', fullPage: true });
 });
 

@@ -172,10 +172,25 @@ struct FileConfig {
 pub struct Payee {
     /// Account holder.
     pub name: String,
-    /// Bank and branch.
-    pub bank: String,
-    /// Account number.
-    pub account: String,
+    /// Bank and branch; `None` until configured.
+    pub bank: Option<String>,
+    /// Account number; `None` until configured.
+    pub account: Option<String>,
+}
+
+impl Payee {
+    /// The settings still missing, by their environment names: platform
+    /// finance is told on its page, buyers never see them.
+    pub fn missing(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if self.bank.is_none() {
+            missing.push("ZHUNONG_PAYEE_BANK");
+        }
+        if self.account.is_none() {
+            missing.push("ZHUNONG_PAYEE_ACCOUNT");
+        }
+        missing
+    }
 }
 
 /// An IP address range in CIDR notation (`10.0.0.0/8`, `fd00::/8`); a bare
@@ -322,10 +337,8 @@ impl Config {
             stripe_timeout_ms: number("STRIPE_TIMEOUT_MS", file.stripe_timeout_ms, crate::bounds::STRIPE_TIMEOUT_MS)?,
             payee: Payee {
                 name: var("ZHUNONG_PAYEE_NAME").or(file.payee_name).unwrap_or_else(|| "助农消费帮扶平台运营中心".into()),
-                bank: var("ZHUNONG_PAYEE_BANK").or(file.payee_bank).unwrap_or_else(|| "（请配置开户行 ZHUNONG_PAYEE_BANK）".into()),
-                account: var("ZHUNONG_PAYEE_ACCOUNT")
-                    .or(file.payee_account)
-                    .unwrap_or_else(|| "（请配置账号 ZHUNONG_PAYEE_ACCOUNT）".into()),
+                bank: var("ZHUNONG_PAYEE_BANK").or(file.payee_bank).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+                account: var("ZHUNONG_PAYEE_ACCOUNT").or(file.payee_account).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
             },
             monitoring_lines,
             monitoring_orange_percent: number("ZHUNONG_MONITORING_ORANGE_PERCENT", file.monitoring_orange_percent, 10)?,

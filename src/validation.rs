@@ -503,6 +503,26 @@ pub enum Problem {
     /// A pledge report's `from` and `to` in different years, or not in
     /// the `year` given beside them (a pledge is a year's).
     PeriodInOneYear,
+    // ---- imports by name (issue 14 §2, h-money) ----
+    /// An import row's product is none of the cooperative's, by name or
+    /// by the number the import page lists.
+    UnknownProduct {
+        /// The cell, quoted and cut.
+        text: String,
+    },
+    /// An import row names a product that several of the cooperative's
+    /// products are called.
+    AmbiguousProduct {
+        /// The cell, quoted and cut.
+        text: String,
+        /// How many products have that name.
+        n: usize,
+    },
+    /// An import row's node is no node's name or number.
+    UnknownNode {
+        /// The cell, quoted and cut.
+        text: String,
+    },
 }
 
 impl Problem {
@@ -622,6 +642,9 @@ impl Problem {
             NotInYourRegion { .. } => "not_in_your_region",
             VisitTwice { .. } => "visit_twice",
             PeriodInOneYear => "period_in_one_year",
+            UnknownProduct { .. } => "unknown_product",
+            AmbiguousProduct { .. } => "ambiguous_product",
+            UnknownNode { .. } => "unknown_node",
         }
     }
 }
@@ -790,6 +813,15 @@ impl std::fmt::Display for Problem {
             NotInYourRegion { text } => write!(f, "{text} is not a household of your region"),
             VisitTwice { first_row } => write!(f, "this household's visit on this day is in row {first_row} already"),
             PeriodInOneYear => f.write_str("give from and to within one calendar year (the year given, if any)"),
+            UnknownProduct { text } => {
+                write!(f, "this cooperative has no product {text}; give the product's name or the number the import page lists")
+            }
+            AmbiguousProduct { text, n } => {
+                write!(f, "{n} of this cooperative's products are called {text}; give the number the import page lists instead")
+            }
+            UnknownNode { text } => {
+                write!(f, "there is no node {text}; give one of the nodes the import page lists")
+            }
         }
     }
 }

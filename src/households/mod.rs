@@ -311,6 +311,79 @@ pub async fn member_counts(db: &Db, coop: i64) -> sqlx::Result<(i64, i64)> {
     .await
 }
 
+/// Whose goods it is: a product, or every product of a cooperative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Supplier {
+    /// The households that supplied lots of one product.
+    Product(i64),
+    /// The households that supplied lots of any product of a cooperative.
+    Cooperative(i64),
+}
+
+/// Whom a product or a cooperative supports (带动): households that
+/// supplied its lots, counted by village and by status. Counts only, for
+/// public pages: no code, name or register number leaves here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Support {
+    /// Households in all.
+    pub households: i64,
+    /// By status, in [`Status::ALL`] order, statuses with none left out.
+    pub by_status: Vec<(Status, i64)>,
+    /// By village, most households first (then by code).
+    pub villages: Vec<VillageSupport>,
+}
+
+/// One village's households in a [`Support`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VillageSupport {
+    /// The village, 12 digits.
+    pub code: String,
+    /// Households of the village.
+    pub households: i64,
+    /// By status, as in [`Support::by_status`].
+    pub by_status: Vec<(Status, i64)>,
+}
+
+/// Whom `supplier` supports, by the households' status today.
+pub async fn support(db: &Db, supplier: Supplier) -> sqlx::Result<Support> {
+    let (filter, id) = match supplier {
+        Supplier::Product(id) => ("l.product_id = $1", id),
+        Supplier::Cooperative(id) => ("l.product_id IN (SELECT id FROM products WHERE cooperative_id = $1)", id),
+    };
+    // A household has one village and one status: the groups do not overlap.
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+        "SELECT h.village_code, h.status, COUNT(DISTINCT h.id) FROM lot_contributions c JOIN lots l ON l.id = c.lot_id \
+         JOIN households h ON h.id = c.household_id WHERE {filter} GROUP BY h.village_code, h.status ORDER BY h.village_code"
+    ))
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut support = Support::default();
+    let mut totals: Vec<(Status, i64)> = Vec::new();
+    for (village, status, n) in rows {
+        let Some(status) = Status::parse(&status) else { continue };
+        support.households += n;
+        match totals.iter_mut().find(|(s, _)| *s == status) {
+            Some(t) => t.1 += n,
+            None => totals.push((status, n)),
+        }
+        if support.villages.last().is_none_or(|v| v.code != village) {
+            support.villages.push(VillageSupport { code: village, households: 0, by_status: Vec::new() });
+        }
+        let v = support.villages.last_mut().expect("pushed above");
+        v.households += n;
+        v.by_status.push((status, n));
+    }
+    let order = |s: &Status| Status::ALL.iter().position(|x| x == s);
+    totals.sort_by_key(|(s, _)| order(s));
+    for v in &mut support.villages {
+        v.by_status.sort_by_key(|(s, _)| order(s));
+    }
+    support.villages.sort_by(|a, b| b.households.cmp(&a.households).then_with(|| a.code.cmp(&b.code)));
+    support.by_status = totals;
+    Ok(support)
+}
+
 /// A household to register.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct NewHousehold {

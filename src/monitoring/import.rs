@@ -79,6 +79,23 @@ where
     report
 }
 
+/// A sample file of visits for the officials of `region` that imports as
+/// it is: two of its households (by code), visited `today`, one with an
+/// illness and unsafe water. `None` when the region has fewer than two
+/// households.
+pub async fn sample(db: &Db, region: RegionCode, today: time::Date) -> sqlx::Result<Option<String>> {
+    let (lo, hi) = super::code_range(Some(region));
+    let codes: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM households WHERE village_code BETWEEN $1 AND $2 ORDER BY village_code, code LIMIT 2")
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_all(db.pool())
+            .await?;
+    let [first, second] = codes.as_slice() else { return Ok(None) };
+    let day = crate::time::format_date(today);
+    Ok(Some(format!("{}\n{first},{day},14000,因病,饮水,老人住院\n{second},{day},26000.50,,,\n", IMPORT_COLUMNS.join(","))))
+}
+
 /// Splits a cell of factors or checks: 、 , ， ; ； | / and spaces.
 fn items(cell: &str) -> Vec<&str> {
     cell.split(|c: char| matches!(c, '、' | ',' | '，' | ';' | '；' | '|' | '/') || c.is_whitespace()).filter(|s| !s.is_empty()).collect()

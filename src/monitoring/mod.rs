@@ -36,7 +36,7 @@ pub mod visits;
 
 pub use alerts::{AckError, Alert, AlertFilter, acknowledge, alerts, open_alerts};
 pub use evaluate::{Evaluated, SWEEP_LEASE, Swept, Trigger, evaluate_all, evaluate_in, sweep};
-pub use import::{IMPORT_COLUMNS, ImportReport, import_upload};
+pub use import::{IMPORT_COLUMNS, ImportReport, import_upload, sample as import_sample};
 pub use report::{ChildCounts, Counts, FlaggedHousehold, MonitoringReport, OverdueVillage, ReportQuery, counts, report};
 pub use rule::{Assessment, Check, Colour, Figures, Reason, RiskFactor, Thresholds, assess};
 pub use visits::{NewVisit, Visit, VisitChecks, VisitError, record_visit};

@@ -1000,7 +1000,7 @@ pub use payment::{Applied, StartError, apply_stripe_event, last_stripe_error, st
 pub use place::{PlaceOutcome, PlaceRequest, place_idempotent, placed_with_key};
 pub use refunds::{NewRefund, Refund, RefundError, RefundLine, RefundOnce, finish_unanswered, refund, refund_once};
 pub use views::{
-    Event, FulfilLine, GivenRating, Reach, awaiting_acceptance, cooperatives, events, find_by_number, ratings, reach, to_fulfil,
+    Event, FulfilLine, GivenRating, Reach, ReachRow, awaiting_acceptance, cooperatives, events, find_by_number, ratings, reach, to_fulfil,
 };
 
 /// Who is allowed to move an order, and how.

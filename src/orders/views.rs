@@ -2,6 +2,7 @@
 //! and the lines a cooperative has to fulfil.
 
 use crate::db::Db;
+use crate::money::Fen;
 use crate::regions::{RegionCode, short_name};
 
 /// A status change, as the order page lists it.
@@ -30,42 +31,118 @@ pub async fn events(db: &Db, id: i64) -> sqlx::Result<Vec<Event>> {
     .await
 }
 
-/// Whom a paid order reached, from its ledger net of refunds.
+/// Whom a paid order reached, read from the attribution ledger net of
+/// refunds: one row per cooperative and village, and the totals. Counts
+/// and amounts only — no household is named.
 #[derive(Debug, Clone, Default)]
 pub struct Reach {
-    /// Households credited with more than nothing.
+    /// Per cooperative and village, by cooperative then village code.
+    pub rows: Vec<ReachRow>,
+    /// Households credited with more than nothing, in all.
     pub households: i64,
-    /// Of them registered poor (建档立卡).
+    /// Of them registered poor (建档立卡) when the money moved.
     pub registered_poor: i64,
-    /// Their villages, short names with the county: `伽师县巴仁村`.
-    pub villages: Vec<String>,
+    /// Sales credited to households, net of refunds.
+    pub gross: Fen,
+    /// The households' income from them (the cooperatives' payout ratio).
+    pub income: Fen,
 }
 
-/// Whom order `id` reached (nothing before payment).
+/// One cooperative's households of one village in an order.
+#[derive(Debug, Clone)]
+pub struct ReachRow {
+    /// The cooperative (organisation id).
+    pub cooperative_id: i64,
+    /// Its name.
+    pub cooperative: String,
+    /// The village, 12 digits (pages link with it and show the names).
+    pub village_code: String,
+    /// The village's short name with its county's: `伽师县巴仁村`.
+    pub village: String,
+    /// Households credited with more than nothing.
+    pub households: i64,
+    /// Of them registered poor when the money moved.
+    pub registered_poor: i64,
+    /// Sales credited to them, net of refunds.
+    pub gross: Fen,
+    /// Their income from it.
+    pub income: Fen,
+}
+
+/// Whom order `id` reached, per cooperative and village (nothing before
+/// payment). The household's village and status are the ledger's facts
+/// of the sale, so the table does not move when a household is
+/// reclassified later.
 pub async fn reach(db: &Db, id: i64) -> sqlx::Result<Reach> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT h.status, h.village_code FROM attribution_entries e JOIN households h ON h.id = e.household_id WHERE e.order_id = $1 \
-         GROUP BY h.id, h.status, h.village_code HAVING SUM(e.gross_fen) > 0 ORDER BY h.village_code",
+    #[derive(sqlx::FromRow)]
+    struct Share {
+        cooperative_id: i64,
+        cooperative: String,
+        village_code: String,
+        household_id: i64,
+        household_status: String,
+        gross: i64,
+        income: i64,
+    }
+    let shares: Vec<Share> = sqlx::query_as(
+        "SELECT e.cooperative_id, g.name AS cooperative, e.village_code, e.household_id, e.household_status, \
+                CAST(SUM(e.gross_fen) AS BIGINT) AS gross, CAST(SUM(e.income_fen) AS BIGINT) AS income \
+         FROM attribution_entries e JOIN organisations g ON g.id = e.cooperative_id WHERE e.order_id = $1 \
+         GROUP BY e.cooperative_id, g.name, e.village_code, e.household_id, e.household_status \
+         ORDER BY e.cooperative_id, e.village_code, e.household_id",
     )
     .bind(id)
     .fetch_all(db.pool())
     .await?;
-    let mut codes: Vec<RegionCode> = rows.iter().filter_map(|(_, v)| RegionCode::parse(v).ok()).collect();
+    let mut codes: Vec<RegionCode> = shares.iter().filter_map(|s| RegionCode::parse(&s.village_code).ok()).collect();
+    codes.sort();
     codes.dedup();
     let regions = crate::regions::get_many(db, &codes).await?;
-    let villages = codes
-        .iter()
-        .filter_map(|c| regions.get(c))
-        .map(|r| {
-            let county = r.at(crate::regions::RegionLevel::County).map(|l| short_name(&l.name)).unwrap_or_default();
-            format!("{county}{}", short_name(&r.name))
-        })
-        .collect();
-    Ok(Reach {
-        households: rows.len() as i64,
-        registered_poor: rows.iter().filter(|(s, _)| s == "registered_poor").count() as i64,
-        villages,
-    })
+    let village_name = |code: &str| {
+        RegionCode::parse(code)
+            .ok()
+            .and_then(|c| regions.get(&c))
+            .map(|r| {
+                let county = r.at(crate::regions::RegionLevel::County).map(|l| short_name(&l.name)).unwrap_or_default();
+                format!("{county}{}", short_name(&r.name))
+            })
+            .unwrap_or_default()
+    };
+    let mut reach = Reach::default();
+    let mut counted = std::collections::BTreeSet::new();
+    for s in shares {
+        let same = reach.rows.last().is_some_and(|r| r.cooperative_id == s.cooperative_id && r.village_code == s.village_code);
+        if !same {
+            reach.rows.push(ReachRow {
+                cooperative_id: s.cooperative_id,
+                cooperative: s.cooperative.clone(),
+                village: village_name(&s.village_code),
+                village_code: s.village_code.clone(),
+                households: 0,
+                registered_poor: 0,
+                gross: Fen::ZERO,
+                income: Fen::ZERO,
+            });
+        }
+        let row = reach.rows.last_mut().expect("pushed above");
+        row.gross += Fen::new(s.gross);
+        row.income += Fen::new(s.income);
+        reach.gross += Fen::new(s.gross);
+        reach.income += Fen::new(s.income);
+        // A household fully refunded is no longer reached.
+        if s.gross > 0 {
+            let poor = s.household_status == "registered_poor";
+            row.households += 1;
+            row.registered_poor += i64::from(poor);
+            // A household that supplied two cooperatives counts once in all.
+            if counted.insert(s.household_id) {
+                reach.households += 1;
+                reach.registered_poor += i64::from(poor);
+            }
+        }
+    }
+    reach.rows.retain(|r| r.households > 0 || r.gross != Fen::ZERO);
+    Ok(reach)
 }
 
 /// A line a cooperative has to send, with the lots it comes from.

@@ -3,13 +3,20 @@
 //! back with its reason.
 //!
 //! One row per contributing household; rows with the same `lot` reference
-//! form one lot:
+//! form one lot. Products and nodes are named as managers know them — the
+//! product's name (or the number the import page lists beside it, for two
+//! products of one name) and the node's name (or its number) — never by
+//! internal ids they have no way to see:
 //!
 //! ```text
-//! lot,product_id,quantity,harvested_on,expires_on,node_id,household_code,household_quantity
-//! A,12,300,2026-09-01,2027-03-01,4,HH-7K3QX9PM,120
-//! A,12,300,2026-09-01,2027-03-01,4,HH-2B8M4WQA,180
+//! lot,product,quantity,harvested_on,expires_on,node,household_code,household_quantity
+//! A,伽师瓜,300,2026-09-01,2027-03-01,巴仁村集货点,HH-7K3QX9PM,120
+//! A,伽师瓜,300,2026-09-01,2027-03-01,巴仁村集货点,HH-2B8M4WQA,180
 //! ```
+//!
+//! Columns may be named in Chinese too (批次, 产品, 数量, 采收日期,
+//! 保质期至, 站点, 农户编号, 农户供货量); files of the old `product_id` and
+//! `node_id` columns still import, their numbers read as above.
 
 use super::upload::{Budget, FileKind, ImportSlots, OverBudget, ReadError};
 use super::{NewContribution, NewLot, StockError, create_lot_in};
@@ -19,8 +26,66 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The columns a file must have (any order, more allowed).
-pub const COLUMNS: [&str; 8] =
-    ["lot", "product_id", "quantity", "harvested_on", "expires_on", "node_id", "household_code", "household_quantity"];
+pub const COLUMNS: [&str; 8] = ["lot", "product", "quantity", "harvested_on", "expires_on", "node", "household_code", "household_quantity"];
+
+/// Other names a column may have: Chinese, and the old id columns.
+const ALIASES: [(&str, &[&str]); 8] = [
+    ("lot", &["批次"]),
+    ("product", &["product_id", "产品", "产品名称"]),
+    ("quantity", &["数量", "批次数量"]),
+    ("harvested_on", &["采收日期"]),
+    ("expires_on", &["保质期至", "到期日期"]),
+    ("node", &["node_id", "站点", "存放站点"]),
+    ("household_code", &["农户编号"]),
+    ("household_quantity", &["农户供货量", "供货数量"]),
+];
+
+/// What a cell names, among `(id, names…)`: the one thing of that name,
+/// or the thing of that number (`12` or `#12`). `Err(n)`: `n` things of
+/// that name (0: none, and no such number).
+fn resolve(text: &str, things: &[(i64, Vec<String>)]) -> Result<i64, usize> {
+    let named: Vec<i64> = things.iter().filter(|(_, names)| names.iter().any(|n| n == text)).map(|(id, _)| *id).collect();
+    match named.as_slice() {
+        [one] => return Ok(*one),
+        [] => {}
+        many => return Err(many.len()),
+    }
+    let number = text.strip_prefix('#').unwrap_or(text).parse::<i64>().ok();
+    number.filter(|n| things.iter().any(|(id, _)| id == n)).ok_or(0)
+}
+
+/// A sample file for cooperative `cooperative_id` that imports as it is:
+/// one lot of its first product, at the first node its lots may sit at,
+/// from two of its member households, harvested yesterday (China time).
+/// `None` when the cooperative has no product, node or member yet.
+pub async fn sample(db: &Db, cooperative_id: i64) -> sqlx::Result<Option<String>> {
+    let product: Option<String> =
+        sqlx::query_scalar("SELECT name FROM products WHERE cooperative_id = $1 AND active = 1 ORDER BY id LIMIT 1")
+            .bind(cooperative_id)
+            .fetch_optional(db.pool())
+            .await?;
+    let node = super::lot_nodes(db, cooperative_id).await?.into_iter().next().map(|(_, name)| name);
+    let households: Vec<String> = sqlx::query_scalar(
+        "SELECT h.code FROM households h JOIN cooperative_members m ON m.household_id = h.id WHERE m.cooperative_id = $1 ORDER BY h.code LIMIT 2",
+    )
+    .bind(cooperative_id)
+    .fetch_all(db.pool())
+    .await?;
+    let (Some(product), Some(node), false) = (product, node, households.is_empty()) else { return Ok(None) };
+    let harvested = crate::time::china_today() - time::Duration::days(1);
+    let (from, to) = (crate::time::format_date(harvested), crate::time::format_date(harvested + time::Duration::days(30)));
+    let shares: &[i64] = if households.len() == 2 { &[120, 180] } else { &[300] };
+    let mut out = format!("{}\n", COLUMNS.join(","));
+    for (h, share) in households.iter().zip(shares) {
+        out.push_str(&format!("A,{},300,{from},{to},{},{h},{share}\n", csv_cell(&product), csv_cell(&node)));
+    }
+    Ok(Some(out))
+}
+
+/// A CSV cell: quoted when it holds a comma, a quote or a line break.
+fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_owned() }
+}
 
 /// The problems of one row (row 1 is the header).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +236,45 @@ struct Row {
     share: i64,
 }
 
+/// Nodes named in a file that the cooperative's lots may not sit at, found
+/// one by one so that the lot is refused by the same rule as a lot typed
+/// in (`NodeOffChain`, in `create_lot_in`), not as an unknown name. At most
+/// [`OtherNodes::MAX_LOOKUPS`] different cells are looked up; past that a
+/// cell is unknown.
+#[derive(Default)]
+struct OtherNodes {
+    found: BTreeMap<String, Option<i64>>,
+}
+
+impl OtherNodes {
+    const MAX_LOOKUPS: usize = 100;
+
+    async fn find(&mut self, db: &Db, text: &str) -> sqlx::Result<Option<i64>> {
+        if let Some(id) = self.found.get(text) {
+            return Ok(*id);
+        }
+        if self.found.len() >= Self::MAX_LOOKUPS {
+            return Ok(None);
+        }
+        let number = text.strip_prefix('#').unwrap_or(text).parse::<i64>().unwrap_or(0);
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(id) FROM nodes WHERE name = $1 OR id = $2").bind(text).bind(number).fetch_one(db.pool()).await?;
+        self.found.insert(text.to_owned(), id);
+        Ok(id)
+    }
+}
+
+/// The products of cooperative `cooperative_id` by id, with their names
+/// (Chinese, and the English one if given).
+async fn products_of(db: &Db, cooperative_id: i64) -> sqlx::Result<Vec<(i64, Vec<String>)>> {
+    let rows: Vec<(i64, String, Option<String>)> =
+        sqlx::query_as("SELECT id, name, name_en FROM products WHERE cooperative_id = $1 ORDER BY id")
+            .bind(cooperative_id)
+            .fetch_all(db.pool())
+            .await?;
+    Ok(rows.into_iter().map(|(id, name, en)| (id, std::iter::once(name).chain(en).collect())).collect())
+}
+
 /// Checks every row and records every lot in one transaction, or nothing.
 pub async fn import(db: &Db, cooperative_id: i64, user_id: i64, cells: Vec<Vec<String>>) -> Result<ImportReport, ImportError> {
     let mut errors = Vec::new();
@@ -178,8 +282,8 @@ pub async fn import(db: &Db, cooperative_id: i64, user_id: i64, cells: Vec<Vec<S
     let Some((_, header)) = rows_iter.next() else { return Err(ImportError::Unreadable("the file is empty".into())) };
     let header: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
     let mut at = BTreeMap::new();
-    for col in COLUMNS {
-        match header.iter().position(|h| h == col) {
+    for (col, aliases) in ALIASES {
+        match header.iter().position(|h| h == col || aliases.contains(&h.as_str())) {
             Some(i) => {
                 at.insert(col, i);
             }
@@ -198,11 +302,16 @@ pub async fn import(db: &Db, cooperative_id: i64, user_id: i64, cells: Vec<Vec<S
     .await?
     .into_iter()
     .collect();
+    // Products and nodes by name (or number), among the cooperative's own
+    // products and the nodes its lots may sit at.
+    let products = products_of(db, cooperative_id).await?;
+    let nodes: Vec<(i64, Vec<String>)> = super::lot_nodes(db, cooperative_id).await?.into_iter().map(|(id, n)| (id, vec![n])).collect();
+    let mut elsewhere = OtherNodes::default();
 
     let mut rows = Vec::new();
     for (i, cells) in rows_iter {
         let line = i + 1;
-        let cell = |col: &str| cells.get(at[col]).map(String::as_str).unwrap_or("").to_owned();
+        let cell = |col: &str| cells.get(at[col]).map(|c| c.trim()).unwrap_or("").to_owned();
         let mut problems = Vec::new();
         let mut int = |col: &str| match cell(col).parse::<i64>() {
             Ok(n) => n,
@@ -211,7 +320,27 @@ pub async fn import(db: &Db, cooperative_id: i64, user_id: i64, cells: Vec<Vec<S
                 0
             }
         };
-        let (product_id, quantity, node_id, share) = (int("product_id"), int("quantity"), int("node_id"), int("household_quantity"));
+        let (quantity, share) = (int("quantity"), int("household_quantity"));
+        let product_id = match resolve(&cell("product"), &products) {
+            Ok(id) => id,
+            Err(0) => {
+                problems.push(Problem::UnknownProduct { text: quoted(&cell("product")) });
+                0
+            }
+            Err(n) => {
+                problems.push(Problem::AmbiguousProduct { text: quoted(&cell("product")), n });
+                0
+            }
+        };
+        let node_cell = cell("node");
+        let node_id = match resolve(&node_cell, &nodes) {
+            Ok(id) => Some(id),
+            Err(_) => elsewhere.find(db, &node_cell).await?,
+        }
+        .unwrap_or_else(|| {
+            problems.push(Problem::UnknownNode { text: quoted(&node_cell) });
+            0
+        });
         let lot = cell("lot");
         if lot.is_empty() {
             problems.push(Problem::NoLotReference);
@@ -328,6 +457,20 @@ mod tests {
         assert_eq!(more_rows, 150, "rows 52..=201; row 51 is listed already");
         let ImportError::Rows { errors, more_rows } = rows_error((2..=11).map(problem).collect()) else { panic!("rows") };
         assert_eq!((errors.len(), more_rows), (10, 0));
+    }
+
+    #[test]
+    fn a_product_is_found_by_its_name_or_its_number_and_a_shared_name_is_ambiguous() {
+        let things =
+            vec![(12, vec!["伽师瓜".to_owned(), "Jiashi melon".to_owned()]), (13, vec!["新梅".to_owned()]), (14, vec!["新梅".to_owned()])];
+        assert_eq!(resolve("伽师瓜", &things), Ok(12));
+        assert_eq!(resolve("Jiashi melon", &things), Ok(12));
+        assert_eq!(resolve("#13", &things), Ok(13));
+        assert_eq!(resolve("14", &things), Ok(14));
+        assert_eq!(resolve("新梅", &things), Err(2));
+        assert_eq!(resolve("哈密瓜", &things), Err(0));
+        assert_eq!(resolve("99", &things), Err(0), "a number of no product of the cooperative");
+        assert_eq!(csv_cell("甲,乙"), "\"甲,乙\"");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod upload;
 
 pub use import::{
     COLUMNS as IMPORT_COLUMNS, ImportError, ImportReport, MAX_ROW_ERRORS, RowError, import, import_upload, read_csv, read_xlsx, rows_error,
+    sample as import_sample,
 };
 pub use upload::{FileKind, OverBudget};
 

@@ -104,6 +104,8 @@ struct CoopPage<'a> {
     members: i64,
     poor_members: i64,
     cards: Vec<Card>,
+    /// 带动: whom the cooperative's goods support, by village and status.
+    support: super::supports::SupportView,
 }
 
 /// `GET /cooperatives/{id}`.
@@ -118,6 +120,7 @@ pub async fn cooperative(page: Page, State(state): State<AppState>, Path(id): Pa
             Err(_) => Vec::new(),
         };
         let (members, poor_members) = crate::households::member_counts(&state.db, id).await?;
+        let support = super::supports::view(&state, c, crate::households::Supplier::Cooperative(id)).await?;
         let (products, _) =
             catalog::list(&state.db, &ListQuery { cooperative_id: Some(id), limit: 100, offset: 0, ..ListQuery::default() }).await?;
         Ok(CoopPage {
@@ -129,6 +132,7 @@ pub async fn cooperative(page: Page, State(state): State<AppState>, Path(id): Pa
             members,
             poor_members,
             cards: products.iter().map(|p| Card::new(p, c.lang)).collect(),
+            support,
         })
     }
     .await;

@@ -30,6 +30,9 @@ struct FinancePage<'a> {
     total: i64,
     done: Option<String>,
     errors: Vec<String>,
+    /// For platform finance only: the payee settings still missing, so
+    /// invoices show no account to pay into.
+    payee_missing: Option<String>,
 }
 
 /// Query of the finance page.
@@ -59,6 +62,9 @@ async fn finance_page(state: &AppState, page: &Page, number: i64, done: Option<S
         total,
         done,
         errors,
+        payee_missing: Some(state.config.payee.missing())
+            .filter(|m| !m.is_empty())
+            .map(|m| super::words::fill(c.w.finance_payee_missing, &[("settings", &m.join(c.lang.pick("、", ", ")))])),
     };
     page.render(status, &view)
 }

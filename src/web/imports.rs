@@ -15,11 +15,15 @@ pub struct Spec {
     /// Where the page's back link goes, and its words.
     pub back: (&'static str, &'static str),
     pub help: &'static str,
-    /// The sample rows under the columns.
-    pub sample: &'static str,
+    /// A sample file, its header included, shown on the page.
+    pub sample: String,
+    /// Where the sample can be downloaded as a file that imports as it
+    /// is, if it can.
+    pub sample_href: Option<&'static str>,
+    /// Names the file may use, each list with its heading: (name, number).
+    pub lists: Vec<(&'static str, Vec<(String, String)>)>,
     /// Where the form posts.
     pub action: &'static str,
-    pub columns: &'static [&'static str],
 }
 
 #[derive(Template)]
@@ -34,6 +38,20 @@ struct ImportPage<'a> {
     problem: Option<String>,
     /// What was imported, as one sentence.
     done: Option<String>,
+}
+
+/// A sample file to download: CSV, UTF-8 with a byte-order mark so that
+/// spreadsheet programs read the Chinese, never cached (it is the user's).
+pub fn csv_file(text: String, name: &'static str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut res = (StatusCode::OK, format!("\u{feff}{text}")).into_response();
+    let headers = res.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    res
 }
 
 /// The empty form.

@@ -27,6 +27,7 @@ mod page;
 mod pages;
 mod reports;
 mod search;
+mod supports;
 mod words;
 
 pub use assets::asset_url;
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/lots/{id}/adjustments", axum::routing::post(console::adjust))
         .route("/console/households", get(console::members))
         .route("/console/import", get(console::import_form).post(console::import))
+        .route("/console/import/sample.csv", get(console::import_sample))
         .route("/console/products/new", get(console::new_product))
         .route("/console/products", axum::routing::post(console::create_product))
         .route("/console/products/{id}/edit", get(console::edit_product))
@@ -98,6 +100,7 @@ pub fn router() -> Router<AppState> {
         .route("/monitoring/households/{id}/visit", get(monitoring::visit_form).post(monitoring::record_visit))
         .route("/monitoring/alerts/{id}/ack", axum::routing::post(monitoring::acknowledge))
         .route("/monitoring/import", get(monitoring::import_form).post(monitoring::import))
+        .route("/monitoring/import/sample.csv", get(monitoring::import_sample))
         // Dashboards (issue 13).
         .route("/dashboard", get(dashboards::dashboard))
 }

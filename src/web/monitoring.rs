@@ -454,23 +454,42 @@ pub async fn acknowledge(page: Page, State(state): State<AppState>, Path(id): Pa
     show(&page, &state, &actor, Some(region), &HashMap::new(), None, Some(problem), StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
-/// The visits import, in the page's language.
-fn import_spec(c: &Chrome) -> imports::Spec {
-    imports::Spec {
+/// The visits import of the officials of `region`, in the page's
+/// language, with a sample made from the region's own households (a file
+/// that imports as it is).
+async fn import_spec(state: &AppState, c: &Chrome, region: crate::regions::RegionCode) -> anyhow::Result<imports::Spec> {
+    let sample = monitoring::import_sample(&state.db, region, crate::time::china_today()).await?;
+    Ok(imports::Spec {
         title: c.t.mon_import_title,
         back: ("/monitoring", c.t.mon_title),
         help: c.t.mon_import_help,
-        sample: "HH-7K3QX9PM,2026-03-02,14000,因病、因学,饮水,老人住院\nHH-2B8M4WQA,2026-03-02,26000.50,,,",
+        sample_href: sample.is_some().then_some("/monitoring/import/sample.csv"),
+        sample: sample.unwrap_or_else(|| {
+            format!(
+                "{}\nHH-7K3QX9PM,2026-03-02,14000,因病、因学,饮水,老人住院\nHH-2B8M4WQA,2026-03-02,26000.50,,,",
+                monitoring::IMPORT_COLUMNS.join(",")
+            )
+        }),
+        lists: Vec::new(),
         action: "/monitoring/import",
-        columns: &monitoring::IMPORT_COLUMNS,
-    }
+    })
 }
 
 /// `GET /monitoring/import`.
-pub async fn import_form(page: Page) -> PageResult {
+pub async fn import_form(page: Page, State(state): State<AppState>) -> PageResult {
     let actor = page.user()?;
-    actor.official_region().ok_or_else(|| page.forbidden())?;
-    imports::form(&page, &import_spec(&page.c))
+    let region = actor.official_region().ok_or_else(|| page.forbidden())?;
+    let spec = import_spec(&state, &page.c, region).await.or_500(&page)?;
+    imports::form(&page, &spec)
+}
+
+/// `GET /monitoring/import/sample.csv`: the page's sample as a file.
+pub async fn import_sample(page: Page, State(state): State<AppState>) -> PageResult {
+    let actor = page.user()?;
+    let region = actor.official_region().ok_or_else(|| page.forbidden())?;
+    let sample =
+        monitoring::import_sample(&state.db, region, crate::time::china_today()).await.or_500(&page)?.ok_or_else(|| page.not_found())?;
+    Ok(imports::csv_file(sample, "visits-sample.csv"))
 }
 
 /// `POST /monitoring/import` — a CSV or XLSX file of visits; all or none.
@@ -479,7 +498,7 @@ pub async fn import(page: Page, State(state): State<AppState>, mut form: axum::e
     let region = actor.official_region().ok_or_else(|| page.forbidden())?;
     let (csrf, file) = page.upload_form(&mut form).await?;
     page.check_token(&actor, &csrf)?;
-    let spec = import_spec(&page.c);
+    let spec = import_spec(&state, &page.c, region).await.or_500(&page)?;
     let Some((name, content_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
         return imports::no_file(&page, &spec);
     };

@@ -183,7 +183,8 @@ struct OrderPage<'a> {
     lines: Vec<LineView>,
     events: Vec<(String, &'static str, String, String)>,
     hold_until: Option<String>,
-    reach: Option<orders::Reach>,
+    /// Whom the money reached (paid orders): per cooperative and village.
+    reach: Option<ReachTable>,
     terms: Option<String>,
     overdue: bool,
     can_cancel: bool,
@@ -272,7 +273,7 @@ async fn order_page_with(
             })
             .collect();
         let paid = o.paid_at.is_some();
-        let reach = if paid { Some(orders::reach(&state.db, id).await?) } else { None };
+        let reach = if paid { Some(reach_table(state, actor, orders::reach(&state.db, id).await?).await?) } else { None };
         let coops = orders::cooperatives(&state.db, id).await?;
         let ratings = orders::ratings(&state.db, id).await?;
         let stripe_error = orders::last_stripe_error(&state.db, id).await?;
@@ -293,7 +294,9 @@ async fn order_page_with(
             tracking_note,
             show_tracking: !matches!(o.status, orders::OrderStatus::Cancelled),
             c,
-            delivery: region.unwrap_or_else(|| o.delivery.region_code.clone()),
+            // Never the 12-digit code: a place the table does not know is
+            // left to the address line below it.
+            delivery: region.unwrap_or_default(),
             address: o.delivery.address.clone(),
             contact: format!("{} {}", o.delivery.contact_name, o.delivery.phone),
             note: o.note.clone(),
@@ -332,6 +335,70 @@ fn refund_note(c: &Chrome, note: &str) -> Option<String> {
     let (reference, rest) = note.strip_prefix("refund ")?.split_once(": ")?;
     let (amount, reason) = rest.split_once(" — ")?;
     Some(super::words::fill(c.w.history_refund, &[("reference", &reference), ("amount", &format!("¥{amount}")), ("reason", &reason)]))
+}
+
+/// One cooperative's households of one village on the order page.
+pub(super) struct ReachLine {
+    cooperative: String,
+    village: String,
+    /// The village's report, when the viewer may read it.
+    href: Option<String>,
+    households: i64,
+    registered_poor: i64,
+    gross: String,
+    income: String,
+}
+
+/// The order page's table of whom the money reached, with its totals.
+pub(super) struct ReachTable {
+    rows: Vec<ReachLine>,
+    households: i64,
+    registered_poor: i64,
+    gross: String,
+    income: String,
+}
+
+/// The ledger's reach of an order as the page shows it: money as yuan,
+/// each village linked to its report where the viewer may read it — its
+/// households' report for officials of its region and the platform, the
+/// township's rollup (which lists the village) for a partner city paired
+/// with it, no link for anyone else.
+async fn reach_table(state: &AppState, actor: &Actor, reach: orders::Reach) -> anyhow::Result<ReachTable> {
+    use crate::reports::households::Scope;
+    let scope = Scope::of(actor);
+    let regional = crate::reports::regions::reach_of(&state.db, actor).await?;
+    let href = |code: &str| -> Option<String> {
+        let village = RegionCode::parse(code).ok()?;
+        let own = match &scope {
+            Some(Scope::All) => true,
+            Some(Scope::Region(r)) => r.contains(village),
+            _ => false,
+        };
+        if own {
+            return Some(format!("/reports/regions?parent={village}"));
+        }
+        let township = village.ancestor(crate::regions::RegionLevel::Township)?;
+        regional.as_ref().filter(|r| r.covers(village)).map(|_| format!("/reports/regions?parent={township}"))
+    };
+    Ok(ReachTable {
+        rows: reach
+            .rows
+            .iter()
+            .map(|r| ReachLine {
+                cooperative: r.cooperative.clone(),
+                village: r.village.clone(),
+                href: href(&r.village_code),
+                households: r.households,
+                registered_poor: r.registered_poor,
+                gross: r.gross.to_string(),
+                income: r.income.to_string(),
+            })
+            .collect(),
+        households: reach.households,
+        registered_poor: reach.registered_poor,
+        gross: reach.gross.to_string(),
+        income: reach.income.to_string(),
+    })
 }
 
 /// The note of a line's move by a scan (`dispatched SH3K9QX2M7`), in the
@@ -531,8 +598,36 @@ struct InvoicePage<'a> {
     lines: Vec<LineView>,
     total: String,
     total_upper: String,
-    payee: &'a crate::config::Payee,
+    /// Who is paid.
+    payee: &'a str,
+    /// The payee's bank and account; `None` while they are not configured
+    /// (buyers get a neutral line, never the settings' names).
+    account: Option<(&'a str, &'a str)>,
     delivery: String,
+    /// Today, China's date: the day this notice is issued.
+    issued: String,
+    /// When payment is due, in words (with the credit terms, if any).
+    due: Option<String>,
+}
+
+/// When order `o` is to be paid, in the page's words: paid already; the
+/// due date of credit terms (or "within N days of acceptance" before
+/// acceptance); or the end of the hold of an unpaid order.
+fn due_words(c: &Chrome, o: &Order) -> Option<String> {
+    use super::words::{day, fill};
+    if let Some(paid) = &o.paid_at {
+        return Some(fill(c.w.invoice_paid_on, &[("paid", &c.w.when(paid))]));
+    }
+    if let Some(days) = o.credit_terms_days {
+        return Some(match &o.due_on {
+            Some(due) => fill(c.w.invoice_due_terms, &[("due", &day(c.lang, due)), ("days", &days)]),
+            None => fill(c.w.invoice_due_after_acceptance, &[("days", &days)]),
+        });
+    }
+    if o.status == orders::OrderStatus::Cancelled {
+        return None;
+    }
+    o.hold_until.as_deref().map(|t| fill(c.w.invoice_due_hold, &[("due", &c.w.when(t))]))
 }
 
 /// `GET /orders/{id}/invoice`: the printable payment notice.
@@ -548,14 +643,21 @@ pub async fn invoice(page: Page, State(state): State<AppState>, Path(id): Path<S
         Err(_) => None,
     };
     let place = place.unwrap_or_default();
-    let delivery = format!("{place} {} {} {}", o.delivery.address, o.delivery.contact_name, o.delivery.phone);
+    let delivery = format!("{place} {} {} {}", o.delivery.address, o.delivery.contact_name, o.delivery.phone).trim().to_owned();
+    let payee = &state.config.payee;
     let view = InvoicePage {
         c,
         lines: o.lines.iter().map(|l| LineView::of(c, l)).collect(),
         total: o.total_fen.to_string(),
         total_upper: o.total_fen.chinese_uppercase(),
-        payee: &state.config.payee,
+        payee: &payee.name,
+        account: match (&payee.bank, &payee.account) {
+            (Some(bank), Some(account)) => Some((bank.as_str(), account.as_str())),
+            _ => None,
+        },
         delivery,
+        issued: super::words::day(c.lang, &crate::time::format_date(crate::time::china_today())),
+        due: due_words(c, &o),
         o: summary(c, &o),
     };
     page.render(StatusCode::OK, &view)

@@ -6,7 +6,7 @@ use super::{Chrome, Lang, Page, PageResult, render};
 use crate::app::AppState;
 use crate::catalog::{self, ListQuery, Product};
 use crate::http::{ClientAddr, session_token, visitor_csrf_ok};
-use crate::regions::{RegionLevel, short_name};
+use crate::regions::short_name;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -135,10 +135,11 @@ struct ProductPage<'a> {
     card: Card,
     p: &'a Product,
     crumbs: Vec<Crumb>,
-    village: String,
     storage: &'static str,
     tiers: Vec<(i64, String)>,
     certificates: Vec<(&'static str, String, String, bool)>,
+    /// 带动: whom the product supports, by village and status.
+    support: super::supports::SupportView,
 }
 
 /// `GET /products/{id}` — origin chain, cooperative, certificates, tiers,
@@ -148,8 +149,10 @@ pub async fn product(page: Page, State(state): State<AppState>, Path(id): Path<S
     let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
     let p = catalog::get(&state.db, id).await.or_500(&page)?.ok_or_else(|| page.not_found())?;
     let today = crate::time::format_date(crate::time::today());
+    let support = super::supports::view(&state, c, crate::households::Supplier::Product(p.id)).await.or_500(&page)?;
     let view = ProductPage {
         c,
+        support,
         card: Card::new(&p, c.lang),
         crumbs: p
             .origin
@@ -157,7 +160,6 @@ pub async fn product(page: Page, State(state): State<AppState>, Path(id): Path<S
             .iter()
             .map(|l| Crumb { name: short_name(&l.name), code: l.code.to_string(), level: l.level.as_str() })
             .collect(),
-        village: p.origin.chain.iter().find(|l| l.level == RegionLevel::Village).map(|l| short_name(&l.name)).unwrap_or_default(),
         storage: super::words::storage(c.lang, p.storage),
         tiers: p.price_tiers.iter().map(|t| (t.min_quantity, t.unit_price_fen.to_string())).collect(),
         certificates: p

@@ -248,7 +248,6 @@ words! {
     storage: "储存方式", "Storage";
     spec: "规格", "Specification";
     unit_weight: "每件重量（克，含包装）", "Weight per unit (grams, packed)";
-    supports: "带动 {households} 户农户增收，产地 {village}（其中建档立卡户 {poor}）", "Supports {households} households in {village} ({poor} registered poor households among them)";
     of_which_poor: "其中建档立卡户", "registered poor households among them";
     region_code: "区划代码", "Region code";
     login_heading: "登录助农", "Sign in to Zhunong";
@@ -518,7 +517,6 @@ words! {
     comment: "评语（可选）", "Comment (optional)";
     accept_button: "确认验收", "Accept the goods";
     reach_heading: "帮扶成效", "Where the money went";
-    reach_line: "这笔采购惠及 {households} 户农户，分布在{villages}；其中建档立卡贫困户 {poor} 户。", "This purchase reached {households} households in {villages}; {poor} of them registered poor.";
     reach_unpaid: "付款后，每一分钱都会记入供货农户的收益台账。", "Once paid, every fen is credited to the households who grew the goods.";
     invoice_title: "付款通知书", "Invoice";
     payee: "收款单位", "Payee";
@@ -831,6 +829,46 @@ words! {
     placed_view_order: "查看订单", "View the order";
     placed_invoice: "打印付款通知书", "Print the invoice";
     placed_more: "继续采购", "Keep shopping";
+    // ---- h-money: the money and the chain shown plainly (issue 14 §6, §2 imports, §4 invoice) ----
+    reach_cooperative: "合作社", "Cooperative";
+    reach_village: "村", "Village";
+    reach_households: "农户（户）", "Households";
+    reach_poor: "其中建档立卡贫困户（户）", "Of them registered poor";
+    reach_gross: "计入农户的销售额", "Sales credited to households";
+    reach_income: "农户所得", "Households' income";
+    reach_report: "查看该村的帮扶成效报表", "This village's report";
+    reach_hint: "数据来自收益台账，已扣除退款；农户所得按各合作社的分成比例计算。户数按付款时的农户类别统计，不公开农户身份。", "From the attribution ledger, net of refunds; the households' income follows each cooperative's payout ratio. Households are counted by their status when the money moved; no household is named.";
+    reach_none: "这笔订单已全部退款，没有计入农户的金额。", "This order was refunded in full: nothing is credited to households.";
+    invoice_issued: "开具日期", "Issued on";
+    invoice_due: "付款期限", "Payment due";
+    invoice_due_terms: "{due}（账期 {days} 天，自验收之日起算）", "{due} ({days}-day credit terms, counted from acceptance)";
+    invoice_due_after_acceptance: "验收后 {days} 天内（账期 {days} 天）", "Within {days} days of acceptance ({days}-day credit terms)";
+    invoice_due_hold: "{due} 前；逾期未付款，订单将自动取消", "By {due}; unpaid after that, the order is cancelled";
+    invoice_paid_on: "已于 {paid} 付款", "Paid on {paid}";
+    invoice_pay_to: "收款账户", "Pay to";
+    invoice_payee_ask: "收款账户信息请向平台财务索取，转账时请注明订单号。", "Ask platform finance for the bank account to pay into, and put the order number in the transfer's reference.";
+    invoice_seal_payee: "收款单位（盖章）", "Payee (seal)";
+    invoice_seal_buyer: "付款单位（盖章）", "Buyer (seal)";
+    invoice_signed: "经办人（签字）", "Handled by (signature)";
+    invoice_sign_date: "日期", "Date";
+    finance_payee_missing: "收款账户尚未配置，付款通知书上不会显示收款账户：请设置 {settings} 后重启服务。", "The bank account for payments is not configured, so invoices show none: set {settings} and restart the service.";
+    import_help_names: "每行一个供货农户；lot 相同的行组成一个批次。产品填产品名称（同名产品填下方列出的编号），站点填站点名称，农户填农户编号；列名可用中文或英文。文件中任何一行有误，则整个文件都不导入，并列出每一行的问题。", "One row per contributing household; rows with the same lot form one lot. Name the product (or, for two products of one name, give its number listed below), the node by its name and the household by its code; columns may be named in Chinese or English. If any row is wrong, nothing is imported and every bad row is listed.";
+    import_sample_download: "下载示例文件（可直接导入本社）", "Download the sample file (it imports into your cooperative as it is)";
+    import_products: "本社产品", "Your products";
+    import_nodes: "可存放批次的站点", "Nodes your lots may sit at";
+    import_name: "名称", "Name";
+    import_number: "编号", "Number";
+    supports_label: "带动农户", "Households supported";
+    supports_lead: "带动 {households} 户农户增收：{statuses}", "Supports {households} households: {statuses}";
+    supports_village: "{village}：{households} 户（{statuses}）", "{village}: {households} households ({statuses})";
+    supports_more: "另有 {n} 个村", "and {n} more villages";
+    supports_hint: "按户统计，只公开村名和户数，不公开农户身份。", "Counted by household: only villages and numbers are public, never who they are.";
+    supports_none: "还没有农户为其供货的记录。", "No household has supplied it yet.";
+    count_registered_poor: "建档立卡贫困户 {n} 户", "{n} registered poor";
+    count_monitored: "监测户 {n} 户", "{n} monitored";
+    count_edge: "边缘户 {n} 户", "{n} at the edge";
+    count_lifted: "已脱贫户 {n} 户", "{n} lifted out of poverty";
+    count_other: "一般农户 {n} 户", "{n} other";
 }
 
 impl Words {
@@ -938,27 +976,9 @@ impl Words {
         fill_html(self.results_count, &[("total", strong(None, total))])
     }
 
-    /// The households a product supports (HTML, numbers in bold).
-    pub fn supports_html(&self, households: impl Display, village: impl Display, poor: impl Display) -> String {
-        fill_html(self.supports, &[("households", strong(None, households)), ("village", escape(village)), ("poor", escape(poor))])
-    }
-
     /// A cooperative's members and payout (HTML, number in bold).
     pub fn members_html(&self, members: impl Display, poor: impl Display, percent: impl Display) -> String {
         fill_html(self.members_line, &[("members", strong(None, members)), ("poor", escape(poor)), ("percent", escape(percent))])
-    }
-
-    /// Whom a paid order reached (HTML; the numbers carry the ids the
-    /// browser tests read).
-    pub fn reach_html(&self, households: impl Display, villages: &[String], poor: impl Display) -> String {
-        fill_html(
-            self.reach_line,
-            &[
-                ("households", strong(Some("reach-households"), households)),
-                ("villages", escape(self.list(villages))),
-                ("poor", strong(Some("reach-poor"), poor)),
-            ],
-        )
     }
 
     /// A household's poverty status, for templates.

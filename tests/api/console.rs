@@ -228,7 +228,10 @@ async fn the_visits_import_page_names_its_own_form_and_records_all_visits_or_non
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.text.contains(r#"action="/monitoring/import""#), "posts to the visits import");
     assert!(form.text.contains(r#"<a href="/monitoring">"#), "leads back to monitoring");
-    assert!(form.text.contains("household_code,visited_on") && form.text.contains("HH-7K3QX9PM,"), "its own columns and sample");
+    assert!(
+        form.text.contains("household_code,visited_on") && form.text.contains("href=\"/monitoring/import/sample.csv\""),
+        "its own columns and sample"
+    );
     assert!(!form.text.contains("/console/import"), "not the lots import");
     let csrf = csrf(&form);
     let code: String =
@@ -414,4 +417,37 @@ async fn without_a_script_the_lot_form_finds_households_and_grows_rows_keeping_w
 
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+// ---- imports by name (issue 14 §2; h-money) ----
+
+#[tokio::test]
+async fn the_visits_sample_offered_on_the_import_page_imports_cleanly_for_the_official() {
+    let app = TestApp::demo().await;
+    let token = app.login("official@county.zhunong.demo").await;
+    let form = get(&app, "/monitoring/import", Some(&token)).await;
+    let csrf = csrf(&form);
+    let sample = get(&app, "/monitoring/import/sample.csv", Some(&token)).await;
+    assert_eq!(sample.status, StatusCode::OK);
+    assert!(sample.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
+    let boundary = "zhunongboundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"visits-sample.csv\"\r\nContent-Type: text/csv\r\n\r\n{}\r\n--{boundary}--\r\n",
+        sample.text
+    );
+    let visits_before = app.count("SELECT COUNT(*) FROM household_visits").await;
+    let res = app
+        .raw(
+            Request::post("/monitoring/import")
+                .header(header::COOKIE, format!("zn_session={token}"))
+                .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM household_visits").await, visits_before + 2, "both sample visits recorded");
+    // A cooperative manager has no visits sample.
+    let manager = app.login("manager@coop.zhunong.demo").await;
+    assert_eq!(get(&app, "/monitoring/import/sample.csv", Some(&manager)).await.status, StatusCode::FORBIDDEN);
 }

@@ -364,3 +364,107 @@ async fn the_console_caps_the_list_of_bad_rows_and_says_how_many_more() {
     assert_eq!(zh.text.matches("HH-NOBODY").count(), 100, "the first 100 problems are listed");
     assert!(zh.text.contains("另有 20 行有问题（只列出前 100 个问题）。"), "{}", zh.text);
 }
+
+// ---- imports by name (issue 14 §2; h-money) ----
+
+#[tokio::test]
+async fn the_sample_offered_on_the_import_page_imports_cleanly_into_the_demo_cooperative() {
+    let app = TestApp::demo().await;
+    let token = app.login("manager@coop.zhunong.demo").await;
+    let cookie = format!("zn_session={token}");
+    let get = |path: &'static str| {
+        let cookie = cookie.clone();
+        let app = &app;
+        async move { app.raw(Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap()).await }
+    };
+    let form = get("/console/import").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let at = form.text.find("id=\"sample-download\"").expect("a sample to download");
+    let href_at = form.text[..at].rfind("href=\"").unwrap() + 6;
+    let href = form.text[href_at..].split('"').next().unwrap().to_owned();
+    assert_eq!(href, "/console/import/sample.csv");
+    let sample = get("/console/import/sample.csv").await;
+    assert_eq!(sample.status, StatusCode::OK);
+    assert!(sample.content_type().starts_with("text/csv"), "{}", sample.content_type());
+    // Names, not internal ids: the product and node as the manager knows them.
+    assert!(sample.text.contains("伽师瓜") && sample.text.contains(",product,") && sample.text.contains(",node,"), "{}", sample.text);
+    assert!(form.text.contains(sample.text.trim_start_matches('\u{feff}').lines().nth(1).unwrap()), "the page shows the same sample");
+
+    let lots_before = app.count("SELECT COUNT(*) FROM lots").await;
+    let res = console_upload(&app, "zh", "lots-sample.csv", "text/csv", sample.text.as_bytes()).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert!(res.text.contains("role=\"status\"") && !res.text.contains("role=\"alert\""), "zero errors: {}", res.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM lots").await, lots_before + 1, "the sample's lot is recorded");
+    let product = app.count("SELECT MIN(id) FROM products WHERE name = '伽师瓜'").await;
+    let newest = app.count("SELECT MAX(id) FROM lots").await;
+    assert_eq!(app.count(&format!("SELECT product_id FROM lots WHERE id = {newest}")).await, product);
+    assert_eq!(app.count(&format!("SELECT quantity FROM lots WHERE id = {newest}")).await, 300);
+
+    // A buyer has no sample to download.
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let refused = app
+        .raw(Request::get("/console/import/sample.csv").header(header::COOKIE, format!("zn_session={buyer}")).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn lots_name_product_and_node_and_an_unknown_or_ambiguous_name_is_a_row_error_in_the_managers_language() {
+    let app = TestApp::demo().await;
+    let f = fixture(&app).await;
+    let product: String =
+        sqlx::query_scalar("SELECT name FROM products WHERE id = $1").bind(f.product).fetch_one(app.db().pool()).await.unwrap();
+    let node: String = sqlx::query_scalar("SELECT name FROM nodes WHERE id = $1").bind(f.node).fetch_one(app.db().pool()).await.unwrap();
+    let day = zhunong::time::format_date(zhunong::time::china_today() - time::Duration::days(1));
+    let h = &f.households;
+    // Chinese column names, names for product and node.
+    let good = format!("批次,产品,数量,采收日期,保质期至,站点,农户编号,农户供货量\nA,{product},30,{day},2027-06-01,{node},{},30\n", h[0]);
+    let res = console_upload(&app, "zh", "lots.csv", "text/csv", good.as_bytes()).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+
+    let bad = format!(
+        "lot,product,quantity,harvested_on,expires_on,node,household_code,household_quantity\n\
+         A,哈密瓜,30,{day},2027-06-01,{node},{},30\n\
+         B,{product},30,{day},2027-06-01,没有这个站点,{},30\n",
+        h[0], h[1]
+    );
+    let lots_before = app.count("SELECT COUNT(*) FROM lots").await;
+    let zh = console_upload(&app, "zh", "lots.csv", "text/csv", bad.as_bytes()).await;
+    assert_eq!(zh.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", zh.text);
+    assert!(zh.text.contains("本合作社没有产品 &#34;哈密瓜&#34;，请填写产品名称或导入页列出的产品编号"), "{}", zh.text);
+    assert!(zh.text.contains("没有站点 &#34;没有这个站点&#34;，请填写导入页列出的站点名称"), "{}", zh.text);
+    let en = console_upload(&app, "en", "lots.csv", "text/csv", bad.as_bytes()).await;
+    assert!(en.text.contains("this cooperative has no product &#34;哈密瓜&#34;"), "{}", en.text);
+    assert_eq!(app.count("SELECT COUNT(*) FROM lots").await, lots_before, "nothing recorded");
+    // A node of another county, by its name: the same rule as a lot typed in.
+    let far: String =
+        sqlx::query_scalar("SELECT MIN(name) FROM nodes WHERE region_code LIKE '422822%'").fetch_one(app.db().pool()).await.unwrap();
+    let off = good.replace(&node, &far);
+    let refused = console_upload(&app, "zh", "lots.csv", "text/csv", off.as_bytes()).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    assert!(!refused.text.contains("没有站点"), "the node exists: {}", refused.text);
+
+    // Names are unique within a cooperative, but one product's English
+    // name may be another's Chinese one: that name is ambiguous, the
+    // number is not.
+    let other = app
+        .count(&format!(
+            "SELECT MIN(id) FROM products WHERE cooperative_id = (SELECT cooperative_id FROM products WHERE id = {0}) AND id <> {0}",
+            f.product
+        ))
+        .await;
+    sqlx::query("UPDATE products SET name_en = $1 WHERE id = $2").bind(&product).bind(other).execute(app.db().pool()).await.unwrap();
+    let twice = format!(
+        "lot,product,quantity,harvested_on,expires_on,node,household_code,household_quantity\nA,{product},30,{day},2027-06-01,{node},{},30\n",
+        h[0]
+    );
+    let ambiguous = console_upload(&app, "zh", "lots.csv", "text/csv", twice.as_bytes()).await;
+    assert_eq!(ambiguous.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", ambiguous.text);
+    assert!(
+        ambiguous.text.contains(&format!("本合作社有 2 个产品都叫 &#34;{product}&#34;，请改填导入页列出的产品编号")),
+        "{}",
+        ambiguous.text
+    );
+    let by_number = twice.replace(&format!("A,{product},"), &format!("A,#{},", f.product));
+    assert_eq!(console_upload(&app, "zh", "lots.csv", "text/csv", by_number.as_bytes()).await.status, StatusCode::CREATED);
+}

@@ -57,3 +57,5 @@ mod cluster;
 
 // ---- forms that forgive (issue 14 §4) ----
 mod forgiving;
+// ---- the money and the chain shown plainly (issue 14 §6, §4; h-money) ----
+mod money;

@@ -62,7 +62,7 @@ async fn the_product_page_shows_the_breadcrumb_by_name_and_whom_it_supports() {
             "SELECT COUNT(DISTINCT c.household_id) FROM lot_contributions c JOIN lots l ON l.id = c.lot_id WHERE l.product_id = {id}"
         ))
         .await;
-    assert!(res.text.contains(&format!("带动 <strong>{supported}</strong> 户农户增收")), "households line");
+    assert!(res.text.contains(&format!("带动 <strong id=\"supports-households\">{supported}</strong> 户农户增收")), "households line");
     assert!(res.text.contains("扶贫产品") && res.text.contains("FP2024-"));
     // Certificates' dates as people read them, not as stored.
     let until: String = sqlx::query_scalar("SELECT MIN(valid_until) FROM certificates WHERE product_id = $1")

@@ -12,7 +12,7 @@ mod products;
 mod stock;
 
 pub use fulfil::fulfil;
-pub use import::{import, import_form};
+pub use import::{import, import_form, sample as import_sample};
 pub use members::members;
 pub use products::{create_product, edit_product, new_product, update_product};
 pub use stock::{adjust, create_lot, lot, new_lot, overview, picks};

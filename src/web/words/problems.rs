@@ -403,6 +403,29 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
             "起止日期须在同一年内（如填写了年份，须在该年内）",
             "Give a start and an end within one calendar year (the year given, if any)"
         ),
+        // ---- imports by name (issue 14 §2, h-money) ----
+        UnknownProduct { text } => say!(
+            lang,
+            "{label}：本合作社没有产品 {text}，请填写产品名称或导入页列出的产品编号",
+            "{label}: this cooperative has no product {text}; give the product's name or the number listed on the import page",
+            label = label,
+            text = text
+        ),
+        AmbiguousProduct { text, n } => say!(
+            lang,
+            "{label}：本合作社有 {n} 个产品都叫 {text}，请改填导入页列出的产品编号",
+            "{label}: {n} of this cooperative's products are called {text}; give the number listed on the import page instead",
+            label = label,
+            text = text,
+            n = n
+        ),
+        UnknownNode { text } => say!(
+            lang,
+            "{label}：没有站点 {text}，请填写导入页列出的站点名称",
+            "{label}: there is no node {text}; give one of the nodes listed on the import page",
+            label = label,
+            text = text
+        ),
     }
 }
 
