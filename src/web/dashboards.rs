@@ -235,7 +235,7 @@ fn open_list(lang: Lang, open: &OpenOrders, due: bool) -> OpenList {
                 id: o.id,
                 number: o.number.clone(),
                 amount: o.amount_fen.to_string(),
-                day: if due { o.due_on.clone() } else { o.paid_on.clone() }.unwrap_or_default(),
+                day: if due { o.due_on.as_deref() } else { o.paid_on.as_deref() }.map(|d| t.day(d)).unwrap_or_default(),
                 status: t.status(&o.status),
                 overdue: o.overdue,
             })

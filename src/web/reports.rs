@@ -241,9 +241,9 @@ struct AlertLine {
     visit: String,
 }
 
-fn region_line(r: &regions::Row, href: Option<String>) -> RegionLine {
+fn region_line(lang: super::Lang, r: &regions::Row, href: Option<String>) -> RegionLine {
     RegionLine {
-        name: r.name.clone(),
+        name: super::words::place_full(lang, &r.name),
         href,
         gross: r.gross_sales_fen.to_string(),
         poor: r.registered_poor_sales_fen.to_string(),
@@ -295,14 +295,14 @@ pub async fn regions_page(page: Page, State(state): State<AppState>, Query(q): Q
     if let Some(p) = &report.parent {
         for link in &p.chain {
             if reach.covers(link.code) && link.code.to_string() != p.code {
-                crumbs.push((crate::regions::short_name(&link.name), format!("/reports/regions?parent={}&{dates}", link.code)));
+                crumbs.push((super::words::place(c.lang, &link.name), format!("/reports/regions?parent={}&{dates}", link.code)));
             }
         }
     } else if parent.is_some() {
         return Err(page.not_found());
     }
     // Every row opens the level below (a village: its households).
-    let rows = report.rows.iter().map(|r| region_line(r, Some(format!("/reports/regions?parent={}&{dates}", r.code)))).collect();
+    let rows = report.rows.iter().map(|r| region_line(c.lang, r, Some(format!("/reports/regions?parent={}&{dates}", r.code)))).collect();
     let months = report
         .totals
         .months
@@ -339,7 +339,7 @@ pub async fn regions_page(page: Page, State(state): State<AppState>, Query(q): Q
         crumbs,
         heading,
         level: by_level(c, level).to_owned(),
-        totals: region_line(&report.totals, None),
+        totals: region_line(c.lang, &report.totals, None),
         rows,
         months,
         households_href,
@@ -413,7 +413,7 @@ async fn watch(
     let parts: Vec<Part> =
         colours.iter().map(|(class, word, n)| Part { label: (*word).to_owned(), value: *n, tone: tone(class) }).collect();
     let place = match region {
-        Some(r) => crate::regions::get(&state.db, r).await.or_500(page)?.map(|r| crate::regions::short_name(&r.name)).unwrap_or_default(),
+        Some(r) => crate::regions::get(&state.db, r).await.or_500(page)?.map(|r| super::words::place_full(c.lang, &r.name)).unwrap_or_default(),
         None => c.w.reports_national.to_owned(),
     };
     let desc = super::words::fill(c.w.reports_chart_colours_desc, &[("place", &place), ("year", &year)]);
@@ -428,7 +428,7 @@ async fn watch(
                     Some(name) => format!("{name} {}", a.household_code),
                     None => a.household_code.clone(),
                 };
-                let village = crate::regions::short_name(&a.village_name);
+                let village = super::words::place_full(c.lang, &a.village_name);
                 match a.previous_colour {
                     Some(p) => super::words::fill(
                         c.w.mon_alert_turned_from,
@@ -528,7 +528,7 @@ pub async fn households_page(page: Page, State(state): State<AppState>, Query(q)
         households::Scope::Region(r) => Some(r),
         _ => None,
     }) {
-        Some(r) => crate::regions::get(&state.db, r).await.or_500(&page)?.map(|r| crate::reports::county_down(&r)).unwrap_or_default(),
+        Some(r) => crate::regions::get(&state.db, r).await.or_500(&page)?.map(|r| super::words::chain(c.lang, &crate::reports::county_down(&r))).unwrap_or_default(),
         None => String::new(),
     };
     let region_text = region.map(|r| r.to_string()).unwrap_or_default();
@@ -695,7 +695,7 @@ pub async fn cooperatives_page(page: Page, State(state): State<AppState>, Query(
     let region = region_of(c, q.region.as_deref(), "region", &mut errors);
     let report = cooperatives::report(&state.db, scope, region, period).await.or_500(&page)?;
     let place = match region {
-        Some(r) => crate::regions::get(&state.db, r).await.or_500(&page)?.map(|r| crate::reports::county_down(&r)).unwrap_or_default(),
+        Some(r) => crate::regions::get(&state.db, r).await.or_500(&page)?.map(|r| super::words::chain(c.lang, &crate::reports::county_down(&r))).unwrap_or_default(),
         None => String::new(),
     };
     let ymd = crate::time::format_date;

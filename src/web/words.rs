@@ -66,9 +66,10 @@ pub fn household_status(lang: Lang, status: &str) -> String {
 }
 
 /// A date (`YYYY-MM-DD`) as people read it: `2028年12月31日`,
-/// `31 Dec 2028`. Text that is not a date comes back as it is.
+/// `31 Dec 2028`. A stored moment reads as [`when`] does; other text
+/// comes back as it is.
 pub fn day(lang: Lang, ymd: &str) -> String {
-    let Some(d) = crate::time::parse_date(ymd) else { return ymd.to_owned() };
+    let Some(d) = crate::time::parse_date(ymd) else { return when(lang, ymd) };
     let (year, month, day) = (d.year(), u8::from(d.month()), d.day());
     match lang {
         Lang::Zh => format!("{year}年{month}月{day}日"),
@@ -92,6 +93,130 @@ pub fn when(lang: Lang, stored: &str) -> String {
             format!("{day} {name} {year}, {hour:02}:{minute:02}")
         }
     }
+}
+
+/// How long ago a stored moment was, for histories and alerts: `刚刚`,
+/// `5 分钟前`, `3 天前` / `just now`, `5 minutes ago`, `3 days ago`; a
+/// month or more back (or a moment not yet come) is the moment itself
+/// ([`when`]). Pages put the moment itself in the element's title.
+pub fn ago(lang: Lang, stored: &str, now: time::OffsetDateTime) -> String {
+    let Ok(t) = time::OffsetDateTime::parse(stored, &time::format_description::well_known::Rfc3339) else { return when(lang, stored) };
+    let seconds = (now - t).whole_seconds();
+    let (n, zh, one, many) = match seconds {
+        s if s < 0 => return when(lang, stored),
+        s if s < 60 => return lang.pick("刚刚", "just now").to_owned(),
+        s if s < 3_600 => (s / 60, "分钟前", "minute", "minutes"),
+        s if s < 86_400 => (s / 3_600, "小时前", "hour", "hours"),
+        s if s < 30 * 86_400 => (s / 86_400, "天前", "day", "days"),
+        _ => return when(lang, stored),
+    };
+    match lang {
+        Lang::Zh => format!("{n} {zh}"),
+        Lang::En => format!("{n} {} ago", if n == 1 { one } else { many }),
+    }
+}
+
+/// The English of the selling units cooperatives use (singular, plural),
+/// by the Chinese word or the English one. Units nobody has translated
+/// come back as they are.
+const UNITS: &[(&str, &str, &str)] = &[
+    ("箱", "case", "cases"),
+    ("袋", "bag", "bags"),
+    ("盒", "box", "boxes"),
+    ("瓶", "bottle", "bottles"),
+    ("罐", "jar", "jars"),
+    ("桶", "bucket", "buckets"),
+    ("包", "pack", "packs"),
+    ("提", "pack", "packs"),
+    ("听", "can", "cans"),
+    ("件", "piece", "pieces"),
+    ("个", "piece", "pieces"),
+    ("只", "piece", "pieces"),
+    ("条", "piece", "pieces"),
+    ("块", "piece", "pieces"),
+    ("枚", "piece", "pieces"),
+    ("头", "head", "head"),
+    ("套", "set", "sets"),
+    ("份", "portion", "portions"),
+    ("对", "pair", "pairs"),
+    ("板", "tray", "trays"),
+    ("筐", "basket", "baskets"),
+    ("篮", "basket", "baskets"),
+    ("串", "bunch", "bunches"),
+    ("把", "bunch", "bunches"),
+    ("捆", "bundle", "bundles"),
+    ("卷", "roll", "rolls"),
+    ("斤", "jin (500 g)", "jin (500 g)"),
+    ("公斤", "kg", "kg"),
+    ("千克", "kg", "kg"),
+    ("kg", "kg", "kg"),
+    ("克", "g", "g"),
+    ("g", "g", "g"),
+    ("吨", "tonne", "tonnes"),
+    ("升", "litre", "litres"),
+    ("L", "litre", "litres"),
+    ("毫升", "ml", "ml"),
+    ("ml", "ml", "ml"),
+];
+
+/// A selling unit as the language writes it after "per": `箱` / `case`.
+pub fn unit(lang: Lang, unit: &str) -> String {
+    match lang {
+        Lang::Zh => unit.to_owned(),
+        Lang::En => UNITS.iter().find(|(zh, en, _)| *zh == unit || *en == unit).map_or_else(|| unit.to_owned(), |(_, en, _)| (*en).to_owned()),
+    }
+}
+
+/// The word of a unit after a number: `箱` / `case` for 1, `cases` for more.
+pub fn unit_for(lang: Lang, n: impl Display, unit: &str) -> String {
+    match lang {
+        Lang::Zh => unit.to_owned(),
+        Lang::En => {
+            let one = n.to_string() == "1";
+            UNITS
+                .iter()
+                .find(|(zh, en, many)| *zh == unit || *en == unit || *many == unit)
+                .map_or(unit, |(_, en, many)| if one { en } else { many })
+                .to_owned()
+        }
+    }
+}
+
+/// A quantity with its unit: `270 箱` / `270 cases`, `1 case`.
+pub fn quantity(lang: Lang, n: impl Display, unit: &str) -> String {
+    let n = n.to_string();
+    format!("{n} {}", unit_for(lang, &n, unit))
+}
+
+/// A place by its official name, as a line of the page names it: the
+/// everyday Chinese name (巴仁村委会 → 巴仁村), or its English name
+/// (Baren Village) — see `regions::english_name`.
+pub fn place(lang: Lang, name: &str) -> String {
+    match lang {
+        Lang::Zh => crate::regions::short_name(name),
+        Lang::En => crate::regions::english_name(name),
+    }
+}
+
+/// The place a line is about: in English with its Chinese name beside it,
+/// `Jiashi County (伽师县)`, so it can be found on a Chinese map or parcel.
+pub fn place_full(lang: Lang, name: &str) -> String {
+    match lang {
+        Lang::Zh => crate::regions::short_name(name),
+        Lang::En => crate::regions::english_with_chinese(name),
+    }
+}
+
+/// A chain of places written `新疆 › 喀什地区 › 伽师县` (as
+/// `Region::chain_label` writes it), in the page's language; in English
+/// the last place keeps its Chinese name beside it.
+pub fn chain(lang: Lang, label: &str) -> String {
+    if !lang.is_en() {
+        return label.to_owned();
+    }
+    let parts: Vec<&str> = label.split(" › ").collect();
+    let last = parts.len().saturating_sub(1);
+    parts.iter().enumerate().map(|(i, p)| if i == last { place_full(lang, p) } else { place(lang, p) }).collect::<Vec<_>>().join(" › ")
 }
 
 /// Why a lot's quantity changed: its receipt or an adjustment's reason
@@ -788,6 +913,8 @@ words! {
     dash_download: "下载数据：", "Download the numbers:";
     dash_download_xlsx: "Excel 表格（.xlsx）", "Excel workbook (.xlsx)";
     dash_download_csv: "CSV 文件", "CSV file";
+    // English everywhere, dates in words (issue 14 §1, h-english).
+    colon: "：", ": ";
 }
 
 impl Words {
@@ -928,6 +1055,42 @@ impl Words {
         when(self.lang(), stored)
     }
 
+    /// How long ago a stored moment was ([`ago`]), for templates; the
+    /// moment itself ([`Words::when`]) goes in the element's title.
+    pub fn ago(&self, stored: &str) -> String {
+        ago(self.lang(), stored, time::OffsetDateTime::now_utc())
+    }
+
+    /// A date (`YYYY-MM-DD`) in words ([`day`]), for templates.
+    pub fn day(&self, ymd: &str) -> String {
+        day(self.lang(), ymd)
+    }
+
+    /// A selling unit ([`unit`]), for templates.
+    pub fn unit(&self, u: &str) -> String {
+        unit(self.lang(), u)
+    }
+
+    /// The word of a unit after a number ([`unit_for`]), for templates.
+    pub fn unit_for(&self, n: impl Display, u: &str) -> String {
+        unit_for(self.lang(), n, u)
+    }
+
+    /// A quantity with its unit ([`quantity`]), for templates.
+    pub fn quantity(&self, n: impl Display, u: &str) -> String {
+        quantity(self.lang(), n, u)
+    }
+
+    /// A place by name ([`place`]), for templates.
+    pub fn place(&self, name: &str) -> String {
+        place(self.lang(), name)
+    }
+
+    /// A chain of places ([`chain`]), for templates.
+    pub fn chain(&self, label: &str) -> String {
+        chain(self.lang(), label)
+    }
+
     /// Why a lot's quantity changed, for templates.
     pub fn movement_reason(&self, r: &str) -> String {
         movement_reason(self.lang(), r)
@@ -1024,6 +1187,44 @@ mod tests {
         assert_eq!(when(Lang::Zh, "2026-12-31T16:05:00.000000Z"), "2027年1月1日 00:05");
         assert_eq!(when(Lang::En, "2026-12-31T16:05:00.000000Z"), "1 Jan 2027, 00:05");
         assert_eq!(when(Lang::Zh, "not a time"), "not a time");
+    }
+
+    #[test]
+    fn selling_units_read_in_english_with_plurals() {
+        assert_eq!(unit(Lang::En, "箱"), "case");
+        assert_eq!(unit(Lang::En, "袋"), "bag");
+        assert_eq!(unit(Lang::En, "盒"), "box");
+        assert_eq!(unit(Lang::En, "瓶"), "bottle");
+        assert_eq!(unit(Lang::En, "kg"), "kg");
+        assert_eq!(unit(Lang::Zh, "箱"), "箱");
+        assert_eq!(quantity(Lang::En, 270, "箱"), "270 cases");
+        assert_eq!(quantity(Lang::En, 1, "箱"), "1 case");
+        assert_eq!(quantity(Lang::En, 2, "case"), "2 cases");
+        assert_eq!(quantity(Lang::En, 3, "盒"), "3 boxes");
+        assert_eq!(quantity(Lang::En, 40, "kg"), "40 kg");
+        assert_eq!(quantity(Lang::En, 5, "斤"), "5 jin (500 g)");
+        assert_eq!(quantity(Lang::Zh, 270, "箱"), "270 箱");
+        // Every Chinese unit of the table has an English word without Chinese in it.
+        assert!(UNITS.iter().all(|(_, en, many)| en.is_ascii() && many.is_ascii()));
+    }
+
+    #[test]
+    fn recent_moments_read_as_how_long_ago() {
+        let now = time::macros::datetime!(2026-11-30 08:00 UTC);
+        assert_eq!(ago(Lang::Zh, "2026-11-27T07:00:00.000000Z", now), "3 天前");
+        assert_eq!(ago(Lang::En, "2026-11-27T07:00:00.000000Z", now), "3 days ago");
+        assert_eq!(ago(Lang::En, "2026-11-30T07:00:00.000000Z", now), "1 hour ago");
+        assert_eq!(ago(Lang::Zh, "2026-11-30T07:59:30.000000Z", now), "刚刚");
+        // Long ago, it is the moment itself.
+        assert_eq!(ago(Lang::Zh, "2026-01-30T08:00:00.000000Z", now), "2026年1月30日 16:00");
+    }
+
+    #[test]
+    fn places_read_in_english_with_the_chinese_beside_the_one_a_line_is_about() {
+        assert_eq!(place(Lang::En, "伽师县"), "Jiashi County");
+        assert_eq!(place(Lang::Zh, "巴仁村委会"), "巴仁村");
+        assert_eq!(chain(Lang::En, "新疆维吾尔自治区 › 喀什地区 › 伽师县"), "Xinjiang Uygur Autonomous Region › Kashgar Prefecture › Jiashi County (伽师县)");
+        assert_eq!(chain(Lang::Zh, "喀什地区 › 伽师县"), "喀什地区 › 伽师县");
     }
 
     #[test]
