@@ -73,7 +73,11 @@ async fn region_page<'a>(state: &AppState, c: &'a Chrome, code: RegionCode) -> a
         c,
         name: super::words::place_full(c.lang, &region.name),
         code: code.to_string(),
-        crumbs: region.chain.iter().map(|l| Place { name: super::words::place(c.lang, &l.name), href: format!("/regions/{}", l.code), count: 0 }).collect(),
+        crumbs: region
+            .chain
+            .iter()
+            .map(|l| Place { name: super::words::place(c.lang, &l.name), href: format!("/regions/{}", l.code), count: 0 })
+            .collect(),
         children: places,
         coops: coops
             .into_iter()
@@ -124,7 +128,10 @@ pub async fn cooperative(page: Page, State(state): State<AppState>, Path(id): Pa
             c,
             name,
             description,
-            crumbs: chain.iter().map(|l| Place { name: super::words::place(c.lang, &l.name), href: format!("/regions/{}", l.code), count: 0 }).collect(),
+            crumbs: chain
+                .iter()
+                .map(|l| Place { name: super::words::place(c.lang, &l.name), href: format!("/regions/{}", l.code), count: 0 })
+                .collect(),
             payout_percent: format!("{}.{:02}", payout_bp / 100, payout_bp % 100),
             members,
             poor_members,

@@ -218,7 +218,12 @@ async fn show(
     let overdue = report
         .overdue_villages
         .iter()
-        .map(|v| (super::words::place_full(c.lang, &v.name), v.last_visit_on.as_deref().map(|d| t.day(d)).unwrap_or_else(|| t.mon_never.to_owned())))
+        .map(|v| {
+            (
+                super::words::place_full(c.lang, &v.name),
+                v.last_visit_on.as_deref().map(|d| t.day(d)).unwrap_or_else(|| t.mon_never.to_owned()),
+            )
+        })
         .collect();
     let overdue_more = (report.overdue_total > report.overdue_villages.len() as i64)
         .then(|| fill(t.mon_overdue_more, &[("n", &(report.overdue_total - report.overdue_villages.len() as i64))]));
@@ -324,7 +329,7 @@ async fn visitable(page: &Page, state: &AppState, id: &str) -> Result<(Actor, i6
     let village_name = crate::regions::get(&state.db, RegionCode::parse(&village).map_err(|_| page.not_found())?)
         .await
         .or_500(page)?
-        .map(|r| r.chain_label())
+        .map(|r| super::words::chain(page.c.lang, &r.chain_label()))
         .unwrap_or(village);
     let household = fill(page.c.t.mon_visit_household, &[("code", &code), ("village", &village_name), ("size", &size)]);
     Ok((actor, id, household, colour))

@@ -413,7 +413,9 @@ async fn watch(
     let parts: Vec<Part> =
         colours.iter().map(|(class, word, n)| Part { label: (*word).to_owned(), value: *n, tone: tone(class) }).collect();
     let place = match region {
-        Some(r) => crate::regions::get(&state.db, r).await.or_500(page)?.map(|r| super::words::place_full(c.lang, &r.name)).unwrap_or_default(),
+        Some(r) => {
+            crate::regions::get(&state.db, r).await.or_500(page)?.map(|r| super::words::place_full(c.lang, &r.name)).unwrap_or_default()
+        }
         None => c.w.reports_national.to_owned(),
     };
     let desc = super::words::fill(c.w.reports_chart_colours_desc, &[("place", &place), ("year", &year)]);
@@ -528,7 +530,11 @@ pub async fn households_page(page: Page, State(state): State<AppState>, Query(q)
         households::Scope::Region(r) => Some(r),
         _ => None,
     }) {
-        Some(r) => crate::regions::get(&state.db, r).await.or_500(&page)?.map(|r| super::words::chain(c.lang, &crate::reports::county_down(&r))).unwrap_or_default(),
+        Some(r) => crate::regions::get(&state.db, r)
+            .await
+            .or_500(&page)?
+            .map(|r| super::words::chain(c.lang, &crate::reports::county_down(&r)))
+            .unwrap_or_default(),
         None => String::new(),
     };
     let region_text = region.map(|r| r.to_string()).unwrap_or_default();
@@ -695,7 +701,11 @@ pub async fn cooperatives_page(page: Page, State(state): State<AppState>, Query(
     let region = region_of(c, q.region.as_deref(), "region", &mut errors);
     let report = cooperatives::report(&state.db, scope, region, period).await.or_500(&page)?;
     let place = match region {
-        Some(r) => crate::regions::get(&state.db, r).await.or_500(&page)?.map(|r| super::words::chain(c.lang, &crate::reports::county_down(&r))).unwrap_or_default(),
+        Some(r) => crate::regions::get(&state.db, r)
+            .await
+            .or_500(&page)?
+            .map(|r| super::words::chain(c.lang, &crate::reports::county_down(&r)))
+            .unwrap_or_default(),
         None => String::new(),
     };
     let ymd = crate::time::format_date;

@@ -163,7 +163,9 @@ const UNITS: &[(&str, &str, &str)] = &[
 pub fn unit(lang: Lang, unit: &str) -> String {
     match lang {
         Lang::Zh => unit.to_owned(),
-        Lang::En => UNITS.iter().find(|(zh, en, _)| *zh == unit || *en == unit).map_or_else(|| unit.to_owned(), |(_, en, _)| (*en).to_owned()),
+        Lang::En => {
+            UNITS.iter().find(|(zh, en, _)| *zh == unit || *en == unit).map_or_else(|| unit.to_owned(), |(_, en, _)| (*en).to_owned())
+        }
     }
 }
 
@@ -186,6 +188,20 @@ pub fn unit_for(lang: Lang, n: impl Display, unit: &str) -> String {
 pub fn quantity(lang: Lang, n: impl Display, unit: &str) -> String {
     let n = n.to_string();
     format!("{n} {}", unit_for(lang, &n, unit))
+}
+
+/// A pairing programme of a partner city (对口援藏 …), in the page's
+/// language; one the table does not know is shown as it is.
+pub fn programme(lang: Lang, name: &str) -> String {
+    let en = match name {
+        "对口援藏" => "pairing assistance to Xizang",
+        "对口援疆" => "pairing assistance to Xinjiang",
+        "东西部协作" => "east–west cooperation",
+        "对口支援" => "pairing assistance",
+        "定点帮扶" => "designated assistance",
+        _ => return name.to_owned(),
+    };
+    lang.pick(name, en).to_owned()
 }
 
 /// A place by its official name, as a line of the page names it: the
@@ -843,7 +859,7 @@ words! {
     mon_recorded_by: "记录人", "Recorded by";
     mon_failed_checks: "未保障", "Not met";
     mon_import_title: "导入走访记录（CSV / XLSX）", "Import visits (CSV / XLSX)";
-    mon_import_help: "每行一次走访，列名可用中文或英文。风险因素填因病、因学、因残、因灾、因失业、因婚变、因意外，多项用“、”分隔；未达标项填吃、穿、义务教育、医疗、住房、饮水。文件中任何一行有误，则整个文件都不导入，并列出每一行的问题。", "One visit per row; columns may be named in Chinese or English. Risk factors: illness, schooling, disability, disaster, unemployment, marriage, accident (or 因病 …), several separated by commas; failed checks: food, clothing, schooling, medical, housing, water. If any row is wrong, nothing is imported and every bad row is listed.";
+    mon_import_help: "每行一次走访，列名可用中文或英文。风险因素填因病、因学、因残、因灾、因失业、因婚变、因意外，多项用“、”分隔；未达标项填吃、穿、义务教育、医疗、住房、饮水。文件中任何一行有误，则整个文件都不导入，并列出每一行的问题。", "One visit per row; columns may be named in Chinese or English. Risk factors: illness, schooling, disability, disaster, unemployment, marriage, accident (or their Chinese names), several separated by commas; failed checks: food, clothing, schooling, medical, housing, water. If any row is wrong, nothing is imported and every bad row is listed.";
     mon_import_done: "已导入 {visits} 条走访记录（{households} 户），发出 {alerts} 条预警。", "Imported {visits} visits of {households} households; {alerts} alerts raised.";
     colour_red: "红色", "red";
     colour_orange: "橙色", "orange";
@@ -1223,7 +1239,10 @@ mod tests {
     fn places_read_in_english_with_the_chinese_beside_the_one_a_line_is_about() {
         assert_eq!(place(Lang::En, "伽师县"), "Jiashi County");
         assert_eq!(place(Lang::Zh, "巴仁村委会"), "巴仁村");
-        assert_eq!(chain(Lang::En, "新疆维吾尔自治区 › 喀什地区 › 伽师县"), "Xinjiang Uygur Autonomous Region › Kashgar Prefecture › Jiashi County (伽师县)");
+        assert_eq!(
+            chain(Lang::En, "新疆维吾尔自治区 › 喀什地区 › 伽师县"),
+            "Xinjiang Uygur Autonomous Region › Kashgar Prefecture › Jiashi County (伽师县)"
+        );
         assert_eq!(chain(Lang::Zh, "喀什地区 › 伽师县"), "喀什地区 › 伽师县");
     }
 

@@ -143,7 +143,10 @@ async fn lot_form<'a>(
             .collect(),
         members: members
             .into_iter()
-            .map(|h| MemberOption { id: h.id, label: format!("{} {} · {}", h.code, h.head_name.unwrap_or_default(), h.status.as_str()) })
+            .map(|h| MemberOption {
+                id: h.id,
+                label: format!("{} {} · {}", h.code, h.head_name.unwrap_or_default(), c.t.household_status(h.status.as_str())),
+            })
             .collect(),
         rows,
         quantity: posted.map(|f| field(f, "quantity").to_owned()).unwrap_or_default(),
