@@ -354,6 +354,10 @@ macro_rules! words {
         pub const ZH: Words = Words { $($name: $zh,)* };
         /// English
         pub const EN: Words = Words { $($name: $en,)* };
+        /// Every word: its name, its Chinese and its English (for checks
+        /// of the table as a whole).
+        #[cfg(test)]
+        pub const TABLE: &[(&str, &str, &str)] = &[$((stringify!($name), $zh, $en),)*];
     };
 }
 
@@ -1203,6 +1207,17 @@ mod tests {
         assert_eq!(when(Lang::Zh, "2026-12-31T16:05:00.000000Z"), "2027年1月1日 00:05");
         assert_eq!(when(Lang::En, "2026-12-31T16:05:00.000000Z"), "1 Jan 2027, 00:05");
         assert_eq!(when(Lang::Zh, "not a time"), "not a time");
+    }
+
+    #[test]
+    fn no_english_word_holds_chinese_characters_or_punctuation() {
+        let chinese = |c: char| {
+            ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3000}'..='\u{303f}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c)
+        };
+        // The language switch names Chinese in Chinese, for those who read it.
+        let mixed: Vec<&str> =
+            TABLE.iter().filter(|(name, _, en)| *name != "switch_label" && en.chars().any(chinese)).map(|(name, _, _)| *name).collect();
+        assert!(mixed.is_empty(), "English words with Chinese in them: {mixed:?}");
     }
 
     #[test]

@@ -254,7 +254,14 @@ async fn walk(app: &TestApp, names: &Names, user: Option<&str>, en: bool) -> (us
         let req = Request::get(href.as_str()).header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
         let res = app.raw(req).await;
         let html_page = res.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
-        if res.status.is_redirection() || !html_page {
+        if res.status.is_redirection() {
+            // A page that sends on (/reports → its first report) is walked
+            // where it leads.
+            let to = res.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            queue.extend(to.filter(|t| followable(t)));
+            continue;
+        }
+        if !html_page {
             continue;
         }
         pages += 1;
