@@ -4,8 +4,10 @@
 //! villages file.
 
 mod csv_line;
+mod english;
 mod import;
 
+pub use english::{english_name, english_with_chinese};
 pub use import::{ImportReport, import_villages, load_shipped, split_csv_line};
 
 use crate::db::Db;

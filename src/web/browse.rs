@@ -54,7 +54,7 @@ async fn region_page<'a>(state: &AppState, c: &'a Chrome, code: RegionCode) -> a
         let counts = catalog::counts_by_child_region(&state.db, code).await?;
         for child in children {
             let count = counts.get(&child.code.prefix()).copied().unwrap_or(0);
-            places.push(Place { name: short_name(&child.name), href: format!("/regions/{}", child.code), count });
+            places.push(Place { name: super::words::place(c.lang, &child.name), href: format!("/regions/{}", child.code), count });
         }
         // Places with produce first; the rest keep code order.
         places.sort_by_key(|p| p.count == 0);
@@ -71,9 +71,13 @@ async fn region_page<'a>(state: &AppState, c: &'a Chrome, code: RegionCode) -> a
     };
     Ok(Some(RegionPage {
         c,
-        name: short_name(&region.name),
+        name: super::words::place_full(c.lang, &region.name),
         code: code.to_string(),
-        crumbs: region.chain.iter().map(|l| Place { name: short_name(&l.name), href: format!("/regions/{}", l.code), count: 0 }).collect(),
+        crumbs: region
+            .chain
+            .iter()
+            .map(|l| Place { name: super::words::place(c.lang, &l.name), href: format!("/regions/{}", l.code), count: 0 })
+            .collect(),
         children: places,
         coops: coops
             .into_iter()
@@ -82,7 +86,7 @@ async fn region_page<'a>(state: &AppState, c: &'a Chrome, code: RegionCode) -> a
                 village: RegionCode::parse(&o.region_code)
                     .ok()
                     .and_then(|v| villages.get(&v))
-                    .map(|r| short_name(&r.name))
+                    .map(|r| super::words::place(c.lang, &r.name))
                     .unwrap_or_default(),
                 name: o.name,
             })
@@ -127,7 +131,10 @@ pub async fn cooperative(page: Page, State(state): State<AppState>, Path(id): Pa
             c,
             name,
             description,
-            crumbs: chain.iter().map(|l| Place { name: short_name(&l.name), href: format!("/regions/{}", l.code), count: 0 }).collect(),
+            crumbs: chain
+                .iter()
+                .map(|l| Place { name: super::words::place(c.lang, &l.name), href: format!("/regions/{}", l.code), count: 0 })
+                .collect(),
             payout_percent: format!("{}.{:02}", payout_bp / 100, payout_bp % 100),
             members,
             poor_members,

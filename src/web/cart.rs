@@ -25,14 +25,16 @@ pub(super) struct CartRow {
     pub(super) short: bool,
 }
 
-pub(super) fn cart_rows(lines: Vec<cart::CartLine>) -> Vec<CartRow> {
+/// The cart's lines as rows; in English the unit is written as after a
+/// quantity of several (cases), as the rows show it after quantities.
+pub(super) fn cart_rows(lang: super::Lang, lines: Vec<cart::CartLine>) -> Vec<CartRow> {
     lines
         .into_iter()
         .map(|l| CartRow {
             product_id: l.product_id,
             short: l.quantity > l.available,
             name: l.name,
-            unit: l.unit,
+            unit: super::words::unit_for(lang, 2, &l.unit),
             cooperative: l.cooperative,
             quantity: l.quantity,
             unit_price: l.unit_price.to_string(),
@@ -107,7 +109,7 @@ pub async fn cart_page(page: Page, State(state): State<AppState>, Query(q): Quer
         &CartPage {
             c: &page.c,
             short,
-            lines: cart_rows(lines),
+            lines: cart_rows(page.c.lang, lines),
             total: total.to_string(),
             added: q.added.is_some(),
             full: q.full.is_some(),

@@ -7,7 +7,7 @@ use super::{Chrome, Fields, Page, PageResult, field, words};
 use crate::app::AppState;
 use crate::auth::Actor;
 use crate::orders::{self, cart};
-use crate::regions::{RegionCode, RegionLevel, short_name};
+use crate::regions::{RegionCode, RegionLevel};
 use crate::validation::FieldErrors;
 use askama::Template;
 use axum::Form;
@@ -64,7 +64,7 @@ pub struct CheckoutQuery {
 
 /// The picker down to `region`: at each level the siblings with the chosen
 /// one selected, then the children of the chosen region to pick from.
-async fn picker(state: &AppState, region: Option<&crate::regions::Region>) -> sqlx::Result<Vec<PickerLevel>> {
+async fn picker(state: &AppState, lang: super::Lang, region: Option<&crate::regions::Region>) -> sqlx::Result<Vec<PickerLevel>> {
     let mut levels = Vec::new();
     let mut parent: Option<RegionCode> = None;
     let chain: Vec<RegionCode> = region.map(|r| r.chain.iter().map(|l| l.code).collect()).unwrap_or_default();
@@ -76,7 +76,10 @@ async fn picker(state: &AppState, region: Option<&crate::regions::Region>) -> sq
         let chosen = chain.get(i).copied();
         levels.push(PickerLevel {
             chosen: chosen.is_some(),
-            options: children.into_iter().map(|r| (r.code.to_string(), short_name(&r.name), Some(r.code) == chosen)).collect(),
+            options: children
+                .into_iter()
+                .map(|r| (r.code.to_string(), super::words::place(lang, &r.name), Some(r.code) == chosen))
+                .collect(),
         });
         match chosen {
             Some(c) => parent = Some(c),
@@ -103,10 +106,10 @@ async fn checkout_page(
             Some(code) => crate::regions::get(&state.db, code).await?,
             None => None,
         };
-        let picker = picker(state, region.as_ref()).await?;
+        let picker = picker(state, c.lang, region.as_ref()).await?;
         let region_ok =
             region.as_ref().is_some_and(|r| matches!(r.level, RegionLevel::County | RegionLevel::Township | RegionLevel::Village));
-        let region_shown = region.as_ref().map(|r| (r.code.to_string(), r.chain_label()));
+        let region_shown = region.as_ref().map(|r| (r.code.to_string(), super::words::chain(c.lang, &r.chain_label())));
         if page.headers().get("x-partial").is_some_and(|v| v == "1") {
             return Ok(page.render(status, &PickerFragment { c, picker, region: region_shown, region_ok }));
         }
@@ -125,7 +128,7 @@ async fn checkout_page(
             approval,
             needs_approval,
             c,
-            lines: cart_rows(lines),
+            lines: cart_rows(c.lang, lines),
             total: total.to_string(),
             picker,
             region: region_shown,

@@ -186,7 +186,10 @@ async fn partner(page: &Page, state: &AppState, actor: &Actor, year: i32) -> Pag
         .regions
         .iter()
         .map(|r| {
-            let heading = fill(t.pledge_region, &[("region", &r.region.name), ("programme", &r.programme)]);
+            let heading = fill(
+                t.pledge_region,
+                &[("region", &super::words::place_full(lang, &r.region.name)), ("programme", &super::words::programme(lang, &r.programme))],
+            );
             pledge_panel(lang, &format!("pledge-{}", r.region.code), heading, r.pledge_fen, r.direct_fen, r.helped_fen)
         })
         .collect();
@@ -200,7 +203,7 @@ async fn partner(page: &Page, state: &AppState, actor: &Actor, year: i32) -> Pag
         all,
         regions,
         months: pledge_months(lang, year, &report.months),
-        hint: fill(t.pledge_hint, &[("city", &report.partner.region.name)]),
+        hint: fill(t.pledge_hint, &[("city", &super::words::place(lang, &report.partner.region.name))]),
     };
     page.render(StatusCode::OK, &view)
 }
@@ -235,7 +238,7 @@ fn open_list(lang: Lang, open: &OpenOrders, due: bool) -> OpenList {
                 id: o.id,
                 number: o.number.clone(),
                 amount: o.amount_fen.to_string(),
-                day: if due { o.due_on.clone() } else { o.paid_on.clone() }.unwrap_or_default(),
+                day: if due { o.due_on.as_deref() } else { o.paid_on.as_deref() }.map(|d| t.day(d)).unwrap_or_default(),
                 status: t.status(&o.status),
                 overdue: o.overdue,
             })

@@ -88,6 +88,8 @@ pub struct AlertRow {
     text: String,
     reasons: String,
     raised: String,
+    /// The moment itself, for the title of the relative one.
+    raised_at: String,
     visit_href: String,
 }
 
@@ -165,10 +167,10 @@ async fn show(
     {
         for link in &full.chain {
             if own.is_none_or(|o| o.contains(link.code)) && link.code != r {
-                crumbs.push((href(&link.code.to_string(), year), crate::regions::short_name(&link.name)));
+                crumbs.push((href(&link.code.to_string(), year), super::words::place(c.lang, &link.name)));
             }
         }
-        heading = crate::regions::short_name(&full.name);
+        heading = super::words::place_full(c.lang, &full.name);
     }
 
     let total = report.counts.total();
@@ -192,7 +194,7 @@ async fn show(
         .iter()
         .map(|ch| ChildRow {
             href: href(&ch.code, year),
-            name: crate::regions::short_name(&ch.name),
+            name: super::words::place(c.lang, &ch.name),
             counts: [ch.counts.red, ch.counts.orange, ch.counts.yellow, ch.counts.green],
         })
         .collect();
@@ -204,7 +206,7 @@ async fn show(
             visit_href: if can_visit { format!("/monitoring/households/{}/visit", h.household_id) } else { String::new() },
             code: h.household_code.clone(),
             head: h.head_name.clone().unwrap_or_default(),
-            village: crate::regions::short_name(&h.village.name),
+            village: super::words::place_full(c.lang, &h.village.name),
             class: class(h.colour),
             colour: t.colour(h.colour),
             per_capita: h.per_capita_income_fen.to_string(),
@@ -216,7 +218,12 @@ async fn show(
     let overdue = report
         .overdue_villages
         .iter()
-        .map(|v| (crate::regions::short_name(&v.name), v.last_visit_on.clone().unwrap_or_else(|| t.mon_never.to_owned())))
+        .map(|v| {
+            (
+                super::words::place_full(c.lang, &v.name),
+                v.last_visit_on.as_deref().map(|d| t.day(d)).unwrap_or_else(|| t.mon_never.to_owned()),
+            )
+        })
         .collect();
     let overdue_more = (report.overdue_total > report.overdue_villages.len() as i64)
         .then(|| fill(t.mon_overdue_more, &[("n", &(report.overdue_total - report.overdue_villages.len() as i64))]));
@@ -229,7 +236,7 @@ async fn show(
                 Some(name) => format!("{} {}", a.household_code, name),
                 None => a.household_code.clone(),
             };
-            let village = crate::regions::short_name(&a.village_name);
+            let village = super::words::place_full(c.lang, &a.village_name);
             let text = match a.previous_colour {
                 Some(p) if p != Colour::Green => fill(
                     t.mon_alert_turned_from,
@@ -242,7 +249,8 @@ async fn show(
                 class: class(a.colour),
                 text,
                 reasons: t.reasons(&a.reasons),
-                raised: t.when(&a.raised_at),
+                raised: t.ago(&a.raised_at),
+                raised_at: t.when(&a.raised_at),
                 visit_href: if can_visit { format!("/monitoring/households/{}/visit", a.household_id) } else { String::new() },
             }
         })
@@ -321,7 +329,7 @@ async fn visitable(page: &Page, state: &AppState, id: &str) -> Result<(Actor, i6
     let village_name = crate::regions::get(&state.db, RegionCode::parse(&village).map_err(|_| page.not_found())?)
         .await
         .or_500(page)?
-        .map(|r| r.chain_label())
+        .map(|r| super::words::chain(page.c.lang, &r.chain_label()))
         .unwrap_or(village);
     let household = fill(page.c.t.mon_visit_household, &[("code", &code), ("village", &village_name), ("size", &size)]);
     Ok((actor, id, household, colour))
@@ -336,7 +344,7 @@ async fn history(page: &Page, state: &AppState, id: i64) -> Result<Vec<(String, 
         .map(|v| {
             let mut found: Vec<String> = v.risk_factors.iter().map(|f| t.risk_factor(*f).to_owned()).collect();
             found.extend(v.failed_checks.iter().map(|c| fill(t.reason_failed_check, &[("check", &t.check(*c))])));
-            (v.visited_on, v.other_income_fen.to_string(), t.list(&found), v.note, v.recorded_by)
+            (t.day(&v.visited_on), v.other_income_fen.to_string(), t.list(&found), v.note, v.recorded_by)
         })
         .collect())
 }

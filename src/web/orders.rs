@@ -39,7 +39,7 @@ fn terms_words(c: &Chrome, o: &Order) -> Option<String> {
     let days = o.credit_terms_days?;
     Some(match (&o.paid_at, &o.due_on) {
         (Some(_), _) => super::words::fill(c.w.credit_terms_paid, &[("days", &days)]),
-        (None, Some(due)) => super::words::fill(c.w.credit_terms_due, &[("days", &days), ("due", due)]),
+        (None, Some(due)) => super::words::fill(c.w.credit_terms_due, &[("days", &days), ("due", &c.w.day(due))]),
         (None, None) => super::words::fill(c.w.credit_terms_pending, &[("days", &days)]),
     })
 }
@@ -247,7 +247,7 @@ async fn order_page_with(
     let result: anyhow::Result<PageResult> = async {
         let Some(o) = orders::get(&state.db, actor.org.id, id).await? else { return Ok(Err(page.not_found())) };
         let region = match RegionCode::parse(&o.delivery.region_code) {
-            Ok(code) => crate::regions::get(&state.db, code).await?.map(|r| r.chain_label()),
+            Ok(code) => crate::regions::get(&state.db, code).await?.map(|r| super::words::chain(c.lang, &r.chain_label())),
             Err(_) => None,
         };
         let events = orders::events(&state.db, id)
@@ -639,7 +639,7 @@ pub async fn invoice(page: Page, State(state): State<AppState>, Path(id): Path<S
     let o = o.ok_or_else(|| page.not_found())?;
     // The place by its names (省 › 地区 › 县 …), never its 12-digit code.
     let place = match RegionCode::parse(&o.delivery.region_code) {
-        Ok(code) => crate::regions::get(&state.db, code).await.or_500(&page)?.map(|r| r.chain_label()),
+        Ok(code) => crate::regions::get(&state.db, code).await.or_500(&page)?.map(|r| super::words::chain(c.lang, &r.chain_label())),
         Err(_) => None,
     };
     let place = place.unwrap_or_default();

@@ -6,7 +6,6 @@ use super::{Chrome, Lang, Page, PageResult, render};
 use crate::app::AppState;
 use crate::catalog::{self, ListQuery, Product};
 use crate::http::{ClientAddr, session_token, visitor_csrf_ok};
-use crate::regions::short_name;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -48,8 +47,8 @@ impl Card {
             subname: if en { Some(p.name.clone()) } else { None },
             category: catalog::category(&p.category).map(|c| if en { c.en } else { c.zh }).unwrap_or(""),
             price: p.base_price().to_string(),
-            unit: p.unit.clone(),
-            origin: p.origin.label.clone(),
+            unit: super::words::unit(lang, &p.unit),
+            origin: super::words::chain(lang, &p.origin.label),
             cooperative: p.cooperative.name.clone(),
             certificates: p.certificates.iter().map(|c| super::words::certificate_kind(lang, c.kind)).collect(),
             stock_label,
@@ -109,7 +108,7 @@ pub async fn home(page: Page, State(state): State<AppState>, Query(q): Query<Hom
     };
     let page_view = HomePage {
         c,
-        featured: featured.into_iter().map(|(r, _)| (format!("/regions/{}", r.code), r.name)).collect(),
+        featured: featured.into_iter().map(|(r, _)| (format!("/regions/{}", r.code), super::words::place(c.lang, &r.name))).collect(),
         paired,
         paired_href,
         glance,
@@ -158,7 +157,7 @@ pub async fn product(page: Page, State(state): State<AppState>, Path(id): Path<S
             .origin
             .chain
             .iter()
-            .map(|l| Crumb { name: short_name(&l.name), code: l.code.to_string(), level: l.level.as_str() })
+            .map(|l| Crumb { name: super::words::place(c.lang, &l.name), code: l.code.to_string(), level: l.level.as_str() })
             .collect(),
         storage: super::words::storage(c.lang, p.storage),
         tiers: p.price_tiers.iter().map(|t| (t.min_quantity, t.unit_price_fen.to_string())).collect(),

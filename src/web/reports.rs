@@ -241,9 +241,9 @@ struct AlertLine {
     visit: String,
 }
 
-fn region_line(r: &regions::Row, href: Option<String>) -> RegionLine {
+fn region_line(lang: super::Lang, r: &regions::Row, href: Option<String>) -> RegionLine {
     RegionLine {
-        name: r.name.clone(),
+        name: super::words::place_full(lang, &r.name),
         href,
         gross: r.gross_sales_fen.to_string(),
         poor: r.registered_poor_sales_fen.to_string(),
@@ -295,14 +295,14 @@ pub async fn regions_page(page: Page, State(state): State<AppState>, Query(q): Q
     if let Some(p) = &report.parent {
         for link in &p.chain {
             if reach.covers(link.code) && link.code.to_string() != p.code {
-                crumbs.push((crate::regions::short_name(&link.name), format!("/reports/regions?parent={}&{dates}", link.code)));
+                crumbs.push((super::words::place(c.lang, &link.name), format!("/reports/regions?parent={}&{dates}", link.code)));
             }
         }
     } else if parent.is_some() {
         return Err(page.not_found());
     }
     // Every row opens the level below (a village: its households).
-    let rows = report.rows.iter().map(|r| region_line(r, Some(format!("/reports/regions?parent={}&{dates}", r.code)))).collect();
+    let rows = report.rows.iter().map(|r| region_line(c.lang, r, Some(format!("/reports/regions?parent={}&{dates}", r.code)))).collect();
     let months = report
         .totals
         .months
@@ -315,7 +315,8 @@ pub async fn regions_page(page: Page, State(state): State<AppState>, Query(q): Q
             poor: m.registered_poor_sales_fen.to_string(),
         })
         .collect();
-    let heading = report.parent.as_ref().map(|p| p.name.clone()).unwrap_or_else(|| c.w.reports_national.to_owned());
+    let heading =
+        report.parent.as_ref().map(|p| super::words::place_full(c.lang, &p.name)).unwrap_or_else(|| c.w.reports_national.to_owned());
     let region_param = parent.map(|p| p.to_string()).unwrap_or_default();
     let reads_households = households::Scope::of(&actor).is_some();
     let households_href = reads_households.then(|| format!("/reports/households?region={region_param}&{dates}"));
@@ -339,7 +340,7 @@ pub async fn regions_page(page: Page, State(state): State<AppState>, Query(q): Q
         crumbs,
         heading,
         level: by_level(c, level).to_owned(),
-        totals: region_line(&report.totals, None),
+        totals: region_line(c.lang, &report.totals, None),
         rows,
         months,
         households_href,
@@ -355,7 +356,7 @@ fn region_charts(c: &Chrome, report: &regions::Report, place: &str) -> (String, 
     let labels: Vec<String> = months.iter().map(|m| charts::month_label(c.lang, &m.month)).collect();
     let poor: Vec<i64> = months.iter().map(|m| m.registered_poor_sales_fen.get()).collect();
     let other: Vec<i64> = months.iter().map(|m| m.gross_sales_fen.get() - m.registered_poor_sales_fen.get()).collect();
-    let period = super::words::fill(c.w.reports_period_line, &[("from", &report.from), ("to", &report.to)]);
+    let period = super::words::fill(c.w.reports_period_line, &[("from", &c.w.day(&report.from)), ("to", &c.w.day(&report.to))]);
     let desc = super::words::fill(c.w.reports_chart_months_desc, &[("place", &place), ("period", &period)]);
     let month_chart = charts::columns(
         c.lang,
@@ -369,8 +370,11 @@ fn region_charts(c: &Chrome, report: &regions::Report, place: &str) -> (String, 
     );
     let mut top: Vec<&regions::Row> = report.rows.iter().filter(|r| r.gross_sales_fen.get() > 0).collect();
     top.sort_by_key(|r| std::cmp::Reverse(r.gross_sales_fen));
-    let parts: Vec<Part> =
-        top.iter().take(10).map(|r| Part { label: r.name.clone(), value: r.gross_sales_fen.get(), tone: Tone::First }).collect();
+    let parts: Vec<Part> = top
+        .iter()
+        .take(10)
+        .map(|r| Part { label: super::words::place(c.lang, &r.name), value: r.gross_sales_fen.get(), tone: Tone::First })
+        .collect();
     let desc = super::words::fill(c.w.reports_chart_top_desc, &[("place", &place)]);
     let top_chart = charts::bars(c.lang, &Text { id: "top-regions", title: c.w.reports_chart_top, desc: &desc }, Unit::Fen, &parts);
     let t = &report.totals;
@@ -413,7 +417,9 @@ async fn watch(
     let parts: Vec<Part> =
         colours.iter().map(|(class, word, n)| Part { label: (*word).to_owned(), value: *n, tone: tone(class) }).collect();
     let place = match region {
-        Some(r) => crate::regions::get(&state.db, r).await.or_500(page)?.map(|r| crate::regions::short_name(&r.name)).unwrap_or_default(),
+        Some(r) => {
+            crate::regions::get(&state.db, r).await.or_500(page)?.map(|r| super::words::place_full(c.lang, &r.name)).unwrap_or_default()
+        }
         None => c.w.reports_national.to_owned(),
     };
     let desc = super::words::fill(c.w.reports_chart_colours_desc, &[("place", &place), ("year", &year)]);
@@ -428,7 +434,7 @@ async fn watch(
                     Some(name) => format!("{name} {}", a.household_code),
                     None => a.household_code.clone(),
                 };
-                let village = crate::regions::short_name(&a.village_name);
+                let village = super::words::place_full(c.lang, &a.village_name);
                 match a.previous_colour {
                     Some(p) => super::words::fill(
                         c.w.mon_alert_turned_from,
@@ -442,7 +448,13 @@ async fn watch(
             },
             reasons: c.w.reasons(&a.reasons),
             raised: c.w.when(&a.raised_at),
-            visit: format!("/monitoring/households/{}/visit", a.household_id),
+            // Only an official of a region records visits (the
+            // administrator reads them).
+            visit: if actor.official_region().is_some() {
+                format!("/monitoring/households/{}/visit", a.household_id)
+            } else {
+                String::new()
+            },
         })
         .collect();
     let href = match region {
@@ -477,7 +489,7 @@ fn household_line(c: &Chrome, r: &households::Row, dates: &str) -> HouseholdLine
         href: format!("/reports/households/{}?{dates}", r.id),
         code: r.household_code.clone(),
         identity,
-        village: r.village.chain.clone(),
+        village: super::words::chain(c.lang, &r.village.chain),
         status: super::words::household_status(c.lang, r.status.as_str()),
         size: r.size,
         gross: r.gross_sales_fen.to_string(),
@@ -528,11 +540,20 @@ pub async fn households_page(page: Page, State(state): State<AppState>, Query(q)
         households::Scope::Region(r) => Some(r),
         _ => None,
     }) {
-        Some(r) => crate::regions::get(&state.db, r).await.or_500(&page)?.map(|r| crate::reports::county_down(&r)).unwrap_or_default(),
+        Some(r) => crate::regions::get(&state.db, r)
+            .await
+            .or_500(&page)?
+            .map(|r| super::words::chain(c.lang, &crate::reports::county_down(&r)))
+            .unwrap_or_default(),
         None => String::new(),
     };
     let region_text = region.map(|r| r.to_string()).unwrap_or_default();
-    let back = region.and_then(|r| r.parent()).map(|p| format!("/reports/regions?parent={p}&{dates}"));
+    // The way back up the regions' report, for those who read it (a
+    // cooperative's manager reads only its members).
+    let back = region
+        .filter(|_| !matches!(scope, households::Scope::Members(_)))
+        .and_then(|r| r.parent())
+        .map(|p| format!("/reports/regions?parent={p}&{dates}"));
     let pages = (totals.households + PER_PAGE - 1) / PER_PAGE;
     let keep = |n: i64| {
         let pairs = [
@@ -658,7 +679,7 @@ struct CooperativeLine {
 fn cooperative_line(c: &Chrome, r: &cooperatives::Row) -> CooperativeLine {
     CooperativeLine {
         name: r.name.clone(),
-        place: r.place.clone(),
+        place: super::words::chain(c.lang, &r.place),
         gross: r.gross_sales_fen.to_string(),
         income: r.household_income_fen.to_string(),
         payout: percent(r.payout_percent),
@@ -695,7 +716,11 @@ pub async fn cooperatives_page(page: Page, State(state): State<AppState>, Query(
     let region = region_of(c, q.region.as_deref(), "region", &mut errors);
     let report = cooperatives::report(&state.db, scope, region, period).await.or_500(&page)?;
     let place = match region {
-        Some(r) => crate::regions::get(&state.db, r).await.or_500(&page)?.map(|r| crate::reports::county_down(&r)).unwrap_or_default(),
+        Some(r) => crate::regions::get(&state.db, r)
+            .await
+            .or_500(&page)?
+            .map(|r| super::words::chain(c.lang, &crate::reports::county_down(&r)))
+            .unwrap_or_default(),
         None => String::new(),
     };
     let ymd = crate::time::format_date;
@@ -741,10 +766,8 @@ pub async fn cooperative_page(page: Page, State(state): State<AppState>, Query(q
     let by_month = cooperatives::months(&state.db, coop, period).await.or_500(&page)?;
     let labels: Vec<String> = by_month.iter().map(|m| charts::month_label(c.lang, &m.month)).collect();
     let values: Vec<i64> = by_month.iter().map(|m| m.gross_sales_fen.get()).collect();
-    let period_line = super::words::fill(
-        c.w.reports_period_line,
-        &[("from", &crate::time::format_date(period.from)), ("to", &crate::time::format_date(period.to))],
-    );
+    let period_line =
+        super::words::fill(c.w.reports_period_line, &[("from", &china_date(period.from, c)), ("to", &china_date(period.to, c))]);
     let desc = super::words::fill(c.w.reports_chart_coop_months_desc, &[("name", &me.name), ("period", &period_line)]);
     let month_chart = charts::columns(
         c.lang,

@@ -122,7 +122,7 @@ fn group(title: &'static str, key: &str, values: &[FacetValue], current: &Option
             .iter()
             .map(|f| {
                 let active = current.as_deref() == Some(f.value.as_str());
-                let label = if en { english_label(key, &f.value).unwrap_or_else(|| f.label.clone()) } else { f.label.clone() };
+                let label = if en { english_label(key, &f.value).unwrap_or_else(|| english_place(key, &f.label)) } else { f.label.clone() };
                 FacetLink { label, count: f.count, href: link(p, key, if active { None } else { Some(&f.value) }), active }
             })
             .collect(),
@@ -135,6 +135,14 @@ fn english_label(key: &str, value: &str) -> Option<String> {
         "storage" => crate::catalog::Storage::parse(value).map(|s| s.label(true).to_owned()),
         "certified" => crate::catalog::CertificateKind::parse(value).map(|k| k.label(true).to_owned()),
         _ => None,
+    }
+}
+
+/// A place facet's label in English (its other labels are words already).
+fn english_place(key: &str, label: &str) -> String {
+    match key {
+        "prefecture" | "county" => crate::regions::english_name(label),
+        _ => label.to_owned(),
     }
 }
 

@@ -66,9 +66,10 @@ pub fn household_status(lang: Lang, status: &str) -> String {
 }
 
 /// A date (`YYYY-MM-DD`) as people read it: `2028年12月31日`,
-/// `31 Dec 2028`. Text that is not a date comes back as it is.
+/// `31 Dec 2028`. A stored moment reads as [`when`] does; other text
+/// comes back as it is.
 pub fn day(lang: Lang, ymd: &str) -> String {
-    let Some(d) = crate::time::parse_date(ymd) else { return ymd.to_owned() };
+    let Some(d) = crate::time::parse_date(ymd) else { return when(lang, ymd) };
     let (year, month, day) = (d.year(), u8::from(d.month()), d.day());
     match lang {
         Lang::Zh => format!("{year}年{month}月{day}日"),
@@ -92,6 +93,146 @@ pub fn when(lang: Lang, stored: &str) -> String {
             format!("{day} {name} {year}, {hour:02}:{minute:02}")
         }
     }
+}
+
+/// How long ago a stored moment was, for histories and alerts: `刚刚`,
+/// `5 分钟前`, `3 天前` / `just now`, `5 minutes ago`, `3 days ago`; a
+/// month or more back (or a moment not yet come) is the moment itself
+/// ([`when`]). Pages put the moment itself in the element's title.
+pub fn ago(lang: Lang, stored: &str, now: time::OffsetDateTime) -> String {
+    let Ok(t) = time::OffsetDateTime::parse(stored, &time::format_description::well_known::Rfc3339) else { return when(lang, stored) };
+    let seconds = (now - t).whole_seconds();
+    let (n, zh, one, many) = match seconds {
+        s if s < 0 => return when(lang, stored),
+        s if s < 60 => return lang.pick("刚刚", "just now").to_owned(),
+        s if s < 3_600 => (s / 60, "分钟前", "minute", "minutes"),
+        s if s < 86_400 => (s / 3_600, "小时前", "hour", "hours"),
+        s if s < 30 * 86_400 => (s / 86_400, "天前", "day", "days"),
+        _ => return when(lang, stored),
+    };
+    match lang {
+        Lang::Zh => format!("{n} {zh}"),
+        Lang::En => format!("{n} {} ago", if n == 1 { one } else { many }),
+    }
+}
+
+/// The English of the selling units cooperatives use (singular, plural),
+/// by the Chinese word or the English one. Units nobody has translated
+/// come back as they are.
+const UNITS: &[(&str, &str, &str)] = &[
+    ("箱", "case", "cases"),
+    ("袋", "bag", "bags"),
+    ("盒", "box", "boxes"),
+    ("瓶", "bottle", "bottles"),
+    ("罐", "jar", "jars"),
+    ("桶", "bucket", "buckets"),
+    ("包", "pack", "packs"),
+    ("提", "pack", "packs"),
+    ("听", "can", "cans"),
+    ("件", "piece", "pieces"),
+    ("个", "piece", "pieces"),
+    ("只", "piece", "pieces"),
+    ("条", "piece", "pieces"),
+    ("块", "piece", "pieces"),
+    ("枚", "piece", "pieces"),
+    ("头", "head", "head"),
+    ("套", "set", "sets"),
+    ("份", "portion", "portions"),
+    ("对", "pair", "pairs"),
+    ("板", "tray", "trays"),
+    ("筐", "basket", "baskets"),
+    ("篮", "basket", "baskets"),
+    ("串", "bunch", "bunches"),
+    ("把", "bunch", "bunches"),
+    ("捆", "bundle", "bundles"),
+    ("卷", "roll", "rolls"),
+    ("斤", "jin (500 g)", "jin (500 g)"),
+    ("公斤", "kg", "kg"),
+    ("千克", "kg", "kg"),
+    ("kg", "kg", "kg"),
+    ("克", "g", "g"),
+    ("g", "g", "g"),
+    ("吨", "tonne", "tonnes"),
+    ("升", "litre", "litres"),
+    ("L", "litre", "litres"),
+    ("毫升", "ml", "ml"),
+    ("ml", "ml", "ml"),
+];
+
+/// A selling unit as the language writes it after "per": `箱` / `case`.
+pub fn unit(lang: Lang, unit: &str) -> String {
+    match lang {
+        Lang::Zh => unit.to_owned(),
+        Lang::En => {
+            UNITS.iter().find(|(zh, en, _)| *zh == unit || *en == unit).map_or_else(|| unit.to_owned(), |(_, en, _)| (*en).to_owned())
+        }
+    }
+}
+
+/// The word of a unit after a number: `箱` / `case` for 1, `cases` for more.
+pub fn unit_for(lang: Lang, n: impl Display, unit: &str) -> String {
+    match lang {
+        Lang::Zh => unit.to_owned(),
+        Lang::En => {
+            let one = n.to_string() == "1";
+            UNITS
+                .iter()
+                .find(|(zh, en, many)| *zh == unit || *en == unit || *many == unit)
+                .map_or(unit, |(_, en, many)| if one { en } else { many })
+                .to_owned()
+        }
+    }
+}
+
+/// A quantity with its unit: `270 箱` / `270 cases`, `1 case`.
+pub fn quantity(lang: Lang, n: impl Display, unit: &str) -> String {
+    let n = n.to_string();
+    format!("{n} {}", unit_for(lang, &n, unit))
+}
+
+/// A pairing programme of a partner city (对口援藏 …), in the page's
+/// language; one the table does not know is shown as it is.
+pub fn programme(lang: Lang, name: &str) -> String {
+    let en = match name {
+        "对口援藏" => "pairing assistance to Xizang",
+        "对口援疆" => "pairing assistance to Xinjiang",
+        "东西部协作" => "east–west cooperation",
+        "对口支援" => "pairing assistance",
+        "定点帮扶" => "designated assistance",
+        _ => return name.to_owned(),
+    };
+    lang.pick(name, en).to_owned()
+}
+
+/// A place by its official name, as a line of the page names it: the
+/// everyday Chinese name (巴仁村委会 → 巴仁村), or its English name
+/// (Baren Village) — see `regions::english_name`.
+pub fn place(lang: Lang, name: &str) -> String {
+    match lang {
+        Lang::Zh => crate::regions::short_name(name),
+        Lang::En => crate::regions::english_name(name),
+    }
+}
+
+/// The place a line is about: in English with its Chinese name beside it,
+/// `Jiashi County (伽师县)`, so it can be found on a Chinese map or parcel.
+pub fn place_full(lang: Lang, name: &str) -> String {
+    match lang {
+        Lang::Zh => crate::regions::short_name(name),
+        Lang::En => crate::regions::english_with_chinese(name),
+    }
+}
+
+/// A chain of places written `新疆 › 喀什地区 › 伽师县` (as
+/// `Region::chain_label` writes it), in the page's language; in English
+/// the last place keeps its Chinese name beside it.
+pub fn chain(lang: Lang, label: &str) -> String {
+    if !lang.is_en() {
+        return label.to_owned();
+    }
+    let parts: Vec<&str> = label.split(" › ").collect();
+    let last = parts.len().saturating_sub(1);
+    parts.iter().enumerate().map(|(i, p)| if i == last { place_full(lang, p) } else { place(lang, p) }).collect::<Vec<_>>().join(" › ")
 }
 
 /// Why a lot's quantity changed: its receipt or an adjustment's reason
@@ -213,6 +354,10 @@ macro_rules! words {
         pub const ZH: Words = Words { $($name: $zh,)* };
         /// English
         pub const EN: Words = Words { $($name: $en,)* };
+        /// Every word: its name, its Chinese and its English (for checks
+        /// of the table as a whole).
+        #[cfg(test)]
+        pub const TABLE: &[(&str, &str, &str)] = &[$((stringify!($name), $zh, $en),)*];
     };
 }
 
@@ -715,7 +860,7 @@ words! {
     mon_recorded_by: "记录人", "Recorded by";
     mon_failed_checks: "未保障", "Not met";
     mon_import_title: "导入走访记录（CSV / XLSX）", "Import visits (CSV / XLSX)";
-    mon_import_help: "每行一次走访，列名可用中文或英文。风险因素填因病、因学、因残、因灾、因失业、因婚变、因意外，多项用“、”分隔；未达标项填吃、穿、义务教育、医疗、住房、饮水。文件中任何一行有误，则整个文件都不导入，并列出每一行的问题。", "One visit per row; columns may be named in Chinese or English. Risk factors: illness, schooling, disability, disaster, unemployment, marriage, accident (or 因病 …), several separated by commas; failed checks: food, clothing, schooling, medical, housing, water. If any row is wrong, nothing is imported and every bad row is listed.";
+    mon_import_help: "每行一次走访，列名可用中文或英文。风险因素填因病、因学、因残、因灾、因失业、因婚变、因意外，多项用“、”分隔；未达标项填吃、穿、义务教育、医疗、住房、饮水。文件中任何一行有误，则整个文件都不导入，并列出每一行的问题。", "One visit per row; columns may be named in Chinese or English. Risk factors: illness, schooling, disability, disaster, unemployment, marriage, accident (or their Chinese names), several separated by commas; failed checks: food, clothing, schooling, medical, housing, water. If any row is wrong, nothing is imported and every bad row is listed.";
     mon_import_done: "已导入 {visits} 条走访记录（{households} 户），发出 {alerts} 条预警。", "Imported {visits} visits of {households} households; {alerts} alerts raised.";
     colour_red: "红色", "red";
     colour_orange: "橙色", "orange";
@@ -869,6 +1014,8 @@ words! {
     count_edge: "边缘户 {n} 户", "{n} at the edge";
     count_lifted: "已脱贫户 {n} 户", "{n} lifted out of poverty";
     count_other: "一般农户 {n} 户", "{n} other";
+    // English everywhere, dates in words (issue 14 §1, h-english).
+    colon: "：", ": ";
 }
 
 impl Words {
@@ -991,6 +1138,42 @@ impl Words {
         when(self.lang(), stored)
     }
 
+    /// How long ago a stored moment was ([`ago`]), for templates; the
+    /// moment itself ([`Words::when`]) goes in the element's title.
+    pub fn ago(&self, stored: &str) -> String {
+        ago(self.lang(), stored, time::OffsetDateTime::now_utc())
+    }
+
+    /// A date (`YYYY-MM-DD`) in words ([`day`]), for templates.
+    pub fn day(&self, ymd: &str) -> String {
+        day(self.lang(), ymd)
+    }
+
+    /// A selling unit ([`unit`]), for templates.
+    pub fn unit(&self, u: &str) -> String {
+        unit(self.lang(), u)
+    }
+
+    /// The word of a unit after a number ([`unit_for`]), for templates.
+    pub fn unit_for(&self, n: impl Display, u: &str) -> String {
+        unit_for(self.lang(), n, u)
+    }
+
+    /// A quantity with its unit ([`quantity`]), for templates.
+    pub fn quantity(&self, n: impl Display, u: &str) -> String {
+        quantity(self.lang(), n, u)
+    }
+
+    /// A place by name ([`place`]), for templates.
+    pub fn place(&self, name: &str) -> String {
+        place(self.lang(), name)
+    }
+
+    /// A chain of places ([`chain`]), for templates.
+    pub fn chain(&self, label: &str) -> String {
+        chain(self.lang(), label)
+    }
+
     /// Why a lot's quantity changed, for templates.
     pub fn movement_reason(&self, r: &str) -> String {
         movement_reason(self.lang(), r)
@@ -1092,6 +1275,58 @@ mod tests {
         assert_eq!(when(Lang::Zh, "2026-12-31T16:05:00.000000Z"), "2027年1月1日 00:05");
         assert_eq!(when(Lang::En, "2026-12-31T16:05:00.000000Z"), "1 Jan 2027, 00:05");
         assert_eq!(when(Lang::Zh, "not a time"), "not a time");
+    }
+
+    #[test]
+    fn no_english_word_holds_chinese_characters_or_punctuation() {
+        let chinese = |c: char| {
+            ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3000}'..='\u{303f}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c)
+        };
+        // The language switch names Chinese in Chinese, for those who read it.
+        let mixed: Vec<&str> =
+            TABLE.iter().filter(|(name, _, en)| *name != "switch_label" && en.chars().any(chinese)).map(|(name, _, _)| *name).collect();
+        assert!(mixed.is_empty(), "English words with Chinese in them: {mixed:?}");
+    }
+
+    #[test]
+    fn selling_units_read_in_english_with_plurals() {
+        assert_eq!(unit(Lang::En, "箱"), "case");
+        assert_eq!(unit(Lang::En, "袋"), "bag");
+        assert_eq!(unit(Lang::En, "盒"), "box");
+        assert_eq!(unit(Lang::En, "瓶"), "bottle");
+        assert_eq!(unit(Lang::En, "kg"), "kg");
+        assert_eq!(unit(Lang::Zh, "箱"), "箱");
+        assert_eq!(quantity(Lang::En, 270, "箱"), "270 cases");
+        assert_eq!(quantity(Lang::En, 1, "箱"), "1 case");
+        assert_eq!(quantity(Lang::En, 2, "case"), "2 cases");
+        assert_eq!(quantity(Lang::En, 3, "盒"), "3 boxes");
+        assert_eq!(quantity(Lang::En, 40, "kg"), "40 kg");
+        assert_eq!(quantity(Lang::En, 5, "斤"), "5 jin (500 g)");
+        assert_eq!(quantity(Lang::Zh, 270, "箱"), "270 箱");
+        // Every Chinese unit of the table has an English word without Chinese in it.
+        assert!(UNITS.iter().all(|(_, en, many)| en.is_ascii() && many.is_ascii()));
+    }
+
+    #[test]
+    fn recent_moments_read_as_how_long_ago() {
+        let now = time::macros::datetime!(2026-11-30 08:00 UTC);
+        assert_eq!(ago(Lang::Zh, "2026-11-27T07:00:00.000000Z", now), "3 天前");
+        assert_eq!(ago(Lang::En, "2026-11-27T07:00:00.000000Z", now), "3 days ago");
+        assert_eq!(ago(Lang::En, "2026-11-30T07:00:00.000000Z", now), "1 hour ago");
+        assert_eq!(ago(Lang::Zh, "2026-11-30T07:59:30.000000Z", now), "刚刚");
+        // Long ago, it is the moment itself.
+        assert_eq!(ago(Lang::Zh, "2026-01-30T08:00:00.000000Z", now), "2026年1月30日 16:00");
+    }
+
+    #[test]
+    fn places_read_in_english_with_the_chinese_beside_the_one_a_line_is_about() {
+        assert_eq!(place(Lang::En, "伽师县"), "Jiashi County");
+        assert_eq!(place(Lang::Zh, "巴仁村委会"), "巴仁村");
+        assert_eq!(
+            chain(Lang::En, "新疆维吾尔自治区 › 喀什地区 › 伽师县"),
+            "Xinjiang Uygur Autonomous Region › Kashgar Prefecture › Jiashi County (伽师县)"
+        );
+        assert_eq!(chain(Lang::Zh, "喀什地区 › 伽师县"), "喀什地区 › 伽师县");
     }
 
     #[test]

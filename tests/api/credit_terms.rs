@@ -312,9 +312,12 @@ async fn an_order_unpaid_past_its_due_date_is_listed_for_finance_and_flagged_to_
     let order_page = page(&app, &format!("/orders/{id}"), &buyer).await;
     assert_eq!(order_page.status, StatusCode::OK);
     assert!(order_page.text.contains("逾期未付"), "the order page flags it");
-    assert!(order_page.text.contains(&format!("账期 7 天，应付日期 {}", china_date_in(-1))), "{}", order_page.text);
+    // The due date in words, as every date on a page.
+    let due = china_date_in(-1);
+    let (due_zh, due_en) = (zhunong::web::Lang::Zh.t().day(&due), zhunong::web::Lang::En.t().day(&due));
+    assert!(order_page.text.contains(&format!("账期 7 天，应付日期 {due_zh}")), "{}", order_page.text);
     let english = page_en(&app, &format!("/orders/{id}"), &buyer).await.text;
-    assert!(english.contains("Overdue") && english.contains(&format!("7 days, due on {}", china_date_in(-1))), "{english}");
+    assert!(english.contains("Overdue") && english.contains(&format!("7 days, due on {due_en}")), "{english}");
     let list_page = page(&app, "/orders", &buyer).await;
     assert!(list_page.text.contains("逾期未付"), "so does the order list");
     let finance_page = page(&app, "/finance/invoices", &finance).await;

@@ -29,6 +29,7 @@ mod listener;
 mod monitoring;
 mod orders;
 mod page_errors;
+mod page_walk;
 mod pages;
 mod platform;
 mod pledges;

@@ -73,7 +73,7 @@ async fn product_form<'a>(
         action,
         f,
         categories: crate::catalog::CATEGORIES.iter().map(|k| (k.slug, if en { k.en } else { k.zh })).collect(),
-        villages: by_township(&townships, villages),
+        villages: by_township(c.lang, &townships, villages),
         editing,
         errors,
     })
@@ -81,15 +81,23 @@ async fn product_form<'a>(
 
 /// `villages` grouped under their townships, in code order; villages
 /// whose township is not among `townships` share an unnamed group.
-fn by_township(townships: &[crate::regions::RegionSummary], villages: Vec<crate::regions::RegionSummary>) -> Vec<VillageGroup> {
+fn by_township(
+    lang: crate::web::Lang,
+    townships: &[crate::regions::RegionSummary],
+    villages: Vec<crate::regions::RegionSummary>,
+) -> Vec<VillageGroup> {
     let mut parents: Vec<Option<crate::regions::RegionCode>> = Vec::new();
     let mut groups: Vec<VillageGroup> = Vec::new();
     for v in villages {
-        let option = (v.code.to_string(), crate::regions::short_name(&v.name));
+        let option = (v.code.to_string(), crate::web::words::place(lang, &v.name));
         match parents.iter().position(|p| *p == v.parent_code) {
             Some(i) => groups[i].1.push(option),
             None => {
-                let name = townships.iter().find(|t| Some(t.code) == v.parent_code).map(|t| t.name.clone()).unwrap_or_default();
+                let name = townships
+                    .iter()
+                    .find(|t| Some(t.code) == v.parent_code)
+                    .map(|t| crate::web::words::place(lang, &t.name))
+                    .unwrap_or_default();
                 parents.push(v.parent_code);
                 groups.push((name, vec![option]));
             }
