@@ -54,3 +54,6 @@ mod backups;
 
 // ---- the cluster through nginx (issue 15 §3; ignored: ./scripts/cluster test runs it) ----
 mod cluster;
+
+// ---- product photos, illustrations, the poster (issue 14 §3) ----
+mod photos;
