@@ -163,7 +163,13 @@ pub async fn product(page: Page, State(state): State<AppState>, Path(id): Path<S
     let today = crate::time::format_date(crate::time::today());
     let card = Card::new(&p, c.lang);
     let gallery = super::photos::gallery(&p, &card.name, c.lang);
-    let og = super::photos::OpenGraph::of(&p, &card, gallery.first(), c.lang, &super::photos::site_origin(page.headers(), state.config.secure_cookies));
+    let og = super::photos::OpenGraph::of(
+        &p,
+        &card,
+        gallery.first(),
+        c.lang,
+        &super::photos::site_origin(page.headers(), state.config.secure_cookies),
+    );
     let view = ProductPage {
         c,
         gallery,

@@ -136,7 +136,9 @@ pub fn price_range(tiers: &[PriceTier]) -> String {
 pub fn tiers_line(lang: Lang, tiers: &[PriceTier], unit: &str) -> String {
     tiers
         .iter()
-        .map(|t| super::words::fill(lang.t().tier_short, &[("min", &t.min_quantity), ("unit", &unit), ("price", &short_price(t.unit_price_fen))]))
+        .map(|t| {
+            super::words::fill(lang.t().tier_short, &[("min", &t.min_quantity), ("unit", &unit), ("price", &short_price(t.unit_price_fen))])
+        })
         .collect::<Vec<_>>()
         .join(" · ")
 }
@@ -190,8 +192,14 @@ fn motif(category: &str) -> Motif {
         "fruit" => ("#fdecea", "#c0392b", "<circle cx='60' cy='68' r='42'/><path d='M60 26c6-16 22-20 30-18-4 12-16 20-30 18z'/>"),
         "dried_fruit" => ("#f6ebe0", "#8e3b1f", "<ellipse cx='44' cy='60' rx='22' ry='36'/><ellipse cx='82' cy='64' rx='22' ry='34'/>"),
         "nuts" => ("#f3ede3", "#7a5230", "<circle cx='60' cy='60' r='44'/><path d='M60 16v88' stroke='#f3ede3' stroke-width='4'/>"),
-        "meat" => ("#f9e5e5", "#9b2d30", "<rect x='14' y='30' width='92' height='60' rx='28'/><circle cx='40' cy='60' r='10' fill='#f9e5e5'/>"),
-        "grain_oil" => ("#fbf3dc", "#a07a12", "<ellipse cx='60' cy='24' rx='10' ry='16'/><ellipse cx='44' cy='52' rx='10' ry='16'/><ellipse cx='76' cy='52' rx='10' ry='16'/><ellipse cx='60' cy='80' rx='10' ry='16'/><rect x='57' y='86' width='6' height='30'/>"),
+        "meat" => {
+            ("#f9e5e5", "#9b2d30", "<rect x='14' y='30' width='92' height='60' rx='28'/><circle cx='40' cy='60' r='10' fill='#f9e5e5'/>")
+        }
+        "grain_oil" => (
+            "#fbf3dc",
+            "#a07a12",
+            "<ellipse cx='60' cy='24' rx='10' ry='16'/><ellipse cx='44' cy='52' rx='10' ry='16'/><ellipse cx='76' cy='52' rx='10' ry='16'/><ellipse cx='60' cy='80' rx='10' ry='16'/><rect x='57' y='86' width='6' height='30'/>",
+        ),
         "tea" => ("#e7f3e7", "#2e6b34", "<path d='M20 96C20 40 60 16 104 16 104 68 76 104 20 96z'/>"),
         "vegetables" => ("#eaf5e4", "#3d7a2a", "<path d='M60 110C30 80 30 40 60 10 90 40 90 80 60 110z'/>"),
         "mushrooms" => ("#f1ece6", "#6d4c41", "<path d='M10 64C10 30 110 30 110 64z'/><rect x='48' y='64' width='24' height='42' rx='8'/>"),
@@ -203,8 +211,10 @@ fn motif(category: &str) -> Motif {
 }
 
 /// The illustration of a product without a photo: its category's motif
-/// and colours, and its name. It draws no photo's likeness, and every
-/// page that shows it says it is an illustration.
+/// and colours, and its name. It draws no photo's likeness; every page
+/// that shows it says, in the reader's language, that it is an
+/// illustration (a mark over it and its `alt`), so the picture itself
+/// carries no words but the name.
 pub fn illustration_svg(category: &str, name: &str) -> String {
     let m = motif(category);
     let (w, h) = ILLUSTRATION_SIZE;
@@ -219,8 +229,6 @@ pub fn illustration_svg(category: &str, name: &str) -> String {
          <rect width='{w}' height='{h}' fill='{bg}'/>\
          <g transform='translate(180 40)' fill='{ink}' opacity='0.85'>{shape}</g>\
          <text x='240' y='226' text-anchor='middle' font-family='sans-serif' font-size='{size}' font-weight='600' fill='{ink}'>{label}</text>\
-         <rect x='12' y='12' width='84' height='30' rx='6' fill='#ffffff' opacity='0.9'/>\
-         <text x='54' y='33' text-anchor='middle' font-family='sans-serif' font-size='17' fill='#333333'>示意图</text>\
          </svg>",
         bg = m.background,
         ink = m.ink,
@@ -318,7 +326,7 @@ mod tests {
     #[test]
     fn the_illustration_escapes_the_name_and_says_what_it_is() {
         let svg = illustration_svg("fruit", "伽师瓜 <b>&");
-        assert!(svg.contains("伽师瓜 &lt;b&gt;&amp;") && svg.contains("示意图") && !svg.contains("<b>"));
+        assert!(svg.contains("伽师瓜 &lt;b&gt;&amp;") && !svg.contains("<b>"));
         assert!(illustration_svg("no-such-category", "x").starts_with("<svg"));
     }
 

@@ -45,12 +45,13 @@ impl PhotoSection {
         };
         PhotoSection {
             product_id: p.id,
-            items: p.photos.iter().map(|ph: &Photo| PhotoItem { id: ph.id, picture: Picture::photo(ph, photos::VARIANT_BOXES[0], &p.name, c.lang) }).collect(),
+            items: p
+                .photos
+                .iter()
+                .map(|ph: &Photo| PhotoItem { id: ph.id, picture: Picture::photo(ph, photos::VARIANT_BOXES[0], &p.name, c.lang) })
+                .collect(),
             room: p.photos.len() < MAX_PRODUCT_PHOTOS,
-            help: fill(
-                t.photos_help,
-                &[("max", &MAX_PRODUCT_PHOTOS), ("mb", &(MAX_PHOTO_BYTES / 1_000_000)), ("mp", &pixel_limit(c))],
-            ),
+            help: fill(t.photos_help, &[("max", &MAX_PRODUCT_PHOTOS), ("mb", &(MAX_PHOTO_BYTES / 1_000_000)), ("mp", &pixel_limit(c))]),
             full: fill(t.photos_full, &[("max", &MAX_PRODUCT_PHOTOS)]),
             notice,
             problem,
@@ -105,7 +106,12 @@ async fn answer(page: &Page, state: &AppState, product: i64, result: Result<&'st
 }
 
 /// `POST /console/products/{id}/photos` — one photo file (`file`).
-pub async fn upload_photo(page: Page, State(state): State<AppState>, Path(id): Path<String>, mut form: axum::extract::Multipart) -> PageResult {
+pub async fn upload_photo(
+    page: Page,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> PageResult {
     let page = page.at(&format!("/console/products/{id}/edit"));
     let (actor, coop) = page.manager()?;
     let (csrf, file) = page.upload_form(&mut form).await?;
@@ -117,7 +123,9 @@ pub async fn upload_photo(page: Page, State(state): State<AppState>, Path(id): P
     }
     let bytes = file.map(|(_, _, b)| b).unwrap_or_default();
     let result = match photos::process_upload(&state.imports, bytes).await {
-        Ok(processed) => photos::add(&state.db, &state.config.photos_dir, coop, actor.id, id, processed).await.map(|_| page.c.t.photos_added),
+        Ok(processed) => {
+            photos::add(&state.db, &state.config.photos_dir, coop, actor.id, id, processed).await.map(|_| page.c.t.photos_added)
+        }
         Err(e) => Err(e),
     };
     answer(&page, &state, id, result).await
