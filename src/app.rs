@@ -377,7 +377,9 @@ async fn no_store_when_personal(request: Request, next: Next) -> Response {
         || [crate::http::SESSION_COOKIE, crate::http::SECURE_SESSION_COOKIE]
             .iter()
             .any(|name| crate::http::cookie(headers, name).is_some());
-    let static_file = request.uri().path().starts_with("/static/");
+    // Static files and photo variants are the same for everyone and carry
+    // their content's hash in their name: cached for a year either way.
+    let static_file = request.uri().path().starts_with("/static/") || request.uri().path().starts_with("/photos/");
     let mut response = next.run(request).await;
     if !static_file && (signed_in || response.headers().contains_key(header::SET_COOKIE)) {
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

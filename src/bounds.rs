@@ -74,6 +74,34 @@ pub const REFUND_PENDING_GIVE_UP_SECS: i64 = 23 * 3600;
 /// this bounds one export's work to some ten seconds of one core.
 pub const MAX_EXPORT_ROWS: usize = 1_000_000;
 
+/// Most photos of one product. Six show a product from every side a
+/// buyer asks about (whole, cut, packed, the field) without turning the
+/// product page into an album on a slow link.
+pub const MAX_PRODUCT_PHOTOS: usize = 6;
+
+/// Largest photo file accepted, in bytes: 2,000,000 (2 MB), under the
+/// body limit ([`MAX_BODY_BYTES`], 2 MiB) with room for the form around
+/// it, so a file over this limit gets the photo's own answer rather than
+/// the generic 413. A phone's full-size photo is larger; sharing it
+/// through a chat app or the phone's "reduce size" makes it fit, and the
+/// largest variant kept is 1,200 pixels anyway.
+pub const MAX_PHOTO_BYTES: usize = 2_000_000;
+
+/// Most pixels of a photo (width × height, as its header declares them
+/// before anything is decoded): 40 million, a 7,750 × 5,160 picture.
+/// Decoded, that is 160 MB of RGBA at most; with
+/// [`crate::stock::upload::MAX_CONCURRENT_IMPORTS`] heavy uploads at once
+/// a process holds at most two of them. A 2 MB PNG of one colour can
+/// declare a billion pixels: the header is checked first.
+pub const MAX_PHOTO_PIXELS: u64 = 40_000_000;
+
+/// Longest side of a photo, in pixels.
+pub const MAX_PHOTO_SIDE: u32 = 12_000;
+
+/// Longest time reading and resizing one photo may take, in seconds
+/// (checked between the steps; a 40-megapixel JPEG takes about a second).
+pub const MAX_PHOTO_SECONDS: u64 = 10;
+
 /// True when `v` is a whole number of units from 1 to `max`.
 pub fn units_in_range(v: i64, max: i64) -> bool {
     (1..=max).contains(&v)

@@ -45,6 +45,10 @@ pub struct Config {
     /// Folder for the SQLite file and the embedded search index
     /// (`ZHUNONG_DATA_DIR`).
     pub data_dir: PathBuf,
+    /// Folder of the product photos' files (`ZHUNONG_PHOTOS_DIR`, default
+    /// `<data_dir>/photos`). Disk only: several instances must share it
+    /// (one mounted volume), as they share the database.
+    pub photos_dir: PathBuf,
     /// Load the demo data into an empty database when serving
     /// (`ZHUNONG_DEMO`, default on).
     pub demo_on_empty: bool,
@@ -136,6 +140,7 @@ struct FileConfig {
     bind: Option<String>,
     database_url: Option<Secret>,
     data_dir: Option<PathBuf>,
+    photos_dir: Option<PathBuf>,
     demo_on_empty: Option<bool>,
     secure_cookies: Option<bool>,
     session_ttl_secs: Option<i64>,
@@ -315,6 +320,7 @@ impl Config {
         let config = Config {
             bind: var("ZHUNONG_BIND").or(file.bind).unwrap_or_else(|| "127.0.0.1:8080".into()),
             database_url,
+            photos_dir: var("ZHUNONG_PHOTOS_DIR").map(PathBuf::from).or(file.photos_dir).unwrap_or_else(|| data_dir.join("photos")),
             data_dir,
             demo_on_empty: flag("ZHUNONG_DEMO", file.demo_on_empty, true)?,
             secure_cookies: flag("ZHUNONG_SECURE_COOKIES", file.secure_cookies, false)?,

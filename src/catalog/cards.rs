@@ -163,6 +163,7 @@ mod tests {
             description: String::new(),
             sales_count: 0,
             created_at: String::new(),
+            photos: Vec::new(),
         })
     }
 

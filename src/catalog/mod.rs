@@ -4,6 +4,7 @@
 
 mod cards;
 mod model;
+pub mod photos;
 
 pub use cards::Cards;
 pub use model::*;
@@ -159,6 +160,7 @@ async fn assemble(db: &Db, rows: Vec<ProductRow>) -> sqlx::Result<Vec<Product>> 
     .await?;
     let codes: Vec<RegionCode> = rows.iter().filter_map(|r| RegionCode::parse(&r.origin_code).ok()).collect();
     let origins = regions::get_many(db, &codes).await?;
+    let mut photos_by = photos::of_products(db, &ids).await?;
 
     let mut tiers_by: HashMap<i64, Vec<PriceTier>> = HashMap::new();
     for (p, min_quantity, fen) in tiers {
@@ -200,6 +202,7 @@ async fn assemble(db: &Db, rows: Vec<ProductRow>) -> sqlx::Result<Vec<Product>> 
                 description: r.description,
                 sales_count: r.sales_count,
                 created_at: r.created_at,
+                photos: photos_by.remove(&r.id).unwrap_or_default(),
             }
         })
         .collect())

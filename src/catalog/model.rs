@@ -195,6 +195,43 @@ pub struct Product {
     pub sales_count: i64,
     /// When listed.
     pub created_at: String,
+    /// Photos, the cover first (none: the pages draw an illustration).
+    /// Not in the API's product: its pictures are the pages' business.
+    #[serde(skip)]
+    pub photos: Vec<Photo>,
+}
+
+/// One photo of a product, as stored: its files are
+/// `photos::file_name(id, key, box)` for each of `photos::VARIANT_BOXES`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Photo {
+    /// Row id (also in the file names).
+    pub id: i64,
+    /// The product.
+    pub product_id: i64,
+    /// Hash of the picture.
+    pub key: String,
+    /// Width of the largest variant.
+    pub width: u32,
+    /// Height of the largest variant.
+    pub height: u32,
+}
+
+impl Photo {
+    /// The address of the variant that fits `bx`.
+    pub fn url(&self, bx: u32) -> String {
+        format!("/photos/{}/{}", self.product_id, super::photos::file_name(self.id, &self.key, bx))
+    }
+
+    /// The size of the variant that fits `bx`.
+    pub fn size(&self, bx: u32) -> (u32, u32) {
+        super::photos::fit(self.width, self.height, bx)
+    }
+
+    /// `srcset` of all variants: `/photos/…-160.webp 160w, …`.
+    pub fn srcset(&self) -> String {
+        super::photos::VARIANT_BOXES.iter().map(|bx| format!("{} {}w", self.url(*bx), self.size(*bx).0)).collect::<Vec<_>>().join(", ")
+    }
 }
 
 impl Product {

@@ -52,6 +52,7 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         ("checkout.js", include_str!("../../frontend/static/checkout.js"), "text/javascript; charset=utf-8"),
         ("scan.js", include_str!("../../frontend/static/scan.js"), "text/javascript; charset=utf-8"),
         ("label.css", include_str!("../../frontend/static/label.css"), "text/css; charset=utf-8"),
+        ("favicon.svg", include_str!("../../frontend/static/favicon.svg"), "image/svg+xml"),
     ]
     .into_iter()
     .map(|(name, body, content_type)| Asset { name, body, content_type, hashed: hashed_name(name, body.as_bytes()) })
@@ -95,6 +96,15 @@ pub async fn service_worker() -> Response {
         SERVICE_WORKER.as_str(),
     )
         .into_response()
+}
+
+/// `GET /favicon.ico`: browsers ask for it whatever the page links; they
+/// get the SVG icon's current address (an SVG under the `.ico` name would
+/// be refused by some).
+pub async fn favicon() -> Response {
+    let mut res = Redirect::temporary(&asset_url("favicon.svg")).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    res
 }
 
 /// `GET /static/{file}`.

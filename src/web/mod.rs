@@ -25,6 +25,7 @@ mod monitoring;
 mod orders;
 mod page;
 mod pages;
+mod photos;
 mod reports;
 mod search;
 mod supports;
@@ -60,6 +61,13 @@ pub fn router() -> Router<AppState> {
         .route("/console/products", axum::routing::post(console::create_product))
         .route("/console/products/{id}/edit", get(console::edit_product))
         .route("/console/products/{id}", axum::routing::post(console::update_product))
+        .route("/console/products/{id}/photos", axum::routing::post(console::upload_photo))
+        .route("/console/products/{id}/photos/{photo}", axum::routing::post(console::photo_action))
+        .route("/photos/{product}/{file}", get(photos::photo_file))
+        .route("/products/{id}/illustration.svg", get(photos::illustration))
+        .route("/products/{id}/qr.svg", get(photos::qr))
+        .route("/products/{id}/poster", get(photos::poster))
+        .route("/favicon.ico", get(assets::favicon))
         .route("/console/orders", get(console::fulfil))
         .route("/cart", get(cart::cart_page).post(cart::cart_add))
         .route("/cart/{product}", axum::routing::post(cart::cart_set))

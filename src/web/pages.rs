@@ -30,6 +30,10 @@ pub struct Card {
     pub(super) certificates: Vec<&'static str>,
     pub(super) stock_label: &'static str,
     pub(super) stock_class: &'static str,
+    /// Every price tier in one line: `≥1 箱 ¥68 · ≥50 箱 ¥62`.
+    pub(super) tiers_line: String,
+    /// The first photo, or the illustration.
+    pub(super) picture: super::photos::Picture,
 }
 
 impl Card {
@@ -41,12 +45,17 @@ impl Card {
             _ => (t.in_stock, "in"),
         };
         let en = lang.is_en();
+        let name = if en { p.name_en.clone().unwrap_or_else(|| p.name.clone()) } else { p.name.clone() };
         Card {
             id: p.id,
-            name: if en { p.name_en.clone().unwrap_or_else(|| p.name.clone()) } else { p.name.clone() },
+            picture: super::photos::Picture::cover(p, &name, lang),
+            tiers_line: super::photos::tiers_line(lang, &p.price_tiers, &p.unit),
+            name,
             subname: if en { Some(p.name.clone()) } else { None },
             category: catalog::category(&p.category).map(|c| if en { c.en } else { c.zh }).unwrap_or(""),
-            price: p.base_price().to_string(),
+            // The range over the tiers, not the first tier's price "from":
+            // for a bulk buyer the first tier is the highest.
+            price: super::photos::price_range(&p.price_tiers),
             unit: super::words::unit(lang, &p.unit),
             origin: super::words::chain(lang, &p.origin.label),
             cooperative: p.cooperative.name.clone(),
@@ -139,6 +148,10 @@ struct ProductPage<'a> {
     certificates: Vec<(&'static str, String, String, bool)>,
     /// 带动: whom the product supports, by village and status.
     support: super::supports::SupportView,
+    /// The photos (the first large) or the illustration.
+    gallery: Vec<super::photos::Picture>,
+    /// The Open Graph card of a shared link.
+    og: super::photos::OpenGraph,
 }
 
 /// `GET /products/{id}` — origin chain, cooperative, certificates, tiers,
@@ -149,10 +162,21 @@ pub async fn product(page: Page, State(state): State<AppState>, Path(id): Path<S
     let p = catalog::get(&state.db, id).await.or_500(&page)?.ok_or_else(|| page.not_found())?;
     let today = crate::time::format_date(crate::time::today());
     let support = super::supports::view(&state, c, crate::households::Supplier::Product(p.id)).await.or_500(&page)?;
+    let card = Card::new(&p, c.lang);
+    let gallery = super::photos::gallery(&p, &card.name, c.lang);
+    let og = super::photos::OpenGraph::of(
+        &p,
+        &card,
+        gallery.first(),
+        c.lang,
+        &super::photos::site_origin(page.headers(), state.config.secure_cookies),
+    );
     let view = ProductPage {
         c,
         support,
-        card: Card::new(&p, c.lang),
+        gallery,
+        og,
+        card,
         crumbs: p
             .origin
             .chain

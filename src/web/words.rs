@@ -433,8 +433,8 @@ words! {
     facet_certified: "认证", "Certificate";
     sort_label: "排序", "Sort";
     sort_relevance: "综合", "Relevance";
-    sort_price_asc: "价格从低到高", "Price: low to high";
-    sort_price_desc: "价格从高到低", "Price: high to low";
+    sort_price_asc: "单价从低到高", "Unit price: low to high";
+    sort_price_desc: "单价从高到低", "Unit price: high to low";
     sort_sales: "销量", "Best-selling";
     sort_newest: "最新", "Newest";
     apply: "应用", "Apply";
@@ -1016,6 +1016,39 @@ words! {
     count_other: "一般农户 {n} 户", "{n} other";
     // English everywhere, dates in words (issue 14 §1, h-english).
     colon: "：", ": ";
+    // h-photos: product photos, illustrations, the poster and the tiers line (issue 14 §3).
+    photos_title: "产品照片", "Product photos";
+    photos_help: "最多 {max} 张；JPEG、PNG 或 WebP，每张不超过 {mb} MB、{mp} 万像素。服务器会去掉拍摄信息（位置、机型），并生成缩略图、卡片图和大图。",
+        "Up to {max} photos; JPEG, PNG or WebP, each at most {mb} MB and {mp} million pixels. The server removes what the camera recorded (place, phone model) and makes a thumbnail, a card picture and a large picture.";
+    photos_none: "还没有照片：店铺里显示的是示意图。", "No photos yet: the storefront shows an illustration.";
+    photos_file: "选择照片", "Choose a photo";
+    photos_upload: "上传照片", "Upload photo";
+    photos_delete: "删除", "Delete";
+    photos_make_first: "设为首图", "Make first";
+    photos_first: "首图", "First photo";
+    photos_added: "照片已上传。", "The photo was uploaded.";
+    photos_deleted: "照片已删除。", "The photo was deleted.";
+    photos_reordered: "已设为首图。", "The photo is now the first.";
+    photos_full: "已有 {max} 张照片，请先删除一张再上传。", "This product has {max} photos already. Delete one before uploading another.";
+    photo_empty: "请选择一张照片。", "Choose a photo to upload.";
+    photo_wrong_type: "只能上传 JPEG、PNG 或 WebP 图片。", "Only JPEG, PNG or WebP pictures can be uploaded.";
+    photo_too_large: "照片文件太大：每张不能超过 {mb} MB。可以先用手机的“压缩”或通过聊天软件发送后再上传。", "The photo file is too large: at most {mb} MB each. Reduce it on the phone (or send it through a chat app) and upload it again.";
+    photo_too_many_pixels: "照片尺寸太大（{width} × {height} 像素）：最多 {mp} 万像素，每边不超过 {side} 像素。", "The picture is too large ({width} × {height} pixels): at most {mp} million pixels and {side} pixels on a side.";
+    photo_unreadable: "无法读取这张图片，文件可能已损坏。", "This picture cannot be read; the file may be damaged.";
+    photo_too_slow: "处理这张照片超过了 {secs} 秒，请换一张较小的照片。", "Reading this photo took more than {secs} seconds. Try a smaller one.";
+    photo_duplicate: "这张照片已经上传过了。", "This photo is already one of the product's.";
+    photo_busy: "正在处理其他上传，请稍后几秒再试。", "Other uploads are being processed. Try again in a few seconds.";
+    photo_alt: "{name}的照片", "Photo of {name}";
+    illustration: "示意图", "Illustration";
+    illustration_alt: "{name}（示意图，非实拍）", "{name} (illustration, not a photo)";
+    illustration_note: "示意图，非实拍", "Illustration, not a photo";
+    tier_short: "≥{min} {unit} {price}", "≥{min} {unit} {price}";
+    price_per_unit: "单价", "Unit price";
+    poster_link: "打印海报（含二维码）", "Print a poster (with QR code)";
+    poster_scan: "扫码查看产品、下单采购", "Scan to see the product and order";
+    poster_print: "打印", "Print";
+    qr_alt: "{name}产品页面的二维码", "QR code of the page of {name}";
+    og_description: "产地：{origin}。{tiers}。{coop}", "Origin: {origin}. {tiers}. {coop}";
 }
 
 impl Words {

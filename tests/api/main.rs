@@ -60,3 +60,5 @@ mod cluster;
 mod forgiving;
 // ---- the money and the chain shown plainly (issue 14 §6, §4; h-money) ----
 mod money;
+// ---- product photos, illustrations, the poster (issue 14 §3) ----
+mod photos;

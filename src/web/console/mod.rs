@@ -8,12 +8,14 @@
 mod fulfil;
 mod import;
 mod members;
+mod photos;
 mod products;
 mod stock;
 
 pub use fulfil::fulfil;
 pub use import::{import, import_form, sample as import_sample};
 pub use members::members;
+pub use photos::{photo_action, upload_photo};
 pub use products::{create_product, edit_product, new_product, update_product};
 pub use stock::{adjust, create_lot, lot, new_lot, overview, picks};
 

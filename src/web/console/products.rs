@@ -42,6 +42,8 @@ struct ProductForm<'a> {
     villages: Vec<VillageGroup>,
     editing: bool,
     errors: Vec<String>,
+    /// The photo section, on the edit page only.
+    photos: Option<super::photos::PhotoSection>,
 }
 
 async fn product_form<'a>(
@@ -76,6 +78,7 @@ async fn product_form<'a>(
         villages: by_township(c.lang, &townships, villages),
         editing,
         errors,
+        photos: None,
     })
 }
 
@@ -190,11 +193,24 @@ pub async fn create_product(page: Page, State(state): State<AppState>, Form(form
 
 /// `GET /console/products/{id}/edit`.
 pub async fn edit_product(page: Page, State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
-    let (_, coop) = page.manager()?;
     let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
-    let p = crate::catalog::get(&state.db, id).await.or_500(&page)?.filter(|p| p.cooperative.id == coop);
+    edit_page(&page, &state, id, None, StatusCode::OK).await
+}
+
+/// The edit page of product `id` of the manager's cooperative, with the
+/// answer to a photo action (`Ok` a notice, `Err` a problem) at its photos.
+pub(super) async fn edit_page(
+    page: &Page,
+    state: &AppState,
+    id: i64,
+    photo_answer: Option<Result<String, String>>,
+    status: StatusCode,
+) -> PageResult {
+    let (_, coop) = page.manager()?;
+    let p = crate::catalog::get(&state.db, id).await.or_500(page)?.filter(|p| p.cooperative.id == coop);
     let p = p.ok_or_else(|| page.not_found())?;
-    let active = crate::catalog::is_active(&state.db, coop, id).await.or_500(&page)?.ok_or_else(|| page.not_found())?;
+    let active = crate::catalog::is_active(&state.db, coop, id).await.or_500(page)?.ok_or_else(|| page.not_found())?;
+    let section = super::photos::PhotoSection::new(&page.c, &p, photo_answer);
     let f = ProductFields {
         name: p.name,
         name_en: p.name_en.unwrap_or_default(),
@@ -209,8 +225,9 @@ pub async fn edit_product(page: Page, State(state): State<AppState>, Path(id): P
         certificates: p.certificates.iter().map(|x| (x.kind.as_str().to_owned(), x.number.clone(), x.valid_until.clone())).collect(),
         active,
     };
-    let form = product_form(&state, &page.c, coop, format!("/console/products/{id}"), f, true, Vec::new()).await.or_500(&page)?;
-    page.render(StatusCode::OK, &form)
+    let mut form = product_form(state, &page.c, coop, format!("/console/products/{id}"), f, true, Vec::new()).await.or_500(page)?;
+    form.photos = Some(section);
+    page.render(status, &form)
 }
 
 /// `POST /console/products/{id}`.
