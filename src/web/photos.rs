@@ -137,7 +137,14 @@ pub fn tiers_line(lang: Lang, tiers: &[PriceTier], unit: &str) -> String {
     tiers
         .iter()
         .map(|t| {
-            super::words::fill(lang.t().tier_short, &[("min", &t.min_quantity), ("unit", &super::words::unit_for(lang, t.min_quantity, unit)), ("price", &short_price(t.unit_price_fen))])
+            super::words::fill(
+                lang.t().tier_short,
+                &[
+                    ("min", &t.min_quantity),
+                    ("unit", &super::words::unit_for(lang, t.min_quantity, unit)),
+                    ("price", &short_price(t.unit_price_fen)),
+                ],
+            )
         })
         .collect::<Vec<_>>()
         .join(" · ")
