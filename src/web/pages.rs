@@ -30,7 +30,7 @@ pub struct Card {
     pub(super) certificates: Vec<&'static str>,
     pub(super) stock_label: &'static str,
     pub(super) stock_class: &'static str,
-    /// Every price tier in one line: `≥1 箱 ¥68 · ≥50 箱 ¥62`.
+    /// Every price tier in one line: `1箱起 ¥68 · 50箱起 ¥62`.
     pub(super) tiers_line: String,
     /// The first photo, or the illustration.
     pub(super) picture: super::photos::Picture,

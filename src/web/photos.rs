@@ -110,7 +110,11 @@ impl OpenGraph {
             title: card.name.clone(),
             description: super::words::fill(
                 lang.t().og_description,
-                &[("origin", &p.origin.label), ("tiers", &tiers_line(lang, &p.price_tiers, &p.unit)), ("coop", &p.cooperative.name)],
+                &[
+                    ("origin", &super::words::chain(lang, &p.origin.label)),
+                    ("tiers", &tiers_line(lang, &p.price_tiers, &p.unit)),
+                    ("coop", &p.cooperative.name),
+                ],
             ),
             image: format!("{origin}{image}"),
             url: format!("{origin}/products/{}", p.id),
@@ -132,7 +136,8 @@ pub fn price_range(tiers: &[PriceTier]) -> String {
     if low == high { short_price(low) } else { format!("{}–{}", short_price(low), short_price(high).trim_start_matches('¥')) }
 }
 
-/// Every tier in one line: `≥1 箱 ¥68 · ≥50 箱 ¥62 · ≥200 箱 ¥56`.
+/// Every tier in one line: `1箱起 ¥68 · 50箱起 ¥62 · 200箱起 ¥56`
+/// (`≥1 case ¥68 · ≥50 cases ¥62 …` in English).
 pub fn tiers_line(lang: Lang, tiers: &[PriceTier], unit: &str) -> String {
     tiers
         .iter()
@@ -304,7 +309,7 @@ pub async fn poster(page: Page, State(state): State<AppState>, Path(id): Path<St
         subname: en.then(|| p.name.clone()),
         id,
         picture,
-        origin: p.origin.label.clone(),
+        origin: super::words::chain(c.lang, &p.origin.label),
         cooperative: p.cooperative.name.clone(),
         tiers: tiers_line(c.lang, &p.price_tiers, &p.unit),
         address: product_address(&state, page.headers(), id),
@@ -324,7 +329,7 @@ mod tests {
 
     #[test]
     fn the_tiers_line_lists_every_tier_for_bulk_buyers() {
-        assert_eq!(tiers_line(Lang::Zh, &tiers(), "箱"), "≥1 箱 ¥68 · ≥50 箱 ¥62 · ≥200 箱 ¥56");
+        assert_eq!(tiers_line(Lang::Zh, &tiers(), "箱"), "1箱起 ¥68 · 50箱起 ¥62 · 200箱起 ¥56");
         assert_eq!(price_range(&tiers()), "¥56–68");
         assert_eq!(price_range(&tiers()[..1]), "¥68");
         assert_eq!(short_price(Fen::new(1250)), "¥12.50");

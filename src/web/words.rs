@@ -1042,7 +1042,7 @@ words! {
     illustration: "示意图", "Illustration";
     illustration_alt: "{name}（示意图，非实拍）", "{name} (illustration, not a photo)";
     illustration_note: "示意图，非实拍", "Illustration, not a photo";
-    tier_short: "≥{min} {unit} {price}", "≥{min} {unit} {price}";
+    tier_short: "{min}{unit}起 {price}", "≥{min} {unit} {price}";
     price_per_unit: "单价", "Unit price";
     poster_link: "打印海报（含二维码）", "Print a poster (with QR code)";
     poster_scan: "扫码查看产品、下单采购", "Scan to see the product and order";

@@ -22,7 +22,7 @@ async fn the_home_page_lists_products_with_origin_chain_and_cooperative_in_chine
     assert!(res.text.contains("伽师瓜"));
     assert!(res.text.contains("新疆维吾尔自治区 › 喀什地区 › 伽师县 › "), "origin chain shown");
     assert!(res.text.contains("伽师县巴仁村瓜果种植农民专业合作社"));
-    assert!(res.text.contains("¥56–68") && res.text.contains("≥1 箱 ¥68 · ≥50 箱 ¥62 · ≥200 箱 ¥56"), "prices in yuan, every tier");
+    assert!(res.text.contains("¥56–68") && res.text.contains("1箱起 ¥68 · 50箱起 ¥62 · 200箱起 ¥56"), "prices in yuan, every tier");
     // The second page holds the rest.
     let second = page(&app, "/?page=2", None).await;
     assert_eq!(second.status, StatusCode::OK);

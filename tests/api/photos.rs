@@ -295,7 +295,7 @@ async fn cards_and_the_product_page_show_every_price_tier_and_sorts_say_they_com
     let unit: String =
         sqlx::query_scalar("SELECT unit FROM products WHERE id = $1").bind(product).fetch_one(app.db().pool()).await.unwrap();
     let yuan = |fen: i64| if fen % 100 == 0 { format!("¥{}", fen / 100) } else { format!("¥{}.{:02}", fen / 100, fen % 100) };
-    let line = tiers.iter().map(|(min, fen)| format!("≥{min} {unit} {}", yuan(*fen))).collect::<Vec<_>>().join(" · ");
+    let line = tiers.iter().map(|(min, fen)| format!("{min}{unit}起 {}", yuan(*fen))).collect::<Vec<_>>().join(" · ");
     let page = get(&app, &format!("/products/{product}"), None).await;
     assert!(page.text.contains(&line), "the tiers line {line} on the product page");
     let (low, high) = (tiers.last().unwrap().1, tiers[0].1);

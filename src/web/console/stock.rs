@@ -177,7 +177,7 @@ async fn member_options(state: &AppState, c: &Chrome, found: Vec<households::Hou
             let village = crate::regions::RegionCode::parse(&h.village_code)
                 .ok()
                 .and_then(|code| villages.get(&code))
-                .map(|r| crate::regions::short_name(&r.name))
+                .map(|r| super::super::words::place_full(c.lang, &r.name))
                 .unwrap_or_default();
             let mut label = h.code.clone();
             if let Some(name) = h.head_name.as_deref().filter(|n| !n.is_empty()) {
