@@ -44,6 +44,9 @@ pub enum Problem {
     Choice(&'static [&'static str]),
     /// Control characters or text-direction overrides, which cannot be stored.
     ForbiddenChars,
+    /// Text that must be written in Latin letters (an English name) holds
+    /// Chinese characters.
+    LatinText,
     /// The count of problems past the listed ones.
     More {
         /// Problems not listed.
@@ -542,6 +545,7 @@ impl Problem {
             UnitWeight { .. } => "unit_weight",
             OneOf(_) | Choice(_) => "one_of",
             ForbiddenChars => "forbidden_chars",
+            LatinText => "latin_text",
             More { .. } => "more",
             Several(_) => "several",
             Unreadable(_) => "unreadable",
@@ -680,6 +684,7 @@ impl std::fmt::Display for Problem {
             ForbiddenChars => {
                 f.write_str("remove the control characters (such as U+0000) or text-direction overrides; they cannot be stored")
             }
+            LatinText => f.write_str("write it in Latin letters, without Chinese characters"),
             More { n: 1 } => f.write_str("1 more problem not listed"),
             More { n } => write!(f, "{n} more problems not listed"),
             Several(all) => {

@@ -65,3 +65,40 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiRe
     let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("product"))?;
     catalog::get(&state.db, id).await?.map(Json).ok_or(ApiError::NotFound("product"))
 }
+
+/// `PATCH /api/v1/cooperatives/{id}` `{name_en}`: a cooperative's manager
+/// gives its English name (`null` or `""` clears it).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CooperativePatch {
+    name_en: Option<String>,
+}
+
+/// A cooperative's names, as the patch answers them.
+#[derive(serde::Serialize)]
+pub struct CooperativeNames {
+    #[serde(serialize_with = "crate::ids::serialize")]
+    id: i64,
+    name: String,
+    name_en: Option<String>,
+}
+
+/// `PATCH /api/v1/cooperatives/{id}`.
+pub async fn update_cooperative(
+    State(state): State<AppState>,
+    super::extract::CurrentUser(actor): super::extract::CurrentUser,
+    Path(id): Path<String>,
+    super::extract::ApiJson(patch): super::extract::ApiJson<CooperativePatch>,
+) -> ApiResult<Json<CooperativeNames>> {
+    let id = crate::ids::parse(&id).ok_or(ApiError::NotFound("cooperative"))?;
+    if actor.managed_cooperative() != Some(id) {
+        return Err(ApiError::Forbidden("only a manager of this cooperative changes its names".into()));
+    }
+    let name_en = crate::orgs::english_name(patch.name_en.as_deref().unwrap_or_default())
+        .map_err(|p| ApiError::Invalid(crate::validation::FieldErrors::one("name_en", p)))?;
+    if !crate::orgs::set_english_name(&state.db, id, name_en.as_deref()).await? {
+        return Err(ApiError::NotFound("cooperative"));
+    }
+    let profile = crate::orgs::cooperative(&state.db, id).await?.ok_or(ApiError::NotFound("cooperative"))?;
+    Ok(Json(CooperativeNames { id, name: profile.name, name_en: profile.name_en }))
+}

@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/regions/{code}", get(regions::get))
         .route("/api/v1/products", get(catalog::list).post(catalog::create))
         .route("/api/v1/products/{id}", get(catalog::get).patch(catalog::update))
+        .route("/api/v1/cooperatives/{id}", axum::routing::patch(catalog::update_cooperative))
         .route("/api/v1/lots", get(stock::list).post(stock::create))
         .route("/api/v1/lots/import", post(stock::import))
         .route("/api/v1/lots/{id}/adjustments", post(stock::adjust))

@@ -156,7 +156,7 @@ mod tests {
             price_tiers: Vec::new(),
             available: 0,
             origin: Origin { code: String::new(), chain: Vec::new(), label: String::new() },
-            cooperative: CooperativeRef { id: 1, name: String::new() },
+            cooperative: CooperativeRef { id: 1, name: String::new(), name_en: None },
             certificates: Vec::new(),
             households_supported: 0,
             registered_poor_supported: 0,

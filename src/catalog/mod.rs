@@ -44,6 +44,7 @@ struct ProductRow {
     created_at: String,
     cooperative_id: i64,
     cooperative_name: String,
+    cooperative_name_en: Option<String>,
     available: i64,
 }
 
@@ -52,7 +53,7 @@ struct ProductRow {
 fn product_select(today: usize) -> String {
     format!(
         "SELECT p.id, p.name, p.name_en, p.category, p.unit, p.spec, p.storage, p.unit_weight_g, p.origin_code, \
-         p.description, p.sales_count, p.created_at, p.cooperative_id, o.name AS cooperative_name, \
+         p.description, p.sales_count, p.created_at, p.cooperative_id, o.name AS cooperative_name, o.name_en AS cooperative_name_en, \
          {} AS available \
          FROM products p JOIN organisations o ON o.id = p.cooperative_id",
         crate::stock::available_sql(today)
@@ -195,7 +196,7 @@ async fn assemble(db: &Db, rows: Vec<ProductRow>) -> sqlx::Result<Vec<Product>> 
                     chain: origin.as_ref().map(|o| o.chain.clone()).unwrap_or_default(),
                     label: origin.as_ref().map(|o| o.chain_label()).unwrap_or_default(),
                 },
-                cooperative: CooperativeRef { id: r.cooperative_id, name: r.cooperative_name },
+                cooperative: CooperativeRef { id: r.cooperative_id, name: r.cooperative_name, name_en: r.cooperative_name_en },
                 certificates: certs_by.remove(&r.id).unwrap_or_default(),
                 households_supported,
                 registered_poor_supported,

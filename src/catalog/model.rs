@@ -152,6 +152,9 @@ pub struct CooperativeRef {
     pub id: i64,
     /// Name.
     pub name: String,
+    /// Its English name, where its managers gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_en: Option<String>,
 }
 
 /// A product as the storefront and the API show it.

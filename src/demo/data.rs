@@ -10,6 +10,11 @@ pub struct CoopSpec {
     pub village_index: usize,
     /// Trade part of the name, e.g. 瓜果种植.
     pub trade: &'static str,
+    /// The trade in the English name the cooperative gives itself
+    /// (`Fruit Growers'` → `Baren Village Fruit Growers' Cooperative,
+    /// Jiashi County`); empty for one that gives none, whose English pages
+    /// show the Chinese name alone.
+    pub trade_en: &'static str,
     /// Share of sales passed to households, basis points.
     pub payout_bp: i64,
     /// Products.
@@ -68,6 +73,7 @@ pub const COOPS: &[CoopSpec] = &[
         county: "653129",
         village_index: 0,
         trade: "瓜果种植",
+        trade_en: "Fruit Growers'",
         payout_bp: 6500,
         products: &[
             p!(
@@ -124,6 +130,7 @@ pub const COOPS: &[CoopSpec] = &[
         county: "653129",
         village_index: 40,
         trade: "畜牧养殖",
+        trade_en: "Livestock Farmers'",
         payout_bp: 6000,
         products: &[
             p!(
@@ -156,6 +163,7 @@ pub const COOPS: &[CoopSpec] = &[
         county: "653125",
         village_index: 10,
         trade: "巴旦木种植",
+        trade_en: "Almond Growers'",
         payout_bp: 6000,
         products: &[
             p!(
@@ -200,6 +208,7 @@ pub const COOPS: &[CoopSpec] = &[
         county: "653125",
         village_index: 60,
         trade: "石榴种植",
+        trade_en: "Pomegranate Growers'",
         payout_bp: 6200,
         products: &[
             p!(
@@ -232,6 +241,7 @@ pub const COOPS: &[CoopSpec] = &[
         county: "653126",
         village_index: 5,
         trade: "核桃种植",
+        trade_en: "Walnut Growers'",
         payout_bp: 6500,
         products: &[
             p!(
@@ -276,6 +286,7 @@ pub const COOPS: &[CoopSpec] = &[
         county: "653123",
         village_index: 8,
         trade: "杏果种植",
+        trade_en: "Apricot Growers'",
         payout_bp: 6000,
         products: &[
             p!(
@@ -320,6 +331,7 @@ pub const COOPS: &[CoopSpec] = &[
         county: "653124",
         village_index: 12,
         trade: "红枣种植",
+        trade_en: "Jujube Growers'",
         payout_bp: 6200,
         products: &[
             p!(
@@ -352,6 +364,7 @@ pub const COOPS: &[CoopSpec] = &[
         county: "540302",
         village_index: 4,
         trade: "牦牛养殖",
+        trade_en: "Yak Herders'",
         payout_bp: 5800,
         products: &[
             p!(
@@ -396,6 +409,7 @@ pub const COOPS: &[CoopSpec] = &[
         county: "540323",
         village_index: 3,
         trade: "牦牛乳业",
+        trade_en: "Yak Dairy",
         payout_bp: 6000,
         products: &[
             p!(
@@ -440,6 +454,7 @@ pub const COOPS: &[CoopSpec] = &[
         county: "540328",
         village_index: 6,
         trade: "特色种养",
+        trade_en: "",
         payout_bp: 6000,
         products: &[
             p!(
@@ -484,6 +499,7 @@ pub const COOPS: &[CoopSpec] = &[
         county: "540325",
         village_index: 2,
         trade: "青稞种植",
+        trade_en: "Highland Barley Growers'",
         payout_bp: 6200,
         products: &[
             p!(
@@ -528,6 +544,7 @@ pub const COOPS: &[CoopSpec] = &[
         county: "422822",
         village_index: 3,
         trade: "葡萄种植",
+        trade_en: "Grape Growers'",
         payout_bp: 6500,
         products: &[
             p!(
@@ -560,6 +577,7 @@ pub const COOPS: &[CoopSpec] = &[
         county: "422822",
         village_index: 30,
         trade: "富硒茶",
+        trade_en: "Selenium-Rich Tea",
         payout_bp: 6000,
         products: &[
             p!(
@@ -604,6 +622,7 @@ pub const COOPS: &[CoopSpec] = &[
         county: "422822",
         village_index: 60,
         trade: "猕猴桃种植",
+        trade_en: "Kiwifruit Growers'",
         payout_bp: 6200,
         products: &[
             p!(

@@ -233,6 +233,11 @@ impl Loader<'_> {
             .await?;
         let coop_name = format!("{county_name}{}{}农民专业合作社", short_name(&name), spec.trade);
         let id = self.org("cooperative", &coop_name, &code).await?;
+        if !spec.trade_en.is_empty() {
+            let en = |name: &str| crate::regions::english_name(name);
+            let name_en = format!("{} {} Cooperative, {}", en(&name), spec.trade_en, en(&county_name));
+            sqlx::query("UPDATE organisations SET name_en = $1 WHERE id = $2").bind(name_en).bind(id).execute(&mut **self.tx).await?;
+        }
         sqlx::query("INSERT INTO cooperatives (org_id, payout_ratio_bp, registration_number, description) VALUES ($1, $2, $3, $4)")
             .bind(id)
             .bind(spec.payout_bp)

@@ -3,7 +3,7 @@
 
 use crate::db::Db;
 use crate::money::Fen;
-use crate::regions::{RegionCode, short_name};
+use crate::regions::RegionCode;
 
 /// A status change, as the order page lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -55,10 +55,14 @@ pub struct ReachRow {
     pub cooperative_id: i64,
     /// Its name.
     pub cooperative: String,
+    /// Its English name, where it gave one.
+    pub cooperative_en: Option<String>,
     /// The village, 12 digits (pages link with it and show the names).
     pub village_code: String,
-    /// The village's short name with its county's: `伽师县巴仁村`.
+    /// The village's name (`巴仁村委会`; pages write it in their language).
     pub village: String,
+    /// Its county's name (`伽师县`).
+    pub county: String,
     /// Households credited with more than nothing.
     pub households: i64,
     /// Of them registered poor when the money moved.
@@ -78,6 +82,7 @@ pub async fn reach(db: &Db, id: i64) -> sqlx::Result<Reach> {
     struct Share {
         cooperative_id: i64,
         cooperative: String,
+        cooperative_en: Option<String>,
         village_code: String,
         household_id: i64,
         household_status: String,
@@ -85,10 +90,10 @@ pub async fn reach(db: &Db, id: i64) -> sqlx::Result<Reach> {
         income: i64,
     }
     let shares: Vec<Share> = sqlx::query_as(
-        "SELECT e.cooperative_id, g.name AS cooperative, e.village_code, e.household_id, e.household_status, \
+        "SELECT e.cooperative_id, g.name AS cooperative, g.name_en AS cooperative_en, e.village_code, e.household_id, e.household_status, \
                 CAST(SUM(e.gross_fen) AS BIGINT) AS gross, CAST(SUM(e.income_fen) AS BIGINT) AS income \
          FROM attribution_entries e JOIN organisations g ON g.id = e.cooperative_id WHERE e.order_id = $1 \
-         GROUP BY e.cooperative_id, g.name, e.village_code, e.household_id, e.household_status \
+         GROUP BY e.cooperative_id, g.name, g.name_en, e.village_code, e.household_id, e.household_status \
          ORDER BY e.cooperative_id, e.village_code, e.household_id",
     )
     .bind(id)
@@ -98,13 +103,13 @@ pub async fn reach(db: &Db, id: i64) -> sqlx::Result<Reach> {
     codes.sort();
     codes.dedup();
     let regions = crate::regions::get_many(db, &codes).await?;
-    let village_name = |code: &str| {
+    let names = |code: &str| {
         RegionCode::parse(code)
             .ok()
             .and_then(|c| regions.get(&c))
             .map(|r| {
-                let county = r.at(crate::regions::RegionLevel::County).map(|l| short_name(&l.name)).unwrap_or_default();
-                format!("{county}{}", short_name(&r.name))
+                let county = r.at(crate::regions::RegionLevel::County).map(|l| l.name.clone()).unwrap_or_default();
+                (county, r.name.clone())
             })
             .unwrap_or_default()
     };
@@ -113,10 +118,13 @@ pub async fn reach(db: &Db, id: i64) -> sqlx::Result<Reach> {
     for s in shares {
         let same = reach.rows.last().is_some_and(|r| r.cooperative_id == s.cooperative_id && r.village_code == s.village_code);
         if !same {
+            let (county, village) = names(&s.village_code);
             reach.rows.push(ReachRow {
                 cooperative_id: s.cooperative_id,
                 cooperative: s.cooperative.clone(),
-                village: village_name(&s.village_code),
+                cooperative_en: s.cooperative_en.clone(),
+                village,
+                county,
                 village_code: s.village_code.clone(),
                 households: 0,
                 registered_poor: 0,

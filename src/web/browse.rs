@@ -61,7 +61,7 @@ async fn region_page<'a>(state: &AppState, c: &'a Chrome, code: RegionCode) -> a
     }
     let coops = crate::orgs::cooperatives_in(&state.db, code, 100).await?;
     let villages =
-        regions::get_many(&state.db, &coops.iter().filter_map(|o| RegionCode::parse(&o.region_code).ok()).collect::<Vec<_>>()).await?;
+        regions::get_many(&state.db, &coops.iter().filter_map(|(o, _)| RegionCode::parse(&o.region_code).ok()).collect::<Vec<_>>()).await?;
     let (products, total) =
         catalog::list(&state.db, &ListQuery { region: Some(code), limit: 24, offset: 0, ..ListQuery::default() }).await?;
     let search_param = match region.level {
@@ -81,14 +81,14 @@ async fn region_page<'a>(state: &AppState, c: &'a Chrome, code: RegionCode) -> a
         children: places,
         coops: coops
             .into_iter()
-            .map(|o| CoopLink {
+            .map(|(o, name_en)| CoopLink {
                 href: format!("/cooperatives/{}", o.id),
                 village: RegionCode::parse(&o.region_code)
                     .ok()
                     .and_then(|v| villages.get(&v))
                     .map(|r| super::words::place(c.lang, &r.name))
                     .unwrap_or_default(),
-                name: o.name,
+                name: super::words::org_name(c.lang, &o.name, name_en.as_deref()),
             })
             .collect(),
         cards: products.iter().map(|p| Card::new(p, c.lang)).collect(),
@@ -102,6 +102,8 @@ async fn region_page<'a>(state: &AppState, c: &'a Chrome, code: RegionCode) -> a
 struct CoopPage<'a> {
     c: &'a Chrome,
     name: String,
+    /// In English, the registered Chinese name under the English one.
+    subname: Option<String>,
     description: String,
     crumbs: Vec<Place>,
     payout_percent: String,
@@ -117,7 +119,11 @@ pub async fn cooperative(page: Page, State(state): State<AppState>, Path(id): Pa
     let c = &page.c;
     let id = crate::ids::parse(&id).ok_or_else(|| page.not_found())?;
     let profile = crate::orgs::cooperative(&state.db, id).await.or_500(&page)?.ok_or_else(|| page.not_found())?;
-    let crate::orgs::CooperativeProfile { name, village, description, payout_ratio_bp: payout_bp } = profile;
+    let crate::orgs::CooperativeProfile { name, name_en, village, description, payout_ratio_bp: payout_bp } = profile;
+    let (name, subname) = match name_en.filter(|_| c.lang.is_en()) {
+        Some(en) => (en, Some(name)),
+        None => (name, None),
+    };
     let result: anyhow::Result<CoopPage> = async {
         let chain = match RegionCode::parse(&village) {
             Ok(v) => regions::get(&state.db, v).await?.map(|r| r.chain).unwrap_or_default(),
@@ -130,6 +136,7 @@ pub async fn cooperative(page: Page, State(state): State<AppState>, Path(id): Pa
         Ok(CoopPage {
             c,
             name,
+            subname,
             description,
             crumbs: chain
                 .iter()

@@ -55,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/lots/{id}", get(console::lot))
         .route("/console/lots/{id}/adjustments", axum::routing::post(console::adjust))
         .route("/console/households", get(console::members))
+        .route("/console/profile", get(console::profile).post(console::save_profile))
         .route("/console/import", get(console::import_form).post(console::import))
         .route("/console/import/sample.csv", get(console::import_sample))
         .route("/console/products/new", get(console::new_product))

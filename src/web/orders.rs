@@ -273,7 +273,7 @@ async fn order_page_with(
             })
             .collect();
         let paid = o.paid_at.is_some();
-        let reach = if paid { Some(reach_table(state, actor, orders::reach(&state.db, id).await?).await?) } else { None };
+        let reach = if paid { Some(reach_table(state, actor, c.lang, orders::reach(&state.db, id).await?).await?) } else { None };
         let coops = orders::cooperatives(&state.db, id).await?;
         let ratings = orders::ratings(&state.db, id).await?;
         let stripe_error = orders::last_stripe_error(&state.db, id).await?;
@@ -363,7 +363,7 @@ pub(super) struct ReachTable {
 /// households' report for officials of its region and the platform, the
 /// township's rollup (which lists the village) for a partner city paired
 /// with it, no link for anyone else.
-async fn reach_table(state: &AppState, actor: &Actor, reach: orders::Reach) -> anyhow::Result<ReachTable> {
+async fn reach_table(state: &AppState, actor: &Actor, lang: super::Lang, reach: orders::Reach) -> anyhow::Result<ReachTable> {
     use crate::reports::households::Scope;
     let scope = Scope::of(actor);
     let regional = crate::reports::regions::reach_of(&state.db, actor).await?;
@@ -385,8 +385,8 @@ async fn reach_table(state: &AppState, actor: &Actor, reach: orders::Reach) -> a
             .rows
             .iter()
             .map(|r| ReachLine {
-                cooperative: r.cooperative.clone(),
-                village: r.village.clone(),
+                cooperative: super::words::org_name(lang, &r.cooperative, r.cooperative_en.as_deref()),
+                village: super::words::village_in_county(lang, &r.county, &r.village),
                 href: href(&r.village_code),
                 households: r.households,
                 registered_poor: r.registered_poor,

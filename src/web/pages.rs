@@ -58,7 +58,7 @@ impl Card {
             price: super::photos::price_range(&p.price_tiers),
             unit: super::words::unit(lang, &p.unit),
             origin: super::words::chain(lang, &p.origin.label),
-            cooperative: p.cooperative.name.clone(),
+            cooperative: super::words::org_name(lang, &p.cooperative.name, p.cooperative.name_en.as_deref()),
             certificates: p.certificates.iter().map(|c| super::words::certificate_kind(lang, c.kind)).collect(),
             stock_label,
             stock_class,

@@ -6,7 +6,7 @@
 use super::Chrome;
 use crate::app::AppState;
 use crate::households::{self, Status, Supplier};
-use crate::regions::{RegionCode, RegionLevel, short_name};
+use crate::regions::{RegionCode, RegionLevel};
 
 /// Most villages listed; the rest are counted.
 const MAX_VILLAGES: usize = 12;
@@ -54,12 +54,12 @@ pub async fn view(state: &AppState, c: &Chrome, supplier: Supplier) -> anyhow::R
                 .ok()
                 .and_then(|code| regions.get(&code))
                 .map(|r| {
-                    let county = r.at(RegionLevel::County).map(|l| short_name(&l.name)).unwrap_or_default();
-                    format!("{county}{}", short_name(&r.name))
+                    let county = r.at(RegionLevel::County).map(|l| l.name.as_str()).unwrap_or_default();
+                    super::words::village_in_county(c.lang, county, &r.name)
                 })
                 .unwrap_or_default();
             super::words::fill(
-                c.w.supports_village,
+                if v.households == 1 { c.w.supports_village_one } else { c.w.supports_village },
                 &[("village", &name), ("households", &v.households), ("statuses", &statuses(c, &v.by_status))],
             )
         })
@@ -68,13 +68,14 @@ pub async fn view(state: &AppState, c: &Chrome, supplier: Supplier) -> anyhow::R
     Ok(SupportView {
         households: support.households,
         lead_html: super::words::fill(
-            &super::words::escape(c.w.supports_lead),
+            &super::words::escape(if support.households == 1 { c.w.supports_lead_one } else { c.w.supports_lead }),
             &[
                 ("households", &format!("<strong id=\"supports-households\">{}</strong>", support.households)),
                 ("statuses", &super::words::escape(statuses(c, &support.by_status))),
             ],
         ),
         villages,
-        more: (hidden > 0).then(|| super::words::fill(c.w.supports_more, &[("n", &hidden)])),
+        more: (hidden > 0)
+            .then(|| super::words::fill(if hidden == 1 { c.w.supports_more_one } else { c.w.supports_more }, &[("n", &hidden)])),
     })
 }

@@ -223,6 +223,29 @@ pub fn place_full(lang: Lang, name: &str) -> String {
     }
 }
 
+/// An organisation's name as the page writes it: the registered Chinese
+/// name, or in English the English name its managers gave, with the
+/// Chinese beside it (`Baren Village Fruit Growers' Cooperative, Jiashi
+/// County (伽师县巴仁村瓜果种植农民专业合作社)`).
+pub fn org_name(lang: Lang, name: &str, name_en: Option<&str>) -> String {
+    match name_en.filter(|_| lang.is_en()) {
+        Some(en) => format!("{en} ({name})"),
+        None => name.to_owned(),
+    }
+}
+
+/// A village with its county, as a line about a sale names it:
+/// `伽师县巴仁村`, or `Baren Village, Jiashi County (伽师县巴仁村)` with the
+/// Chinese beside it so it can be found on a parcel.
+pub fn village_in_county(lang: Lang, county: &str, village: &str) -> String {
+    let (county, village) = (crate::regions::short_name(county), crate::regions::short_name(village));
+    match lang {
+        Lang::Zh => format!("{county}{village}"),
+        Lang::En if county.is_empty() => crate::regions::english_with_chinese(&village),
+        Lang::En => format!("{}, {} ({county}{village})", crate::regions::english_name(&village), crate::regions::english_name(&county)),
+    }
+}
+
 /// A chain of places written `新疆 › 喀什地区 › 伽师县` (as
 /// `Region::chain_label` writes it), in the page's language; in English
 /// the last place keeps its Chinese name beside it.
@@ -1003,10 +1026,18 @@ words! {
     import_nodes: "可存放批次的站点", "Nodes your lots may sit at";
     import_name: "名称", "Name";
     import_number: "编号", "Number";
+    coop_profile_title: "本社名称", "Your cooperative's names";
+    coop_profile_link: "本社名称", "Names";
+    coop_profile_registered: "登记名称", "Registered name";
+    coop_profile_hint: "选填。英文页面在中文名称前显示英文名称；留空则只显示中文名称。最多 120 个字符，不含汉字。", "Optional. The English pages show it before the Chinese name; left empty, they show the Chinese name alone. At most 120 characters, no Chinese characters.";
+    coop_profile_saved: "已保存。", "Saved.";
     supports_label: "带动农户", "Households supported";
     supports_lead: "带动 {households} 户农户增收：{statuses}", "Supports {households} households: {statuses}";
     supports_village: "{village}：{households} 户（{statuses}）", "{village}: {households} households ({statuses})";
+    supports_lead_one: "带动 {households} 户农户增收：{statuses}", "Supports {households} household: {statuses}";
+    supports_village_one: "{village}：{households} 户（{statuses}）", "{village}: {households} household ({statuses})";
     supports_more: "另有 {n} 个村", "and {n} more villages";
+    supports_more_one: "另有 {n} 个村", "and {n} more village";
     supports_hint: "按户统计，只公开村名和户数，不公开农户身份。", "Counted by household: only villages and numbers are public, never who they are.";
     supports_none: "还没有农户为其供货的记录。", "No household has supplied it yet.";
     count_registered_poor: "建档立卡贫困户 {n} 户", "{n} registered poor";
@@ -1195,6 +1226,11 @@ impl Words {
     /// A quantity with its unit ([`quantity`]), for templates.
     pub fn quantity(&self, n: impl Display, u: &str) -> String {
         quantity(self.lang(), n, u)
+    }
+
+    /// An organisation's name ([`org_name`]), for templates.
+    pub fn org_name(&self, name: &str, name_en: Option<&str>) -> String {
+        org_name(self.lang(), name, name_en)
     }
 
     /// A place by name ([`place`]), for templates.

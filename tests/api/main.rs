@@ -58,6 +58,9 @@ mod cluster;
 
 // ---- forms that forgive (issue 14 §4) ----
 mod forgiving;
+
+// ---- a cooperative's English name (issue 14 §1) ----
+mod names;
 // ---- the money and the chain shown plainly (issue 14 §6, §4; h-money) ----
 mod money;
 // ---- product photos, illustrations, the poster (issue 14 §3) ----

@@ -11,11 +11,30 @@ use serde_json::json;
 use zhunong::regions::{RegionCode, RegionLevel, short_name};
 
 async fn page(app: &TestApp, path: &str, token: Option<&str>) -> Res {
+    page_in(app, path, token, false).await
+}
+
+/// `path` in Chinese, or with `english` in English mode (the language cookie).
+async fn page_in(app: &TestApp, path: &str, token: Option<&str>, english: bool) -> Res {
+    let mut cookies: Vec<String> = token.map(|t| format!("zn_session={t}")).into_iter().collect();
+    if english {
+        cookies.push("zn_lang=en".into());
+    }
     let mut req = Request::get(path);
-    if let Some(t) = token {
-        req = req.header(header::COOKIE, format!("zn_session={t}"));
+    if !cookies.is_empty() {
+        req = req.header(header::COOKIE, cookies.join("; "));
     }
     app.raw(req.body(Body::empty()).unwrap()).await
+}
+
+/// `Baren Village, Jiashi County (伽师县巴仁村)`: a village as the English
+/// pages name it, the Chinese beside it.
+async fn village_name_en(app: &TestApp, code: &str) -> String {
+    let region = zhunong::regions::get(app.db(), RegionCode::parse(code).unwrap()).await.unwrap().unwrap();
+    let county = region.at(RegionLevel::County).map(|l| l.name.clone()).unwrap();
+    let (en_village, en_county) = (zhunong::regions::english_name(&region.name), zhunong::regions::english_name(&county));
+    assert!(en_village.is_ascii() && en_county.is_ascii(), "{en_village}, {en_county}");
+    format!("{en_village}, {en_county} ({})", village_name(app, code).await)
 }
 
 /// `伽师县巴仁村`: a village as the pages name it, with its county.
@@ -112,6 +131,10 @@ async fn a_paid_order_shows_per_cooperative_and_village_how_much_reached_househo
     assert!(!codes.iter().any(|c| res.text.contains(c.as_str())), "no household code on the order page");
     assert!(!table.contains("/reports/"), "{table}");
     assert!(!twelve_digits(&res.text), "no region code on the order page");
+    // In English the village is named in English, its Chinese beside it.
+    let en = page_in(&app, &format!("/orders/{id}"), Some(&buyer), true).await;
+    let name_en = village_name_en(&app, &village).await;
+    assert!(without_labels(&en.text).contains(&format!("<td>{name_en}</td><td class=\"num\">2</td>")), "{name_en}: {}", en.text);
 
     // A partial refund moves the table with the ledger: 5 boxes back
     // leaves ¥340.00 credited (¥221.00 of income), both households still
@@ -200,6 +223,19 @@ async fn product_and_cooperative_pages_say_how_many_households_they_support_by_v
             }
         }
         assert!(!twelve_digits(&block.replace("supports-households", "")), "{block}");
+
+        // The same block in English: the villages in English with their
+        // Chinese beside them, the counts with their words.
+        let en = page_in(&app, &path, None, true).await;
+        let block = &en.text[en.text.find("id=\"supports\"").unwrap()..];
+        let block = &block[..block.find("</section>").unwrap()];
+        assert!(block.contains(&format!("Supports <strong id=\"supports-households\">{all}</strong> households: ")), "{block}");
+        assert!(block.contains(&format!("{poor} registered poor")), "{block}");
+        for (code, n) in villages.iter().take(12) {
+            let name = village_name_en(&app, code).await;
+            let households = if *n == 1 { "household" } else { "households" };
+            assert!(block.contains(&format!("{name}: {n} {households} (")), "{name} {n}: {block}");
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod import;
 mod members;
 mod photos;
 mod products;
+mod profile;
 mod stock;
 
 pub use fulfil::fulfil;
@@ -17,6 +18,7 @@ pub use import::{import, import_form, sample as import_sample};
 pub use members::members;
 pub use photos::{photo_action, upload_photo};
 pub use products::{create_product, edit_product, new_product, update_product};
+pub use profile::{profile, save_profile};
 pub use stock::{adjust, create_lot, lot, new_lot, overview, picks};
 
 /// Days before expiry at which a lot is flagged.

@@ -84,6 +84,12 @@ pub fn problem(lang: Lang, label: &str, p: &Problem) -> String {
             "{label}: remove the control characters or text-direction marks (often from text pasted from another program); they cannot be stored",
             label = label
         ),
+        LatinText => say!(
+            lang,
+            "{label}请用英文（拉丁字母）填写，不含汉字",
+            "{label}: write it in Latin letters, without Chinese characters",
+            label = label
+        ),
         More { n } => say!(lang, "另有 {n} 个问题未列出", "{n} more problems not listed", n = n),
         Several(all) => all.iter().map(|p| problem(lang, label, p)).collect::<Vec<_>>().join("\n"),
         Unreadable(_) => say!(lang, "{label}无法读取", "{label} could not be read", label = label),
