@@ -343,3 +343,103 @@ async fn a_household_that_moves_township_counts_once_in_its_county_and_once_in_e
         ["every village's count of households by monitoring colour equals its households' colours"]
     );
 }
+
+/// Two payments at once crediting one household that had sold nothing
+/// this year. On PostgreSQL the test holds an uncommitted row of the
+/// household's month, so both payments line up behind it with the
+/// household's year row absent and go together once PostgreSQL reports
+/// both waiting. The ledger's upserts (no read before a write) make
+/// whichever goes second wait at that row for the first to commit and add
+/// to it, so the village counts the household once, the household's year
+/// has one village row and `verify` is clean.
+#[tokio::test]
+async fn two_payments_at_once_crediting_a_household_new_this_year_count_it_once_in_its_village() {
+    let app = TestApp::demo().await;
+    let coop = app.count("SELECT id FROM organisations WHERE name = '伽师县巴仁村瓜果种植农民专业合作社'").await;
+    let product = app.count(&format!("SELECT MIN(id) FROM products WHERE name = '伽师瓜' AND cooperative_id = {coop}")).await;
+    app.empty_stock(product).await;
+    let today = zhunong::time::format_date(zhunong::time::china_today());
+    let (year, month) = (today[..4].to_owned(), today[..7].to_owned());
+    let (household, village, status): (i64, String, String) = sqlx::query_as(
+        "SELECT h.id, h.village_code, h.status FROM households h JOIN cooperative_members m ON m.household_id = h.id \
+         WHERE m.cooperative_id = $1 AND NOT EXISTS (SELECT 1 FROM ledger_household_years y WHERE y.household_id = h.id AND y.year = $2) \
+         ORDER BY h.id LIMIT 1",
+    )
+    .bind(coop)
+    .bind(&year)
+    .fetch_one(app.db().pool())
+    .await
+    .expect("a member household with no sales this year");
+    let node = zhunong::stock::lot_nodes(app.db(), coop).await.unwrap()[0].0;
+    let harvested = zhunong::time::china_today() - time::Duration::days(1);
+    let lot = zhunong::stock::NewLot {
+        product_id: product,
+        quantity: 20,
+        harvested_on: zhunong::time::format_date(harvested),
+        expires_on: zhunong::time::format_date(harvested + time::Duration::days(30)),
+        node_id: node,
+        contributions: vec![zhunong::stock::NewContribution { household_id: household, quantity: 20 }],
+    };
+    zhunong::stock::create_lot(app.db(), coop, None, &lot).await.unwrap();
+    let counted = || async {
+        sqlx::query_scalar::<_, i64>("SELECT households_with_sales FROM ledger_village_years WHERE year = $1 AND village_code = $2")
+            .bind(&year)
+            .bind(&village)
+            .fetch_optional(app.db().pool())
+            .await
+            .unwrap()
+            .unwrap_or(0)
+    };
+    let before = counted().await;
+
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let mut orders = Vec::new();
+    for _ in 0..2 {
+        let res = app.post("/api/v1/orders", crate::helpers::order_body(&[(product, 5)]), Some(&buyer)).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        orders.push(res.json()["id"].as_str().unwrap().to_owned());
+    }
+    let holder = match crate::helpers::backend() {
+        crate::helpers::Backend::Postgres(_) => {
+            let mut tx = app.db().begin_write().await.unwrap();
+            sqlx::query(
+                "INSERT INTO ledger_household_months (month, household_id, village_code, household_status, cooperative_id, gross_fen, income_fen) \
+                 VALUES ($1, $2, $3, $4, $5, 0, 0)",
+            )
+            .bind(&month)
+            .bind(household)
+            .bind(&village)
+            .bind(&status)
+            .bind(coop)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            Some(tx)
+        }
+        crate::helpers::Backend::Sqlite => None,
+    };
+    let finance = app.login("finance@zhunong.demo").await;
+    let paths: Vec<String> = orders.iter().map(|id| format!("/api/v1/orders/{id}/payments/invoice")).collect();
+    let body = json!({"reference": "ICBC-79"});
+    let (a, b, ()) = tokio::join!(
+        app.post(&paths[0], body.clone(), Some(&finance)),
+        app.post(&paths[1], body.clone(), Some(&finance)),
+        crate::concurrency::release_when_waiting(app.db(), holder, 2)
+    );
+    assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK), "{} {}", a.text, b.text);
+
+    let (gross, villages): (i64, i64) = sqlx::query_as(
+        "SELECT CAST(y.gross_fen AS BIGINT), CAST(v.villages AS BIGINT) FROM ledger_household_years y \
+         JOIN ledger_household_year_villages v ON v.year = y.year AND v.household_id = y.household_id \
+         WHERE y.year = $1 AND y.household_id = $2",
+    )
+    .bind(&year)
+    .bind(household)
+    .fetch_one(app.db().pool())
+    .await
+    .unwrap();
+    assert_eq!(gross, 2 * 5 * 6_800, "both payments credited the household: 10 boxes at ¥68");
+    assert_eq!(villages, 1, "one village row for the household's year");
+    assert_eq!(counted().await, before + 1, "its village counts it once");
+    assert!(verify_clean(&app).await.is_clean());
+}
