@@ -12,6 +12,7 @@ pub mod extract;
 mod households;
 mod monitoring;
 pub(crate) mod orders;
+mod photos;
 mod regions;
 mod reports;
 pub mod stock;
@@ -42,6 +43,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/products", get(catalog::list).post(catalog::create))
         .route("/api/v1/products/{id}", get(catalog::get).patch(catalog::update))
         .route("/api/v1/cooperatives/{id}", axum::routing::patch(catalog::update_cooperative))
+        .route("/api/v1/products/{id}/photos", post(photos::upload))
+        .route("/api/v1/products/{id}/photos/{photo_id}", axum::routing::delete(photos::delete))
         .route("/api/v1/lots", get(stock::list).post(stock::create))
         .route("/api/v1/lots/import", post(stock::import))
         .route("/api/v1/lots/{id}/adjustments", post(stock::adjust))

@@ -198,9 +198,8 @@ pub struct Product {
     pub sales_count: i64,
     /// When listed.
     pub created_at: String,
-    /// Photos, the cover first (none: the pages draw an illustration).
-    /// Not in the API's product: its pictures are the pages' business.
-    #[serde(skip)]
+    /// Photos, the cover first (none: the pages draw an illustration), as
+    /// `{id, thumb_url, card_url, full_url}`.
     pub photos: Vec<Photo>,
 }
 
@@ -218,6 +217,21 @@ pub struct Photo {
     pub width: u32,
     /// Height of the largest variant.
     pub height: u32,
+}
+
+/// A photo as the API shows it: `{id, thumb_url, card_url, full_url}`,
+/// the addresses of its three variants (160, 480 and 1,200 pixels).
+impl Serialize for Photo {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let [thumb, card, full] = super::photos::VARIANT_BOXES;
+        let mut out = s.serialize_struct("Photo", 4)?;
+        out.serialize_field("id", &self.id.to_string())?;
+        out.serialize_field("thumb_url", &self.url(thumb))?;
+        out.serialize_field("card_url", &self.url(card))?;
+        out.serialize_field("full_url", &self.url(full))?;
+        out.end()
+    }
 }
 
 impl Photo {

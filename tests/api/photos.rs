@@ -329,3 +329,98 @@ async fn a_shared_product_link_has_a_preview_card_and_a_printable_poster_with_it
     let icon = get(&app, "/favicon.ico", None).await;
     assert_eq!(icon.status, StatusCode::TEMPORARY_REDIRECT);
 }
+
+/// `POST /api/v1/products/{product}/photos` with `file` (bearer token).
+async fn api_upload(app: &TestApp, token: &str, product: i64, file: &[u8], content_type: &str) -> Res {
+    let boundary = "zhunongapiphotoboundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"photo\"\r\nContent-Type: {content_type}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let req = Request::post(format!("/api/v1/products/{product}/photos"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap();
+    app.raw(req).await
+}
+
+#[tokio::test]
+async fn through_the_api_a_manager_adds_and_removes_photos_and_the_product_lists_them_cover_first() {
+    let app = TestApp::demo().await;
+    let (token, _, product) = manager(&app).await;
+    let first = api_upload(&app, &token, product, &png_with_text(800, 600, 5, "GPS 39.5N 76.7E"), "image/png").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let photo = first.json();
+    let id = photo["id"].as_str().unwrap().to_owned();
+    assert_eq!(photo_ids(&app, product).await, vec![id.parse::<i64>().unwrap()]);
+    // Each variant is served, WebP, without the text the upload carried.
+    for (field, bx) in [("thumb_url", 160), ("card_url", 480), ("full_url", 1200)] {
+        let url = photo[field].as_str().unwrap();
+        assert!(url.ends_with(&format!("-{bx}.webp")), "{field}: {url}");
+        let (status, headers, bytes) = get_bytes(&app, url).await;
+        assert_eq!(status, StatusCode::OK, "{url}");
+        assert_eq!(headers[header::CONTENT_TYPE], "image/webp");
+        assert!(!bytes.windows(7).any(|w| w == b"GPS 39."), "{url} carries the upload's metadata");
+    }
+    let second = api_upload(&app, &token, product, &png(640, 480, 6), "image/png").await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.text);
+    // The product lists them in order, the first the cover.
+    let listed = app.get(&format!("/api/v1/products/{product}"), None).await.json();
+    let ids: Vec<&str> = listed["photos"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [id.as_str(), second.json()["id"].as_str().unwrap()]);
+    assert_eq!(listed["photos"][0], photo);
+
+    // The same picture twice: a conflict, nothing added.
+    let again = api_upload(&app, &token, product, &png(640, 480, 6), "image/png").await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    assert_eq!(photo_ids(&app, product).await.len(), 2);
+
+    let gone = app.send("DELETE", &format!("/api/v1/products/{product}/photos/{id}"), None, Some(&token)).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.text);
+    let (status, _, _) = get_bytes(&app, photo["card_url"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "its files went with it");
+    let listed = app.get(&format!("/api/v1/products/{product}"), None).await.json();
+    assert_eq!(listed["photos"].as_array().unwrap().len(), 1);
+    let twice = app.send("DELETE", &format!("/api/v1/products/{product}/photos/{id}"), None, Some(&token)).await;
+    assert_eq!(twice.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn through_the_api_a_photo_outside_the_limits_or_of_another_cooperative_is_refused_and_nothing_is_stored() {
+    let app = TestApp::demo().await;
+    let (token, _, product) = manager(&app).await;
+    let text = api_upload(&app, &token, product, b"just some text, not a picture", "text/plain").await;
+    assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", text.text);
+    let bomb = api_upload(&app, &token, product, &png_declaring(20_000, 20_000), "image/png").await;
+    assert_eq!(bomb.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bomb.text);
+    assert_eq!(bomb.json()["errors"][0]["field"], "file");
+    let empty = api_upload(&app, &token, product, b"", "image/png").await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", empty.text);
+    let mut big = png(64, 48, 7);
+    big.resize(2_000_001, 0);
+    let large = api_upload(&app, &token, product, &big, "image/png").await;
+    assert_eq!(large.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", large.text);
+    assert!(photo_ids(&app, product).await.is_empty());
+
+    // Another cooperative's product: refused before the file is read.
+    let other = app
+        .count(&format!("SELECT MIN(id) FROM products WHERE cooperative_id <> (SELECT cooperative_id FROM products WHERE id = {product})"))
+        .await;
+    let theirs = api_upload(&app, &token, other, &png(64, 48, 8), "image/png").await;
+    assert_eq!(theirs.status, StatusCode::FORBIDDEN, "{}", theirs.text);
+    assert!(photo_ids(&app, other).await.is_empty());
+    // A buyer is no manager; no such product is not found.
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    assert_eq!(api_upload(&app, &buyer, product, &png(64, 48, 9), "image/png").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(api_upload(&app, &token, 999_999_999, &png(64, 48, 9), "image/png").await.status, StatusCode::NOT_FOUND);
+    assert!(photo_ids(&app, product).await.is_empty());
+    // Nor may anyone but its managers remove one.
+    let added = api_upload(&app, &token, product, &png(64, 48, 10), "image/png").await.json();
+    let path = format!("/api/v1/products/{product}/photos/{}", added["id"].as_str().unwrap());
+    assert_eq!(app.send("DELETE", &path, None, Some(&buyer)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.send("DELETE", &path, None, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(photo_ids(&app, product).await.len(), 1);
+}
