@@ -41,9 +41,7 @@ fn refused(e: PhotoError) -> ApiError {
         PhotoError::TooMany { .. } | PhotoError::Duplicate => {
             ApiError::Conflict { title: "Conflict", detail: e.to_string(), errors: FieldErrors::default() }
         }
-        PhotoError::Busy { retry_after_secs } => {
-            ApiError::Unavailable { detail: e.to_string(), retry_after_secs: retry_after_secs as i64 }
-        }
+        PhotoError::Busy { retry_after_secs } => ApiError::Unavailable { detail: e.to_string(), retry_after_secs: retry_after_secs as i64 },
         PhotoError::NotFound => ApiError::NotFound("photo"),
         PhotoError::Io(e) => ApiError::Internal(e.into()),
         PhotoError::Db(e) => ApiError::Internal(e.into()),
