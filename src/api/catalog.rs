@@ -67,11 +67,19 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiRe
 }
 
 /// `PATCH /api/v1/cooperatives/{id}` `{name_en}`: a cooperative's manager
-/// gives its English name (`null` or `""` clears it).
+/// gives its English name (`null` or `""` clears it; absent, nothing
+/// changes).
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CooperativePatch {
-    name_en: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    name_en: Option<Option<String>>,
+}
+
+/// A field that is there, `null` or not: `Some(None)` for `null`, where
+/// an absent one stays `None` (serde's `default`).
+fn given<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    <Option<String> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 /// A cooperative's names, as the patch answers them.
@@ -94,10 +102,12 @@ pub async fn update_cooperative(
     if actor.managed_cooperative() != Some(id) {
         return Err(ApiError::Forbidden("only a manager of this cooperative changes its names".into()));
     }
-    let name_en = crate::orgs::english_name(patch.name_en.as_deref().unwrap_or_default())
-        .map_err(|p| ApiError::Invalid(crate::validation::FieldErrors::one("name_en", p)))?;
-    if !crate::orgs::set_english_name(&state.db, id, name_en.as_deref()).await? {
-        return Err(ApiError::NotFound("cooperative"));
+    if let Some(given) = patch.name_en {
+        let name_en = crate::orgs::english_name(given.as_deref().unwrap_or_default())
+            .map_err(|p| ApiError::Invalid(crate::validation::FieldErrors::one("name_en", p)))?;
+        if !crate::orgs::set_english_name(&state.db, id, name_en.as_deref()).await? {
+            return Err(ApiError::NotFound("cooperative"));
+        }
     }
     let profile = crate::orgs::cooperative(&state.db, id).await?.ok_or(ApiError::NotFound("cooperative"))?;
     Ok(Json(CooperativeNames { id, name: profile.name, name_en: profile.name_en }))

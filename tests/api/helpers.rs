@@ -496,6 +496,26 @@ impl TestApp {
         }
     }
 
+    /// Records a lot of `product` of cooperative `coop`, harvested
+    /// yesterday and good for 30 days, at the cooperative's first node,
+    /// from `(household id, units)` contributions.
+    pub async fn lot_from(&self, coop: i64, product: i64, contributions: &[(i64, i64)]) {
+        let node = zhunong::stock::lot_nodes(self.db(), coop).await.unwrap()[0].0;
+        let harvested = zhunong::time::china_today() - time::Duration::days(1);
+        let lot = zhunong::stock::NewLot {
+            product_id: product,
+            quantity: contributions.iter().map(|(_, q)| q).sum(),
+            harvested_on: zhunong::time::format_date(harvested),
+            expires_on: zhunong::time::format_date(harvested + time::Duration::days(30)),
+            node_id: node,
+            contributions: contributions
+                .iter()
+                .map(|&(household_id, quantity)| zhunong::stock::NewContribution { household_id, quantity })
+                .collect(),
+        };
+        zhunong::stock::create_lot(self.db(), coop, None, &lot).await.unwrap();
+    }
+
     /// A number from one SQL query.
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sql).fetch_one(self.db().pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"))

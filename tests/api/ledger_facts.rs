@@ -370,17 +370,7 @@ async fn two_payments_at_once_crediting_a_household_new_this_year_count_it_once_
     .fetch_one(app.db().pool())
     .await
     .expect("a member household with no sales this year");
-    let node = zhunong::stock::lot_nodes(app.db(), coop).await.unwrap()[0].0;
-    let harvested = zhunong::time::china_today() - time::Duration::days(1);
-    let lot = zhunong::stock::NewLot {
-        product_id: product,
-        quantity: 20,
-        harvested_on: zhunong::time::format_date(harvested),
-        expires_on: zhunong::time::format_date(harvested + time::Duration::days(30)),
-        node_id: node,
-        contributions: vec![zhunong::stock::NewContribution { household_id: household, quantity: 20 }],
-    };
-    zhunong::stock::create_lot(app.db(), coop, None, &lot).await.unwrap();
+    app.lot_from(coop, product, &[(household, 20)]).await;
     let counted = || async {
         sqlx::query_scalar::<_, i64>("SELECT households_with_sales FROM ledger_village_years WHERE year = $1 AND village_code = $2")
             .bind(&year)

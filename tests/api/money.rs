@@ -81,20 +81,7 @@ async fn one_lot_of_melons(app: &TestApp) -> (i64, i64, String, [String; 2]) {
     .fetch_one(app.db().pool())
     .await
     .unwrap();
-    let node = zhunong::stock::lot_nodes(app.db(), coop).await.unwrap()[0].0;
-    let harvested = zhunong::time::china_today() - time::Duration::days(1);
-    let lot = zhunong::stock::NewLot {
-        product_id: product,
-        quantity: 20,
-        harvested_on: zhunong::time::format_date(harvested),
-        expires_on: zhunong::time::format_date(harvested + time::Duration::days(30)),
-        node_id: node,
-        contributions: vec![
-            zhunong::stock::NewContribution { household_id: poor, quantity: 6 },
-            zhunong::stock::NewContribution { household_id: other, quantity: 14 },
-        ],
-    };
-    zhunong::stock::create_lot(app.db(), coop, None, &lot).await.unwrap();
+    app.lot_from(coop, product, &[(poor, 6), (other, 14)]).await;
     let code = |id: i64| async move {
         sqlx::query_scalar::<_, String>("SELECT code FROM households WHERE id = $1").bind(id).fetch_one(app.db().pool()).await.unwrap()
     };

@@ -118,6 +118,11 @@ async fn through_the_api_only_the_cooperatives_own_managers_set_its_english_name
     let buyers = app.send("PATCH", &format!("/api/v1/cooperatives/{coop}"), Some(json!({"name_en": "Bought"})), Some(&buyer)).await;
     assert_eq!(buyers.status, StatusCode::FORBIDDEN);
     assert_eq!(stored(&app).await.as_deref(), Some("Baren Melons"));
+    // A patch without the field changes nothing.
+    let unchanged = app.send("PATCH", &format!("/api/v1/cooperatives/{coop}"), Some(json!({})), Some(&manager)).await;
+    assert_eq!(unchanged.status, StatusCode::OK, "{}", unchanged.text);
+    assert_eq!(unchanged.json()["name_en"], "Baren Melons");
+    assert_eq!(stored(&app).await.as_deref(), Some("Baren Melons"));
     let cleared = app.send("PATCH", &format!("/api/v1/cooperatives/{coop}"), Some(json!({"name_en": null})), Some(&manager)).await;
     assert_eq!(cleared.status, StatusCode::OK);
     assert!(cleared.json()["name_en"].is_null());
