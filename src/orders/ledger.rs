@@ -15,7 +15,8 @@
 //! transaction the totals that reports read (`ledger_household_months`,
 //! `ledger_region_months`, and migration 0012's `ledger_village_months`,
 //! `ledger_region_parties`, `ledger_household_years`, and 0019's
-//! `ledger_village_years`, `ledger_household_year_villages`) are upserted;
+//! `ledger_village_years` (with 0021's income), `ledger_household_year_villages`, and 0022's
+//! `ledger_region_party_years` and `ledger_region_party_counts`) are upserted;
 //! `zhunong verify` (src/reports/verify.rs) recomputes them from here.
 
 use crate::db::Tx;
@@ -183,8 +184,13 @@ async fn post(tx: &mut Tx, entries: &[Entry], when: &Posted) -> sqlx::Result<()>
         .execute(&mut **tx)
         .await?;
     }
+    // A party new to its region's month may be new to its year (migration
+    // 0022) — one already in the month is in the year, written with it —
+    // and one new to the year adds one to the year's count: all the
+    // months, then the years, then the counts, each in key order.
+    let mut new_in_month = Vec::new();
     for (digits, prefix, kind, id) in parties {
-        sqlx::query(
+        let added = sqlx::query(
             "INSERT INTO ledger_region_parties (month, digits, region_prefix, party_kind, party_id) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (digits, region_prefix, month, party_kind, party_id) DO NOTHING",
         )
@@ -193,6 +199,42 @@ async fn post(tx: &mut Tx, entries: &[Entry], when: &Posted) -> sqlx::Result<()>
         .bind(prefix)
         .bind(kind)
         .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if added > 0 {
+            new_in_month.push((digits, prefix, kind, id));
+        }
+    }
+    let year = &when.month()[..4];
+    let mut new_in_year: BTreeMap<(i64, &str, &str), i64> = BTreeMap::new();
+    for (digits, prefix, kind, id) in new_in_month {
+        let added = sqlx::query(
+            "INSERT INTO ledger_region_party_years (year, digits, region_prefix, party_kind, party_id) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (digits, region_prefix, year, party_kind, party_id) DO NOTHING",
+        )
+        .bind(year)
+        .bind(digits)
+        .bind(prefix)
+        .bind(kind)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if added > 0 {
+            *new_in_year.entry((digits, prefix, kind)).or_default() += 1;
+        }
+    }
+    for ((digits, prefix, kind), added) in new_in_year {
+        sqlx::query(
+            "INSERT INTO ledger_region_party_counts (year, digits, region_prefix, party_kind, parties) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (digits, region_prefix, year, party_kind) DO UPDATE SET parties = ledger_region_party_counts.parties + excluded.parties",
+        )
+        .bind(year)
+        .bind(digits)
+        .bind(prefix)
+        .bind(kind)
+        .bind(added)
         .execute(&mut **tx)
         .await?;
     }
@@ -203,15 +245,15 @@ async fn post(tx: &mut Tx, entries: &[Entry], when: &Posted) -> sqlx::Result<()>
     // household-year gains a village when its (household, year, village)
     // row is new (or was at zero: counting it again only makes the report
     // look at that household's rows, see `ledger_household_year_villages`).
-    let year = &when.month()[..4];
-    // village → (gross, registered poor, change in households with sales)
-    let mut village_years: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
-    for ((village, status), (gross, _)) in &villages {
+    // village → (gross, registered poor, income, change in households with sales)
+    let mut village_years: BTreeMap<&str, (i64, i64, i64, i64)> = BTreeMap::new();
+    for ((village, status), (gross, income)) in &villages {
         let t = village_years.entry(village).or_default();
         t.0 += gross;
         if *status == "registered_poor" {
             t.1 += gross;
         }
+        t.2 += income;
     }
     let mut new_villages: BTreeMap<i64, i64> = BTreeMap::new();
     for ((household, village), (gross, income)) in years {
@@ -231,8 +273,8 @@ async fn post(tx: &mut Tx, entries: &[Entry], when: &Posted) -> sqlx::Result<()>
         .await?;
         let before = after - gross;
         match (before > 0, after > 0) {
-            (false, true) => village_years.entry(village).or_default().2 += 1,
-            (true, false) => village_years.entry(village).or_default().2 -= 1,
+            (false, true) => village_years.entry(village).or_default().3 += 1,
+            (true, false) => village_years.entry(village).or_default().3 -= 1,
             _ => {}
         }
         if before == 0 {
@@ -243,27 +285,30 @@ async fn post(tx: &mut Tx, entries: &[Entry], when: &Posted) -> sqlx::Result<()>
 }
 
 /// Upserts migration 0019's totals: per village and year (gross, poor,
-/// change in households with sales), and new village rows per household
+/// income (migration 0021), change in households with sales), and new village rows per household
 /// and year — each table in key order, after the household-years (the
 /// order of [`post`]).
 async fn village_years_and_moves(
     tx: &mut Tx,
     year: &str,
-    villages: &BTreeMap<&str, (i64, i64, i64)>,
+    villages: &BTreeMap<&str, (i64, i64, i64, i64)>,
     households: &BTreeMap<i64, i64>,
 ) -> sqlx::Result<()> {
-    for (village, (gross, poor, with_sales)) in villages {
+    for (village, (gross, poor, income, with_sales)) in villages {
         sqlx::query(
-            "INSERT INTO ledger_village_years (year, village_code, gross_fen, registered_poor_fen, households_with_sales) VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO ledger_village_years (year, village_code, gross_fen, registered_poor_fen, income_fen, households_with_sales) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (year, village_code) DO UPDATE \
              SET gross_fen = ledger_village_years.gross_fen + excluded.gross_fen, \
                  registered_poor_fen = ledger_village_years.registered_poor_fen + excluded.registered_poor_fen, \
+                 income_fen = ledger_village_years.income_fen + excluded.income_fen, \
                  households_with_sales = ledger_village_years.households_with_sales + excluded.households_with_sales",
         )
         .bind(year)
         .bind(village)
         .bind(gross)
         .bind(poor)
+        .bind(income)
         .bind(with_sales)
         .execute(&mut **tx)
         .await?;
@@ -299,11 +344,11 @@ macro_rules! party_groups {
 }
 pub(crate) use party_groups;
 
-/// Fills migration 0012's and 0019's totals from the ledger by their
+/// Fills migration 0012's, 0019's and 0022's totals from the ledger by their
 /// grouping (the tables empty): for rebuilds after entries were written or re-dated in
 /// bulk (the demo's history, the scale data set). Each statement lists its
 /// rows in the table's key order.
-pub const SMALL_TOTALS_FROM_LEDGER: [&str; 5] = [
+pub const SMALL_TOTALS_FROM_LEDGER: [&str; 7] = [
     "INSERT INTO ledger_village_months (month, village_code, household_status, gross_fen, income_fen) \
      SELECT month, village_code, household_status, SUM(gross_fen), SUM(income_fen) \
      FROM attribution_entries GROUP BY village_code, month, household_status ORDER BY village_code, month, household_status",
@@ -318,15 +363,21 @@ pub const SMALL_TOTALS_FROM_LEDGER: [&str; 5] = [
      FROM attribution_entries GROUP BY household_id, substr(month, 1, 4), village_code ORDER BY household_id, substr(month, 1, 4), village_code",
     // Migration 0019's, from the village-months and household-years just
     // filled.
-    "INSERT INTO ledger_village_years (year, village_code, gross_fen, registered_poor_fen, households_with_sales) \
-     SELECT v.year, v.village_code, v.gross, v.poor, COALESCE(h.n, 0) \
+    "INSERT INTO ledger_village_years (year, village_code, gross_fen, registered_poor_fen, income_fen, households_with_sales) \
+     SELECT v.year, v.village_code, v.gross, v.poor, v.income, COALESCE(h.n, 0) \
      FROM (SELECT substr(month, 1, 4) AS year, village_code, SUM(gross_fen) AS gross, \
-                  SUM(CASE WHEN household_status = 'registered_poor' THEN gross_fen ELSE 0 END) AS poor \
+                  SUM(CASE WHEN household_status = 'registered_poor' THEN gross_fen ELSE 0 END) AS poor, SUM(income_fen) AS income \
            FROM ledger_village_months GROUP BY substr(month, 1, 4), village_code) v \
      LEFT JOIN (SELECT year, village_code, COUNT(*) AS n FROM ledger_household_years WHERE gross_fen > 0 GROUP BY year, village_code) h \
        ON h.year = v.year AND h.village_code = v.village_code ORDER BY v.year, v.village_code",
     "INSERT INTO ledger_household_year_villages (year, household_id, villages) \
      SELECT year, household_id, COUNT(*) FROM ledger_household_years GROUP BY year, household_id ORDER BY year, household_id",
+    // Migration 0022's, from the region parties just filled.
+    "INSERT INTO ledger_region_party_years (year, digits, region_prefix, party_kind, party_id) \
+     SELECT DISTINCT substr(month, 1, 4), digits, region_prefix, party_kind, party_id FROM ledger_region_parties ORDER BY 2, 3, 1, 4, 5",
+    "INSERT INTO ledger_region_party_counts (year, digits, region_prefix, party_kind, parties) \
+     SELECT year, digits, region_prefix, party_kind, COUNT(*) FROM ledger_region_party_years \
+     GROUP BY digits, region_prefix, year, party_kind ORDER BY digits, region_prefix, year, party_kind",
 ];
 
 /// The levels whose cooperatives and buyers `ledger_region_parties`

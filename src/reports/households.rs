@@ -19,6 +19,7 @@ use crate::reports::export::{self, Cell, Column, Export, Language};
 use crate::reports::period::Period;
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Whose households the caller reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,12 +190,15 @@ struct Raw {
     head_name: Option<String>,
     gross: i64,
     income: i64,
+    colour: Option<String>,
 }
 
-/// The report's SQL without its order: one row per household. Every value
-/// written into it is typed and formatted here (region codes are digits,
-/// ids integers, statuses from the enumeration, dates from [`Period`]).
-fn grouped(scope: Scope, q: &Query, only: Option<i64>) -> String {
+/// The report's SQL without its order: one row per household, with its
+/// monitoring colour of the period's last year. Every value written into
+/// it is typed and formatted here (region codes are digits, ids integers,
+/// statuses from the enumeration, dates from [`Period`]). `only`, when
+/// given, keeps those households alone.
+fn grouped(scope: Scope, q: &Query, only: Option<&[i64]>) -> String {
     let coop = match scope {
         Scope::Members(c) => Some(c),
         _ => q.cooperative,
@@ -211,49 +215,54 @@ fn grouped(scope: Scope, q: &Query, only: Option<i64>) -> String {
         on.push_str(&format!(" AND t.cooperative_id = {c}"));
         wher.push(format!("EXISTS (SELECT 1 FROM cooperative_members m WHERE m.household_id = h.id AND m.cooperative_id = {c})"));
     }
-    for region in [if let Scope::Region(r) = scope { Some(r) } else { None }, q.region].into_iter().flatten() {
-        let (lo, hi) = super::code_range(region);
-        wher.push(format!("h.village_code >= '{lo}' AND h.village_code <= '{hi}'"));
-    }
-    if let Some(id) = only {
-        wher.push(format!("h.id = {id}"));
+    wher.extend(region_conditions(scope, q, "h"));
+    if let Some(ids) = only {
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        wher.push(if ids.is_empty() { "1 = 0".to_owned() } else { format!("h.id IN ({})", ids.join(", ")) });
     }
     if let Some(s) = q.status {
         wher.push(format!("h.status = '{}'", s.as_str()));
     }
     let wher = if wher.is_empty() { String::new() } else { format!("WHERE {}", wher.join(" AND ")) };
+    let year = q.period.to.year();
     format!(
         "SELECT h.id, h.code, h.village_code, h.status, h.size, h.register_number, h.head_name, \
-                CAST(COALESCE(SUM(t.gross_fen), 0) AS BIGINT) AS gross, CAST(COALESCE(SUM(t.income_fen), 0) AS BIGINT) AS income \
+                CAST(COALESCE(SUM(t.gross_fen), 0) AS BIGINT) AS gross, CAST(COALESCE(SUM(t.income_fen), 0) AS BIGINT) AS income, \
+                (SELECT c.colour FROM household_colours c WHERE c.household_id = h.id AND c.year = {year}) AS colour \
          FROM households h LEFT JOIN {table} t ON t.household_id = h.id AND {on} {wher} \
          GROUP BY h.id, h.code, h.village_code, h.status, h.size, h.register_number, h.head_name"
     )
 }
 
-/// The monitoring colour of household `id` in `year` (household_colours,
-/// kept by crate::monitoring).
-async fn colour(db: &Db, id: i64, year: i32) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT colour FROM household_colours WHERE household_id = $1 AND year = $2")
-        .bind(id)
-        .bind(year as i64)
-        .fetch_optional(db.pool())
-        .await
+/// The regions a row's village (column `village_code` of `alias`) must lie
+/// in: the scope's and the query's.
+fn region_conditions(scope: Scope, q: &Query, alias: &str) -> Vec<String> {
+    region_ranges(scope, q).iter().map(|(lo, hi)| format!("{alias}.village_code >= '{lo}' AND {alias}.village_code <= '{hi}'")).collect()
 }
 
-async fn present(db: &Db, viewer: &Viewer, scope: Scope, raw: Raw, year: i32) -> sqlx::Result<Row> {
-    let village = RegionCode::parse(&raw.village_code).ok();
-    let chain = match village {
-        Some(v) => crate::regions::get_many(db, &[v]).await?.remove(&v),
-        None => None,
-    };
+fn region_ranges(scope: Scope, q: &Query) -> Vec<(String, String)> {
+    [if let Scope::Region(r) = scope { Some(r) } else { None }, q.region].into_iter().flatten().map(super::code_range).collect()
+}
+
+/// Presents the rows read, in their order.
+async fn present_all(db: &Db, viewer: &Viewer, scope: Scope, raws: Vec<Raw>) -> sqlx::Result<Vec<Row>> {
+    let mut villages: Vec<RegionCode> = raws.iter().filter_map(|r| RegionCode::parse(&r.village_code).ok()).collect();
+    villages.sort();
+    villages.dedup();
+    let chains = crate::regions::get_many(db, &villages).await?;
+    Ok(raws.into_iter().map(|raw| present(viewer, scope, &chains, raw)).collect())
+}
+
+fn present(viewer: &Viewer, scope: Scope, chains: &HashMap<RegionCode, crate::regions::Region>, raw: Raw) -> Row {
+    let chain = RegionCode::parse(&raw.village_code).ok().and_then(|v| chains.get(&v));
     let member_of: Vec<i64> = if let Scope::Members(c) = scope { vec![c] } else { Vec::new() };
     let identified = viewer.may_identify(&raw.village_code, &member_of);
-    Ok(Row {
+    Row {
         id: raw.id,
         household_code: raw.code,
         village: Village {
-            name: chain.as_ref().map(|r| crate::regions::short_name(&r.name)).unwrap_or_default(),
-            chain: chain.as_ref().map(super::county_down).unwrap_or_default(),
+            name: chain.map(|r| crate::regions::short_name(&r.name)).unwrap_or_default(),
+            chain: chain.map(super::county_down).unwrap_or_default(),
             code: raw.village_code,
         },
         status: Status::parse(&raw.status).unwrap_or(Status::None),
@@ -261,14 +270,29 @@ async fn present(db: &Db, viewer: &Viewer, scope: Scope, raw: Raw, year: i32) ->
         gross_sales_fen: Fen::new(raw.gross),
         household_income_fen: Fen::new(raw.income),
         per_capita_income_fen: Fen::new(raw.income.div_euclid(raw.size.max(1))),
-        colour: colour(db, raw.id, year).await?,
+        colour: raw.colour,
         register_number: if identified { raw.register_number } else { None },
         head_name: if identified { raw.head_name } else { None },
-    })
+    }
 }
 
-/// One page of the report and the totals over all its rows.
-pub async fn page(db: &Db, viewer: &Viewer, scope: Scope, q: &Query, limit: i64, offset: i64) -> sqlx::Result<(Vec<Row>, Totals)> {
+/// How deep the first pages by gross sales are read by walking the
+/// household-years in order (see [`first_by_gross`]); deeper pages rank
+/// every household.
+const WALKED: i64 = 2_000;
+
+/// The calendar year whose totals the per-village rows give for `q`: all
+/// cooperatives' sales, any status (see migration 0021).
+fn by_villages(scope: Scope, q: &Query) -> Option<String> {
+    let coop = matches!(scope, Scope::Members(_)) || q.cooperative.is_some();
+    if coop || q.status.is_some() { None } else { q.period.calendar_year() }
+}
+
+/// The report's totals over all its rows.
+pub async fn totals(db: &Db, scope: Scope, q: &Query) -> sqlx::Result<Totals> {
+    if let Some(year) = by_villages(scope, q) {
+        return totals_from_villages(db, scope, q, &year).await;
+    }
     let grouped = grouped(scope, q, None);
     let (households, people, with_sales, gross, income): (i64, i64, i64, i64, i64) = sqlx::query_as(&format!(
         "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(size), 0) AS BIGINT), \
@@ -277,23 +301,152 @@ pub async fn page(db: &Db, viewer: &Viewer, scope: Scope, q: &Query, limit: i64,
     ))
     .fetch_one(db.pool())
     .await?;
-    let totals = Totals {
+    Ok(Totals {
         households,
         people,
         households_with_sales: with_sales,
         gross_sales_fen: Fen::new(gross),
         household_income_fen: Fen::new(income),
+    })
+}
+
+/// The totals of a calendar year of all sales from one row per village
+/// (migrations 0019 and 0021) instead of one per household: households and
+/// people where they live today, sales and households with sales where
+/// they sold. The two differ only for households that moved, which
+/// `household_moves` lists: for each of those with sales in the year, what
+/// the villages counted of it is replaced by what its own row of the
+/// report holds — the same totals as summing the report's rows.
+async fn totals_from_villages(db: &Db, scope: Scope, q: &Query, year: &str) -> sqlx::Result<Totals> {
+    let ranges = region_ranges(scope, q);
+    let inside = |code: &str| ranges.iter().all(|(lo, hi)| lo.as_str() <= code && code <= hi.as_str());
+    let cond = |alias: &str| {
+        let c = region_conditions(scope, q, alias);
+        if c.is_empty() { String::new() } else { format!("AND {}", c.join(" AND ")) }
     };
-    let raws: Vec<Raw> = sqlx::query_as(&format!("{grouped} ORDER BY {} LIMIT $1 OFFSET $2", q.sort.sql()))
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(db.pool())
-        .await?;
-    let mut rows = Vec::with_capacity(raws.len());
-    for raw in raws {
-        rows.push(present(db, viewer, scope, raw, q.period.to.year()).await?);
+    let (households, people): (i64, i64) = sqlx::query_as(&format!(
+        "SELECT CAST(COALESCE(SUM(v.households), 0) AS BIGINT), CAST(COALESCE(SUM(v.people), 0) AS BIGINT) \
+         FROM village_households v WHERE 1 = 1 {}",
+        cond("v")
+    ))
+    .fetch_one(db.pool())
+    .await?;
+    let (mut gross, mut income, mut with_sales): (i64, i64, i64) = sqlx::query_as(&format!(
+        "SELECT CAST(COALESCE(SUM(t.gross_fen), 0) AS BIGINT), CAST(COALESCE(SUM(t.income_fen), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(t.households_with_sales), 0) AS BIGINT) \
+         FROM ledger_village_years t WHERE t.year = '{year}' {}",
+        cond("t")
+    ))
+    .fetch_one(db.pool())
+    .await?;
+    // The moved households' rows, wherever they sold or live.
+    let sold_or_lives = {
+        let (h, t) = (region_conditions(scope, q, "h"), region_conditions(scope, q, "t"));
+        if h.is_empty() { String::new() } else { format!("AND (({}) OR ({}))", h.join(" AND "), t.join(" AND ")) }
+    };
+    let moved: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT h.id, h.village_code, t.village_code, t.gross_fen, t.income_fen FROM household_moves m \
+         JOIN households h ON h.id = m.household_id \
+         JOIN ledger_household_years t ON t.household_id = m.household_id AND t.year = '{year}' \
+         WHERE 1 = 1 {sold_or_lives} ORDER BY h.id"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    for chunk in moved.chunk_by(|a, b| a.0 == b.0) {
+        let lives_inside = inside(&chunk[0].1);
+        let (mut all_gross, mut all_income) = (0, 0);
+        for (_, _, sold_in, g, i) in chunk {
+            (all_gross, all_income) = (all_gross + g, all_income + i);
+            if inside(sold_in) {
+                // What the village rows counted of it …
+                (gross, income) = (gross - g, income - i);
+                with_sales -= i64::from(*g > 0);
+            }
+        }
+        if lives_inside {
+            // … and what its row of the report holds.
+            (gross, income) = (gross + all_gross, income + all_income);
+            with_sales += i64::from(all_gross > 0);
+        }
     }
-    Ok((rows, totals))
+    Ok(Totals {
+        households,
+        people,
+        households_with_sales: with_sales,
+        gross_sales_fen: Fen::new(gross),
+        household_income_fen: Fen::new(income),
+    })
+}
+
+/// The first `offset + limit` households by gross sales of a calendar
+/// year of all sales, without ranking every household: the household-years
+/// are walked in order of gross sales (migration 0021's index) and the
+/// first `offset + limit` inside the regions kept; with the others of the
+/// last one's sales (ties, which the code orders) and the households that
+/// moved (whose several village rows add up), they hold every household of
+/// the page, which the report's own query then orders. `None` when this
+/// does not apply: another order, period or filter, a page too deep, or
+/// one that reaches households without sales.
+async fn first_by_gross(db: &Db, scope: Scope, q: &Query, limit: i64, offset: i64) -> sqlx::Result<Option<Vec<Raw>>> {
+    let Some(year) = by_villages(scope, q) else { return Ok(None) };
+    let n = offset.saturating_add(limit);
+    if q.sort != Sort::GrossDesc || limit <= 0 || n > WALKED {
+        return Ok(None);
+    }
+    let regions: String = region_conditions(scope, q, "h").iter().map(|c| format!(" AND {c}")).collect();
+    // A household that never moved sold where it lives, so the walk
+    // reads the region off the household-years themselves; inside one
+    // county it walks that county's (migration 0021's second index). The
+    // village range is written as an expression so that SQLite keeps to
+    // the order of sales rather than the villages' index.
+    // (A range's region is the digits its two ends share; a county's
+    // range is the county condition itself.)
+    let ranges = region_ranges(scope, q);
+    let digits = |(lo, hi): &(String, String)| lo.bytes().zip(hi.bytes()).take_while(|(a, b)| a == b).count();
+    let county = ranges.iter().max_by_key(|r| digits(r)).filter(|r| digits(r) >= 6).map(|r| r.0[..6].to_owned());
+    let mut within: String = ranges
+        .iter()
+        .filter(|r| !(digits(r) == 6 && county.as_deref() == Some(&r.0[..6])))
+        .map(|(lo, hi)| format!(" AND t.village_code || '' >= '{lo}' AND t.village_code || '' <= '{hi}'"))
+        .collect();
+    if let Some(county) = county {
+        within.push_str(&format!(" AND substr(t.village_code, 1, 6) = '{county}'"));
+    }
+    let walk = |extra: String| {
+        format!(
+            "SELECT t.household_id, t.gross_fen FROM ledger_household_years t WHERE t.year = '{year}'{within} {extra} \
+               AND NOT EXISTS (SELECT 1 FROM household_moves m WHERE m.household_id = t.household_id)"
+        )
+    };
+    let first: Vec<(i64, i64)> =
+        sqlx::query_as(&format!("{} ORDER BY t.gross_fen DESC LIMIT {n}", walk("AND t.gross_fen > 0".into()))).fetch_all(db.pool()).await?;
+    let Some(&(_, least)) = first.last().filter(|_| first.len() as i64 == n) else { return Ok(None) };
+    let ties: Vec<(i64, i64)> = sqlx::query_as(&walk(format!("AND t.gross_fen = {least}"))).fetch_all(db.pool()).await?;
+    let moved: Vec<i64> = sqlx::query_scalar(&format!(
+        "SELECT h.id FROM household_moves m JOIN households h ON h.id = m.household_id \
+         JOIN ledger_household_years t ON t.household_id = m.household_id AND t.year = '{year}' \
+         WHERE 1 = 1{regions} GROUP BY h.id HAVING SUM(t.gross_fen) >= {least}"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    let mut ids: Vec<i64> = first.into_iter().chain(ties).map(|(id, _)| id).chain(moved).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let sql = format!("{} ORDER BY {} LIMIT $1 OFFSET $2", grouped(scope, q, Some(&ids)), q.sort.sql());
+    Ok(Some(sqlx::query_as(&sql).bind(limit).bind(offset).fetch_all(db.pool()).await?))
+}
+
+/// One page of the report and the totals over all its rows.
+pub async fn page(db: &Db, viewer: &Viewer, scope: Scope, q: &Query, limit: i64, offset: i64) -> sqlx::Result<(Vec<Row>, Totals)> {
+    let totals = totals(db, scope, q).await?;
+    let raws = match first_by_gross(db, scope, q, limit, offset).await? {
+        Some(raws) => raws,
+        None => {
+            let sql = format!("{} ORDER BY {} LIMIT $1 OFFSET $2", grouped(scope, q, None), q.sort.sql());
+            sqlx::query_as(&sql).bind(limit).bind(offset).fetch_all(db.pool()).await?
+        }
+    };
+    Ok((present_all(db, viewer, scope, raws).await?, totals))
 }
 
 /// Every row of the report, in order, as a stream (for exports: rows
@@ -302,13 +455,14 @@ pub async fn page(db: &Db, viewer: &Viewer, scope: Scope, q: &Query, limit: i64,
 /// reader goes away (the client hung up) the task stops.
 pub fn rows(db: Db, viewer: Viewer, scope: Scope, q: &Query) -> impl Stream<Item = sqlx::Result<Row>> + Send + 'static {
     let sql = format!("{} ORDER BY {}", grouped(scope, q, None), q.sort.sql());
-    let year = q.period.to.year();
     let (tx, rx) = tokio::sync::mpsc::channel::<sqlx::Result<Row>>(256);
     tokio::spawn(async move {
+        // Villages named so far (a county has a few hundred).
+        let mut chains: HashMap<RegionCode, crate::regions::Region> = HashMap::new();
         let mut raws = sqlx::query_as::<_, Raw>(&sql).fetch(db.pool());
         while let Some(raw) = raws.next().await {
             let row = match raw {
-                Ok(raw) => present(&db, &viewer, scope, raw, year).await,
+                Ok(raw) => named(&db, &mut chains, &raw.village_code).await.map(|()| present(&viewer, scope, &chains, raw)),
                 Err(e) => Err(e),
             };
             let failed = row.is_err();
@@ -318,6 +472,16 @@ pub fn rows(db: Db, viewer: Viewer, scope: Scope, q: &Query) -> impl Stream<Item
         }
     });
     futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|row| (row, rx)) }).fuse()
+}
+
+/// Adds village `code`'s chain to `chains` unless it is there.
+async fn named(db: &Db, chains: &mut HashMap<RegionCode, crate::regions::Region>, code: &str) -> sqlx::Result<()> {
+    if let Ok(v) = RegionCode::parse(code)
+        && !chains.contains_key(&v)
+    {
+        chains.extend(crate::regions::get_many(db, &[v]).await?);
+    }
+    Ok(())
 }
 
 /// One month of one household.
@@ -359,9 +523,9 @@ pub struct HouseholdReport {
 /// Household `id`'s report, or `None` when it is outside the scope.
 pub async fn one(db: &Db, viewer: &Viewer, scope: Scope, id: i64, period: Period) -> sqlx::Result<Option<HouseholdReport>> {
     let q = Query { period, region: None, status: None, cooperative: None, sort: Sort::Code };
-    let sql = grouped(scope, &q, Some(id));
+    let sql = grouped(scope, &q, Some(&[id]));
     let Some(raw) = sqlx::query_as::<_, Raw>(&sql).fetch_optional(db.pool()).await? else { return Ok(None) };
-    let household = present(db, viewer, scope, raw, period.to.year()).await?;
+    let household = present_all(db, viewer, scope, vec![raw]).await?.remove(0);
     let coop = if let Scope::Members(c) = scope { format!(" AND t.cooperative_id = {c}") } else { String::new() };
     let rows = period.household_rows("t");
     let (table, cond) = period.household_join("t");
@@ -433,7 +597,7 @@ const COLUMNS: &[Column] = &[
 /// report's order; identities only where the viewer may see them; the
 /// totals row worked out by the report (income per person does not add).
 pub async fn export(db: &Db, viewer: Viewer, scope: Scope, q: &Query, lang: Language) -> sqlx::Result<Export> {
-    let (_, totals) = page(db, &viewer, scope, q, 0, 0).await?;
+    let totals = totals(db, scope, q).await?;
     let stream = rows(db.clone(), viewer, scope, q);
     let given = vec![
         Cell::Empty,

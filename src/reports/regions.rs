@@ -204,16 +204,48 @@ async fn sums(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, by_month
 /// Adds to `out` the figures counted distinct (cooperatives, buyers,
 /// households with sales) inside `[lo, hi]` by the first `n` digits of
 /// the village code. They cannot be summed from smaller regions, so they
-/// are counted at `n` itself: cooperatives and buyers over whole months
-/// from the parties of the regions of that level (down to townships; a
-/// township's villages from its village-month rows), households over a
-/// calendar year from the household-years.
+/// are counted at `n` itself: cooperatives and buyers over a calendar year
+/// from the counts of the regions of that level (down to townships), over
+/// other whole months from their parties (a township's villages from its
+/// village-month rows), households over a calendar year from the
+/// household-years.
 async fn distinct(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, out: &mut HashMap<String, Agg>) -> sqlx::Result<()> {
     let range = format!("t.village_code >= '{lo}' AND t.village_code <= '{hi}'");
     let key = format!("SUBSTR(t.village_code, 1, {n})");
     let level = crate::orders::PARTY_DIGITS.into_iter().find(|d| *d as u32 >= n);
-    let parties: Vec<(String, i64, i64)> = match level {
-        Some(d) if period.whole_months() => {
+    let parties: Vec<(String, i64, i64)> = match (level, period.calendar_year()) {
+        // A calendar year of regions of a listed level: their counts
+        // (migration 0022), a row per region and kind.
+        (Some(d), Some(year)) if d as u32 == n => {
+            let (plo, phi) = (&lo[..d], &hi[..d]);
+            let counts: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+                "SELECT c.region_prefix, c.party_kind, c.parties FROM ledger_region_party_counts c \
+                 WHERE c.digits = {d} AND c.region_prefix >= '{plo}' AND c.region_prefix <= '{phi}' AND c.year = '{year}'"
+            ))
+            .fetch_all(db.pool())
+            .await?;
+            let mut by_region: HashMap<String, (i64, i64)> = HashMap::new();
+            for (region, kind, count) in counts {
+                let t = by_region.entry(region).or_default();
+                if kind == "cooperative" { t.0 = count } else { t.1 = count }
+            }
+            by_region.into_iter().map(|(k, (c, b))| (k, c, b)).collect()
+        }
+        // Above the listed levels (the whole country): the year's parties
+        // counted distinct.
+        (Some(d), Some(year)) => {
+            let (plo, phi) = (&lo[..d], &hi[..d]);
+            sqlx::query_as(&format!(
+                "SELECT SUBSTR(p.region_prefix, 1, {n}), \
+                        CAST(COUNT(DISTINCT CASE WHEN p.party_kind = 'cooperative' THEN p.party_id END) AS BIGINT), \
+                        CAST(COUNT(DISTINCT CASE WHEN p.party_kind = 'buyer' THEN p.party_id END) AS BIGINT) \
+                 FROM ledger_region_party_years p WHERE p.digits = {d} AND p.region_prefix >= '{plo}' AND p.region_prefix <= '{phi}' \
+                   AND p.year = '{year}' GROUP BY SUBSTR(p.region_prefix, 1, {n})"
+            ))
+            .fetch_all(db.pool())
+            .await?
+        }
+        (Some(d), None) if period.whole_months() => {
             let (a, b) = period.month_range();
             let (plo, phi) = (&lo[..d], &hi[..d]);
             sqlx::query_as(&format!(

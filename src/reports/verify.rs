@@ -5,7 +5,8 @@
 //! and each total (monthly, and migration 0012's village-months, region
 //! parties and household-years) must equal the ledger entries it stands
 //! for — and no total may exist without entries; migration 0019's counts
-//! must agree with the household-years. Differences are
+//! must agree with the household-years, 0021's people and moves with the
+//! households, 0022's parties per year with the months. Differences are
 //! listed (the first few of each kind) and counted; the command exits
 //! non-zero when there is any.
 
@@ -161,6 +162,29 @@ fn queries() -> Vec<Query> {
                  WHERE e.region_prefix IS NULL"
             ),
         },
+        // Migration 0022's parties per region and year, against the months
+        // (checked against the ledger just above), and their counts.
+        Query {
+            what: "every cooperative and buyer listed in a region's month is listed in its year, and no other",
+            rows: "SELECT 'region ' || COALESCE(a.region_prefix, t.region_prefix) || ' ' || COALESCE(a.year, t.year) || ': ' || \
+                     COALESCE(a.party_kind, t.party_kind) || ' ' || CAST(COALESCE(a.party_id, t.party_id) AS TEXT) || \
+                     CASE WHEN t.region_prefix IS NULL THEN ' not listed in the year' ELSE ' listed in the year without a month' END \
+                   FROM (SELECT DISTINCT substr(month, 1, 4) AS year, digits, region_prefix, party_kind, party_id FROM ledger_region_parties) a \
+                   FULL JOIN ledger_region_party_years t ON t.digits = a.digits AND t.region_prefix = a.region_prefix AND t.year = a.year \
+                     AND t.party_kind = a.party_kind AND t.party_id = a.party_id \
+                   WHERE a.region_prefix IS NULL OR t.region_prefix IS NULL",
+        },
+        Query {
+            what: "every region's count of cooperatives and buyers in a year equals those listed",
+            rows: "SELECT 'region ' || COALESCE(a.region_prefix, t.region_prefix) || ' ' || COALESCE(a.year, t.year) || ' ' || \
+                     COALESCE(a.party_kind, t.party_kind) || ': ' || COALESCE(CAST(a.n AS TEXT), '0') || ' listed, counted ' || \
+                     COALESCE(CAST(t.parties AS TEXT), 'missing') \
+                   FROM (SELECT year, digits, region_prefix, party_kind, CAST(COUNT(*) AS BIGINT) AS n FROM ledger_region_party_years \
+                         GROUP BY year, digits, region_prefix, party_kind) a \
+                   FULL JOIN ledger_region_party_counts t ON t.digits = a.digits AND t.region_prefix = a.region_prefix AND t.year = a.year \
+                     AND t.party_kind = a.party_kind \
+                   WHERE COALESCE(a.n, 0) <> COALESCE(t.parties, 0)",
+        },
         Query {
             what: "every household-year total equals its ledger entries",
             rows: "SELECT 'household ' || CAST(a.household_id AS TEXT) || ' ' || a.year || ' ' || a.village_code || ': ledger ' || CAST(a.gross AS TEXT) || '/' || \
@@ -184,12 +208,14 @@ fn queries() -> Vec<Query> {
         Query {
             what: "every village-year total equals its ledger entries",
             rows: "SELECT 'village ' || a.village_code || ' ' || a.year || ': ledger ' || CAST(a.gross AS TEXT) || '/' || CAST(a.poor AS TEXT) || \
-                     ', total ' || COALESCE(CAST(t.gross_fen AS TEXT), 'missing') || '/' || COALESCE(CAST(t.registered_poor_fen AS TEXT), 'missing') \
+                     '/' || CAST(a.income AS TEXT) || ', total ' || COALESCE(CAST(t.gross_fen AS TEXT), 'missing') || '/' || \
+                     COALESCE(CAST(t.registered_poor_fen AS TEXT), 'missing') || '/' || COALESCE(CAST(t.income_fen AS TEXT), 'missing') \
                    FROM (SELECT substr(month, 1, 4) AS year, village_code, CAST(SUM(gross_fen) AS BIGINT) AS gross, \
-                                CAST(SUM(CASE WHEN household_status = 'registered_poor' THEN gross_fen ELSE 0 END) AS BIGINT) AS poor \
+                                CAST(SUM(CASE WHEN household_status = 'registered_poor' THEN gross_fen ELSE 0 END) AS BIGINT) AS poor, \
+                                CAST(SUM(income_fen) AS BIGINT) AS income \
                          FROM attribution_entries GROUP BY substr(month, 1, 4), village_code) a \
                    LEFT JOIN ledger_village_years t ON t.year = a.year AND t.village_code = a.village_code \
-                   WHERE t.village_code IS NULL OR t.gross_fen <> a.gross OR t.registered_poor_fen <> a.poor",
+                   WHERE t.village_code IS NULL OR t.gross_fen <> a.gross OR t.registered_poor_fen <> a.poor OR t.income_fen <> a.income",
         },
         Query {
             what: "no village-year total exists without ledger entries",
@@ -229,15 +255,28 @@ fn queries() -> Vec<Query> {
         // Migration 0019's households per village, and per village and
         // colour, kept by triggers.
         Query {
-            what: "every village's count of households and of registered poor households equals its households",
+            what: "every village's count of households, of registered poor households and of people equals its households",
             rows: "SELECT 'village ' || COALESCE(a.village_code, t.village_code) || ': ' || COALESCE(CAST(a.n AS TEXT), '0') || '/' || \
-                     COALESCE(CAST(a.poor AS TEXT), '0') || ' households/registered poor, counted ' || \
-                     COALESCE(CAST(t.households AS TEXT), 'missing') || '/' || COALESCE(CAST(t.registered_poor AS TEXT), 'missing') \
+                     COALESCE(CAST(a.poor AS TEXT), '0') || '/' || COALESCE(CAST(a.people AS TEXT), '0') || \
+                     ' households/registered poor/people, counted ' || COALESCE(CAST(t.households AS TEXT), 'missing') || '/' || \
+                     COALESCE(CAST(t.registered_poor AS TEXT), 'missing') || '/' || COALESCE(CAST(t.people AS TEXT), 'missing') \
                    FROM (SELECT village_code, CAST(COUNT(*) AS BIGINT) AS n, \
-                                CAST(SUM(CASE WHEN status = 'registered_poor' THEN 1 ELSE 0 END) AS BIGINT) AS poor \
+                                CAST(SUM(CASE WHEN status = 'registered_poor' THEN 1 ELSE 0 END) AS BIGINT) AS poor, \
+                                CAST(SUM(size) AS BIGINT) AS people \
                          FROM households GROUP BY village_code) a \
                    FULL JOIN village_households t ON t.village_code = a.village_code \
-                   WHERE COALESCE(a.n, 0) <> COALESCE(t.households, 0) OR COALESCE(a.poor, 0) <> COALESCE(t.registered_poor, 0)",
+                   WHERE COALESCE(a.n, 0) <> COALESCE(t.households, 0) OR COALESCE(a.poor, 0) <> COALESCE(t.registered_poor, 0) \
+                      OR COALESCE(a.people, 0) <> COALESCE(t.people, 0)",
+        },
+        // Migration 0021's list of households that moved: the households
+        // report corrects the village totals for these alone.
+        Query {
+            what: "every household with sales credited in another village than its own is listed as moved",
+            rows: "SELECT DISTINCT 'household ' || CAST(t.household_id AS TEXT) || ': sales in village ' || t.village_code || \
+                     ', lives in ' || h.village_code || ', not listed as moved' \
+                   FROM ledger_household_years t JOIN households h ON h.id = t.household_id \
+                   WHERE t.village_code <> h.village_code \
+                     AND NOT EXISTS (SELECT 1 FROM household_moves m WHERE m.household_id = t.household_id)",
         },
         Query {
             what: "every village's count of households by monitoring colour equals its households' colours",

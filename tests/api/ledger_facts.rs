@@ -186,7 +186,8 @@ async fn verify_is_clean_on_the_demo_and_finds_every_kind_of_tampering() {
         failing(verify_clean(&app).await),
         [
             "every cooperative and buyer with entries in a region and month is listed there",
-            "no cooperative or buyer is listed in a region and month without entries there"
+            "no cooperative or buyer is listed in a region and month without entries there",
+            "every cooperative and buyer listed in a region's month is listed in its year, and no other"
         ]
     );
     sqlx::query("UPDATE ledger_region_parties SET month = $1 WHERE month = '1999-01'").bind(&month).execute(pool).await.unwrap();
@@ -325,7 +326,7 @@ async fn a_household_that_moves_township_counts_once_in_its_county_and_once_in_e
         .unwrap();
     assert_eq!(
         failing(verify_clean(&app).await),
-        ["every village's count of households and of registered poor households equals its households"]
+        ["every village's count of households, of registered poor households and of people equals its households"]
     );
     sqlx::query("UPDATE village_households SET registered_poor = registered_poor - 1 WHERE village_code = $1")
         .bind(&elsewhere)
@@ -342,6 +343,120 @@ async fn a_household_that_moves_township_counts_once_in_its_county_and_once_in_e
         failing(verify_clean(&app).await),
         ["every village's count of households by monitoring colour equals its households' colours"]
     );
+}
+
+/// What the households report of this calendar year must say for the
+/// households living inside `prefix` today, from the ledger's entries:
+/// (code, gross, income) most sales first then by code, and the totals
+/// (households, people, households with sales, gross, income).
+async fn households_by_gross(app: &TestApp, prefix: &str) -> (Vec<(String, i64, i64)>, [i64; 5]) {
+    let year = &zhunong::time::format_date(zhunong::time::china_date_of(time::OffsetDateTime::now_utc()))[..4];
+    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT h.code, CAST(COALESCE(SUM(e.gross_fen), 0) AS BIGINT), CAST(COALESCE(SUM(e.income_fen), 0) AS BIGINT), h.size \
+         FROM households h LEFT JOIN attribution_entries e ON e.household_id = h.id AND e.month >= '{year}-01' AND e.month <= '{year}-12' \
+         WHERE h.village_code LIKE '{prefix}%' GROUP BY h.id, h.code, h.size ORDER BY 2 DESC, h.code"
+    ))
+    .fetch_all(app.db().pool())
+    .await
+    .unwrap();
+    let totals = [
+        rows.len() as i64,
+        rows.iter().map(|r| r.3).sum(),
+        rows.iter().filter(|r| r.1 > 0).count() as i64,
+        rows.iter().map(|r| r.1).sum(),
+        rows.iter().map(|r| r.2).sum(),
+    ];
+    (rows.into_iter().map(|(code, g, i, _)| (code, g, i)).collect(), totals)
+}
+
+/// Checks the households report of this year by gross sales, pages of 1,
+/// 3 and 50 rows, for each region against the ledger.
+async fn households_report_agrees(app: &TestApp, official: &str, regions: &[&str], when: &str) {
+    let year = &zhunong::time::format_date(zhunong::time::china_date_of(time::OffsetDateTime::now_utc()))[..4];
+    for code in regions {
+        let prefix = code.trim_end_matches('0');
+        let prefix = &code[..[2, 4, 6, 9, 12].into_iter().find(|n| *n >= prefix.len()).unwrap()];
+        let (ranked, totals) = households_by_gross(app, prefix).await;
+        let with_sales = totals[2] as usize;
+        assert!(with_sales > 0, "{when}: {code} has households with sales");
+        for per_page in [1usize, 3, 50] {
+            // Every page of households with sales, and the first that
+            // reaches households without.
+            for page in 1..=(with_sales / per_page + 1).min(5) {
+                let report = app
+                    .get(
+                        &format!(
+                            "/api/v1/reports/households?region={code}&sort=-gross_sales&per_page={per_page}&page={page}&from={year}-01-01&to={year}-12-31"
+                        ),
+                        Some(official),
+                    )
+                    .await
+                    .json();
+                let got: Vec<(String, i64, i64)> = report["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| {
+                        (
+                            r["household_code"].as_str().unwrap().to_owned(),
+                            r["gross_sales_fen"].as_i64().unwrap(),
+                            r["household_income_fen"].as_i64().unwrap(),
+                        )
+                    })
+                    .collect();
+                let want: Vec<(String, i64, i64)> = ranked.iter().skip((page - 1) * per_page).take(per_page).cloned().collect();
+                assert_eq!(got, want, "{when}: {code}, page {page} of {per_page}");
+                let t = &report["totals"];
+                let got_totals = ["households", "people", "households_with_sales", "gross_sales_fen", "household_income_fen"]
+                    .map(|k| t[k].as_i64().unwrap());
+                assert_eq!(got_totals, totals, "{when}: {code} totals (households, people, with sales, gross, income)");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_households_report_by_sales_reads_the_village_totals_and_still_places_a_household_that_moved_where_it_lives() {
+    let app = TestApp::demo().await;
+    let official = app.login("official@county.zhunong.demo").await;
+    let (first, _) = paid_melons(&app, 6).await;
+    let facts = facts_of(&app, first).await;
+    let (household, village) = (facts[0].0, facts[0].1.clone());
+    let elsewhere: String = sqlx::query_scalar(
+        "SELECT MIN(code) FROM regions WHERE level = 'village' AND code LIKE '653129%' AND substr(code, 1, 9) <> substr($1, 1, 9)",
+    )
+    .bind(&village)
+    .fetch_one(app.db().pool())
+    .await
+    .unwrap();
+    let regions = ["653129000000".to_owned(), format!("{}000", &village[..9]), village.clone()];
+    let regions: Vec<&str> = regions.iter().map(String::as_str).collect();
+    households_report_agrees(&app, &official, &regions, "before the move").await;
+
+    // It moves to another township of 伽师县 (one more person too) and
+    // sells there again; its first sale stays with its old village in the
+    // ledger, and the report places all of it where it lives.
+    sqlx::query("UPDATE households SET village_code = $1, size = size + 1 WHERE id = $2")
+        .bind(&elsewhere)
+        .bind(household)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    let (order, _) = paid_melons(&app, 5).await;
+    assert!(
+        facts_of(&app, order).await.iter().any(|f| f.0 == household && f.1 == elsewhere),
+        "the new sale is credited to the new village"
+    );
+    let moved = [format!("{}000", &elsewhere[..9]), elsewhere.clone()];
+    let regions: Vec<&str> = regions.iter().copied().chain(moved.iter().map(String::as_str)).collect();
+    households_report_agrees(&app, &official, &regions, "after the move").await;
+    assert!(verify_clean(&app).await.is_clean());
+
+    // The list of households that moved, emptied, is found by verify.
+    sqlx::query("DELETE FROM household_moves").execute(app.db().pool()).await.unwrap();
+    let report = verify_clean(&app).await;
+    let failing: Vec<&str> = report.checks.iter().filter(|c| c.differences > 0).map(|c| c.what).collect();
+    assert_eq!(failing, ["every household with sales credited in another village than its own is listed as moved"]);
 }
 
 /// Two payments at once crediting one household that had sold nothing
@@ -432,4 +547,129 @@ async fn two_payments_at_once_crediting_a_household_new_this_year_count_it_once_
     assert_eq!(villages, 1, "one village row for the household's year");
     assert_eq!(counted().await, before + 1, "its village counts it once");
     assert!(verify_clean(&app).await.is_clean());
+}
+
+/// Two payments at once, by one buyer through one cooperative, crediting
+/// a household of a township where neither has sold this year: the
+/// township's year lists each party once and counts one cooperative and
+/// one buyer (migration 0022). On PostgreSQL both payments are lined up
+/// behind a held row as above and go together; the second waits for the
+/// first (at the household's month, the first row both write) and then
+/// finds the parties listed, so it neither lists nor counts them again.
+#[tokio::test]
+async fn two_payments_at_once_by_a_buyer_new_to_a_township_this_year_count_it_and_the_cooperative_once() {
+    let app = TestApp::demo().await;
+    let coop = app.count("SELECT id FROM organisations WHERE name = '伽师县巴仁村瓜果种植农民专业合作社'").await;
+    let product = app.count(&format!("SELECT MIN(id) FROM products WHERE name = '伽师瓜' AND cooperative_id = {coop}")).await;
+    let buyer_org = app.count("SELECT org_id FROM users WHERE email = 'buyer@agency.zhunong.demo'").await;
+    app.empty_stock(product).await;
+    let today = zhunong::time::format_date(zhunong::time::china_today());
+    let (year, month) = (today[..4].to_owned(), today[..7].to_owned());
+    // A household of 伽师县 in a township where neither party sold this
+    // year joins the cooperative and brings melons.
+    let (household, village, status): (i64, String, String) = sqlx::query_as(
+        "SELECT h.id, h.village_code, h.status FROM households h WHERE h.village_code LIKE '653129%' \
+         AND NOT EXISTS (SELECT 1 FROM ledger_region_party_years p WHERE p.digits = 9 AND p.region_prefix = substr(h.village_code, 1, 9) \
+                         AND p.year = $1 AND p.party_id IN ($2, $3)) \
+         ORDER BY h.id LIMIT 1",
+    )
+    .bind(&year)
+    .bind(coop)
+    .bind(buyer_org)
+    .fetch_one(app.db().pool())
+    .await
+    .expect("a household of 伽师县 in a township without this year's sales by the agency or the cooperative");
+    let township = village[..9].to_owned();
+    sqlx::query(
+        "INSERT INTO cooperative_members (cooperative_id, household_id, joined_on) VALUES ($1, $2, $3) \
+         ON CONFLICT (cooperative_id, household_id) DO NOTHING",
+    )
+    .bind(coop)
+    .bind(household)
+    .bind(&today)
+    .execute(app.db().pool())
+    .await
+    .unwrap();
+    app.lot_from(coop, product, &[(household, 20)]).await;
+
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let mut orders = Vec::new();
+    for _ in 0..2 {
+        let res = app.post("/api/v1/orders", crate::helpers::order_body(&[(product, 5)]), Some(&buyer)).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        orders.push(res.json()["id"].as_str().unwrap().to_owned());
+    }
+    let holder = match crate::helpers::backend() {
+        crate::helpers::Backend::Postgres(_) => {
+            let mut tx = app.db().begin_write().await.unwrap();
+            sqlx::query(
+                "INSERT INTO ledger_household_months (month, household_id, village_code, household_status, cooperative_id, gross_fen, income_fen) \
+                 VALUES ($1, $2, $3, $4, $5, 0, 0)",
+            )
+            .bind(&month)
+            .bind(household)
+            .bind(&village)
+            .bind(&status)
+            .bind(coop)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            Some(tx)
+        }
+        crate::helpers::Backend::Sqlite => None,
+    };
+    let finance = app.login("finance@zhunong.demo").await;
+    let paths: Vec<String> = orders.iter().map(|id| format!("/api/v1/orders/{id}/payments/invoice")).collect();
+    let body = json!({"reference": "ICBC-80"});
+    let (a, b, ()) = tokio::join!(
+        app.post(&paths[0], body.clone(), Some(&finance)),
+        app.post(&paths[1], body.clone(), Some(&finance)),
+        crate::concurrency::release_when_waiting(app.db(), holder, 2)
+    );
+    assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK), "{} {}", a.text, b.text);
+
+    let counts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT party_kind, CAST(parties AS BIGINT) FROM ledger_region_party_counts WHERE digits = 9 AND region_prefix = $1 AND year = $2 \
+         ORDER BY party_kind",
+    )
+    .bind(&township)
+    .bind(&year)
+    .fetch_all(app.db().pool())
+    .await
+    .unwrap();
+    assert_eq!(counts, [("buyer".to_owned(), 1), ("cooperative".to_owned(), 1)], "township {township}");
+    assert!(verify_clean(&app).await.is_clean());
+    // The township's rollup says so.
+    let admin = app.login("admin@zhunong.demo").await;
+    let county =
+        app.get(&format!("/api/v1/reports/regions?parent=653129000000&from={year}-01-01&to={year}-12-31"), Some(&admin)).await.json();
+    let row = county["rows"].as_array().unwrap().iter().find(|r| r["code"].as_str().unwrap().starts_with(&township)).unwrap();
+    assert_eq!((row["cooperatives"].as_i64(), row["buyers"].as_i64()), (Some(1), Some(1)), "{row}");
+
+    // Tampered with, the year's list and its count are found by verify.
+    let failing = |report: zhunong::reports::verify::Report| -> Vec<&'static str> {
+        report.checks.iter().filter(|c| c.differences > 0).map(|c| c.what).collect()
+    };
+    let pool = app.db().pool();
+    let count = |delta: i64| {
+        format!(
+            "UPDATE ledger_region_party_counts SET parties = parties + {delta} WHERE digits = 9 AND region_prefix = '{township}' AND year = '{year}'"
+        )
+    };
+    sqlx::query(&count(1)).execute(pool).await.unwrap();
+    assert_eq!(failing(verify_clean(&app).await), ["every region's count of cooperatives and buyers in a year equals those listed"]);
+    sqlx::query(&count(-1)).execute(pool).await.unwrap();
+    sqlx::query("DELETE FROM ledger_region_party_years WHERE digits = 9 AND region_prefix = $1 AND year = $2 AND party_kind = 'buyer'")
+        .bind(&township)
+        .bind(&year)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        failing(verify_clean(&app).await),
+        [
+            "every cooperative and buyer listed in a region's month is listed in its year, and no other",
+            "every region's count of cooperatives and buyers in a year equals those listed"
+        ]
+    );
 }

@@ -366,9 +366,20 @@ async fn after_random_orders_and_refunds_every_reports_totals_equal_the_ledgers_
             assert_eq!(by_province, gross);
             // Counted distinct, overall and in each province (the figures
             // that cannot be summed from smaller regions).
-            for (prefix, got) in std::iter::once((String::new(), &r["totals"]))
-                .chain(r["rows"].as_array().unwrap().iter().map(|x| (x["code"].as_str().unwrap()[..2].to_owned(), x)))
-            {
+            // And one level down, the prefectures of each province with
+            // sales (a calendar year reads their yearly counts).
+            let mut lines: Vec<(String, Value)> = vec![(String::new(), r["totals"].clone())];
+            for province in r["rows"].as_array().unwrap() {
+                let code = province["code"].as_str().unwrap();
+                lines.push((code[..2].to_owned(), province.clone()));
+                if fen(&province["gross_sales_fen"]) != 0 {
+                    let down = app.get(&format!("/api/v1/reports/regions?parent={code}&{period}"), Some(&admin)).await.json();
+                    for x in down["rows"].as_array().unwrap() {
+                        lines.push((x["code"].as_str().unwrap()[..4].to_owned(), x.clone()));
+                    }
+                }
+            }
+            for (prefix, got) in lines.iter().map(|(p, x)| (p.clone(), x)) {
                 let within = format!("{cond} AND village_code LIKE '{prefix}%'");
                 let with_sales = app
                     .count(&format!(
