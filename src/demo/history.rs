@@ -183,6 +183,7 @@ async fn rebuild_totals(db: &Db) -> anyhow::Result<()> {
         "DELETE FROM ledger_household_year_villages",
         "DELETE FROM ledger_region_party_years",
         "DELETE FROM ledger_region_party_counts",
+        "DELETE FROM ledger_village_party_years",
         "INSERT INTO ledger_household_months (month, household_id, village_code, household_status, cooperative_id, gross_fen, income_fen) \
          SELECT month, household_id, village_code, household_status, cooperative_id, SUM(gross_fen), SUM(income_fen) \
          FROM attribution_entries GROUP BY month, household_id, village_code, household_status, cooperative_id",

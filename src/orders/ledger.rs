@@ -16,7 +16,8 @@
 //! `ledger_region_months`, and migration 0012's `ledger_village_months`,
 //! `ledger_region_parties`, `ledger_household_years`, and 0019's
 //! `ledger_village_years` (with 0021's income), `ledger_household_year_villages`, and 0022's
-//! `ledger_region_party_years` and `ledger_region_party_counts`) are upserted;
+//! `ledger_region_party_years` and `ledger_region_party_counts`, and 0023's
+//! `ledger_village_party_years`) are upserted;
 //! `zhunong verify` (src/reports/verify.rs) recomputes them from here.
 
 use crate::db::Tx;
@@ -225,6 +226,29 @@ async fn post(tx: &mut Tx, entries: &[Entry], when: &Posted) -> sqlx::Result<()>
             *new_in_year.entry((digits, prefix, kind)).or_default() += 1;
         }
     }
+    // And each village's (migration 0023), tried on every posting: the
+    // villages keep no months.
+    let mut village_parties: BTreeSet<(&str, &str, i64)> = BTreeSet::new();
+    for (_, f) in households.keys() {
+        village_parties.insert((f.village_code.as_str(), "buyer", f.buyer_org_id));
+        village_parties.insert((f.village_code.as_str(), "cooperative", f.cooperative_id));
+    }
+    for (village, kind, id) in village_parties {
+        let added = sqlx::query(
+            "INSERT INTO ledger_village_party_years (year, village_code, party_kind, party_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (village_code, year, party_kind, party_id) DO NOTHING",
+        )
+        .bind(year)
+        .bind(village)
+        .bind(kind)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if added > 0 {
+            *new_in_year.entry((12, village, kind)).or_default() += 1;
+        }
+    }
     for ((digits, prefix, kind), added) in new_in_year {
         sqlx::query(
             "INSERT INTO ledger_region_party_counts (year, digits, region_prefix, party_kind, parties) VALUES ($1, $2, $3, $4, $5) \
@@ -344,11 +368,11 @@ macro_rules! party_groups {
 }
 pub(crate) use party_groups;
 
-/// Fills migration 0012's, 0019's and 0022's totals from the ledger by their
+/// Fills migration 0012's, 0019's, 0022's and 0023's totals from the ledger by their
 /// grouping (the tables empty): for rebuilds after entries were written or re-dated in
 /// bulk (the demo's history, the scale data set). Each statement lists its
 /// rows in the table's key order.
-pub const SMALL_TOTALS_FROM_LEDGER: [&str; 7] = [
+pub const SMALL_TOTALS_FROM_LEDGER: [&str; 9] = [
     "INSERT INTO ledger_village_months (month, village_code, household_status, gross_fen, income_fen) \
      SELECT month, village_code, household_status, SUM(gross_fen), SUM(income_fen) \
      FROM attribution_entries GROUP BY village_code, month, household_status ORDER BY village_code, month, household_status",
@@ -378,6 +402,13 @@ pub const SMALL_TOTALS_FROM_LEDGER: [&str; 7] = [
     "INSERT INTO ledger_region_party_counts (year, digits, region_prefix, party_kind, parties) \
      SELECT year, digits, region_prefix, party_kind, COUNT(*) FROM ledger_region_party_years \
      GROUP BY digits, region_prefix, year, party_kind ORDER BY digits, region_prefix, year, party_kind",
+    // Migration 0023's, from the region-months (filled before these).
+    "INSERT INTO ledger_village_party_years (year, village_code, party_kind, party_id) \
+     SELECT DISTINCT substr(month, 1, 4), village_code, 'cooperative', cooperative_id FROM ledger_region_months \
+     UNION SELECT DISTINCT substr(month, 1, 4), village_code, 'buyer', buyer_org_id FROM ledger_region_months ORDER BY 2, 1, 3, 4",
+    "INSERT INTO ledger_region_party_counts (year, digits, region_prefix, party_kind, parties) \
+     SELECT year, 12, village_code, party_kind, COUNT(*) FROM ledger_village_party_years \
+     GROUP BY village_code, year, party_kind ORDER BY village_code, year, party_kind",
 ];
 
 /// The levels whose cooperatives and buyers `ledger_region_parties`

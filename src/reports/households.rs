@@ -339,16 +339,17 @@ async fn totals_from_villages(db: &Db, scope: Scope, q: &Query, year: &str) -> s
     ))
     .fetch_one(db.pool())
     .await?;
-    // The moved households' rows, wherever they sold or live.
+    // The moved households' rows, wherever they sold or live: read from
+    // the few moved households (CROSS JOIN keeps SQLite to that order,
+    // which it would not guess for the OR of two tables' ranges).
     let sold_or_lives = {
         let (h, t) = (region_conditions(scope, q, "h"), region_conditions(scope, q, "t"));
         if h.is_empty() { String::new() } else { format!("AND (({}) OR ({}))", h.join(" AND "), t.join(" AND ")) }
     };
     let moved: Vec<(i64, String, String, i64, i64)> = sqlx::query_as(&format!(
-        "SELECT h.id, h.village_code, t.village_code, t.gross_fen, t.income_fen FROM household_moves m \
-         JOIN households h ON h.id = m.household_id \
-         JOIN ledger_household_years t ON t.household_id = m.household_id AND t.year = '{year}' \
-         WHERE 1 = 1 {sold_or_lives} ORDER BY h.id"
+        "SELECT h.id, h.village_code, t.village_code, t.gross_fen, t.income_fen \
+         FROM household_moves m CROSS JOIN households h CROSS JOIN ledger_household_years t \
+         WHERE h.id = m.household_id AND t.household_id = m.household_id AND t.year = '{year}' {sold_or_lives} ORDER BY h.id"
     ))
     .fetch_all(db.pool())
     .await?;
@@ -423,9 +424,9 @@ async fn first_by_gross(db: &Db, scope: Scope, q: &Query, limit: i64, offset: i6
     let Some(&(_, least)) = first.last().filter(|_| first.len() as i64 == n) else { return Ok(None) };
     let ties: Vec<(i64, i64)> = sqlx::query_as(&walk(format!("AND t.gross_fen = {least}"))).fetch_all(db.pool()).await?;
     let moved: Vec<i64> = sqlx::query_scalar(&format!(
-        "SELECT h.id FROM household_moves m JOIN households h ON h.id = m.household_id \
-         JOIN ledger_household_years t ON t.household_id = m.household_id AND t.year = '{year}' \
-         WHERE 1 = 1{regions} GROUP BY h.id HAVING SUM(t.gross_fen) >= {least}"
+        "SELECT h.id FROM household_moves m CROSS JOIN households h CROSS JOIN ledger_household_years t \
+         WHERE h.id = m.household_id AND t.household_id = m.household_id AND t.year = '{year}'{regions} \
+         GROUP BY h.id HAVING SUM(t.gross_fen) >= {least}"
     ))
     .fetch_all(db.pool())
     .await?;

@@ -213,10 +213,13 @@ async fn distinct(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, out:
     let range = format!("t.village_code >= '{lo}' AND t.village_code <= '{hi}'");
     let key = format!("SUBSTR(t.village_code, 1, {n})");
     let level = crate::orders::PARTY_DIGITS.into_iter().find(|d| *d as u32 >= n);
+    // Villages are counted per year too (migration 0023), not per month.
+    let counted = if n == 12 { Some(12) } else { level.filter(|d| *d as u32 == n) };
     let parties: Vec<(String, i64, i64)> = match (level, period.calendar_year()) {
-        // A calendar year of regions of a listed level: their counts
-        // (migration 0022), a row per region and kind.
-        (Some(d), Some(year)) if d as u32 == n => {
+        // A calendar year of regions of a counted level: their counts
+        // (migrations 0022 and 0023), a row per region and kind.
+        (_, Some(year)) if counted.is_some() => {
+            let d = n as usize;
             let (plo, phi) = (&lo[..d], &hi[..d]);
             let counts: Vec<(String, String, i64)> = sqlx::query_as(&format!(
                 "SELECT c.region_prefix, c.party_kind, c.parties FROM ledger_region_party_counts c \

@@ -6,7 +6,8 @@
 //! parties and household-years) must equal the ledger entries it stands
 //! for — and no total may exist without entries; migration 0019's counts
 //! must agree with the household-years, 0021's people and moves with the
-//! households, 0022's parties per year with the months. Differences are
+//! households, 0022's parties per year with the months, 0023's parties
+//! per village and year with the ledger. Differences are
 //! listed (the first few of each kind) and counted; the command exits
 //! non-zero when there is any.
 
@@ -175,12 +176,26 @@ fn queries() -> Vec<Query> {
                    WHERE a.region_prefix IS NULL OR t.region_prefix IS NULL",
         },
         Query {
+            what: "every cooperative and buyer with entries in a village and year is listed there, and no other",
+            rows: "SELECT 'village ' || COALESCE(a.village_code, t.village_code) || ' ' || COALESCE(a.year, t.year) || ': ' || \
+                     COALESCE(a.party_kind, t.party_kind) || ' ' || CAST(COALESCE(a.party_id, t.party_id) AS TEXT) || \
+                     CASE WHEN t.village_code IS NULL THEN ' not listed' ELSE ' listed without entries' END \
+                   FROM (SELECT DISTINCT substr(month, 1, 4) AS year, village_code, 'cooperative' AS party_kind, cooperative_id AS party_id \
+                         FROM attribution_entries \
+                         UNION SELECT DISTINCT substr(month, 1, 4), village_code, 'buyer', buyer_org_id FROM attribution_entries) a \
+                   FULL JOIN ledger_village_party_years t ON t.village_code = a.village_code AND t.year = a.year \
+                     AND t.party_kind = a.party_kind AND t.party_id = a.party_id \
+                   WHERE a.village_code IS NULL OR t.village_code IS NULL",
+        },
+        Query {
             what: "every region's count of cooperatives and buyers in a year equals those listed",
             rows: "SELECT 'region ' || COALESCE(a.region_prefix, t.region_prefix) || ' ' || COALESCE(a.year, t.year) || ' ' || \
                      COALESCE(a.party_kind, t.party_kind) || ': ' || COALESCE(CAST(a.n AS TEXT), '0') || ' listed, counted ' || \
                      COALESCE(CAST(t.parties AS TEXT), 'missing') \
                    FROM (SELECT year, digits, region_prefix, party_kind, CAST(COUNT(*) AS BIGINT) AS n FROM ledger_region_party_years \
-                         GROUP BY year, digits, region_prefix, party_kind) a \
+                         GROUP BY year, digits, region_prefix, party_kind \
+                         UNION ALL SELECT year, 12, village_code, party_kind, CAST(COUNT(*) AS BIGINT) FROM ledger_village_party_years \
+                         GROUP BY year, village_code, party_kind) a \
                    FULL JOIN ledger_region_party_counts t ON t.digits = a.digits AND t.region_prefix = a.region_prefix AND t.year = a.year \
                      AND t.party_kind = a.party_kind \
                    WHERE COALESCE(a.n, 0) <> COALESCE(t.parties, 0)",

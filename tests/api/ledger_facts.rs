@@ -645,6 +645,11 @@ async fn two_payments_at_once_by_a_buyer_new_to_a_township_this_year_count_it_an
         app.get(&format!("/api/v1/reports/regions?parent=653129000000&from={year}-01-01&to={year}-12-31"), Some(&admin)).await.json();
     let row = county["rows"].as_array().unwrap().iter().find(|r| r["code"].as_str().unwrap().starts_with(&township)).unwrap();
     assert_eq!((row["cooperatives"].as_i64(), row["buyers"].as_i64()), (Some(1), Some(1)), "{row}");
+    // And its village's, one level down (migration 0023's counts).
+    let villages =
+        app.get(&format!("/api/v1/reports/regions?parent={township}000&from={year}-01-01&to={year}-12-31"), Some(&admin)).await.json();
+    let row = villages["rows"].as_array().unwrap().iter().find(|r| r["code"] == village.as_str()).unwrap();
+    assert_eq!((row["cooperatives"].as_i64(), row["buyers"].as_i64()), (Some(1), Some(1)), "{row}");
 
     // Tampered with, the year's list and its count are found by verify.
     let failing = |report: zhunong::reports::verify::Report| -> Vec<&'static str> {
