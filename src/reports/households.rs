@@ -528,33 +528,43 @@ pub async fn one(db: &Db, viewer: &Viewer, scope: Scope, id: i64, period: Period
     let Some(raw) = sqlx::query_as::<_, Raw>(&sql).fetch_optional(db.pool()).await? else { return Ok(None) };
     let household = present_all(db, viewer, scope, vec![raw]).await?.remove(0);
     let coop = if let Scope::Members(c) = scope { format!(" AND t.cooperative_id = {c}") } else { String::new() };
-    let rows = period.household_rows("t");
     let (table, cond) = period.household_join("t");
-    let by_month: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
-        "SELECT t.month, CAST(SUM(t.gross_fen) AS BIGINT), CAST(SUM(t.income_fen) AS BIGINT) FROM {rows} AND t.household_id = $1{coop} GROUP BY t.month"
+    // Its sales by month and cooperative in one query, summed both ways
+    // here.
+    let sales: Vec<(String, i64, String, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT t.month, t.cooperative_id, o.name, CAST(SUM(t.gross_fen) AS BIGINT), CAST(SUM(t.income_fen) AS BIGINT) \
+         FROM {table} t JOIN organisations o ON o.id = t.cooperative_id WHERE {cond} AND t.household_id = $1{coop} \
+         GROUP BY t.month, t.cooperative_id, o.name"
     ))
     .bind(id)
     .fetch_all(db.pool())
     .await?;
+    let mut by_month: HashMap<&str, (i64, i64)> = HashMap::new();
+    let mut cooperatives: Vec<ThroughCooperative> = Vec::new();
+    for (month, coop, name, gross, income) in &sales {
+        let m = by_month.entry(month.as_str()).or_default();
+        (m.0, m.1) = (m.0 + gross, m.1 + income);
+        match cooperatives.iter_mut().find(|c| c.id == *coop) {
+            Some(c) => {
+                c.gross_sales_fen = Fen::new(c.gross_sales_fen.get() + gross);
+                c.household_income_fen = Fen::new(c.household_income_fen.get() + income);
+            }
+            None => cooperatives.push(ThroughCooperative {
+                id: *coop,
+                name: name.clone(),
+                gross_sales_fen: Fen::new(*gross),
+                household_income_fen: Fen::new(*income),
+            }),
+        }
+    }
+    cooperatives.sort_by_key(|c| (std::cmp::Reverse(c.gross_sales_fen.get()), c.id));
     let months = period
         .months()
         .into_iter()
         .map(|m| {
-            let (g, i) = by_month.iter().find(|r| r.0 == m).map(|r| (r.1, r.2)).unwrap_or((0, 0));
+            let (g, i) = by_month.get(m.as_str()).copied().unwrap_or((0, 0));
             Month { month: m, gross_sales_fen: Fen::new(g), household_income_fen: Fen::new(i) }
         })
-        .collect();
-    let cooperatives: Vec<(i64, String, i64, i64)> = sqlx::query_as(&format!(
-        "SELECT t.cooperative_id, o.name, CAST(SUM(t.gross_fen) AS BIGINT), CAST(SUM(t.income_fen) AS BIGINT) \
-         FROM {table} t JOIN organisations o ON o.id = t.cooperative_id WHERE {cond} AND t.household_id = $1{coop} \
-         GROUP BY t.cooperative_id, o.name ORDER BY 3 DESC"
-    ))
-    .bind(id)
-    .fetch_all(db.pool())
-    .await?;
-    let cooperatives = cooperatives
-        .into_iter()
-        .map(|(id, name, g, i)| ThroughCooperative { id, name, gross_sales_fen: Fen::new(g), household_income_fen: Fen::new(i) })
         .collect();
     Ok(Some(HouseholdReport { household, months, cooperatives }))
 }

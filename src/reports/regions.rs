@@ -146,6 +146,10 @@ struct Agg {
     cooperatives: i64,
     buyers: i64,
     households_with_sales: i64,
+    /// A calendar year's households with sales as the villages count them
+    /// (summed over the region's villages, before the correction for
+    /// households that moved).
+    villages_with_sales: i64,
     registered_poor_households: i64,
     months: HashMap<String, (i64, i64)>,
 }
@@ -162,20 +166,24 @@ async fn sums(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, by_month
     // A calendar year reads one row per village (migration 0019), other
     // periods one per village, month and status.
     let sql = match period.calendar_year() {
+        // (With the villages' households with sales, which
+        // [`households_with_sales_in_year`] corrects for the moved.)
         Some(year) => format!(
-            "SELECT {key}, CAST(SUM(t.gross_fen) AS BIGINT), CAST(SUM(t.registered_poor_fen) AS BIGINT) \
+            "SELECT {key}, CAST(SUM(t.gross_fen) AS BIGINT), CAST(SUM(t.registered_poor_fen) AS BIGINT), \
+                    CAST(SUM(t.households_with_sales) AS BIGINT) \
              FROM ledger_village_years t WHERE t.year = '{year}' AND {range} GROUP BY {key}"
         ),
         None => format!(
             "SELECT {key}, CAST(SUM(t.gross_fen) AS BIGINT), \
-                    CAST(SUM(CASE WHEN t.household_status = 'registered_poor' THEN t.gross_fen ELSE 0 END) AS BIGINT) \
+                    CAST(SUM(CASE WHEN t.household_status = 'registered_poor' THEN t.gross_fen ELSE 0 END) AS BIGINT), \
+                    CAST(0 AS BIGINT) \
              FROM {villages} AND {range} GROUP BY {key}"
         ),
     };
-    let sums: Vec<(String, i64, i64)> = sqlx::query_as(&sql).fetch_all(db.pool()).await?;
-    for (k, gross, poor) in sums {
+    let sums: Vec<(String, i64, i64, i64)> = sqlx::query_as(&sql).fetch_all(db.pool()).await?;
+    for (k, gross, poor, villages_with_sales) in sums {
         let a = out.entry(k).or_default();
-        (a.gross, a.poor) = (gross, poor);
+        (a.gross, a.poor, a.villages_with_sales) = (gross, poor, villages_with_sales);
     }
     let registered: Vec<(String, i64)> = sqlx::query_as(&format!(
         "SELECT SUBSTR(h.village_code, 1, {n}), CAST(SUM(h.registered_poor) AS BIGINT) FROM village_households h \
@@ -276,7 +284,7 @@ async fn distinct(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, out:
         (a.cooperatives, a.buyers) = (cooperatives, buyers);
     }
     let with_sales = match period.calendar_year() {
-        Some(year) => households_with_sales_in_year(db, &year, &range, &key, n).await?,
+        Some(year) => households_with_sales_in_year(db, &year, &range, n, out).await?,
         None => {
             let households = period.household_rows("t");
             sqlx::query_as(&format!(
@@ -294,21 +302,21 @@ async fn distinct(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, out:
 }
 
 /// Households with positive sales over calendar year `year` in the
-/// regions `key` groups, from migration 0019's counts: the villages'
-/// counts summed (one row per village), less, for each of the few
+/// regions of `n` digits, from migration 0019's counts: the villages'
+/// counts summed per region (`villages_with_sales` of `out`, read by
+/// [`sums`] with the gross sales, or added up from the regions below), less, for each of the few
 /// households with more than one village row that year, its positive rows
 /// in the region beyond the one it counts for — so each household counts
 /// once where its sales there add up to more than zero, exactly as a
 /// distinct count over its household-years would.
-async fn households_with_sales_in_year(db: &Db, year: &str, range: &str, key: &str, n: u32) -> sqlx::Result<Vec<(String, i64)>> {
-    let mut counts: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(&format!(
-        "SELECT {key}, CAST(SUM(t.households_with_sales) AS BIGINT) FROM ledger_village_years t \
-         WHERE t.year = '{year}' AND {range} GROUP BY {key}"
-    ))
-    .fetch_all(db.pool())
-    .await?
-    .into_iter()
-    .collect();
+async fn households_with_sales_in_year(
+    db: &Db,
+    year: &str,
+    range: &str,
+    n: u32,
+    out: &HashMap<String, Agg>,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    let mut counts: HashMap<String, i64> = out.iter().map(|(k, a)| (k.clone(), a.villages_with_sales)).collect();
     let overcounted: Vec<(String, i64)> = sqlx::query_as(&format!(
         "SELECT k, CAST(SUM(positive - CASE WHEN gross > 0 THEN 1 ELSE 0 END) AS BIGINT) FROM ( \
            SELECT SUBSTR(t.village_code, 1, {n}) AS k, t.household_id, SUM(CASE WHEN t.gross_fen > 0 THEN 1 ELSE 0 END) AS positive, \
@@ -386,6 +394,7 @@ pub async fn report(db: &Db, parent: Option<RegionCode>, level: RegionLevel, per
     for a in by_child.values() {
         whole.gross += a.gross;
         whole.poor += a.poor;
+        whole.villages_with_sales += a.villages_with_sales;
         whole.registered_poor_households += a.registered_poor_households;
         for (m, (g, p)) in &a.months {
             let t = whole.months.entry(m.clone()).or_default();
@@ -395,7 +404,10 @@ pub async fn report(db: &Db, parent: Option<RegionCode>, level: RegionLevel, per
     }
     distinct(db, &period, (&lo, &hi), n, &mut by_child).await?;
     let parent_digits = parent.as_ref().map(|p| p.level.digits()).unwrap_or(0);
-    let mut counted = HashMap::new();
+    let mut counted = HashMap::from([(
+        lo[..parent_digits as usize].to_owned(),
+        Agg { villages_with_sales: whole.villages_with_sales, ..Agg::default() },
+    )]);
     distinct(db, &period, (&lo, &hi), parent_digits, &mut counted).await?;
     if let Some(c) = counted.into_values().next() {
         (whole.cooperatives, whole.buyers, whole.households_with_sales) = (c.cooperatives, c.buyers, c.households_with_sales);

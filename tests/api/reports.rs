@@ -216,8 +216,12 @@ async fn the_households_report_shows_identities_only_to_the_households_officials
     let one = app.get(&format!("/api/v1/reports/households/{household}"), Some(&official)).await.json();
     let months: i64 = one["months"].as_array().unwrap().iter().map(|m| fen(&m["gross_sales_fen"])).sum();
     assert_eq!(months, gross + before_this);
-    let coops: i64 = one["cooperatives"].as_array().unwrap().iter().map(|c| fen(&c["gross_sales_fen"])).sum();
-    assert_eq!(coops, gross + before_this);
+    let coops: Vec<i64> = one["cooperatives"].as_array().unwrap().iter().map(|c| fen(&c["gross_sales_fen"])).collect();
+    assert_eq!(coops.iter().sum::<i64>(), gross + before_this);
+    assert!(coops.windows(2).all(|w| w[0] >= w[1]), "cooperatives by sales, most first: {coops:?}");
+    let distinct: std::collections::HashSet<&str> =
+        one["cooperatives"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(distinct.len(), coops.len(), "each cooperative once");
 
     // Identities: the official of the household's county sees them (when
     // the household has any on record), the platform a pseudonym only.
