@@ -459,6 +459,49 @@ async fn the_households_report_by_sales_reads_the_village_totals_and_still_place
     assert_eq!(failing, ["every household with sales credited in another village than its own is listed as moved"]);
 }
 
+/// Two orders of 5 melons of `product` by the agency buyer, placed, then
+/// paid by invoice at once. On PostgreSQL the test holds an uncommitted
+/// row of `household`'s month (`(id, village, status)`, through `coop`),
+/// the first row both payments write, so both line up behind it and go
+/// together once PostgreSQL reports both waiting.
+async fn two_payments_at_once(app: &TestApp, product: i64, household: (i64, &str, &str), coop: i64, month: &str) {
+    let buyer = app.login("buyer@agency.zhunong.demo").await;
+    let mut orders = Vec::new();
+    for _ in 0..2 {
+        let res = app.post("/api/v1/orders", crate::helpers::order_body(&[(product, 5)]), Some(&buyer)).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        orders.push(res.json()["id"].as_str().unwrap().to_owned());
+    }
+    let holder = match crate::helpers::backend() {
+        crate::helpers::Backend::Postgres(_) => {
+            let mut tx = app.db().begin_write().await.unwrap();
+            sqlx::query(
+                "INSERT INTO ledger_household_months (month, household_id, village_code, household_status, cooperative_id, gross_fen, income_fen) \
+                 VALUES ($1, $2, $3, $4, $5, 0, 0)",
+            )
+            .bind(month)
+            .bind(household.0)
+            .bind(household.1)
+            .bind(household.2)
+            .bind(coop)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            Some(tx)
+        }
+        crate::helpers::Backend::Sqlite => None,
+    };
+    let finance = app.login("finance@zhunong.demo").await;
+    let paths: Vec<String> = orders.iter().map(|id| format!("/api/v1/orders/{id}/payments/invoice")).collect();
+    let body = json!({"reference": "ICBC-79"});
+    let (a, b, ()) = tokio::join!(
+        app.post(&paths[0], body.clone(), Some(&finance)),
+        app.post(&paths[1], body.clone(), Some(&finance)),
+        crate::concurrency::release_when_waiting(app.db(), holder, 2)
+    );
+    assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK), "{} {}", a.text, b.text);
+}
+
 /// Two payments at once crediting one household that had sold nothing
 /// this year. On PostgreSQL the test holds an uncommitted row of the
 /// household's month, so both payments line up behind it with the
@@ -497,41 +540,7 @@ async fn two_payments_at_once_crediting_a_household_new_this_year_count_it_once_
     };
     let before = counted().await;
 
-    let buyer = app.login("buyer@agency.zhunong.demo").await;
-    let mut orders = Vec::new();
-    for _ in 0..2 {
-        let res = app.post("/api/v1/orders", crate::helpers::order_body(&[(product, 5)]), Some(&buyer)).await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-        orders.push(res.json()["id"].as_str().unwrap().to_owned());
-    }
-    let holder = match crate::helpers::backend() {
-        crate::helpers::Backend::Postgres(_) => {
-            let mut tx = app.db().begin_write().await.unwrap();
-            sqlx::query(
-                "INSERT INTO ledger_household_months (month, household_id, village_code, household_status, cooperative_id, gross_fen, income_fen) \
-                 VALUES ($1, $2, $3, $4, $5, 0, 0)",
-            )
-            .bind(&month)
-            .bind(household)
-            .bind(&village)
-            .bind(&status)
-            .bind(coop)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-            Some(tx)
-        }
-        crate::helpers::Backend::Sqlite => None,
-    };
-    let finance = app.login("finance@zhunong.demo").await;
-    let paths: Vec<String> = orders.iter().map(|id| format!("/api/v1/orders/{id}/payments/invoice")).collect();
-    let body = json!({"reference": "ICBC-79"});
-    let (a, b, ()) = tokio::join!(
-        app.post(&paths[0], body.clone(), Some(&finance)),
-        app.post(&paths[1], body.clone(), Some(&finance)),
-        crate::concurrency::release_when_waiting(app.db(), holder, 2)
-    );
-    assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK), "{} {}", a.text, b.text);
+    two_payments_at_once(&app, product, (household, &village, &status), coop, &month).await;
 
     let (gross, villages): (i64, i64) = sqlx::query_as(
         "SELECT CAST(y.gross_fen AS BIGINT), CAST(v.villages AS BIGINT) FROM ledger_household_years y \
@@ -592,41 +601,7 @@ async fn two_payments_at_once_by_a_buyer_new_to_a_township_this_year_count_it_an
     .unwrap();
     app.lot_from(coop, product, &[(household, 20)]).await;
 
-    let buyer = app.login("buyer@agency.zhunong.demo").await;
-    let mut orders = Vec::new();
-    for _ in 0..2 {
-        let res = app.post("/api/v1/orders", crate::helpers::order_body(&[(product, 5)]), Some(&buyer)).await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-        orders.push(res.json()["id"].as_str().unwrap().to_owned());
-    }
-    let holder = match crate::helpers::backend() {
-        crate::helpers::Backend::Postgres(_) => {
-            let mut tx = app.db().begin_write().await.unwrap();
-            sqlx::query(
-                "INSERT INTO ledger_household_months (month, household_id, village_code, household_status, cooperative_id, gross_fen, income_fen) \
-                 VALUES ($1, $2, $3, $4, $5, 0, 0)",
-            )
-            .bind(&month)
-            .bind(household)
-            .bind(&village)
-            .bind(&status)
-            .bind(coop)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-            Some(tx)
-        }
-        crate::helpers::Backend::Sqlite => None,
-    };
-    let finance = app.login("finance@zhunong.demo").await;
-    let paths: Vec<String> = orders.iter().map(|id| format!("/api/v1/orders/{id}/payments/invoice")).collect();
-    let body = json!({"reference": "ICBC-80"});
-    let (a, b, ()) = tokio::join!(
-        app.post(&paths[0], body.clone(), Some(&finance)),
-        app.post(&paths[1], body.clone(), Some(&finance)),
-        crate::concurrency::release_when_waiting(app.db(), holder, 2)
-    );
-    assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK), "{} {}", a.text, b.text);
+    two_payments_at_once(&app, product, (household, &village, &status), coop, &month).await;
 
     let counts: Vec<(String, i64)> = sqlx::query_as(
         "SELECT party_kind, CAST(parties AS BIGINT) FROM ledger_region_party_counts WHERE digits = 9 AND region_prefix = $1 AND year = $2 \
