@@ -12,12 +12,13 @@
 //! a report of last year does not change when a household is reclassified
 //! today. A refund entry repeats the facts of the sale it reverses (so the
 //! two net out in every slice of a report) with its own date. In the same
-//! transaction the totals that reports read (`ledger_household_months`,
-//! `ledger_region_months`, and migration 0012's `ledger_village_months`,
-//! `ledger_region_parties`, `ledger_household_years`, and 0019's
-//! `ledger_village_years` (with 0021's income), `ledger_household_year_villages`, and 0022's
-//! `ledger_region_party_years` and `ledger_region_party_counts`, and 0023's
-//! `ledger_village_party_years`) are upserted;
+//! transaction the totals that reports read are upserted:
+//! `ledger_household_months` and `ledger_region_months`; migration 0012's
+//! `ledger_village_months`, `ledger_region_parties` and
+//! `ledger_household_years`; 0019's `ledger_village_years` (with 0021's
+//! income) and `ledger_household_year_villages`; 0022's
+//! `ledger_region_party_years` and `ledger_region_party_counts`; 0023's
+//! `ledger_village_party_years`;
 //! `zhunong verify` (src/reports/verify.rs) recomputes them from here.
 
 use crate::db::Tx;
@@ -309,9 +310,9 @@ async fn post(tx: &mut Tx, entries: &[Entry], when: &Posted) -> sqlx::Result<()>
 }
 
 /// Upserts migration 0019's totals: per village and year (gross, poor,
-/// income (migration 0021), change in households with sales), and new village rows per household
-/// and year — each table in key order, after the household-years (the
-/// order of [`post`]).
+/// income (migration 0021), change in households with sales), and new
+/// village rows per household and year — each table in key order, after
+/// the household-years (the order of [`post`]).
 async fn village_years_and_moves(
     tx: &mut Tx,
     year: &str,
@@ -368,10 +369,10 @@ macro_rules! party_groups {
 }
 pub(crate) use party_groups;
 
-/// Fills migration 0012's, 0019's, 0022's and 0023's totals from the ledger by their
-/// grouping (the tables empty): for rebuilds after entries were written or re-dated in
-/// bulk (the demo's history, the scale data set). Each statement lists its
-/// rows in the table's key order.
+/// Fills migration 0012's, 0019's, 0022's and 0023's totals from the
+/// ledger by their grouping (the tables empty): for rebuilds after entries
+/// were written or re-dated in bulk (the demo's history, the scale data
+/// set). Each statement lists its rows in the table's key order.
 pub const SMALL_TOTALS_FROM_LEDGER: [&str; 9] = [
     "INSERT INTO ledger_village_months (month, village_code, household_status, gross_fen, income_fen) \
      SELECT month, village_code, household_status, SUM(gross_fen), SUM(income_fen) \

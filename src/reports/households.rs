@@ -422,7 +422,13 @@ async fn first_by_gross(db: &Db, scope: Scope, q: &Query, limit: i64, offset: i6
     let first: Vec<(i64, i64)> =
         sqlx::query_as(&format!("{} ORDER BY t.gross_fen DESC LIMIT {n}", walk("AND t.gross_fen > 0".into()))).fetch_all(db.pool()).await?;
     let Some(&(_, least)) = first.last().filter(|_| first.len() as i64 == n) else { return Ok(None) };
-    let ties: Vec<(i64, i64)> = sqlx::query_as(&walk(format!("AND t.gross_fen = {least}"))).fetch_all(db.pool()).await?;
+    // Many households with exactly the last one's sales (a page of equal
+    // orders) would make the list long: then rank them all instead.
+    let ties: Vec<(i64, i64)> =
+        sqlx::query_as(&format!("{} LIMIT {}", walk(format!("AND t.gross_fen = {least}")), WALKED + 1)).fetch_all(db.pool()).await?;
+    if ties.len() as i64 > WALKED {
+        return Ok(None);
+    }
     let moved: Vec<i64> = sqlx::query_scalar(&format!(
         "SELECT h.id FROM household_moves m CROSS JOIN households h CROSS JOIN ledger_household_years t \
          WHERE h.id = m.household_id AND t.household_id = m.household_id AND t.year = '{year}'{regions} \

@@ -213,10 +213,10 @@ async fn sums(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, by_month
 /// households with sales) inside `[lo, hi]` by the first `n` digits of
 /// the village code. They cannot be summed from smaller regions, so they
 /// are counted at `n` itself: cooperatives and buyers over a calendar year
-/// from the counts of the regions of that level (down to townships), over
+/// from the counts of the regions of that level (down to villages), over
 /// other whole months from their parties (a township's villages from its
 /// village-month rows), households over a calendar year from the
-/// household-years.
+/// villages' counts corrected for the households that moved.
 async fn distinct(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, out: &mut HashMap<String, Agg>) -> sqlx::Result<()> {
     let range = format!("t.village_code >= '{lo}' AND t.village_code <= '{hi}'");
     let key = format!("SUBSTR(t.village_code, 1, {n})");
@@ -304,8 +304,9 @@ async fn distinct(db: &Db, period: &Period, (lo, hi): (&str, &str), n: u32, out:
 /// Households with positive sales over calendar year `year` in the
 /// regions of `n` digits, from migration 0019's counts: the villages'
 /// counts summed per region (`villages_with_sales` of `out`, read by
-/// [`sums`] with the gross sales, or added up from the regions below), less, for each of the few
-/// households with more than one village row that year, its positive rows
+/// [`sums`] with the gross sales, or added up from the regions below),
+/// less, for each of the few households with more than one village row
+/// that year, its positive rows
 /// in the region beyond the one it counts for — so each household counts
 /// once where its sales there add up to more than zero, exactly as a
 /// distinct count over its household-years would.
