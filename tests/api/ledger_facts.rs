@@ -226,14 +226,12 @@ async fn households_with_sales_by_township(app: &TestApp, official: &str) -> Vec
     out
 }
 
-#[tokio::test]
-async fn a_household_that_moves_township_counts_once_in_its_county_and_once_in_each_township_it_sold_from_and_verify_checks_the_counts() {
-    let app = TestApp::demo().await;
-    let official = app.login("official@county.zhunong.demo").await;
-    let (first, _) = paid_melons(&app, 4).await;
-    let facts = facts_of(&app, first).await;
+/// After a paid order of `quantity` 伽师瓜: a household it credited, its
+/// village, and a village of another township of 伽师县 to move it to.
+async fn a_seller_and_a_village_elsewhere(app: &TestApp, quantity: i64) -> (i64, String, String) {
+    let (order, _) = paid_melons(app, quantity).await;
+    let facts = facts_of(app, order).await;
     let (household, village) = (facts[0].0, facts[0].1.clone());
-    // It moves to a village of another township of 伽师县 and sells again.
     let elsewhere: String = sqlx::query_scalar(
         "SELECT MIN(code) FROM regions WHERE level = 'village' AND code LIKE '653129%' AND substr(code, 1, 9) <> substr($1, 1, 9)",
     )
@@ -241,6 +239,15 @@ async fn a_household_that_moves_township_counts_once_in_its_county_and_once_in_e
     .fetch_one(app.db().pool())
     .await
     .unwrap();
+    (household, village, elsewhere)
+}
+
+#[tokio::test]
+async fn a_household_that_moves_township_counts_once_in_its_county_and_once_in_each_township_it_sold_from_and_verify_checks_the_counts() {
+    let app = TestApp::demo().await;
+    let official = app.login("official@county.zhunong.demo").await;
+    // It moves to a village of another township of 伽师县 and sells again.
+    let (household, village, elsewhere) = a_seller_and_a_village_elsewhere(&app, 4).await;
     sqlx::query("UPDATE households SET village_code = $1 WHERE id = $2")
         .bind(&elsewhere)
         .bind(household)
@@ -419,16 +426,7 @@ async fn households_report_agrees(app: &TestApp, official: &str, regions: &[&str
 async fn the_households_report_by_sales_reads_the_village_totals_and_still_places_a_household_that_moved_where_it_lives() {
     let app = TestApp::demo().await;
     let official = app.login("official@county.zhunong.demo").await;
-    let (first, _) = paid_melons(&app, 6).await;
-    let facts = facts_of(&app, first).await;
-    let (household, village) = (facts[0].0, facts[0].1.clone());
-    let elsewhere: String = sqlx::query_scalar(
-        "SELECT MIN(code) FROM regions WHERE level = 'village' AND code LIKE '653129%' AND substr(code, 1, 9) <> substr($1, 1, 9)",
-    )
-    .bind(&village)
-    .fetch_one(app.db().pool())
-    .await
-    .unwrap();
+    let (household, village, elsewhere) = a_seller_and_a_village_elsewhere(&app, 6).await;
     let regions = ["653129000000".to_owned(), format!("{}000", &village[..9]), village.clone()];
     let regions: Vec<&str> = regions.iter().map(String::as_str).collect();
     households_report_agrees(&app, &official, &regions, "before the move").await;
