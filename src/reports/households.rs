@@ -464,12 +464,12 @@ pub fn rows(db: Db, viewer: Viewer, scope: Scope, q: &Query) -> impl Stream<Item
     let sql = format!("{} ORDER BY {}", grouped(scope, q, None), q.sort.sql());
     let (tx, rx) = tokio::sync::mpsc::channel::<sqlx::Result<Row>>(256);
     tokio::spawn(async move {
-        // Villages named so far (a county has a few hundred).
-        let mut chains: HashMap<RegionCode, crate::regions::Region> = HashMap::new();
         let mut raws = sqlx::query_as::<_, Raw>(&sql).fetch(db.pool());
         while let Some(raw) = raws.next().await {
+            // (Villages are named from the regions' process cache after
+            // their first row.)
             let row = match raw {
-                Ok(raw) => named(&db, &mut chains, &raw.village_code).await.map(|()| present(&viewer, scope, &chains, raw)),
+                Ok(raw) => present_all(&db, &viewer, scope, vec![raw]).await.map(|mut rows| rows.remove(0)),
                 Err(e) => Err(e),
             };
             let failed = row.is_err();
@@ -479,16 +479,6 @@ pub fn rows(db: Db, viewer: Viewer, scope: Scope, q: &Query) -> impl Stream<Item
         }
     });
     futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|row| (row, rx)) }).fuse()
-}
-
-/// Adds village `code`'s chain to `chains` unless it is there.
-async fn named(db: &Db, chains: &mut HashMap<RegionCode, crate::regions::Region>, code: &str) -> sqlx::Result<()> {
-    if let Ok(v) = RegionCode::parse(code)
-        && !chains.contains_key(&v)
-    {
-        chains.extend(crate::regions::get_many(db, &[v]).await?);
-    }
-    Ok(())
 }
 
 /// One month of one household.

@@ -650,4 +650,19 @@ async fn two_payments_at_once_by_a_buyer_new_to_a_township_this_year_count_it_an
             "every region's count of cooperatives and buyers in a year equals those listed"
         ]
     );
+    // The village's list too (migration 0023).
+    sqlx::query("DELETE FROM ledger_village_party_years WHERE village_code = $1 AND year = $2 AND party_kind = 'cooperative'")
+        .bind(&village)
+        .bind(&year)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        failing(verify_clean(&app).await),
+        [
+            "every cooperative and buyer listed in a region's month is listed in its year, and no other",
+            "every cooperative and buyer with entries in a village and year is listed there, and no other",
+            "every region's count of cooperatives and buyers in a year equals those listed"
+        ]
+    );
 }
